@@ -1,0 +1,51 @@
+# Every compile policy lives on one INTERFACE target. Each Countersign target
+# links countersign_policy; nothing uses global include_directories or
+# add_definitions, so a target's flags are visible in one place.
+
+add_library(countersign_policy INTERFACE)
+add_library(Countersign::Policy ALIAS countersign_policy)
+
+target_compile_features(countersign_policy INTERFACE cxx_std_20)
+
+target_compile_definitions(countersign_policy INTERFACE
+    # Strings from bytes must say their encoding.
+    QT_NO_CAST_FROM_ASCII
+    QT_NO_CAST_TO_ASCII
+    QT_NO_CAST_FROM_BYTEARRAY
+    QT_NO_URL_CAST_FROM_STRING
+    QT_USE_QSTRINGBUILDER
+    QT_NO_KEYWORDS
+    # Qt 6.7+: connect() without a context object is a compile error.
+    QT_NO_CONTEXTLESS_CONNECT
+    QT_NO_NARROWING_CONVERSIONS_IN_CONNECT
+    QT_STRICT_ITERATORS
+    # No API that Qt deprecated up to the oldest Qt we support (6.4).
+    QT_DISABLE_DEPRECATED_BEFORE=0x060400
+    QT_DISABLE_DEPRECATED_UP_TO=0x060400
+    COUNTERSIGN_VERSION="${PROJECT_VERSION}")
+
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(countersign_policy INTERFACE
+        -Wall -Wextra -Wpedantic
+        -Wold-style-cast -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+        -Wcast-align -Wconversion -Wnull-dereference
+        -Wimplicit-fallthrough -Wformat=2
+        -fstack-protector-strong)
+    if(COUNTERSIGN_WERROR)
+        target_compile_options(countersign_policy INTERFACE -Werror)
+    endif()
+    # Hardening: fortified libc calls (level 3 needs glibc 2.34+ and an
+    # optimising build), libstdc++ bounds assertions, full RELRO, PIE.
+    target_compile_definitions(countersign_policy INTERFACE
+        $<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=3>
+        _GLIBCXX_ASSERTIONS)
+    target_link_options(countersign_policy INTERFACE
+        -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack)
+    if(COUNTERSIGN_SANITIZE)
+        target_compile_options(countersign_policy INTERFACE
+            -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+        target_link_options(countersign_policy INTERFACE -fsanitize=address,undefined)
+    endif()
+endif()
+
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
