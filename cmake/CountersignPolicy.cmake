@@ -41,6 +41,13 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
         _GLIBCXX_ASSERTIONS)
     target_link_options(countersign_policy INTERFACE
         -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack)
+    if(COUNTERSIGN_FUZZ)
+        # Coverage instrumentation everywhere; the fuzz targets add the
+        # libFuzzer main themselves with -fsanitize=fuzzer.
+        target_compile_options(countersign_policy INTERFACE
+            -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+        target_link_options(countersign_policy INTERFACE -fsanitize=address,undefined)
+    endif()
     if(COUNTERSIGN_SANITIZE)
         target_compile_options(countersign_policy INTERFACE
             -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)

@@ -18,4 +18,3 @@ BENCHMARK(BM_Base64UrlRoundTrip)->Arg(32)->Arg(1024);
 
 } // namespace
 
-BENCHMARK_MAIN();

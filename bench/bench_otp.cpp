@@ -1,0 +1,1 @@
+// TOTP/HOTP benchmarks (protocol/otp).
