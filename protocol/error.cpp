@@ -45,6 +45,10 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("malformed_link");
     case ErrorCode::InsecureTransport:
         return QStringLiteral("insecure_transport");
+    case ErrorCode::StorageFailure:
+        return QStringLiteral("storage_failure");
+    case ErrorCode::ConfigError:
+        return QStringLiteral("config_error");
     }
     return QStringLiteral("unknown");
 }

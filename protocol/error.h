@@ -31,6 +31,9 @@ enum class ErrorCode {
     // Pairing links and otpauth URIs
     MalformedLink,
     InsecureTransport,
+    // Local resources
+    StorageFailure,
+    ConfigError,
 };
 
 struct Error {
