@@ -1,6 +1,7 @@
 #include "jws.h"
 
 #include "protocol/base64url.h"
+#include "protocol/strictjson.h"
 
 #include <QJsonDocument>
 
@@ -28,13 +29,10 @@ Result<QByteArray> decodePart(QByteArrayView part, const char *name)
 
 Result<JwsHeader> parseHeader(const QByteArray &headerJson)
 {
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(headerJson, &parseError);
-    if (parseError.error != QJsonParseError::NoError || !document.isObject()) {
-        return jwsError(ErrorCode::MalformedJws,
-                        QStringLiteral("JWS header is not a JSON object"));
-    }
-    const QJsonObject json = document.object();
+    const auto parsed = parseStrictJsonObject(headerJson, QStringLiteral("JWS header"));
+    if (!parsed)
+        return jwsError(ErrorCode::MalformedJws, parsed.error().message);
+    const QJsonObject json = parsed.value();
     const QJsonValue alg = json.value(QStringLiteral("alg"));
     if (!alg.isString()) {
         return jwsError(ErrorCode::MalformedJws, QStringLiteral("JWS header has no \"alg\""));

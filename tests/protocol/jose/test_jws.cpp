@@ -160,6 +160,8 @@ void TestJws::refusesMalformedTokens_data()
                          << ErrorCode::UnsupportedHeader;
     QTest::newRow("embedded jwk") << withHeader(R"({"alg":"ES256","jwk":{}})", rest)
                                   << ErrorCode::UnsupportedHeader;
+    QTest::newRow("duplicate alg") << withHeader(R"({"alg":"none","alg":"ES256"})", rest)
+                                   << ErrorCode::MalformedJws;
     QTest::newRow("kid not a string") << withHeader(R"({"alg":"ES256","kid":1})", rest)
                                       << ErrorCode::MalformedJws;
     QTest::newRow("padded header") << QByteArray(b64(R"({"alg":"ES256"})") + "=." + rest)

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "protocol/result.h"
+
+#include <QJsonObject>
+#include <QStringList>
+
+namespace countersign {
+
+// Reads members of one JSON object of a protocol message, with errors that
+// name the member's path ("proof.evidence.code is missing"). Deny by default:
+// checkOnly() refuses members the message does not define.
+class JsonFields {
+public:
+    JsonFields(const QJsonObject &object, QString path);
+
+    Result<QString> requiredString(const QString &name, qsizetype maxLength) const;
+    Result<QString> optionalString(const QString &name, qsizetype maxLength) const;
+    // A canonical base64url string that decodes to minBytes..maxBytes bytes.
+    Result<QByteArray> requiredBase64Url(const QString &name, qsizetype minBytes,
+                                         qsizetype maxBytes) const;
+    // An integral JSON number in [0, 2^53).
+    Result<qint64> requiredInteger(const QString &name) const;
+    Result<QJsonObject> requiredObject(const QString &name) const;
+    Status checkOnly(const QStringList &allowed) const;
+
+    QString pathOf(const QString &name) const;
+
+private:
+    const QJsonObject &m_object;
+    QString m_path;
+};
+
+// True when `text` has no character a person could misread or that could
+// reorder what they see: C0/C1 controls and Unicode bidi overrides/isolates.
+bool isDisplaySafe(QStringView text);
+
+} // namespace countersign
