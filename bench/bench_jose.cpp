@@ -17,4 +17,3 @@ void BM_Base64UrlRoundTrip(benchmark::State &state)
 BENCHMARK(BM_Base64UrlRoundTrip)->Arg(32)->Arg(1024);
 
 } // namespace
-

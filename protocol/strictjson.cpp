@@ -52,10 +52,11 @@ Result<QJsonObject> parseStrictJsonObject(QByteArrayView json, const QString &wh
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(json.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        return makeError(ErrorCode::MalformedJson, QStringLiteral("%1 is not valid JSON: %2 at "
-                                                                  "offset %3")
-                                                       .arg(what, parseError.errorString())
-                                                       .arg(parseError.offset));
+        return makeError(ErrorCode::MalformedJson,
+                         QStringLiteral("%1 is not valid JSON: %2 at "
+                                        "offset %3")
+                             .arg(what, parseError.errorString())
+                             .arg(parseError.offset));
     }
     if (!document.isObject()) {
         return makeError(ErrorCode::MalformedJson,

@@ -21,7 +21,7 @@ bool isP256(EVP_PKEY *key)
     return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC
         && EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                           &length)
-            == 1
+        == 1
         && qstrcmp(group, "prime256v1") == 0;
 }
 
@@ -79,8 +79,8 @@ Result<EcPrivateKey> EcPrivateKey::fromJwk(const QJsonObject &jwk)
     d.value().fill('\0');
     openssl::ParamBldPtr builder(OSSL_PARAM_BLD_new());
     if (!privateScalar || !builder
-        || !OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                            "prime256v1", 0)
+        || !OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
+                                            0)
         || !OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY,
                                              point.constData(), static_cast<size_t>(point.size()))
         || !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_PRIV_KEY, privateScalar.get())) {

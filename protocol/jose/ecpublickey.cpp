@@ -25,8 +25,9 @@ Result<QByteArray> decodeCoordinate(const QJsonObject &jwk, const QString &name)
     }
     auto decoded = base64UrlDecode(value.toString().toLatin1());
     if (!decoded) {
-        return makeError(ErrorCode::MalformedKey, QStringLiteral("JWK member \"%1\": %2")
-                                                      .arg(name, decoded.error().message));
+        return makeError(
+            ErrorCode::MalformedKey,
+            QStringLiteral("JWK member \"%1\": %2").arg(name, decoded.error().message));
     }
     if (decoded->size() != EcPublicKey::coordinateSize) {
         return makeError(ErrorCode::MalformedKey,
@@ -71,10 +72,10 @@ Result<EcPublicKey> EcPublicKey::fromUncompressedPoint(QByteArrayView point)
     }
     openssl::ParamBldPtr builder(OSSL_PARAM_BLD_new());
     if (!builder
-        || !OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                            "prime256v1", 0)
-        || !OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                             point.data(), static_cast<size_t>(point.size()))) {
+        || !OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
+                                            0)
+        || !OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                             static_cast<size_t>(point.size()))) {
         return keyError(ErrorCode::CryptoFailure, "could not prepare the public key");
     }
     openssl::ParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));

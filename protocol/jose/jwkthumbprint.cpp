@@ -32,9 +32,9 @@ Result<QString> jwkThumbprint(const QJsonObject &jwk)
     }
     const QStringList members = requiredMembers(keyType.toString());
     if (members.isEmpty()) {
-        return makeError(ErrorCode::UnsupportedKey,
-                         QStringLiteral("JWK key type \"%1\" is not EC, RSA or OKP")
-                             .arg(keyType.toString()));
+        return makeError(
+            ErrorCode::UnsupportedKey,
+            QStringLiteral("JWK key type \"%1\" is not EC, RSA or OKP").arg(keyType.toString()));
     }
     // QJsonObject keeps its keys sorted and the compact form has no
     // whitespace, which is exactly RFC 7638's canonical form for members
@@ -43,9 +43,9 @@ Result<QString> jwkThumbprint(const QJsonObject &jwk)
     for (const QString &member : members) {
         const QJsonValue value = jwk.value(member);
         if (!value.isString() || value.toString().isEmpty()) {
-            return makeError(ErrorCode::MalformedKey,
-                             QStringLiteral("JWK member \"%1\" is missing or not a string")
-                                 .arg(member));
+            return makeError(
+                ErrorCode::MalformedKey,
+                QStringLiteral("JWK member \"%1\" is missing or not a string").arg(member));
         }
         canonical.insert(member, value);
     }

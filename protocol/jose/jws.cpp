@@ -20,9 +20,9 @@ Result<QByteArray> decodePart(QByteArrayView part, const char *name)
 {
     auto decoded = base64UrlDecode(part);
     if (!decoded) {
-        return jwsError(ErrorCode::MalformedJws, QStringLiteral("JWS %1: %2")
-                                                     .arg(QString::fromLatin1(name),
-                                                          decoded.error().message));
+        return jwsError(
+            ErrorCode::MalformedJws,
+            QStringLiteral("JWS %1: %2").arg(QString::fromLatin1(name), decoded.error().message));
     }
     return decoded;
 }
@@ -56,9 +56,8 @@ Result<JwsHeader> parseHeader(const QByteArray &headerJson)
     }
     JwsHeader header;
     header.algorithm = alg.toString();
-    for (const auto &[member, field] :
-         {std::pair{QStringLiteral("kid"), &header.keyId},
-          std::pair{QStringLiteral("typ"), &header.type}}) {
+    for (const auto &[member, field] : {std::pair{QStringLiteral("kid"), &header.keyId},
+                                        std::pair{QStringLiteral("typ"), &header.type}}) {
         const QJsonValue value = json.value(member);
         if (value.isUndefined())
             continue;
@@ -127,9 +126,9 @@ Result<DecodedJws> Jws::decodeUnverified(QByteArrayView compact)
     if (!signature)
         return signature.error();
     if (signature->size() != 2 * EcPublicKey::coordinateSize) {
-        return jwsError(ErrorCode::MalformedJws,
-                        QStringLiteral("ES256 signature must be 64 bytes, not %1")
-                            .arg(signature->size()));
+        return jwsError(
+            ErrorCode::MalformedJws,
+            QStringLiteral("ES256 signature must be 64 bytes, not %1").arg(signature->size()));
     }
     return DecodedJws{std::move(header).value(), std::move(payload).value(),
                       compact.first(secondDot).toByteArray(), std::move(signature).value()};

@@ -21,22 +21,21 @@ Status validateTotpEvidence(const JsonFields &fields)
     const auto code = fields.requiredString(QStringLiteral("code"), 8);
     if (!code)
         return code.error();
-    const bool digitsOnly = std::all_of(code->cbegin(), code->cend(),
-                                        [](QChar c) { return c >= u'0' && c <= u'9'; });
+    const bool digitsOnly =
+        std::all_of(code->cbegin(), code->cend(), [](QChar c) { return c >= u'0' && c <= u'9'; });
     if (code->size() < 6 || !digitsOnly) {
         return makeError(ErrorCode::InvalidField,
-                         fields.pathOf(QStringLiteral("code")) + QStringLiteral(
-                             " must be 6 to 8 digits"));
+                         fields.pathOf(QStringLiteral("code"))
+                             + QStringLiteral(" must be 6 to 8 digits"));
     }
     return Ok{};
 }
 
 Status validatePasskeyEvidence(const JsonFields &fields)
 {
-    if (auto known = fields.checkOnly({QStringLiteral("credential_id"),
-                                       QStringLiteral("authenticator_data"),
-                                       QStringLiteral("client_data_json"),
-                                       QStringLiteral("signature")});
+    if (auto known =
+            fields.checkOnly({QStringLiteral("credential_id"), QStringLiteral("authenticator_data"),
+                              QStringLiteral("client_data_json"), QStringLiteral("signature")});
         !known) {
         return known.error();
     }
@@ -47,10 +46,9 @@ Status validatePasskeyEvidence(const JsonFields &fields)
         qsizetype minBytes;
         qsizetype maxBytes;
     };
-    for (const Member &member : {Member{"credential_id", 1, 1023},
-                                 Member{"authenticator_data", 37, 1024},
-                                 Member{"client_data_json", 2, 4096},
-                                 Member{"signature", 8, 128}}) {
+    for (const Member &member :
+         {Member{"credential_id", 1, 1023}, Member{"authenticator_data", 37, 1024},
+          Member{"client_data_json", 2, 4096}, Member{"signature", 8, 128}}) {
         const auto value = fields.requiredBase64Url(QString::fromLatin1(member.name),
                                                     member.minBytes, member.maxBytes);
         if (!value)

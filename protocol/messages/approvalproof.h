@@ -4,9 +4,9 @@
 #include "protocol/jose/ecprivatekey.h"
 #include "protocol/messages/approvalmethod.h"
 
-#include <QJsonObject>
-
 #include <optional>
+
+#include <QJsonObject>
 
 namespace countersign {
 

@@ -176,9 +176,10 @@ Result<VerifiedApprovalRequest> verifyApprovalRequest(QByteArrayView compact,
     }
     const qint64 now = clock.secondsSinceEpoch();
     if (now >= request->expiresAt) {
-        return makeError(ErrorCode::Expired, QStringLiteral("request %1 expired %2 s ago")
-                                                 .arg(request->requestId)
-                                                 .arg(now - request->expiresAt));
+        return makeError(ErrorCode::Expired,
+                         QStringLiteral("request %1 expired %2 s ago")
+                             .arg(request->requestId)
+                             .arg(now - request->expiresAt));
     }
     if (request->issuedAt > now + ApprovalRequest::clockSkewSeconds) {
         return makeError(ErrorCode::NotYetValid,

@@ -38,9 +38,9 @@ Result<QString> JsonFields::optionalString(const QString &name, qsizetype maxLen
     }
     QString text = value.toString();
     if (text.size() > maxLength) {
-        return makeError(ErrorCode::InvalidField, QStringLiteral("%1 is longer than %2 characters")
-                                                      .arg(pathOf(name))
-                                                      .arg(maxLength));
+        return makeError(
+            ErrorCode::InvalidField,
+            QStringLiteral("%1 is longer than %2 characters").arg(pathOf(name)).arg(maxLength));
     }
     if (!isDisplaySafe(text)) {
         return makeError(ErrorCode::InvalidField,
@@ -62,10 +62,11 @@ Result<QByteArray> JsonFields::requiredBase64Url(const QString &name, qsizetype 
                          pathOf(name) + QStringLiteral(": ") + decoded.error().message);
     }
     if (decoded->size() < minBytes || decoded->size() > maxBytes) {
-        return makeError(ErrorCode::InvalidField, QStringLiteral("%1 must be %2 to %3 bytes")
-                                                      .arg(pathOf(name))
-                                                      .arg(minBytes)
-                                                      .arg(maxBytes));
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("%1 must be %2 to %3 bytes")
+                             .arg(pathOf(name))
+                             .arg(minBytes)
+                             .arg(maxBytes));
     }
     return decoded;
 }

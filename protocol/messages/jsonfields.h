@@ -27,7 +27,7 @@ public:
     QString pathOf(const QString &name) const;
 
 private:
-    const QJsonObject &m_object;
+    QJsonObject m_object; // a copy (implicitly shared), so temporaries are safe to pass
     QString m_path;
 };
 

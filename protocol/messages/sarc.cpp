@@ -16,7 +16,7 @@ namespace {
 QString hexCodePoint(char32_t codePoint)
 {
     return QStringLiteral("U+")
-           % QString::number(static_cast<uint>(codePoint), 16).toUpper().rightJustified(4, u'0');
+        % QString::number(static_cast<uint>(codePoint), 16).toUpper().rightJustified(4, u'0');
 }
 
 // Member names come from the sender and end up in dialogs and logs: show
@@ -106,8 +106,8 @@ Result<QJsonObject> objectMember(const QJsonObject &parent, const QString &paren
 bool isForbiddenInIdentifier(char32_t c)
 {
     return c <= 0x1F || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
-           || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C
-           || c == 0x2028 || c == 0x2029;
+        || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C || c == 0x2028
+        || c == 0x2029;
 }
 
 Status checkIdentifier(const QString &text, const QString &path)
@@ -126,16 +126,18 @@ Status checkIdentifier(const QString &text, const QString &path)
             return invalid(path, QStringLiteral("contains an unpaired surrogate"));
         }
         if (isForbiddenInIdentifier(codePoint)) {
-            return invalid(path, QStringLiteral("contains the control or bidirectional formatting "
-                                                "character %1")
-                                     .arg(hexCodePoint(codePoint)));
+            return invalid(path,
+                           QStringLiteral("contains the control or bidirectional formatting "
+                                          "character %1")
+                               .arg(hexCodePoint(codePoint)));
         }
         ++length;
     }
     if (length > SarcLimits::maxIdentifierLength) {
-        return tooLarge(path, QStringLiteral("is %1 characters; the limit is %2")
-                                  .arg(QString::number(length),
-                                       QString::number(SarcLimits::maxIdentifierLength)));
+        return tooLarge(
+            path,
+            QStringLiteral("is %1 characters; the limit is %2")
+                .arg(QString::number(length), QString::number(SarcLimits::maxIdentifierLength)));
     }
     return Ok{};
 }
@@ -198,14 +200,16 @@ Result<QJsonObject> freeJsonMember(const QJsonObject &parent, const QString &par
     }
     const QString path = member(parentPath, key);
     if (nestsDeeperThan(object.value(), SarcLimits::maxDepth)) {
-        return invalid(path, QStringLiteral("nests deeper than %1 levels")
-                                 .arg(QString::number(SarcLimits::maxDepth)));
+        return invalid(path,
+                       QStringLiteral("nests deeper than %1 levels")
+                           .arg(QString::number(SarcLimits::maxDepth)));
     }
     const qsizetype size = compactSize(object.value());
     if (size > SarcLimits::maxSectionBytes) {
         return tooLarge(
-            path, QStringLiteral("is %1 bytes as compact JSON; the limit is %2")
-                      .arg(QString::number(size), QString::number(SarcLimits::maxSectionBytes)));
+            path,
+            QStringLiteral("is %1 bytes as compact JSON; the limit is %2")
+                .arg(QString::number(size), QString::number(SarcLimits::maxSectionBytes)));
     }
     return object;
 }
@@ -372,8 +376,9 @@ Result<Sarc> Sarc::fromJson(const QJsonObject &json)
     const qsizetype size = compactSize(json);
     if (size > SarcLimits::maxTotalBytes) {
         return tooLarge(
-            path, QStringLiteral("is %1 bytes as compact JSON; the limit is %2")
-                      .arg(QString::number(size), QString::number(SarcLimits::maxTotalBytes)));
+            path,
+            QStringLiteral("is %1 bytes as compact JSON; the limit is %2")
+                .arg(QString::number(size), QString::number(SarcLimits::maxTotalBytes)));
     }
     if (const auto status =
             checkKnownMembers(json, path, {u"subject", u"action", u"resource", u"context"});

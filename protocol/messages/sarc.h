@@ -14,10 +14,10 @@ namespace countersign {
 // supplied, which the companion must label as unverified.
 //
 // {
-//   "subject":  {"type": "user", "id": "alice@example.com", "properties": {"agent": "claude-code"}},
-//   "action":   {"name": "disable_user", "properties": {...}},
-//   "resource": {"type": "tool", "id": "directory/disable_user", "properties": {...}},
-//   "context":  {"verified": {...}, "agent_supplied": {...}}
+//   "subject":  {"type": "user", "id": "alice@example.com", "properties": {"agent":
+//   "claude-code"}}, "action":   {"name": "disable_user", "properties": {...}}, "resource":
+//   {"type": "tool", "id": "directory/disable_user", "properties": {...}}, "context":  {"verified":
+//   {...}, "agent_supplied": {...}}
 // }
 
 struct Subject {
@@ -51,7 +51,7 @@ struct Context {
 };
 
 struct SarcLimits {
-    static constexpr qsizetype maxIdentifierLength = 256;  // type, id, name, agent
+    static constexpr qsizetype maxIdentifierLength = 256;   // type, id, name, agent
     static constexpr qsizetype maxSectionBytes = 16 * 1024; // each properties/context object
     static constexpr qsizetype maxTotalBytes = 48 * 1024;   // the whole SARC as compact JSON
     static constexpr int maxDepth = 8;                      // nesting inside free JSON

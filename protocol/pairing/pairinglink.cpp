@@ -398,8 +398,8 @@ Result<PairingLink> PairingLink::parse(QStringView text)
 QString PairingLink::toString() const
 {
     QString link = QStringLiteral("countersign://pair?v=") % QString::number(m_version)
-                   % QStringLiteral("&gw=") % encodeValue(m_gatewayUrl.toString(QUrl::FullyEncoded))
-                   % QStringLiteral("&code=") % m_code % QStringLiteral("&kid=") % m_keyThumbprint;
+        % QStringLiteral("&gw=") % encodeValue(m_gatewayUrl.toString(QUrl::FullyEncoded))
+        % QStringLiteral("&code=") % m_code % QStringLiteral("&kid=") % m_keyThumbprint;
     if (!m_spki.isEmpty()) {
         link += QStringLiteral("&spki=") % m_spki;
     }

@@ -3,10 +3,10 @@
 #include "protocol/jose/ecprivatekey.h"
 #include "protocol/jose/jwkthumbprint.h"
 
-#include <QJsonDocument>
-
 #include <cstddef>
 #include <cstdint>
+
+#include <QJsonDocument>
 
 using namespace countersign;
 

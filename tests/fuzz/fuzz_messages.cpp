@@ -5,10 +5,10 @@
 #include "protocol/messages/approvalrequest.h"
 #include "protocol/messages/sarc.h"
 
-#include <QJsonDocument>
-
 #include <cstddef>
 #include <cstdint>
+
+#include <QJsonDocument>
 
 using namespace countersign;
 

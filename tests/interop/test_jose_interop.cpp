@@ -82,8 +82,8 @@ QString TestJoseInterop::writeFile(const QString &name, const QByteArray &conten
 
 testing::ToolRun TestJoseInterop::node(const QStringList &arguments)
 {
-    return runTool(m_node,
-                   QStringList{QStringLiteral(COUNTERSIGN_INTEROP_DIR "/jws-tool.mjs")} + arguments);
+    return runTool(
+        m_node, QStringList{QStringLiteral(COUNTERSIGN_INTEROP_DIR "/jws-tool.mjs")} + arguments);
 }
 
 void TestJoseInterop::joseCliVerifiesOurJws()
@@ -92,9 +92,10 @@ void TestJoseInterop::joseCliVerifiesOurJws()
     jwk.insert(QStringLiteral("alg"), QStringLiteral("ES256"));
     const QString keyFile = writeFile(QStringLiteral("ours.jwk"), compactJson(jwk));
     const QString tokenFile = writeFile(QStringLiteral("ours.jws"), m_token);
-    const auto run = runTool(m_joseCli, {QStringLiteral("jws"), QStringLiteral("ver"),
-                                         QStringLiteral("-i"), tokenFile, QStringLiteral("-k"),
-                                         keyFile, QStringLiteral("-O"), QStringLiteral("-")});
+    const auto run =
+        runTool(m_joseCli,
+                {QStringLiteral("jws"), QStringLiteral("ver"), QStringLiteral("-i"), tokenFile,
+                 QStringLiteral("-k"), keyFile, QStringLiteral("-O"), QStringLiteral("-")});
     QVERIFY2(run.succeeded(), run.err.constData());
     QCOMPARE(run.out, payload);
 }
@@ -105,13 +106,13 @@ void TestJoseInterop::joseCliRefusesOurTamperedJws()
     QJsonObject jwk = m_key->publicKey().toJwk();
     jwk.insert(QStringLiteral("alg"), QStringLiteral("ES256"));
     const QList<QByteArray> parts = m_token.split('.');
-    const QByteArray tampered =
-        parts[0] + '.' + base64UrlEncode(QByteArray(payload).replace("approve", "approvf")) + '.'
-        + parts[2];
-    const auto run = runTool(
-        m_joseCli, {QStringLiteral("jws"), QStringLiteral("ver"), QStringLiteral("-i"),
-                    writeFile(QStringLiteral("tampered.jws"), tampered), QStringLiteral("-k"),
-                    writeFile(QStringLiteral("ours2.jwk"), compactJson(jwk))});
+    const QByteArray tampered = parts[0] + '.'
+        + base64UrlEncode(QByteArray(payload).replace("approve", "approvf")) + '.' + parts[2];
+    const auto run =
+        runTool(m_joseCli,
+                {QStringLiteral("jws"), QStringLiteral("ver"), QStringLiteral("-i"),
+                 writeFile(QStringLiteral("tampered.jws"), tampered), QStringLiteral("-k"),
+                 writeFile(QStringLiteral("ours2.jwk"), compactJson(jwk))});
     QVERIFY(run.started);
     QVERIFY(run.exitCode != 0);
 }
@@ -119,17 +120,18 @@ void TestJoseInterop::joseCliRefusesOurTamperedJws()
 void TestJoseInterop::weVerifyJoseCliJws()
 {
     const QString keyFile = m_dir.filePath(QStringLiteral("cli.jwk"));
-    auto run = runTool(m_joseCli, {QStringLiteral("jwk"), QStringLiteral("gen"),
-                                   QStringLiteral("-i"), QStringLiteral(R"({"alg":"ES256"})"),
-                                   QStringLiteral("-o"), keyFile});
+    auto run = runTool(m_joseCli,
+                       {QStringLiteral("jwk"), QStringLiteral("gen"), QStringLiteral("-i"),
+                        QStringLiteral(R"({"alg":"ES256"})"), QStringLiteral("-o"), keyFile});
     QVERIFY2(run.succeeded(), run.err.constData());
-    run = runTool(m_joseCli, {QStringLiteral("jws"), QStringLiteral("sig"), QStringLiteral("-I"),
-                              writeFile(QStringLiteral("payload.json"), payload),
-                              QStringLiteral("-k"), keyFile, QStringLiteral("-c")});
+    run = runTool(m_joseCli,
+                  {QStringLiteral("jws"), QStringLiteral("sig"), QStringLiteral("-I"),
+                   writeFile(QStringLiteral("payload.json"), payload), QStringLiteral("-k"),
+                   keyFile, QStringLiteral("-c")});
     QVERIFY2(run.succeeded(), run.err.constData());
     const QByteArray token = run.out.trimmed();
-    run = runTool(m_joseCli, {QStringLiteral("jwk"), QStringLiteral("pub"), QStringLiteral("-i"),
-                              keyFile});
+    run = runTool(m_joseCli,
+                  {QStringLiteral("jwk"), QStringLiteral("pub"), QStringLiteral("-i"), keyFile});
     QVERIFY2(run.succeeded(), run.err.constData());
     const auto publicKey = EcPublicKey::fromJwk(QJsonDocument::fromJson(run.out).object());
     QVERIFY2(publicKey.ok(), publicKey.ok() ? "" : qPrintable(publicKey.error().message));
@@ -152,16 +154,16 @@ void TestJoseInterop::thumbprintMatchesJoseCli()
 
 void TestJoseInterop::npmJoseVerifiesOurJws()
 {
-    const auto run = node({QStringLiteral("verify"),
-                           QString::fromUtf8(compactJson(m_key->publicKey().toJwk())),
-                           QString::fromLatin1(m_token)});
+    const auto run =
+        node({QStringLiteral("verify"), QString::fromUtf8(compactJson(m_key->publicKey().toJwk())),
+              QString::fromLatin1(m_token)});
     QVERIFY2(run.succeeded(), run.err.constData());
     QCOMPARE(run.out, payload);
 
     const auto other = EcPrivateKey::generate();
-    const auto wrongKey = node({QStringLiteral("verify"),
-                                QString::fromUtf8(compactJson(other->publicKey().toJwk())),
-                                QString::fromLatin1(m_token)});
+    const auto wrongKey =
+        node({QStringLiteral("verify"), QString::fromUtf8(compactJson(other->publicKey().toJwk())),
+              QString::fromLatin1(m_token)});
     QVERIFY(wrongKey.started);
     QVERIFY(wrongKey.exitCode != 0);
     QVERIFY(wrongKey.err.contains("ERR_JWS_SIGNATURE_VERIFICATION_FAILED"));
@@ -182,8 +184,8 @@ void TestJoseInterop::weVerifyNpmJoseJws()
 
 void TestJoseInterop::thumbprintMatchesNpmJose()
 {
-    const auto run = node({QStringLiteral("thumbprint"),
-                           QString::fromUtf8(compactJson(m_key->publicKey().toJwk()))});
+    const auto run = node(
+        {QStringLiteral("thumbprint"), QString::fromUtf8(compactJson(m_key->publicKey().toJwk()))});
     QVERIFY2(run.succeeded(), run.err.constData());
     QCOMPARE(QString::fromLatin1(run.out), m_key->publicKey().thumbprint());
 }

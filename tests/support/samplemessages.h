@@ -15,8 +15,9 @@ inline Sarc sampleSarc()
     sarc.action.name = QStringLiteral("disable_user");
     sarc.resource.type = QStringLiteral("tool");
     sarc.resource.id = QStringLiteral("directory/disable_user");
-    sarc.resource.properties = QJsonObject{
-        {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")}}}};
+    sarc.resource.properties =
+        QJsonObject{{QStringLiteral("arguments"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")}}}};
     sarc.context.verified = QJsonObject{{QStringLiteral("session"), QStringLiteral("s-1")}};
     sarc.context.agentSupplied =
         QJsonObject{{QStringLiteral("reason"), QStringLiteral("Bob left the company")}};

@@ -31,7 +31,7 @@ inline const QByteArray a3Token = QByteArrayLiteral(
     "."
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q");
 
-inline const QByteArray a3Payload =
-    QByteArrayLiteral("{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}");
+inline const QByteArray a3Payload = QByteArrayLiteral(
+    "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}");
 
 } // namespace countersign::testing::rfc7515

@@ -84,13 +84,14 @@ void TestEcKeys::refusesBadPublicJwks_data()
     QTest::newRow("no x") << without("x") << ErrorCode::MalformedKey;
     QTest::newRow("no y") << without("y") << ErrorCode::MalformedKey;
     QTest::newRow("x not a string") << with("x", 5) << ErrorCode::MalformedKey;
-    QTest::newRow("x too short")
-        << with("x", QString::fromLatin1(base64UrlEncode(QByteArray(31, '\x01'))))
-        << ErrorCode::MalformedKey;
+    QTest::newRow("x too short") << with(
+        "x", QString::fromLatin1(base64UrlEncode(QByteArray(31, '\x01'))))
+                                 << ErrorCode::MalformedKey;
     QTest::newRow("x with leading zero byte (33 bytes)")
         << with("x", QString::fromLatin1(base64UrlEncode(QByteArray(33, '\x01'))))
         << ErrorCode::MalformedKey;
-    QTest::newRow("x padded") << with("x", QString(good.value(QStringLiteral("x")).toString() + u'='))
+    QTest::newRow("x padded") << with("x",
+                                      QString(good.value(QStringLiteral("x")).toString() + u'='))
                               << ErrorCode::MalformedKey;
     QTest::newRow("point not on curve")
         << with("y", QString::fromLatin1(base64UrlEncode(QByteArray(32, '\x01'))))

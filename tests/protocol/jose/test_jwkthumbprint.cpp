@@ -24,11 +24,12 @@ void TestJwkThumbprint::matchesRfc7638Example()
     const QJsonObject jwk{
         {QStringLiteral("kty"), QStringLiteral("RSA")},
         {QStringLiteral("n"),
-         QStringLiteral("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxu"
-                        "hDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_R"
-                        "N5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvR"
-                        "L5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_x"
-                        "BniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")},
+         QStringLiteral(
+             "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxu"
+             "hDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_R"
+             "N5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvR"
+             "L5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_x"
+             "BniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")},
         {QStringLiteral("e"), QStringLiteral("AQAB")},
         {QStringLiteral("alg"), QStringLiteral("RS256")},
         {QStringLiteral("kid"), QStringLiteral("2011-04-29")},

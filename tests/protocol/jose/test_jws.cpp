@@ -130,28 +130,28 @@ void TestJws::refusesMalformedTokens_data()
     QTest::newRow("trailing newline") << withHeader(R"({"alg":"ES256"})", rest) + '\n'
                                       << ErrorCode::MalformedJws;
     QTest::newRow("empty header") << QByteArray('.' + rest) << ErrorCode::MalformedJws;
-    QTest::newRow("empty signature") << withHeader(R"({"alg":"ES256"})", payload + '.')
-                                     << ErrorCode::MalformedJws;
+    QTest::newRow("empty signature")
+        << withHeader(R"({"alg":"ES256"})", payload + '.') << ErrorCode::MalformedJws;
     QTest::newRow("header not json") << withHeader("alg=ES256", rest) << ErrorCode::MalformedJws;
-    QTest::newRow("header json array") << withHeader(R"(["ES256"])", rest)
-                                       << ErrorCode::MalformedJws;
-    QTest::newRow("header trailing garbage") << withHeader(R"({"alg":"ES256"}x)", rest)
-                                             << ErrorCode::MalformedJws;
-    QTest::newRow("header without alg") << withHeader(R"({"typ":"JWT"})", rest)
-                                        << ErrorCode::MalformedJws;
-    QTest::newRow("alg not a string") << withHeader(R"({"alg":7})", rest)
-                                      << ErrorCode::MalformedJws;
+    QTest::newRow("header json array")
+        << withHeader(R"(["ES256"])", rest) << ErrorCode::MalformedJws;
+    QTest::newRow("header trailing garbage")
+        << withHeader(R"({"alg":"ES256"}x)", rest) << ErrorCode::MalformedJws;
+    QTest::newRow("header without alg")
+        << withHeader(R"({"typ":"JWT"})", rest) << ErrorCode::MalformedJws;
+    QTest::newRow("alg not a string")
+        << withHeader(R"({"alg":7})", rest) << ErrorCode::MalformedJws;
     QTest::newRow("alg none") << withHeader(R"({"alg":"none"})", payload + '.')
                               << ErrorCode::MalformedJws; // empty signature part first
-    QTest::newRow("alg none with signature") << withHeader(R"({"alg":"none"})", rest)
-                                             << ErrorCode::AlgorithmNone;
+    QTest::newRow("alg none with signature")
+        << withHeader(R"({"alg":"none"})", rest) << ErrorCode::AlgorithmNone;
     QTest::newRow("alg NONE") << withHeader(R"({"alg":"NONE"})", rest) << ErrorCode::AlgorithmNone;
     QTest::newRow("alg HS256") << withHeader(R"({"alg":"HS256"})", rest)
                                << ErrorCode::UnsupportedAlgorithm;
     QTest::newRow("alg RS256") << withHeader(R"({"alg":"RS256"})", rest)
                                << ErrorCode::UnsupportedAlgorithm;
-    QTest::newRow("alg es256 lowercase") << withHeader(R"({"alg":"es256"})", rest)
-                                         << ErrorCode::UnsupportedAlgorithm;
+    QTest::newRow("alg es256 lowercase")
+        << withHeader(R"({"alg":"es256"})", rest) << ErrorCode::UnsupportedAlgorithm;
     QTest::newRow("crit") << withHeader(R"({"alg":"ES256","crit":["exp"]})", rest)
                           << ErrorCode::UnsupportedHeader;
     QTest::newRow("b64 false") << withHeader(R"({"alg":"ES256","b64":false})", rest)
@@ -160,22 +160,22 @@ void TestJws::refusesMalformedTokens_data()
                          << ErrorCode::UnsupportedHeader;
     QTest::newRow("embedded jwk") << withHeader(R"({"alg":"ES256","jwk":{}})", rest)
                                   << ErrorCode::UnsupportedHeader;
-    QTest::newRow("duplicate alg") << withHeader(R"({"alg":"none","alg":"ES256"})", rest)
-                                   << ErrorCode::MalformedJws;
-    QTest::newRow("kid not a string") << withHeader(R"({"alg":"ES256","kid":1})", rest)
-                                      << ErrorCode::MalformedJws;
-    QTest::newRow("padded header") << QByteArray(b64(R"({"alg":"ES256"})") + "=." + rest)
-                                   << ErrorCode::MalformedJws;
-    QTest::newRow("standard base64 signature")
-        << withHeader(R"({"alg":"ES256"})",
-                      payload + '.' + QByteArray(64, '\xfb').toBase64(QByteArray::OmitTrailingEquals))
+    QTest::newRow("duplicate alg")
+        << withHeader(R"({"alg":"none","alg":"ES256"})", rest) << ErrorCode::MalformedJws;
+    QTest::newRow("kid not a string")
+        << withHeader(R"({"alg":"ES256","kid":1})", rest) << ErrorCode::MalformedJws;
+    QTest::newRow("padded header")
+        << QByteArray(b64(R"({"alg":"ES256"})") + "=." + rest) << ErrorCode::MalformedJws;
+    QTest::newRow("standard base64 signature") << withHeader(
+        R"({"alg":"ES256"})",
+        payload + '.' + QByteArray(64, '\xfb').toBase64(QByteArray::OmitTrailingEquals))
+                                               << ErrorCode::MalformedJws;
+    QTest::newRow("short signature")
+        << withHeader(R"({"alg":"ES256"})", payload + '.' + b64(QByteArray(63, '\x01')))
         << ErrorCode::MalformedJws;
-    QTest::newRow("short signature") << withHeader(R"({"alg":"ES256"})",
-                                                   payload + '.' + b64(QByteArray(63, '\x01')))
-                                     << ErrorCode::MalformedJws;
-    QTest::newRow("DER signature") << withHeader(R"({"alg":"ES256"})",
-                                                 payload + '.' + b64(QByteArray(71, '\x30')))
-                                   << ErrorCode::MalformedJws;
+    QTest::newRow("DER signature")
+        << withHeader(R"({"alg":"ES256"})", payload + '.' + b64(QByteArray(71, '\x30')))
+        << ErrorCode::MalformedJws;
 }
 
 void TestJws::refusesMalformedTokens()
@@ -203,18 +203,18 @@ void TestJws::refusesTamperedParts_data()
     QTest::newRow("signature bit flipped")
         << QByteArray(parts[0] + '.' + parts[1] + '.' + b64(flippedSignature))
         << ErrorCode::BadSignature;
-    QTest::newRow("payload replaced") << QByteArray(parts[0] + '.' + otherPayload + '.' + parts[2])
-                                      << ErrorCode::BadSignature;
+    QTest::newRow("payload replaced")
+        << QByteArray(parts[0] + '.' + otherPayload + '.' + parts[2]) << ErrorCode::BadSignature;
     QTest::newRow("payload re-encoded with whitespace")
         << QByteArray(parts[0] + '.' + reEncodedPayload + '.' + parts[2])
         << ErrorCode::BadSignature;
     QTest::newRow("header changed")
-        << QByteArray(b64(R"({"alg":"ES256","kid":"key-2","typ":"example+jwt"})") + '.'
-                      + parts[1] + '.' + parts[2])
+        << QByteArray(b64(R"({"alg":"ES256","kid":"key-2","typ":"example+jwt"})") + '.' + parts[1]
+                      + '.' + parts[2])
         << ErrorCode::BadSignature;
     QTest::newRow("truncated signature") << m_token.chopped(2) << ErrorCode::MalformedJws;
-    QTest::newRow("truncated token") << m_token.first(m_token.size() / 2)
-                                     << ErrorCode::MalformedJws;
+    QTest::newRow("truncated token")
+        << m_token.first(m_token.size() / 2) << ErrorCode::MalformedJws;
     QTest::newRow("signature padded") << QByteArray(m_token + "==") << ErrorCode::MalformedJws;
     QTest::newRow("all zero signature")
         << QByteArray(parts[0] + '.' + parts[1] + '.' + b64(QByteArray(64, '\0')))

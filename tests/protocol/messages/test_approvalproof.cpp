@@ -114,7 +114,8 @@ void TestApprovalProof::refusesAnotherDevicesSignature()
 
 void TestApprovalProof::refusesRequestTypedToken()
 {
-    const QByteArray payload = QJsonDocument(totpApproval().toJson()).toJson(QJsonDocument::Compact);
+    const QByteArray payload =
+        QJsonDocument(totpApproval().toJson()).toJson(QJsonDocument::Compact);
     const auto compact = Jws::sign(payload, *m_deviceKey, ApprovalRequest::jwsType, {});
     const auto verified = verifyApprovalProof(compact.value(), m_deviceKey->publicKey());
     QVERIFY(!verified.ok());
@@ -136,13 +137,13 @@ void TestApprovalProof::refusesInvalidProofs_data()
         json.remove(QLatin1StringView(member));
         return json;
     };
-    QJsonObject deny = without(without(with(good, "decision", QStringLiteral("deny")), "method"),
-                               "evidence");
-    QJsonObject passkey = with(with(good, "method", QStringLiteral("passkey")), "evidence",
-                               passkeyEvidence());
+    QJsonObject deny =
+        without(without(with(good, "decision", QStringLiteral("deny")), "method"), "evidence");
+    QJsonObject passkey =
+        with(with(good, "method", QStringLiteral("passkey")), "evidence", passkeyEvidence());
 
-    for (const char *member : {"v", "request_id", "request_hash", "decision", "iat", "method",
-                               "evidence"}) {
+    for (const char *member :
+         {"v", "request_id", "request_hash", "decision", "iat", "method", "evidence"}) {
         QTest::addRow("missing %s", member)
             << without(good, member) << ErrorCode::MissingField << QString::fromLatin1(member);
     }
@@ -152,9 +153,9 @@ void TestApprovalProof::refusesInvalidProofs_data()
                                     << ErrorCode::InvalidField << QStringLiteral("device");
     QTest::newRow("hash too short") << with(good, "request_hash", b64(QByteArray(31, 'h')))
                                     << ErrorCode::InvalidField << QStringLiteral("request_hash");
-    QTest::newRow("hash padded")
-        << with(good, "request_hash", QString(b64(QByteArray(32, 'h')) + u'='))
-        << ErrorCode::InvalidField << QStringLiteral("request_hash");
+    QTest::newRow("hash padded") << with(good, "request_hash",
+                                         QString(b64(QByteArray(32, 'h')) + u'='))
+                                 << ErrorCode::InvalidField << QStringLiteral("request_hash");
     QTest::newRow("decision maybe") << with(good, "decision", QStringLiteral("maybe"))
                                     << ErrorCode::InvalidField << QStringLiteral("decision");
     QTest::newRow("method sms") << with(good, "method", QStringLiteral("sms"))

@@ -102,9 +102,9 @@ void TestApprovalRequest::refusesAnotherGatewaysKey()
 void TestApprovalRequest::refusesRequestForAnotherGateway()
 {
     const auto compact = testing::sampleRequest(now).sign(*m_gatewayKey);
-    const auto verified = verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(),
-                                                QStringLiteral("https://other.example.com"),
-                                                m_clock);
+    const auto verified =
+        verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(),
+                              QStringLiteral("https://other.example.com"), m_clock);
     QVERIFY(!verified.ok());
     QCOMPARE(verified.error().code, ErrorCode::InvalidField);
     QVERIFY(verified.error().message.contains(u"other.example.com"));
@@ -119,16 +119,16 @@ void TestApprovalRequest::refusesExpiredRequest()
     QVERIFY(!verified.ok());
     QCOMPARE(verified.error().code, ErrorCode::Expired);
     late.set(now + 119);
-    QVERIFY(verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(), gatewayId, late)
-                .ok());
+    QVERIFY(
+        verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(), gatewayId, late).ok());
 }
 
 void TestApprovalRequest::toleratesSmallClockSkewOnly()
 {
     const auto compact = testing::sampleRequest(now).sign(*m_gatewayKey);
     ManualClock behind(now - ApprovalRequest::clockSkewSeconds);
-    QVERIFY(verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(), gatewayId, behind)
-                .ok());
+    QVERIFY(
+        verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(), gatewayId, behind).ok());
     behind.set(now - ApprovalRequest::clockSkewSeconds - 1);
     const auto verified =
         verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(), gatewayId, behind);
@@ -184,32 +184,30 @@ void TestApprovalRequest::refusesInvalidPayloads_data()
         QTest::addRow("missing %s", member)
             << without(member) << ErrorCode::MissingField << QString::fromLatin1(member);
     }
-    QTest::newRow("unknown member") << with("approve", true) << ErrorCode::InvalidField
-                                    << QStringLiteral("approve");
-    QTest::newRow("version as string") << with("v", QStringLiteral("1")) << ErrorCode::InvalidField
-                                       << QStringLiteral("request.v");
+    QTest::newRow("unknown member")
+        << with("approve", true) << ErrorCode::InvalidField << QStringLiteral("approve");
+    QTest::newRow("version as string")
+        << with("v", QStringLiteral("1")) << ErrorCode::InvalidField << QStringLiteral("request.v");
     QTest::newRow("request id with dot") << with("request_id", QStringLiteral("a.b"))
-                                         << ErrorCode::InvalidField
-                                         << QStringLiteral("request_id");
-    QTest::newRow("empty request id") << with("request_id", QString()) << ErrorCode::InvalidField
-                                      << QStringLiteral("request_id");
+                                         << ErrorCode::InvalidField << QStringLiteral("request_id");
+    QTest::newRow("empty request id")
+        << with("request_id", QString()) << ErrorCode::InvalidField << QStringLiteral("request_id");
     QTest::newRow("gateway id with newline")
         << with("gateway_id", QStringLiteral("https://a\nb")) << ErrorCode::InvalidField
         << QStringLiteral("gateway_id");
-    QTest::newRow("short nonce")
-        << with("nonce", QString::fromLatin1(base64UrlEncode(QByteArray(8, 'n'))))
-        << ErrorCode::InvalidField << QStringLiteral("nonce");
+    QTest::newRow("short nonce") << with("nonce",
+                                         QString::fromLatin1(base64UrlEncode(QByteArray(8, 'n'))))
+                                 << ErrorCode::InvalidField << QStringLiteral("nonce");
     QTest::newRow("nonce not base64url") << with("nonce", QStringLiteral("not base64!"))
                                          << ErrorCode::InvalidField << QStringLiteral("nonce");
-    QTest::newRow("fractional iat") << with("iat", 1.5) << ErrorCode::InvalidField
-                                    << QStringLiteral("iat");
+    QTest::newRow("fractional iat")
+        << with("iat", 1.5) << ErrorCode::InvalidField << QStringLiteral("iat");
     QTest::newRow("negative exp") << with("exp", -1) << ErrorCode::InvalidField
                                   << QStringLiteral("exp");
-    QTest::newRow("exp before iat") << with("exp", now - 1) << ErrorCode::InvalidField
-                                    << QStringLiteral("exp");
-    QTest::newRow("lifetime too long")
-        << with("exp", now + ApprovalRequest::maxLifetimeSeconds + 1) << ErrorCode::InvalidField
-        << QStringLiteral("exp");
+    QTest::newRow("exp before iat")
+        << with("exp", now - 1) << ErrorCode::InvalidField << QStringLiteral("exp");
+    QTest::newRow("lifetime too long") << with("exp", now + ApprovalRequest::maxLifetimeSeconds + 1)
+                                       << ErrorCode::InvalidField << QStringLiteral("exp");
     QTest::newRow("no methods") << with("methods", QJsonArray()) << ErrorCode::InvalidField
                                 << QStringLiteral("methods");
     QTest::newRow("unknown method") << with("methods", QJsonArray{QStringLiteral("sms")})
@@ -217,8 +215,8 @@ void TestApprovalRequest::refusesInvalidPayloads_data()
     QTest::newRow("duplicate method")
         << with("methods", QJsonArray{QStringLiteral("totp"), QStringLiteral("totp")})
         << ErrorCode::InvalidField << QStringLiteral("methods");
-    QTest::newRow("sarc not an object") << with("sarc", QStringLiteral("x"))
-                                        << ErrorCode::InvalidField << QStringLiteral("sarc");
+    QTest::newRow("sarc not an object")
+        << with("sarc", QStringLiteral("x")) << ErrorCode::InvalidField << QStringLiteral("sarc");
     QTest::newRow("sarc without action") << with("sarc", [&good] {
         QJsonObject sarc = good.value(QStringLiteral("sarc")).toObject();
         sarc.remove(QStringLiteral("action"));
@@ -241,10 +239,10 @@ void TestApprovalRequest::refusesInvalidPayloads()
 
 void TestApprovalRequest::refusesPayloadThatIsNotAnObject()
 {
-    for (const QByteArray &payload : {QByteArray("[1,2]"), QByteArray("\"text\""),
-                                      QByteArray("{\"v\":1"), QByteArray()}) {
-        const auto verified = verifyApprovalRequest(signPayload(payload),
-                                                    m_gatewayKey->publicKey(), gatewayId, m_clock);
+    for (const QByteArray &payload :
+         {QByteArray("[1,2]"), QByteArray("\"text\""), QByteArray("{\"v\":1"), QByteArray()}) {
+        const auto verified = verifyApprovalRequest(signPayload(payload), m_gatewayKey->publicKey(),
+                                                    gatewayId, m_clock);
         QVERIFY(!verified.ok());
         QCOMPARE(verified.error().code, ErrorCode::MalformedJson);
     }

@@ -379,9 +379,9 @@ void TestSarc::rejectsMalformedBytes_data()
         << QStringLiteral("sarc is not valid JSON");
     QTest::newRow("array at top level") << QByteArray("[]") << ErrorCode::MalformedJson
                                         << QStringLiteral("sarc is not a JSON object");
-    QTest::newRow("duplicate member") << QByteArray(R"({"subject":{},"subject":{}})")
-                                      << ErrorCode::MalformedJson
-                                      << QStringLiteral("sarc names a member twice");
+    QTest::newRow("duplicate member")
+        << QByteArray(R"({"subject":{},"subject":{}})") << ErrorCode::MalformedJson
+        << QStringLiteral("sarc names a member twice");
     // Valid JSON, but refused on size alone before any parsing.
     QTest::newRow("over the total size")
         << (valid + QByteArray(SarcLimits::maxTotalBytes - valid.size() + 1, ' '))

@@ -1,0 +1,340 @@
+#include "approvalbroker.h"
+
+#include "protocol/jose/jws.h"
+#include "protocol/messages/approvalproof.h"
+#include "protocol/messages/approvalrequest.h"
+#include "protocol/randombytes.h"
+#include "protocol/strictjson.h"
+
+#include <algorithm>
+
+#include <QCryptographicHash>
+#include <QLoggingCategory>
+
+#include <openssl/crypto.h>
+
+Q_LOGGING_CATEGORY(lcApprovals, "countersign.gateway.approvals")
+
+namespace countersign::gateway {
+
+namespace {
+
+ProofRejection reject(const char *reason, QString message, std::optional<int> attemptsLeft = {})
+{
+    return ProofRejection{QString::fromLatin1(reason), std::move(message), attemptsLeft};
+}
+
+bool sameBytes(const QByteArray &a, const QByteArray &b)
+{
+    return a.size() == b.size()
+        && CRYPTO_memcmp(a.constData(), b.constData(), static_cast<size_t>(a.size())) == 0;
+}
+
+// The request as this gateway signed it; it comes from our own store.
+std::optional<ApprovalRequest> signedRequest(const ApprovalRecord &approval)
+{
+    const auto jws = Jws::decodeUnverified(approval.requestJws);
+    if (!jws)
+        return std::nullopt;
+    const auto json = parseStrictJsonObject(jws->payload, QStringLiteral("stored request"));
+    if (!json)
+        return std::nullopt;
+    auto request = ApprovalRequest::fromJson(json.value());
+    if (!request)
+        return std::nullopt;
+    return std::move(request).value();
+}
+
+} // namespace
+
+ApprovalBroker::ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString gatewayId,
+                               const TokenIssuer &issuer, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_gatewayKey(std::move(gatewayKey))
+    , m_gatewayId(std::move(gatewayId))
+    , m_issuer(issuer)
+    , m_clock(clock)
+    , m_totp(store, clock)
+{
+    qRegisterMetaType<ApprovalRecord>();
+    m_expiryTimer.setSingleShot(true);
+    connect(&m_expiryTimer, &QTimer::timeout, this, &ApprovalBroker::expireDue);
+    // Requests that expired while the gateway was down end now; the others
+    // keep waiting.
+    expireDue();
+}
+
+Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec)
+{
+    if (spec.timeoutSeconds < minTimeoutSeconds || spec.timeoutSeconds > maxTimeoutSeconds) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("approval timeout must be %1 to %2 seconds")
+                             .arg(minTimeoutSeconds)
+                             .arg(maxTimeoutSeconds));
+    }
+    if (spec.methods.isEmpty())
+        return makeError(ErrorCode::InvalidField, QStringLiteral("no approval method allowed"));
+
+    ApprovalRequest request;
+    request.requestId = randomToken(16);
+    request.gatewayId = m_gatewayId;
+    request.sarc = spec.sarc;
+    request.nonce = randomBytes(16);
+    request.issuedAt = m_clock.secondsSinceEpoch();
+    request.expiresAt = request.issuedAt + spec.timeoutSeconds;
+    request.methods = spec.methods;
+    // Validate what we are about to sign exactly as a companion will.
+    if (auto valid = ApprovalRequest::fromJson(request.toJson()); !valid)
+        return valid.error();
+    auto jws = request.sign(m_gatewayKey);
+    if (!jws)
+        return jws.error();
+
+    ApprovalRecord approval;
+    approval.requestId = request.requestId;
+    approval.userId = spec.sarc.subject.id;
+    approval.requestJws = jws.value();
+    approval.requestHash = approvalRequestHash(approval.requestJws);
+    approval.methods = spec.methods;
+    approval.upstream = spec.upstream;
+    approval.argumentsHash = spec.argumentsHash;
+    approval.createdAt = request.issuedAt;
+    approval.expiresAt = request.expiresAt;
+    if (auto stored = m_store.addApproval(approval); !stored)
+        return stored.error();
+    audit(QStringLiteral("approval.requested"), approval, {},
+          QJsonObject{{QStringLiteral("action"), spec.sarc.action.name},
+                      {QStringLiteral("resource"), spec.sarc.resource.id},
+                      {QStringLiteral("agent"), spec.sarc.subject.agent}});
+    qCInfo(lcApprovals) << "approval" << approval.requestId << "requested for" << approval.userId
+                        << spec.sarc.action.name;
+    scheduleExpiry();
+    Q_EMIT requested(approval);
+    return approval;
+}
+
+Status ApprovalBroker::cancel(const QString &requestId, const QString &reason)
+{
+    return finish(requestId, ApprovalState::Cancelled, std::nullopt, {}, reason);
+}
+
+std::variant<ApprovalRecord, ProofRejection>
+ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView proofJws)
+{
+    // The device may have been revoked since its channel was opened.
+    const auto device = m_store.device(authenticated.deviceId);
+    if (!device)
+        return reject("unknown_device", QStringLiteral("this device is not paired"));
+    if (device->isRevoked())
+        return reject("device_revoked", QStringLiteral("this device was revoked"));
+    const auto deviceKey = EcPublicKey::fromJwk(device->publicJwk);
+    if (!deviceKey)
+        return reject("unknown_device", QStringLiteral("the device key on file is unusable"));
+
+    const auto proof = verifyApprovalProof(proofJws, deviceKey.value());
+    if (!proof) {
+        const bool signature = proof.error().code == ErrorCode::BadSignature;
+        return reject(signature ? "bad_signature" : "malformed_message", proof.error().message);
+    }
+    auto approval = m_store.approval(proof->requestId);
+    if (!approval)
+        return reject("unknown_request", QStringLiteral("no such request"));
+    if (approval->userId != device->userId) {
+        return reject("wrong_device",
+                      QStringLiteral("this device is not paired to the request's user"));
+    }
+    if (approval->state != ApprovalState::Pending) {
+        return reject(
+            "already_resolved",
+            QStringLiteral("the request was already %1").arg(approvalStateName(approval->state)));
+    }
+    if (m_clock.secondsSinceEpoch() >= approval->expiresAt) {
+        expireDue();
+        return reject("expired", QStringLiteral("the request expired"));
+    }
+    if (!sameBytes(proof->requestHash, approval->requestHash)) {
+        return reject("request_hash_mismatch",
+                      QStringLiteral("the proof is for other request bytes than were sent"));
+    }
+    const auto fresh = m_store.markUsed(
+        QStringLiteral("proof"), QCryptographicHash::hash(proofJws, QCryptographicHash::Sha256),
+        approval->expiresAt);
+    if (!fresh || !fresh.value())
+        return reject("replayed", QStringLiteral("this proof was already used"));
+
+    if (proof->decision == Decision::Deny) {
+        const QString reason =
+            proof->reason.isEmpty() ? QStringLiteral("denied by the user") : proof->reason;
+        if (auto done = finish(approval->requestId, ApprovalState::Denied, std::nullopt,
+                               device->deviceId, reason);
+            !done) {
+            return reject("already_resolved", done.error().message);
+        }
+        return m_store.approval(approval->requestId).value();
+    }
+
+    if (!approval->methods.contains(*proof->method)) {
+        return reject("method_not_allowed",
+                      QStringLiteral("%1 is not allowed for this request")
+                          .arg(approvalMethodName(*proof->method)));
+    }
+    switch (*proof->method) {
+    case ApprovalMethod::Totp:
+        return checkTotp(*approval, *device, proof->evidence);
+    case ApprovalMethod::Passkey:
+        break;
+    }
+    return reject("invalid_evidence",
+                  QStringLiteral("this gateway cannot verify passkey approvals yet"));
+}
+
+std::variant<ApprovalRecord, ProofRejection>
+ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &device,
+                          const QJsonObject &evidence)
+{
+    const QString code = evidence.value(QStringLiteral("code")).toString();
+    switch (m_totp.check(approval.userId, code)) {
+    case TotpChecker::Outcome::Valid:
+        if (auto done = finish(approval.requestId, ApprovalState::Approved, ApprovalMethod::Totp,
+                               device.deviceId, {});
+            !done) {
+            return reject("already_resolved", done.error().message);
+        }
+        return m_store.approval(approval.requestId).value();
+    case TotpChecker::Outcome::NotEnrolled:
+        return reject("invalid_evidence",
+                      QStringLiteral("no TOTP authenticator is enrolled for %1; ask the gateway "
+                                     "admin to run 'countersign-gateway totp enroll'")
+                          .arg(approval.userId));
+    case TotpChecker::Outcome::Wrong:
+    case TotpChecker::Outcome::Reused:
+        break;
+    }
+    const auto failures = m_store.recordFailedAttempt(approval.requestId);
+    const int count = failures ? failures.value() : maxFailedAttempts;
+    audit(QStringLiteral("approval.code_rejected"), approval, device.deviceId,
+          QJsonObject{{QStringLiteral("failures"), count}});
+    if (count >= maxFailedAttempts) {
+        (void)finish(approval.requestId, ApprovalState::Denied, std::nullopt, device.deviceId,
+                     QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts));
+        return reject("locked", QStringLiteral("too many wrong codes; the request is denied"));
+    }
+    return reject("invalid_code", QStringLiteral("the code is wrong or was already used"),
+                  maxFailedAttempts - count);
+}
+
+Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
+{
+    const auto approval = m_store.approval(requestId);
+    if (!approval || approval->state != ApprovalState::Approved) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("request %1 is not approved").arg(requestId));
+    }
+    const auto first = m_store.markUsed(QStringLiteral("redeemed"), requestId.toUtf8(),
+                                        approval->expiresAt + 86400);
+    if (!first)
+        return first.error();
+    if (!first.value()) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("request %1 was already used for a call").arg(requestId));
+    }
+    const auto request = signedRequest(*approval);
+    if (!request) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("stored request %1 is unreadable").arg(requestId));
+    }
+    ElevatedGrant grant;
+    grant.userId = approval->userId;
+    grant.agent = request->sarc.subject.agent;
+    grant.audience = approval->upstream;
+    grant.action = request->sarc.action.name;
+    grant.resource = request->sarc.resource.id;
+    grant.argumentsHash = approval->argumentsHash;
+    grant.requestHash = approval->requestHash;
+    grant.method = approval->resolvedMethod.value_or(ApprovalMethod::Totp);
+    auto token = m_issuer.issue(grant);
+    if (token) {
+        audit(QStringLiteral("token.issued"), *approval, approval->resolvedByDevice,
+              QJsonObject{{QStringLiteral("jti"), token->tokenId},
+                          {QStringLiteral("aud"), grant.audience}});
+    }
+    return token;
+}
+
+QList<ApprovalRecord> ApprovalBroker::pending(const QString &userId) const
+{
+    return m_store.pendingApprovals(userId, m_clock.secondsSinceEpoch());
+}
+
+std::optional<ApprovalRecord> ApprovalBroker::approval(const QString &requestId) const
+{
+    return m_store.approval(requestId);
+}
+
+void ApprovalBroker::expireDue()
+{
+    const qint64 now = m_clock.secondsSinceEpoch();
+    // pendingApprovals() leaves out the expired ones, so look at all of
+    // them: the store is small and this runs when a deadline passes.
+    const auto all = m_store.pendingApprovals({}, 0);
+    for (const ApprovalRecord &approval : all) {
+        if (approval.expiresAt <= now) {
+            (void)finish(approval.requestId, ApprovalState::Expired, std::nullopt, {},
+                         QStringLiteral("nobody approved it in time"));
+        }
+    }
+    scheduleExpiry();
+}
+
+void ApprovalBroker::scheduleExpiry()
+{
+    const auto all = m_store.pendingApprovals({}, 0);
+    if (all.isEmpty()) {
+        m_expiryTimer.stop();
+        return;
+    }
+    const qint64 next = std::min_element(all.cbegin(), all.cend(),
+                                         [](const ApprovalRecord &a, const ApprovalRecord &b) {
+                                             return a.expiresAt < b.expiresAt;
+                                         })
+                            ->expiresAt;
+    const qint64 delay = std::clamp<qint64>(next - m_clock.secondsSinceEpoch(), 0, 3600) * 1000;
+    m_expiryTimer.start(std::chrono::milliseconds(delay));
+}
+
+Status ApprovalBroker::finish(const QString &requestId, ApprovalState state,
+                              std::optional<ApprovalMethod> method, const QString &deviceId,
+                              const QString &reason)
+{
+    if (auto done = m_store.resolveApproval(requestId, state, method, deviceId,
+                                            m_clock.secondsSinceEpoch(), reason);
+        !done) {
+        return done;
+    }
+    const auto approval = m_store.approval(requestId);
+    if (!approval)
+        return makeError(ErrorCode::StorageFailure, QStringLiteral("approval vanished"));
+    audit(QStringLiteral("approval.") + approvalStateName(state), *approval, deviceId,
+          reason.isEmpty() ? QJsonObject{} : QJsonObject{{QStringLiteral("reason"), reason}});
+    qCInfo(lcApprovals) << "approval" << requestId << approvalStateName(state);
+    scheduleExpiry();
+    Q_EMIT resolved(*approval);
+    return Ok{};
+}
+
+void ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,
+                           const QString &deviceId, const QJsonObject &details)
+{
+    AuditEvent event;
+    event.at = m_clock.secondsSinceEpoch();
+    event.kind = kind;
+    event.userId = approval.userId;
+    event.requestId = approval.requestId;
+    event.deviceId = deviceId;
+    event.details = details;
+    if (auto written = m_store.appendAudit(event); !written)
+        qCWarning(lcApprovals) << "audit log write failed:" << written.error().message;
+}
+
+} // namespace countersign::gateway

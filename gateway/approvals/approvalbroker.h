@@ -1,0 +1,74 @@
+#pragma once
+
+#include "gateway/approvals/approvaltypes.h"
+#include "gateway/approvals/totpchecker.h"
+#include "gateway/issuer/tokenissuer.h"
+#include "protocol/jose/ecprivatekey.h"
+
+#include <QObject>
+#include <QTimer>
+
+namespace countersign::gateway {
+
+// Pending approvals: creates and signs requests, checks the proofs companions
+// send back (docs/protocol.md 4.1), expires what nobody answered, and issues
+// the elevated token of an approved request exactly once. Everything is kept
+// in the Store, so a restart loses nothing that was pending.
+class ApprovalBroker : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr int maxFailedAttempts = 5;
+    static constexpr qint64 minTimeoutSeconds = 10;
+    static constexpr qint64 maxTimeoutSeconds = 3600;
+
+    ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString gatewayId,
+                   const TokenIssuer &issuer, const Clock &clock, QObject *parent = nullptr);
+
+    // Creates, signs and stores a request, then announces it.
+    Result<ApprovalRecord> create(const ApprovalSpec &spec);
+
+    // Ends a pending request that nobody needs any more (agent gave up).
+    Status cancel(const QString &requestId, const QString &reason);
+
+    // A proof from `device`, which the channel has authenticated. Returns the
+    // updated record when the proof was accepted (approved or denied).
+    std::variant<ApprovalRecord, ProofRejection> submitProof(const DeviceRecord &device,
+                                                             QByteArrayView proofJws);
+
+    // The elevated token of an approved request; only the first call succeeds,
+    // so an approval is good for one upstream call.
+    Result<ElevatedToken> redeem(const QString &requestId);
+
+    QList<ApprovalRecord> pending(const QString &userId) const;
+    std::optional<ApprovalRecord> approval(const QString &requestId) const;
+
+    // Expires every pending request whose time is up; runs on a timer too.
+    void expireDue();
+
+Q_SIGNALS:
+    void requested(const countersign::gateway::ApprovalRecord &approval);
+    // Approved, denied, expired or cancelled.
+    void resolved(const countersign::gateway::ApprovalRecord &approval);
+
+private:
+    Status finish(const QString &requestId, ApprovalState state,
+                  std::optional<ApprovalMethod> method, const QString &deviceId,
+                  const QString &reason);
+    void audit(const QString &kind, const ApprovalRecord &approval, const QString &deviceId,
+               const QJsonObject &details = {});
+    void scheduleExpiry();
+    std::variant<ApprovalRecord, ProofRejection> checkTotp(const ApprovalRecord &approval,
+                                                           const DeviceRecord &device,
+                                                           const QJsonObject &evidence);
+
+    Store &m_store;
+    EcPrivateKey m_gatewayKey;
+    QString m_gatewayId;
+    const TokenIssuer &m_issuer;
+    const Clock &m_clock;
+    TotpChecker m_totp;
+    QTimer m_expiryTimer;
+};
+
+} // namespace countersign::gateway

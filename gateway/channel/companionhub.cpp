@@ -1,0 +1,69 @@
+#include "companionhub.h"
+
+#include "gateway/approvals/approvalbroker.h"
+
+namespace countersign::gateway {
+
+CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, const Clock &clock,
+                           QString gatewayId, ChannelTimings timings, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_broker(broker)
+    , m_clock(clock)
+    , m_gatewayId(std::move(gatewayId))
+    , m_timings(timings)
+{
+    connect(&m_broker, &ApprovalBroker::requested, this,
+            [this](const ApprovalRecord &approval) { broadcast(approval, false); });
+    connect(&m_broker, &ApprovalBroker::resolved, this,
+            [this](const ApprovalRecord &approval) { broadcast(approval, true); });
+}
+
+void CompanionHub::accept(std::unique_ptr<QWebSocket> socket)
+{
+    auto *session = new CompanionSession(std::move(socket), m_store, m_broker, m_clock, m_gatewayId,
+                                         m_timings, this);
+    connect(session, &CompanionSession::authenticated, this, &CompanionHub::onAuthenticated);
+    connect(session, &CompanionSession::closed, this, &CompanionHub::onClosed);
+}
+
+void CompanionHub::onAuthenticated(CompanionSession *session)
+{
+    const QString deviceId = session->device()->deviceId;
+    if (CompanionSession *previous = m_byDevice.value(deviceId); previous && previous != session)
+        previous->close(CloseCode::replaced, QStringLiteral("replaced by a newer connection"));
+    m_byDevice.insert(deviceId, session);
+    Q_EMIT deviceConnected(deviceId);
+}
+
+void CompanionHub::onClosed(CompanionSession *session)
+{
+    if (session->isAuthenticated()) {
+        const QString deviceId = session->device()->deviceId;
+        if (m_byDevice.value(deviceId) == session) {
+            m_byDevice.remove(deviceId);
+            Q_EMIT deviceDisconnected(deviceId);
+        }
+    }
+    session->deleteLater();
+}
+
+void CompanionHub::disconnectDevice(const QString &deviceId, int closeCode, const QString &reason)
+{
+    if (CompanionSession *session = m_byDevice.value(deviceId))
+        session->close(closeCode, reason);
+}
+
+void CompanionHub::broadcast(const ApprovalRecord &approval, bool resolvedNow)
+{
+    for (CompanionSession *session : std::as_const(m_byDevice)) {
+        if (session->device()->userId != approval.userId)
+            continue;
+        if (resolvedNow)
+            session->sendResolved(approval);
+        else
+            session->sendRequest(approval);
+    }
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "gateway/channel/companionsession.h"
+
+#include <QHash>
+#include <QObject>
+
+namespace countersign::gateway {
+
+// All open companion channels: one per device (a new one replaces the old),
+// requests pushed to every device of the request's user, and resolutions too,
+// so that every other open dialog for the same request closes.
+class CompanionHub : public QObject {
+    Q_OBJECT
+
+public:
+    CompanionHub(Store &store, ApprovalBroker &broker, const Clock &clock, QString gatewayId,
+                 ChannelTimings timings = {}, QObject *parent = nullptr);
+
+    void accept(std::unique_ptr<QWebSocket> socket);
+    // Closes the device's channel at once (its future proofs are refused by
+    // the broker, which re-reads the device).
+    void disconnectDevice(const QString &deviceId, int closeCode, const QString &reason);
+
+    int connectedDevices() const { return static_cast<int>(m_byDevice.size()); }
+    bool isConnected(const QString &deviceId) const { return m_byDevice.contains(deviceId); }
+
+Q_SIGNALS:
+    void deviceConnected(const QString &deviceId);
+    void deviceDisconnected(const QString &deviceId);
+
+private:
+    void onAuthenticated(CompanionSession *session);
+    void onClosed(CompanionSession *session);
+    void broadcast(const ApprovalRecord &approval, bool resolvedNow);
+
+    Store &m_store;
+    ApprovalBroker &m_broker;
+    const Clock &m_clock;
+    QString m_gatewayId;
+    ChannelTimings m_timings;
+    QHash<QString, CompanionSession *> m_byDevice;
+};
+
+} // namespace countersign::gateway

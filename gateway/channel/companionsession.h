@@ -1,0 +1,79 @@
+#pragma once
+
+#include "gateway/store/store.h"
+#include "protocol/clock.h"
+
+#include <memory>
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+#include <QWebSocket>
+
+namespace countersign::gateway {
+
+class ApprovalBroker;
+
+// Close codes of the companion channel (docs/protocol.md 5).
+namespace CloseCode {
+constexpr int protocolError = 4000;
+constexpr int unauthorized = 4401;
+constexpr int revoked = 4403;
+constexpr int keepAliveTimeout = 4408;
+constexpr int replaced = 4409;
+} // namespace CloseCode
+
+struct ChannelTimings {
+    int authTimeoutMs = 10'000;
+    int pingIntervalMs = 30'000;
+    int pongTimeoutMs = 60'000;
+};
+
+// One companion's WebSocket: the hello/auth handshake, then requests out and
+// proofs in. Knows nothing about other sessions; CompanionHub routes.
+class CompanionSession : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr qint64 maxMessageBytes = 64 * 1024;
+    static inline const QString authType = QStringLiteral("countersign-auth+jwt");
+
+    CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store, ApprovalBroker &broker,
+                     const Clock &clock, QString gatewayId, ChannelTimings timings,
+                     QObject *parent = nullptr);
+    ~CompanionSession() override;
+
+    bool isAuthenticated() const { return m_device.has_value(); }
+    const std::optional<DeviceRecord> &device() const { return m_device; }
+
+    void sendRequest(const ApprovalRecord &approval);
+    void sendResolved(const ApprovalRecord &approval);
+    void close(int code, const QString &reason);
+
+Q_SIGNALS:
+    void authenticated(countersign::gateway::CompanionSession *session);
+    void closed(countersign::gateway::CompanionSession *session);
+
+private:
+    void onText(const QString &text);
+    void authenticate(const QJsonObject &message);
+    void respond(const QJsonObject &message);
+    void sendError(const QString &code, const QString &message,
+                   const QJsonObject &extra = QJsonObject());
+    void send(const QJsonObject &message);
+
+    std::unique_ptr<QWebSocket> m_socket;
+    Store &m_store;
+    ApprovalBroker &m_broker;
+    const Clock &m_clock;
+    QString m_gatewayId;
+    ChannelTimings m_timings;
+    QString m_nonce;
+    std::optional<DeviceRecord> m_device;
+    QTimer m_authTimer;
+    QTimer m_pingTimer;
+    QElapsedTimer m_sincePong;
+    bool m_closing = false;
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,87 @@
+#include "gateway/cli/commandcontext.h"
+#include "gateway/keys/signingkey.h"
+#include "gateway/pairing/pairingservice.h"
+#include "gateway/pairing/qrcode.h"
+#include "gateway/runtime/gatewayruntime.h"
+
+#include <QDateTime>
+
+namespace countersign::gateway {
+
+namespace {
+
+bool isKnownUser(const GatewayConfig &config, const QString &userId)
+{
+    return std::any_of(config.users.cbegin(), config.users.cend(),
+                       [&userId](const GatewayConfig::User &user) { return user.id == userId; });
+}
+
+} // namespace
+
+int runPair(const QStringList &arguments)
+{
+    CommandContext context(QStringLiteral("countersign-gateway pair"),
+                           QStringLiteral("Create a single-use pairing link for a user and show "
+                                          "it as a QR code for the Countersign companion."));
+    const QCommandLineOption userOption(QStringLiteral("user"),
+                                        QStringLiteral("User the companion will approve for."),
+                                        QStringLiteral("USER"));
+    const QCommandLineOption pngOption(QStringLiteral("png"),
+                                       QStringLiteral("Also write the QR code as a PNG image."),
+                                       QStringLiteral("FILE"));
+    context.parser().addOption(userOption);
+    context.parser().addOption(pngOption);
+    if (!context.parse(arguments))
+        return context.exitCode();
+    auto config = context.loadConfig();
+    if (!config)
+        return context.exitCode();
+    const QString userId = context.parser().value(userOption);
+    if (userId.isEmpty())
+        return context.usage(QStringLiteral("--user USER is required"));
+    if (!isKnownUser(*config, userId)) {
+        return context.fail(QStringLiteral("%1 is not a user in the config (users:)").arg(userId));
+    }
+
+    auto store = SqliteStore::open(context.dataDir());
+    if (!store)
+        return context.fail(store.error().message);
+    const auto key = SigningKey::loadOrCreate(context.dataDir());
+    if (!key)
+        return context.fail(key.error().message);
+    const QString pin = config->tls ? (config->tls->certificateChain.constFirst().isSelfSigned()
+                                           ? spkiPin(config->tls->certificateChain.constFirst())
+                                           : QString())
+                                    : QString();
+    SystemClock clock;
+    PairingService pairing(**store, clock,
+                           GatewayIdentity{config->publicUrl.toString(QUrl::FullyEncoded),
+                                           config->publicUrl, config->name, key->publicKey(), pin},
+                           config->pairingOfferTtl.count());
+    const auto offer = pairing.createOffer(userId);
+    if (!offer)
+        return context.fail(offer.error().message);
+    const QString link = offer->link.toString();
+    const auto qr = QrCode::encode(link.toUtf8());
+    if (!qr)
+        return context.fail(qr.error().message);
+
+    QTextStream &out = context.out();
+    out << "Pair a Countersign companion for " << userId << ": scan this code, or open the link "
+        << "below on the computer that runs the companion.\n\n"
+        << qr->toTerminalText() << '\n'
+        << link << "\n\n"
+        << "Gateway key fingerprint: " << key->publicKey().thumbprint() << '\n'
+        << "The link works once and expires at "
+        << QDateTime::fromSecsSinceEpoch(offer->expiresAt).toString(Qt::ISODate) << ".\n";
+    if (context.parser().isSet(pngOption)) {
+        const QString png = context.parser().value(pngOption);
+        if (auto written = qr->writePng(png); !written)
+            return context.fail(written.error().message);
+        out << "QR code written to " << png << '\n';
+    }
+    out.flush();
+    return CommandContext::Success;
+}
+
+} // namespace countersign::gateway

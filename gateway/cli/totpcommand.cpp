@@ -1,0 +1,86 @@
+#include "gateway/cli/commandcontext.h"
+#include "gateway/pairing/qrcode.h"
+#include "gateway/store/sqlitestore.h"
+#include "protocol/otp/otpauthuri.h"
+#include "protocol/otp/totp.h"
+
+#include <QDateTime>
+
+namespace countersign::gateway {
+
+int runTotp(const QStringList &arguments)
+{
+    CommandContext context(QStringLiteral("countersign-gateway totp"),
+                           QStringLiteral("Enrol a user's phone authenticator app:\n"
+                                          "  totp enroll --user USER [--png FILE]\n"
+                                          "The seed stays on the gateway; the link and QR code "
+                                          "are shown once, for the phone."));
+    const QCommandLineOption userOption(QStringLiteral("user"), QStringLiteral("The user."),
+                                        QStringLiteral("USER"));
+    const QCommandLineOption pngOption(QStringLiteral("png"),
+                                       QStringLiteral("Also write the QR code as a PNG image."),
+                                       QStringLiteral("FILE"));
+    context.parser().addOption(userOption);
+    context.parser().addOption(pngOption);
+    context.parser().addPositionalArgument(QStringLiteral("action"), QStringLiteral("enroll"));
+    if (!context.parse(arguments))
+        return context.exitCode();
+    if (context.parser().positionalArguments() != QStringList{QStringLiteral("enroll")})
+        return context.usage(QStringLiteral("say 'totp enroll --user USER'"));
+    auto config = context.loadConfig();
+    if (!config)
+        return context.exitCode();
+    const QString userId = context.parser().value(userOption);
+    if (userId.isEmpty())
+        return context.usage(QStringLiteral("--user USER is required"));
+    if (std::none_of(config->users.cbegin(), config->users.cend(),
+                     [&userId](const GatewayConfig::User &user) { return user.id == userId; })) {
+        return context.fail(QStringLiteral("%1 is not a user in the config (users:)").arg(userId));
+    }
+
+    auto store = SqliteStore::open(context.dataDir());
+    if (!store)
+        return context.fail(store.error().message);
+    const auto secret = OtpSecret::generate();
+    const auto totp = secret ? Totp::create(secret.value()) : Result<Totp>(secret.error());
+    if (!totp)
+        return context.fail(totp.error().message);
+    const auto uri = OtpauthUri::forTotp(totp.value(), config->name, userId);
+    if (!uri)
+        return context.fail(uri.error().message);
+
+    TotpEnrollment enrollment;
+    enrollment.userId = userId;
+    enrollment.secret = secret->bytes();
+    enrollment.algorithm = otpAlgorithmName(OtpAlgorithm::Sha1);
+    enrollment.digits = totp->hotp().digits();
+    enrollment.period = static_cast<int>(totp->period());
+    enrollment.createdAt = QDateTime::currentSecsSinceEpoch();
+    if (auto stored = (*store)->setTotpEnrollment(enrollment); !stored)
+        return context.fail(stored.error().message);
+    AuditEvent event;
+    event.at = enrollment.createdAt;
+    event.kind = QStringLiteral("totp.enrolled");
+    event.userId = userId;
+    (void)(*store)->appendAudit(event);
+
+    const auto qr = QrCode::encode(uri->toString().toUtf8());
+    if (!qr)
+        return context.fail(qr.error().message);
+    QTextStream &out = context.out();
+    out << "Scan this with " << userId << "'s authenticator app (any TOTP app: SHA1, 6 digits, "
+        << "30 s). It replaces any earlier enrolment.\n\n"
+        << qr->toTerminalText() << '\n'
+        << uri->toString() << "\n\n"
+        << "This link holds the secret: do not keep it anywhere once the phone has it.\n";
+    if (context.parser().isSet(pngOption)) {
+        const QString png = context.parser().value(pngOption);
+        if (auto written = qr->writePng(png); !written)
+            return context.fail(written.error().message);
+        out << "QR code written to " << png << '\n';
+    }
+    out.flush();
+    return CommandContext::Success;
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,559 @@
+#include "gatewayconfig.h"
+
+#include "listenaddress.h"
+#include "tlsfiles.h"
+#include "yamlmap.h"
+
+#include <exception>
+#include <string>
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+
+namespace countersign::gateway {
+
+namespace {
+
+using std::chrono::seconds;
+
+bool isLoopbackHost(const QString &host)
+{
+    // QUrl has lower-cased the host and removed the brackets around IPv6.
+    if (host == u"localhost") {
+        return true;
+    }
+    const QHostAddress address(host);
+    return !address.isNull() && address.isLoopback();
+}
+
+// Control and formatting characters (including bidi overrides) could make a
+// name shown in the companion read as something else.
+bool hasInvisibleCharacters(const QString &text)
+{
+    for (const QChar c : text) {
+        const auto category = c.category();
+        if (category == QChar::Other_Control || category == QChar::Other_Format
+            || category == QChar::Separator_Line || category == QChar::Separator_Paragraph) {
+            return true;
+        }
+    }
+    return false;
+}
+
+qsizetype codePointCount(const QString &text)
+{
+    return text.toUcs4().size();
+}
+
+// Reads one configuration document. Each step stops at the first error so
+// that the message points at one place; the order of the steps is the order
+// in which later checks depend on earlier values (public_url needs listen
+// and tls).
+class ConfigParser {
+public:
+    ConfigParser(const QString &sourceName)
+        : m_source{sourceName}
+        , m_baseDir(QFileInfo(sourceName).absolutePath())
+    {
+    }
+
+    Result<GatewayConfig> parse(const YAML::Node &root);
+
+private:
+    Status readListen(const YamlMap &top);
+    Status readName(const YamlMap &top);
+    Status readDataDir(const YamlMap &top);
+    Status readTls(const YamlMap &top);
+    Status readPublicUrl(const YamlMap &top);
+    Status readDurations(const YamlMap &top);
+    Status readAdmin(const YamlMap &top);
+    Status readUsers(const YamlMap &top);
+    Result<GatewayConfig::User> readUser(const YAML::Node &node, const QString &path,
+                                         const YAML::Mark &fallback);
+    Status readReserved(const YamlMap &top);
+    Result<QString> readPath(const YamlMap &map, const QString &key);
+
+    ConfigSource m_source;
+    QDir m_baseDir;
+    GatewayConfig m_config;
+    ListenAddress m_listen;
+};
+
+Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
+{
+    QStringList topKeys{QStringLiteral("listen"), QStringLiteral("public_url"),
+                        QStringLiteral("name"),   QStringLiteral("data_dir"),
+                        QStringLiteral("tls"),    QStringLiteral("approvals"),
+                        QStringLiteral("tokens"), QStringLiteral("pairing"),
+                        QStringLiteral("admin"),  QStringLiteral("users")};
+    topKeys += GatewayConfig::reservedKeys();
+    // An empty file has no marks at all; line 1 is the honest place to point.
+    const auto top = YamlMap::open(m_source, root, {}, YAML::Mark(), topKeys);
+    if (!top.ok()) {
+        return top.error();
+    }
+    for (const auto step :
+         {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
+          &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
+          &ConfigParser::readAdmin, &ConfigParser::readUsers, &ConfigParser::readReserved}) {
+        const Status status = (this->*step)(top.value());
+        if (!status.ok()) {
+            return status.error();
+        }
+    }
+    return m_config;
+}
+
+Status ConfigParser::readListen(const YamlMap &top)
+{
+    const QString key = QStringLiteral("listen");
+    QString text = QString::fromLatin1(GatewayConfig::defaultListen);
+    if (top.contains(key)) {
+        auto value = readString(m_source, top.value(key), key, top.markOf(key));
+        if (!value.ok()) {
+            return value.error();
+        }
+        text = value.value();
+    }
+    auto listen = ListenAddress::parse(text);
+    if (!listen.ok()) {
+        return m_source.error(markOr(top.value(key), top.markOf(key)), key,
+                              u'"' + text + QStringLiteral("\": ") + listen.error().message);
+    }
+    m_listen = listen.value();
+    m_config.listenAddress = m_listen.address;
+    m_config.listenPort = m_listen.port;
+    return Ok{};
+}
+
+Status ConfigParser::readName(const YamlMap &top)
+{
+    const QString key = QStringLiteral("name");
+    m_config.name = QStringLiteral("Countersign gateway");
+    if (!top.contains(key)) {
+        return Ok{};
+    }
+    auto value = readString(m_source, top.value(key), key, top.markOf(key));
+    if (!value.ok()) {
+        return value.error();
+    }
+    const QString name = value->trimmed();
+    const qsizetype length = codePointCount(name);
+    if (length < 1 || length > GatewayConfig::maxNameLength || hasInvisibleCharacters(name)) {
+        return m_source.error(markOr(top.value(key), top.markOf(key)), key,
+                              QStringLiteral("must be 1 to %1 characters with no control "
+                                             "characters")
+                                  .arg(GatewayConfig::maxNameLength));
+    }
+    m_config.name = name;
+    return Ok{};
+}
+
+Result<QString> ConfigParser::readPath(const YamlMap &map, const QString &key)
+{
+    const YAML::Mark mark = markOr(map.value(key), map.markOf(key));
+    auto value = readString(m_source, map.value(key), map.pathOf(key), mark);
+    if (!value.ok()) {
+        return value.error();
+    }
+    if (value->isEmpty()) {
+        return m_source.error(mark, map.pathOf(key), QStringLiteral("needs a path"));
+    }
+    return QDir::cleanPath(m_baseDir.absoluteFilePath(value.value()));
+}
+
+Status ConfigParser::readDataDir(const YamlMap &top)
+{
+    const QString key = QStringLiteral("data_dir");
+    if (!top.contains(key)) {
+        return Ok{};
+    }
+    auto path = readPath(top, key);
+    if (!path.ok()) {
+        return path.error();
+    }
+    m_config.dataDir = path.value();
+    return Ok{};
+}
+
+Status ConfigParser::readTls(const YamlMap &top)
+{
+    const QString key = QStringLiteral("tls");
+    const QString certificateKey = QStringLiteral("certificate");
+    const QString privateKeyKey = QStringLiteral("private_key");
+    if (!top.contains(key) || top.value(key).IsNull()) {
+        return Ok{};
+    }
+    const auto tls = YamlMap::open(m_source, top.value(key), key, top.markOf(key),
+                                   {certificateKey, privateKeyKey});
+    if (!tls.ok()) {
+        return tls.error();
+    }
+    if (!tls->contains(certificateKey) || !tls->contains(privateKeyKey)) {
+        return m_source.error(top.markOf(key), key,
+                              QStringLiteral("needs both certificate and private_key (omit "
+                                             "tls: entirely to serve plain http on loopback)"));
+    }
+    auto certificatePath = readPath(tls.value(), certificateKey);
+    if (!certificatePath.ok()) {
+        return certificatePath.error();
+    }
+    auto privateKeyPath = readPath(tls.value(), privateKeyKey);
+    if (!privateKeyPath.ok()) {
+        return privateKeyPath.error();
+    }
+    const auto chain = loadCertificateChain(certificatePath.value());
+    if (!chain.ok()) {
+        return m_source.error(markOr(tls->value(certificateKey), tls->markOf(certificateKey)),
+                              tls->pathOf(certificateKey), chain.error().message);
+    }
+    const auto privateKey = loadPrivateKey(privateKeyPath.value());
+    if (!privateKey.ok()) {
+        return m_source.error(markOr(tls->value(privateKeyKey), tls->markOf(privateKeyKey)),
+                              tls->pathOf(privateKeyKey), privateKey.error().message);
+    }
+    if (!keyMatchesCertificate(privateKey.value(), chain->first())) {
+        return m_source.error(markOr(tls->value(privateKeyKey), tls->markOf(privateKeyKey)),
+                              tls->pathOf(privateKeyKey),
+                              QStringLiteral("%1 is not the private key of the certificate in %2")
+                                  .arg(privateKeyPath.value(), certificatePath.value()));
+    }
+    m_config.tls = GatewayConfig::Tls{certificatePath.value(), privateKeyPath.value(),
+                                      chain.value(), privateKey.value()};
+    return Ok{};
+}
+
+Status ConfigParser::readPublicUrl(const YamlMap &top)
+{
+    const QString key = QStringLiteral("public_url");
+    const QString scheme = m_config.tls ? QStringLiteral("https") : QStringLiteral("http");
+    if (!top.contains(key)) {
+        if (m_listen.isWildcard()) {
+            return m_source.error(top.markOf(QStringLiteral("listen")), key,
+                                  QStringLiteral("is required when listen is a wildcard address "
+                                                 "(companions cannot connect to %1)")
+                                      .arg(m_listen.address.toString()));
+        }
+        m_config.publicUrl = QUrl(scheme + QStringLiteral("://") + m_listen.urlHost() + u':'
+                                  + QString::number(m_listen.port));
+        m_config.publicUrlDerived = true;
+        return Ok{};
+    }
+    const YAML::Mark mark = markOr(top.value(key), top.markOf(key));
+    auto text = readString(m_source, top.value(key), key, mark);
+    if (!text.ok()) {
+        return text.error();
+    }
+    QUrl url(text->trimmed(), QUrl::StrictMode);
+    const auto refuse = [&](const QString &why) {
+        return m_source.error(mark, key, u'"' + text.value() + QStringLiteral("\" ") + why);
+    };
+    if (!url.isValid() || url.isRelative()) {
+        return refuse(QStringLiteral("is not an absolute URL"));
+    }
+    if (url.scheme() != u"https" && url.scheme() != u"http") {
+        return refuse(QStringLiteral("must be an http or https URL"));
+    }
+    if (url.host().isEmpty()) {
+        return refuse(QStringLiteral("has no host"));
+    }
+    // authority() keeps a bare '@' that userInfo() reports as empty.
+    if (url.authority().contains(u'@')) {
+        return refuse(QStringLiteral("must not contain user info"));
+    }
+    if (url.hasQuery() || url.hasFragment()) {
+        return refuse(QStringLiteral("must not have a query or fragment"));
+    }
+    if (url.scheme() == u"http" && !isLoopbackHost(url.host())) {
+        return refuse(QStringLiteral("uses plain http to a host that is not loopback: companions "
+                                     "on another machine need TLS; use https (with tls: or "
+                                     "behind a TLS-terminating proxy)"));
+    }
+    if (url.scheme() == u"http" && m_config.tls) {
+        return refuse(QStringLiteral("uses http, but with tls: set the gateway only speaks "
+                                     "https"));
+    }
+    // One spelling of the gateway id: companions pin it byte for byte.
+    QString path = url.path();
+    while (path.endsWith(u'/')) {
+        path.chop(1);
+    }
+    url.setPath(path);
+    m_config.publicUrl = url;
+    m_config.publicUrlDerived = false;
+    return Ok{};
+}
+
+Status ConfigParser::readDurations(const YamlMap &top)
+{
+    struct Setting {
+        QString section;
+        QString key;
+        seconds minimum;
+        seconds maximum;
+        seconds *target;
+    };
+    const QList<Setting> settings{
+        {QStringLiteral("approvals"), QStringLiteral("timeout"), GatewayConfig::minApprovalTimeout,
+         GatewayConfig::maxApprovalTimeout, &m_config.approvalTimeout},
+        {QStringLiteral("tokens"), QStringLiteral("ttl"), GatewayConfig::minTokenTtl,
+         GatewayConfig::maxTokenTtl, &m_config.tokenTtl},
+        {QStringLiteral("pairing"), QStringLiteral("offer_ttl"), GatewayConfig::minOfferTtl,
+         GatewayConfig::maxOfferTtl, &m_config.pairingOfferTtl},
+    };
+    const QString attemptsKey = QStringLiteral("max_attempts_per_minute");
+    for (const Setting &setting : settings) {
+        QStringList allowed{setting.key};
+        if (setting.section == u"pairing") {
+            allowed << attemptsKey;
+        }
+        const auto section = YamlMap::open(m_source, top.value(setting.section), setting.section,
+                                           top.markOf(setting.section), allowed);
+        if (!section.ok()) {
+            return section.error();
+        }
+        if (section->contains(setting.key)) {
+            auto value =
+                readDuration(m_source, section->value(setting.key), section->pathOf(setting.key),
+                             section->markOf(setting.key), setting.minimum, setting.maximum);
+            if (!value.ok()) {
+                return value.error();
+            }
+            *setting.target = value.value();
+        }
+        if (section->contains(attemptsKey)) {
+            auto value = readInt(m_source, section->value(attemptsKey),
+                                 section->pathOf(attemptsKey), section->markOf(attemptsKey), 1,
+                                 GatewayConfig::maxPairingAttemptsPerMinuteLimit);
+            if (!value.ok()) {
+                return value.error();
+            }
+            m_config.maxPairingAttemptsPerMinute = value.value();
+        }
+    }
+    return Ok{};
+}
+
+Status ConfigParser::readAdmin(const YamlMap &top)
+{
+    const QString key = QStringLiteral("admin");
+    const QString tokenFileKey = QStringLiteral("token_file");
+    const auto admin =
+        YamlMap::open(m_source, top.value(key), key, top.markOf(key), {tokenFileKey});
+    if (!admin.ok()) {
+        return admin.error();
+    }
+    if (!admin->contains(tokenFileKey)) {
+        return Ok{};
+    }
+    auto path = readPath(admin.value(), tokenFileKey);
+    if (!path.ok()) {
+        return path.error();
+    }
+    const YAML::Mark mark = markOr(admin->value(tokenFileKey), admin->markOf(tokenFileKey));
+    const QString keyPath = admin->pathOf(tokenFileKey);
+    const QFileInfo info(path.value());
+    if (!info.exists()) {
+        return m_source.error(mark, keyPath,
+                              QStringLiteral("%1 does not exist").arg(info.filePath()));
+    }
+    if (!info.isFile()) {
+        return m_source.error(mark, keyPath,
+                              QStringLiteral("%1 is not a regular file").arg(info.filePath()));
+    }
+    // Whoever holds the token can ask any user for approvals; a token other
+    // local accounts can read is not a secret.
+    if (info.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther)) {
+        return m_source.error(mark, keyPath,
+                              QStringLiteral("%1 is readable by group or others; restrict it "
+                                             "(chmod 600)")
+                                  .arg(info.filePath()));
+    }
+    QFile file(info.filePath());
+    if (!file.open(QIODevice::ReadOnly)) {
+        return m_source.error(
+            mark, keyPath,
+            QStringLiteral("cannot read %1: %2").arg(info.filePath(), file.errorString()));
+    }
+    if (file.read(4096).trimmed().isEmpty()) {
+        return m_source.error(
+            mark, keyPath,
+            QStringLiteral("%1 is empty; it must hold the token").arg(info.filePath()));
+    }
+    m_config.adminTokenFile = path.value();
+    return Ok{};
+}
+
+Status ConfigParser::readUsers(const YamlMap &top)
+{
+    const QString key = QStringLiteral("users");
+    const YAML::Node users = top.value(key);
+    const YAML::Mark mark = markOr(users, top.markOf(key));
+    if (!top.contains(key) || users.IsNull()) {
+        return m_source.error(mark, key,
+                              QStringLiteral("at least one user is required, for example "
+                                             "\"users: [{id: alice@example.com}]\""));
+    }
+    if (!users.IsSequence()) {
+        return m_source.error(
+            mark, key,
+            QStringLiteral("expected a list of users, found %1").arg(yamlKindName(users)));
+    }
+    if (users.size() == 0) {
+        return m_source.error(mark, key, QStringLiteral("at least one user is required"));
+    }
+    QMap<QString, QString> seen; // case-folded id -> path of the first one
+    int index = 0;
+    for (auto it = users.begin(); it != users.end(); ++it, ++index) {
+        const QString path = QStringLiteral("users[%1]").arg(index);
+        auto user = readUser(*it, path, mark);
+        if (!user.ok()) {
+            return user.error();
+        }
+        const QString folded = user->id.toCaseFolded();
+        if (seen.contains(folded)) {
+            return m_source.error(
+                markOr(*it, mark), path + QStringLiteral(".id"),
+                QStringLiteral("\"%1\" is already used by %2").arg(user->id, seen.value(folded)));
+        }
+        seen.insert(folded, path);
+        m_config.users.append(user.value());
+    }
+    return Ok{};
+}
+
+Result<GatewayConfig::User> ConfigParser::readUser(const YAML::Node &node, const QString &path,
+                                                   const YAML::Mark &fallback)
+{
+    const QString idKey = QStringLiteral("id");
+    const QString displayNameKey = QStringLiteral("display_name");
+    GatewayConfig::User user;
+    YAML::Mark idMark = markOr(node, fallback);
+    QString idPath = path;
+    if (node.IsScalar()) {
+        user.id = QString::fromStdString(node.Scalar());
+    } else {
+        const auto map = YamlMap::open(m_source, node, path, fallback, {idKey, displayNameKey});
+        if (!map.ok()) {
+            return map.error();
+        }
+        if (!map->contains(idKey)) {
+            return m_source.error(map->mark(), map->pathOf(idKey), QStringLiteral("is required"));
+        }
+        idMark = markOr(map->value(idKey), map->markOf(idKey));
+        idPath = map->pathOf(idKey);
+        auto id = readString(m_source, map->value(idKey), idPath, idMark);
+        if (!id.ok()) {
+            return id.error();
+        }
+        user.id = id.value();
+        if (map->contains(displayNameKey)) {
+            const YAML::Mark nameMark =
+                markOr(map->value(displayNameKey), map->markOf(displayNameKey));
+            auto displayName = readString(m_source, map->value(displayNameKey),
+                                          map->pathOf(displayNameKey), nameMark);
+            if (!displayName.ok()) {
+                return displayName.error();
+            }
+            user.displayName = displayName->trimmed();
+            const qsizetype length = codePointCount(user.displayName);
+            if (length < 1 || length > GatewayConfig::maxNameLength
+                || hasInvisibleCharacters(user.displayName)) {
+                return m_source.error(nameMark, map->pathOf(displayNameKey),
+                                      QStringLiteral("must be 1 to %1 characters with no "
+                                                     "control characters")
+                                          .arg(GatewayConfig::maxNameLength));
+            }
+        }
+    }
+    bool idOk = !user.id.isEmpty() && codePointCount(user.id) <= GatewayConfig::maxUserIdLength
+        && !hasInvisibleCharacters(user.id);
+    for (const QChar c : user.id) {
+        idOk = idOk && !c.isSpace();
+    }
+    if (!idOk) {
+        return m_source.error(idMark, idPath,
+                              QStringLiteral("\"%1\" is not a valid user id (1 to %2 characters, "
+                                             "no spaces or control characters)")
+                                  .arg(user.id)
+                                  .arg(GatewayConfig::maxUserIdLength));
+    }
+    if (user.displayName.isEmpty()) {
+        user.displayName = user.id;
+    }
+    return user;
+}
+
+Status ConfigParser::readReserved(const YamlMap &top)
+{
+    for (const QString &key : GatewayConfig::reservedKeys()) {
+        if (!top.contains(key)) {
+            continue;
+        }
+        const YAML::Node node = top.value(key);
+        const std::string text = YAML::Dump(node);
+        GatewayConfig::ReservedSection section;
+        section.yaml = QByteArray(text.data(), static_cast<qsizetype>(text.size()));
+        section.line = markOr(node, top.markOf(key)).line + 1;
+        m_config.reserved.insert(key, section);
+    }
+    return Ok{};
+}
+
+} // namespace
+
+QStringList GatewayConfig::reservedKeys()
+{
+    return {QStringLiteral("agents"), QStringLiteral("upstreams"), QStringLiteral("policy"),
+            QStringLiteral("pdp")};
+}
+
+Result<GatewayConfig> GatewayConfig::load(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    const QByteArray yaml = file.read(maxFileBytes + 1);
+    if (file.error() != QFileDevice::NoError) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    return parse(yaml, path);
+}
+
+Result<GatewayConfig> GatewayConfig::parse(const QByteArray &yaml, const QString &sourceName)
+{
+    const ConfigSource source{sourceName};
+    if (yaml.size() > maxFileBytes) {
+        return source.error(YAML::Mark::null_mark(), {},
+                            QStringLiteral("the file is larger than 1 MiB"));
+    }
+    if (yaml.contains('\0')) {
+        return source.error(YAML::Mark::null_mark(), {},
+                            QStringLiteral("the file contains a NUL byte; it is not YAML text"));
+    }
+    // yaml-cpp reports everything, from syntax errors to its nesting limit,
+    // by exception; none may escape, whatever the file holds.
+    try {
+        const std::vector<YAML::Node> documents =
+            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
+        if (documents.size() > 1) {
+            return source.error(documents.at(1).Mark(), {},
+                                QStringLiteral("the file holds more than one YAML document"));
+        }
+        ConfigParser parser(sourceName);
+        return parser.parse(documents.empty() ? YAML::Node() : documents.front());
+    } catch (const YAML::Exception &exception) {
+        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
+    } catch (const std::exception &exception) {
+        return source.error(
+            YAML::Mark::null_mark(), {},
+            QStringLiteral("cannot be read: %1").arg(QString::fromLocal8Bit(exception.what())));
+    }
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,148 @@
+#pragma once
+
+#include "protocol/result.h"
+
+#include <chrono>
+#include <optional>
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+#include <QMap>
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+namespace countersign::gateway {
+
+// The gateway's configuration file (YAML). Every key, its default and its
+// limits:
+//
+//   listen: "HOST:PORT"
+//       Where the HTTP(S) server binds. Default "127.0.0.1:8780". HOST is an
+//       IP address, IPv6 in brackets ("[::1]:8780"), or "localhost"
+//       (= 127.0.0.1). Port 0 picks a free port (tests).
+//   public_url: URL
+//       The URL companions and agents use to reach this gateway; it is the
+//       `gw` of pairing links and the gateway id companions pin. http or
+//       https, with no user info, query or fragment; a trailing "/" is
+//       dropped. Default: derived from listen, https when tls is set,
+//       http otherwise (publicUrlDerived is then true so the server can put
+//       in the real port after binding port 0). Required when listen is a
+//       wildcard address (0.0.0.0, [::]).
+//       Plain http is refused unless public_url's host is loopback
+//       (localhost, 127.0.0.0/8, ::1): companions on another machine need
+//       TLS, from tls: below or from a TLS-terminating proxy. With tls: set
+//       the gateway only speaks TLS, so public_url must be https.
+//   name: text
+//       Display name shown in the companion. Default "Countersign gateway";
+//       1 to 64 characters, no control characters (the pairing link's rule).
+//   data_dir: path
+//       Where the database lives. Optional here because --data-dir on the
+//       command line overrides it; the caller checks that one of the two is
+//       given.
+//   tls:
+//     certificate: path   PEM chain (leaf first) or one DER certificate
+//     private_key: path   unencrypted EC or RSA key, PEM or DER
+//       Both or neither (omit tls: for plain http on loopback). Both files
+//       are loaded when the configuration is read, and the key must belong
+//       to the certificate.
+//   approvals:
+//     timeout: duration   Default 120s, min 10s, max 1h. How long a request
+//                         waits for a person before it expires.
+//   tokens:
+//     ttl: duration       Default 60s, min 5s, max 15m. Lifetime of an
+//                         elevated token.
+//   pairing:
+//     offer_ttl: duration Default 10m, min 1m, max 24h. Lifetime of a
+//                         pairing link's one-time code.
+//     max_attempts_per_minute: integer
+//                         Default 10, min 1, max 1000. Pairing attempts per
+//                         source address per minute.
+//   admin:
+//     token_file: path    Optional. A file holding the bearer token for
+//                         POST /approvals; without it that endpoint is
+//                         disabled. The file must be a non-empty regular
+//                         file that is not readable by group or others.
+//   users:                At least one. Each item is a mapping
+//     - id: text          required, unique (case-insensitively), 1 to 254
+//                         characters, no spaces or control characters;
+//                         typically an email address
+//       display_name: text optional, 1 to 64 characters; defaults to id
+//                         An item may also be just the id: "- alice@example.com".
+//   agents, upstreams, policy, pdp:
+//       Reserved for the MCP proxy; accepted and kept unparsed in
+//       `reserved` for its own parser.
+//
+// Durations are whole seconds (90) or a number with one unit: "90s", "2m",
+// "1h". Relative paths resolve against the directory of the configuration
+// file (for parse(): the directory part of sourceName, else the current
+// directory). Unknown keys, repeated keys and values of the wrong kind are
+// errors, not warnings: a misspelt key that is ignored leaves a setting at
+// its default without anyone noticing. Errors read
+//   gateway.yaml:12: approvals.timeout: "5s" is below the minimum 10s
+struct GatewayConfig {
+    struct Tls {
+        QString certificatePath;                 // absolute
+        QString privateKeyPath;                  // absolute
+        QList<QSslCertificate> certificateChain; // leaf first, never empty
+        QSslKey privateKey;
+    };
+
+    struct User {
+        QString id;
+        QString displayName; // the id when the file gives none
+    };
+
+    // A reserved top-level section, re-emitted by yaml-cpp as YAML text
+    // (comments are lost, structure and values kept) with the line where it
+    // starts in the source, so a later parser can name "gateway.yaml:40".
+    struct ReservedSection {
+        QByteArray yaml;
+        int line = 0; // 1-based
+    };
+
+    static constexpr auto defaultListen = "127.0.0.1:8780";
+    static constexpr auto defaultApprovalTimeout = std::chrono::seconds(120);
+    static constexpr auto minApprovalTimeout = std::chrono::seconds(10);
+    static constexpr auto maxApprovalTimeout = std::chrono::seconds(3600);
+    static constexpr auto defaultTokenTtl = std::chrono::seconds(60);
+    static constexpr auto minTokenTtl = std::chrono::seconds(5);
+    static constexpr auto maxTokenTtl = std::chrono::seconds(15 * 60);
+    static constexpr auto defaultOfferTtl = std::chrono::seconds(10 * 60);
+    static constexpr auto minOfferTtl = std::chrono::seconds(60);
+    static constexpr auto maxOfferTtl = std::chrono::seconds(24 * 3600);
+    static constexpr int defaultMaxPairingAttemptsPerMinute = 10;
+    static constexpr int maxPairingAttemptsPerMinuteLimit = 1000;
+    static constexpr qsizetype maxNameLength = 64;
+    static constexpr qsizetype maxUserIdLength = 254; // the longest email address
+    static constexpr qint64 maxFileBytes = 1024 * 1024;
+
+    QHostAddress listenAddress;
+    quint16 listenPort = 8780;
+    QUrl publicUrl;
+    bool publicUrlDerived = true;
+    QString name;
+    std::optional<QString> dataDir; // absolute
+    std::optional<Tls> tls;
+    std::chrono::seconds approvalTimeout = defaultApprovalTimeout;
+    std::chrono::seconds tokenTtl = defaultTokenTtl;
+    std::chrono::seconds pairingOfferTtl = defaultOfferTtl;
+    int maxPairingAttemptsPerMinute = defaultMaxPairingAttemptsPerMinute;
+    std::optional<QString> adminTokenFile; // absolute; nullopt: POST /approvals disabled
+    QList<User> users;
+    QMap<QString, ReservedSection> reserved; // "agents", "upstreams", "policy", "pdp"
+
+    // Reads and validates the file at path (errors name it as given).
+    static Result<GatewayConfig> load(const QString &path);
+    // Parses and validates YAML text; sourceName labels errors and its
+    // directory anchors relative paths. All failures are ConfigError.
+    static Result<GatewayConfig> parse(const QByteArray &yaml, const QString &sourceName);
+
+    // The names parse() accepts at the top level but leaves to others.
+    static QStringList reservedKeys();
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "protocol/result.h"
+
+#include <chrono>
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <yaml-cpp/yaml.h>
+
+namespace countersign::gateway {
+
+// Where configuration text came from, so that every error reads
+// "gateway.yaml:12: approvals.timeout: ..." and a person can go straight to
+// the line.
+struct ConfigSource {
+    QString name; // as given to the parser: a path or any label
+
+    // ConfigError "name:line: keyPath: message"; the line is left out when
+    // the mark is null (the value does not come from the text).
+    Error error(const YAML::Mark &mark, const QString &keyPath, const QString &message) const;
+};
+
+// One YAML mapping of the configuration read strictly: keys must be plain
+// strings, none may repeat (yaml-cpp 0.7 would silently keep one of them) and
+// none may be outside the allowed list, because a misspelt key that is
+// ignored leaves a setting at its default without anyone noticing.
+class YamlMap {
+public:
+    // A null node (the section is absent or written with no value) reads as
+    // an empty mapping. keyPath is the mapping's own path ("" for the top).
+    static Result<YamlMap> open(const ConfigSource &source, const YAML::Node &node,
+                                const QString &keyPath, const YAML::Mark &fallbackMark,
+                                const QStringList &allowedKeys);
+
+    bool contains(const QString &key) const;
+    // The value, or a null node without a mark when the key is absent.
+    YAML::Node value(const QString &key) const;
+    // The key's own position, or the mapping's when the key is absent: the
+    // place to point at for "missing" errors.
+    YAML::Mark markOf(const QString &key) const;
+    YAML::Mark mark() const;
+    // "approvals" + "timeout" -> "approvals.timeout".
+    QString pathOf(const QString &key) const;
+
+private:
+    YamlMap() = default;
+
+    QString m_path;
+    YAML::Mark m_mark;
+    QMap<QString, YAML::Node> m_values;
+    QMap<QString, YAML::Mark> m_keyMarks;
+};
+
+// Human names for error messages ("a mapping", "a list").
+QString yamlKindName(const YAML::Node &node);
+// The mark of a value, falling back to another when the value has none.
+YAML::Mark markOr(const YAML::Node &node, const YAML::Mark &fallback);
+
+// Typed readers. Each refuses null values, lists and mappings where a single
+// value belongs, and names keyPath and the line in every error.
+Result<QString> readString(const ConfigSource &source, const YAML::Node &node,
+                           const QString &keyPath, const YAML::Mark &fallbackMark);
+Result<int> readInt(const ConfigSource &source, const YAML::Node &node, const QString &keyPath,
+                    const YAML::Mark &fallbackMark, int minimum, int maximum);
+Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML::Node &node,
+                                          const QString &keyPath, const YAML::Mark &fallbackMark,
+                                          std::chrono::seconds minimum,
+                                          std::chrono::seconds maximum);
+
+} // namespace countersign::gateway

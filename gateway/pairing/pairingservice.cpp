@@ -1,0 +1,155 @@
+#include "pairingservice.h"
+
+#include "protocol/jose/jws.h"
+#include "protocol/messages/jsonfields.h"
+#include "protocol/randombytes.h"
+#include "protocol/strictjson.h"
+
+#include <QCryptographicHash>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcPairing, "countersign.gateway.pairing")
+
+namespace countersign::gateway {
+
+namespace {
+
+constexpr qsizetype codeBytes = 24;
+constexpr qsizetype maxDeviceNameLength = 64;
+
+PairingRefusal malformed(QString message)
+{
+    return PairingRefusal{400, QStringLiteral("malformed_request"), std::move(message)};
+}
+
+} // namespace
+
+PairingService::PairingService(Store &store, const Clock &clock, GatewayIdentity identity,
+                               qint64 offerTtlSeconds)
+    : m_store(store)
+    , m_clock(clock)
+    , m_identity(std::move(identity))
+    , m_offerTtlSeconds(offerTtlSeconds)
+{
+}
+
+QByteArray PairingService::codeHash(const QString &code)
+{
+    return QCryptographicHash::hash(code.toUtf8(), QCryptographicHash::Sha256);
+}
+
+Result<CreatedOffer> PairingService::createOffer(const QString &userId)
+{
+    const QString code = randomToken(codeBytes);
+    auto link = PairingLink::create(PairingLink::Fields{m_identity.publicUrl, code,
+                                                        m_identity.signingKey.thumbprint(),
+                                                        m_identity.spkiPin, m_identity.name});
+    if (!link)
+        return link.error();
+    PairingOffer offer;
+    offer.codeHash = codeHash(code);
+    offer.userId = userId;
+    offer.createdAt = m_clock.secondsSinceEpoch();
+    offer.expiresAt = offer.createdAt + m_offerTtlSeconds;
+    if (auto stored = m_store.addPairingOffer(offer); !stored)
+        return stored.error();
+    AuditEvent event;
+    event.at = offer.createdAt;
+    event.kind = QStringLiteral("pairing.offered");
+    event.userId = userId;
+    (void)m_store.appendAudit(event);
+    return CreatedOffer{std::move(link).value(), offer.expiresAt};
+}
+
+std::variant<QJsonObject, PairingRefusal> PairingService::redeem(QByteArrayView body)
+{
+    if (body.size() > maxRequestBytes)
+        return PairingRefusal{413, QStringLiteral("too_large"),
+                              QStringLiteral("request too large")};
+    const auto json = parseStrictJsonObject(body, QStringLiteral("pairing request"));
+    if (!json)
+        return malformed(json.error().message);
+    const JsonFields fields(json.value(), QStringLiteral("pair"));
+    if (auto known = fields.checkOnly({QStringLiteral("v"), QStringLiteral("code"),
+                                       QStringLiteral("device_name"), QStringLiteral("device_key"),
+                                       QStringLiteral("proof"), QStringLiteral("passkey")});
+        !known) {
+        return malformed(known.error().message);
+    }
+    if (json->contains(QStringLiteral("passkey"))) {
+        return PairingRefusal{400, QStringLiteral("unsupported_passkey"),
+                              QStringLiteral("this gateway cannot register passkeys yet; pair "
+                                             "without one")};
+    }
+    const auto version = fields.requiredInteger(QStringLiteral("v"));
+    if (!version)
+        return malformed(version.error().message);
+    if (version.value() != 1) {
+        return PairingRefusal{400, QStringLiteral("unsupported_version"),
+                              QStringLiteral("this gateway speaks pairing version 1")};
+    }
+    const auto code = fields.requiredString(QStringLiteral("code"), 128);
+    const auto name = fields.requiredString(QStringLiteral("device_name"), maxDeviceNameLength);
+    const auto keyJson = fields.requiredObject(QStringLiteral("device_key"));
+    const auto proofText = fields.requiredString(QStringLiteral("proof"), 8192);
+    for (const Error *error :
+         {code ? nullptr : &code.error(), name ? nullptr : &name.error(),
+          keyJson ? nullptr : &keyJson.error(), proofText ? nullptr : &proofText.error()}) {
+        if (error)
+            return malformed(error->message);
+    }
+    const auto deviceKey = EcPublicKey::fromJwk(keyJson.value());
+    if (!deviceKey)
+        return malformed(QStringLiteral("pair.device_key: ") + deviceKey.error().message);
+
+    // Possession of the device key: it signed this very code, recently.
+    const auto proof = Jws::verify(proofText->toLatin1(), deviceKey.value(), proofType);
+    if (!proof)
+        return malformed(QStringLiteral("pair.proof: ") + proof.error().message);
+    const auto claims = parseStrictJsonObject(proof->payload, QStringLiteral("pair.proof"));
+    if (!claims)
+        return malformed(claims.error().message);
+    const qint64 now = m_clock.secondsSinceEpoch();
+    const JsonFields proofFields(claims.value(), QStringLiteral("pair.proof"));
+    const auto issuedAt = proofFields.requiredInteger(QStringLiteral("iat"));
+    if (claims->value(QStringLiteral("code")).toString() != code.value() || !issuedAt
+        || qAbs(issuedAt.value() - now) > proofFreshnessSeconds) {
+        return malformed(QStringLiteral("pair.proof must sign this code and the current time"));
+    }
+
+    DeviceRecord device;
+    device.deviceId = randomToken(16);
+    device.name = name.value();
+    device.publicJwk = deviceKey->toJwk();
+    device.keyThumbprint = deviceKey->thumbprint();
+    device.pairedAt = now;
+    const auto paired = m_store.redeemPairingOffer(codeHash(code.value()), now, device);
+    if (!paired) {
+        if (paired.error().code == ErrorCode::StorageFailure) {
+            return PairingRefusal{500, QStringLiteral("storage_failure"),
+                                  QStringLiteral("the gateway could not store the pairing")};
+        }
+        return PairingRefusal{401, QStringLiteral("invalid_code"),
+                              QStringLiteral("the pairing code is invalid, used or expired; "
+                                             "create a new one with 'countersign-gateway pair'")};
+    }
+    AuditEvent event;
+    event.at = now;
+    event.kind = QStringLiteral("pairing.completed");
+    event.userId = paired->userId;
+    event.deviceId = paired->deviceId;
+    event.details = QJsonObject{{QStringLiteral("device_name"), paired->name}};
+    (void)m_store.appendAudit(event);
+    qCInfo(lcPairing) << "device" << paired->deviceId << "paired for" << paired->userId;
+
+    return QJsonObject{
+        {QStringLiteral("v"), 1},
+        {QStringLiteral("device_id"), paired->deviceId},
+        {QStringLiteral("user"), paired->userId},
+        {QStringLiteral("gateway_id"), m_identity.gatewayId},
+        {QStringLiteral("gateway_name"), m_identity.name},
+        {QStringLiteral("gateway_key"), m_identity.signingKey.toJwk()},
+    };
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,106 @@
+#include "gatewayruntime.h"
+
+#include "gateway/keys/privatefile.h"
+#include "gateway/keys/signingkey.h"
+#include "protocol/base64url.h"
+
+#include <QCryptographicHash>
+#include <QSslConfiguration>
+
+#include <openssl/x509.h>
+
+namespace countersign::gateway {
+
+QString spkiPin(const QSslCertificate &certificate)
+{
+    const QByteArray der = certificate.toDer();
+    const auto *cursor = reinterpret_cast<const unsigned char *>(der.constData());
+    X509 *x509 = d2i_X509(nullptr, &cursor, der.size());
+    if (!x509)
+        return {};
+    unsigned char *spki = nullptr;
+    const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &spki);
+    X509_free(x509);
+    if (length <= 0)
+        return {};
+    const QByteArray digest = QCryptographicHash::hash(
+        QByteArrayView(reinterpret_cast<const char *>(spki), length), QCryptographicHash::Sha256);
+    OPENSSL_free(spki);
+    return QString::fromLatin1(base64UrlEncode(digest));
+}
+
+GatewayRuntime::~GatewayRuntime() = default;
+
+Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfig &config,
+                                                              const QString &dataDir,
+                                                              const Clock &clock,
+                                                              ChannelTimings timings)
+{
+    std::unique_ptr<GatewayRuntime> runtime(new GatewayRuntime);
+    auto store = SqliteStore::open(dataDir);
+    if (!store)
+        return store.error();
+    runtime->m_store = std::move(store).value();
+    auto key = SigningKey::loadOrCreate(dataDir);
+    if (!key)
+        return key.error();
+    runtime->m_signingKey = key.value();
+
+    ServerOptions options;
+    options.address = config.listenAddress;
+    options.port = config.listenPort;
+    options.pairingAttemptsPerMinute = config.maxPairingAttemptsPerMinute;
+    options.defaultApprovalTimeout = config.approvalTimeout.count();
+    QString pin;
+    if (config.tls) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificateChain(config.tls->certificateChain);
+        tls.setPrivateKey(config.tls->privateKey);
+        options.tls = tls;
+        const QSslCertificate &leaf = config.tls->certificateChain.constFirst();
+        if (leaf.isSelfSigned())
+            pin = spkiPin(leaf);
+    }
+    if (config.adminTokenFile) {
+        const auto token = readPrivateFile(*config.adminTokenFile);
+        if (!token)
+            return token.error();
+        options.adminTokenSha256 =
+            QCryptographicHash::hash(token->trimmed(), QCryptographicHash::Sha256);
+    }
+    runtime->m_server = std::make_unique<GatewayServer>(options, clock);
+    const auto port = runtime->m_server->listen();
+    if (!port)
+        return port.error();
+    runtime->m_port = port.value();
+    runtime->m_publicUrl = config.publicUrl;
+    if (config.publicUrlDerived)
+        runtime->m_publicUrl.setPort(runtime->m_port);
+
+    const QString gatewayId = runtime->m_publicUrl.toString(QUrl::FullyEncoded);
+    runtime->m_issuer = std::make_unique<TokenIssuer>(*runtime->m_signingKey, gatewayId,
+                                                      config.tokenTtl.count(), clock);
+    runtime->m_broker = std::make_unique<ApprovalBroker>(*runtime->m_store, *runtime->m_signingKey,
+                                                         gatewayId, *runtime->m_issuer, clock);
+    runtime->m_pairing = std::make_unique<PairingService>(
+        *runtime->m_store, clock,
+        GatewayIdentity{gatewayId, runtime->m_publicUrl, config.name,
+                        runtime->m_signingKey->publicKey(), pin},
+        config.pairingOfferTtl.count());
+    runtime->m_hub = std::make_unique<CompanionHub>(*runtime->m_store, *runtime->m_broker, clock,
+                                                    gatewayId, timings);
+    runtime->m_server->attach(*runtime->m_broker, *runtime->m_pairing, *runtime->m_hub,
+                              SigningKey::jwks(runtime->m_signingKey->publicKey()));
+
+    runtime->m_control = std::make_unique<ControlSocket>();
+    CompanionHub *hub = runtime->m_hub.get();
+    connect(runtime->m_control.get(), &ControlSocket::deviceRevoked, hub,
+            [hub](const QString &deviceId) {
+                hub->disconnectDevice(deviceId, CloseCode::revoked,
+                                      QStringLiteral("device revoked"));
+            });
+    (void)runtime->m_control->listen(dataDir);
+    return runtime;
+}
+
+} // namespace countersign::gateway

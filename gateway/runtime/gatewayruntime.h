@@ -1,0 +1,55 @@
+#pragma once
+
+#include "gateway/approvals/approvalbroker.h"
+#include "gateway/channel/companionhub.h"
+#include "gateway/config/gatewayconfig.h"
+#include "gateway/http/gatewayserver.h"
+#include "gateway/issuer/tokenissuer.h"
+#include "gateway/pairing/pairingservice.h"
+#include "gateway/runtime/controlsocket.h"
+#include "gateway/store/sqlitestore.h"
+
+#include <memory>
+
+namespace countersign::gateway {
+
+// A running gateway: the store, keys and services of one data dir, serving
+// on one port. `countersign-gateway serve` runs one; the integration tests
+// run them in-process on free ports.
+class GatewayRuntime : public QObject {
+    Q_OBJECT
+
+public:
+    static Result<std::unique_ptr<GatewayRuntime>> start(const GatewayConfig &config,
+                                                         const QString &dataDir, const Clock &clock,
+                                                         ChannelTimings timings = {});
+    ~GatewayRuntime() override;
+
+    quint16 port() const { return m_port; }
+    QUrl publicUrl() const { return m_publicUrl; }
+    Store &store() { return *m_store; }
+    ApprovalBroker &broker() { return *m_broker; }
+    CompanionHub &hub() { return *m_hub; }
+    PairingService &pairing() { return *m_pairing; }
+    EcPublicKey signingKey() const { return m_signingKey->publicKey(); }
+
+private:
+    GatewayRuntime() = default;
+
+    std::unique_ptr<SqliteStore> m_store;
+    std::optional<EcPrivateKey> m_signingKey;
+    std::unique_ptr<GatewayServer> m_server;
+    std::unique_ptr<TokenIssuer> m_issuer;
+    std::unique_ptr<ApprovalBroker> m_broker;
+    std::unique_ptr<PairingService> m_pairing;
+    std::unique_ptr<CompanionHub> m_hub;
+    std::unique_ptr<ControlSocket> m_control;
+    quint16 m_port = 0;
+    QUrl m_publicUrl;
+};
+
+// SHA-256 of the certificate's SubjectPublicKeyInfo, base64url: the pin a
+// pairing link carries for a self-signed certificate.
+QString spkiPin(const QSslCertificate &certificate);
+
+} // namespace countersign::gateway

@@ -1,0 +1,763 @@
+#include "sqlitestore.h"
+
+#include "migrations.h"
+#include "sqlerror.h"
+#include "sqltransaction.h"
+#include "storelogging.h"
+
+#include <atomic>
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+#include <QVariant>
+
+namespace countersign::gateway {
+
+namespace {
+
+const QString DeviceColumns = QStringLiteral(
+    "device_id, user_id, name, public_jwk, key_thumbprint, paired_at, revoked_at, passkey");
+const QString ApprovalColumns = QStringLiteral(
+    "request_id, user_id, request_jws, request_hash, methods, upstream, arguments_hash,"
+    " created_at, expires_at, state, resolved_method, resolved_by_device, resolved_at, reason,"
+    " failed_attempts");
+
+Error invalid(const QString &message)
+{
+    return makeError(ErrorCode::InvalidField, message);
+}
+
+// Qt binds a null QString or QByteArray as SQL NULL, which the NOT NULL
+// columns refuse; an empty value is what the records mean by default.
+QVariant text(const QString &value)
+{
+    return value.isNull() ? QVariant(QStringLiteral("")) : QVariant(value);
+}
+
+QVariant blob(const QByteArray &value)
+{
+    return value.isNull() ? QVariant(QByteArray("")) : QVariant(value);
+}
+
+QVariant optionalInteger(const std::optional<qint64> &value)
+{
+    return value ? QVariant(qlonglong{*value}) : QVariant(QMetaType::fromType<qlonglong>());
+}
+
+QVariant integer(qint64 value)
+{
+    return QVariant(qlonglong{value});
+}
+
+QString jsonText(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+QJsonObject jsonObject(const QVariant &value)
+{
+    return QJsonDocument::fromJson(value.toString().toUtf8()).object();
+}
+
+QString methodsText(const QList<ApprovalMethod> &methods)
+{
+    QStringList names;
+    for (ApprovalMethod method : methods)
+        names.append(approvalMethodName(method));
+    return names.join(QLatin1Char(','));
+}
+
+std::optional<QList<ApprovalMethod>> methodsFromText(const QString &joined)
+{
+    QList<ApprovalMethod> methods;
+    if (joined.isEmpty())
+        return methods;
+    for (const QString &name : joined.split(QLatin1Char(','))) {
+        const auto method = approvalMethodFromName(name);
+        if (!method)
+            return std::nullopt;
+        methods.append(*method);
+    }
+    return methods;
+}
+
+// Prepares `sql`, binds `values` in order and runs it. Every value reaches
+// SQLite as a bound parameter; no value is ever spliced into SQL text.
+Status run(QSqlQuery &query, const QString &sql, const QVariantList &values, const QString &what)
+{
+    query.setForwardOnly(true);
+    if (!query.prepare(sql))
+        return databaseError(what, query.lastError());
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    return execQuery(query, what);
+}
+
+DeviceRecord deviceFromRow(const QSqlQuery &query)
+{
+    DeviceRecord device;
+    device.deviceId = query.value(0).toString();
+    device.userId = query.value(1).toString();
+    device.name = query.value(2).toString();
+    device.publicJwk = jsonObject(query.value(3));
+    device.keyThumbprint = query.value(4).toString();
+    device.pairedAt = query.value(5).toLongLong();
+    if (!query.value(6).isNull())
+        device.revokedAt = query.value(6).toLongLong();
+    device.passkey = jsonObject(query.value(7));
+    return device;
+}
+
+// nullopt when a column holds a value this build cannot read (a corrupted or
+// hand-edited row); the caller logs and skips it.
+std::optional<ApprovalRecord> approvalFromRow(const QSqlQuery &query)
+{
+    ApprovalRecord approval;
+    approval.requestId = query.value(0).toString();
+    approval.userId = query.value(1).toString();
+    approval.requestJws = query.value(2).toByteArray();
+    approval.requestHash = query.value(3).toByteArray();
+    const auto methods = methodsFromText(query.value(4).toString());
+    const auto state = approvalStateFromName(query.value(9).toString());
+    if (!methods || !state)
+        return std::nullopt;
+    approval.methods = *methods;
+    approval.upstream = query.value(5).toString();
+    approval.argumentsHash = query.value(6).toByteArray();
+    approval.createdAt = query.value(7).toLongLong();
+    approval.expiresAt = query.value(8).toLongLong();
+    approval.state = *state;
+    if (!query.value(10).isNull()) {
+        approval.resolvedMethod = approvalMethodFromName(query.value(10).toString());
+        if (!approval.resolvedMethod)
+            return std::nullopt;
+    }
+    approval.resolvedByDevice = query.value(11).toString();
+    approval.resolvedAt = query.value(12).toLongLong();
+    approval.reason = query.value(13).toString();
+    approval.failedAttempts = query.value(14).toInt();
+    return approval;
+}
+
+QList<ApprovalRecord> approvalsFromRows(QSqlQuery &query)
+{
+    QList<ApprovalRecord> approvals;
+    while (query.next()) {
+        if (auto approval = approvalFromRow(query))
+            approvals.append(std::move(*approval));
+        else
+            qCWarning(lcStore) << "skipping unreadable approval row" << query.value(0).toString();
+    }
+    return approvals;
+}
+
+Status insertDevice(const QSqlDatabase &db, const DeviceRecord &device)
+{
+    if (device.deviceId.isEmpty())
+        return invalid(QStringLiteral("device id is empty"));
+    if (device.userId.isEmpty())
+        return invalid(QStringLiteral("device user id is empty"));
+    QSqlQuery query(db);
+    const Status inserted =
+        run(query,
+            QStringLiteral("INSERT INTO devices (") + DeviceColumns
+                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                 " ON CONFLICT (device_id) DO NOTHING"),
+            {device.deviceId, device.userId, text(device.name), jsonText(device.publicJwk),
+             text(device.keyThumbprint), integer(device.pairedAt),
+             optionalInteger(device.revokedAt), jsonText(device.passkey)},
+            QStringLiteral("add device"));
+    if (!inserted)
+        return inserted;
+    if (query.numRowsAffected() != 1)
+        return invalid(QStringLiteral("device %1 already exists").arg(device.deviceId));
+    return Ok{};
+}
+
+Status makePrivateDirectory(const QString &dataDir)
+{
+    const QFileInfo info(dataDir);
+    if (info.isDir())
+        return Ok{};
+    if (info.exists()) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("data directory %1 is not a directory").arg(dataDir));
+    }
+    const QString absolute = info.absoluteFilePath();
+    // Parents get the usual permissions; the data directory itself is created
+    // 0700 in one step, so there is no moment when others could list it.
+    const bool created = QDir().mkpath(QFileInfo(absolute).path())
+        && QDir().mkdir(absolute, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    // Another process may have created it first, which is just as good.
+    if (!created && !QFileInfo(absolute).isDir()) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot create data directory %1").arg(dataDir));
+    }
+    return Ok{};
+}
+
+std::atomic<quint64> connectionCounter{0};
+
+} // namespace
+
+SqliteStore::SqliteStore(QString connectionName, QString databasePath, SecretBox secretBox)
+    : m_connectionName(std::move(connectionName))
+    , m_databasePath(std::move(databasePath))
+    , m_db(QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName))
+    , m_secretBox(std::move(secretBox))
+{
+}
+
+SqliteStore::~SqliteStore()
+{
+    m_db.close();
+    // removeDatabase() warns (and leaks the connection) while any
+    // QSqlDatabase copy is alive, so ours goes first.
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+QString SqliteStore::databaseFileName()
+{
+    return QStringLiteral("gateway.sqlite");
+}
+
+QString SqliteStore::keyFileName()
+{
+    return QStringLiteral("secrets.key");
+}
+
+QString SqliteStore::databasePath() const
+{
+    return m_databasePath;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &dataDir)
+{
+    if (dataDir.isEmpty())
+        return invalid(QStringLiteral("data directory is empty"));
+    if (const Status dir = makePrivateDirectory(dataDir); !dir)
+        return dir.error();
+
+    const QDir dir(dataDir);
+    auto secretBox = SecretBox::loadOrCreate(dir.filePath(keyFileName()));
+    if (!secretBox)
+        return secretBox.error();
+
+    // Unique per instance and per process: Qt keys connections by name, and
+    // the server and tests open several stores at once.
+    const QString connectionName = QStringLiteral("countersign-store-%1-%2")
+                                       .arg(connectionCounter.fetch_add(1))
+                                       .arg(QUuid::createUuid().toString(QUuid::WithoutBraces));
+    std::unique_ptr<SqliteStore> store(new SqliteStore(
+        connectionName, dir.filePath(databaseFileName()), std::move(secretBox).value()));
+    if (!store->m_db.isValid()) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("database: the Qt SQLite driver (QSQLITE) is not "
+                                        "available; install libqt6sql6-sqlite"));
+    }
+    if (const Status configured = store->configure(); !configured)
+        return configured.error();
+    return store;
+}
+
+Status SqliteStore::configure()
+{
+    const bool isNew = !QFileInfo::exists(m_databasePath);
+    m_db.setDatabaseName(m_databasePath);
+    if (!m_db.open())
+        return databaseError(QStringLiteral("open %1").arg(m_databasePath), m_db.lastError());
+    if (isNew)
+        QFile::setPermissions(m_databasePath, QFile::ReadOwner | QFile::WriteOwner);
+
+    // busy_timeout first: the statements after it may wait for the server's
+    // or the CLI's write lock. synchronous=FULL rather than NORMAL: with WAL,
+    // NORMAL can lose the last commits on power loss, and a lost markUsed or
+    // resolveApproval would let a proof be replayed after a reboot. Writes are
+    // few (one per approval step), so an fsync per commit costs nothing.
+    const QStringList pragmas{
+        QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs),
+        QStringLiteral("PRAGMA foreign_keys = ON"),
+        QStringLiteral("PRAGMA synchronous = FULL"),
+    };
+    for (const QString &pragma : pragmas) {
+        QSqlQuery query(m_db);
+        if (!query.exec(pragma))
+            return databaseError(pragma, query.lastError());
+    }
+    QSqlQuery wal(m_db);
+    if (!wal.exec(QStringLiteral("PRAGMA journal_mode = WAL")) || !wal.next())
+        return databaseError(QStringLiteral("enable WAL"), wal.lastError());
+    // SQLite silently keeps the old mode where WAL is impossible (some network
+    // file systems); the CLI and server would then block each other.
+    if (wal.value(0).toString().compare(QStringLiteral("wal"), Qt::CaseInsensitive) != 0) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("database: %1 cannot use WAL journal mode (got %2)")
+                             .arg(m_databasePath, wal.value(0).toString()));
+    }
+    wal.finish();
+
+    return Migrations::apply(m_db, QDateTime::currentSecsSinceEpoch());
+}
+
+// Devices
+
+Status SqliteStore::addDevice(const DeviceRecord &device)
+{
+    return insertDevice(m_db, device);
+}
+
+std::optional<DeviceRecord> SqliteStore::device(const QString &deviceId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + DeviceColumns
+                               + QStringLiteral(" FROM devices WHERE device_id = ?"),
+                           {deviceId}, QStringLiteral("read device"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    if (!query.next())
+        return std::nullopt;
+    return deviceFromRow(query);
+}
+
+QList<DeviceRecord> SqliteStore::devices(const QString &userId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + DeviceColumns
+                               + QStringLiteral(" FROM devices WHERE (? = '' OR user_id = ?)"
+                                                " ORDER BY paired_at, device_id"),
+                           {text(userId), text(userId)}, QStringLiteral("list devices"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return {};
+    }
+    QList<DeviceRecord> result;
+    while (query.next())
+        result.append(deviceFromRow(query));
+    return result;
+}
+
+Status SqliteStore::revokeDevice(const QString &deviceId, qint64 at)
+{
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery exists(m_db);
+        const Status ran = run(exists, QStringLiteral("SELECT 1 FROM devices WHERE device_id = ?"),
+                               {deviceId}, QStringLiteral("find device"));
+        if (!ran)
+            return ran;
+        if (!exists.next())
+            return invalid(QStringLiteral("unknown device %1").arg(deviceId));
+    }
+    // Revoking twice keeps the first time: that is when trust ended.
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral(
+                "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL"),
+            {integer(at), deviceId}, QStringLiteral("revoke device"));
+    if (!ran)
+        return ran;
+    return transaction.value().commit();
+}
+
+// Pairing offers
+
+Status SqliteStore::addPairingOffer(const PairingOffer &offer)
+{
+    if (offer.codeHash.isEmpty())
+        return invalid(QStringLiteral("pairing offer code hash is empty"));
+    if (offer.userId.isEmpty())
+        return invalid(QStringLiteral("pairing offer user id is empty"));
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("INSERT INTO pairing_offers (code_hash, user_id, created_at, expires_at,"
+                           " used_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (code_hash) DO NOTHING"),
+            {offer.codeHash, offer.userId, integer(offer.createdAt), integer(offer.expiresAt),
+             optionalInteger(offer.usedAt)},
+            QStringLiteral("add pairing offer"));
+    if (!ran)
+        return ran;
+    if (query.numRowsAffected() != 1)
+        return invalid(QStringLiteral("a pairing offer with this code already exists"));
+    return Ok{};
+}
+
+std::optional<PairingOffer> SqliteStore::pairingOffer(const QByteArray &codeHash) const
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("SELECT code_hash, user_id, created_at, expires_at, used_at"
+                           " FROM pairing_offers WHERE code_hash = ?"),
+            {blob(codeHash)}, QStringLiteral("read pairing offer"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    if (!query.next())
+        return std::nullopt;
+    PairingOffer offer;
+    offer.codeHash = query.value(0).toByteArray();
+    offer.userId = query.value(1).toString();
+    offer.createdAt = query.value(2).toLongLong();
+    offer.expiresAt = query.value(3).toLongLong();
+    if (!query.value(4).isNull())
+        offer.usedAt = query.value(4).toLongLong();
+    return offer;
+}
+
+Result<DeviceRecord> SqliteStore::redeemPairingOffer(const QByteArray &codeHash, qint64 now,
+                                                     DeviceRecord device)
+{
+    if (device.deviceId.isEmpty())
+        return invalid(QStringLiteral("device id is empty"));
+    // One message for wrong, used and expired codes so they cannot be told apart.
+    const Error refused = invalid(QStringLiteral("pairing code is invalid, used or expired"));
+
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery offer(m_db);
+        const Status ran =
+            run(offer,
+                QStringLiteral("SELECT user_id FROM pairing_offers"
+                               " WHERE code_hash = ? AND used_at IS NULL"
+                               " AND expires_at > ?"),
+                {blob(codeHash), integer(now)}, QStringLiteral("find pairing offer"));
+        if (!ran)
+            return ran.error();
+        if (!offer.next())
+            return refused;
+        device.userId = offer.value(0).toString();
+    }
+    if (device.pairedAt == 0)
+        device.pairedAt = now;
+    if (const Status added = insertDevice(m_db, device); !added)
+        return added.error();
+
+    QSqlQuery mark(m_db);
+    const Status ran = run(mark,
+                           QStringLiteral("UPDATE pairing_offers SET used_at = ?,"
+                                          " redeemed_device_id = ?"
+                                          " WHERE code_hash = ? AND used_at IS NULL"),
+                           {integer(now), device.deviceId, blob(codeHash)},
+                           QStringLiteral("mark pairing offer used"));
+    if (!ran)
+        return ran.error();
+    // Cannot happen while we hold the write lock; checked so that a future
+    // change to the locking cannot turn into a double redemption.
+    if (mark.numRowsAffected() != 1)
+        return refused;
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    return device;
+}
+
+// Approvals
+
+Status SqliteStore::addApproval(const ApprovalRecord &approval)
+{
+    if (approval.requestId.isEmpty())
+        return invalid(QStringLiteral("approval request id is empty"));
+    if (approval.userId.isEmpty())
+        return invalid(QStringLiteral("approval user id is empty"));
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("INSERT INTO approvals (") + ApprovalColumns
+                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                 " ON CONFLICT (request_id) DO NOTHING"),
+            {approval.requestId, approval.userId, blob(approval.requestJws),
+             blob(approval.requestHash), methodsText(approval.methods), text(approval.upstream),
+             blob(approval.argumentsHash), integer(approval.createdAt), integer(approval.expiresAt),
+             approvalStateName(approval.state),
+             approval.resolvedMethod ? QVariant(approvalMethodName(*approval.resolvedMethod))
+                                     : QVariant(QMetaType::fromType<QString>()),
+             text(approval.resolvedByDevice), integer(approval.resolvedAt), text(approval.reason),
+             approval.failedAttempts},
+            QStringLiteral("add approval"));
+    if (!ran)
+        return ran;
+    if (query.numRowsAffected() != 1)
+        return invalid(QStringLiteral("approval %1 already exists").arg(approval.requestId));
+    return Ok{};
+}
+
+std::optional<ApprovalRecord> SqliteStore::approval(const QString &requestId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + ApprovalColumns
+                               + QStringLiteral(" FROM approvals WHERE request_id = ?"),
+                           {requestId}, QStringLiteral("read approval"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    const QList<ApprovalRecord> found = approvalsFromRows(query);
+    if (found.isEmpty())
+        return std::nullopt;
+    return found.constFirst();
+}
+
+QList<ApprovalRecord> SqliteStore::pendingApprovals(const QString &userId, qint64 now) const
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("SELECT ") + ApprovalColumns
+                + QStringLiteral(" FROM approvals WHERE state = 'pending' AND expires_at > ?"
+                                 " AND (? = '' OR user_id = ?) ORDER BY created_at, request_id"),
+            {integer(now), text(userId), text(userId)}, QStringLiteral("list pending approvals"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return {};
+    }
+    return approvalsFromRows(query);
+}
+
+Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState state,
+                                    std::optional<ApprovalMethod> method, const QString &deviceId,
+                                    qint64 at, const QString &reason)
+{
+    if (state == ApprovalState::Pending)
+        return invalid(QStringLiteral("an approval cannot be resolved to pending"));
+    if (state == ApprovalState::Approved && !method)
+        return invalid(QStringLiteral("an approval needs the method that proved it"));
+
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery current(m_db);
+        const Status ran = run(current,
+                               QStringLiteral("SELECT state, expires_at, methods FROM approvals"
+                                              " WHERE request_id = ?"),
+                               {requestId}, QStringLiteral("read approval"));
+        if (!ran)
+            return ran;
+        if (!current.next())
+            return invalid(QStringLiteral("unknown approval %1").arg(requestId));
+        if (current.value(0).toString() != approvalStateName(ApprovalState::Pending)) {
+            return invalid(QStringLiteral("approval %1 is already %2")
+                               .arg(requestId, current.value(0).toString()));
+        }
+        // Checked here, under the write lock, as well as by the broker: the
+        // store is the last place where "approved after expiry" or "approved
+        // by a method that was not offered" can still be stopped atomically.
+        if (state == ApprovalState::Approved) {
+            if (at >= current.value(1).toLongLong())
+                return invalid(QStringLiteral("approval %1 has expired").arg(requestId));
+            const auto offered = methodsFromText(current.value(2).toString());
+            if (!offered || !offered->contains(*method)) {
+                return invalid(QStringLiteral("approval %1 does not allow method %2")
+                                   .arg(requestId, approvalMethodName(*method)));
+            }
+        }
+    }
+    QSqlQuery update(m_db);
+    const Status ran = run(
+        update,
+        QStringLiteral("UPDATE approvals SET state = ?, resolved_method = ?,"
+                       " resolved_by_device = ?, resolved_at = ?, reason = ?"
+                       " WHERE request_id = ? AND state = 'pending'"),
+        {approvalStateName(state),
+         method ? QVariant(approvalMethodName(*method)) : QVariant(QMetaType::fromType<QString>()),
+         text(deviceId), integer(at), text(reason), requestId},
+        QStringLiteral("resolve approval"));
+    if (!ran)
+        return ran;
+    // The WHERE clause is the first-resolution-wins guarantee; the check
+    // above only gives a clearer message.
+    if (update.numRowsAffected() != 1)
+        return invalid(QStringLiteral("approval %1 is no longer pending").arg(requestId));
+    return transaction.value().commit();
+}
+
+Result<int> SqliteStore::recordFailedAttempt(const QString &requestId)
+{
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery update(m_db);
+        const Status ran = run(update,
+                               QStringLiteral("UPDATE approvals SET failed_attempts ="
+                                              " failed_attempts + 1 WHERE request_id = ?"),
+                               {requestId}, QStringLiteral("count failed attempt"));
+        if (!ran)
+            return ran.error();
+        if (update.numRowsAffected() != 1)
+            return invalid(QStringLiteral("unknown approval %1").arg(requestId));
+    }
+    int attempts = 0;
+    {
+        QSqlQuery read(m_db);
+        const Status ran =
+            run(read, QStringLiteral("SELECT failed_attempts FROM approvals WHERE request_id = ?"),
+                {requestId}, QStringLiteral("read failed attempts"));
+        if (!ran)
+            return ran.error();
+        if (!read.next())
+            return invalid(QStringLiteral("unknown approval %1").arg(requestId));
+        attempts = read.value(0).toInt();
+    }
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    return attempts;
+}
+
+// Single use
+
+Result<bool> SqliteStore::markUsed(const QString &kind, const QByteArray &value, qint64 keepUntil)
+{
+    if (kind.isEmpty())
+        return invalid(QStringLiteral("used value kind is empty"));
+    if (value.isEmpty())
+        return invalid(QStringLiteral("used value is empty"));
+    // One statement, so one implicit transaction: the primary key decides,
+    // atomically across connections and processes, who used the value first.
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("INSERT INTO used_values (kind, value, keep_until) VALUES (?, ?, ?)"
+                           " ON CONFLICT (kind, value) DO NOTHING"),
+            {kind, value, integer(keepUntil)}, QStringLiteral("mark used"));
+    if (!ran)
+        return ran.error();
+    return query.numRowsAffected() == 1;
+}
+
+Result<int> SqliteStore::purgeUsedValues(qint64 now)
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query, QStringLiteral("DELETE FROM used_values WHERE keep_until < ?"),
+                           {integer(now)}, QStringLiteral("purge used values"));
+    if (!ran)
+        return ran.error();
+    return query.numRowsAffected();
+}
+
+// TOTP
+
+Status SqliteStore::setTotpEnrollment(const TotpEnrollment &enrollment)
+{
+    if (enrollment.userId.isEmpty())
+        return invalid(QStringLiteral("TOTP enrollment user id is empty"));
+    if (enrollment.secret.isEmpty())
+        return invalid(QStringLiteral("TOTP secret is empty"));
+    if (enrollment.digits <= 0 || enrollment.period <= 0)
+        return invalid(QStringLiteral("TOTP digits and period must be positive"));
+    // The user id is the associated data: a sealed seed copied into another
+    // user's row fails to open instead of letting them use this user's codes.
+    const auto sealed = m_secretBox.seal(enrollment.secret, enrollment.userId.toUtf8());
+    if (!sealed)
+        return sealed.error();
+    QSqlQuery query(m_db);
+    return run(query,
+               QStringLiteral("INSERT INTO totp_enrollments (user_id, secret_sealed, algorithm,"
+                              " digits, period, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                              " ON CONFLICT (user_id) DO UPDATE SET"
+                              " secret_sealed = excluded.secret_sealed,"
+                              " algorithm = excluded.algorithm, digits = excluded.digits,"
+                              " period = excluded.period, created_at = excluded.created_at"),
+               {enrollment.userId, sealed.value(), text(enrollment.algorithm), enrollment.digits,
+                enrollment.period, integer(enrollment.createdAt)},
+               QStringLiteral("save TOTP enrollment"));
+}
+
+std::optional<TotpEnrollment> SqliteStore::totpEnrollment(const QString &userId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("SELECT secret_sealed, algorithm, digits, period, created_at"
+                           " FROM totp_enrollments WHERE user_id = ?"),
+            {userId}, QStringLiteral("read TOTP enrollment"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    if (!query.next())
+        return std::nullopt;
+    auto secret = m_secretBox.open(query.value(0).toByteArray(), userId.toUtf8());
+    if (!secret) {
+        // Missing rather than fatal: the user re-enrolls, the gateway keeps
+        // serving everyone else. The error text holds no secret material.
+        qCWarning(lcStore).noquote()
+            << "TOTP enrollment of user" << userId
+            << "cannot be decrypted (tampered, or secrets.key was replaced); treating the user as"
+               " not enrolled:"
+            << secret.error().message;
+        return std::nullopt;
+    }
+    TotpEnrollment enrollment;
+    enrollment.userId = userId;
+    enrollment.secret = std::move(secret).value();
+    enrollment.algorithm = query.value(1).toString();
+    enrollment.digits = query.value(2).toInt();
+    enrollment.period = query.value(3).toInt();
+    enrollment.createdAt = query.value(4).toLongLong();
+    return enrollment;
+}
+
+// Audit
+
+Status SqliteStore::appendAudit(const AuditEvent &event)
+{
+    if (event.kind.isEmpty())
+        return invalid(QStringLiteral("audit event kind is empty"));
+    QSqlQuery query(m_db);
+    return run(query,
+               QStringLiteral("INSERT INTO audit_log (at, kind, user_id, request_id, device_id,"
+                              " details) VALUES (?, ?, ?, ?, ?, ?)"),
+               {integer(event.at), event.kind, text(event.userId), text(event.requestId),
+                text(event.deviceId), jsonText(event.details)},
+               QStringLiteral("append audit event"));
+}
+
+QList<AuditEvent> SqliteStore::auditEvents(qint64 afterId, int limit) const
+{
+    if (limit <= 0)
+        return {};
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("SELECT id, at, kind, user_id, request_id, device_id, details"
+                           " FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"),
+            {integer(afterId), limit}, QStringLiteral("read audit events"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return {};
+    }
+    QList<AuditEvent> events;
+    while (query.next()) {
+        AuditEvent event;
+        event.id = query.value(0).toLongLong();
+        event.at = query.value(1).toLongLong();
+        event.kind = query.value(2).toString();
+        event.userId = query.value(3).toString();
+        event.requestId = query.value(4).toString();
+        event.deviceId = query.value(5).toString();
+        event.details = jsonObject(query.value(6));
+        events.append(std::move(event));
+    }
+    return events;
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "secretbox.h"
+#include "store.h"
+
+#include <memory>
+
+#include <QSqlDatabase>
+#include <QString>
+
+namespace countersign::gateway {
+
+// The default Store: one SQLite file, <dataDir>/gateway.sqlite, in WAL mode so
+// that the server and the CLI (writing pairing offers) can use it at once.
+// TOTP seeds are sealed with a SecretBox whose key is <dataDir>/secrets.key.
+//
+// An instance owns its own Qt SQL connection and, like every QSqlDatabase,
+// must be used only from the thread that opened it. Several instances, in one
+// process or many, may open the same directory; single-use guarantees
+// (markUsed, redeemPairingOffer, resolveApproval) hold across all of them
+// because they rest on SQLite constraints and write transactions, not on
+// in-memory state.
+class SqliteStore final : public Store {
+public:
+    static constexpr int BusyTimeoutMs = 5000;
+
+    // Creates dataDir (mode 0700) when missing, opens or creates the database
+    // and the secrets key, and migrates the schema. Fails when the database
+    // was written by a newer gateway or the key file is unsafe.
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &dataDir);
+
+    SqliteStore(const SqliteStore &) = delete;
+    SqliteStore &operator=(const SqliteStore &) = delete;
+    ~SqliteStore() override;
+
+    static QString databaseFileName(); // "gateway.sqlite"
+    static QString keyFileName();      // "secrets.key"
+    QString databasePath() const;
+
+    // Devices
+    Status addDevice(const DeviceRecord &device) override;
+    std::optional<DeviceRecord> device(const QString &deviceId) const override;
+    QList<DeviceRecord> devices(const QString &userId = {}) const override;
+    Status revokeDevice(const QString &deviceId, qint64 at) override;
+
+    // Pairing offers
+    Status addPairingOffer(const PairingOffer &offer) override;
+    Result<DeviceRecord> redeemPairingOffer(const QByteArray &codeHash, qint64 now,
+                                            DeviceRecord device) override;
+    // For tests and `pairing list`-style tools; redeeming never needs it.
+    std::optional<PairingOffer> pairingOffer(const QByteArray &codeHash) const;
+
+    // Approvals
+    Status addApproval(const ApprovalRecord &approval) override;
+    std::optional<ApprovalRecord> approval(const QString &requestId) const override;
+    QList<ApprovalRecord> pendingApprovals(const QString &userId, qint64 now) const override;
+    Status resolveApproval(const QString &requestId, ApprovalState state,
+                           std::optional<ApprovalMethod> method, const QString &deviceId, qint64 at,
+                           const QString &reason) override;
+    Result<int> recordFailedAttempt(const QString &requestId) override;
+
+    // Single use
+    Result<bool> markUsed(const QString &kind, const QByteArray &value, qint64 keepUntil) override;
+    // Forgets used values whose keepUntil is before `now`; returns how many.
+    // Separate from markUsed because markUsed has no clock: purging there by
+    // wall-clock time would defeat tests (and callers) that use a fake clock.
+    Result<int> purgeUsedValues(qint64 now);
+
+    // TOTP
+    Status setTotpEnrollment(const TotpEnrollment &enrollment) override;
+    std::optional<TotpEnrollment> totpEnrollment(const QString &userId) const override;
+
+    // Audit
+    Status appendAudit(const AuditEvent &event) override;
+    QList<AuditEvent> auditEvents(qint64 afterId = 0, int limit = 1000) const override;
+
+private:
+    SqliteStore(QString connectionName, QString databasePath, SecretBox secretBox);
+    Status configure();
+
+    QString m_connectionName;
+    QString m_databasePath;
+    QSqlDatabase m_db;
+    SecretBox m_secretBox;
+};
+
+} // namespace countersign::gateway

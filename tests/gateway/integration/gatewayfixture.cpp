@@ -1,0 +1,73 @@
+#include "gatewayfixture.h"
+
+#include "tests/support/samplemessages.h"
+
+namespace countersign::testing {
+
+GatewayFixture::GatewayFixture(gateway::ChannelTimings timings)
+    : m_clock(QDateTime::currentSecsSinceEpoch())
+    , m_timings(timings)
+{
+    m_config = gateway::GatewayConfig::parse(R"(
+listen: 127.0.0.1:0
+name: Test gateway
+users: [alice@example.com, bob@example.com]
+pairing:
+  max_attempts_per_minute: 20
+)",
+                                             QStringLiteral("test.yaml"))
+                   .value();
+}
+
+bool GatewayFixture::start()
+{
+    m_runtime.reset();
+    auto runtime = gateway::GatewayRuntime::start(m_config, m_dir.path(), m_clock, m_timings);
+    if (!runtime) {
+        qWarning() << "gateway did not start:" << runtime.error().message;
+        return false;
+    }
+    m_runtime = std::move(runtime).value();
+    return true;
+}
+
+void GatewayFixture::stop()
+{
+    m_runtime.reset();
+}
+
+std::unique_ptr<TestCompanion> GatewayFixture::pairedCompanion(const QString &userId)
+{
+    auto companion = std::make_unique<TestCompanion>(m_clock);
+    const auto offer = m_runtime->pairing().createOffer(userId);
+    if (!offer)
+        return nullptr;
+    const auto reply = companion->pair(offer->link);
+    if (reply.status != 201)
+        return nullptr;
+    return companion;
+}
+
+Totp GatewayFixture::enrollTotp(const QString &userId)
+{
+    const OtpSecret secret = OtpSecret::generate().value();
+    gateway::TotpEnrollment enrollment;
+    enrollment.userId = userId;
+    enrollment.secret = secret.bytes();
+    enrollment.createdAt = m_clock.secondsSinceEpoch();
+    (void)m_runtime->store().setTotpEnrollment(enrollment);
+    return Totp::create(secret).value();
+}
+
+gateway::ApprovalRecord GatewayFixture::request(const QString &userId, qint64 timeoutSeconds)
+{
+    gateway::ApprovalSpec spec;
+    spec.sarc = sampleSarc();
+    spec.sarc.subject.id = userId;
+    spec.timeoutSeconds = timeoutSeconds;
+    spec.upstream = QStringLiteral("https://directory.example.com/mcp");
+    spec.argumentsHash = QByteArray(32, 'a');
+    return m_runtime->broker().create(spec).value();
+}
+
+} // namespace countersign::testing

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "gateway/runtime/gatewayruntime.h"
+#include "protocol/otp/totp.h"
+#include "tests/support/manualclock.h"
+#include "tests/support/testcompanion.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace countersign::testing {
+
+// A real gateway on a free loopback port with a temporary data dir, a clock
+// the test moves, and helpers to pair test companions and make requests.
+class GatewayFixture {
+public:
+    static constexpr auto user = "alice@example.com";
+    static constexpr auto otherUser = "bob@example.com";
+
+    explicit GatewayFixture(gateway::ChannelTimings timings = {});
+
+    // (Re)starts the gateway on the same data dir.
+    bool start();
+    void stop();
+
+    gateway::GatewayRuntime &gateway() { return *m_runtime; }
+    ManualClock &clock() { return m_clock; }
+    QString dataDir() const { return m_dir.path(); }
+    const gateway::GatewayConfig &config() const { return m_config; }
+
+    // A companion paired for `userId` (not yet connected).
+    std::unique_ptr<TestCompanion>
+    pairedCompanion(const QString &userId = QString::fromLatin1(user));
+    // Enrols TOTP for userId; returns a generator of its codes.
+    Totp enrollTotp(const QString &userId = QString::fromLatin1(user));
+    // A pending approval for userId.
+    gateway::ApprovalRecord request(const QString &userId = QString::fromLatin1(user),
+                                    qint64 timeoutSeconds = 120);
+
+private:
+    QTemporaryDir m_dir;
+    ManualClock m_clock;
+    gateway::ChannelTimings m_timings;
+    gateway::GatewayConfig m_config;
+    std::unique_ptr<gateway::GatewayRuntime> m_runtime;
+};
+
+} // namespace countersign::testing
