@@ -2,6 +2,9 @@
 //   node jws-tool.mjs verify '<public JWK JSON>' '<compact JWS>'  -> prints the payload
 //   node jws-tool.mjs sign '<payload>'                             -> prints {"jwk", "token"}
 //   node jws-tool.mjs thumbprint '<JWK JSON>'                      -> prints the RFC 7638 thumbprint
+//   node jws-tool.mjs verify-jwt <JWKS URL> <token> <issuer> <audience>
+//                                  -> verifies an access token (typ at+jwt) against a
+//                                     remote JWK Set, prints its claims
 import * as jose from 'jose';
 
 const [command, ...args] = process.argv.slice(2);
@@ -20,6 +23,18 @@ async function main() {
         .setProtectedHeader({ alg: 'ES256', typ: 'interop+jwt' })
         .sign(privateKey);
       process.stdout.write(JSON.stringify({ jwk: await jose.exportJWK(publicKey), token }));
+      return;
+    }
+    case 'verify-jwt': {
+      const [jwksUrl, token, issuer, audience] = args;
+      const jwks = jose.createRemoteJWKSet(new URL(jwksUrl));
+      const { payload, protectedHeader } = await jose.jwtVerify(token, jwks, {
+        issuer,
+        audience,
+        typ: 'at+jwt',
+        algorithms: ['ES256'],
+      });
+      process.stdout.write(JSON.stringify({ header: protectedHeader, claims: payload }));
       return;
     }
     case 'thumbprint':

@@ -39,6 +39,17 @@ TestCompanion::TestCompanion(const Clock &clock, QObject *parent)
     });
 }
 
+std::unique_ptr<TestCompanion> TestCompanion::sameDevice() const
+{
+    auto twin = std::make_unique<TestCompanion>(m_clock);
+    twin->m_deviceKey = m_deviceKey;
+    twin->m_gatewayKey = m_gatewayKey;
+    twin->m_gatewayId = m_gatewayId;
+    twin->m_gatewayUrl = m_gatewayUrl;
+    twin->m_deviceId = m_deviceId;
+    return twin;
+}
+
 TestCompanion::HttpReply TestCompanion::postPairing(const QUrl &gateway, const QByteArray &body)
 {
     QUrl url = gateway;

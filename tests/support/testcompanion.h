@@ -28,6 +28,9 @@ public:
 
     explicit TestCompanion(const Clock &clock, QObject *parent = nullptr);
 
+    // Another connection of the same paired device (same key, id and pins).
+    std::unique_ptr<TestCompanion> sameDevice() const;
+
     // POST /companion/v1/pair with a fresh device key; on 201 remembers the
     // device id and pins the gateway key and id.
     HttpReply pair(const PairingLink &link, const QString &deviceName = QStringLiteral("test"));

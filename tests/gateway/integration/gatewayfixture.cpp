@@ -21,6 +21,10 @@ pairing:
 
 bool GatewayFixture::start()
 {
+    // A restart keeps the port, as a real gateway's configured port would,
+    // so that the gateway id companions pinned stays the same.
+    if (m_runtime)
+        m_config.listenPort = m_runtime->port();
     m_runtime.reset();
     auto runtime = gateway::GatewayRuntime::start(m_config, m_dir.path(), m_clock, m_timings);
     if (!runtime) {
@@ -33,6 +37,8 @@ bool GatewayFixture::start()
 
 void GatewayFixture::stop()
 {
+    if (m_runtime)
+        m_config.listenPort = m_runtime->port();
     m_runtime.reset();
 }
 

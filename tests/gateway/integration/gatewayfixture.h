@@ -5,6 +5,8 @@
 #include "tests/support/manualclock.h"
 #include "tests/support/testcompanion.h"
 
+#include <QJsonArray>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,6 +29,7 @@ public:
     ManualClock &clock() { return m_clock; }
     QString dataDir() const { return m_dir.path(); }
     const gateway::GatewayConfig &config() const { return m_config; }
+    void setAdminTokenFile(const QString &path) { m_config.adminTokenFile = path; }
 
     // A companion paired for `userId` (not yet connected).
     std::unique_ptr<TestCompanion>
