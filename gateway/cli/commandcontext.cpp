@@ -1,6 +1,7 @@
 #include "commandcontext.h"
 
 #include <QDir>
+#include <QStandardPaths>
 
 namespace countersign::gateway {
 
@@ -9,7 +10,8 @@ CommandContext::CommandContext(QString commandName, QString description)
     , m_configOption(QStringList{QStringLiteral("c"), QStringLiteral("config")},
                      QStringLiteral("Gateway configuration file (YAML)."), QStringLiteral("FILE"))
     , m_dataDirOption(QStringLiteral("data-dir"),
-                      QStringLiteral("Data directory (overrides data_dir in the config)."),
+                      QStringLiteral("Data directory (overrides data_dir in the config; default "
+                                     "~/.local/share/countersign-gateway)."),
                       QStringLiteral("DIR"))
     , m_out(stdout)
     , m_err(stderr)
@@ -50,8 +52,10 @@ std::optional<GatewayConfig> CommandContext::loadConfig()
     if (m_parser.isSet(m_dataDirOption))
         config.value().dataDir = QDir(m_parser.value(m_dataDirOption)).absolutePath();
     if (!config->dataDir) {
-        usage(QStringLiteral("no data directory: set data_dir in the config or pass --data-dir"));
-        return std::nullopt;
+        // Neither the file nor the command line names one: the per-user data
+        // location, so that a config runs as is (~/.local/share/countersign-gateway).
+        config.value().dataDir =
+            QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
     }
     m_dataDir = *config->dataDir;
     return std::move(config).value();

@@ -3,6 +3,7 @@
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pairing/qrcode.h"
 #include "gateway/runtime/gatewayruntime.h"
+#include "protocol/tlspin.h"
 
 #include <QDateTime>
 

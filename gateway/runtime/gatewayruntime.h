@@ -48,8 +48,4 @@ private:
     QUrl m_publicUrl;
 };
 
-// SHA-256 of the certificate's SubjectPublicKeyInfo, base64url: the pin a
-// pairing link carries for a self-signed certificate.
-QString spkiPin(const QSslCertificate &certificate);
-
 } // namespace countersign::gateway

@@ -6,10 +6,13 @@
 #include "protocol/messages/approvalrequest.h"
 #include "protocol/pairing/pairinglink.h"
 
+#include <functional>
+
 #include <QJsonObject>
 #include <QList>
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QSslError>
 #include <QWebSocket>
 
 namespace countersign::testing {
@@ -63,16 +66,22 @@ public:
     QString deviceId() const { return m_deviceId; }
     const EcPrivateKey &deviceKey() const { return m_deviceKey; }
     QWebSocket &socket() { return m_socket; }
+    // Pins a TLS key for the next pairing request (set by pair() from the link).
+    void pinSpki(const QString &pin) { m_spkiPin = pin; }
     QString closeReason() const { return m_closeReason; }
 
 private:
     void onMessage(const QString &text);
+    // Accepts the TLS peer only when its key matches the pinned SPKI hash.
+    void checkPin(const QList<QSslError> &errors, const QSslCertificate &peer,
+                  const std::function<void()> &ignore);
 
     const Clock &m_clock;
     EcPrivateKey m_deviceKey;
     std::optional<EcPublicKey> m_gatewayKey;
     QString m_gatewayId;
     QUrl m_gatewayUrl;
+    QString m_spkiPin;
     QString m_deviceId;
     QNetworkAccessManager m_network;
     QWebSocket m_socket;

@@ -4,10 +4,17 @@
 
 namespace countersign::testing {
 
-GatewayFixture::GatewayFixture(gateway::ChannelTimings timings)
+GatewayFixture::GatewayFixture(gateway::ChannelTimings timings, const QByteArray &yaml)
     : m_clock(QDateTime::currentSecsSinceEpoch())
     , m_timings(timings)
 {
+    if (!yaml.isEmpty()) {
+        auto config = gateway::GatewayConfig::parse(yaml, QStringLiteral("test.yaml"));
+        if (!config)
+            qFatal("test config: %s", qPrintable(config.error().message));
+        m_config = std::move(config).value();
+        return;
+    }
     m_config = gateway::GatewayConfig::parse(R"(
 listen: 127.0.0.1:0
 name: Test gateway

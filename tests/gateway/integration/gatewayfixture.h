@@ -19,7 +19,7 @@ public:
     static constexpr auto user = "alice@example.com";
     static constexpr auto otherUser = "bob@example.com";
 
-    explicit GatewayFixture(gateway::ChannelTimings timings = {});
+    explicit GatewayFixture(gateway::ChannelTimings timings = {}, const QByteArray &yaml = {});
 
     // (Re)starts the gateway on the same data dir.
     bool start();
