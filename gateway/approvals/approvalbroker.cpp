@@ -275,8 +275,8 @@ std::optional<ApprovalRecord> ApprovalBroker::approval(const QString &requestId)
 void ApprovalBroker::expireDue()
 {
     const qint64 now = m_clock.secondsSinceEpoch();
-    // pendingApprovals() leaves out the expired ones, so look at all of
-    // them: the store is small and this runs when a deadline passes.
+    // pendingApprovals(now) leaves out the expired ones, so ask for every
+    // pending one; this runs only when a deadline has passed.
     const auto all = m_store.pendingApprovals({}, 0);
     for (const ApprovalRecord &approval : all) {
         if (approval.expiresAt <= now) {
@@ -289,17 +289,12 @@ void ApprovalBroker::expireDue()
 
 void ApprovalBroker::scheduleExpiry()
 {
-    const auto all = m_store.pendingApprovals({}, 0);
-    if (all.isEmpty()) {
+    const auto next = m_store.earliestPendingExpiry();
+    if (!next) {
         m_expiryTimer.stop();
         return;
     }
-    const qint64 next = std::min_element(all.cbegin(), all.cend(),
-                                         [](const ApprovalRecord &a, const ApprovalRecord &b) {
-                                             return a.expiresAt < b.expiresAt;
-                                         })
-                            ->expiresAt;
-    const qint64 delay = std::clamp<qint64>(next - m_clock.secondsSinceEpoch(), 0, 3600) * 1000;
+    const qint64 delay = std::clamp<qint64>(*next - m_clock.secondsSinceEpoch(), 0, 3600) * 1000;
     m_expiryTimer.start(std::chrono::milliseconds(delay));
 }
 

@@ -30,9 +30,12 @@ void CompanionHub::accept(std::unique_ptr<QWebSocket> socket)
 void CompanionHub::onAuthenticated(CompanionSession *session)
 {
     const QString deviceId = session->device()->deviceId;
-    if (CompanionSession *previous = m_byDevice.value(deviceId); previous && previous != session)
+    if (CompanionSession *previous = m_byDevice.value(deviceId); previous && previous != session) {
+        m_byUser.remove(previous->device()->userId, previous);
         previous->close(CloseCode::replaced, QStringLiteral("replaced by a newer connection"));
+    }
     m_byDevice.insert(deviceId, session);
+    m_byUser.insert(session->device()->userId, session);
     Q_EMIT deviceConnected(deviceId);
 }
 
@@ -40,6 +43,7 @@ void CompanionHub::onClosed(CompanionSession *session)
 {
     if (session->isAuthenticated()) {
         const QString deviceId = session->device()->deviceId;
+        m_byUser.remove(session->device()->userId, session);
         if (m_byDevice.value(deviceId) == session) {
             m_byDevice.remove(deviceId);
             Q_EMIT deviceDisconnected(deviceId);
@@ -56,9 +60,8 @@ void CompanionHub::disconnectDevice(const QString &deviceId, int closeCode, cons
 
 void CompanionHub::broadcast(const ApprovalRecord &approval, bool resolvedNow)
 {
-    for (CompanionSession *session : std::as_const(m_byDevice)) {
-        if (session->device()->userId != approval.userId)
-            continue;
+    const QList<CompanionSession *> sessions = m_byUser.values(approval.userId);
+    for (CompanionSession *session : sessions) {
         if (resolvedNow)
             session->sendResolved(approval);
         else

@@ -40,6 +40,7 @@ private:
     QString m_gatewayId;
     ChannelTimings m_timings;
     QHash<QString, CompanionSession *> m_byDevice;
+    QMultiHash<QString, CompanionSession *> m_byUser; // so a request reaches only its user
 };
 
 } // namespace countersign::gateway

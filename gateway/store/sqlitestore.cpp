@@ -531,6 +531,22 @@ QList<ApprovalRecord> SqliteStore::pendingApprovals(const QString &userId, qint6
     return approvalsFromRows(query);
 }
 
+std::optional<qint64> SqliteStore::earliestPendingExpiry() const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT MIN(expires_at) FROM approvals"
+                                          " WHERE state = 'pending'"),
+                           {}, QStringLiteral("find the next expiry"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    if (!query.next() || query.value(0).isNull())
+        return std::nullopt;
+    return query.value(0).toLongLong();
+}
+
 Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState state,
                                     std::optional<ApprovalMethod> method, const QString &deviceId,
                                     qint64 at, const QString &reason)

@@ -54,6 +54,7 @@ public:
     Status addApproval(const ApprovalRecord &approval) override;
     std::optional<ApprovalRecord> approval(const QString &requestId) const override;
     QList<ApprovalRecord> pendingApprovals(const QString &userId, qint64 now) const override;
+    std::optional<qint64> earliestPendingExpiry() const override;
     Status resolveApproval(const QString &requestId, ApprovalState state,
                            std::optional<ApprovalMethod> method, const QString &deviceId, qint64 at,
                            const QString &reason) override;

@@ -119,6 +119,9 @@ public:
     virtual std::optional<ApprovalRecord> approval(const QString &requestId) const = 0;
     // Pending approvals (state pending, not expired at `now`); all users when empty.
     virtual QList<ApprovalRecord> pendingApprovals(const QString &userId, qint64 now) const = 0;
+    // The earliest expiry among pending approvals (expired ones included),
+    // so the broker can arm one timer without reading every request.
+    virtual std::optional<qint64> earliestPendingExpiry() const = 0;
     // Moves a pending approval to a final state; fails when it is not pending
     // any more (the first resolution wins).
     virtual Status resolveApproval(const QString &requestId, ApprovalState state,

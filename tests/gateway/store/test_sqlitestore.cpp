@@ -134,6 +134,7 @@ private Q_SLOTS:
     void expiresApprovalAfterDeadline();
     void pendingApprovalsExcludeExpiredAndResolved();
     void pendingApprovalsFilterByUser();
+    void findsEarliestPendingExpiry();
     void countsFailedAttempts();
 
     void markUsedIsSingleUse();
@@ -556,6 +557,18 @@ void TestSqliteStore::pendingApprovalsFilterByUser()
     QCOMPARE(m_store->pendingApprovals(Bob, 4000).size(), 1);
     QCOMPARE(m_store->pendingApprovals(QString(), 4000).size(), 3);
     QVERIFY(m_store->pendingApprovals(QStringLiteral("carol"), 4000).isEmpty());
+}
+
+void TestSqliteStore::findsEarliestPendingExpiry()
+{
+    QVERIFY(!m_store->earliestPendingExpiry().has_value());
+    QVERIFY(m_store->addApproval(sampleApproval(QStringLiteral("late"), Alice, 9000)).ok());
+    QVERIFY(m_store->addApproval(sampleApproval(QStringLiteral("soon"), Bob, 6000)).ok());
+    QCOMPARE(m_store->earliestPendingExpiry(), std::optional<qint64>(6000));
+    // Resolved requests no longer count.
+    QVERIFY(m_store->resolveApproval(QStringLiteral("soon"), ApprovalState::Denied, std::nullopt,
+                                     {}, 1000, QStringLiteral("no")));
+    QCOMPARE(m_store->earliestPendingExpiry(), std::optional<qint64>(9000));
 }
 
 void TestSqliteStore::countsFailedAttempts()
