@@ -1,5 +1,7 @@
 #include "commandcontext.h"
 
+#include "gateway/pairing/qrcode.h"
+
 #include <QDir>
 #include <QStandardPaths>
 
@@ -13,6 +15,11 @@ CommandContext::CommandContext(QString commandName, QString description)
                       QStringLiteral("Data directory (overrides data_dir in the config; default "
                                      "~/.local/share/countersign-gateway)."),
                       QStringLiteral("DIR"))
+    , m_userOption(QStringLiteral("user"),
+                   QStringLiteral("The user (an id from users: in the config)."),
+                   QStringLiteral("USER"))
+    , m_pngOption(QStringLiteral("png"), QStringLiteral("Also write the QR code as a PNG image."),
+                  QStringLiteral("FILE"))
     , m_out(stdout)
     , m_err(stderr)
 {
@@ -59,6 +66,44 @@ std::optional<GatewayConfig> CommandContext::loadConfig()
     }
     m_dataDir = *config->dataDir;
     return std::move(config).value();
+}
+
+void CommandContext::addUserOption()
+{
+    m_parser.addOption(m_userOption);
+}
+
+std::optional<QString> CommandContext::requireKnownUser(const GatewayConfig &config)
+{
+    const QString userId = m_parser.value(m_userOption);
+    if (userId.isEmpty()) {
+        usage(QStringLiteral("--user USER is required"));
+        return std::nullopt;
+    }
+    if (std::none_of(config.users.cbegin(), config.users.cend(),
+                     [&userId](const GatewayConfig::User &user) { return user.id == userId; })) {
+        fail(QStringLiteral("%1 is not a user in the config (users:)").arg(userId));
+        return std::nullopt;
+    }
+    return userId;
+}
+
+void CommandContext::addPngOption()
+{
+    m_parser.addOption(m_pngOption);
+}
+
+bool CommandContext::writePngIfAsked(const QrCode &code)
+{
+    if (!m_parser.isSet(m_pngOption))
+        return true;
+    const QString path = m_parser.value(m_pngOption);
+    if (auto written = code.writePng(path); !written) {
+        fail(written.error().message);
+        return false;
+    }
+    m_out << "QR code written to " << path << '\n';
+    return true;
 }
 
 int CommandContext::fail(const QString &message)

@@ -29,6 +29,13 @@ public:
     std::optional<GatewayConfig> loadConfig();
     QString dataDir() const { return m_dataDir; }
 
+    // --user USER, checked against the config's users.
+    void addUserOption();
+    std::optional<QString> requireKnownUser(const GatewayConfig &config);
+    // --png FILE: also write a QR code there.
+    void addPngOption();
+    bool writePngIfAsked(const class QrCode &code);
+
     QTextStream &out() { return m_out; }
     int fail(const QString &message);
     int usage(const QString &message);
@@ -38,6 +45,8 @@ private:
     QCommandLineParser m_parser;
     QCommandLineOption m_configOption;
     QCommandLineOption m_dataDirOption;
+    QCommandLineOption m_userOption;
+    QCommandLineOption m_pngOption;
     QString m_dataDir;
     int m_exitCode = Success;
     QTextStream m_out;

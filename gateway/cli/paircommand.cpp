@@ -9,40 +9,21 @@
 
 namespace countersign::gateway {
 
-namespace {
-
-bool isKnownUser(const GatewayConfig &config, const QString &userId)
-{
-    return std::any_of(config.users.cbegin(), config.users.cend(),
-                       [&userId](const GatewayConfig::User &user) { return user.id == userId; });
-}
-
-} // namespace
-
 int runPair(const QStringList &arguments)
 {
     CommandContext context(QStringLiteral("countersign-gateway pair"),
                            QStringLiteral("Create a single-use pairing link for a user and show "
                                           "it as a QR code for the Countersign companion."));
-    const QCommandLineOption userOption(QStringLiteral("user"),
-                                        QStringLiteral("User the companion will approve for."),
-                                        QStringLiteral("USER"));
-    const QCommandLineOption pngOption(QStringLiteral("png"),
-                                       QStringLiteral("Also write the QR code as a PNG image."),
-                                       QStringLiteral("FILE"));
-    context.parser().addOption(userOption);
-    context.parser().addOption(pngOption);
+    context.addUserOption();
+    context.addPngOption();
     if (!context.parse(arguments))
         return context.exitCode();
     auto config = context.loadConfig();
     if (!config)
         return context.exitCode();
-    const QString userId = context.parser().value(userOption);
-    if (userId.isEmpty())
-        return context.usage(QStringLiteral("--user USER is required"));
-    if (!isKnownUser(*config, userId)) {
-        return context.fail(QStringLiteral("%1 is not a user in the config (users:)").arg(userId));
-    }
+    const auto userId = context.requireKnownUser(*config);
+    if (!userId)
+        return context.exitCode();
 
     auto store = SqliteStore::open(context.dataDir());
     if (!store)
@@ -59,7 +40,7 @@ int runPair(const QStringList &arguments)
                            GatewayIdentity{config->publicUrl.toString(QUrl::FullyEncoded),
                                            config->publicUrl, config->name, key->publicKey(), pin},
                            config->pairingOfferTtl.count());
-    const auto offer = pairing.createOffer(userId);
+    const auto offer = pairing.createOffer(*userId);
     if (!offer)
         return context.fail(offer.error().message);
     const QString link = offer->link.toString();
@@ -68,19 +49,15 @@ int runPair(const QStringList &arguments)
         return context.fail(qr.error().message);
 
     QTextStream &out = context.out();
-    out << "Pair a Countersign companion for " << userId << ": scan this code, or open the link "
+    out << "Pair a Countersign companion for " << *userId << ": scan this code, or open the link "
         << "below on the computer that runs the companion.\n\n"
         << qr->toTerminalText() << '\n'
         << link << "\n\n"
         << "Gateway key fingerprint: " << key->publicKey().thumbprint() << '\n'
         << "The link works once and expires at "
         << QDateTime::fromSecsSinceEpoch(offer->expiresAt).toString(Qt::ISODate) << ".\n";
-    if (context.parser().isSet(pngOption)) {
-        const QString png = context.parser().value(pngOption);
-        if (auto written = qr->writePng(png); !written)
-            return context.fail(written.error().message);
-        out << "QR code written to " << png << '\n';
-    }
+    if (!context.writePngIfAsked(qr.value()))
+        return context.exitCode();
     out.flush();
     return CommandContext::Success;
 }

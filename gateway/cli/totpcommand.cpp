@@ -15,13 +15,8 @@ int runTotp(const QStringList &arguments)
                                           "  totp enroll --user USER [--png FILE]\n"
                                           "The seed stays on the gateway; the link and QR code "
                                           "are shown once, for the phone."));
-    const QCommandLineOption userOption(QStringLiteral("user"), QStringLiteral("The user."),
-                                        QStringLiteral("USER"));
-    const QCommandLineOption pngOption(QStringLiteral("png"),
-                                       QStringLiteral("Also write the QR code as a PNG image."),
-                                       QStringLiteral("FILE"));
-    context.parser().addOption(userOption);
-    context.parser().addOption(pngOption);
+    context.addUserOption();
+    context.addPngOption();
     context.parser().addPositionalArgument(QStringLiteral("action"), QStringLiteral("enroll"));
     if (!context.parse(arguments))
         return context.exitCode();
@@ -30,13 +25,10 @@ int runTotp(const QStringList &arguments)
     auto config = context.loadConfig();
     if (!config)
         return context.exitCode();
-    const QString userId = context.parser().value(userOption);
-    if (userId.isEmpty())
-        return context.usage(QStringLiteral("--user USER is required"));
-    if (std::none_of(config->users.cbegin(), config->users.cend(),
-                     [&userId](const GatewayConfig::User &user) { return user.id == userId; })) {
-        return context.fail(QStringLiteral("%1 is not a user in the config (users:)").arg(userId));
-    }
+    const auto found = context.requireKnownUser(*config);
+    if (!found)
+        return context.exitCode();
+    const QString userId = *found;
 
     auto store = SqliteStore::open(context.dataDir());
     if (!store)
@@ -73,12 +65,8 @@ int runTotp(const QStringList &arguments)
         << qr->toTerminalText() << '\n'
         << uri->toString() << "\n\n"
         << "This link holds the secret: do not keep it anywhere once the phone has it.\n";
-    if (context.parser().isSet(pngOption)) {
-        const QString png = context.parser().value(pngOption);
-        if (auto written = qr->writePng(png); !written)
-            return context.fail(written.error().message);
-        out << "QR code written to " << png << '\n';
-    }
+    if (!context.writePngIfAsked(qr.value()))
+        return context.exitCode();
     out.flush();
     return CommandContext::Success;
 }

@@ -100,13 +100,8 @@ Result<ApprovalProof> ApprovalProof::fromJson(const QJsonObject &json)
         !known) {
         return known.error();
     }
-    const auto version = fields.requiredInteger(QStringLiteral("v"));
-    if (!version)
+    if (auto version = fields.checkVersion(protocolVersion); !version)
         return version.error();
-    if (version.value() != protocolVersion) {
-        return makeError(ErrorCode::UnsupportedVersion,
-                         QStringLiteral("proof version %1 is not supported").arg(version.value()));
-    }
 
     ApprovalProof proof;
     auto requestId = fields.requiredString(QStringLiteral("request_id"), maxIdLength);

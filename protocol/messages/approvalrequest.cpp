@@ -82,16 +82,8 @@ Result<ApprovalRequest> ApprovalRequest::fromJson(const QJsonObject &json)
         !known) {
         return known.error();
     }
-    const auto version = fields.requiredInteger(QStringLiteral("v"));
-    if (!version)
+    if (auto version = fields.checkVersion(protocolVersion); !version)
         return version.error();
-    if (version.value() != protocolVersion) {
-        return makeError(ErrorCode::UnsupportedVersion,
-                         QStringLiteral("request version %1 is not supported; this companion "
-                                        "speaks version %2")
-                             .arg(version.value())
-                             .arg(protocolVersion));
-    }
 
     ApprovalRequest request;
     auto requestId = fields.requiredString(QStringLiteral("request_id"), maxIdLength);

@@ -108,6 +108,22 @@ Status JsonFields::checkOnly(const QStringList &allowed) const
     return Ok{};
 }
 
+Status JsonFields::checkVersion(int version) const
+{
+    const auto found = requiredInteger(QStringLiteral("v"));
+    if (!found)
+        return found.error();
+    if (found.value() != version) {
+        return makeError(ErrorCode::UnsupportedVersion,
+                         QStringLiteral("%1 version %2 is not supported; this program speaks "
+                                        "version %3")
+                             .arg(m_path)
+                             .arg(found.value())
+                             .arg(version));
+    }
+    return Ok{};
+}
+
 bool isDisplaySafe(QStringView text)
 {
     for (const QChar c : text) {

@@ -23,6 +23,8 @@ public:
     Result<qint64> requiredInteger(const QString &name) const;
     Result<QJsonObject> requiredObject(const QString &name) const;
     Status checkOnly(const QStringList &allowed) const;
+    // Member "v" must be `version`; UnsupportedVersion says which one we speak.
+    Status checkVersion(int version) const;
 
     QString pathOf(const QString &name) const;
 
