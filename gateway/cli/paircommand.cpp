@@ -54,8 +54,10 @@ int runPair(const QStringList &arguments)
         << qr->toTerminalText() << '\n'
         << link << "\n\n"
         << "Gateway key fingerprint: " << key->publicKey().thumbprint() << '\n'
-        << "The link works once and expires at "
-        << QDateTime::fromSecsSinceEpoch(offer->expiresAt).toString(Qt::ISODate) << ".\n";
+        << "The link works once and expires in "
+        << (offer->expiresAt - QDateTime::currentSecsSinceEpoch() + 59) / 60 << " minutes (at "
+        << QDateTime::fromSecsSinceEpoch(offer->expiresAt).toString(QStringLiteral("HH:mm"))
+        << " local time).\n";
     if (!context.writePngIfAsked(qr.value()))
         return context.exitCode();
     out.flush();
