@@ -124,16 +124,4 @@ Status JsonFields::checkVersion(int version) const
     return Ok{};
 }
 
-bool isDisplaySafe(QStringView text)
-{
-    for (const QChar c : text) {
-        const char16_t u = c.unicode();
-        if (u < 0x20 || (u >= 0x7f && u <= 0x9f) || (u >= 0x202a && u <= 0x202e)
-            || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f || u == 0x061c) {
-            return false;
-        }
-    }
-    return true;
-}
-
 } // namespace countersign

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "protocol/displaytext.h"
 #include "protocol/result.h"
 
 #include <QJsonObject>
@@ -32,9 +33,5 @@ private:
     QJsonObject m_object; // a copy (implicitly shared), so temporaries are safe to pass
     QString m_path;
 };
-
-// True when `text` has no character a person could misread or that could
-// reorder what they see: C0/C1 controls and Unicode bidi overrides/isolates.
-bool isDisplaySafe(QStringView text);
 
 } // namespace countersign

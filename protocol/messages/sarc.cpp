@@ -1,5 +1,6 @@
 #include "sarc.h"
 
+#include "protocol/displaytext.h"
 #include "protocol/strictjson.h"
 
 #include <algorithm>
@@ -99,17 +100,6 @@ Result<QJsonObject> objectMember(const QJsonObject &parent, const QString &paren
     return it->toObject();
 }
 
-// C0 and C1 controls, Unicode line breaks, and the bidi embedding, override,
-// isolate and mark characters: each can make text read differently from what
-// it is (Trojan Source, CVE-2021-42574), and identifiers are what a person
-// reads to decide.
-bool isForbiddenInIdentifier(char32_t c)
-{
-    return c <= 0x1F || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
-        || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C || c == 0x2028
-        || c == 0x2029;
-}
-
 Status checkIdentifier(const QString &text, const QString &path)
 {
     if (text.isEmpty()) {
@@ -125,7 +115,7 @@ Status checkIdentifier(const QString &text, const QString &path)
         } else if (c.isSurrogate()) {
             return invalid(path, QStringLiteral("contains an unpaired surrogate"));
         }
-        if (isForbiddenInIdentifier(codePoint)) {
+        if (isDisplayUnsafe(codePoint)) {
             return invalid(path,
                            QStringLiteral("contains the control or bidirectional formatting "
                                           "character %1")

@@ -1,5 +1,7 @@
 #include "otpauthuri.h"
 
+#include "protocol/displaytext.h"
+
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -103,15 +105,6 @@ Result<QString> percentDecodeText(QStringView raw, const QString &what)
     return text;
 }
 
-// Control characters and bidirectional overrides would let a URI show one
-// name in a dialog and store another.
-bool isHiddenCharacter(QChar c)
-{
-    const char16_t u = c.unicode();
-    return c.category() == QChar::Other_Control || u == 0x061c || u == 0x200e || u == 0x200f
-        || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
-}
-
 // The rules toString() needs to write a name that parse() reads back the
 // same: the label uses ':' to separate issuer from account, and parse()
 // drops spaces after that colon.
@@ -124,7 +117,7 @@ Status checkName(const QString &name, const QString &what)
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("the %1 %2 contains ':'").arg(what, quoted(name)));
     }
-    if (std::any_of(name.begin(), name.end(), isHiddenCharacter)) {
+    if (!isDisplaySafe(name)) {
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("the %1 %2 contains a control or bidirectional "
                                         "formatting character")

@@ -1,5 +1,7 @@
 #include "gatewayfixture.h"
 
+#include <QTcpSocket>
+
 using namespace countersign;
 using namespace countersign::testing;
 using countersign::gateway::CloseCode::protocolError;
@@ -26,6 +28,7 @@ private Q_SLOTS:
     void answersUnknownMessageTypesWithoutClosing();
     void newConnectionReplacesOld();
     void revokingClosesLiveChannelAtOnce();
+    void closesConnectionThatStopsAnsweringPings();
 
 private:
     std::unique_ptr<GatewayFixture> m_fixture;
@@ -188,6 +191,59 @@ void TestGatewayChannel::revokingClosesLiveChannelAtOnce()
     QVERIFY(gateway::ControlSocket::notifyDeviceRevoked(m_fixture->dataDir(), deviceId));
     QCOMPARE(companion->waitForClose(), revoked);
     QTRY_VERIFY(!m_fixture->gateway().hub().isConnected(deviceId));
+}
+
+void TestGatewayChannel::closesConnectionThatStopsAnsweringPings()
+{
+    // QWebSocket always answers pings, so this client speaks the WebSocket
+    // framing itself over a plain socket and never sends a pong.
+    gateway::ChannelTimings timings;
+    timings.pingIntervalMs = 100;
+    timings.pongTimeoutMs = 300;
+    GatewayFixture fixture(timings);
+    QVERIFY(fixture.start());
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, fixture.gateway().port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET /companion/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n");
+    QByteArray received;
+    int pings = 0;
+    std::optional<int> closeCode;
+    // Read frames (server frames are unmasked) until the close frame.
+    auto parse = [&] {
+        const qsizetype headerEnd = received.indexOf("\r\n\r\n");
+        if (headerEnd < 0)
+            return false;
+        QByteArray frames = received.mid(headerEnd + 4);
+        pings = 0;
+        while (frames.size() >= 2) {
+            const int opcode = frames[0] & 0x0f;
+            qsizetype length = frames[1] & 0x7f;
+            qsizetype offset = 2;
+            if (length == 126) {
+                if (frames.size() < 4)
+                    return false;
+                length = (quint8(frames[2]) << 8) | quint8(frames[3]);
+                offset = 4;
+            }
+            if (frames.size() < offset + length)
+                return false;
+            if (opcode == 0x9)
+                ++pings;
+            if (opcode == 0x8 && length >= 2) {
+                closeCode = (quint8(frames[offset]) << 8) | quint8(frames[offset + 1]);
+                return true;
+            }
+            frames.remove(0, offset + length);
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT((received += socket.readAll(), parse()), 10000);
+    QVERIFY(received.startsWith("HTTP/1.1 101"));
+    QVERIFY(pings >= 2);
+    QCOMPARE(closeCode, std::optional<int>(gateway::CloseCode::keepAliveTimeout));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayChannel)
