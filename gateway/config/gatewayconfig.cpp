@@ -546,7 +546,10 @@ Result<GatewayConfig> GatewayConfig::parse(const QByteArray &yaml, const QString
                                 QStringLiteral("the file holds more than one YAML document"));
         }
         ConfigParser parser(sourceName);
-        return parser.parse(documents.empty() ? YAML::Node() : documents.front());
+        auto config = parser.parse(documents.empty() ? YAML::Node() : documents.front());
+        if (config)
+            config.value().sourcePath = sourceName;
+        return config;
     } catch (const YAML::Exception &exception) {
         return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
     } catch (const std::exception &exception) {

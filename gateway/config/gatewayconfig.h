@@ -72,9 +72,14 @@ namespace countersign::gateway {
 //                         typically an email address
 //       display_name: text optional, 1 to 64 characters; defaults to id
 //                         An item may also be just the id: "- alice@example.com".
-//   agents, upstreams, policy, pdp:
-//       Reserved for the MCP proxy; accepted and kept unparsed in
-//       `reserved` for its own parser.
+//   policy:
+//       The embedded AuthZEN PDP's rules: `policy: {file: policy.yaml}`
+//       (relative to this file) or inline `policy: {rules: [...]}`; the
+//       language is in gateway/pdp/policy.h and docs/gateway.md. Read by
+//       GatewayRuntime with Policy::fromConfigSection.
+//   agents, upstreams, pdp:
+//       Reserved for the MCP proxy and an external PDP; accepted and kept
+//       unparsed in `reserved` for their own parsers.
 //
 // Durations are whole seconds (90) or a number with one unit: "90s", "2m",
 // "1h". Relative paths resolve against the directory of the configuration
@@ -134,6 +139,7 @@ struct GatewayConfig {
     std::optional<QString> adminTokenFile; // absolute; nullopt: POST /approvals disabled
     QList<User> users;
     QMap<QString, ReservedSection> reserved; // "agents", "upstreams", "policy", "pdp"
+    QString sourcePath; // the file it was read from (anchors relative paths of later parsers)
 
     // Reads and validates the file at path (errors name it as given).
     static Result<GatewayConfig> load(const QString &path);

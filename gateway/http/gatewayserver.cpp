@@ -4,6 +4,7 @@
 #include "gateway/channel/companionhub.h"
 #include "gateway/http/websocketroute.h"
 #include "gateway/pairing/pairingservice.h"
+#include "gateway/pdp/pdpendpoints.h"
 #include "protocol/base64url.h"
 #include "protocol/messages/bindingcode.h"
 #include "protocol/messages/jsonfields.h"
@@ -117,6 +118,30 @@ void GatewayServer::addRoutes()
     m_http.route(QStringLiteral("/approvals/<arg>/token"), QHttpServerRequest::Method::Post,
                  [this](const QString &id, const QHttpServerRequest &request) {
                      return redeemApproval(id, request);
+                 });
+}
+
+void GatewayServer::attachPdp(const PdpEndpoints &endpoints)
+{
+    const PdpEndpoints *pdp = &endpoints;
+    m_http.route(QStringLiteral("/.well-known/authzen-configuration"),
+                 QHttpServerRequest::Method::Get,
+                 [pdp](const QHttpServerRequest &request) { return pdp->configuration(request); });
+    m_http.route(QStringLiteral("/access/v1/evaluation"), QHttpServerRequest::Method::Post,
+                 [this, pdp](const QHttpServerRequest &request) {
+                     if (!isAdmin(request)) {
+                         return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
+                                        QStringLiteral("an admin bearer token is required"));
+                     }
+                     return pdp->evaluation(request);
+                 });
+    m_http.route(QStringLiteral("/access/v1/evaluations"), QHttpServerRequest::Method::Post,
+                 [this, pdp](const QHttpServerRequest &request) {
+                     if (!isAdmin(request)) {
+                         return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
+                                        QStringLiteral("an admin bearer token is required"));
+                     }
+                     return pdp->evaluations(request);
                  });
 }
 

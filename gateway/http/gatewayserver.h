@@ -15,6 +15,7 @@ namespace countersign::gateway {
 class ApprovalBroker;
 class CompanionHub;
 class PairingService;
+class PdpEndpoints;
 
 struct ServerOptions {
     QHostAddress address = QHostAddress::LocalHost;
@@ -41,6 +42,9 @@ public:
     Result<quint16> listen();
     void attach(ApprovalBroker &broker, PairingService &pairing, CompanionHub &hub,
                 QJsonObject jwks);
+    // The embedded PDP's AuthZEN API. Evaluations need the admin token (a
+    // decision tells what the policy allows); discovery is public.
+    void attachPdp(const PdpEndpoints &endpoints);
 
 private:
     void addRoutes();

@@ -26,6 +26,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         return key.error();
     runtime->m_signingKey = key.value();
 
+    if (config.reserved.contains(QStringLiteral("policy"))) {
+        const auto &section = config.reserved[QStringLiteral("policy")];
+        auto policy = Policy::fromConfigSection(section.yaml, section.line, config.sourcePath);
+        if (!policy)
+            return policy.error();
+        runtime->m_pdp = std::make_unique<PolicyDecisionPoint>(std::move(policy).value());
+    }
+
     ServerOptions options;
     options.address = config.listenAddress;
     options.port = config.listenPort;
@@ -71,6 +79,12 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
                                                     gatewayId, timings);
     runtime->m_server->attach(*runtime->m_broker, *runtime->m_pairing, *runtime->m_hub,
                               SigningKey::jwks(runtime->m_signingKey->publicKey()));
+
+    if (runtime->m_pdp) {
+        runtime->m_pdpEndpoints =
+            std::make_unique<PdpEndpoints>(*runtime->m_pdp, runtime->m_publicUrl);
+        runtime->m_server->attachPdp(*runtime->m_pdpEndpoints);
+    }
 
     runtime->m_control = std::make_unique<ControlSocket>();
     CompanionHub *hub = runtime->m_hub.get();

@@ -6,6 +6,8 @@
 #include "gateway/http/gatewayserver.h"
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/pairing/pairingservice.h"
+#include "gateway/pdp/pdpendpoints.h"
+#include "gateway/pdp/policydecisionpoint.h"
 #include "gateway/runtime/controlsocket.h"
 #include "gateway/store/sqlitestore.h"
 
@@ -32,6 +34,8 @@ public:
     CompanionHub &hub() { return *m_hub; }
     PairingService &pairing() { return *m_pairing; }
     EcPublicKey signingKey() const { return m_signingKey->publicKey(); }
+    // The embedded policy decision point, when the config has a policy.
+    const PolicyDecisionPoint *pdp() const { return m_pdp.get(); }
 
 private:
     GatewayRuntime() = default;
@@ -44,6 +48,8 @@ private:
     std::unique_ptr<PairingService> m_pairing;
     std::unique_ptr<CompanionHub> m_hub;
     std::unique_ptr<ControlSocket> m_control;
+    std::unique_ptr<PolicyDecisionPoint> m_pdp;
+    std::unique_ptr<PdpEndpoints> m_pdpEndpoints;
     quint16 m_port = 0;
     QUrl m_publicUrl;
 };

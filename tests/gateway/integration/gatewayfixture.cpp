@@ -26,6 +26,12 @@ pairing:
                    .value();
 }
 
+GatewayFixture::GatewayFixture(gateway::GatewayConfig config)
+    : m_clock(QDateTime::currentSecsSinceEpoch())
+    , m_config(std::move(config))
+{
+}
+
 bool GatewayFixture::start()
 {
     // A restart keeps the port, as a real gateway's configured port would,

@@ -20,6 +20,7 @@ public:
     static constexpr auto otherUser = "bob@example.com";
 
     explicit GatewayFixture(gateway::ChannelTimings timings = {}, const QByteArray &yaml = {});
+    explicit GatewayFixture(gateway::GatewayConfig config);
 
     // (Re)starts the gateway on the same data dir.
     bool start();

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QUrl>
+
+class QHttpServer;
+class QHttpServerRequest;
+class QHttpServerResponse;
+
+namespace countersign::gateway {
+
+class PolicyDecisionPoint;
+
+// The embedded PDP's AuthZEN HTTP API:
+//   POST /access/v1/evaluation            one decision
+//   POST /access/v1/evaluations           a batch, with evaluations_semantic
+//   GET  /.well-known/authzen-configuration   PDP metadata
+// Decisions are 200 (deny is {"decision": false}, not an HTTP error);
+// malformed requests are 400 {"error": "malformed_request", "message"},
+// bodies over 64 KiB 413. X-Request-ID is echoed on every answer.
+// Authentication is left to the caller (AuthZEN leaves it out of scope):
+// anyone who reaches these routes can ask what the policy would decide.
+class PdpEndpoints {
+public:
+    static constexpr qsizetype maxBodyBytes = 64 * 1024;
+
+    // pdp must outlive this object. publicUrl is the gateway's public URL;
+    // it is the policy_decision_point identifier in the metadata.
+    PdpEndpoints(const PolicyDecisionPoint &pdp, QUrl publicUrl);
+
+    // Adds the three routes; this object must outlive the server's use of
+    // them (the routes call back into it).
+    void addRoutes(QHttpServer &server);
+
+    // With port 0 the URL is only known after listening.
+    void setPublicUrl(QUrl publicUrl);
+    QJsonObject discoveryDocument() const;
+
+    QHttpServerResponse evaluation(const QHttpServerRequest &request) const;
+    QHttpServerResponse evaluations(const QHttpServerRequest &request) const;
+    QHttpServerResponse configuration(const QHttpServerRequest &request) const;
+
+private:
+    QString endpoint(const QString &path) const;
+
+    const PolicyDecisionPoint &m_pdp;
+    QUrl m_publicUrl;
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,516 @@
+#include "policy.h"
+
+#include "gateway/config/yamlmap.h"
+#include "gateway/pdp/accessdecision.h"
+#include "gateway/pdp/authzenmodel.h"
+#include "protocol/messages/jsonfields.h"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+
+namespace countersign::gateway {
+
+namespace {
+
+const QString rulesKey = QStringLiteral("rules");
+const QString fileKey = QStringLiteral("file");
+
+// A property or argument value as the text a glob is matched against.
+std::optional<QString> spelling(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Undefined:
+        return std::nullopt;
+    case QJsonValue::String:
+        return value.toString();
+    case QJsonValue::Bool:
+        return value.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Double: {
+        // JSON has one number type; 5 and 5.0 both read as "5", as a person
+        // writing `count: "5"` in YAML expects.
+        const double number = value.toDouble();
+        constexpr double maxExact = 9007199254740992.0; // 2^53
+        if (number == static_cast<double>(static_cast<qint64>(number)) && number < maxExact
+            && number > -maxExact) {
+            return QString::number(static_cast<qint64>(number));
+        }
+        return QString::number(number, 'g', QLocale::FloatingPointShortest);
+    }
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    }
+    return std::nullopt;
+}
+
+bool allMatch(const QList<QPair<QString, GlobPattern>> &globs, const QJsonObject &values)
+{
+    for (const auto &[key, glob] : globs) {
+        const auto text = spelling(values.value(key));
+        if (!text || !glob.matches(*text))
+            return false;
+    }
+    return true;
+}
+
+bool isRuleNameCharacter(QChar c)
+{
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+        || c == u'_' || c == u'-' || c == u'.';
+}
+
+} // namespace
+
+bool PolicyRule::matches(const AccessRequest &request) const
+{
+    if (action && !action->matches(request.action.name))
+        return false;
+    if (resourceType && *resourceType != request.resource.type)
+        return false;
+    if (resourceId && !resourceId->matches(request.resource.id))
+        return false;
+    if (subjectId && !subjectId->matches(request.subject.id))
+        return false;
+    if (!allMatch(subjectProperties, request.subject.properties))
+        return false;
+    if (!arguments.isEmpty()) {
+        const QJsonValue given = request.resource.properties.value(QStringLiteral("arguments"));
+        if (!given.isObject() || !allMatch(arguments, given.toObject()))
+            return false;
+    }
+    return true;
+}
+
+// Reads policy YAML into rules. Stops at the first error so that the
+// message points at one place.
+class PolicyParser {
+public:
+    PolicyParser(const QString &sourceName, QString pathPrefix)
+        : m_source{sourceName}
+        , m_prefix(std::move(pathPrefix))
+    {
+    }
+
+    // The top level of a policy file: {rules: [...]}.
+    Result<Policy> parseDocument(const YAML::Node &root)
+    {
+        auto top = YamlMap::open(m_source, root, m_prefix, YAML::Mark(), {rulesKey});
+        if (!top)
+            return top.error();
+        return parseRules(top.value());
+    }
+
+    Result<Policy> parseRules(const YamlMap &owner)
+    {
+        const QString path = owner.pathOf(rulesKey);
+        const YAML::Node rules = owner.value(rulesKey);
+        const YAML::Mark mark = owner.markOf(rulesKey);
+        if (!owner.contains(rulesKey) || rules.IsNull()) {
+            return m_source.error(mark, path,
+                                  QStringLiteral("at least one rule is required; without rules "
+                                                 "every call would be denied"));
+        }
+        if (!rules.IsSequence()) {
+            return m_source.error(
+                markOr(rules, mark), path,
+                QStringLiteral("expected a list of rules, found %1").arg(yamlKindName(rules)));
+        }
+        if (rules.size() == 0)
+            return m_source.error(markOr(rules, mark), path,
+                                  QStringLiteral("at least one rule is required"));
+        Policy policy;
+        policy.m_sourceName = m_source.name;
+        QMap<QString, int> lines; // rule name -> line of its first use
+        int index = 0;
+        for (auto it = rules.begin(); it != rules.end(); ++it, ++index) {
+            const QString rulePath = QStringLiteral("%1[%2]").arg(path).arg(index);
+            auto rule = parseRule(*it, rulePath, markOr(rules, mark));
+            if (!rule)
+                return rule.error();
+            if (lines.contains(rule->name)) {
+                return m_source.error(
+                    markOr(*it, mark), rulePath + QStringLiteral(".name"),
+                    QStringLiteral("\"%1\" is already the name of the rule on line %2")
+                        .arg(rule->name)
+                        .arg(lines.value(rule->name)));
+            }
+            lines.insert(rule->name, rule->line);
+            policy.m_rules.append(rule.value());
+        }
+        return policy;
+    }
+
+private:
+    Result<PolicyRule> parseRule(const YAML::Node &node, const QString &path,
+                                 const YAML::Mark &fallback)
+    {
+        const QString nameKey = QStringLiteral("name");
+        const QString matchKey = QStringLiteral("match");
+        const QString effectKey = QStringLiteral("effect");
+        const QString methodsKey = QStringLiteral("methods");
+        const QString timeoutKey = QStringLiteral("timeout");
+        const QString reasonKey = QStringLiteral("reason");
+        if (!node.IsMap()) {
+            return m_source.error(markOr(node, fallback), path,
+                                  QStringLiteral("expected a rule (a mapping with name, match "
+                                                 "and effect), found %1")
+                                      .arg(yamlKindName(node)));
+        }
+        auto map = YamlMap::open(m_source, node, path, fallback,
+                                 {nameKey, matchKey, effectKey, methodsKey, timeoutKey, reasonKey});
+        if (!map)
+            return map.error();
+        PolicyRule rule;
+        rule.line = map->mark().line + 1;
+
+        if (!map->contains(nameKey))
+            return m_source.error(map->mark(), map->pathOf(nameKey), QStringLiteral("is required"));
+        auto name =
+            readString(m_source, map->value(nameKey), map->pathOf(nameKey), map->markOf(nameKey));
+        if (!name)
+            return name.error();
+        if (name->isEmpty() || name->size() > Policy::maxRuleNameLength
+            || !std::all_of(name->cbegin(), name->cend(), isRuleNameCharacter)) {
+            return m_source.error(markOr(map->value(nameKey), map->markOf(nameKey)),
+                                  map->pathOf(nameKey),
+                                  QStringLiteral("\"%1\" is not a rule name (1 to %2 letters, "
+                                                 "digits, \"_\", \"-\" or \".\")")
+                                      .arg(name.value())
+                                      .arg(Policy::maxRuleNameLength));
+        }
+        rule.name = name.value();
+
+        if (auto matched = parseMatch(*map, matchKey, rule); !matched)
+            return matched.error();
+
+        if (!map->contains(effectKey)) {
+            return m_source.error(map->mark(), map->pathOf(effectKey),
+                                  QStringLiteral("is required (allow, deny or step_up)"));
+        }
+        auto effect = readString(m_source, map->value(effectKey), map->pathOf(effectKey),
+                                 map->markOf(effectKey));
+        if (!effect)
+            return effect.error();
+        if (effect.value() == u"allow") {
+            rule.effect = PolicyRule::Effect::Allow;
+        } else if (effect.value() == u"deny") {
+            rule.effect = PolicyRule::Effect::Deny;
+        } else if (effect.value() == u"step_up") {
+            rule.effect = PolicyRule::Effect::StepUp;
+        } else {
+            return m_source.error(markOr(map->value(effectKey), map->markOf(effectKey)),
+                                  map->pathOf(effectKey),
+                                  QStringLiteral("\"%1\" is not an effect (expected allow, deny "
+                                                 "or step_up)")
+                                      .arg(effect.value()));
+        }
+
+        const bool stepUp = rule.effect == PolicyRule::Effect::StepUp;
+        for (const QString &key : {methodsKey, timeoutKey}) {
+            if (!stepUp && map->contains(key)) {
+                return m_source.error(map->markOf(key), map->pathOf(key),
+                                      QStringLiteral("only applies to effect step_up"));
+            }
+        }
+        if (stepUp) {
+            auto methods = parseMethods(*map, methodsKey);
+            if (!methods)
+                return methods.error();
+            rule.methods = methods.value();
+            if (map->contains(timeoutKey)) {
+                auto timeout =
+                    readDuration(m_source, map->value(timeoutKey), map->pathOf(timeoutKey),
+                                 map->markOf(timeoutKey), AccessDecision::minStepUpTimeout,
+                                 AccessDecision::maxStepUpTimeout);
+                if (!timeout)
+                    return timeout.error();
+                rule.timeout = timeout.value();
+            }
+        }
+
+        if (map->contains(reasonKey)) {
+            auto reason = readString(m_source, map->value(reasonKey), map->pathOf(reasonKey),
+                                     map->markOf(reasonKey));
+            if (!reason)
+                return reason.error();
+            // Shown to a person in the companion: the same rule as other
+            // display text, so it cannot hide or reorder what they read.
+            if (reason->size() > Policy::maxReasonLength || !isDisplaySafe(reason.value())) {
+                return m_source.error(markOr(map->value(reasonKey), map->markOf(reasonKey)),
+                                      map->pathOf(reasonKey),
+                                      QStringLiteral("must be at most %1 characters without "
+                                                     "control characters")
+                                          .arg(Policy::maxReasonLength));
+            }
+            rule.reason = reason.value();
+        }
+        return rule;
+    }
+
+    Status parseMatch(const YamlMap &ruleMap, const QString &matchKey, PolicyRule &rule)
+    {
+        const QString actionKey = QStringLiteral("action");
+        const QString resourceTypeKey = QStringLiteral("resource_type");
+        const QString resourceIdKey = QStringLiteral("resource_id");
+        const QString subjectIdKey = QStringLiteral("subject_id");
+        const QString subjectKey = QStringLiteral("subject");
+        const QString argumentsKey = QStringLiteral("arguments");
+        if (!ruleMap.contains(matchKey))
+            return Ok{};
+        auto match = YamlMap::open(
+            m_source, ruleMap.value(matchKey), ruleMap.pathOf(matchKey), ruleMap.markOf(matchKey),
+            {actionKey, resourceTypeKey, resourceIdKey, subjectIdKey, subjectKey, argumentsKey});
+        if (!match)
+            return match.error();
+        const auto glob = [&](const QString &key, std::optional<GlobPattern> &target) -> Status {
+            if (!match->contains(key))
+                return Ok{};
+            auto pattern = readGlob(match->value(key), match->pathOf(key), match->markOf(key));
+            if (!pattern)
+                return pattern.error();
+            target = pattern.value();
+            return Ok{};
+        };
+        if (auto read = glob(actionKey, rule.action); !read)
+            return read;
+        if (auto read = glob(resourceIdKey, rule.resourceId); !read)
+            return read;
+        if (auto read = glob(subjectIdKey, rule.subjectId); !read)
+            return read;
+        if (match->contains(resourceTypeKey)) {
+            auto type = readString(m_source, match->value(resourceTypeKey),
+                                   match->pathOf(resourceTypeKey), match->markOf(resourceTypeKey));
+            if (!type)
+                return type.error();
+            if (type->isEmpty()) {
+                return m_source.error(match->markOf(resourceTypeKey),
+                                      match->pathOf(resourceTypeKey),
+                                      QStringLiteral("must not be empty"));
+            }
+            rule.resourceType = type.value();
+        }
+        if (auto read = readGlobMap(*match, subjectKey, rule.subjectProperties); !read)
+            return read;
+        return readGlobMap(*match, argumentsKey, rule.arguments);
+    }
+
+    Result<QList<ApprovalMethod>> parseMethods(const YamlMap &ruleMap, const QString &key)
+    {
+        if (!ruleMap.contains(key))
+            return QList<ApprovalMethod>{ApprovalMethod::Passkey, ApprovalMethod::Totp};
+        const YAML::Node node = ruleMap.value(key);
+        const YAML::Mark mark = markOr(node, ruleMap.markOf(key));
+        if (!node.IsSequence() || node.size() == 0) {
+            return m_source.error(
+                mark, ruleMap.pathOf(key),
+                QStringLiteral("expected a non-empty list of methods (passkey, "
+                               "totp), found %1")
+                    .arg(node.IsSequence() ? QStringLiteral("an empty list") : yamlKindName(node)));
+        }
+        QList<ApprovalMethod> methods;
+        int index = 0;
+        for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+            const QString path = QStringLiteral("%1[%2]").arg(ruleMap.pathOf(key)).arg(index);
+            auto name = readString(m_source, *it, path, mark);
+            if (!name)
+                return name.error();
+            const auto method = approvalMethodFromName(name.value());
+            if (!method) {
+                return m_source.error(markOr(*it, mark), path,
+                                      QStringLiteral("\"%1\" is not a method (expected passkey "
+                                                     "or totp)")
+                                          .arg(name.value()));
+            }
+            if (methods.contains(*method)) {
+                return m_source.error(markOr(*it, mark), path,
+                                      QStringLiteral("\"%1\" is listed twice").arg(name.value()));
+            }
+            methods.append(*method);
+        }
+        return methods;
+    }
+
+    Result<GlobPattern> readGlob(const YAML::Node &node, const QString &path,
+                                 const YAML::Mark &fallback)
+    {
+        auto text = readString(m_source, node, path, fallback);
+        if (!text)
+            return text.error();
+        // An empty pattern matches only an empty value, which AuthZEN ids
+        // never are; it is almost certainly a mistake.
+        if (text->isEmpty()) {
+            return m_source.error(markOr(node, fallback), path,
+                                  QStringLiteral("an empty pattern matches nothing; use \"*\" "
+                                                 "for anything"));
+        }
+        return GlobPattern(text.value());
+    }
+
+    Status readGlobMap(const YamlMap &match, const QString &key,
+                       QList<QPair<QString, GlobPattern>> &target)
+    {
+        if (!match.contains(key))
+            return Ok{};
+        const YAML::Node node = match.value(key);
+        const YAML::Mark mark = markOr(node, match.markOf(key));
+        if (!node.IsMap()) {
+            return m_source.error(mark, match.pathOf(key),
+                                  QStringLiteral("expected a mapping of names to patterns, "
+                                                 "found %1")
+                                      .arg(yamlKindName(node)));
+        }
+        // Every name is allowed here, so collect them as the allowed list:
+        // YamlMap still refuses repeated and non-scalar keys.
+        QStringList names;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const YAML::Node keyNode = it->first;
+            if (keyNode.IsScalar())
+                names.append(QString::fromStdString(keyNode.Scalar()));
+        }
+        auto map = YamlMap::open(m_source, node, match.pathOf(key), match.markOf(key), names);
+        if (!map)
+            return map.error();
+        QStringList seen;
+        for (const QString &name : std::as_const(names)) {
+            if (seen.contains(name))
+                continue;
+            seen.append(name);
+            auto pattern = readGlob(map->value(name), map->pathOf(name), map->markOf(name));
+            if (!pattern)
+                return pattern.error();
+            target.append({name, pattern.value()});
+        }
+        return Ok{};
+    }
+
+    ConfigSource m_source;
+    QString m_prefix;
+};
+
+namespace {
+
+// yaml-cpp reports everything, from syntax errors to its nesting limit, by
+// exception, also while nodes are read; none may escape.
+template <typename Parse>
+Result<Policy> guarded(const ConfigSource &source, const QByteArray &yaml, Parse parse)
+{
+    if (yaml.size() > Policy::maxFileBytes) {
+        return source.error(YAML::Mark::null_mark(), {},
+                            QStringLiteral("the policy is larger than 1 MiB"));
+    }
+    if (yaml.contains('\0')) {
+        return source.error(YAML::Mark::null_mark(), {},
+                            QStringLiteral("the policy contains a NUL byte; it is not YAML text"));
+    }
+    try {
+        const std::vector<YAML::Node> documents =
+            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
+        if (documents.size() > 1) {
+            return source.error(documents.at(1).Mark(), {},
+                                QStringLiteral("the file holds more than one YAML document"));
+        }
+        return parse(documents.empty() ? YAML::Node() : documents.front());
+    } catch (const YAML::Exception &exception) {
+        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
+    } catch (const std::exception &exception) {
+        return source.error(
+            YAML::Mark::null_mark(), {},
+            QStringLiteral("cannot be read: %1").arg(QString::fromLocal8Bit(exception.what())));
+    }
+}
+
+} // namespace
+
+Result<Policy> Policy::load(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    const QByteArray yaml = file.read(maxFileBytes + 1);
+    if (file.error() != QFileDevice::NoError) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    return parse(yaml, path);
+}
+
+Result<Policy> Policy::parse(const QByteArray &yaml, const QString &sourceName)
+{
+    const ConfigSource source{sourceName};
+    return guarded(source, yaml, [&](const YAML::Node &root) {
+        PolicyParser parser(sourceName, QString());
+        return parser.parseDocument(root);
+    });
+}
+
+Result<Policy> Policy::fromConfigSection(const QByteArray &yaml, int line,
+                                         const QString &configPath)
+{
+    const ConfigSource source{configPath};
+    const QString sectionKey = QStringLiteral("policy");
+    // Blank lines in front put the section's text back on its lines in the
+    // configuration file, so yaml-cpp's marks need no translation.
+    const QByteArray placed = QByteArray(qMax(0, line - 1), '\n') + yaml;
+    return guarded(source, placed, [&](const YAML::Node &root) -> Result<Policy> {
+        const YAML::Mark sectionMark = root.Mark();
+        auto section = YamlMap::open(source, root, sectionKey, sectionMark, {fileKey, rulesKey});
+        if (!section)
+            return section.error();
+        if (section->contains(fileKey) == section->contains(rulesKey)) {
+            return source.error(section->mark(), sectionKey,
+                                QStringLiteral("give either file (a policy file) or rules "
+                                               "(inline), not %1")
+                                    .arg(section->contains(fileKey) ? QStringLiteral("both")
+                                                                    : QStringLiteral("neither")));
+        }
+        if (section->contains(fileKey)) {
+            auto file = readString(source, section->value(fileKey), section->pathOf(fileKey),
+                                   section->markOf(fileKey));
+            if (!file)
+                return file.error();
+            if (file->isEmpty()) {
+                return source.error(section->markOf(fileKey), section->pathOf(fileKey),
+                                    QStringLiteral("needs a path"));
+            }
+            const QString path =
+                QDir(QFileInfo(configPath).absolutePath()).absoluteFilePath(file.value());
+            return load(QDir::cleanPath(path));
+        }
+        PolicyParser parser(configPath, sectionKey);
+        return parser.parseRules(section.value());
+    });
+}
+
+const QList<PolicyRule> &Policy::rules() const
+{
+    return m_rules;
+}
+
+const PolicyRule *Policy::firstMatch(const AccessRequest &request) const
+{
+    for (const PolicyRule &rule : m_rules) {
+        if (rule.matches(request))
+            return &rule;
+    }
+    return nullptr;
+}
+
+const QString &Policy::sourceName() const
+{
+    return m_sourceName;
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,113 @@
+#pragma once
+
+#include "gateway/pdp/globpattern.h"
+#include "protocol/messages/approvalmethod.h"
+#include "protocol/result.h"
+
+#include <chrono>
+#include <optional>
+
+#include <QByteArray>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+namespace countersign::gateway {
+
+struct AccessRequest;
+
+// One rule of a policy. A rule matches when every condition it gives holds;
+// a rule without conditions matches everything.
+struct PolicyRule {
+    enum class Effect {
+        Allow,
+        Deny,
+        StepUp,
+    };
+
+    QString name;
+    int line = 0;                          // where the rule starts in its source, 1-based
+    std::optional<GlobPattern> action;     // action.name
+    std::optional<QString> resourceType;   // resource.type, exact
+    std::optional<GlobPattern> resourceId; // resource.id
+    std::optional<GlobPattern> subjectId;  // subject.id
+    QList<QPair<QString, GlobPattern>> subjectProperties; // subject.properties.<key>
+    QList<QPair<QString, GlobPattern>> arguments;         // resource.properties.arguments.<key>
+    Effect effect = Effect::Deny;
+    QList<ApprovalMethod> methods;               // StepUp only, never empty there
+    std::optional<std::chrono::seconds> timeout; // StepUp only; nullopt: gateway default
+    QString reason;                              // optional text for people
+
+    bool matches(const AccessRequest &request) const;
+};
+
+// The embedded PDP's policy: an ordered list of rules, the first rule that
+// matches decides, and a request no rule matches is denied.
+//
+// The language (YAML; strict: unknown keys, repeated keys and values of the
+// wrong kind are errors that name the file and line):
+//
+//   rules:                       required, at least one rule, in order
+//     - name: read-only-tools    required; 1..64 of A-Z a-z 0-9 _ . -;
+//                                unique. Shown in logs and obligation ids.
+//       match:                   optional; every key given must hold
+//         action: "get_*"        glob on action.name (the tool)
+//         resource_type: tool    exact resource.type
+//         resource_id: "directory/*"   glob on resource.id
+//         subject_id: "*@example.com"  glob on subject.id
+//         subject:               globs on subject.properties.<key>
+//           agent: "claude-*"
+//         arguments:             globs on resource.properties.arguments.<key>
+//           user_id: "u-*"
+//       effect: allow            allow | deny | step_up
+//       methods: [passkey, totp] step_up only; default [passkey, totp]
+//       timeout: 120s            step_up only; 10s..1h; default: the
+//                                gateway's approvals.timeout
+//       reason: "text"           optional, up to 200 characters; shown to
+//                                the person (deny and step_up)
+//
+// Globs: `*` is any run of characters (including "/" and none), `?` one
+// character; case-sensitive; the whole value must match. Property and
+// argument values that are not strings are compared in their JSON spelling
+// (5, true, null, {"a":1}); a property or argument that is absent never
+// matches, not even "*".
+class Policy {
+public:
+    static constexpr qint64 maxFileBytes = 1024 * 1024;
+    static constexpr qsizetype maxRuleNameLength = 64;
+    static constexpr qsizetype maxReasonLength = 200;
+
+    Policy() = default; // no rules: denies everything
+
+    // Reads and validates the policy file at path (errors name it as given).
+    static Result<Policy> load(const QString &path);
+    // Parses and validates YAML text; sourceName labels errors.
+    static Result<Policy> parse(const QByteArray &yaml, const QString &sourceName);
+    // The gateway configuration's `policy:` section (GatewayConfig::
+    // reserved["policy"]: its YAML text and the line it starts on), either
+    //   policy:
+    //     file: policy.yaml     relative to the configuration file's folder
+    // or the rules inline:
+    //   policy:
+    //     rules: [...]
+    // Errors in inline rules read "gateway.yaml:41: policy.rules[0].effect:
+    // ...". The reserved text is re-emitted YAML without comments, so a
+    // comment or blank line inside the section shifts later line numbers;
+    // the key path stays exact.
+    static Result<Policy> fromConfigSection(const QByteArray &yaml, int line,
+                                            const QString &configPath);
+
+    const QList<PolicyRule> &rules() const;
+    // The first rule that matches, or nullptr (default deny).
+    const PolicyRule *firstMatch(const AccessRequest &request) const;
+    // Where the rules came from ("policy.yaml", "gateway.yaml").
+    const QString &sourceName() const;
+
+private:
+    QList<PolicyRule> m_rules;
+    QString m_sourceName;
+
+    friend class PolicyParser;
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,163 @@
+#include "gateway/keys/privatefile.h"
+#include "gatewayfixture.h"
+
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+
+using namespace countersign;
+using namespace countersign::testing;
+
+// The demo configuration as shipped, served by a real gateway: its policy
+// answers through the AuthZEN API (docs/gateway.md).
+class TestGatewayAuthzen : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void discoveryIsPublic();
+    void evaluationsNeedTheAdminToken();
+    void demoPolicyDecides_data();
+    void demoPolicyDecides();
+    void batchFollowsItsSemantic();
+
+private:
+    struct Reply {
+        int status = 0;
+        QJsonObject body;
+        QByteArray requestId;
+    };
+    Reply call(const QByteArray &verb, const QString &path, const QJsonObject &body,
+               bool withToken = true);
+
+    std::unique_ptr<GatewayFixture> m_fixture;
+    QNetworkAccessManager m_network;
+    const QByteArray m_adminToken = "authzen-test-admin-token";
+};
+
+void TestGatewayAuthzen::initTestCase()
+{
+    auto demo = gateway::GatewayConfig::load(QStringLiteral(COUNTERSIGN_DEMO_CONFIG));
+    QVERIFY2(demo.ok(), demo.ok() ? "" : qPrintable(demo.error().message));
+    QVERIFY(demo->reserved.contains(QStringLiteral("policy")));
+    demo.value().listenPort = 0;
+    demo.value().publicUrl.setPort(0);
+    m_fixture = std::make_unique<GatewayFixture>(demo.value());
+    const QString tokenFile = m_fixture->dataDir() + QStringLiteral("/admin.token");
+    QVERIFY(gateway::writePrivateFile(tokenFile, m_adminToken).ok());
+    m_fixture->setAdminTokenFile(tokenFile);
+    QVERIFY(m_fixture->start());
+    QVERIFY(m_fixture->gateway().pdp() != nullptr);
+}
+
+TestGatewayAuthzen::Reply TestGatewayAuthzen::call(const QByteArray &verb, const QString &path,
+                                                   const QJsonObject &body, bool withToken)
+{
+    QUrl url = m_fixture->gateway().publicUrl();
+    url.setPath(path);
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    request.setRawHeader("X-Request-ID", "req-42");
+    if (withToken)
+        request.setRawHeader("Authorization", "Bearer " + m_adminToken);
+    QNetworkReply *reply = m_network.sendCustomRequest(
+        request, verb, body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson());
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000); }();
+    Reply result{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                 QJsonDocument::fromJson(reply->readAll()).object(),
+                 reply->rawHeader("X-Request-ID")};
+    reply->deleteLater();
+    return result;
+}
+
+void TestGatewayAuthzen::discoveryIsPublic()
+{
+    const Reply reply =
+        call("GET", QStringLiteral("/.well-known/authzen-configuration"), {}, false);
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.body.value(QStringLiteral("policy_decision_point")).toString(),
+             m_fixture->gateway().publicUrl().toString());
+    QVERIFY(reply.body.value(QStringLiteral("access_evaluation_endpoint"))
+                .toString()
+                .endsWith(u"/access/v1/evaluation"));
+}
+
+void TestGatewayAuthzen::evaluationsNeedTheAdminToken()
+{
+    const QJsonObject body = QJsonDocument::fromJson(R"({"subject":{"type":"user","id":"a"},
+        "action":{"name":"list_users"},"resource":{"type":"tool","id":"directory/list_users"}})")
+                                 .object();
+    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluation"), body, false).status, 401);
+    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluations"), body, false).status, 401);
+    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluation"), body).status, 200);
+}
+
+void TestGatewayAuthzen::demoPolicyDecides_data()
+{
+    QTest::addColumn<QString>("tool");
+    QTest::addColumn<bool>("decision");
+    QTest::addColumn<QString>("obligation");
+    QTest::newRow("list_users allowed") << QStringLiteral("list_users") << true << QString();
+    QTest::newRow("get_user allowed") << QStringLiteral("get_user") << true << QString();
+    QTest::newRow("disable_user needs step-up")
+        << QStringLiteral("disable_user") << false << QStringLiteral("step-up");
+    QTest::newRow("enable_user needs step-up")
+        << QStringLiteral("enable_user") << false << QStringLiteral("step-up");
+    QTest::newRow("delete_user denied") << QStringLiteral("delete_user") << false << QString();
+}
+
+void TestGatewayAuthzen::demoPolicyDecides()
+{
+    QFETCH(QString, tool);
+    QFETCH(bool, decision);
+    QFETCH(QString, obligation);
+    const QJsonObject body{
+        {QStringLiteral("subject"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("user")},
+                     {QStringLiteral("id"), QStringLiteral("alice@example.com")},
+                     {QStringLiteral("properties"),
+                      QJsonObject{{QStringLiteral("agent"), QStringLiteral("claude-code")}}}}},
+        {QStringLiteral("action"), QJsonObject{{QStringLiteral("name"), tool}}},
+        {QStringLiteral("resource"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("tool")},
+                     {QStringLiteral("id"), QString(QStringLiteral("directory/") + tool)}}}};
+    const Reply reply = call("POST", QStringLiteral("/access/v1/evaluation"), body);
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.requestId, QByteArray("req-42"));
+    QCOMPARE(reply.body.value(QStringLiteral("decision")).toBool(), decision);
+    const QJsonArray obligations = reply.body.value(QStringLiteral("context"))
+                                       .toObject()
+                                       .value(QStringLiteral("obligations"))
+                                       .toArray();
+    QCOMPARE(obligations.isEmpty(), obligation.isEmpty());
+    if (!obligation.isEmpty()) {
+        const QJsonObject first = obligations.first().toObject();
+        QCOMPARE(first.value(QStringLiteral("type")).toString(), obligation);
+        QCOMPARE(first.value(QStringLiteral("properties"))
+                     .toObject()
+                     .value(QStringLiteral("amr_values"))
+                     .toArray(),
+                 (QJsonArray{QStringLiteral("hwk"), QStringLiteral("otp")}));
+    }
+}
+
+void TestGatewayAuthzen::batchFollowsItsSemantic()
+{
+    const QJsonObject body = QJsonDocument::fromJson(R"({
+        "subject": {"type": "user", "id": "alice@example.com"},
+        "resource": {"type": "tool", "id": "directory/x"},
+        "options": {"evaluations_semantic": "deny_on_first_deny"},
+        "evaluations": [{"action": {"name": "list_users"}},
+                        {"action": {"name": "delete_user"}},
+                        {"action": {"name": "get_user"}}]})")
+                                 .object();
+    const Reply reply = call("POST", QStringLiteral("/access/v1/evaluations"), body);
+    QCOMPARE(reply.status, 200);
+    const QJsonArray results = reply.body.value(QStringLiteral("evaluations")).toArray();
+    QCOMPARE(results.size(), 2); // stopped at the first deny
+    QCOMPARE(results.at(0).toObject().value(QStringLiteral("decision")).toBool(), true);
+    QCOMPARE(results.at(1).toObject().value(QStringLiteral("decision")).toBool(), false);
+}
+
+QTEST_GUILESS_MAIN(TestGatewayAuthzen)
+#include "test_gateway_authzen.moc"
