@@ -13,8 +13,16 @@ function(countersign_add_qtest name)
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 120)
     endif()
+    set(environment "QT_QPA_PLATFORM=offscreen")
+    if(COUNTERSIGN_SANITIZE)
+        # Leaks inside Qt itself are listed (with the reason) in this file;
+        # Qt has no frame pointers, so only the slow unwinder sees its frames.
+        list(APPEND environment
+            "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp"
+            "ASAN_OPTIONS=fast_unwind_on_malloc=0")
+    endif()
     set_tests_properties(${name} PROPERTIES
         LABELS "${ARG_LABELS}"
         TIMEOUT ${ARG_TIMEOUT}
-        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;${ARG_ENVIRONMENT}")
+        ENVIRONMENT "${environment};${ARG_ENVIRONMENT}")
 endfunction()
