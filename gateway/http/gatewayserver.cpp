@@ -3,6 +3,7 @@
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/channel/companionhub.h"
 #include "gateway/http/websocketroute.h"
+#include "gateway/mcp/mcpproxy.h"
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "protocol/base64url.h"
@@ -143,6 +144,11 @@ void GatewayServer::attachPdp(const PdpEndpoints &endpoints)
                      }
                      return pdp->evaluations(request);
                  });
+}
+
+void GatewayServer::attachMcp(McpProxy &proxy)
+{
+    proxy.addRoutes(m_http);
 }
 
 bool GatewayServer::isAdmin(const QHttpServerRequest &request) const

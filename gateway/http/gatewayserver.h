@@ -16,6 +16,7 @@ class ApprovalBroker;
 class CompanionHub;
 class PairingService;
 class PdpEndpoints;
+class McpProxy;
 
 struct ServerOptions {
     QHostAddress address = QHostAddress::LocalHost;
@@ -45,6 +46,8 @@ public:
     // The embedded PDP's AuthZEN API. Evaluations need the admin token (a
     // decision tells what the policy allows); discovery is public.
     void attachPdp(const PdpEndpoints &endpoints);
+    // The agent-facing MCP endpoint (/mcp).
+    void attachMcp(McpProxy &proxy);
 
 private:
     void addRoutes();

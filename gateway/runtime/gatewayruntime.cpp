@@ -86,6 +86,28 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         runtime->m_server->attachPdp(*runtime->m_pdpEndpoints);
     }
 
+    if (config.reserved.contains(QStringLiteral("upstreams"))) {
+        if (!runtime->m_pdp) {
+            return makeError(ErrorCode::ConfigError,
+                             QStringLiteral("%1: upstreams: needs a policy: section (without one "
+                                            "every tool call would be denied)")
+                                 .arg(config.sourcePath));
+        }
+        const auto agentsSection = config.reserved.value(QStringLiteral("agents"));
+        auto agents = AgentDirectory::fromConfigSection(agentsSection.yaml, agentsSection.line,
+                                                        config.sourcePath);
+        if (!agents)
+            return agents.error();
+        const auto &upstreamsSection = config.reserved[QStringLiteral("upstreams")];
+        auto upstreams = UpstreamConfig::fromConfigSection(
+            upstreamsSection.yaml, upstreamsSection.line, config.sourcePath);
+        if (!upstreams)
+            return upstreams.error();
+        runtime->m_mcp = std::make_unique<McpProxy>(std::move(agents).value(), upstreams.value(),
+                                                    *runtime->m_pdp, clock);
+        runtime->m_server->attachMcp(*runtime->m_mcp);
+    }
+
     runtime->m_control = std::make_unique<ControlSocket>();
     CompanionHub *hub = runtime->m_hub.get();
     connect(runtime->m_control.get(), &ControlSocket::deviceRevoked, hub,

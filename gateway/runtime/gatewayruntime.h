@@ -5,6 +5,7 @@
 #include "gateway/config/gatewayconfig.h"
 #include "gateway/http/gatewayserver.h"
 #include "gateway/issuer/tokenissuer.h"
+#include "gateway/mcp/mcpproxy.h"
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policydecisionpoint.h"
@@ -50,6 +51,7 @@ private:
     std::unique_ptr<ControlSocket> m_control;
     std::unique_ptr<PolicyDecisionPoint> m_pdp;
     std::unique_ptr<PdpEndpoints> m_pdpEndpoints;
+    std::unique_ptr<McpProxy> m_mcp; // after m_pdp: destroyed before the PDP it uses
     quint16 m_port = 0;
     QUrl m_publicUrl;
 };

@@ -1,0 +1,453 @@
+#include "gateway/keys/signingkey.h"
+#include "gateway/mcp/agentdirectory.h"
+#include "gateway/mcp/mcpproxy.h"
+#include "gateway/pdp/policy.h"
+#include "gateway/pdp/policydecisionpoint.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QHttpServer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace countersign;
+using namespace countersign::gateway;
+
+// The proxy on a real loopback QHttpServer in front of the real
+// countersign-directory over stdio, with a policy that allows reads, needs
+// approval to disable a user and denies everything else.
+class TestMcpProxy : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void agentKeyIsRequired();
+    void webPageOriginIsRefused();
+    void initializeOpensASession();
+    void sessionErrors();
+    void unsupportedVersionHeaderIsRefused();
+    void notificationsAndResponsesGet202();
+    void pingAndUnknownMethods();
+    void malformedMessages();
+    void oversizedBodyIs413();
+    void toolsListReturnsTheDirectoryTools();
+    void allowedCallReachesTheUpstream();
+    void unknownToolIsDeniedByPolicy();
+    void stepUpIsRefusedForNowAndNothingChanges();
+    void deleteEndsTheSession();
+    void missingUpstreamFailsCallsNotTheProxy();
+
+private:
+    struct Reply {
+        int status = 0;
+        QByteArray body;
+        QJsonObject json;
+        QByteArray session;
+    };
+    Reply post(quint16 port, const QByteArray &body,
+               const QList<QPair<QByteArray, QByteArray>> &headers);
+    Reply rpc(const QString &method, const QJsonObject &params, int id = 1);
+    QByteArray initialize(quint16 port);
+
+    QTemporaryDir m_dir;
+    QString m_users;
+    SystemClock m_clock;
+    PolicyDecisionPoint m_pdp;
+    std::unique_ptr<QHttpServer> m_http;
+    std::unique_ptr<McpProxy> m_proxy;
+    quint16 m_port = 0;
+    QByteArray m_session;
+    QNetworkAccessManager m_network;
+    const QByteArray m_key = "agent-key-for-tests";
+};
+
+namespace {
+
+const QByteArray policyYaml = R"(rules:
+  - name: reads
+    match:
+      action: "list_users"
+      resource_id: "directory/*"
+      subject: {agent: claude}
+    effect: allow
+  - name: disable-needs-approval
+    match:
+      action: disable_user
+    effect: step_up
+    methods: [passkey, totp]
+    reason: "disabling a user needs a person"
+)";
+
+AgentDirectory testAgents(const QByteArray &key)
+{
+    return AgentDirectory({McpAgent{QStringLiteral("claude"), QStringLiteral("alice@example.com"),
+                                    QCryptographicHash::hash(key, QCryptographicHash::Sha256)}});
+}
+
+QByteArray message(const QString &method, const QJsonObject &params, int id = 1)
+{
+    return QJsonDocument(QJsonObject{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                                     {QStringLiteral("id"), id},
+                                     {QStringLiteral("method"), method},
+                                     {QStringLiteral("params"), params}})
+        .toJson(QJsonDocument::Compact);
+}
+
+QJsonObject initializeParams()
+{
+    return QJsonObject{{QStringLiteral("protocolVersion"), QStringLiteral("2025-06-18")},
+                       {QStringLiteral("capabilities"),
+                        QJsonObject{{QStringLiteral("elicitation"), QJsonObject{}}}},
+                       {QStringLiteral("clientInfo"),
+                        QJsonObject{{QStringLiteral("name"), QStringLiteral("test-client")},
+                                    {QStringLiteral("version"), QStringLiteral("1")}}}};
+}
+
+} // namespace
+
+void TestMcpProxy::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_users = m_dir.filePath(QStringLiteral("users.json"));
+    const QString jwks = m_dir.filePath(QStringLiteral("jwks.json"));
+    // The directory needs a P-256 key to start; the gateway's own JWKS shape.
+    const auto key = SigningKey::loadOrCreate(m_dir.path());
+    QVERIFY(key.ok());
+    QFile file(jwks);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QJsonDocument(SigningKey::jwks(key->publicKey())).toJson());
+    file.close();
+
+    auto policy = Policy::parse(policyYaml, QStringLiteral("policy.yaml"));
+    QVERIFY2(policy.ok(), policy.ok() ? "" : qPrintable(policy.error().message));
+    m_pdp.setPolicy(std::move(policy).value());
+
+    UpstreamConfig directory;
+    directory.name = QStringLiteral("directory");
+    directory.program = QStringLiteral(COUNTERSIGN_DIRECTORY_BINARY);
+    directory.arguments = {QStringLiteral("--users"),     m_users,
+                           QStringLiteral("--seed"),      QStringLiteral("--stdio"),
+                           QStringLiteral("--jwks-file"), jwks,
+                           QStringLiteral("--issuer"),    QStringLiteral("x"),
+                           QStringLiteral("--audience"),  QStringLiteral("directory")};
+    m_proxy = std::make_unique<McpProxy>(testAgents(m_key), QList<UpstreamConfig>{directory}, m_pdp,
+                                         m_clock);
+    m_http = std::make_unique<QHttpServer>();
+    m_proxy->addRoutes(*m_http);
+    m_port = m_http->listen(QHostAddress::LocalHost, 0);
+    QVERIFY(m_port != 0);
+    m_session = initialize(m_port);
+    QVERIFY(!m_session.isEmpty());
+}
+
+void TestMcpProxy::cleanupTestCase()
+{
+    m_proxy.reset();
+    m_http.reset();
+}
+
+TestMcpProxy::Reply TestMcpProxy::post(quint16 port, const QByteArray &body,
+                                       const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    request.setRawHeader("Accept", "application/json, text/event-stream");
+    QByteArray verb = "POST";
+    for (const auto &[name, value] : headers) {
+        if (name == "X-Verb")
+            verb = value;
+        else
+            request.setRawHeader(name, value);
+    }
+    QNetworkReply *reply = m_network.sendCustomRequest(request, verb, body);
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 40000); }();
+    Reply result;
+    result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    result.body = reply->readAll();
+    result.json = QJsonDocument::fromJson(result.body).object();
+    result.session = reply->rawHeader("Mcp-Session-Id");
+    reply->deleteLater();
+    return result;
+}
+
+TestMcpProxy::Reply TestMcpProxy::rpc(const QString &method, const QJsonObject &params, int id)
+{
+    return post(m_port, message(method, params, id),
+                {{"Authorization", "Bearer " + m_key},
+                 {"Mcp-Session-Id", m_session},
+                 {"MCP-Protocol-Version", "2025-06-18"}});
+}
+
+QByteArray TestMcpProxy::initialize(quint16 port)
+{
+    const Reply reply = post(port, message(QStringLiteral("initialize"), initializeParams()),
+                             {{"Authorization", "Bearer " + m_key}});
+    return reply.status == 200 ? reply.session : QByteArray();
+}
+
+void TestMcpProxy::agentKeyIsRequired()
+{
+    const QByteArray body = message(QStringLiteral("initialize"), initializeParams());
+    for (const QByteArray &authorization :
+         {QByteArray(), QByteArray("Bearer wrong-key"), QByteArray("Basic " + m_key)}) {
+        QList<QPair<QByteArray, QByteArray>> headers;
+        if (!authorization.isEmpty())
+            headers.append(qMakePair(QByteArray("Authorization"), authorization));
+        const Reply reply = post(m_port, body, headers);
+        QCOMPARE(reply.status, 401);
+        QCOMPARE(reply.json.value(QStringLiteral("error")).toString(),
+                 QStringLiteral("unauthorized"));
+        QVERIFY(!reply.json.contains(QStringLiteral("jsonrpc")));
+        QVERIFY(reply.session.isEmpty());
+    }
+}
+
+void TestMcpProxy::webPageOriginIsRefused()
+{
+    const QByteArray body = message(QStringLiteral("ping"), {});
+    Reply reply = post(m_port, body,
+                       {{"Authorization", "Bearer " + m_key},
+                        {"Mcp-Session-Id", m_session},
+                        {"Origin", "https://evil.example.com"}});
+    QCOMPARE(reply.status, 403);
+    reply = post(m_port, body,
+                 {{"Authorization", "Bearer " + m_key},
+                  {"Mcp-Session-Id", m_session},
+                  {"Origin", "http://localhost:3000"}});
+    QCOMPARE(reply.status, 200);
+}
+
+void TestMcpProxy::initializeOpensASession()
+{
+    const Reply reply = post(m_port, message(QStringLiteral("initialize"), initializeParams(), 7),
+                             {{"Authorization", "Bearer " + m_key}});
+    QCOMPARE(reply.status, 200);
+    QVERIFY(reply.session.size() >= 40);
+    QVERIFY(reply.session != m_session);
+    QCOMPARE(reply.json.value(QStringLiteral("id")).toInt(), 7);
+    const QJsonObject result = reply.json.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("protocolVersion")).toString(),
+             QStringLiteral("2025-06-18"));
+    QVERIFY(
+        result.value(QStringLiteral("capabilities")).toObject().contains(QStringLiteral("tools")));
+    QCOMPARE(result.value(QStringLiteral("serverInfo"))
+                 .toObject()
+                 .value(QStringLiteral("name"))
+                 .toString(),
+             QStringLiteral("countersign-gateway"));
+
+    QJsonObject params = initializeParams();
+    params.insert(QStringLiteral("protocolVersion"), QStringLiteral("2099-01-01"));
+    const Reply future = post(m_port, message(QStringLiteral("initialize"), params),
+                              {{"Authorization", "Bearer " + m_key}});
+    QCOMPARE(future.json.value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("protocolVersion"))
+                 .toString(),
+             QStringLiteral("2025-11-25"));
+}
+
+void TestMcpProxy::sessionErrors()
+{
+    const QByteArray body = message(QStringLiteral("tools/list"), {});
+    QCOMPARE(post(m_port, body, {{"Authorization", "Bearer " + m_key}}).status, 400);
+    QCOMPARE(post(m_port, body, {{"Authorization", "Bearer " + m_key}, {"Mcp-Session-Id", "nope"}})
+                 .status,
+             404);
+}
+
+void TestMcpProxy::unsupportedVersionHeaderIsRefused()
+{
+    const Reply reply = post(m_port, message(QStringLiteral("ping"), {}),
+                             {{"Authorization", "Bearer " + m_key},
+                              {"Mcp-Session-Id", m_session},
+                              {"MCP-Protocol-Version", "2024-01-01"}});
+    QCOMPARE(reply.status, 400);
+}
+
+void TestMcpProxy::notificationsAndResponsesGet202()
+{
+    const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + m_key},
+                                                       {"Mcp-Session-Id", m_session}};
+    Reply reply =
+        post(m_port, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", headers);
+    QCOMPARE(reply.status, 202);
+    QVERIFY(reply.body.isEmpty());
+    reply = post(m_port, R"({"jsonrpc":"2.0","id":5,"result":{}})", headers);
+    QCOMPARE(reply.status, 202);
+    QVERIFY(reply.body.isEmpty());
+}
+
+void TestMcpProxy::pingAndUnknownMethods()
+{
+    Reply reply = rpc(QStringLiteral("ping"), {}, 3);
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.json.value(QStringLiteral("result")).toObject(), QJsonObject{});
+    reply = rpc(QStringLiteral("resources/list"), {}, 4);
+    QCOMPARE(
+        reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32601);
+}
+
+void TestMcpProxy::malformedMessages()
+{
+    const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + m_key},
+                                                       {"Mcp-Session-Id", m_session}};
+    Reply reply = post(m_port, "{not json", headers);
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(
+        reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32700);
+    for (const QByteArray &body :
+         {QByteArray(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])"),
+          QByteArray(R"({"jsonrpc":"1.0","id":1,"method":"ping"})"),
+          QByteArray(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":[1]})"),
+          QByteArray(R"({"jsonrpc":"2.0","id":1,"id":2,"method":"ping"})")}) {
+        reply = post(m_port, body, headers);
+        QCOMPARE(reply.status, 400);
+        QCOMPARE(reply.json.value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toInt(),
+                 -32600);
+    }
+}
+
+void TestMcpProxy::oversizedBodyIs413()
+{
+    const QByteArray body = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")"
+        + QByteArray(McpProxy::maxBodyBytes, 'a') + R"("}})";
+    QCOMPARE(
+        post(m_port, body, {{"Authorization", "Bearer " + m_key}, {"Mcp-Session-Id", m_session}})
+            .status,
+        413);
+}
+
+void TestMcpProxy::toolsListReturnsTheDirectoryTools()
+{
+    const Reply reply = rpc(QStringLiteral("tools/list"), {}, 10);
+    QCOMPARE(reply.status, 200);
+    QStringList names;
+    for (const QJsonValue &tool : reply.json.value(QStringLiteral("result"))
+                                      .toObject()
+                                      .value(QStringLiteral("tools"))
+                                      .toArray())
+        names.append(tool.toObject().value(QStringLiteral("name")).toString());
+    names.sort();
+    QCOMPARE(names,
+             QStringList({QStringLiteral("disable_user"), QStringLiteral("enable_user"),
+                          QStringLiteral("get_user"), QStringLiteral("list_users")}));
+}
+
+void TestMcpProxy::allowedCallReachesTheUpstream()
+{
+    const Reply reply = rpc(QStringLiteral("tools/call"),
+                            {{QStringLiteral("name"), QStringLiteral("list_users")},
+                             {QStringLiteral("arguments"), QJsonObject{}}},
+                            11);
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.json.value(QStringLiteral("id")).toInt(), 11);
+    const QJsonObject result = reply.json.value(QStringLiteral("result")).toObject();
+    QVERIFY2(!result.isEmpty(), reply.body.constData());
+    QVERIFY(!result.value(QStringLiteral("isError")).toBool());
+    const QByteArray text = QJsonDocument(result).toJson();
+    for (const char *user : {"alice", "bob", "carol"})
+        QVERIFY2(text.contains(user), text.constData());
+}
+
+void TestMcpProxy::unknownToolIsDeniedByPolicy()
+{
+    const Reply reply = rpc(QStringLiteral("tools/call"),
+                            {{QStringLiteral("name"), QStringLiteral("delete_user")},
+                             {QStringLiteral("arguments"),
+                              QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")}}}},
+                            12);
+    QCOMPARE(reply.status, 200);
+    const QJsonObject error = reply.json.value(QStringLiteral("error")).toObject();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), -32001);
+    QVERIFY2(error.value(QStringLiteral("message")).toString().contains(QStringLiteral("denied")),
+             reply.body.constData());
+}
+
+void TestMcpProxy::stepUpIsRefusedForNowAndNothingChanges()
+{
+    QFile users(m_users);
+    QVERIFY(users.open(QIODevice::ReadOnly));
+    const QByteArray before = users.readAll();
+    users.close();
+    QVERIFY(!before.isEmpty());
+
+    const Reply reply = rpc(QStringLiteral("tools/call"),
+                            {{QStringLiteral("name"), QStringLiteral("disable_user")},
+                             {QStringLiteral("arguments"),
+                              QJsonObject{{QStringLiteral("user"), QStringLiteral("alice")}}}},
+                            13);
+    const QJsonObject error = reply.json.value(QStringLiteral("error")).toObject();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), -32001);
+    QCOMPARE(error.value(QStringLiteral("message")).toString(),
+             QStringLiteral("approval required"));
+    const QJsonObject data = error.value(QStringLiteral("data")).toObject();
+    QCOMPARE(data.value(QStringLiteral("step_up")).toBool(), true);
+    QCOMPARE(data.value(QStringLiteral("methods")).toArray(),
+             QJsonArray({QStringLiteral("passkey"), QStringLiteral("totp")}));
+
+    QVERIFY(users.open(QIODevice::ReadOnly));
+    QCOMPARE(users.readAll(), before);
+}
+
+void TestMcpProxy::deleteEndsTheSession()
+{
+    const QByteArray session = initialize(m_port);
+    QVERIFY(!session.isEmpty());
+    const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + m_key},
+                                                       {"Mcp-Session-Id", session}};
+    QCOMPARE(post(m_port, message(QStringLiteral("ping"), {}), headers).status, 200);
+    auto deleting = headers;
+    deleting.append(qMakePair(QByteArray("X-Verb"), QByteArray("DELETE")));
+    QCOMPARE(post(m_port, {}, deleting).status, 200);
+    QCOMPARE(post(m_port, message(QStringLiteral("ping"), {}), headers).status, 404);
+    QCOMPARE(post(m_port, {}, deleting).status, 404);
+}
+
+void TestMcpProxy::missingUpstreamFailsCallsNotTheProxy()
+{
+    UpstreamConfig missing;
+    missing.name = QStringLiteral("directory");
+    missing.program = m_dir.filePath(QStringLiteral("no-such-server"));
+    McpProxy proxy(testAgents(m_key), {missing}, m_pdp, m_clock);
+    QHttpServer http;
+    proxy.addRoutes(http);
+    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    QVERIFY(port != 0);
+    const QByteArray session = initialize(port);
+    QVERIFY(!session.isEmpty());
+    const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + m_key},
+                                                       {"Mcp-Session-Id", session}};
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const Reply reply = post(port,
+                                 message(QStringLiteral("tools/call"),
+                                         {{QStringLiteral("name"), QStringLiteral("list_users")}}),
+                                 headers);
+        QCOMPARE(reply.status, 200);
+        const QJsonObject error = reply.json.value(QStringLiteral("error")).toObject();
+        QCOMPARE(error.value(QStringLiteral("code")).toInt(), -32002);
+        QVERIFY2(error.value(QStringLiteral("message"))
+                     .toString()
+                     .contains(QStringLiteral("no-such-server")),
+                 reply.body.constData());
+    }
+    const Reply list = post(port, message(QStringLiteral("tools/list"), {}), headers);
+    QCOMPARE(
+        list.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32002);
+    QCOMPARE(post(port, message(QStringLiteral("ping"), {}), headers).status, 200);
+}
+
+QTEST_GUILESS_MAIN(TestMcpProxy)
+#include "test_mcp_proxy.moc"
