@@ -2,53 +2,17 @@
 #include "httptransport.h"
 #include "jwkssource.h"
 #include "mcpdispatcher.h"
+#include "protocol/terminationsignals.h"
 #include "serveroptions.h"
 #include "spenttokens.h"
 #include "stdiotransport.h"
 #include "userdirectory.h"
 
-#include <csignal>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <QCoreApplication>
-#include <QSocketNotifier>
 #include <QTextStream>
 
 using namespace countersign;
 using namespace countersign::directory;
-
-namespace {
-
-// SIGINT/SIGTERM end the event loop through a socket pair, the
-// async-signal-safe way, so that pending writes finish.
-int g_signalFds[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(g_signalFds[0], &byte, 1);
-}
-
-void quitOnSignals(QCoreApplication &app)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) != 0)
-        return;
-    auto *notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
-        char byte = 0;
-        [[maybe_unused]] const auto got = ::read(g_signalFds[1], &byte, 1);
-        QCoreApplication::quit();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-}
-
-} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -99,7 +63,7 @@ int main(int argc, char *argv[])
     McpDispatcher dispatcher(users.value(), verifier, keys,
                              options.stdio ? McpDispatcher::TokenSource::MetaField
                                            : McpDispatcher::TokenSource::AuthorizationHeader);
-    quitOnSignals(app);
+    quitOnTerminationSignals(app);
 
     std::unique_ptr<StdioTransport> stdio;
     std::unique_ptr<HttpTransport> http;

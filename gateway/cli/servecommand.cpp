@@ -1,47 +1,11 @@
 #include "gateway/cli/commandcontext.h"
 #include "gateway/config/listenaddress.h"
 #include "gateway/runtime/gatewayruntime.h"
-
-#include <csignal>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "protocol/terminationsignals.h"
 
 #include <QCoreApplication>
-#include <QSocketNotifier>
 
 namespace countersign::gateway {
-
-namespace {
-
-// SIGINT/SIGTERM end the event loop cleanly (the store closes its
-// transactions) through a socket pair, the async-signal-safe way.
-int g_signalFds[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(g_signalFds[0], &byte, 1);
-}
-
-void quitOnSignals(QCoreApplication &app)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) != 0)
-        return;
-    auto *notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
-        char byte = 0;
-        [[maybe_unused]] const auto got = ::read(g_signalFds[1], &byte, 1);
-        QCoreApplication::quit();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-}
-
-} // namespace
 
 int runServe(const QStringList &arguments)
 {
@@ -83,7 +47,7 @@ int runServe(const QStringList &arguments)
     context.out() << "countersign-gateway " << QCoreApplication::applicationVersion() << " serving "
                   << runtime.value()->publicUrl().toString() << " (data: " << context.dataDir()
                   << ")" << Qt::endl;
-    quitOnSignals(*QCoreApplication::instance());
+    quitOnTerminationSignals(*QCoreApplication::instance());
     return QCoreApplication::exec();
 }
 

@@ -512,17 +512,10 @@ QStringList GatewayConfig::reservedKeys()
 
 Result<GatewayConfig> GatewayConfig::load(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        return makeError(ErrorCode::ConfigError,
-                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
-    }
-    const QByteArray yaml = file.read(maxFileBytes + 1);
-    if (file.error() != QFileDevice::NoError) {
-        return makeError(ErrorCode::ConfigError,
-                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
-    }
-    return parse(yaml, path);
+    const auto yaml = readConfigFile(path, maxFileBytes);
+    if (!yaml)
+        return yaml.error();
+    return parse(yaml.value(), path);
 }
 
 Result<GatewayConfig> GatewayConfig::parse(const QByteArray &yaml, const QString &sourceName)

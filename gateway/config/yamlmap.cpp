@@ -2,6 +2,8 @@
 
 #include "duration.h"
 
+#include <QFile>
+
 namespace countersign::gateway {
 
 namespace {
@@ -192,6 +194,21 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
                                 .arg(quoted(node.Scalar()), formatDuration(maximum)));
     }
     return *duration;
+}
+
+Result<QByteArray> readConfigFile(const QString &path, qint64 maxBytes)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    QByteArray content = file.read(maxBytes + 1);
+    if (file.error() != QFileDevice::NoError) {
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    }
+    return content;
 }
 
 } // namespace countersign::gateway

@@ -71,4 +71,8 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
                                           std::chrono::seconds minimum,
                                           std::chrono::seconds maximum);
 
+// Reads a configuration or policy file of at most maxBytes (one more byte is
+// read so the parser can say the file is too large); the error names the path.
+Result<QByteArray> readConfigFile(const QString &path, qint64 maxBytes);
+
 } // namespace countersign::gateway

@@ -434,17 +434,10 @@ Result<Policy> guarded(const ConfigSource &source, const QByteArray &yaml, Parse
 
 Result<Policy> Policy::load(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        return makeError(ErrorCode::ConfigError,
-                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
-    }
-    const QByteArray yaml = file.read(maxFileBytes + 1);
-    if (file.error() != QFileDevice::NoError) {
-        return makeError(ErrorCode::ConfigError,
-                         QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
-    }
-    return parse(yaml, path);
+    const auto yaml = readConfigFile(path, maxFileBytes);
+    if (!yaml)
+        return yaml.error();
+    return parse(yaml.value(), path);
 }
 
 Result<Policy> Policy::parse(const QByteArray &yaml, const QString &sourceName)
