@@ -521,35 +521,14 @@ Result<GatewayConfig> GatewayConfig::load(const QString &path)
 Result<GatewayConfig> GatewayConfig::parse(const QByteArray &yaml, const QString &sourceName)
 {
     const ConfigSource source{sourceName};
-    if (yaml.size() > maxFileBytes) {
-        return source.error(YAML::Mark::null_mark(), {},
-                            QStringLiteral("the file is larger than 1 MiB"));
-    }
-    if (yaml.contains('\0')) {
-        return source.error(YAML::Mark::null_mark(), {},
-                            QStringLiteral("the file contains a NUL byte; it is not YAML text"));
-    }
-    // yaml-cpp reports everything, from syntax errors to its nesting limit,
-    // by exception; none may escape, whatever the file holds.
-    try {
-        const std::vector<YAML::Node> documents =
-            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
-        if (documents.size() > 1) {
-            return source.error(documents.at(1).Mark(), {},
-                                QStringLiteral("the file holds more than one YAML document"));
-        }
-        ConfigParser parser(sourceName);
-        auto config = parser.parse(documents.empty() ? YAML::Node() : documents.front());
-        if (config)
-            config.value().sourcePath = sourceName;
-        return config;
-    } catch (const YAML::Exception &exception) {
-        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
-    } catch (const std::exception &exception) {
-        return source.error(
-            YAML::Mark::null_mark(), {},
-            QStringLiteral("cannot be read: %1").arg(QString::fromLocal8Bit(exception.what())));
-    }
+    return parseYamlDocument<GatewayConfig>(source, yaml, maxFileBytes, QStringLiteral("the file"),
+                                            [&](const YAML::Node &root) {
+                                                ConfigParser parser(sourceName);
+                                                auto config = parser.parse(root);
+                                                if (config)
+                                                    config.value().sourcePath = sourceName;
+                                                return config;
+                                            });
 }
 
 } // namespace countersign::gateway

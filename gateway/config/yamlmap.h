@@ -75,4 +75,39 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
 // read so the parser can say the file is too large); the error names the path.
 Result<QByteArray> readConfigFile(const QString &path, qint64 maxBytes);
 
+// Loads one YAML document of at most maxBytes and hands its root to `parse`.
+// yaml-cpp reports everything, from syntax errors to its nesting limit, by
+// exception, also while nodes are read; none may escape, whatever the file
+// holds. `what` names the document in size errors ("the file", "the policy").
+template <typename T, typename Parse>
+Result<T> parseYamlDocument(const ConfigSource &source, const QByteArray &yaml, qint64 maxBytes,
+                            const QString &what, Parse parse)
+{
+    if (yaml.size() > maxBytes) {
+        return source.error(
+            YAML::Mark::null_mark(), {},
+            QStringLiteral("%1 is larger than %2 MiB").arg(what).arg(maxBytes / (1024 * 1024)));
+    }
+    if (yaml.contains('\0')) {
+        return source.error(
+            YAML::Mark::null_mark(), {},
+            QStringLiteral("%1 contains a NUL byte; it is not YAML text").arg(what));
+    }
+    try {
+        const std::vector<YAML::Node> documents =
+            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
+        if (documents.size() > 1) {
+            return source.error(documents.at(1).Mark(), {},
+                                QStringLiteral("the file holds more than one YAML document"));
+        }
+        return parse(documents.empty() ? YAML::Node() : documents.front());
+    } catch (const YAML::Exception &exception) {
+        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
+    } catch (const std::exception &exception) {
+        return source.error(
+            YAML::Mark::null_mark(), {},
+            QStringLiteral("cannot be read: %1").arg(QString::fromLocal8Bit(exception.what())));
+    }
+}
+
 } // namespace countersign::gateway

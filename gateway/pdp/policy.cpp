@@ -400,34 +400,11 @@ private:
 
 namespace {
 
-// yaml-cpp reports everything, from syntax errors to its nesting limit, by
-// exception, also while nodes are read; none may escape.
 template <typename Parse>
 Result<Policy> guarded(const ConfigSource &source, const QByteArray &yaml, Parse parse)
 {
-    if (yaml.size() > Policy::maxFileBytes) {
-        return source.error(YAML::Mark::null_mark(), {},
-                            QStringLiteral("the policy is larger than 1 MiB"));
-    }
-    if (yaml.contains('\0')) {
-        return source.error(YAML::Mark::null_mark(), {},
-                            QStringLiteral("the policy contains a NUL byte; it is not YAML text"));
-    }
-    try {
-        const std::vector<YAML::Node> documents =
-            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
-        if (documents.size() > 1) {
-            return source.error(documents.at(1).Mark(), {},
-                                QStringLiteral("the file holds more than one YAML document"));
-        }
-        return parse(documents.empty() ? YAML::Node() : documents.front());
-    } catch (const YAML::Exception &exception) {
-        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
-    } catch (const std::exception &exception) {
-        return source.error(
-            YAML::Mark::null_mark(), {},
-            QStringLiteral("cannot be read: %1").arg(QString::fromLocal8Bit(exception.what())));
-    }
+    return parseYamlDocument<Policy>(source, yaml, Policy::maxFileBytes,
+                                     QStringLiteral("the policy"), parse);
 }
 
 } // namespace
