@@ -363,7 +363,7 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
     const QString name = nameValue.toString();
     const QJsonObject arguments = argumentsValue.toObject();
 
-    StdioUpstream *upstream = nullptr;
+    Upstream *upstream = nullptr;
     QString tool = name;
     if (m_upstreams.size() == 1) {
         upstream = m_upstreams.front().get();

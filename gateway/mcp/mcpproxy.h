@@ -67,7 +67,7 @@ private:
                   Reply reply);
 
     AgentDirectory m_agents;
-    std::vector<std::unique_ptr<StdioUpstream>> m_upstreams;
+    std::vector<std::unique_ptr<Upstream>> m_upstreams;
     const PolicyDecisionPoint &m_pdp;
     const Clock &m_clock;
     QHash<QString, Session> m_sessions;

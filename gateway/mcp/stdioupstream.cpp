@@ -18,7 +18,7 @@ const QString initializeMethod = QStringLiteral("initialize");
 } // namespace
 
 StdioUpstream::StdioUpstream(UpstreamConfig config, QObject *parent)
-    : QObject(parent)
+    : Upstream(parent)
     , m_config(std::move(config))
 {
 }
@@ -39,9 +39,18 @@ StdioUpstream::~StdioUpstream()
     }
 }
 
-void StdioUpstream::request(const QString &method, const QJsonObject &params, Callback callback,
-                            std::chrono::milliseconds timeout)
+void StdioUpstream::request(const QString &method, const QJsonObject &originalParams,
+                            Callback callback, RequestOptions options)
 {
+    const std::chrono::milliseconds timeout = options.timeout;
+    QJsonObject params = originalParams;
+    if (!options.elevatedToken.isEmpty()) {
+        // stdio has no headers: the token rides in the request's _meta.
+        QJsonObject meta = params.value(QStringLiteral("_meta")).toObject();
+        meta.insert(QString::fromLatin1(elevatedTokenMetaKey),
+                    QString::fromLatin1(options.elevatedToken));
+        params.insert(QStringLiteral("_meta"), meta);
+    }
     switch (m_state) {
     case State::Stopped:
         m_queue.append(Queued{method, params, std::move(callback), timeout});
@@ -124,7 +133,7 @@ void StdioUpstream::start()
             for (const Queued &queued : queue)
                 send(queued.method, queued.params, queued.callback, queued.timeout);
         },
-        defaultTimeout);
+        UpstreamRequestOptions{}.timeout);
 }
 
 void StdioUpstream::send(const QString &method, const QJsonObject &params, Callback callback,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/mcp/upstream.h"
 #include "gateway/mcp/upstreamconfig.h"
 
 #include <chrono>
@@ -19,32 +20,23 @@ namespace countersign::gateway {
 // request, and again on a later request after it died, so a crashed or
 // missing upstream fails its calls with a clear message but never the
 // gateway. Requests made while the initialize handshake runs wait for it.
-class StdioUpstream : public QObject {
+class StdioUpstream : public Upstream {
     Q_OBJECT
 
 public:
-    static constexpr auto defaultTimeout = std::chrono::seconds(30);
     static constexpr auto protocolVersion = "2025-06-18";
     // A line longer than this is not an MCP message; the child is stopped.
     static constexpr qsizetype maxLineBytes = 16 * 1024 * 1024;
 
-    // Always called exactly once, later (never from inside request()), with
-    // a JSON-RPC response object: {"result": {...}} from the upstream, or
-    // {"error": {code, message, data?}} from the upstream or, with code
-    // JsonRpcMessage::upstreamFailure, from this class (not started,
-    // exited, timed out).
-    using Callback = std::function<void(const QJsonObject &response)>;
-
     explicit StdioUpstream(UpstreamConfig config, QObject *parent = nullptr);
     ~StdioUpstream() override;
 
-    const QString &name() const { return m_config.name; }
+    const QString &name() const override { return m_config.name; }
+    QString audience() const override { return m_config.audience; }
     bool isReady() const { return m_state == State::Ready; }
 
-    // Sends a request; the callback gets its response. Not delivered if
-    // this object is destroyed first.
     void request(const QString &method, const QJsonObject &params, Callback callback,
-                 std::chrono::milliseconds timeout = defaultTimeout);
+                 RequestOptions options = {}) override;
 
 private:
     enum class State { Stopped, Initializing, Ready };

@@ -92,6 +92,7 @@ Result<QList<UpstreamConfig>> parseSection(const ConfigSource &source, const YAM
         if (upstream.program.contains(u'/') && QFileInfo(upstream.program).isRelative())
             upstream.program = QDir::cleanPath(base.absoluteFilePath(upstream.program));
         upstream.arguments = parts;
+        upstream.audience = upstream.name;
         names.insert(upstream.name);
         upstreams.append(upstream);
     }

@@ -31,6 +31,7 @@ struct UpstreamConfig {
     QString name;
     QString program; // absolute, or a bare name for PATH
     QStringList arguments;
+    QString audience; // `aud` of elevated tokens for this upstream; the name unless set
 
     // yaml and line as in GatewayConfig::reserved["upstreams"]; errors read
     // "gateway.yaml:40: upstreams[0].command: ...".
