@@ -123,9 +123,7 @@ Result<AgentDirectory> AgentDirectory::fromConfigSection(const QByteArray &yaml,
     // Put the section's text back on its lines of the configuration file.
     const QByteArray placed = QByteArray(qMax(0, line - 1), '\n') + yaml;
     try {
-        auto agents = parseSection(
-            source,
-            YAML::Load(std::string(placed.constData(), static_cast<size_t>(placed.size()))));
+        auto agents = parseSection(source, loadYamlDocument(placed));
         if (!agents)
             return agents.error();
         return AgentDirectory(std::move(agents).value());

@@ -1,6 +1,9 @@
 #include "mcpproxy.h"
 
+#include "gateway/approvals/approvalbroker.h"
 #include "gateway/http/heldresponse.h"
+#include "gateway/mcp/httpupstream.h"
+#include "gateway/mcp/stdioupstream.h"
 #include "gateway/pdp/authzenmodel.h"
 #include "gateway/pdp/policydecisionpoint.h"
 #include "protocol/randombytes.h"
@@ -77,6 +80,13 @@ bool originAllowed(const QHttpServerRequest &request)
     return !address.isNull() && address.isLoopback();
 }
 
+// The client can read an event stream (MCP asks clients to accept both
+// application/json and text/event-stream on POST).
+bool acceptsEventStream(const QHttpServerRequest &request)
+{
+    return header(request, "Accept").value_or(QByteArray()).toLower().contains("text/event-stream");
+}
+
 QString errorMessage(const QJsonObject &response)
 {
     return response.value(QStringLiteral("error"))
@@ -88,17 +98,34 @@ QString errorMessage(const QJsonObject &response)
 } // namespace
 
 McpProxy::McpProxy(AgentDirectory agents, const QList<UpstreamConfig> &upstreams,
-                   const PolicyDecisionPoint &pdp, const Clock &clock, QObject *parent)
+                   const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
+                   const Clock &clock, McpProxySettings settings, QObject *parent)
     : QObject(parent)
     , m_agents(std::move(agents))
     , m_pdp(pdp)
     , m_clock(clock)
+    , m_settings(settings)
+    , m_audit(store, clock)
+    , m_stepUps(std::make_unique<StepUpFlow>(broker, m_audit, clock, settings.stepUp))
+    , m_resourceOwners(std::make_shared<QHash<QString, Upstream *>>())
 {
-    for (const UpstreamConfig &upstream : upstreams)
-        m_upstreams.push_back(std::make_unique<StdioUpstream>(upstream));
+    for (const UpstreamConfig &upstream : upstreams) {
+        if (upstream.url.isEmpty())
+            m_upstreams.push_back(std::make_unique<StdioUpstream>(upstream));
+        else
+            m_upstreams.push_back(std::make_unique<HttpUpstream>(upstream));
+    }
+    m_keepAlive.setInterval(m_settings.streamKeepAlive);
+    connect(&m_keepAlive, &QTimer::timeout, this, &McpProxy::keepStreamsAlive);
 }
 
-McpProxy::~McpProxy() = default;
+McpProxy::~McpProxy()
+{
+    for (Session &session : m_sessions) {
+        for (const auto &stream : std::as_const(session.streams))
+            stream->close();
+    }
+}
 
 QStringList McpProxy::supportedProtocolVersions()
 {
@@ -114,13 +141,38 @@ void McpProxy::addRoutes(QHttpServer &http)
                });
     http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Delete,
                [this](const QHttpServerRequest &request) { return remove(request); });
-    http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Get, [] {
-        // Server-initiated messages (SSE) come with the approval flow.
-        QHttpServerResponse response = refusal(
-            Status::MethodNotAllowed, QStringLiteral("no event stream yet; POST JSON-RPC to /mcp"));
-        response.setHeader("Allow", "POST, DELETE");
-        return response;
-    });
+    http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Get,
+               [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+                   get(request, std::move(responder));
+               });
+}
+
+std::variant<QString, QHttpServerResponse> McpProxy::sessionOf(const QHttpServerRequest &request,
+                                                               const McpAgent &agent)
+{
+    const QString sessionId =
+        QString::fromLatin1(header(request, sessionHeader).value_or(QByteArray()));
+    if (sessionId.isEmpty()) {
+        return refusal(Status::BadRequest,
+                       QStringLiteral("Mcp-Session-Id header is required; send initialize first"));
+    }
+    expireIdleSessions();
+    // Another agent's session is as unknown as an ended one: a session id
+    // must not let one agent act as another.
+    const auto session = m_sessions.find(sessionId);
+    if (session == m_sessions.end() || session->agentName != agent.name)
+        return refusal(Status::NotFound,
+                       QStringLiteral("unknown or ended session; initialize again"));
+    if (const auto version = header(request, versionHeader);
+        version && QString::fromLatin1(*version) != session->protocolVersion) {
+        return refusal(Status::BadRequest,
+                       QStringLiteral("MCP-Protocol-Version \"%1\" differs from the session's "
+                                      "\"%2\"")
+                           .arg(QString::fromLatin1(*version), session->protocolVersion));
+    }
+    session->lastUsed = ++m_sessionSequence;
+    session->lastActiveAt = m_clock.secondsSinceEpoch();
+    return sessionId;
 }
 
 void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&responder)
@@ -159,33 +211,6 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
     }
     const bool initializing =
         message.kind == JsonRpcMessage::Kind::Request && message.method() == u"initialize";
-    QString sessionId;
-    if (!initializing) {
-        sessionId = QString::fromLatin1(header(request, sessionHeader).value_or(QByteArray()));
-        if (sessionId.isEmpty()) {
-            send(refusal(Status::BadRequest,
-                         QStringLiteral("Mcp-Session-Id header is required; send initialize "
-                                        "first")));
-            return;
-        }
-        // Another agent's session is as unknown as an ended one: a session
-        // id must not let one agent act as another.
-        const auto session = m_sessions.find(sessionId);
-        if (session == m_sessions.end() || session->agentName != agent->name) {
-            send(refusal(Status::NotFound,
-                         QStringLiteral("unknown or ended session; initialize "
-                                        "again")));
-            return;
-        }
-        session->lastUsed = ++m_sessionSequence;
-    }
-    if (message.kind != JsonRpcMessage::Kind::Request) {
-        // Notifications (initialized, cancelled) and answers to requests
-        // the gateway never sends yet need nothing but an acknowledgement.
-        responder.write(Status::Accepted);
-        return;
-    }
-
     if (initializing) {
         QString version;
         const QJsonObject reply = initialize(message, &version);
@@ -195,12 +220,48 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
         send(std::move(response));
         return;
     }
+    auto checked = sessionOf(request, *agent);
+    if (auto *refused = std::get_if<QHttpServerResponse>(&checked)) {
+        send(std::move(*refused));
+        return;
+    }
+    const QString sessionId = std::get<QString>(checked);
+
+    if (message.kind == JsonRpcMessage::Kind::Response) {
+        // Answers to what the gateway asked (elicitation); anything else is
+        // acknowledged and dropped.
+        if (!m_stepUps->handleClientResponse(sessionId, message.message))
+            qCInfo(lcMcp) << "response to an unknown request" << message.id();
+        responder.write(Status::Accepted);
+        return;
+    }
+    if (message.kind == JsonRpcMessage::Kind::Notification) {
+        // initialized, cancelled, progress: nothing to do. A cancelled
+        // tools/call leaves its approval pending: the person may still
+        // approve, and the same call again will use it.
+        responder.write(Status::Accepted);
+        return;
+    }
+
     const QString method = message.method();
     if (method == u"ping") {
         send(jsonResponse(JsonRpcMessage::result(message.id(), {})));
         return;
     }
-    if (method != u"tools/list" && method != u"tools/call") {
+    if (method == u"tools/call") {
+        callTool(
+            message, *agent, sessionId,
+            std::make_shared<ResponseStream>(std::move(responder), acceptsEventStream(request)));
+        return;
+    }
+    static const QHash<QString, QString> lists{
+        {QStringLiteral("tools/list"), QStringLiteral("tools")},
+        {QStringLiteral("prompts/list"), QStringLiteral("prompts")},
+        {QStringLiteral("resources/list"), QStringLiteral("resources")},
+        {QStringLiteral("resources/templates/list"), QStringLiteral("resourceTemplates")},
+    };
+    const bool listing = lists.contains(method);
+    if (!listing && method != u"prompts/get" && method != u"resources/read") {
         send(jsonResponse(JsonRpcMessage::error(
             message.id(), JsonRpcMessage::methodNotFound,
             QStringLiteral("method \"%1\" is not supported by the gateway").arg(method))));
@@ -217,10 +278,79 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
         }
         pending.send(jsonResponse(body));
     };
-    if (method == u"tools/list")
-        listTools(message, std::move(reply));
-    else
-        callTool(message, *agent, sessionId, std::move(reply));
+    if (listing) {
+        // Tools and prompts are named; resources keep their URIs.
+        gatherLists(message, lists.value(method), !method.startsWith(u"resources/"),
+                    std::move(reply));
+    } else {
+        routeToOwner(message, std::move(reply));
+    }
+}
+
+void McpProxy::get(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+{
+    const auto send = [&responder](QHttpServerResponse response) {
+        response.write(std::move(responder));
+    };
+    if (!originAllowed(request)) {
+        send(refusal(Status::Forbidden, QStringLiteral("requests from web pages are not allowed")));
+        return;
+    }
+    const auto agent =
+        m_agents.authenticate(header(request, "Authorization").value_or(QByteArray()));
+    if (!agent) {
+        send(unauthorized());
+        return;
+    }
+    if (!acceptsEventStream(request) || !ResponseStream::qtCanStream()) {
+        QHttpServerResponse response =
+            refusal(Status::MethodNotAllowed,
+                    QStringLiteral("GET /mcp opens an event stream: send Accept: "
+                                   "text/event-stream"));
+        response.setHeader("Allow", "POST, GET, DELETE");
+        send(std::move(response));
+        return;
+    }
+    auto checked = sessionOf(request, *agent);
+    if (auto *refused = std::get_if<QHttpServerResponse>(&checked)) {
+        send(std::move(*refused));
+        return;
+    }
+    Session &session = m_sessions[std::get<QString>(checked)];
+    // Drop streams whose clients left; keep the count bounded.
+    session.streams.removeIf([](const std::shared_ptr<ResponseStream> &stream) {
+        return !stream->clientStillThere() || stream->isFinished();
+    });
+    if (session.streams.size() >= maxStreamsPerSession) {
+        send(refusal(
+            Status::TooManyRequests,
+            QStringLiteral("at most %1 open streams per session").arg(maxStreamsPerSession)));
+        return;
+    }
+    // The gateway sends nothing unprompted yet (every message belongs to a
+    // POST's stream); the stream is kept open with comments so clients that
+    // open it see a healthy server.
+    auto stream = std::make_shared<ResponseStream>(std::move(responder), true);
+    stream->open();
+    session.streams.append(stream);
+    if (!m_keepAlive.isActive())
+        m_keepAlive.start();
+}
+
+void McpProxy::keepStreamsAlive()
+{
+    bool any = false;
+    for (Session &session : m_sessions) {
+        session.streams.removeIf([](const std::shared_ptr<ResponseStream> &stream) {
+            return !stream->clientStillThere() || stream->isFinished();
+        });
+        for (const auto &stream : std::as_const(session.streams)) {
+            stream->keepAlive();
+            any = true;
+        }
+    }
+    if (!any)
+        m_keepAlive.stop();
 }
 
 QHttpServerResponse McpProxy::remove(const QHttpServerRequest &request)
@@ -232,13 +362,12 @@ QHttpServerResponse McpProxy::remove(const QHttpServerRequest &request)
         m_agents.authenticate(header(request, "Authorization").value_or(QByteArray()));
     if (!agent)
         return unauthorized();
-    const QString sessionId =
-        QString::fromLatin1(header(request, sessionHeader).value_or(QByteArray()));
-    if (sessionId.isEmpty())
-        return refusal(Status::BadRequest, QStringLiteral("Mcp-Session-Id header is required"));
-    const auto session = m_sessions.find(sessionId);
-    if (session == m_sessions.end() || session->agentName != agent->name)
-        return refusal(Status::NotFound, QStringLiteral("unknown or ended session"));
+    auto checked = sessionOf(request, *agent);
+    if (auto *refused = std::get_if<QHttpServerResponse>(&checked))
+        return std::move(*refused);
+    const auto session = m_sessions.find(std::get<QString>(checked));
+    for (const auto &stream : std::as_const(session->streams))
+        stream->close();
     m_sessions.erase(session);
     return QHttpServerResponse(Status::Ok);
 }
@@ -255,22 +384,33 @@ QJsonObject McpProxy::initialize(const JsonRpcMessage &message, QString *protoco
         message.id(),
         QJsonObject{
             {QStringLiteral("protocolVersion"), *protocolVersion},
-            {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("tools"), QJsonObject{}}}},
+            {QStringLiteral("capabilities"),
+             QJsonObject{{QStringLiteral("tools"), QJsonObject{}},
+                         {QStringLiteral("prompts"), QJsonObject{}},
+                         {QStringLiteral("resources"), QJsonObject{}}}},
             {QStringLiteral("serverInfo"),
              QJsonObject{{QStringLiteral("name"), QStringLiteral("countersign-gateway")},
-                         {QStringLiteral("version"), QStringLiteral("0.1")}}},
+                         {QStringLiteral("version"), QStringLiteral(COUNTERSIGN_VERSION)}}},
+            {QStringLiteral("instructions"),
+             QStringLiteral("Some tools need a person's approval in Countersign. Such a call "
+                            "waits while the gateway tells you the binding code to show the "
+                            "user; if it times out, call again with the same arguments to keep "
+                            "waiting for the same approval.")},
         });
 }
 
 QString McpProxy::openSession(const McpAgent &agent, const QJsonObject &params,
                               QString protocolVersion)
 {
+    expireIdleSessions();
     if (m_sessions.size() >= maxSessions) {
         auto oldest = m_sessions.begin();
         for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
             if (it->lastUsed < oldest->lastUsed)
                 oldest = it;
         }
+        for (const auto &stream : std::as_const(oldest->streams))
+            stream->close();
         m_sessions.erase(oldest);
     }
     Session session;
@@ -281,6 +421,7 @@ QString McpProxy::openSession(const McpAgent &agent, const QJsonObject &params,
     session.elicitation =
         session.clientCapabilities.value(QStringLiteral("elicitation")).isObject();
     session.lastUsed = ++m_sessionSequence;
+    session.lastActiveAt = m_clock.secondsSinceEpoch();
     // 32 random bytes in base64url: visible ASCII and unguessable, as the
     // specification requires of session ids.
     const QString id = randomToken(32);
@@ -290,64 +431,147 @@ QString McpProxy::openSession(const McpAgent &agent, const QJsonObject &params,
     return id;
 }
 
-void McpProxy::listTools(const JsonRpcMessage &message, Reply reply)
+void McpProxy::expireIdleSessions()
+{
+    const qint64 cutoff = m_clock.secondsSinceEpoch() - m_settings.sessionIdleTimeout.count();
+    for (auto it = m_sessions.begin(); it != m_sessions.end();) {
+        if (it->lastActiveAt < cutoff) {
+            qCInfo(lcMcp) << "session of agent" << it->agentName << "expired";
+            for (const auto &stream : std::as_const(it->streams))
+                stream->close();
+            it = m_sessions.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::pair<Upstream *, QString> McpProxy::resolveName(const QString &name) const
+{
+    if (m_upstreams.size() == 1)
+        return {m_upstreams.front().get(), name};
+    const qsizetype separator = name.indexOf(QLatin1String(toolSeparator));
+    if (separator <= 0)
+        return {nullptr, name};
+    const QString prefix = name.left(separator);
+    for (const auto &candidate : m_upstreams) {
+        if (candidate->name() == prefix)
+            return {candidate.get(), name.mid(separator + 2)};
+    }
+    return {nullptr, name};
+}
+
+void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey, bool prefixNames,
+                           Reply reply)
 {
     if (m_upstreams.empty()) {
-        reply(JsonRpcMessage::result(message.id(),
-                                     QJsonObject{{QStringLiteral("tools"), QJsonArray{}}}));
+        reply(JsonRpcMessage::result(message.id(), QJsonObject{{listKey, QJsonArray{}}}));
         return;
     }
     struct Gathering {
-        std::vector<QJsonArray> tools; // per upstream, to keep the configured order
+        std::vector<QJsonArray> items; // per upstream, to keep the configured order
         QStringList errors;
         std::size_t remaining = 0;
     };
     auto gathering = std::make_shared<Gathering>();
-    gathering->tools.resize(m_upstreams.size());
+    gathering->items.resize(m_upstreams.size());
     gathering->remaining = m_upstreams.size();
-    const bool prefixed = m_upstreams.size() > 1;
+    const bool prefixed = prefixNames && m_upstreams.size() > 1;
     const QJsonValue id = message.id();
+    const QString method = message.method();
+    const bool resources = listKey == u"resources";
+    const auto owners = m_resourceOwners;
     for (std::size_t i = 0; i < m_upstreams.size(); ++i) {
-        const QString upstreamName = m_upstreams[i]->name();
-        m_upstreams[i]->request(
-            QStringLiteral("tools/list"), {},
-            [gathering, i, prefixed, upstreamName, id, reply](const QJsonObject &response) {
+        Upstream *upstream = m_upstreams[i].get();
+        const QString upstreamName = upstream->name();
+        upstream->request(
+            method, {},
+            [owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
+             reply](const QJsonObject &response) {
                 const QJsonObject result = response.value(QStringLiteral("result")).toObject();
                 if (!response.contains(QStringLiteral("result"))) {
-                    gathering->errors.append(errorMessage(response));
+                    // An upstream without prompts or resources has none to add.
+                    const int code = response.value(QStringLiteral("error"))
+                                         .toObject()
+                                         .value(QStringLiteral("code"))
+                                         .toInt();
+                    if (code != JsonRpcMessage::methodNotFound)
+                        gathering->errors.append(errorMessage(response));
                 } else {
-                    // TODO(next): follow nextCursor when an upstream pages its tools.
-                    for (const QJsonValue &tool : result.value(QStringLiteral("tools")).toArray()) {
-                        QJsonObject entry = tool.toObject();
+                    // TODO(next): follow nextCursor when an upstream pages its lists.
+                    for (const QJsonValue &item : result.value(listKey).toArray()) {
+                        QJsonObject entry = item.toObject();
                         if (prefixed) {
                             entry.insert(QStringLiteral("name"),
                                          QString(upstreamName + QLatin1String(toolSeparator)
                                                  + entry.value(QStringLiteral("name")).toString()));
                         }
-                        gathering->tools[i].append(entry);
+                        if (resources && owners->size() < maxKnownResources)
+                            owners->insert(entry.value(QStringLiteral("uri")).toString(), upstream);
+                        gathering->items[i].append(entry);
                     }
                 }
                 if (--gathering->remaining > 0)
                     return;
-                // One failing upstream should not hide the others' tools;
-                // only when none answered is the list an error.
-                if (gathering->errors.size() == static_cast<qsizetype>(gathering->tools.size())) {
+                // One failing upstream should not hide the others' lists; only
+                // when none answered is the list an error.
+                if (gathering->errors.size() == static_cast<qsizetype>(gathering->items.size())) {
                     reply(JsonRpcMessage::error(id, JsonRpcMessage::upstreamFailure,
                                                 gathering->errors.join(u"; ")));
                     return;
                 }
                 QJsonArray all;
-                for (const QJsonArray &tools : gathering->tools) {
-                    for (const QJsonValue &tool : tools)
-                        all.append(tool);
+                for (const QJsonArray &items : gathering->items) {
+                    for (const QJsonValue &item : items)
+                        all.append(item);
                 }
-                reply(JsonRpcMessage::result(id, QJsonObject{{QStringLiteral("tools"), all}}));
+                reply(JsonRpcMessage::result(id, QJsonObject{{listKey, all}}));
             });
     }
 }
 
+void McpProxy::routeToOwner(const JsonRpcMessage &message, Reply reply)
+{
+    QJsonObject params = message.params();
+    Upstream *upstream = nullptr;
+    if (message.method() == u"resources/read") {
+        const QString uri = params.value(QStringLiteral("uri")).toString();
+        upstream = m_upstreams.size() == 1 ? m_upstreams.front().get()
+                                           : m_resourceOwners->value(uri, nullptr);
+        if (!upstream) {
+            reply(JsonRpcMessage::error(message.id(), JsonRpcMessage::invalidParams,
+                                        QStringLiteral("unknown resource \"%1\"; list resources "
+                                                       "first")
+                                            .arg(uri)));
+            return;
+        }
+    } else {
+        const auto [owner, name] = resolveName(params.value(QStringLiteral("name")).toString());
+        if (!owner) {
+            reply(JsonRpcMessage::error(message.id(), JsonRpcMessage::invalidParams,
+                                        QStringLiteral("unknown prompt \"%1\"")
+                                            .arg(params.value(QStringLiteral("name")).toString())));
+            return;
+        }
+        upstream = owner;
+        params.insert(QStringLiteral("name"), name);
+    }
+    const QJsonValue id = message.id();
+    upstream->request(message.method(), params, [id, reply](const QJsonObject &response) {
+        if (response.value(QStringLiteral("result")).isObject()) {
+            reply(JsonRpcMessage::result(id, response.value(QStringLiteral("result")).toObject()));
+            return;
+        }
+        const QJsonObject error = response.value(QStringLiteral("error")).toObject();
+        reply(JsonRpcMessage::error(
+            id, error.value(QStringLiteral("code")).toInt(JsonRpcMessage::internalError),
+            error.value(QStringLiteral("message")).toString(QStringLiteral("upstream error")),
+            error.value(QStringLiteral("data"))));
+    });
+}
+
 void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
-                        const QString &sessionId, Reply reply)
+                        const QString &sessionId, std::shared_ptr<ResponseStream> stream)
 {
     const QJsonValue id = message.id();
     const QJsonObject params = message.params();
@@ -355,46 +579,45 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
     const QJsonValue argumentsValue = params.value(QStringLiteral("arguments"));
     if (!nameValue.isString() || nameValue.toString().isEmpty()
         || (!argumentsValue.isUndefined() && !argumentsValue.isObject())) {
-        reply(JsonRpcMessage::error(id, JsonRpcMessage::invalidParams,
-                                    QStringLiteral("tools/call needs params.name (a string) and "
-                                                   "optionally params.arguments (an object)")));
+        stream->finish(JsonRpcMessage::error(id, JsonRpcMessage::invalidParams,
+                                             QStringLiteral("tools/call needs params.name (a "
+                                                            "string) and optionally "
+                                                            "params.arguments (an object)")));
         return;
     }
     const QString name = nameValue.toString();
-    const QJsonObject arguments = argumentsValue.toObject();
-
-    Upstream *upstream = nullptr;
-    QString tool = name;
-    if (m_upstreams.size() == 1) {
-        upstream = m_upstreams.front().get();
-    } else {
-        const qsizetype separator = name.indexOf(QLatin1String(toolSeparator));
-        if (separator > 0) {
-            const QString prefix = name.left(separator);
-            for (const auto &candidate : m_upstreams) {
-                if (candidate->name() == prefix)
-                    upstream = candidate.get();
-            }
-            tool = name.mid(separator + 2);
-        }
-    }
+    const auto [upstream, tool] = resolveName(name);
     if (!upstream || tool.isEmpty()) {
-        reply(JsonRpcMessage::error(id, JsonRpcMessage::invalidParams,
-                                    QStringLiteral("unknown tool \"%1\"").arg(name)));
+        stream->finish(JsonRpcMessage::error(id, JsonRpcMessage::invalidParams,
+                                             QStringLiteral("unknown tool \"%1\"").arg(name)));
         return;
     }
 
-    const auto session = m_sessions.constFind(sessionId);
+    const Session &session = m_sessions[sessionId];
+    const QJsonObject meta = params.value(QStringLiteral("_meta")).toObject();
+    ToolCall call;
+    call.rpcId = id;
+    call.sessionId = sessionId;
+    call.userId = agent.userId;
+    call.agentName = agent.name;
+    call.upstream = upstream;
+    call.tool = tool;
+    call.arguments = argumentsValue.toObject();
+    call.progressToken = meta.value(QStringLiteral("progressToken"));
+    call.agentReason = meta.value(QString::fromLatin1(agentReasonMetaKey)).toString().left(500);
+    call.clientInfo = session.clientInfo;
+    call.protocolVersion = session.protocolVersion;
+    call.elicitation = session.elicitation;
+
     AccessRequest access;
     access.subject = AuthzenEntity{QStringLiteral("user"), agent.userId,
                                    QJsonObject{{QStringLiteral("agent"), agent.name}}};
     access.action = AuthzenAction{tool, {}};
-    access.resource = AuthzenEntity{QStringLiteral("tool"), QString(upstream->name() + u'/' + tool),
-                                    QJsonObject{{QStringLiteral("arguments"), arguments}}};
+    access.resource = AuthzenEntity{QStringLiteral("tool"), call.resourceId(),
+                                    QJsonObject{{QStringLiteral("arguments"), call.arguments}}};
     access.context = QJsonObject{
         {QStringLiteral("session_id"), sessionId},
-        {QStringLiteral("client"),
-         session != m_sessions.cend() ? session->clientInfo : QJsonObject{}},
+        {QStringLiteral("client"), session.clientInfo},
         {QStringLiteral("time"),
          QDateTime::fromSecsSinceEpoch(m_clock.secondsSinceEpoch(), Qt::UTC).toString(Qt::ISODate)},
     };
@@ -405,48 +628,33 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
                                     : decision.isDeny() ? QStringLiteral("deny")
                                                         : QStringLiteral("step-up"))
                             << decision.ruleName;
+    if (decision.isStepUp()) {
+        m_stepUps->begin(call, decision, std::move(stream));
+        return;
+    }
     if (decision.isDeny()) {
-        reply(JsonRpcMessage::error(
+        m_audit.finished(call, decision, QStringLiteral("denied_by_policy"), {}, decision.reason);
+        stream->finish(JsonRpcMessage::error(
             id, JsonRpcMessage::accessDenied,
             decision.reason.isEmpty()
                 ? QStringLiteral("denied by policy")
                 : QStringLiteral("denied by policy: %1").arg(decision.reason)));
         return;
     }
-    if (decision.isStepUp()) {
-        // APPROVAL FLOW PLUGS IN HERE (next step): create an approval with
-        // the ApprovalBroker for this exact call, wait for the person (SSE
-        // keeps the POST open; URL elicitation -32042 when the session
-        // declared it), then forward with the elevated token in
-        // params._meta. Until then the call is refused, so nothing that
-        // needs a person ever runs without one.
-        QJsonArray methods;
-        for (const ApprovalMethod method : decision.methods)
-            methods.append(approvalMethodName(method));
-        QJsonObject data{{QStringLiteral("step_up"), true}, {QStringLiteral("methods"), methods}};
-        if (!decision.reason.isEmpty())
-            data.insert(QStringLiteral("reason"), decision.reason);
-        reply(JsonRpcMessage::error(id, JsonRpcMessage::accessDenied,
-                                    QStringLiteral("approval required"), data));
-        return;
-    }
-
-    // Only name and arguments go upstream: they are what the policy saw.
-    upstream->request(
-        QStringLiteral("tools/call"),
-        QJsonObject{{QStringLiteral("name"), tool}, {QStringLiteral("arguments"), arguments}},
-        [id, reply](const QJsonObject &response) {
-            if (response.value(QStringLiteral("result")).isObject()) {
-                reply(JsonRpcMessage::result(id,
-                                             response.value(QStringLiteral("result")).toObject()));
-                return;
-            }
-            const QJsonObject error = response.value(QStringLiteral("error")).toObject();
-            reply(JsonRpcMessage::error(
-                id, error.value(QStringLiteral("code")).toInt(JsonRpcMessage::internalError),
-                error.value(QStringLiteral("message")).toString(QStringLiteral("upstream error")),
-                error.value(QStringLiteral("data"))));
-        });
+    QPointer<McpProxy> self(this);
+    forwardToolCall(call, {}, [self, call, decision, stream](const QJsonObject &response) {
+        if (self) {
+            const bool failed = response.contains(QStringLiteral("error"));
+            self->m_audit.finished(
+                call, decision,
+                failed ? QStringLiteral("upstream_error") : QStringLiteral("completed"), {},
+                response.value(QStringLiteral("error"))
+                    .toObject()
+                    .value(QStringLiteral("message"))
+                    .toString());
+        }
+        stream->finish(response);
+    });
 }
 
 } // namespace countersign::gateway

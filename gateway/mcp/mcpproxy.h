@@ -2,10 +2,14 @@
 
 #include "gateway/mcp/agentdirectory.h"
 #include "gateway/mcp/jsonrpc.h"
-#include "gateway/mcp/stdioupstream.h"
+#include "gateway/mcp/mcpaudit.h"
+#include "gateway/mcp/responsestream.h"
+#include "gateway/mcp/stepupflow.h"
+#include "gateway/mcp/upstream.h"
 #include "gateway/mcp/upstreamconfig.h"
 #include "protocol/clock.h"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -15,29 +19,45 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QStringList>
+#include <QTimer>
 
 namespace countersign::gateway {
 
+class ApprovalBroker;
 class PolicyDecisionPoint;
+class Store;
+
+struct McpProxySettings {
+    StepUpTimings stepUp;
+    // A session nobody used for this long is forgotten; its id then gets
+    // 404 and the client initializes again (MCP session management).
+    std::chrono::seconds sessionIdleTimeout = std::chrono::hours(1);
+    // How often an open GET stream carries a keep-alive comment.
+    std::chrono::milliseconds streamKeepAlive = std::chrono::seconds(25);
+};
 
 // The policy enforcement point agents talk to: MCP Streamable HTTP at
-// POST/DELETE /mcp (JSON responses only, no SSE yet). Agents authenticate
-// with a bearer key (AgentDirectory); every tools/call becomes an AuthZEN
-// access request for the PolicyDecisionPoint, and only allowed calls reach
-// the upstream. docs/gateway.md describes the mapping.
+// POST/GET/DELETE /mcp. Agents authenticate with a bearer key
+// (AgentDirectory); every tools/call becomes an AuthZEN access request for
+// the PolicyDecisionPoint: allowed calls go upstream, denied ones get
+// -32001, and step-up calls wait for a person (StepUpFlow).
+// docs/gateway.md describes the mapping.
 class McpProxy : public QObject {
     Q_OBJECT
 
 public:
     static constexpr qsizetype maxBodyBytes = 256 * 1024;
     static constexpr qsizetype maxSessions = 1024;
+    static constexpr qsizetype maxStreamsPerSession = 4;
+    static constexpr qsizetype maxKnownResources = 4096;
     // Between upstream and tool in tool names when there are several
     // upstreams ("directory__list_users").
     static constexpr auto toolSeparator = "__";
 
-    // pdp and clock must outlive the proxy.
+    // pdp, broker, store and clock must outlive the proxy.
     McpProxy(AgentDirectory agents, const QList<UpstreamConfig> &upstreams,
-             const PolicyDecisionPoint &pdp, const Clock &clock, QObject *parent = nullptr);
+             const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
+             const Clock &clock, McpProxySettings settings = {}, QObject *parent = nullptr);
     ~McpProxy() override;
 
     // Adds POST, DELETE and GET /mcp to http.
@@ -47,6 +67,8 @@ public:
     // asks for a version it does not know.
     static QStringList supportedProtocolVersions();
 
+    const StepUpFlow &stepUps() const { return *m_stepUps; }
+
 private:
     struct Session {
         QString agentName;
@@ -54,24 +76,46 @@ private:
         QJsonObject clientInfo;
         QJsonObject clientCapabilities;
         bool elicitation = false; // the client declared elicitation (for the approval flow)
-        quint64 lastUsed = 0;
+        quint64 lastUsed = 0;     // order, for evicting the least recently used
+        qint64 lastActiveAt = 0;  // seconds, for the idle timeout
+        QList<std::shared_ptr<ResponseStream>> streams; // open GET streams
     };
     using Reply = std::function<void(const QJsonObject &)>;
 
     void post(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    void get(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     QHttpServerResponse remove(const QHttpServerRequest &request);
+    // The session of a request after the common checks, or the refusal.
+    std::variant<QString, QHttpServerResponse> sessionOf(const QHttpServerRequest &request,
+                                                         const McpAgent &agent);
     QString openSession(const McpAgent &agent, const QJsonObject &params, QString protocolVersion);
+    void expireIdleSessions();
     QJsonObject initialize(const JsonRpcMessage &message, QString *protocolVersion) const;
-    void listTools(const JsonRpcMessage &message, Reply reply);
+    // tools/list, prompts/list, resources/list, resources/templates/list:
+    // every upstream's list in one, names prefixed when there are several.
+    void gatherLists(const JsonRpcMessage &message, const QString &listKey, bool prefixNames,
+                     Reply reply);
+    // prompts/get, resources/read: to the upstream that owns the name or URI.
+    void routeToOwner(const JsonRpcMessage &message, Reply reply);
     void callTool(const JsonRpcMessage &message, const McpAgent &agent, const QString &sessionId,
-                  Reply reply);
+                  std::shared_ptr<ResponseStream> stream);
+    // The upstream and unprefixed name for a (possibly prefixed) name.
+    std::pair<Upstream *, QString> resolveName(const QString &name) const;
+    void keepStreamsAlive();
 
     AgentDirectory m_agents;
     std::vector<std::unique_ptr<Upstream>> m_upstreams;
     const PolicyDecisionPoint &m_pdp;
     const Clock &m_clock;
+    McpProxySettings m_settings;
+    McpAudit m_audit;
+    std::unique_ptr<StepUpFlow> m_stepUps;
     QHash<QString, Session> m_sessions;
+    // Resource URI -> the upstream that listed it; shared with the list
+    // callbacks (the upstreams, which they point at, live as long as the proxy).
+    std::shared_ptr<QHash<QString, Upstream *>> m_resourceOwners;
     quint64 m_sessionSequence = 0;
+    QTimer m_keepAlive;
 };
 
 } // namespace countersign::gateway

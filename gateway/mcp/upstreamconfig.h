@@ -6,6 +6,7 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <QUrl>
 
 namespace countersign::gateway {
 
@@ -17,21 +18,33 @@ namespace countersign::gateway {
 //                                    and no "__" (it separates the upstream
 //                                    from the tool in prefixed tool names)
 //       command: [./countersign-directory, --stdio, ...]
-//                                    required; program and arguments, started
-//                                    as a child speaking MCP over stdio. A
+//                                    program and arguments, started as a
+//                                    child speaking MCP over stdio. A
 //                                    relative program path (one with a "/")
 //                                    resolves against the configuration
 //                                    file's folder; a bare name is looked up
 //                                    on PATH.
+//       url: https://directory.example.com/mcp
+//                                    or the MCP endpoint of a Streamable HTTP
+//                                    server. https, or http to a loopback
+//                                    host (127.0.0.0/8, ::1, localhost) only:
+//                                    elevated tokens travel on it. No user
+//                                    name or password in it.
+//       audience: https://directory.example.com/mcp
+//                                    optional; the `aud` of the elevated
+//                                    tokens for this upstream, compared
+//                                    exactly by the server. Default: the url
+//                                    as written, or the name for a command.
 //
-// `url:` (Streamable HTTP upstreams) is refused for now: not supported yet.
+// Each item has exactly one of command: and url:.
 struct UpstreamConfig {
     static constexpr qsizetype maxNameLength = 64;
 
     QString name;
-    QString program; // absolute, or a bare name for PATH
+    QUrl url;        // set for Streamable HTTP upstreams; then program is empty
+    QString program; // stdio: absolute, or a bare name for PATH
     QStringList arguments;
-    QString audience; // `aud` of elevated tokens for this upstream; the name unless set
+    QString audience; // `aud` of elevated tokens for this upstream; see above for the default
 
     // yaml and line as in GatewayConfig::reserved["upstreams"]; errors read
     // "gateway.yaml:40: upstreams[0].command: ...".

@@ -4,7 +4,10 @@
 #include "gateway/keys/signingkey.h"
 #include "protocol/tlspin.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
 #include <QSslConfiguration>
 
 namespace countersign::gateway {
@@ -103,8 +106,26 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
             upstreamsSection.yaml, upstreamsSection.line, config.sourcePath);
         if (!upstreams)
             return upstreams.error();
-        runtime->m_mcp = std::make_unique<McpProxy>(std::move(agents).value(), upstreams.value(),
-                                                    *runtime->m_pdp, clock);
+        // ${DATA_DIR} and ${GATEWAY_URL} in a command are only known now;
+        // a bare program name is first looked for next to the gateway.
+        QList<UpstreamConfig> resolved = upstreams.value();
+        for (UpstreamConfig &upstream : resolved) {
+            for (QString &argument : upstream.arguments) {
+                argument.replace(QStringLiteral("${DATA_DIR}"), dataDir)
+                    .replace(QStringLiteral("${GATEWAY_URL}"), gatewayId);
+            }
+            if (!upstream.program.isEmpty() && !upstream.program.contains(u'/')) {
+                const QString sibling =
+                    QDir(QCoreApplication::applicationDirPath()).filePath(upstream.program);
+                if (QFileInfo(sibling).isExecutable())
+                    upstream.program = sibling;
+            }
+        }
+        McpProxySettings settings;
+        settings.stepUp.approvalTimeout = config.approvalTimeout;
+        runtime->m_mcp =
+            std::make_unique<McpProxy>(std::move(agents).value(), resolved, *runtime->m_pdp,
+                                       *runtime->m_broker, *runtime->m_store, clock, settings);
         runtime->m_server->attachMcp(*runtime->m_mcp);
     }
 

@@ -18,6 +18,7 @@ private Q_SLOTS:
     void agentErrorsNameFileAndLine();
     void authenticateComparesKeyHashes();
     void upstreamsAreRead();
+    void httpUpstreamsAreRead();
     void upstreamErrorsNameFileAndLine_data();
     void upstreamErrorsNameFileAndLine();
 };
@@ -114,19 +115,83 @@ void TestMcpConfig::upstreamsAreRead()
     QCOMPARE(upstreams->at(0).arguments,
              QStringList({QStringLiteral("--stdio"), QStringLiteral("--seed")}));
     QCOMPARE(upstreams->at(1).program, QStringLiteral("python3")); // PATH lookup
+    QCOMPARE(upstreams->at(0).audience, QStringLiteral("directory"));
+    QVERIFY(upstreams->at(0).url.isEmpty());
+}
+
+void TestMcpConfig::httpUpstreamsAreRead()
+{
+    const QByteArray yaml = "- name: remote\n  url: https://MCP.example.com:8443/mcp\n"
+                            "- name: local\n  url: http://127.0.0.1:8766/mcp\n"
+                            "  audience: urn:example:directory\n"
+                            "- name: v6\n  url: http://[::1]:8766/mcp\n"
+                            "- name: named\n  url: http://localhost/mcp\n"
+                            "- name: child\n  command: [python3]\n  audience: child-aud\n";
+    const auto upstreams = UpstreamConfig::fromConfigSection(yaml, 40, configPath);
+    QVERIFY2(upstreams.ok(), upstreams.ok() ? "" : qPrintable(upstreams.error().message));
+    QCOMPARE(upstreams->size(), 5);
+    const UpstreamConfig &remote = upstreams->at(0);
+    QCOMPARE(remote.url, QUrl(QStringLiteral("https://mcp.example.com:8443/mcp")));
+    QVERIFY(remote.program.isEmpty());
+    QVERIFY(remote.arguments.isEmpty());
+    // The audience defaults to the url exactly as written: the server
+    // compares `aud` with what its operator typed.
+    QCOMPARE(remote.audience, QStringLiteral("https://MCP.example.com:8443/mcp"));
+    QCOMPARE(upstreams->at(1).audience, QStringLiteral("urn:example:directory"));
+    QCOMPARE(upstreams->at(1).url.port(), 8766);
+    QCOMPARE(upstreams->at(2).url.host(), QStringLiteral("::1"));
+    QCOMPARE(upstreams->at(3).url.host(), QStringLiteral("localhost"));
+    QCOMPARE(upstreams->at(4).program, QStringLiteral("python3"));
+    QCOMPARE(upstreams->at(4).audience, QStringLiteral("child-aud"));
+    QVERIFY(upstreams->at(4).url.isEmpty());
 }
 
 void TestMcpConfig::upstreamErrorsNameFileAndLine_data()
 {
     QTest::addColumn<QByteArray>("yaml");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("url not yet")
-        << QByteArray("- name: remote\n  url: https://mcp.example.com/mcp\n")
-        << QStringLiteral("gateway.yaml:41: upstreams[0].url: HTTP upstreams are not supported "
-                          "yet");
-    QTest::newRow("missing command") << QByteArray("- name: x\n")
-                                     << QStringLiteral("gateway.yaml:40: upstreams[0].command: "
-                                                       "is required");
+    QTest::newRow("command and url")
+        << QByteArray("- name: x\n  command: [x]\n  url: https://mcp.example.com/mcp\n")
+        << QStringLiteral("gateway.yaml:42: upstreams[0].url: cannot be given with command:");
+    QTest::newRow("neither command nor url")
+        << QByteArray("- name: x\n  audience: a\n")
+        << QStringLiteral("gateway.yaml:40: upstreams[0]: needs command: [program, arguments...] "
+                          "(stdio) or url: (Streamable HTTP)");
+    QTest::newRow("missing name") << QByteArray("- url: https://mcp.example.com/mcp\n")
+                                  << QStringLiteral("gateway.yaml:40: upstreams[0].name: is "
+                                                    "required");
+    QTest::newRow("http to another host")
+        << QByteArray("- name: remote\n  url: http://mcp.example.com/mcp\n")
+        << QStringLiteral("gateway.yaml:41: upstreams[0].url: \"http://mcp.example.com/mcp\" "
+                          "must use https");
+    QTest::newRow("http to a private address")
+        << QByteArray("- name: remote\n  url: http://10.0.0.5:8080/mcp\n")
+        << QStringLiteral("gateway.yaml:41: upstreams[0].url: \"http://10.0.0.5:8080/mcp\" must "
+                          "use https");
+    QTest::newRow("bad scheme") << QByteArray("- name: r\n  url: ftp://mcp.example.com/mcp\n")
+                                << QStringLiteral("gateway.yaml:41: upstreams[0].url: "
+                                                  "\"ftp://mcp.example.com/mcp\" is not an "
+                                                  "http(s) URL");
+    QTest::newRow("no scheme") << QByteArray("- name: r\n  url: mcp.example.com/mcp\n")
+                               << QStringLiteral("gateway.yaml:41: upstreams[0].url: "
+                                                 "\"mcp.example.com/mcp\" is not an http(s) URL");
+    QTest::newRow("no host") << QByteArray("- name: r\n  url: \"https:///mcp\"\n")
+                             << QStringLiteral(
+                                    "gateway.yaml:41: upstreams[0].url: \"https:///mcp\" "
+                                    "is not an http(s) URL");
+    QTest::newRow("credentials in url")
+        << QByteArray("- name: r\n  url: https://user:secret@mcp.example.com/mcp\n")
+        << QStringLiteral("gateway.yaml:41: upstreams[0].url: must not contain a user name or "
+                          "password");
+    QTest::newRow("url list") << QByteArray("- name: r\n  url: [https://a.example.com]\n")
+                              << QStringLiteral("gateway.yaml:41: upstreams[0].url: expected a "
+                                                "single value");
+    QTest::newRow("empty audience")
+        << QByteArray("- name: x\n  command: [x]\n  audience: \"\"\n")
+        << QStringLiteral("gateway.yaml:42: upstreams[0].audience: must not be empty");
+    QTest::newRow("audience list")
+        << QByteArray("- name: x\n  url: https://a.example.com/mcp\n  audience: [a, b]\n")
+        << QStringLiteral("gateway.yaml:42: upstreams[0].audience: expected a single value");
     QTest::newRow("command not a list")
         << QByteArray("- name: x\n  command: ./server --stdio\n")
         << QStringLiteral("gateway.yaml:41: upstreams[0].command: must be a non-empty list");

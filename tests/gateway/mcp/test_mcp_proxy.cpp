@@ -1,8 +1,11 @@
+#include "gateway/approvals/approvalbroker.h"
+#include "gateway/issuer/tokenissuer.h"
 #include "gateway/keys/signingkey.h"
 #include "gateway/mcp/agentdirectory.h"
 #include "gateway/mcp/mcpproxy.h"
 #include "gateway/pdp/policy.h"
 #include "gateway/pdp/policydecisionpoint.h"
+#include "gateway/store/sqlitestore.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -11,6 +14,7 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -38,7 +42,7 @@ private Q_SLOTS:
     void toolsListReturnsTheDirectoryTools();
     void allowedCallReachesTheUpstream();
     void unknownToolIsDeniedByPolicy();
-    void stepUpIsRefusedForNowAndNothingChanges();
+    void stepUpWaitsAndCancelledApprovalChangesNothing();
     void deleteEndsTheSession();
     void missingUpstreamFailsCallsNotTheProxy();
 
@@ -58,6 +62,9 @@ private:
     QString m_users;
     SystemClock m_clock;
     PolicyDecisionPoint m_pdp;
+    std::unique_ptr<SqliteStore> m_store;
+    std::unique_ptr<TokenIssuer> m_issuer;
+    std::unique_ptr<ApprovalBroker> m_broker;
     std::unique_ptr<QHttpServer> m_http;
     std::unique_ptr<McpProxy> m_proxy;
     quint16 m_port = 0;
@@ -135,8 +142,14 @@ void TestMcpProxy::initTestCase()
                            QStringLiteral("--jwks-file"), jwks,
                            QStringLiteral("--issuer"),    QStringLiteral("x"),
                            QStringLiteral("--audience"),  QStringLiteral("directory")};
+    auto store = SqliteStore::open(m_dir.path());
+    QVERIFY(store.ok());
+    m_store = std::move(store).value();
+    m_issuer = std::make_unique<TokenIssuer>(key.value(), QStringLiteral("x"), 60, m_clock);
+    m_broker = std::make_unique<ApprovalBroker>(*m_store, key.value(), QStringLiteral("x"),
+                                                *m_issuer, m_clock);
     m_proxy = std::make_unique<McpProxy>(testAgents(m_key), QList<UpstreamConfig>{directory}, m_pdp,
-                                         m_clock);
+                                         *m_broker, *m_store, m_clock);
     m_http = std::make_unique<QHttpServer>();
     m_proxy->addRoutes(*m_http);
     m_port = m_http->listen(QHostAddress::LocalHost, 0);
@@ -149,6 +162,7 @@ void TestMcpProxy::cleanupTestCase()
 {
     m_proxy.reset();
     m_http.reset();
+    m_broker.reset();
 }
 
 TestMcpProxy::Reply TestMcpProxy::post(quint16 port, const QByteArray &body,
@@ -288,10 +302,24 @@ void TestMcpProxy::pingAndUnknownMethods()
     Reply reply = rpc(QStringLiteral("ping"), {}, 3);
     QCOMPARE(reply.status, 200);
     QCOMPARE(reply.json.value(QStringLiteral("result")).toObject(), QJsonObject{});
-    reply = rpc(QStringLiteral("resources/list"), {}, 4);
+    reply = rpc(QStringLiteral("completion/complete"), {}, 4);
     QCOMPARE(
         reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
         -32601);
+    // Passed through; the directory has no resources or prompts, which is
+    // an empty list rather than an error.
+    reply = rpc(QStringLiteral("resources/list"), {}, 5);
+    QVERIFY2(reply.json.value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("resources"))
+                 .isArray(),
+             reply.body.constData());
+    reply = rpc(QStringLiteral("prompts/list"), {}, 6);
+    QVERIFY2(reply.json.value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("prompts"))
+                 .isArray(),
+             reply.body.constData());
 }
 
 void TestMcpProxy::malformedMessages()
@@ -374,7 +402,7 @@ void TestMcpProxy::unknownToolIsDeniedByPolicy()
              reply.body.constData());
 }
 
-void TestMcpProxy::stepUpIsRefusedForNowAndNothingChanges()
+void TestMcpProxy::stepUpWaitsAndCancelledApprovalChangesNothing()
 {
     QFile users(m_users);
     QVERIFY(users.open(QIODevice::ReadOnly));
@@ -382,19 +410,38 @@ void TestMcpProxy::stepUpIsRefusedForNowAndNothingChanges()
     users.close();
     QVERIFY(!before.isEmpty());
 
+    // Nobody approves here: the call waits until the approval ends. The
+    // approval flow with a companion is tested in test_gateway_stepup.
+    QSignalSpy requested(m_broker.get(), &ApprovalBroker::requested);
+    connect(m_broker.get(), &ApprovalBroker::requested, this,
+            [this](const ApprovalRecord &approval) {
+                QVERIFY(m_broker->cancel(approval.requestId, QStringLiteral("test")).ok());
+            });
     const Reply reply = rpc(QStringLiteral("tools/call"),
                             {{QStringLiteral("name"), QStringLiteral("disable_user")},
                              {QStringLiteral("arguments"),
                               QJsonObject{{QStringLiteral("user"), QStringLiteral("alice")}}}},
                             13);
-    const QJsonObject error = reply.json.value(QStringLiteral("error")).toObject();
-    QCOMPARE(error.value(QStringLiteral("code")).toInt(), -32001);
-    QCOMPARE(error.value(QStringLiteral("message")).toString(),
-             QStringLiteral("approval required"));
-    const QJsonObject data = error.value(QStringLiteral("data")).toObject();
-    QCOMPARE(data.value(QStringLiteral("step_up")).toBool(), true);
-    QCOMPARE(data.value(QStringLiteral("methods")).toArray(),
-             QJsonArray({QStringLiteral("passkey"), QStringLiteral("totp")}));
+    disconnect(m_broker.get(), &ApprovalBroker::requested, this, nullptr);
+    QCOMPARE(requested.size(), 1);
+    QCOMPARE(reply.status, 200);
+    // An event stream whose last event is the tool result.
+    const QList<QByteArray> events = reply.body.split('\n');
+    QJsonObject last;
+    for (const QByteArray &line : events) {
+        if (line.startsWith("data: "))
+            last = QJsonDocument::fromJson(line.mid(6)).object();
+    }
+    const QJsonObject result = last.value(QStringLiteral("result")).toObject();
+    QVERIFY2(result.value(QStringLiteral("isError")).toBool(), reply.body.constData());
+    QVERIFY2(result.value(QStringLiteral("content"))
+                 .toArray()
+                 .at(0)
+                 .toObject()
+                 .value(QStringLiteral("text"))
+                 .toString()
+                 .contains(QStringLiteral("cancelled")),
+             reply.body.constData());
 
     QVERIFY(users.open(QIODevice::ReadOnly));
     QCOMPARE(users.readAll(), before);
@@ -419,7 +466,7 @@ void TestMcpProxy::missingUpstreamFailsCallsNotTheProxy()
     UpstreamConfig missing;
     missing.name = QStringLiteral("directory");
     missing.program = m_dir.filePath(QStringLiteral("no-such-server"));
-    McpProxy proxy(testAgents(m_key), {missing}, m_pdp, m_clock);
+    McpProxy proxy(testAgents(m_key), {missing}, m_pdp, *m_broker, *m_store, m_clock);
     QHttpServer http;
     proxy.addRoutes(http);
     const quint16 port = http.listen(QHostAddress::LocalHost, 0);

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <functional>
+
+#include <QByteArray>
+#include <QHash>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+class QNetworkReply;
+
+namespace countersign::agent {
+
+// A small MCP client over Streamable HTTP (MCP 2025-06-18 and 2025-11-25):
+// initialize with a session, requests answered as JSON or as an event
+// stream whose messages (progress, elicitation requests) are reported as
+// they arrive, answers to server requests posted back. It is what
+// countersign-agent runs on, and what the gateway's tests drive the proxy
+// with.
+class McpHttpClient : public QObject {
+    Q_OBJECT
+
+public:
+    static constexpr qsizetype maxResponseBytes = 16 * 1024 * 1024;
+
+    struct Options {
+        QString clientName = QStringLiteral("countersign-agent");
+        QString clientVersion = QStringLiteral("0.1");
+        QString protocolVersion = QStringLiteral("2025-11-25");
+        bool declareElicitation = true;
+    };
+
+    // Exactly one of result / error is set.
+    struct Response {
+        QJsonObject result;
+        QJsonObject error;      // JSON-RPC error {code, message, data?}
+        QString transportError; // HTTP or network failure, for people
+        int httpStatus = 0;
+
+        bool ok() const { return transportError.isEmpty() && error.isEmpty(); }
+    };
+    using Done = std::function<void(const Response &)>;
+
+    McpHttpClient(QUrl endpoint, QByteArray bearerKey, Options options, QObject *parent = nullptr);
+    McpHttpClient(QUrl endpoint, QByteArray bearerKey, QObject *parent = nullptr);
+    ~McpHttpClient() override;
+
+    void initialize(Done done);
+    // A request; `meta` goes into params._meta (progressToken, ...).
+    // Returns the client's id for it.
+    qint64 request(const QString &method, const QJsonObject &params, Done done);
+    // Answers a server request (elicitation/create) received through
+    // serverRequest().
+    void respond(const QJsonValue &id, const QJsonObject &result);
+    // Stops waiting for a request: the HTTP request is aborted (the gateway
+    // keeps its approval pending). `done` is not called.
+    void abort(qint64 requestId);
+    // DELETE the session.
+    void close(std::function<void()> done = {});
+
+    QByteArray sessionId() const { return m_sessionId; }
+    QString negotiatedVersion() const { return m_negotiatedVersion; }
+    QJsonObject serverInfo() const { return m_serverInfo; }
+
+Q_SIGNALS:
+    // A notification on a request's stream (progress, cancelled, ...).
+    void notification(const QJsonObject &message);
+    // A request from the server (elicitation/create); answer with respond().
+    void serverRequest(const QJsonObject &message);
+
+private:
+    struct Pending {
+        QNetworkReply *reply = nullptr; // owned by m_network; removed from m_pending when done
+        Done done;
+        QByteArray buffer;
+        bool eventStream = false;
+        bool answered = false;
+    };
+
+    QNetworkRequest makeRequest() const;
+    void onInitialized(const QJsonObject &result);
+    void post(qint64 id, const QJsonObject &message, Done done);
+    void onReadyRead(qint64 id);
+    void onFinished(qint64 id);
+    void handleEvent(qint64 id, const QByteArray &data);
+    void finish(qint64 id, const Response &response);
+
+    QUrl m_endpoint;
+    QByteArray m_bearerKey;
+    Options m_options;
+    QNetworkAccessManager m_network;
+    QByteArray m_sessionId;
+    QString m_negotiatedVersion;
+    QJsonObject m_serverInfo;
+    qint64 m_nextId = 1;
+    QHash<qint64, Pending> m_pending;
+};
+
+} // namespace countersign::agent

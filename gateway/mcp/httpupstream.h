@@ -1,0 +1,120 @@
+#pragma once
+
+#include "gateway/mcp/upstream.h"
+#include "gateway/mcp/upstreamconfig.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace countersign::gateway {
+
+// An upstream MCP server reached over Streamable HTTP (MCP 2025-06-18 and
+// 2025-11-25): every JSON-RPC message is a POST to the configured URL, and
+// the answer is either application/json or a text/event-stream that carries
+// it. The session is opened on the first request (initialize, then
+// notifications/initialized); its Mcp-Session-Id and the negotiated
+// MCP-Protocol-Version go on every later request. When the server has
+// forgotten the session (HTTP 404) the request is retried once in a new one.
+// An unreachable or misbehaving server fails its calls with a clear message
+// (JsonRpcMessage::upstreamFailure), never the gateway. Redirects are not
+// followed: the Authorization header must not go anywhere but the
+// configured URL.
+class HttpUpstream : public Upstream {
+    Q_OBJECT
+
+public:
+    static constexpr auto protocolVersion = "2025-06-18";
+    // Larger answers (a whole body, or a whole event stream) are refused.
+    static constexpr qint64 maxResponseBytes = 16 * 1024 * 1024;
+    // How long initialize and notifications/initialized may take together.
+    static constexpr std::chrono::milliseconds initializeTimeout = std::chrono::seconds(30);
+
+    explicit HttpUpstream(UpstreamConfig config, QObject *parent = nullptr);
+    ~HttpUpstream() override;
+
+    const QString &name() const override { return m_config.name; }
+    QString audience() const override { return m_config.audience; }
+    bool isReady() const { return m_state == State::Ready; }
+    // The server's Mcp-Session-Id; empty before initialize, or for a server
+    // without sessions.
+    QByteArray sessionId() const { return m_sessionId; }
+
+    void request(const QString &method, const QJsonObject &params, Callback callback,
+                 RequestOptions options = {}) override;
+
+private:
+    enum class State { Stopped, Initializing, Ready };
+
+    // What one POST brought back.
+    struct Answer {
+        int status = 0; // HTTP status; 0 when none came
+        QByteArray sessionId;
+        QJsonObject response; // the JSON-RPC response to the request, when one came
+        QString failure;      // otherwise why not, for people
+    };
+    using AnswerHandler = std::function<void(const Answer &answer)>;
+    struct Exchange;
+
+    struct Call {
+        QString method;
+        QJsonObject params;
+        Callback callback;
+        QByteArray elevatedToken;
+        int timerId = 0;
+        QNetworkReply *reply = nullptr; // while posted
+        quint64 session = 0;            // m_sessionGeneration it was posted in
+        bool sentWithSession = false;
+        bool renewed = false; // already retried in a new session
+    };
+
+    void initialize();
+    void initializeAnswered(const Answer &answer);
+    void becomeReady();
+    void failInitialize(const QString &message);
+    void send(quint64 key);
+    void callAnswered(quint64 key, const Answer &answer);
+    void finishCall(quint64 key, const QJsonObject &response);
+
+    // POSTs one JSON-RPC message. For a request (rpcId >= 0) the handler
+    // gets its response; for a notification or a response, only the status.
+    QNetworkReply *post(const QJsonObject &message, qint64 rpcId, const QByteArray &bearer,
+                        bool withSession, AnswerHandler handler);
+    void readBody(QNetworkReply *reply, Exchange &exchange);
+    void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
+    void handleEvent(QNetworkReply *reply, Exchange &exchange, const QByteArray &data);
+    void finishExchange(QNetworkReply *reply, Exchange &exchange);
+    void complete(QNetworkReply *reply, Exchange &exchange, Answer answer);
+    void answerServerRequest(const QJsonValue &id, const QString &method);
+    void abandon(QNetworkReply *reply);
+
+    QJsonObject transportError(const QString &message) const;
+    void deliver(Callback callback, const QJsonObject &response);
+    void timerEvent(QTimerEvent *event) override;
+
+    UpstreamConfig m_config;
+    QNetworkAccessManager *m_network = nullptr;
+    State m_state = State::Stopped;
+    QByteArray m_sessionId;
+    QByteArray m_negotiatedVersion;
+    quint64 m_sessionGeneration = 0; // one per completed initialize
+    QNetworkReply *m_initReply = nullptr;
+    int m_initTimerId = 0;
+    qint64 m_nextRpcId = 1;
+    quint64 m_nextCall = 1;
+    std::map<quint64, Call> m_calls;
+    QList<quint64> m_waiting; // calls waiting for initialize, oldest first
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,67 @@
+#include "mcpaudit.h"
+
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcMcp)
+
+namespace countersign::gateway {
+
+namespace {
+
+QString effectName(const AccessDecision &decision)
+{
+    if (decision.isAllow())
+        return QStringLiteral("allow");
+    if (decision.isDeny())
+        return QStringLiteral("deny");
+    return QStringLiteral("step_up");
+}
+
+} // namespace
+
+McpAudit::McpAudit(Store &store, const Clock &clock)
+    : m_store(store)
+    , m_clock(clock)
+{
+}
+
+void McpAudit::steppedUp(const ToolCall &call, const AccessDecision &decision,
+                         const QString &approvalId)
+{
+    QJsonObject details{{QStringLiteral("decision"), effectName(decision)}};
+    if (!decision.ruleName.isEmpty())
+        details.insert(QStringLiteral("rule"), decision.ruleName);
+    append(QStringLiteral("mcp.step_up"), call, approvalId, std::move(details));
+}
+
+void McpAudit::finished(const ToolCall &call, const AccessDecision &decision,
+                        const QString &outcome, const QString &approvalId, const QString &detail)
+{
+    QJsonObject details{{QStringLiteral("decision"), effectName(decision)},
+                        {QStringLiteral("outcome"), outcome}};
+    if (!decision.ruleName.isEmpty())
+        details.insert(QStringLiteral("rule"), decision.ruleName);
+    if (!detail.isEmpty())
+        details.insert(QStringLiteral("detail"), detail.left(512));
+    append(QStringLiteral("mcp.call"), call, approvalId, std::move(details));
+}
+
+void McpAudit::append(const QString &kind, const ToolCall &call, const QString &approvalId,
+                      QJsonObject details)
+{
+    details.insert(QStringLiteral("agent"), call.agentName);
+    details.insert(QStringLiteral("action"), call.tool);
+    details.insert(QStringLiteral("resource"), call.resourceId());
+    details.insert(QStringLiteral("session"), call.sessionId);
+    AuditEvent event;
+    event.at = m_clock.secondsSinceEpoch();
+    event.kind = kind;
+    event.userId = call.userId;
+    event.requestId = approvalId;
+    event.details = details;
+    const Status status = m_store.appendAudit(event);
+    if (!status)
+        qCWarning(lcMcp).noquote() << "audit log write failed:" << status.error().message;
+}
+
+} // namespace countersign::gateway

@@ -1,0 +1,484 @@
+#include "stepupflow.h"
+
+#include "gateway/mcp/jsonrpc.h"
+#include "protocol/base64url.h"
+#include "protocol/canonicaljson.h"
+#include "protocol/messages/bindingcode.h"
+
+#include <QLoggingCategory>
+#include <QPointer>
+
+Q_DECLARE_LOGGING_CATEGORY(lcMcp)
+
+namespace countersign::gateway {
+
+namespace {
+
+QString methodLabel(std::optional<ApprovalMethod> method)
+{
+    if (!method)
+        return QStringLiteral("a companion");
+    return *method == ApprovalMethod::Passkey ? QStringLiteral("passkey") : QStringLiteral("TOTP");
+}
+
+QString clientLabel(const QJsonObject &clientInfo)
+{
+    const QString name = clientInfo.value(QStringLiteral("name")).toString().left(64);
+    const QString version = clientInfo.value(QStringLiteral("version")).toString().left(32);
+    return version.isEmpty() ? name : QString(name + u' ' + version);
+}
+
+} // namespace
+
+StepUpFlow::StepUpFlow(ApprovalBroker &broker, McpAudit &audit, const Clock &clock,
+                       StepUpTimings timings, QObject *parent)
+    : QObject(parent)
+    , m_broker(broker)
+    , m_audit(audit)
+    , m_clock(clock)
+    , m_timings(timings)
+{
+    connect(&m_broker, &ApprovalBroker::resolved, this, &StepUpFlow::onResolved);
+    m_timer.setInterval(m_timings.progressInterval);
+    connect(&m_timer, &QTimer::timeout, this, &StepUpFlow::tick);
+}
+
+StepUpFlow::~StepUpFlow()
+{
+    // The gateway is stopping: waiting clients get an answer rather than a
+    // cut connection. Their approvals stay in the store.
+    for (Entry &entry : m_byApproval) {
+        for (Waiter &waiter : entry.waiters) {
+            waiter.stream->finish(toolErrorResult(
+                waiter.call.rpcId,
+                QStringLiteral("The gateway is shutting down; call again to wait for the "
+                               "approval."),
+                QStringLiteral("failed"), entry.approvalId));
+        }
+    }
+}
+
+QString StepUpFlow::keyFor(const ToolCall &call)
+{
+    const auto hash = argumentsHash(call.arguments);
+    return QStringList{call.userId, call.agentName, call.resourceId(),
+                       hash ? QString::fromLatin1(base64UrlEncode(hash.value())) : QString()}
+        .join(u'\n');
+}
+
+void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Stream stream)
+{
+    const QString key = keyFor(call);
+    if (const auto kept = m_undelivered.find(key); kept != m_undelivered.end()) {
+        const Delivered delivered = *kept;
+        m_undelivered.erase(kept);
+        if (delivered.keepUntil >= m_clock.secondsSinceEpoch()) {
+            // The approved call already ran for a client that left; this is
+            // its answer, not a second run.
+            qCInfo(lcMcp) << "call again after approval" << delivered.approvalId
+                          << "ran - returning its result";
+            QJsonObject response = delivered.response;
+            response.insert(QStringLiteral("id"), call.rpcId);
+            m_audit.finished(call, decision, QStringLiteral("delivered_again"),
+                             delivered.approvalId);
+            stream->finish(response);
+            return;
+        }
+    }
+    if (const auto known = m_byKey.constFind(key); known != m_byKey.cend()) {
+        Entry &entry = m_byApproval[*known];
+        m_audit.steppedUp(call, decision, entry.approvalId);
+        if (entry.running) {
+            qCInfo(lcMcp) << "call again while approved call" << entry.approvalId
+                          << "runs - waiting for its result";
+            Waiter waiter{call, decision, std::move(stream), {}, 0};
+            waiter.stream->open();
+            entry.waiters.append(std::move(waiter));
+        } else if (entry.approved) {
+            qCInfo(lcMcp) << "call again after approval" << entry.approvalId << "- using it";
+            useApproval(entry, Waiter{call, decision, std::move(stream), {}, 0});
+        } else {
+            qCInfo(lcMcp) << "call again while approval" << entry.approvalId
+                          << "is pending - attaching";
+            attach(entry, call, decision, std::move(stream));
+        }
+        return;
+    }
+
+    const auto hash = argumentsHash(call.arguments);
+    if (!hash) {
+        m_audit.finished(call, decision, QStringLiteral("failed"), {}, hash.error().message);
+        stream->finish(
+            JsonRpcMessage::error(call.rpcId, JsonRpcMessage::invalidParams, hash.error().message));
+        return;
+    }
+    ApprovalSpec spec;
+    spec.sarc.subject = Subject{QStringLiteral("user"), call.userId, call.agentName};
+    spec.sarc.action = Action{call.tool, {}};
+    spec.sarc.resource = Resource{QStringLiteral("tool"), call.resourceId(),
+                                  QJsonObject{{QStringLiteral("arguments"), call.arguments}}};
+    QJsonObject verified{{QStringLiteral("upstream"), call.upstream->name()}};
+    if (!decision.ruleName.isEmpty())
+        verified.insert(QStringLiteral("policy_rule"), decision.ruleName);
+    if (!decision.reason.isEmpty())
+        verified.insert(QStringLiteral("policy_reason"), decision.reason);
+    spec.sarc.context.verified = verified;
+    QJsonObject agentSupplied;
+    if (!call.agentReason.isEmpty())
+        agentSupplied.insert(QStringLiteral("reason"), call.agentReason);
+    if (const QString client = clientLabel(call.clientInfo); !client.isEmpty())
+        agentSupplied.insert(QStringLiteral("client"), client);
+    spec.sarc.context.agentSupplied = agentSupplied;
+    spec.methods = decision.methods;
+    spec.timeoutSeconds = decision.timeout.value_or(m_timings.approvalTimeout).count();
+    spec.upstream = call.upstream->audience();
+    spec.argumentsHash = hash.value();
+
+    const auto created = m_broker.create(spec);
+    if (!created) {
+        m_audit.finished(call, decision, QStringLiteral("failed"), {}, created.error().message);
+        stream->finish(toolErrorResult(
+            call.rpcId,
+            QStringLiteral("Approval required, but the gateway could not ask for it: %1")
+                .arg(created.error().message),
+            QStringLiteral("failed"), {}));
+        return;
+    }
+    m_audit.steppedUp(call, decision, created->requestId);
+    Entry entry;
+    entry.approvalId = created->requestId;
+    entry.key = key;
+    entry.bindingCode = bindingCodeForRequestHash(created->requestHash);
+    entry.action = call.tool;
+    entry.expiresAt = created->expiresAt;
+    m_byKey.insert(key, entry.approvalId);
+    Entry &stored = m_byApproval.insert(entry.approvalId, entry).value();
+    qCInfo(lcMcp) << "approval" << stored.approvalId << "raised for" << call.resourceId()
+                  << "binding code" << stored.bindingCode;
+    attach(stored, call, decision, std::move(stream));
+    // Whoever listens to requested() may already have resolved it.
+    if (const auto current = m_broker.approval(stored.approvalId);
+        current && current->state != ApprovalState::Pending) {
+        onResolved(*current);
+    }
+}
+
+QString StepUpFlow::waitingMessage(const Entry &entry) const
+{
+    const qint64 left = qMax<qint64>(0, entry.expiresAt - m_clock.secondsSinceEpoch());
+    return QStringLiteral("Approval required: open Countersign on your desktop and approve "
+                          "\"%1\" with binding code %2. Waiting %3 s more.")
+        .arg(entry.action, entry.bindingCode)
+        .arg(left);
+}
+
+void StepUpFlow::attach(Entry &entry, const ToolCall &call, const AccessDecision &decision,
+                        Stream stream)
+{
+    Waiter waiter{call, decision, std::move(stream), {}, 0};
+    // Headers now, so the client knows the gateway is working on it.
+    waiter.stream->open();
+    sendProgress(waiter, waitingMessage(entry));
+    if (call.elicitation && waiter.stream->canStream()) {
+        waiter.elicitationId =
+            QStringLiteral("countersign-elicitation-%1").arg(++m_elicitationSequence);
+        QJsonObject params{
+            {QStringLiteral("message"),
+             QStringLiteral("Countersign: \"%1\" on %2 needs your approval. Open Countersign on "
+                            "your desktop and pick binding code %3 there; the approval itself "
+                            "happens only in Countersign. Decline here to cancel the request.")
+                 .arg(entry.action, call.resourceId(), entry.bindingCode)},
+            // No fields: codes and secrets are never collected by form
+            // elicitation (MCP elicitation, security considerations).
+            {QStringLiteral("requestedSchema"),
+             QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                         {QStringLiteral("properties"), QJsonObject{}}}},
+        };
+        if (call.protocolVersion == u"2025-11-25")
+            params.insert(QStringLiteral("mode"), QStringLiteral("form"));
+        waiter.stream->send(JsonRpcMessage::request(waiter.elicitationId,
+                                                    QStringLiteral("elicitation/create"), params));
+        m_elicitations.insert(waiter.elicitationId, entry.approvalId);
+    }
+    entry.waiters.append(std::move(waiter));
+    updateTimer();
+}
+
+void StepUpFlow::sendProgress(Waiter &waiter, const QString &message)
+{
+    if (!waiter.stream->canStream())
+        return;
+    if (waiter.call.progressToken.isUndefined() || waiter.call.progressToken.isNull()) {
+        waiter.stream->keepAlive();
+        return;
+    }
+    waiter.progress += 1;
+    waiter.stream->send(JsonRpcMessage::notification(
+        QStringLiteral("notifications/progress"),
+        QJsonObject{{QStringLiteral("progressToken"), waiter.call.progressToken},
+                    {QStringLiteral("progress"), waiter.progress},
+                    {QStringLiteral("message"), message}}));
+}
+
+bool StepUpFlow::handleClientResponse(const QString &sessionId, const QJsonObject &message)
+{
+    const QString id = message.value(QStringLiteral("id")).toString();
+    const auto found = m_elicitations.constFind(id);
+    if (found == m_elicitations.cend())
+        return false;
+    const auto entry = m_byApproval.find(*found);
+    if (entry == m_byApproval.end())
+        return false;
+    Waiter *waiter = nullptr;
+    for (Waiter &candidate : entry->waiters) {
+        if (candidate.elicitationId == id)
+            waiter = &candidate;
+    }
+    // Only the session that was asked may answer.
+    if (!waiter || waiter->call.sessionId != sessionId)
+        return false;
+    waiter->elicitationId.clear();
+    m_elicitations.remove(id);
+    if (message.contains(QStringLiteral("error"))) {
+        qCInfo(lcMcp) << "client could not show the elicitation for" << entry->approvalId;
+        return true;
+    }
+    const QString action = message.value(QStringLiteral("result"))
+                               .toObject()
+                               .value(QStringLiteral("action"))
+                               .toString();
+    if (action == u"decline" || action == u"cancel") {
+        const QString approvalId = entry->approvalId;
+        const QString client = clientLabel(waiter->call.clientInfo);
+        qCInfo(lcMcp) << "elicitation" << action << "- cancelling approval" << approvalId;
+        const Status cancelled = m_broker.cancel(
+            approvalId,
+            QStringLiteral("%1 in the agent's client%2")
+                .arg(action == u"decline" ? QStringLiteral("declined")
+                                          : QStringLiteral("cancelled"),
+                     client.isEmpty() ? QString() : QString(u" (" + client + u')')));
+        if (!cancelled)
+            qCInfo(lcMcp) << "approval" << approvalId << "was already resolved";
+    }
+    return true;
+}
+
+void StepUpFlow::onResolved(const ApprovalRecord &approval)
+{
+    const auto found = m_byApproval.find(approval.requestId);
+    if (found == m_byApproval.end())
+        return; // not one of ours (admin API)
+    Entry &entry = *found;
+    for (Waiter &waiter : entry.waiters) {
+        if (waiter.elicitationId.isEmpty())
+            continue;
+        // The person answered in the companion: the client's form is moot.
+        waiter.stream->send(JsonRpcMessage::notification(
+            QStringLiteral("notifications/cancelled"),
+            QJsonObject{{QStringLiteral("requestId"), waiter.elicitationId},
+                        {QStringLiteral("reason"),
+                         QStringLiteral("the approval was %1 in Countersign")
+                             .arg(approvalStateName(approval.state))}}));
+        m_elicitations.remove(waiter.elicitationId);
+        waiter.elicitationId.clear();
+    }
+
+    if (approval.state == ApprovalState::Approved) {
+        entry.approved = true;
+        entry.method = methodLabel(approval.resolvedMethod);
+        QList<Waiter> waiters = std::exchange(entry.waiters, {});
+        // The newest connected caller gets the one call the approval allows;
+        // older ones for the same operation were given up by their client.
+        std::optional<Waiter> chosen;
+        for (qsizetype i = waiters.size() - 1; i >= 0; --i) {
+            if (!chosen && waiters[i].stream->clientStillThere()) {
+                chosen = std::move(waiters[i]);
+                continue;
+            }
+            waiters[i].stream->finish(toolErrorResult(
+                waiters[i].call.rpcId,
+                QStringLiteral("Approved, but the approval was used by a newer call for the same "
+                               "operation."),
+                QStringLiteral("superseded"), entry.approvalId));
+            m_audit.finished(waiters[i].call, waiters[i].decision, QStringLiteral("superseded"),
+                             entry.approvalId);
+        }
+        if (chosen) {
+            useApproval(entry, std::move(*chosen));
+            return;
+        }
+        entry.freshUntil = m_clock.secondsSinceEpoch() + m_timings.freshApproval.count();
+        qCInfo(lcMcp) << "approval" << entry.approvalId
+                      << "approved while no client waited; kept for a call again until"
+                      << entry.freshUntil;
+        updateTimer();
+        return;
+    }
+
+    QString text;
+    QString outcome;
+    const QString suffix = approval.reason.isEmpty() ? QString() : QString(u": " + approval.reason);
+    switch (approval.state) {
+    case ApprovalState::Denied:
+        outcome = QStringLiteral("denied");
+        text = QStringLiteral("DENIED in Countersign%1. \"%2\" was not performed.")
+                   .arg(suffix, entry.action);
+        break;
+    case ApprovalState::Expired:
+        outcome = QStringLiteral("expired");
+        text = QStringLiteral("Approval timed out: nobody approved \"%1\" in time, so it was not "
+                              "performed. Call again to ask again.")
+                   .arg(entry.action);
+        break;
+    default:
+        outcome = QStringLiteral("cancelled");
+        text = QStringLiteral("Approval cancelled%1. \"%2\" was not performed.")
+                   .arg(suffix, entry.action);
+        break;
+    }
+    for (Waiter &waiter : entry.waiters) {
+        waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text, outcome, entry.approvalId));
+        m_audit.finished(waiter.call, waiter.decision, outcome, entry.approvalId, approval.reason);
+    }
+    if (entry.waiters.isEmpty()) {
+        qCInfo(lcMcp) << "approval" << entry.approvalId << outcome << "while no client waited";
+    }
+    forget(QString(entry.approvalId));
+}
+
+void StepUpFlow::useApproval(Entry &entry, Waiter waiter)
+{
+    const QString approvalId = entry.approvalId;
+    const auto token = m_broker.redeem(approvalId);
+    if (!token) {
+        m_audit.finished(waiter.call, waiter.decision, QStringLiteral("failed"), approvalId,
+                         token.error().message);
+        waiter.stream->finish(
+            toolErrorResult(waiter.call.rpcId,
+                            QStringLiteral("Approved, but no elevated token could be issued: %1")
+                                .arg(token.error().message),
+                            QStringLiteral("failed"), approvalId));
+        forget(approvalId);
+        return;
+    }
+    // One approval, one upstream call. While it runs, the same call again
+    // waits for its result rather than raising another approval.
+    entry.approved = false;
+    entry.running = true;
+    sendProgress(waiter,
+                 QStringLiteral("Approved with %1 in Countersign: elevated token issued. "
+                                "Calling %2.")
+                     .arg(entry.method, waiter.call.resourceId()));
+    const ToolCall call = waiter.call;
+    entry.waiters = {std::move(waiter)};
+    updateTimer();
+    QPointer<StepUpFlow> self(this);
+    forwardToolCall(call, token->token, [self, approvalId](const QJsonObject &response) {
+        if (self)
+            self->deliverResult(approvalId, response);
+    });
+}
+
+void StepUpFlow::deliverResult(const QString &approvalId, const QJsonObject &response)
+{
+    const auto found = m_byApproval.find(approvalId);
+    if (found == m_byApproval.end())
+        return;
+    const bool failed = response.contains(QStringLiteral("error"));
+    const QString detail = response.value(QStringLiteral("error"))
+                               .toObject()
+                               .value(QStringLiteral("message"))
+                               .toString();
+    bool delivered = false;
+    // Every caller still waiting asked for this same operation, which ran
+    // once: each gets its result.
+    for (Waiter &waiter : found->waiters) {
+        if (!waiter.stream->clientStillThere())
+            continue;
+        QJsonObject answer = response;
+        answer.insert(QStringLiteral("id"), waiter.call.rpcId);
+        m_audit.finished(waiter.call, waiter.decision,
+                         failed ? QStringLiteral("upstream_error") : QStringLiteral("completed"),
+                         approvalId, detail);
+        waiter.stream->finish(answer);
+        delivered = true;
+    }
+    if (!delivered) {
+        qCInfo(lcMcp) << "approved call" << approvalId
+                      << "ran while no client waited; kept for a call again";
+        if (!found->waiters.isEmpty()) {
+            const Waiter &first = found->waiters.constFirst();
+            m_audit.finished(first.call, first.decision,
+                             failed ? QStringLiteral("upstream_error")
+                                    : QStringLiteral("completed_undelivered"),
+                             approvalId, detail);
+        }
+        m_undelivered.insert(
+            found->key,
+            Delivered{response, approvalId,
+                      m_clock.secondsSinceEpoch() + m_timings.freshApproval.count()});
+    }
+    forget(QString(approvalId));
+}
+
+void StepUpFlow::tick()
+{
+    const qint64 now = m_clock.secondsSinceEpoch();
+    QStringList stale;
+    for (Entry &entry : m_byApproval) {
+        if (entry.running) {
+            for (Waiter &waiter : entry.waiters)
+                waiter.stream->keepAlive();
+            continue;
+        }
+        if (entry.approved) {
+            if (now > entry.freshUntil)
+                stale.append(entry.approvalId);
+            continue;
+        }
+        QList<Waiter> still;
+        for (Waiter &waiter : entry.waiters) {
+            if (!waiter.stream->clientStillThere()) {
+                // The approval stays pending: the client may call again.
+                qCInfo(lcMcp) << "client left while approval" << entry.approvalId << "is pending";
+                if (!waiter.elicitationId.isEmpty())
+                    m_elicitations.remove(waiter.elicitationId);
+                continue;
+            }
+            sendProgress(waiter, waitingMessage(entry));
+            still.append(std::move(waiter));
+        }
+        entry.waiters = std::move(still);
+    }
+    m_undelivered.removeIf(
+        [now](const QHash<QString, Delivered>::iterator &it) { return it->keepUntil < now; });
+    for (const QString &approvalId : stale) {
+        qCInfo(lcMcp) << "approval" << approvalId << "was never used: nobody called again";
+        forget(approvalId);
+    }
+    updateTimer();
+}
+
+void StepUpFlow::forget(const QString &approvalId)
+{
+    const auto found = m_byApproval.find(approvalId);
+    if (found == m_byApproval.end())
+        return;
+    for (const Waiter &waiter : found->waiters) {
+        if (!waiter.elicitationId.isEmpty())
+            m_elicitations.remove(waiter.elicitationId);
+    }
+    m_byKey.remove(found->key);
+    m_byApproval.erase(found);
+    updateTimer();
+}
+
+void StepUpFlow::updateTimer()
+{
+    if (m_byApproval.isEmpty() && m_undelivered.isEmpty())
+        m_timer.stop();
+    else if (!m_timer.isActive())
+        m_timer.start();
+}
+
+} // namespace countersign::gateway

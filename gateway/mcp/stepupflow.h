@@ -1,0 +1,110 @@
+#pragma once
+
+#include "gateway/approvals/approvalbroker.h"
+#include "gateway/mcp/mcpaudit.h"
+#include "gateway/mcp/responsestream.h"
+#include "gateway/mcp/toolcall.h"
+#include "gateway/pdp/accessdecision.h"
+
+#include <chrono>
+#include <memory>
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+namespace countersign::gateway {
+
+struct StepUpTimings {
+    // How often a waiting client hears from the gateway (progress
+    // notification or SSE comment): well inside the 60 s request timeout
+    // of the MCP SDKs, which progress resets when the client asks it to.
+    std::chrono::milliseconds progressInterval = std::chrono::seconds(10);
+    // How long an approval whose client had left waits for the same call to
+    // come again.
+    std::chrono::seconds freshApproval = std::chrono::seconds(300);
+    // When the policy rule names no timeout (the gateway's approvals.timeout).
+    std::chrono::seconds approvalTimeout = std::chrono::seconds(120);
+};
+
+// The step-up half of the MCP proxy: a tools/call the policy answered with
+// "step-up" becomes an approval (ApprovalBroker), the client hears what to
+// do (progress notifications, a form elicitation with no fields) while a
+// person decides in the companion, and the call goes upstream with the
+// elevated token once, when approved.
+//
+// An approval belongs to (user, agent, upstream tool, arguments hash), not
+// to one HTTP request: a client that timed out and calls again attaches to
+// the pending or freshly approved approval instead of raising another.
+class StepUpFlow : public QObject {
+    Q_OBJECT
+
+public:
+    using Stream = std::shared_ptr<ResponseStream>;
+
+    StepUpFlow(ApprovalBroker &broker, McpAudit &audit, const Clock &clock,
+               StepUpTimings timings = {}, QObject *parent = nullptr);
+    ~StepUpFlow() override;
+
+    // Takes over the call: answers `stream` when the approval ends.
+    void begin(const ToolCall &call, const AccessDecision &decision, Stream stream);
+
+    // A client's JSON-RPC response (to an elicitation/create) on `sessionId`;
+    // false when it answers nothing this flow asked.
+    bool handleClientResponse(const QString &sessionId, const QJsonObject &message);
+
+    // Pending approvals this flow is waiting for (for tests and logs).
+    qsizetype pendingCount() const { return m_byApproval.size(); }
+
+private:
+    struct Waiter {
+        ToolCall call;
+        AccessDecision decision;
+        Stream stream;
+        QString elicitationId; // outstanding elicitation/create, if any
+        double progress = 0;
+    };
+    struct Entry {
+        QString approvalId;
+        QString key;
+        QString bindingCode;
+        QString action;
+        qint64 expiresAt = 0;
+        bool approved = false; // approved and not yet used
+        bool running = false;  // approved and its one upstream call is running
+        qint64 freshUntil = 0; // approved: when the approval stops waiting for a re-call
+        QString method;        // approved: how ("TOTP", "passkey")
+        QList<Waiter> waiters;
+    };
+
+    static QString keyFor(const ToolCall &call);
+    void attach(Entry &entry, const ToolCall &call, const AccessDecision &decision, Stream stream);
+    void onResolved(const ApprovalRecord &approval);
+    void useApproval(Entry &entry, Waiter waiter);
+    void deliverResult(const QString &approvalId, const QJsonObject &response);
+    void tick();
+    void updateTimer();
+    QString waitingMessage(const Entry &entry) const;
+    void sendProgress(Waiter &waiter, const QString &message);
+    void forget(const QString &approvalId);
+
+    ApprovalBroker &m_broker;
+    McpAudit &m_audit;
+    const Clock &m_clock;
+    StepUpTimings m_timings;
+    QHash<QString, Entry> m_byApproval;     // approval id -> entry
+    QHash<QString, QString> m_byKey;        // call key -> approval id
+    QHash<QString, QString> m_elicitations; // elicitation id -> approval id
+    // Results of approved calls whose client had left before the answer:
+    // the same call again gets it instead of a second approval.
+    struct Delivered {
+        QJsonObject response;
+        QString approvalId;
+        qint64 keepUntil = 0;
+    };
+    QHash<QString, Delivered> m_undelivered; // call key -> result
+    quint64 m_elicitationSequence = 0;
+    QTimer m_timer;
+};
+
+} // namespace countersign::gateway

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "gateway/mcp/upstream.h"
+
+#include <functional>
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+namespace countersign::gateway {
+
+// One tools/call as the proxy understood it: who asks (the authenticated
+// agent and its user), which upstream tool, with which arguments, and how
+// the client wants to hear about progress.
+struct ToolCall {
+    QJsonValue rpcId; // the client's JSON-RPC id
+    QString sessionId;
+    QString userId;
+    QString agentName;
+    Upstream *upstream = nullptr;
+    QString tool; // without the upstream prefix
+    QJsonObject arguments;
+    QJsonValue progressToken; // params._meta.progressToken; undefined when not asked
+    QString agentReason;      // params._meta["io.github.countersign/reason"]; unverified
+    QJsonObject clientInfo;   // what the client said it is at initialize; unverified
+    QString protocolVersion;  // negotiated for the session
+    bool elicitation = false; // the client declared the elicitation capability
+
+    // "directory/disable_user": the AuthZEN resource id and the approval's resource.
+    QString resourceId() const;
+};
+
+// Where the client may put why it makes a call (shown to the person as
+// unverified agent text).
+inline constexpr auto agentReasonMetaKey = "io.github.countersign/reason";
+// Where the gateway says what happened to an approval in a tool result.
+inline constexpr auto approvalMetaKey = "io.github.countersign/approval";
+
+// Sends the call upstream (with the elevated token when given) and turns the
+// upstream's answer into the JSON-RPC response for the client. Only name and
+// arguments go upstream: they are what the policy and the person saw.
+void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
+                     std::function<void(const QJsonObject &response)> done);
+
+// A tools/call result with isError set: how MCP reports a tool that could not
+// do its job, so the model sees the text. `outcome` goes into _meta for
+// programs ("denied", "expired", "cancelled", ...).
+QJsonObject toolErrorResult(const QJsonValue &rpcId, const QString &text, const QString &outcome,
+                            const QString &approvalId);
+
+} // namespace countersign::gateway

@@ -1,0 +1,390 @@
+#include "examples/agent-cli/mcphttpclient.h"
+#include "gatewayfixture.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonDocument>
+
+using namespace countersign;
+using namespace countersign::testing;
+using countersign::agent::McpHttpClient;
+
+// The approval flow of the MCP proxy end to end on loopback: an MCP client
+// (the example agent's own client) calls a tool the policy marks step-up,
+// a test companion approves or denies over the real channel, and the example
+// directory server (a stdio upstream) checks the elevated token.
+class TestGatewayStepUp : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void approvedWithTotpCompletesTheCall();
+    void deniedGivesAToolErrorAndChangesNothing();
+    void expiredApprovalSaysSo();
+    void clientThatLeftCallsAgainAndAttaches();
+    void twoWaitingCallsOneApprovalOneUpstreamCall();
+    void declinedElicitationCancelsTheApproval();
+    void clientWithoutElicitationGetsProgressOnly();
+    void anApprovalIsUsedForOneCallOnly();
+
+private:
+    struct Call {
+        std::optional<McpHttpClient::Response> response;
+        QList<QJsonObject> progress;
+        QList<QJsonObject> elicitations;
+        QList<QJsonObject> cancellations;
+        qint64 id = 0;
+    };
+    std::unique_ptr<McpHttpClient> client(bool elicitation = true);
+    std::shared_ptr<Call> call(McpHttpClient &client, const QString &tool, const QString &user);
+    std::optional<VerifiedApprovalRequest> nextRequest();
+    bool userDisabled(const QString &id) const;
+    static QString text(const McpHttpClient::Response &response);
+    static QString outcome(const McpHttpClient::Response &response);
+
+    std::unique_ptr<GatewayFixture> m_fixture;
+    std::unique_ptr<TestCompanion> m_companion;
+    std::optional<Totp> m_totp;
+};
+
+void TestGatewayStepUp::init()
+{
+    const QByteArray keyHash =
+        QCryptographicHash::hash("step-up-agent-key", QCryptographicHash::Sha256).toHex();
+    const QString yaml =
+        QStringLiteral(
+            "listen: 127.0.0.1:0\nusers: [alice@example.com]\n"
+            "policy:\n  file: %1\n"
+            "agents:\n  - name: test-agent\n    user: alice@example.com\n    key_sha256: %2\n"
+            "upstreams:\n  - name: directory\n    command: [%3, --stdio, --users, "
+            "\"${DATA_DIR}/users.json\", --seed, --jwks-url, "
+            "\"${GATEWAY_URL}/.well-known/jwks.json\", --issuer, \"${GATEWAY_URL}\", "
+            "--audience, directory]\n")
+            .arg(QStringLiteral(COUNTERSIGN_DEMO_POLICY), QString::fromLatin1(keyHash),
+                 QStringLiteral(COUNTERSIGN_DIRECTORY_BINARY));
+    m_fixture = std::make_unique<GatewayFixture>(gateway::ChannelTimings{}, yaml.toUtf8());
+    QVERIFY(m_fixture->start());
+    m_totp = m_fixture->enrollTotp();
+    m_companion = m_fixture->pairedCompanion();
+    QVERIFY(m_companion);
+    QVERIFY(m_companion->connectChannel());
+}
+
+void TestGatewayStepUp::cleanup()
+{
+    m_companion.reset();
+    m_fixture.reset();
+}
+
+std::unique_ptr<McpHttpClient> TestGatewayStepUp::client(bool elicitation)
+{
+    QUrl url = m_fixture->gateway().publicUrl();
+    url.setPath(QStringLiteral("/mcp"));
+    McpHttpClient::Options options;
+    options.clientName = QStringLiteral("step-up-test");
+    options.declareElicitation = elicitation;
+    auto mcp = std::make_unique<McpHttpClient>(url, "step-up-agent-key", options);
+    bool initialized = false;
+    mcp->initialize([&](const McpHttpClient::Response &response) {
+        initialized = response.ok();
+        if (!initialized)
+            qWarning() << "initialize:" << response.transportError << response.error;
+    });
+    if (!QTest::qWaitFor([&] { return initialized; }, 10000))
+        return nullptr;
+    return mcp;
+}
+
+std::shared_ptr<TestGatewayStepUp::Call>
+TestGatewayStepUp::call(McpHttpClient &mcp, const QString &tool, const QString &user)
+{
+    auto state = std::make_shared<Call>();
+    QObject::connect(&mcp, &McpHttpClient::notification, &mcp, [state](const QJsonObject &message) {
+        const QString method = message.value(QStringLiteral("method")).toString();
+        if (method == u"notifications/progress")
+            state->progress.append(message.value(QStringLiteral("params")).toObject());
+        else if (method == u"notifications/cancelled")
+            state->cancellations.append(message.value(QStringLiteral("params")).toObject());
+    });
+    QObject::connect(&mcp, &McpHttpClient::serverRequest, &mcp,
+                     [state](const QJsonObject &message) { state->elicitations.append(message); });
+    state->id = mcp.request(
+        QStringLiteral("tools/call"),
+        QJsonObject{
+            {QStringLiteral("name"), tool},
+            {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), user}}},
+            {QStringLiteral("_meta"),
+             QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("p-%1").arg(tool)},
+                         {QStringLiteral("io.github.countersign/reason"),
+                          QStringLiteral("offboarding ticket 42")}}}},
+        [state](const McpHttpClient::Response &response) { state->response = response; });
+    return state;
+}
+
+std::optional<VerifiedApprovalRequest> TestGatewayStepUp::nextRequest()
+{
+    const auto message = m_companion->waitFor(QStringLiteral("approval.requested"), 10000);
+    if (!message)
+        return std::nullopt;
+    auto verified = m_companion->verify(message->value(QStringLiteral("request")).toString());
+    if (!verified)
+        return std::nullopt;
+    return std::move(verified).value();
+}
+
+bool TestGatewayStepUp::userDisabled(const QString &id) const
+{
+    QFile file(m_fixture->dataDir() + QStringLiteral("/users.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    const QJsonDocument document = QJsonDocument::fromJson(file.readAll());
+    const QJsonArray users = document.isArray()
+        ? document.array()
+        : document.object().value(QStringLiteral("users")).toArray();
+    for (const QJsonValue &user : users) {
+        if (user.toObject().value(QStringLiteral("id")).toString() == id)
+            return user.toObject().value(QStringLiteral("disabled")).toBool();
+    }
+    return false;
+}
+
+QString TestGatewayStepUp::text(const McpHttpClient::Response &response)
+{
+    return response.result.value(QStringLiteral("content"))
+        .toArray()
+        .at(0)
+        .toObject()
+        .value(QStringLiteral("text"))
+        .toString();
+}
+
+QString TestGatewayStepUp::outcome(const McpHttpClient::Response &response)
+{
+    return response.result.value(QStringLiteral("_meta"))
+        .toObject()
+        .value(QStringLiteral("io.github.countersign/approval"))
+        .toObject()
+        .value(QStringLiteral("outcome"))
+        .toString();
+}
+
+void TestGatewayStepUp::approvedWithTotpCompletesTheCall()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    QVERIFY(!userDisabled(QStringLiteral("alice")));
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    const Sarc &sarc = request->request.sarc;
+    QCOMPARE(sarc.action.name, QStringLiteral("disable_user"));
+    QCOMPARE(sarc.resource.id, QStringLiteral("directory/disable_user"));
+    QCOMPARE(sarc.subject.agent, QStringLiteral("test-agent"));
+    QCOMPARE(sarc.resource.properties.value(QStringLiteral("arguments"))
+                 .toObject()
+                 .value(QStringLiteral("user"))
+                 .toString(),
+             QStringLiteral("alice"));
+    // The agent's own words are kept apart from what the gateway checked.
+    QCOMPARE(sarc.context.agentSupplied.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("offboarding ticket 42"));
+    QCOMPARE(sarc.context.verified.value(QStringLiteral("upstream")).toString(),
+             QStringLiteral("directory"));
+
+    // The client hears the binding code the companion will show.
+    QTRY_VERIFY_WITH_TIMEOUT(!pending->progress.isEmpty() && !pending->elicitations.isEmpty(),
+                             5000);
+    QVERIFY(pending->progress.first()
+                .value(QStringLiteral("message"))
+                .toString()
+                .contains(QStringLiteral("binding code %1").arg(request->bindingCode)));
+    const QJsonObject elicitation = pending->elicitations.first();
+    QCOMPARE(elicitation.value(QStringLiteral("method")).toString(),
+             QStringLiteral("elicitation/create"));
+    const QJsonObject params = elicitation.value(QStringLiteral("params")).toObject();
+    QVERIFY(params.value(QStringLiteral("message")).toString().contains(request->bindingCode));
+    // No fields: codes are never collected through the agent's client.
+    QCOMPARE(params.value(QStringLiteral("requestedSchema"))
+                 .toObject()
+                 .value(QStringLiteral("properties"))
+                 .toObject(),
+             QJsonObject{});
+    QCOMPARE(params.value(QStringLiteral("mode")).toString(), QStringLiteral("form"));
+    QVERIFY(!pending->response);
+
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 15000);
+    QVERIFY2(pending->response->ok(), qPrintable(pending->response->transportError));
+    QVERIFY2(!pending->response->result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(text(*pending->response)));
+    QVERIFY(userDisabled(QStringLiteral("alice")));
+    // The elicitation was withdrawn once the person answered in Countersign.
+    QCOMPARE(pending->cancellations.size(), 1);
+    QCOMPARE(pending->cancellations.first().value(QStringLiteral("requestId")),
+             elicitation.value(QStringLiteral("id")));
+    QVERIFY(pending->progress.last()
+                .value(QStringLiteral("message"))
+                .toString()
+                .contains(QStringLiteral("Approved with TOTP")));
+
+    // The audit log has the decision and the outcome with the approval id.
+    QStringList trail;
+    for (const gateway::AuditEvent &event : m_fixture->gateway().store().auditEvents()) {
+        if (event.kind.startsWith(u"mcp.") && event.requestId == request->request.requestId) {
+            trail.append(event.kind + u':'
+                         + event.details.value(QStringLiteral("outcome")).toString());
+            QCOMPARE(event.details.value(QStringLiteral("resource")).toString(),
+                     QStringLiteral("directory/disable_user"));
+            QCOMPARE(event.details.value(QStringLiteral("agent")).toString(),
+                     QStringLiteral("test-agent"));
+        }
+    }
+    QCOMPARE(trail,
+             (QStringList{QStringLiteral("mcp.step_up:"), QStringLiteral("mcp.call:completed")}));
+}
+
+void TestGatewayStepUp::deniedGivesAToolErrorAndChangesNothing()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    m_companion->deny(*request, QStringLiteral("not today"));
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
+    QVERIFY(pending->response->ok());
+    QVERIFY(pending->response->result.value(QStringLiteral("isError")).toBool());
+    QCOMPARE(outcome(*pending->response), QStringLiteral("denied"));
+    QVERIFY2(text(*pending->response).contains(QStringLiteral("DENIED"))
+                 && text(*pending->response).contains(QStringLiteral("not today")),
+             qPrintable(text(*pending->response)));
+    QVERIFY(!userDisabled(QStringLiteral("bob")));
+}
+
+void TestGatewayStepUp::expiredApprovalSaysSo()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("carol"));
+    QVERIFY(nextRequest());
+    m_fixture->clock().advance(3600);
+    m_fixture->gateway().broker().expireDue();
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
+    QCOMPARE(outcome(*pending->response), QStringLiteral("expired"));
+    QVERIFY(text(*pending->response).contains(QStringLiteral("timed out")));
+    QVERIFY(!userDisabled(QStringLiteral("carol")));
+}
+
+void TestGatewayStepUp::clientThatLeftCallsAgainAndAttaches()
+{
+    QSignalSpy requested(&m_fixture->gateway().broker(), &gateway::ApprovalBroker::requested);
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto first = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("carol"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    QTRY_VERIFY(!first->progress.isEmpty());
+    // The client gives up (its own timeout) and hangs up.
+    mcp->abort(first->id);
+    QTest::qWait(0);
+    // The person approves while nobody waits; the approval stays usable.
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QVERIFY(m_companion->waitFor(QStringLiteral("approval.accepted")));
+    QVERIFY(!userDisabled(QStringLiteral("carol")));
+
+    auto again = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("carol"));
+    QTRY_VERIFY_WITH_TIMEOUT(again->response.has_value(), 15000);
+    QVERIFY2(!again->response->result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(text(*again->response)));
+    QVERIFY(userDisabled(QStringLiteral("carol")));
+    QCOMPARE(requested.size(), 1);
+    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 300));
+}
+
+void TestGatewayStepUp::twoWaitingCallsOneApprovalOneUpstreamCall()
+{
+    QSignalSpy requested(&m_fixture->gateway().broker(), &gateway::ApprovalBroker::requested);
+    auto older = client();
+    auto newer = client();
+    QVERIFY(older && newer);
+    auto first = call(*older, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    auto second = call(*newer, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    // The second call attaches: same binding code, no second request.
+    QTRY_VERIFY(!second->progress.isEmpty());
+    QVERIFY(second->progress.first()
+                .value(QStringLiteral("message"))
+                .toString()
+                .contains(request->bindingCode));
+    QCOMPARE(requested.size(), 1);
+
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(first->response && second->response, 15000);
+    QVERIFY2(!second->response->result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(text(*second->response)));
+    QCOMPARE(outcome(*first->response), QStringLiteral("superseded"));
+    QVERIFY(userDisabled(QStringLiteral("bob")));
+}
+
+void TestGatewayStepUp::declinedElicitationCancelsTheApproval()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    QTRY_VERIFY(!pending->elicitations.isEmpty());
+    mcp->respond(pending->elicitations.first().value(QStringLiteral("id")),
+                 QJsonObject{{QStringLiteral("action"), QStringLiteral("decline")}});
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
+    QCOMPARE(outcome(*pending->response), QStringLiteral("cancelled"));
+    QVERIFY2(text(*pending->response).contains(QStringLiteral("declined in the agent's client")),
+             qPrintable(text(*pending->response)));
+    // The companion learns that the request is gone.
+    const auto resolved = m_companion->waitFor(QStringLiteral("approval.resolved"));
+    QVERIFY(resolved);
+    QCOMPARE(resolved->value(QStringLiteral("request_id")).toString(), request->request.requestId);
+    QVERIFY(!userDisabled(QStringLiteral("alice")));
+}
+
+void TestGatewayStepUp::clientWithoutElicitationGetsProgressOnly()
+{
+    auto mcp = client(false);
+    QVERIFY(mcp);
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    QTRY_VERIFY(!pending->progress.isEmpty());
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 15000);
+    QVERIFY(pending->elicitations.isEmpty());
+    QVERIFY(pending->cancellations.isEmpty());
+    QVERIFY(userDisabled(QStringLiteral("alice")));
+}
+
+void TestGatewayStepUp::anApprovalIsUsedForOneCallOnly()
+{
+    QSignalSpy requested(&m_fixture->gateway().broker(), &gateway::ApprovalBroker::requested);
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto first = call(*mcp, QStringLiteral("enable_user"), QStringLiteral("alice"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(first->response.has_value(), 15000);
+    QVERIFY(!first->response->result.value(QStringLiteral("isError")).toBool());
+    // The same call again is a new operation: a new approval.
+    auto second = call(*mcp, QStringLiteral("enable_user"), QStringLiteral("alice"));
+    const auto another = nextRequest();
+    QVERIFY(another);
+    QVERIFY(another->request.requestId != request->request.requestId);
+    QCOMPARE(requested.size(), 2);
+    m_companion->deny(*another);
+    QTRY_VERIFY_WITH_TIMEOUT(second->response.has_value(), 10000);
+    QCOMPARE(outcome(*second->response), QStringLiteral("denied"));
+}
+
+QTEST_GUILESS_MAIN(TestGatewayStepUp)
+#include "test_gateway_stepup.moc"
