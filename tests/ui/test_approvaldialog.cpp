@@ -1,0 +1,874 @@
+#include "protocol/displaytext.h"
+#include "protocol/jose/ecprivatekey.h"
+#include "tests/support/manualclock.h"
+#include "tests/support/samplemessages.h"
+#include "ui/approvaldialog.h"
+#include "ui/safetext.h"
+
+#include <memory>
+#include <optional>
+
+#include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTest>
+#include <QWindow>
+
+using namespace countersign;
+using countersign::testing::ManualClock;
+
+namespace {
+
+constexpr qint64 now = 1'750'000'000;
+const QString gatewayName = QStringLiteral("Example Gateway");
+
+// Label text as a person reads it (without the invisible break opportunities
+// the dialog adds to long runs).
+QString readable(const QLabel *label)
+{
+    return withoutBreakOpportunities(label->text());
+}
+
+QStringList labelTexts(const QWidget *root, const QString &objectName = QString())
+{
+    QStringList texts;
+    const auto labels = root->findChildren<QLabel *>(objectName);
+    for (const QLabel *label : labels)
+        texts.append(readable(label));
+    return texts;
+}
+
+bool anyContains(const QStringList &texts, const QString &needle)
+{
+    for (const QString &text : texts) {
+        if (text.contains(needle))
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+class TestApprovalDialog : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+
+    void showsTheSignedRequest();
+    void agentSuppliedTextIsLabelledUnverified();
+    void withoutAgentTextThereIsNoUnverifiedSection();
+    void unsafeTextIsNeverShownRaw();
+    void remoteTextIsNeverRichText();
+    void approveNeedsMatchingCodeAndSixDigits();
+    void approveEmitsTheTotpCodeOnce();
+    void enterInTheCodeFieldDoesNotApprove();
+    void noButtonIsDefaultAndReturnNeverApproves();
+    void wrongBindingCodeDenies();
+    void denyWithAndWithoutReason();
+    void countdownFollowsTheClockAndClosesAtExpiry();
+    void alreadyExpiredRequestIsNeverShown();
+    void resolvedElsewhereClosesWithoutSignals();
+    void rejectedCodeAllowsRetry();
+    void lockedRequestCannotBeApproved();
+    void undeliveredAnswerAllowsRetry();
+    void escapeClosesWithoutDeciding();
+    void arrivesWithoutTakingFocus();
+    void keyboardAccessible();
+    void passkeyIsAbsentNotFake();
+    void screenshot();
+
+private:
+    VerifiedApprovalRequest verified(const ApprovalRequest &request) const;
+    std::unique_ptr<ApprovalDialog> makeDialog(const ApprovalRequest &request,
+                                               QList<ApprovalMethod> methods = {
+                                                   ApprovalMethod::Totp});
+    static QPushButton *choiceFor(ApprovalDialog &dialog, const QString &code);
+    static QPushButton *decoyFor(ApprovalDialog &dialog);
+    static QPushButton *button(ApprovalDialog &dialog, const char *name);
+    static QLineEdit *edit(ApprovalDialog &dialog, const char *name);
+    static QLabel *label(ApprovalDialog &dialog, const char *name);
+    static void pickRealCode(ApprovalDialog &dialog);
+    void saveScreenshot(QWidget &widget, const QString &fileName);
+
+    std::optional<EcPrivateKey> m_gatewayKey;
+    ManualClock m_clock{now};
+};
+
+void TestApprovalDialog::initTestCase()
+{
+    auto key = EcPrivateKey::generate();
+    QVERIFY(key.ok());
+    m_gatewayKey = key.value();
+}
+
+void TestApprovalDialog::init()
+{
+    m_clock.set(now);
+}
+
+VerifiedApprovalRequest TestApprovalDialog::verified(const ApprovalRequest &request) const
+{
+    // The dialog gets what the companion gets: a request signed by the
+    // gateway and verified with the pinned key.
+    const auto compact = request.sign(*m_gatewayKey);
+    Q_ASSERT(compact.ok());
+    const auto checked = verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(),
+                                               request.gatewayId, m_clock);
+    if (!checked.ok())
+        qFatal("sample request does not verify: %s", qPrintable(checked.error().message));
+    return checked.value();
+}
+
+std::unique_ptr<ApprovalDialog> TestApprovalDialog::makeDialog(const ApprovalRequest &request,
+                                                               QList<ApprovalMethod> methods)
+{
+    return std::make_unique<ApprovalDialog>(verified(request), gatewayName, methods, m_clock);
+}
+
+QPushButton *TestApprovalDialog::choiceFor(ApprovalDialog &dialog, const QString &code)
+{
+    const auto buttons = dialog.findChildren<QPushButton *>();
+    for (QPushButton *candidate : buttons) {
+        if (candidate->objectName().startsWith(QStringLiteral("bindingCodeChoice"))
+            && candidate->text() == code)
+            return candidate;
+    }
+    return nullptr;
+}
+
+QPushButton *TestApprovalDialog::decoyFor(ApprovalDialog &dialog)
+{
+    const auto buttons = dialog.findChildren<QPushButton *>();
+    for (QPushButton *candidate : buttons) {
+        if (candidate->objectName().startsWith(QStringLiteral("bindingCodeChoice"))
+            && candidate->text() != dialog.request().bindingCode)
+            return candidate;
+    }
+    return nullptr;
+}
+
+QPushButton *TestApprovalDialog::button(ApprovalDialog &dialog, const char *name)
+{
+    auto *found = dialog.findChild<QPushButton *>(QString::fromLatin1(name));
+    Q_ASSERT(found);
+    return found;
+}
+
+QLineEdit *TestApprovalDialog::edit(ApprovalDialog &dialog, const char *name)
+{
+    auto *found = dialog.findChild<QLineEdit *>(QString::fromLatin1(name));
+    Q_ASSERT(found);
+    return found;
+}
+
+QLabel *TestApprovalDialog::label(ApprovalDialog &dialog, const char *name)
+{
+    auto *found = dialog.findChild<QLabel *>(QString::fromLatin1(name));
+    Q_ASSERT(found);
+    return found;
+}
+
+void TestApprovalDialog::pickRealCode(ApprovalDialog &dialog)
+{
+    QPushButton *real = choiceFor(dialog, dialog.request().bindingCode);
+    QVERIFY(real);
+    QTest::mouseClick(real, Qt::LeftButton);
+}
+
+void TestApprovalDialog::showsTheSignedRequest()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+
+    QCOMPARE(readable(label(*dialog, "subjectUserValue")), QStringLiteral("alice@example.com"));
+    QCOMPARE(readable(label(*dialog, "subjectAgentValue")), QStringLiteral("claude-code"));
+    QCOMPARE(readable(label(*dialog, "actionValue")), QStringLiteral("disable_user"));
+    QCOMPARE(readable(label(*dialog, "resourceValue")),
+             QStringLiteral("directory/disable_user (tool)"));
+    QCOMPARE(readable(label(*dialog, "gatewayValue")),
+             QStringLiteral("Example Gateway (https://gateway.example.com)"));
+    QCOMPARE(readable(label(*dialog, "headline")),
+             QStringLiteral("claude-code wants to run disable_user"));
+    QVERIFY(readable(label(*dialog, "subline")).contains(gatewayName));
+
+    // Resource properties (the tool's arguments) and verified context facts
+    // are in the verified section.
+    auto *verifiedSection = dialog->findChild<QWidget *>(QStringLiteral("verifiedSection"));
+    QVERIFY(verifiedSection);
+    const QStringList verifiedValues = labelTexts(verifiedSection, QStringLiteral("factValue"));
+    QVERIFY2(verifiedValues.contains(QStringLiteral("user: bob")),
+             qPrintable(verifiedValues.join(QLatin1Char('|'))));
+    QVERIFY(verifiedValues.contains(QStringLiteral("s-1")));
+    QVERIFY(labelTexts(verifiedSection, QStringLiteral("factCaption"))
+                .contains(QStringLiteral("session")));
+
+    QCOMPARE(readable(label(*dialog, "countdownLabel")), QStringLiteral("Expires in 2:00"));
+    QCOMPARE(readable(label(*dialog, "requestIdLabel")), QStringLiteral("Request req_7Hk2"));
+
+    // Three distinct choices, exactly one of them the request's code.
+    QStringList choices;
+    for (int i = 0; i < 3; ++i) {
+        auto *choice =
+            dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice%1").arg(i));
+        QVERIFY(choice);
+        QVERIFY(choice->isVisible());
+        choices.append(choice->text());
+    }
+    QCOMPARE(choices.count(dialog->request().bindingCode), 1);
+    QCOMPARE(QSet<QString>(choices.cbegin(), choices.cend()).size(), 3);
+}
+
+void TestApprovalDialog::agentSuppliedTextIsLabelledUnverified()
+{
+    ApprovalRequest request = testing::sampleRequest(now);
+    request.sarc.context.agentSupplied.insert(QStringLiteral("description"),
+                                              QStringLiteral("Offboarding checklist step 4"));
+    auto dialog = makeDialog(request);
+    dialog->present();
+
+    auto *unverified = dialog->findChild<QWidget *>(QStringLiteral("unverifiedSection"));
+    auto *verifiedSection = dialog->findChild<QWidget *>(QStringLiteral("verifiedSection"));
+    QVERIFY(unverified && verifiedSection);
+    QVERIFY(unverified->isVisible());
+    QVERIFY(anyContains(labelTexts(unverified, QStringLiteral("sectionTitle")),
+                        QStringLiteral("Unverified — supplied by the agent")));
+    const QStringList agentValues = labelTexts(unverified, QStringLiteral("factValue"));
+    QVERIFY(agentValues.contains(QStringLiteral("Bob left the company")));
+    QVERIFY(agentValues.contains(QStringLiteral("Offboarding checklist step 4")));
+    QVERIFY(
+        labelTexts(unverified, QStringLiteral("factCaption")).contains(QStringLiteral("reason")));
+
+    // ...and nowhere among the verified facts or the headline.
+    QVERIFY(!anyContains(labelTexts(verifiedSection), QStringLiteral("Bob left")));
+    QVERIFY(!readable(label(*dialog, "headline")).contains(QStringLiteral("Bob left")));
+    QVERIFY(!unverified->isAncestorOf(verifiedSection));
+    QVERIFY(!verifiedSection->isAncestorOf(unverified));
+}
+
+void TestApprovalDialog::withoutAgentTextThereIsNoUnverifiedSection()
+{
+    ApprovalRequest request = testing::sampleRequest(now);
+    request.sarc.context.agentSupplied = QJsonObject();
+    auto dialog = makeDialog(request);
+    dialog->present();
+    auto *unverified = dialog->findChild<QWidget *>(QStringLiteral("unverifiedSection"));
+    QVERIFY(unverified);
+    QVERIFY(!unverified->isVisible());
+}
+
+void TestApprovalDialog::unsafeTextIsNeverShownRaw()
+{
+    ApprovalRequest request = testing::sampleRequest(now);
+    // Trojan-Source style: an override that makes the text read backwards,
+    // a newline that fakes a second fact, and an isolate in an argument.
+    request.sarc.context.agentSupplied = QJsonObject{
+        {QStringLiteral("reason"), QStringLiteral("routine \u202Eesaeler\u202C cleanup")},
+        {QStringLiteral("description"), QStringLiteral("harmless\nVerified: approved by admin")},
+        {QStringLiteral("evil\u2066key"), QStringLiteral("x")},
+    };
+    request.sarc.resource.properties =
+        QJsonObject{{QStringLiteral("arguments"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("bob\u2067\u200F")}}}};
+    request.sarc.context.verified.insert(QStringLiteral("note"), QStringLiteral("a\u0085b"));
+    auto dialog = makeDialog(request);
+    dialog->present();
+
+    // Nothing a person can see or a screen reader can read holds an unsafe
+    // character.
+    const auto widgets = dialog->findChildren<QWidget *>();
+    for (const QWidget *widget : widgets) {
+        QVERIFY2(isDisplaySafe(widget->accessibleName()), qPrintable(widget->objectName()));
+        if (const auto *asLabel = qobject_cast<const QLabel *>(widget))
+            QVERIFY2(isDisplaySafe(asLabel->text()), qPrintable(asLabel->objectName()));
+        if (const auto *asButton = qobject_cast<const QPushButton *>(widget))
+            QVERIFY(isDisplaySafe(asButton->text()));
+    }
+    QVERIFY(isDisplaySafe(dialog->windowTitle()));
+
+    const QStringList texts = labelTexts(dialog.get());
+    QVERIFY(texts.contains(QStringLiteral("routine \\u{202E}esaeler\\u{202C} cleanup")));
+    QVERIFY(texts.contains(QStringLiteral("harmless\\nVerified: approved by admin")));
+    QVERIFY(texts.contains(QStringLiteral("evil\\u{2066}key")));
+    QVERIFY(texts.contains(QStringLiteral("user: bob\\u{2067}\\u{200F}")));
+    QVERIFY(texts.contains(QStringLiteral("a\\u{0085}b")));
+    // Each escaped fact says why it looks odd.
+    QCOMPARE(dialog->findChildren<QLabel *>(QStringLiteral("escapedNotice")).size(), 5);
+}
+
+void TestApprovalDialog::remoteTextIsNeverRichText()
+{
+    ApprovalRequest request = testing::sampleRequest(now);
+    const QString markup =
+        QStringLiteral("<b>Approved by IT</b><img src=\"https://evil.example/x.png\">");
+    request.sarc.context.agentSupplied.insert(QStringLiteral("reason"), markup);
+    auto dialog = makeDialog(request);
+    dialog->present();
+
+    const auto labels = dialog->findChildren<QLabel *>();
+    for (const QLabel *each : labels) {
+        QCOMPARE(each->textFormat(), Qt::PlainText);
+        QVERIFY(!each->openExternalLinks());
+    }
+    QVERIFY(labelTexts(dialog.get(), QStringLiteral("factValue")).contains(markup));
+}
+
+void TestApprovalDialog::approveNeedsMatchingCodeAndSixDigits()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->present();
+    QPushButton *approve = button(*dialog, "approveButton");
+    QLineEdit *code = edit(*dialog, "totpCodeEdit");
+
+    QVERIFY(approve->isVisible());
+    QVERIFY(!approve->isEnabled());
+    // The code field opens only after the binding code matches.
+    QVERIFY(!code->isEnabled());
+
+    pickRealCode(*dialog);
+    QVERIFY(code->isEnabled());
+    QVERIFY(!approve->isEnabled());
+
+    QTest::keyClicks(code, QStringLiteral("12a3-45"));
+    QCOMPARE(code->text(), QStringLiteral("12345")); // only digits get in
+    QVERIFY(!approve->isEnabled());
+    QTest::keyClicks(code, QStringLiteral("6"));
+    QVERIFY(approve->isEnabled());
+    QTest::keyClicks(code, QStringLiteral("7"));
+    QCOMPARE(code->text(), QStringLiteral("123456")); // never more than six
+    QTest::keyClick(code, Qt::Key_Backspace);
+    QVERIFY(!approve->isEnabled());
+}
+
+void TestApprovalDialog::approveEmitsTheTotpCodeOnce()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    dialog->present();
+
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QPushButton *approve = button(*dialog, "approveButton");
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QTest::mouseClick(approve, Qt::LeftButton); // a double click sends one answer
+
+    QCOMPARE(approvals.size(), 1);
+    QCOMPARE(approvals.first().first().toString(), QStringLiteral("287082"));
+    QCOMPARE(denials.size(), 0);
+    QVERIFY(!approve->isEnabled());
+    QVERIFY(label(*dialog, "statusLabel")->isVisible());
+    QVERIFY(readable(label(*dialog, "statusLabel")).contains(QStringLiteral("Checking")));
+    // Still open until the gateway answers.
+    QVERIFY(dialog->isVisible());
+}
+
+void TestApprovalDialog::enterInTheCodeFieldDoesNotApprove()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    dialog->present();
+    dialog->activateWindow(); // as if the person clicked into it
+    QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+
+    pickRealCode(*dialog);
+    QLineEdit *code = edit(*dialog, "totpCodeEdit");
+    QTest::keyClicks(code, QStringLiteral("287082"));
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTest::keyClick(code, Qt::Key_Return);
+    QTest::keyClick(code, Qt::Key_Enter, Qt::KeypadModifier);
+    QTest::keyClick(edit(*dialog, "denyReasonEdit"), Qt::Key_Return);
+
+    QCOMPARE(approvals.size(), 0);
+    QCOMPARE(denials.size(), 0);
+    QCOMPARE(dismissals.size(), 0);
+    QVERIFY(dialog->isVisible());
+}
+
+void TestApprovalDialog::noButtonIsDefaultAndReturnNeverApproves()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    dialog->present();
+    dialog->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+
+    const auto buttons = dialog->findChildren<QPushButton *>();
+    for (const QPushButton *each : buttons) {
+        QVERIFY2(!each->isDefault(), qPrintable(each->objectName()));
+        QVERIFY2(!each->autoDefault(), qPrintable(each->objectName()));
+    }
+
+    // Return on the dialog, and Return with the keyboard on Approve itself.
+    QTest::keyClick(dialog.get(), Qt::Key_Return);
+    QPushButton *approve = button(*dialog, "approveButton");
+    approve->setFocus();
+    QTest::keyClick(approve, Qt::Key_Return);
+    QTest::keyClick(approve, Qt::Key_Enter, Qt::KeypadModifier);
+    QVERIFY(!approve->isDefault());
+    QCOMPARE(approvals.size(), 0);
+    QCOMPARE(denials.size(), 0);
+    QVERIFY(dialog->isVisible());
+}
+
+void TestApprovalDialog::wrongBindingCodeDenies()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    dialog->present();
+
+    QPushButton *decoy = decoyFor(*dialog);
+    QVERIFY(decoy);
+    QTest::mouseClick(decoy, Qt::LeftButton);
+
+    QCOMPARE(denials.size(), 1);
+    QCOMPARE(denials.first().first().toString(), QStringLiteral("binding_code_mismatch"));
+    QCOMPARE(denials.first().first().toString(), ApprovalDialog::bindingCodeMismatchReason);
+    // The dialog stays to say what happened, with nothing left to approve.
+    QVERIFY(dialog->isVisible());
+    QLabel *status = label(*dialog, "statusLabel");
+    QVERIFY(status->isVisible());
+    QVERIFY(readable(status).contains(decoy->text()));
+    QVERIFY(readable(status).contains(QStringLiteral("denied")));
+    QVERIFY(!button(*dialog, "approveButton")->isVisible());
+    QVERIFY(!button(*dialog, "denyButton")->isVisible());
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isEnabled());
+    QVERIFY(!choiceFor(*dialog, dialog->request().bindingCode)->isEnabled());
+    QVERIFY(button(*dialog, "closeButton")->isVisible());
+
+    // Closing now is not a dismissal: the request is already denied.
+    QTest::keyClick(dialog.get(), Qt::Key_Escape);
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(dismissals.size(), 0);
+    QCOMPARE(denials.size(), 1);
+    QCOMPARE(approvals.size(), 0);
+}
+
+void TestApprovalDialog::denyWithAndWithoutReason()
+{
+    {
+        auto dialog = makeDialog(testing::sampleRequest(now));
+        QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+        QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+        dialog->present();
+        QLineEdit *reason = edit(*dialog, "denyReasonEdit");
+        QCOMPARE(reason->maxLength(), 500);
+        QTest::keyClicks(reason, QStringLiteral("  Not during the freeze  "));
+        QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
+        QCOMPARE(denials.size(), 1);
+        QCOMPARE(denials.first().first().toString(), QStringLiteral("Not during the freeze"));
+        QVERIFY(!dialog->isVisible());
+        QCOMPARE(dismissals.size(), 0);
+    }
+    {
+        // Deny needs no binding code and no reason.
+        auto dialog = makeDialog(testing::sampleRequest(now));
+        QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+        dialog->present();
+        QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
+        QCOMPARE(denials.size(), 1);
+        QCOMPARE(denials.first().first().toString(), QString());
+    }
+}
+
+void TestApprovalDialog::countdownFollowsTheClockAndClosesAtExpiry()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now)); // expires at now + 120
+    QSignalSpy expiries(dialog.get(), &ApprovalDialog::expired);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    dialog->present();
+    QLabel *countdown = label(*dialog, "countdownLabel");
+    QCOMPARE(readable(countdown), QStringLiteral("Expires in 2:00"));
+
+    m_clock.advance(30);
+    QTRY_COMPARE(readable(countdown), QStringLiteral("Expires in 1:30"));
+    m_clock.advance(81);
+    QTRY_COMPARE(readable(countdown), QStringLiteral("Expires in 0:09"));
+    QVERIFY(dialog->isVisible());
+
+    m_clock.set(now + 120);
+    QTRY_VERIFY(!dialog->isVisible());
+    QCOMPARE(expiries.size(), 1);
+    QCOMPARE(dismissals.size(), 0);
+    QCOMPARE(denials.size(), 0);
+
+    // Long-lived requests read in hours.
+    m_clock.set(now);
+    ApprovalRequest longLived = testing::sampleRequest(now);
+    longLived.expiresAt = now + 3 * 3600 + 5 * 60 + 7;
+    auto later = makeDialog(longLived);
+    QCOMPARE(readable(label(*later, "countdownLabel")), QStringLiteral("Expires in 3 h 05 min"));
+}
+
+void TestApprovalDialog::alreadyExpiredRequestIsNeverShown()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy expiries(dialog.get(), &ApprovalDialog::expired);
+    m_clock.advance(500); // e.g. the companion was busy before showing it
+    dialog->present();
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(expiries.size(), 1);
+}
+
+void TestApprovalDialog::resolvedElsewhereClosesWithoutSignals()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    QSignalSpy expiries(dialog.get(), &ApprovalDialog::expired);
+    QSignalSpy finished(dialog.get(), &QDialog::finished);
+    dialog->present();
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("1234"));
+
+    dialog->markResolvedElsewhere();
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(approvals.size() + denials.size() + dismissals.size() + expiries.size(), 0);
+
+    // Done is done: a late present or expiry does nothing.
+    dialog->present();
+    QVERIFY(!dialog->isVisible());
+    m_clock.advance(1000);
+    QTest::qWait(400);
+    QCOMPARE(expiries.size(), 0);
+}
+
+void TestApprovalDialog::rejectedCodeAllowsRetry()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    dialog->present();
+    pickRealCode(*dialog);
+    QLineEdit *code = edit(*dialog, "totpCodeEdit");
+    QPushButton *approve = button(*dialog, "approveButton");
+    QTest::keyClicks(code, QStringLiteral("111111"));
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QCOMPARE(approvals.size(), 1);
+
+    dialog->showCodeRejected(3);
+    QLabel *status = label(*dialog, "statusLabel");
+    QVERIFY(status->isVisible());
+    QVERIFY2(readable(status).contains(QStringLiteral("Wrong code, 3 attempts left")),
+             qPrintable(readable(status)));
+    QVERIFY(code->isEnabled());
+    QVERIFY(code->text().isEmpty());
+    QVERIFY(!approve->isEnabled());
+
+    QTest::keyClicks(code, QStringLiteral("222222"));
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QCOMPARE(approvals.size(), 2);
+    QCOMPARE(approvals.at(1).first().toString(), QStringLiteral("222222"));
+
+    dialog->showCodeRejected(1);
+    QVERIFY2(readable(status).contains(QStringLiteral("Wrong code, 1 attempt left")),
+             qPrintable(readable(status)));
+}
+
+void TestApprovalDialog::lockedRequestCannotBeApproved()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    dialog->present();
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("111111"));
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+
+    dialog->showCodeRejected(0); // the last attempt: the gateway locks
+    QPushButton *approve = button(*dialog, "approveButton");
+    QVERIFY(!approve->isVisible() || !approve->isEnabled());
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isEnabled());
+    QVERIFY(readable(label(*dialog, "statusLabel")).contains(QStringLiteral("locked")));
+    QVERIFY(button(*dialog, "closeButton")->isVisible());
+
+    // Nothing revives it.
+    dialog->showCodeRejected(2);
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isEnabled());
+    QTest::mouseClick(button(*dialog, "closeButton"), Qt::LeftButton);
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(approvals.size(), 1);
+    QCOMPARE(dismissals.size(), 0);
+
+    auto direct = makeDialog(testing::sampleRequest(now));
+    direct->present();
+    direct->showLocked();
+    QVERIFY(!button(*direct, "approveButton")->isVisible());
+    QVERIFY(readable(label(*direct, "statusLabel")).contains(QStringLiteral("locked")));
+}
+
+void TestApprovalDialog::undeliveredAnswerAllowsRetry()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    dialog->present();
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    dialog->showNotDelivered();
+    QVERIFY(readable(label(*dialog, "statusLabel")).contains(QStringLiteral("did not reach")));
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(approvals.size(), 2);
+}
+
+void TestApprovalDialog::escapeClosesWithoutDeciding()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    dialog->present();
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+
+    QTest::keyClick(edit(*dialog, "totpCodeEdit"), Qt::Key_Escape);
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(dismissals.size(), 1);
+    QCOMPARE(approvals.size(), 0);
+    QCOMPARE(denials.size(), 0);
+
+    // The window's close button is the same as Escape.
+    auto other = makeDialog(testing::sampleRequest(now));
+    QSignalSpy otherDismissals(other.get(), &ApprovalDialog::dismissed);
+    other->present();
+    QVERIFY(other->close());
+    QCOMPARE(otherDismissals.size(), 1);
+}
+
+void TestApprovalDialog::arrivesWithoutTakingFocus()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QVERIFY(dialog->testAttribute(Qt::WA_ShowWithoutActivating));
+    if (QGuiApplication::platformName() == QStringLiteral("offscreen")) {
+        // The offscreen platform activates every window it shows, whatever
+        // the widget asks for; the same test under Xvfb (xcb) checks the
+        // real behaviour. Here: the request reaches the platform window,
+        // which is what every platform plugin reads.
+        dialog->present();
+        QVERIFY(dialog->isVisible());
+        QVERIFY(dialog->windowHandle());
+        QVERIFY(dialog->windowHandle()->property("_q_showWithoutActivating").toBool());
+        QSKIP("activation is not observable on the offscreen platform");
+    }
+
+    // The person is typing somewhere else when the request arrives.
+    QLineEdit typing;
+    typing.setWindowTitle(QStringLiteral("Editor"));
+    typing.show();
+    typing.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&typing));
+    QVERIFY(typing.hasFocus());
+
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+    QTest::qWait(200);
+    QVERIFY(dialog->isVisible());
+    QCOMPARE(QApplication::activeWindow(), &typing);
+    QVERIFY(typing.hasFocus());
+    QVERIFY(!dialog->isActiveWindow());
+
+    // Keys typed meanwhile stay in the editor.
+    QTest::keyClicks(&typing, QStringLiteral("ls -la"));
+    QCOMPARE(typing.text(), QStringLiteral("ls -la"));
+}
+
+void TestApprovalDialog::keyboardAccessible()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->present();
+    dialog->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+
+    // The keyboard starts on the first binding-code choice.
+    auto *first = dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice0"));
+    QCOMPARE(dialog->focusWidget(), first);
+
+    // Arrow keys never pick a code (in an exclusive button group they would
+    // click, and a wrong pick denies).
+    QSignalSpy denials(dialog.get(), &ApprovalDialog::denied);
+    QTest::keyClick(first, Qt::Key_Right);
+    QTest::keyClick(first, Qt::Key_Down);
+    QCOMPARE(denials.size(), 0);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(!dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice%1").arg(i))
+                     ->isChecked());
+    }
+    first->setFocus();
+
+    // Tab walks the choices, then (once open) code field, Approve, reason, Deny.
+    QStringList visited;
+    for (int i = 0; i < 3; ++i) {
+        visited.append(QApplication::focusWidget()->objectName());
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    }
+    QCOMPARE(
+        visited,
+        (QStringList{QStringLiteral("bindingCodeChoice0"), QStringLiteral("bindingCodeChoice1"),
+                     QStringLiteral("bindingCodeChoice2")}));
+    // Approve and the code field are disabled until the code matches, so
+    // Tab goes on to the reason and Deny.
+    QCOMPARE(QApplication::focusWidget()->objectName(), QStringLiteral("denyReasonEdit"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QCOMPARE(QApplication::focusWidget()->objectName(), QStringLiteral("denyButton"));
+
+    // Space picks the focused choice (keyboard only), then focus moves to the
+    // code field; Tab reaches Approve.
+    QPushButton *real = choiceFor(*dialog, dialog->request().bindingCode);
+    real->setFocus();
+    QTest::keyClick(real, Qt::Key_Space);
+    QCOMPARE(QApplication::focusWidget()->objectName(), QStringLiteral("totpCodeEdit"));
+    QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("287082"));
+    QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+    QCOMPARE(QApplication::focusWidget()->objectName(), QStringLiteral("approveButton"));
+
+    // Mnemonics and names for assistive technology.
+    QVERIFY(button(*dialog, "approveButton")->text().contains(QLatin1Char('&')));
+    QVERIFY(button(*dialog, "denyButton")->text().contains(QLatin1Char('&')));
+    const auto labels = dialog->findChildren<QLabel *>();
+    QList<QWidget *> buddies;
+    for (const QLabel *each : labels) {
+        if (each->buddy())
+            buddies.append(each->buddy());
+    }
+    QVERIFY(buddies.contains(edit(*dialog, "totpCodeEdit")));
+    QVERIFY(buddies.contains(edit(*dialog, "denyReasonEdit")));
+    QVERIFY(buddies.contains(first));
+    for (int i = 0; i < 3; ++i) {
+        auto *choice =
+            dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice%1").arg(i));
+        QCOMPARE(choice->accessibleName(), QStringLiteral("Code %1").arg(choice->text()));
+    }
+    QVERIFY(!label(*dialog, "countdownLabel")->accessibleName().isEmpty());
+    QVERIFY(!dialog->findChild<QWidget *>(QStringLiteral("unverifiedSection"))
+                 ->accessibleName()
+                 .isEmpty());
+    QCOMPARE(label(*dialog, "subjectUserValue")->accessibleName(), QStringLiteral("User"));
+}
+
+void TestApprovalDialog::passkeyIsAbsentNotFake()
+{
+    {
+        // The request allows both; only TOTP is offered, and nothing
+        // pretends to be a passkey option.
+        auto dialog = makeDialog(testing::sampleRequest(now),
+                                 {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+        QCOMPARE(dialog->offeredMethods(), QList<ApprovalMethod>{ApprovalMethod::Totp});
+        const auto buttons = dialog->findChildren<QPushButton *>();
+        for (const QPushButton *each : buttons)
+            QVERIFY(!each->text().contains(QStringLiteral("passkey"), Qt::CaseInsensitive));
+        QVERIFY(!anyContains(labelTexts(dialog.get()), QStringLiteral("security key")));
+    }
+    {
+        // A passkey-only request: nothing to approve with here, Deny stays.
+        ApprovalRequest request = testing::sampleRequest(now);
+        request.methods = {ApprovalMethod::Passkey};
+        auto dialog = makeDialog(request, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+        dialog->present();
+        QVERIFY(dialog->offeredMethods().isEmpty());
+        QVERIFY(!button(*dialog, "approveButton")->isVisible());
+        QVERIFY(button(*dialog, "denyButton")->isVisible());
+        QVERIFY(label(*dialog, "noMethodNotice")->isVisible());
+        QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
+    }
+    {
+        // TOTP offered by the owner but not allowed by the request: absent.
+        ApprovalRequest request = testing::sampleRequest(now);
+        request.methods = {ApprovalMethod::Passkey};
+        auto dialog = makeDialog(request, {ApprovalMethod::Totp});
+        QVERIFY(dialog->offeredMethods().isEmpty());
+    }
+}
+
+void TestApprovalDialog::saveScreenshot(QWidget &widget, const QString &fileName)
+{
+    const QString dir = qEnvironmentVariable("COUNTERSIGN_SCREENSHOT_DIR", QDir::currentPath());
+    QVERIFY(QDir().mkpath(dir));
+    // On xcb a resize is a round trip to the X server: let it land.
+    QTest::qWait(100);
+    const QString path = QDir(dir).filePath(fileName);
+    QVERIFY2(widget.grab().save(path), qPrintable(path));
+    qInfo("screenshot: %s", qPrintable(path));
+}
+
+void TestApprovalDialog::screenshot()
+{
+    // What a person sees for the demo's request, for review (not compared).
+    ApprovalRequest request = testing::sampleRequest(now);
+    request.sarc.resource.properties = QJsonObject{
+        {QStringLiteral("arguments"),
+         QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")},
+                     {QStringLiteral("revoke_sessions"), true}}},
+        {QStringLiteral("server"), QStringLiteral("https://directory.example.com/mcp")}};
+    request.sarc.context.verified =
+        QJsonObject{{QStringLiteral("session"), QStringLiteral("s-1")},
+                    {QStringLiteral("policy"), QStringLiteral("directory-mutations: step-up")}};
+    request.sarc.context.agentSupplied = QJsonObject{
+        {QStringLiteral("reason"),
+         QStringLiteral("Bob left the company on Friday; HR ticket HR-4411 asks to disable his "
+                        "account.")}};
+    {
+        auto dialog = makeDialog(request);
+        dialog->present();
+        QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog.png"));
+
+        pickRealCode(*dialog);
+        QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+        QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+        dialog->showCodeRejected(3);
+        QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("2870"));
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog-wrong-code.png"));
+
+        // Waiting for the gateway, with the countdown running out.
+        QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("82"));
+        QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+        m_clock.advance(100);
+        QTRY_VERIFY(readable(label(*dialog, "countdownLabel")).contains(QStringLiteral("0:20")));
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog-checking.png"));
+    }
+    {
+        m_clock.set(now);
+        auto dialog = makeDialog(request);
+        dialog->present();
+        QTest::mouseClick(decoyFor(*dialog), Qt::LeftButton);
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog-mismatch.png"));
+    }
+    {
+        // Long and hostile text: wraps inside the dialog, escapes visible.
+        m_clock.set(now);
+        ApprovalRequest hostile = request;
+        hostile.sarc.resource.id = QStringLiteral("directory/") + QString(120, QLatin1Char('x'));
+        hostile.sarc.context.agentSupplied = QJsonObject{
+            {QStringLiteral("reason"),
+             QStringLiteral("Routine cleanup \u202Etxt.exe\u202C\nVerified: approved by admin")},
+            {QStringLiteral("description"), QString(300, QLatin1Char('y'))}};
+        auto dialog = makeDialog(hostile);
+        dialog->present();
+        QVERIFY(dialog->width() < 800);
+        // Scrolled to the agent's text, where the escapes are.
+        auto *details = dialog->findChild<QScrollArea *>(QStringLiteral("details"));
+        QVERIFY(details);
+        details->verticalScrollBar()->setValue(details->verticalScrollBar()->maximum());
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog-hostile.png"));
+    }
+}
+
+QTEST_MAIN(TestApprovalDialog)
+#include "test_approvaldialog.moc"

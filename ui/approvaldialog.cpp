@@ -1,0 +1,554 @@
+#include "approvaldialog.h"
+
+#include "bindingcodechoices.h"
+#include "bindingcodepicker.h"
+#include "plainlabel.h"
+#include "requestdetails.h"
+#include "safetext.h"
+
+#include <QAccessible>
+#include <QApplication>
+#include <QFontDatabase>
+#include <QFrame>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
+#include <QVBoxLayout>
+
+namespace countersign {
+
+namespace {
+
+// Below this the countdown turns urgent: enough to finish a TOTP entry, not
+// enough to start reading the request.
+constexpr qint64 urgentSeconds = 30;
+// The countdown is re-read from the clock this often; the text only changes
+// once a second, but a coarse timer could show a stale second for a while.
+constexpr int countdownIntervalMs = 250;
+constexpr int defaultWidth = 560;
+const QColor problemColour(0xc0, 0x1c, 0x28);
+
+// Remote text for a label: display-safe, plain, wrappable.
+QString shown(const QString &remote)
+{
+    return wrappableText(displaySafeText(remote).text);
+}
+
+// A shield with a check mark: the product's "a person decides here" sign,
+// drawn in the palette's highlight colour so it follows the theme.
+QPixmap shieldPixmap(int size, qreal devicePixelRatio, const QColor &colour)
+{
+    QPixmap pixmap(QSize(size, size) * devicePixelRatio);
+    pixmap.setDevicePixelRatio(devicePixelRatio);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    const qreal s = size;
+    QPainterPath shield;
+    shield.moveTo(s * 0.5, s * 0.04);
+    shield.lineTo(s * 0.9, s * 0.18);
+    shield.cubicTo(s * 0.9, s * 0.58, s * 0.72, s * 0.82, s * 0.5, s * 0.96);
+    shield.cubicTo(s * 0.28, s * 0.82, s * 0.1, s * 0.58, s * 0.1, s * 0.18);
+    shield.closeSubpath();
+    painter.fillPath(shield, colour);
+    QPen pen(Qt::white, s * 0.09, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+    painter.setPen(pen);
+    QPainterPath check;
+    check.moveTo(s * 0.32, s * 0.5);
+    check.lineTo(s * 0.45, s * 0.63);
+    check.lineTo(s * 0.69, s * 0.36);
+    painter.drawPath(check);
+    return pixmap;
+}
+
+void setForeground(QWidget *widget, const QColor &colour)
+{
+    QPalette palette = widget->palette();
+    palette.setColor(QPalette::WindowText, colour);
+    widget->setPalette(palette);
+}
+
+void scaleFont(QWidget *widget, qreal factor, bool bold)
+{
+    QFont font = widget->font();
+    font.setPointSizeF(font.pointSizeF() * factor);
+    font.setBold(bold);
+    widget->setFont(font);
+}
+
+} // namespace
+
+ApprovalDialog::ApprovalDialog(VerifiedApprovalRequest request, QString gatewayName,
+                               QList<ApprovalMethod> methods, const Clock &clock, QWidget *parent)
+    : QDialog(parent)
+    , m_request(std::move(request))
+    , m_gatewayName(std::move(gatewayName))
+    , m_clock(clock)
+{
+    for (ApprovalMethod method : std::as_const(methods)) {
+        if (isSupported(method) && m_request.request.methods.contains(method)
+            && !m_offered.contains(method))
+            m_offered.append(method);
+    }
+
+    setObjectName(QStringLiteral("approvalDialog"));
+    setWindowTitle(tr("Approve agent action? — Countersign"));
+    // Arriving requests must not take the keyboard from what the person is
+    // typing (present() raises without activating).
+    setAttribute(Qt::WA_ShowWithoutActivating);
+    setSizeGripEnabled(true);
+
+    auto *column = new QVBoxLayout(this);
+    column->setContentsMargins(20, 18, 20, 16);
+    column->setSpacing(16);
+    column->addWidget(buildHeader());
+    m_details = new RequestDetails(m_request, m_gatewayName, this);
+    column->addWidget(m_details, 1);
+    column->addWidget(buildSteps());
+    column->addWidget(buildFooter());
+    setUpTabOrder();
+
+    // The first tick runs from the event loop, after the owner has connected
+    // to expired(); until then the label shows the time left as it is.
+    m_countdownTimer.setInterval(countdownIntervalMs);
+    connect(&m_countdownTimer, &QTimer::timeout, this, &ApprovalDialog::refreshCountdown);
+    showTimeLeft(secondsLeft());
+    m_countdownTimer.start();
+    resize(defaultWidth, sizeHint().height());
+}
+
+ApprovalDialog::~ApprovalDialog() = default;
+
+const VerifiedApprovalRequest &ApprovalDialog::request() const
+{
+    return m_request;
+}
+
+QList<ApprovalMethod> ApprovalDialog::offeredMethods() const
+{
+    return m_offered;
+}
+
+bool ApprovalDialog::isSupported(ApprovalMethod method)
+{
+    switch (method) {
+    case ApprovalMethod::Totp:
+        return true;
+    case ApprovalMethod::Passkey:
+        // Seam for the passkey issue: until it adds its step to buildSteps()
+        // and an approveWithPasskey signal, the option is absent rather than
+        // a button that cannot work.
+        return false;
+    }
+    return false;
+}
+
+QWidget *ApprovalDialog::buildHeader()
+{
+    const Sarc &sarc = m_request.request.sarc;
+    auto *header = new QWidget(this);
+    auto *grid = new QGridLayout(header);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setHorizontalSpacing(14);
+    grid->setVerticalSpacing(4);
+
+    constexpr int iconSize = 44;
+    auto *icon = new PlainLabel(QString(), header);
+    icon->setPixmap(
+        shieldPixmap(iconSize, devicePixelRatioF(), palette().color(QPalette::Highlight)));
+    icon->setFixedSize(iconSize, iconSize);
+    grid->addWidget(icon, 0, 0, 2, 1, Qt::AlignTop);
+
+    // QString::arg with several arguments substitutes in one pass, so a "%1"
+    // inside a remote value stays text.
+    auto *headline = new PlainLabel(
+        tr("%1 wants to run %2").arg(shown(sarc.subject.agent), shown(sarc.action.name)), header);
+    headline->setObjectName(QStringLiteral("headline"));
+    headline->setWordWrap(true);
+    scaleFont(headline, 1.3, true);
+    grid->addWidget(headline, 0, 1, 1, 2);
+
+    auto *subline = new PlainLabel(
+        tr("For %1, through %2").arg(shown(sarc.subject.id), shown(m_gatewayName)), header);
+    subline->setObjectName(QStringLiteral("subline"));
+    subline->setWordWrap(true);
+    subline->setForegroundRole(QPalette::PlaceholderText);
+    grid->addWidget(subline, 1, 1, Qt::AlignVCenter);
+
+    m_countdown = new PlainLabel(QString(), header);
+    m_countdown->setObjectName(QStringLiteral("countdownLabel"));
+    m_countdown->setAccessibleName(tr("Time left"));
+    m_countdown->setAlignment(Qt::AlignCenter);
+    grid->addWidget(m_countdown, 1, 2, Qt::AlignVCenter | Qt::AlignRight);
+    grid->setColumnStretch(1, 1);
+    return header;
+}
+
+QWidget *ApprovalDialog::buildSteps()
+{
+    auto *steps = new QWidget(this);
+    auto *layout = new QVBoxLayout(steps);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(8);
+
+    m_picker = new BindingCodePicker(
+        bindingCodeChoices(m_request.bindingCode, *QRandomGenerator::system()), steps);
+    m_picker->setObjectName(QStringLiteral("bindingCodePicker"));
+    connect(m_picker, &BindingCodePicker::picked, this, &ApprovalDialog::onCodePicked);
+
+    m_totpCode = new QLineEdit(steps);
+    m_totpCode->setObjectName(QStringLiteral("totpCodeEdit"));
+    m_totpCode->setMaxLength(totpDigits);
+    m_totpCode->setValidator(new QRegularExpressionValidator(
+        QRegularExpression(QStringLiteral("[0-9]{%1}").arg(totpDigits)), m_totpCode));
+    m_totpCode->setInputMethodHints(Qt::ImhDigitsOnly);
+    m_totpCode->setPlaceholderText(tr("6 digits"));
+    m_totpCode->setAlignment(Qt::AlignCenter);
+    m_totpCode->setEnabled(false);
+    m_totpCode->setFixedWidth(170);
+    QFont codeFont = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    codeFont.setPointSizeF(m_totpCode->font().pointSizeF() * 1.5);
+    codeFont.setLetterSpacing(QFont::AbsoluteSpacing, 2);
+    m_totpCode->setFont(codeFont);
+    connect(m_totpCode, &QLineEdit::textChanged, this, &ApprovalDialog::updateApproveEnabled);
+
+    const bool totp = m_offered.contains(ApprovalMethod::Totp);
+    if (totp) {
+        auto *pickTitle =
+            new PlainLabel(tr("1.  Pick the code &shown in your agent's conversation"), steps);
+        pickTitle->setObjectName(QStringLiteral("bindingCodeTitle"));
+        scaleFont(pickTitle, 1.0, true);
+        pickTitle->setBuddy(m_picker->buttons().constFirst());
+        layout->addWidget(pickTitle);
+        layout->addWidget(m_picker);
+        layout->addSpacing(4);
+
+        auto *codeTitle =
+            new PlainLabel(tr("2.  Enter the &code from your authenticator app"), steps);
+        codeTitle->setObjectName(QStringLiteral("totpTitle"));
+        scaleFont(codeTitle, 1.0, true);
+        codeTitle->setBuddy(m_totpCode);
+        layout->addWidget(codeTitle);
+        layout->addWidget(m_totpCode);
+    } else {
+        // Nothing this dialog can approve with (a passkey-only request until
+        // the passkey issue lands): say so; Deny still works.
+        m_picker->hide();
+        m_totpCode->hide();
+        auto *none = new PlainLabel(
+            tr("This request can only be approved with a method this version of Countersign "
+               "does not offer. You can deny it here or approve it on another device."),
+            steps);
+        none->setObjectName(QStringLiteral("noMethodNotice"));
+        none->setWordWrap(true);
+        layout->addWidget(none);
+    }
+
+    m_status = new PlainLabel(QString(), steps);
+    m_status->setObjectName(QStringLiteral("statusLabel"));
+    m_status->setWordWrap(true);
+    m_status->hide();
+    layout->addWidget(m_status);
+    return steps;
+}
+
+QWidget *ApprovalDialog::buildFooter()
+{
+    auto *footer = new QWidget(this);
+    auto *layout = new QVBoxLayout(footer);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(10);
+
+    auto *line = new QFrame(footer);
+    line->setFrameShape(QFrame::HLine);
+    line->setFrameShadow(QFrame::Sunken);
+    layout->addWidget(line);
+
+    auto *reasonRow = new QHBoxLayout;
+    auto *reasonLabel = new PlainLabel(tr("&Reason for denying (optional):"), footer);
+    m_denyReason = new QLineEdit(footer);
+    m_denyReason->setObjectName(QStringLiteral("denyReasonEdit"));
+    m_denyReason->setMaxLength(maxDenyReasonLength);
+    m_denyReason->setPlaceholderText(tr("Sent to the gateway with the denial"));
+    reasonLabel->setBuddy(m_denyReason);
+    reasonRow->addWidget(reasonLabel);
+    reasonRow->addWidget(m_denyReason, 1);
+    layout->addLayout(reasonRow);
+
+    auto *buttonRow = new QHBoxLayout;
+    auto *requestId =
+        new PlainLabel(tr("Request %1").arg(shown(m_request.request.requestId)), footer);
+    requestId->setObjectName(QStringLiteral("requestIdLabel"));
+    requestId->setForegroundRole(QPalette::PlaceholderText);
+    requestId->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    buttonRow->addWidget(requestId, 1);
+
+    // No QDialogButtonBox: it makes its first accept-role button the default
+    // when shown, and nothing here may ever be default. Every button is
+    // explicitly not auto-default, so Enter anywhere in the dialog does
+    // nothing.
+    const auto makeButton = [footer](const QString &text, const QString &name) {
+        auto *button = new QPushButton(text, footer);
+        button->setObjectName(name);
+        button->setAutoDefault(false);
+        button->setDefault(false);
+        button->setMinimumWidth(96);
+        return button;
+    };
+    m_deny = makeButton(tr("&Deny"), QStringLiteral("denyButton"));
+    m_approve = makeButton(tr("&Approve"), QStringLiteral("approveButton"));
+    m_close = makeButton(tr("C&lose"), QStringLiteral("closeButton"));
+    m_approve->setEnabled(false);
+    m_approve->setVisible(m_offered.contains(ApprovalMethod::Totp));
+    m_close->hide();
+    buttonRow->addWidget(m_deny);
+    buttonRow->addWidget(m_approve);
+    buttonRow->addWidget(m_close);
+    layout->addLayout(buttonRow);
+
+    connect(m_deny, &QPushButton::clicked, this, &ApprovalDialog::onDenyClicked);
+    connect(m_approve, &QPushButton::clicked, this, &ApprovalDialog::onApproveClicked);
+    connect(m_close, &QPushButton::clicked, this, &ApprovalDialog::closeQuietly);
+    return footer;
+}
+
+void ApprovalDialog::setUpTabOrder()
+{
+    // The order a person works in: match the code, type the TOTP code,
+    // approve; or give a reason and deny. The details come last: they are
+    // read, not operated, and scroll with the keyboard once focused.
+    QList<QWidget *> order;
+    for (QPushButton *button : m_picker->buttons())
+        order.append(button);
+    order << m_totpCode << m_approve << m_denyReason << m_deny << m_close << m_details;
+    for (qsizetype i = 0; i + 1 < order.size(); ++i)
+        setTabOrder(order.at(i), order.at(i + 1));
+    // Where the keyboard lands when the person switches to the dialog.
+    if (m_picker->isVisibleTo(this))
+        m_picker->buttons().constFirst()->setFocus();
+    else
+        m_denyReason->setFocus();
+}
+
+void ApprovalDialog::present()
+{
+    if (m_state == State::Closed)
+        return;
+    if (secondsLeft() <= 0) {
+        refreshCountdown();
+        return;
+    }
+    fitDetailsHeight();
+    show();
+    // raise() orders the window up; activateWindow() would take the keyboard,
+    // so it is never called. alert() asks the desktop to flag the window.
+    raise();
+    QApplication::alert(this);
+}
+
+void ApprovalDialog::fitDetailsHeight()
+{
+    // Lay out at the current width first: the details' height depends on
+    // where their text wraps.
+    layout()->activate();
+    m_details->fitContentHeight();
+    const int dialogHeight = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                           : sizeHint().height();
+    resize(width(), qMax(dialogHeight, minimumSizeHint().height()));
+}
+
+void ApprovalDialog::onCodePicked(const QString &code)
+{
+    if (m_state != State::ChoosingCode)
+        return;
+    if (code == m_request.bindingCode) {
+        m_picker->keepOnly(code);
+        m_state = State::EnteringCode;
+        m_totpCode->setEnabled(true);
+        // The person is working in the dialog now, so moving the keyboard
+        // within it is what they expect.
+        m_totpCode->setFocus();
+        m_status->hide();
+        updateApproveEnabled();
+        return;
+    }
+    // A code that is not this request's: this may not be the request the
+    // person's agent started (or another one arrived at the same moment).
+    // Deny it; the agent's own request, if different, is still waiting.
+    m_picker->setEnabled(false);
+    settle(tr("%1 is not this request's code, so Countersign denied it: it may not be the "
+              "request your agent started. If your agent still shows %1, look for another "
+              "pending request.")
+               .arg(code));
+    // Signals go last everywhere: an owner may delete the dialog in its slot.
+    Q_EMIT denied(bindingCodeMismatchReason);
+}
+
+void ApprovalDialog::onApproveClicked()
+{
+    if (m_state != State::EnteringCode || !m_totpCode->hasAcceptableInput())
+        return;
+    m_state = State::Checking;
+    m_totpCode->setEnabled(false);
+    updateApproveEnabled();
+    showStatus(tr("Checking the code with %1…").arg(shown(m_gatewayName)), false);
+    Q_EMIT approveWithTotp(m_totpCode->text());
+}
+
+void ApprovalDialog::onDenyClicked()
+{
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    const QString reason = m_denyReason->text().trimmed();
+    closeQuietly();
+    Q_EMIT denied(reason);
+}
+
+void ApprovalDialog::showCodeRejected(int attemptsLeft)
+{
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    if (attemptsLeft <= 0) {
+        showLocked();
+        return;
+    }
+    m_state = State::EnteringCode;
+    m_totpCode->clear();
+    m_totpCode->setEnabled(true);
+    m_totpCode->setFocus();
+    updateApproveEnabled();
+    // Two strings rather than "attempt(s)": English needs no translation
+    // file this way, and translators still get %n for their plural rules.
+    const QString wrong = attemptsLeft == 1
+        ? tr("Wrong code, 1 attempt left.")
+        : tr("Wrong code, %n attempts left.", nullptr, attemptsLeft);
+    showStatus(wrong + QLatin1Char(' ')
+                   + tr("If the code was about to change, wait for the next one."),
+               true);
+}
+
+void ApprovalDialog::showLocked()
+{
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    settle(tr("Too many wrong codes: the gateway locked this request and it can no longer be "
+              "approved."));
+}
+
+void ApprovalDialog::showNotDelivered()
+{
+    if (m_state != State::Checking)
+        return;
+    m_state = State::EnteringCode;
+    m_totpCode->setEnabled(true);
+    updateApproveEnabled();
+    showStatus(tr("Your answer did not reach %1. Nothing was decided; try again when it is back.")
+                   .arg(shown(m_gatewayName)),
+               true);
+}
+
+void ApprovalDialog::markResolvedElsewhere()
+{
+    closeQuietly();
+}
+
+void ApprovalDialog::reject()
+{
+    const bool pending = m_state != State::Settled && m_state != State::Closed;
+    m_state = State::Closed;
+    m_countdownTimer.stop();
+    QDialog::reject();
+    if (pending)
+        Q_EMIT dismissed();
+}
+
+qint64 ApprovalDialog::secondsLeft() const
+{
+    return m_request.request.expiresAt - m_clock.secondsSinceEpoch();
+}
+
+void ApprovalDialog::refreshCountdown()
+{
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    const qint64 left = secondsLeft();
+    if (left <= 0) {
+        closeQuietly();
+        Q_EMIT expired();
+        return;
+    }
+    showTimeLeft(left);
+}
+
+void ApprovalDialog::showTimeLeft(qint64 left)
+{
+    const bool urgent = left <= urgentSeconds;
+    m_countdown->setText(left > 0 ? tr("Expires in %1").arg(timeLeftText(left)) : tr("Expired"));
+    const QString style = urgent ? QStringLiteral("background: rgba(192, 28, 40, 0.16);"
+                                                  " color: #c01c28;")
+                                 : QStringLiteral("background: rgba(127, 127, 127, 0.14);");
+    m_countdown->setStyleSheet(style + QStringLiteral(" border-radius: 8px; padding: 3px 10px;"));
+}
+
+QString ApprovalDialog::timeLeftText(qint64 seconds)
+{
+    // A request lives at most a day (ApprovalRequest::maxLifetimeSeconds).
+    if (seconds >= 3600) {
+        return tr("%1 h %2 min")
+            .arg(seconds / 3600)
+            .arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
+    }
+    return QStringLiteral("%1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
+}
+
+void ApprovalDialog::updateApproveEnabled()
+{
+    m_approve->setEnabled(m_state == State::EnteringCode && m_totpCode->hasAcceptableInput());
+}
+
+void ApprovalDialog::settle(const QString &message)
+{
+    // The request is decided (denied here or locked by the gateway): leave
+    // the explanation up, take every control away but Close.
+    m_state = State::Settled;
+    m_countdownTimer.stop();
+    m_countdown->hide();
+    m_picker->setEnabled(false);
+    m_totpCode->setEnabled(false);
+    m_denyReason->setEnabled(false);
+    m_approve->hide();
+    m_deny->hide();
+    m_close->show();
+    showStatus(message, true);
+}
+
+void ApprovalDialog::closeQuietly()
+{
+    m_state = State::Closed;
+    m_countdownTimer.stop();
+    done(QDialog::Rejected);
+}
+
+void ApprovalDialog::showStatus(const QString &text, bool problem)
+{
+    m_status->setText(text);
+    setForeground(m_status, problem ? problemColour : palette().color(QPalette::WindowText));
+    if (!m_status->isVisible()) {
+        m_status->show();
+        // Grow rather than squeeze the details: the message must not hide
+        // what the request says.
+        if (isVisible())
+            fitDetailsHeight();
+    }
+    // Screen readers announce it: the person may not be looking at the label.
+    QAccessibleEvent event(m_status, QAccessible::Alert);
+    QAccessible::updateAccessibility(&event);
+}
+
+} // namespace countersign

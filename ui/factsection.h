@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QFrame>
+#include <QJsonObject>
+
+class QFormLayout;
+
+namespace countersign {
+
+class PlainLabel;
+
+// One labelled panel of facts in the approval dialog: caption on the left,
+// value on the right. The dialog has two, and they must never be confused:
+// what the gateway checked (Verified) and what the agent wrote (Unverified),
+// which is drawn in a warning colour under its own title. Every caption and
+// value is remote text, shown plain and display-safe, and wraps rather than
+// widening the dialog.
+class FactSection : public QFrame {
+    Q_OBJECT
+
+public:
+    enum class Trust {
+        Verified,
+        Unverified,
+    };
+
+    FactSection(Trust trust, const QString &title, const QString &note, QWidget *parent = nullptr);
+
+    // A row whose value is one line of remote text. Returns the value label
+    // (objectName `valueObjectName` when given) so tests and the dialog's
+    // accessibility can find it.
+    PlainLabel *addFact(const QString &caption, const QString &value,
+                        const QString &valueObjectName = QString());
+
+    // One row per member of `object`, captioned by the member's name, the
+    // value as jsonValueLines shows it.
+    void addJsonFacts(const QJsonObject &object);
+
+    // A row spanning both columns that introduces the rows after it.
+    void addHeading(const QString &text);
+
+    int factCount() const;
+
+private:
+    PlainLabel *addValueRow(const QString &caption, const QStringList &lines);
+
+    QFormLayout *m_form = nullptr;
+    int m_factCount = 0;
+};
+
+} // namespace countersign

@@ -1,0 +1,12 @@
+#include "plainlabel.h"
+
+namespace countersign {
+
+PlainLabel::PlainLabel(const QString &text, QWidget *parent)
+    : QLabel(parent)
+{
+    setTextFormat(Qt::PlainText);
+    setText(text);
+}
+
+} // namespace countersign
