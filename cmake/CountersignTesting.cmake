@@ -1,15 +1,26 @@
 # countersign_add_qtest(<name> SOURCES <files...> [LIBRARIES <libs...>]
-#                       LABELS <unit|integration|gui|e2e|interop...> [ENVIRONMENT <VAR=value...>])
+#                       LABELS <unit|integration|gui|e2e|interop...> [ENVIRONMENT <VAR=value...>]
+#                       [KEYRING])
 # One Qt Test executable per class or feature, registered with CTest under its
 # own name and labels so that `ctest -L unit` runs a subset.
+# KEYRING runs the test through tests/support/with-keyring: a private D-Bus
+# session with gnome-keyring-daemon unlocked in a throwaway HOME, so that
+# keychain code meets a real Secret Service; such tests also get the label
+# `keyring`.
 function(countersign_add_qtest name)
-    cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBRARIES;LABELS;ENVIRONMENT" ${ARGN})
+    cmake_parse_arguments(ARG "KEYRING" "TIMEOUT" "SOURCES;LIBRARIES;LABELS;ENVIRONMENT" ${ARGN})
     if(NOT ARG_LABELS)
         message(FATAL_ERROR "countersign_add_qtest(${name}): LABELS is required")
     endif()
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE Qt6::Test countersign_policy ${ARG_LIBRARIES})
-    add_test(NAME ${name} COMMAND ${name})
+    if(ARG_KEYRING)
+        add_test(NAME ${name}
+            COMMAND "${PROJECT_SOURCE_DIR}/tests/support/with-keyring" $<TARGET_FILE:${name}>)
+        list(APPEND ARG_LABELS keyring)
+    else()
+        add_test(NAME ${name} COMMAND ${name})
+    endif()
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 120)
     endif()

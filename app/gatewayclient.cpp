@@ -1,0 +1,771 @@
+#include "gatewayclient.h"
+
+#include "protocol/base64url.h"
+#include "protocol/displaytext.h"
+#include "protocol/jose/jws.h"
+#include "protocol/messages/jsonfields.h"
+#include "protocol/strictjson.h"
+#include "protocol/tlspin.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QNetworkRequest>
+#include <QSslConfiguration>
+
+Q_LOGGING_CATEGORY(lcGateway, "countersign.app.gateway")
+
+namespace countersign {
+
+namespace {
+
+constexpr int protocolVersion = 1;
+const QString authType = QStringLiteral("countersign-auth+jwt");
+constexpr qsizetype nonceBytes = 32;
+constexpr qsizetype maxRequestIdLength = 128;
+constexpr qsizetype maxErrorCodeLength = 64;
+constexpr qsizetype maxCloseReasonLength = 120;
+constexpr int maxAttemptsLeft = 1000;
+constexpr int closeGraceMs = 5'000;
+
+// Close codes of the companion channel (docs/protocol.md 5.3) that the
+// client acts on. When the client itself closes for a malformed message it
+// uses the standard 1002: the gateway's 4000 lies outside the range of Qt's
+// CloseCode enum, and the gateway does not act on the companion's code.
+constexpr int closeUnauthorized = 4401;
+constexpr int closeRevoked = 4403;
+constexpr int closeReplaced = 4409;
+
+QByteArray compactJson(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+// Text from the gateway that may reach a person (error messages, close
+// reasons): without characters that make text read differently, and short.
+QString displaySafe(const QString &text, qsizetype maxLength)
+{
+    std::u32string kept;
+    for (const uint codePoint : text.toUcs4()) {
+        if (!isDisplayUnsafe(static_cast<char32_t>(codePoint)))
+            kept.push_back(static_cast<char32_t>(codePoint));
+    }
+    QString safe = QString::fromUcs4(kept.data(), static_cast<qsizetype>(kept.size()));
+    if (safe.size() > maxLength)
+        safe = safe.left(maxLength - 1) + QChar(0x2026);
+    return safe;
+}
+
+bool isRequestId(const QString &id)
+{
+    if (id.isEmpty() || id.size() > maxRequestIdLength)
+        return false;
+    return std::all_of(id.cbegin(), id.cend(), [](QChar c) {
+        return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+            || c == u'-' || c == u'_';
+    });
+}
+
+bool isErrorCode(const QString &code)
+{
+    if (code.isEmpty() || code.size() > maxErrorCodeLength)
+        return false;
+    return std::all_of(code.cbegin(), code.cend(),
+                       [](QChar c) { return (c >= u'a' && c <= u'z') || c == u'_'; });
+}
+
+bool isLoopbackHost(const QString &host)
+{
+    if (host.compare(u"localhost", Qt::CaseInsensitive) == 0)
+        return true;
+    const QHostAddress address(host);
+    return !address.isNull() && address.isLoopback();
+}
+
+// What the client relies on in a profile, checked once: the pairing code
+// produced it, but it was stored and read back since, and a client must not
+// trust a key or URL it cannot use safely.
+Result<EcPublicKey> checkProfile(const GatewayProfile &profile)
+{
+    auto invalid = [](const QString &message) {
+        return makeError(ErrorCode::InvalidField, message);
+    };
+    if (profile.gatewayId.isEmpty() || profile.deviceId.isEmpty() || profile.userId.isEmpty())
+        return invalid(QStringLiteral("the gateway profile lacks its gateway, device or user id"));
+    const QUrl &url = profile.baseUrl;
+    if (!url.isValid() || url.host().isEmpty() || !url.userInfo().isEmpty() || url.hasQuery()
+        || url.hasFragment()) {
+        return invalid(QStringLiteral("the gateway URL is not usable"));
+    }
+    const bool https = url.scheme() == u"https";
+    if (!https && !(url.scheme() == u"http" && isLoopbackHost(url.host())))
+        return invalid(
+            QStringLiteral("the gateway URL must be https (http only on this computer)"));
+    if (!profile.spkiPin.isEmpty()) {
+        // A pin without TLS could not be enforced: refuse rather than ignore it.
+        const auto pin = base64UrlDecode(profile.spkiPin.toLatin1());
+        if (!https || !pin || pin->size() != 32)
+            return invalid(QStringLiteral("the TLS key pin is not usable"));
+    }
+    auto key = EcPublicKey::fromJwk(profile.gatewayKey);
+    if (!key)
+        return invalid(QStringLiteral("the pinned gateway key is not usable: ")
+                       + key.error().message);
+    return key;
+}
+
+QUrl channelUrl(const QUrl &base)
+{
+    QUrl url = base;
+    url.setScheme(base.scheme() == u"https" ? QStringLiteral("wss") : QStringLiteral("ws"));
+    QString path = base.path();
+    while (path.endsWith(u'/'))
+        path.chop(1);
+    url.setPath(path + QStringLiteral("/companion/v1"));
+    return url;
+}
+
+} // namespace
+
+GatewayClient::GatewayClient(GatewayProfile profile, EcPrivateKey deviceKey, const Clock &clock,
+                             GatewayClientTimings timings, QObject *parent)
+    : QObject(parent)
+    , m_profile(std::move(profile))
+    , m_deviceKey(std::move(deviceKey))
+    , m_clock(clock)
+    , m_timings(timings)
+    , m_backoff(timings.backoff)
+{
+    if (auto key = checkProfile(m_profile)) {
+        m_gatewayKey = std::move(key).value();
+    } else {
+        m_state = State::Refused;
+        m_lastError = key.error().message;
+        qCWarning(lcGateway) << "gateway" << m_profile.gatewayId
+                             << "cannot be used:" << m_lastError;
+    }
+
+    connect(&m_socket, &QWebSocket::connected, this, &GatewayClient::onConnected);
+    connect(&m_socket, &QWebSocket::disconnected, this, &GatewayClient::onDisconnected);
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &GatewayClient::onText);
+    connect(&m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
+        fail(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+             QStringLiteral("the gateway sent a binary frame"));
+    });
+    connect(&m_socket, &QWebSocket::pong, this, [this] { m_sinceHeard.restart(); });
+    connect(&m_socket, &QWebSocket::sslErrors, this, &GatewayClient::onSslErrors);
+
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &GatewayClient::connectNow);
+    m_handshakeTimer.setSingleShot(true);
+    connect(&m_handshakeTimer, &QTimer::timeout, this,
+            [this] { drop(QStringLiteral("the gateway did not complete the handshake in time")); });
+    m_stableTimer.setSingleShot(true);
+    connect(&m_stableTimer, &QTimer::timeout, this, [this] { m_backoff.reset(); });
+    connect(&m_keepAliveTimer, &QTimer::timeout, this, &GatewayClient::onKeepAliveTick);
+    m_closeGraceTimer.setSingleShot(true);
+    connect(&m_closeGraceTimer, &QTimer::timeout, this, [this] {
+        if (m_phase != Phase::Closed)
+            abortNow();
+    });
+}
+
+GatewayClient::~GatewayClient()
+{
+    // The socket is destroyed after this body and may still report a
+    // disconnection: nobody is left to hear it.
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+QList<VerifiedApprovalRequest> GatewayClient::pendingRequests() const
+{
+    return m_pending;
+}
+
+void GatewayClient::start()
+{
+    if (!m_gatewayKey) {
+        setState(State::Refused);
+        return;
+    }
+    m_wanted = true;
+    m_retryTimer.stop();
+    if (m_phase != Phase::Closed)
+        return;
+    connectNow();
+}
+
+void GatewayClient::stop()
+{
+    m_wanted = false;
+    m_retryTimer.stop();
+    forgetAllPending();
+    if (m_phase == Phase::Closed) {
+        // Refused and Revoked stay: they say why this gateway is not in use.
+        if (m_state == State::Offline || m_state == State::Connecting) {
+            m_lastError.clear();
+            setState(State::Offline);
+        }
+        return;
+    }
+    m_lastError.clear();
+    m_ownCloseCode = QWebSocketProtocol::CloseCodeNormal;
+    if (m_socket.state() == QAbstractSocket::ConnectedState) {
+        closeSocket(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("companion stopped"));
+    } else {
+        abortNow();
+    }
+}
+
+void GatewayClient::connectNow()
+{
+    if (!m_wanted || m_phase != Phase::Closed)
+        return;
+    const QUrl url = channelUrl(m_profile.baseUrl);
+    QNetworkRequest request(url);
+    if (url.scheme() == u"wss") {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        if (!m_profile.spkiPin.isEmpty()) {
+            // With a pin, no certificate authority vouches for the gateway:
+            // every certificate reaches onSslErrors, where only the pinned
+            // key is accepted.
+            tls.setCaCertificates({});
+        }
+        request.setSslConfiguration(tls);
+    }
+    m_closeGraceTimer.stop();
+    m_phase = Phase::AwaitingHello;
+    m_ownCloseCode.reset();
+    m_tlsError.clear();
+    m_reachedPeer = false;
+    // "welcome" lists every pending request; after it the protocol's limit holds.
+    m_socket.setMaxAllowedIncomingMessageSize(static_cast<quint64>(maxWelcomeBytes));
+    m_socket.setMaxAllowedIncomingFrameSize(static_cast<quint64>(maxWelcomeBytes));
+    setState(State::Connecting);
+    qCDebug(lcGateway) << "connecting to" << url.toString();
+    m_handshakeTimer.start(m_timings.handshakeTimeoutMs);
+    m_socket.open(request);
+}
+
+void GatewayClient::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "is now" << state
+                      << (m_lastError.isEmpty() ? QString() : m_lastError);
+    Q_EMIT stateChanged(state);
+}
+
+bool GatewayClient::pinMatches() const
+{
+    const QString pin = spkiPin(m_socket.sslConfiguration().peerCertificate());
+    return !pin.isEmpty() && pin == m_profile.spkiPin;
+}
+
+void GatewayClient::onSslErrors(const QList<QSslError> &errors)
+{
+    // Only a pinned key overrides certificate errors (self-signed, another
+    // host name); without a pin the system's authorities decide.
+    if (!m_profile.spkiPin.isEmpty() && pinMatches()) {
+        m_socket.ignoreSslErrors(errors);
+        return;
+    }
+    QStringList descriptions;
+    for (const QSslError &error : errors)
+        descriptions.append(error.errorString());
+    m_tlsError = m_profile.spkiPin.isEmpty()
+        ? QStringLiteral("the gateway's TLS certificate is not trusted: ")
+            + descriptions.join(QStringLiteral("; "))
+        : QStringLiteral("the gateway's TLS key does not match the key pinned at pairing");
+    qCWarning(lcGateway) << "gateway" << m_profile.gatewayId << ":" << m_tlsError;
+}
+
+void GatewayClient::onConnected()
+{
+    // Belt and braces: a certificate that raised no error (valid for a public
+    // authority) must still carry the pinned key.
+    if (!m_profile.spkiPin.isEmpty() && !pinMatches()) {
+        drop(QStringLiteral("the gateway's TLS key does not match the key pinned at pairing"));
+        return;
+    }
+    m_reachedPeer = true;
+    m_sinceHeard.start();
+    m_keepAliveTimer.start(m_timings.pingIntervalMs);
+}
+
+void GatewayClient::onDisconnected()
+{
+    if (m_phase == Phase::Closed)
+        return;
+    m_phase = Phase::Closed;
+    m_handshakeTimer.stop();
+    m_keepAliveTimer.stop();
+    m_stableTimer.stop();
+    m_closeGraceTimer.stop();
+
+    const int code = m_ownCloseCode.value_or(static_cast<int>(m_socket.closeCode()));
+    const QString reason = displaySafe(m_socket.closeReason(), maxCloseReasonLength);
+    qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "disconnected:" << code << reason
+                      << m_socket.errorString();
+
+    // Proofs in flight will never be answered on this connection; the
+    // pending list at the next welcome says whether their requests remain.
+    const QSet<QString> unanswered = std::exchange(m_awaitingAnswer, {});
+    for (const QString &requestId : unanswered) {
+        Q_EMIT proofRefused(ProofRefusal{
+            requestId,
+            QStringLiteral("connection_lost"),
+            QStringLiteral("The connection to the gateway was lost before it answered."),
+            {}});
+    }
+
+    // The gateway's verdicts on this device: retrying would be refused the
+    // same way (and look like an attack in its logs), so wait for a person.
+    if (code == closeRevoked || code == closeUnauthorized || code == closeReplaced) {
+        if (code == closeRevoked) {
+            m_lastError = QStringLiteral("the gateway revoked this device; pair again");
+        } else if (code == closeReplaced) {
+            m_lastError = QStringLiteral("another connection of this device replaced this one");
+        } else {
+            m_lastError = QStringLiteral("the gateway refused this device");
+            if (!reason.isEmpty())
+                m_lastError += QStringLiteral(": ") + reason;
+        }
+        forgetAllPending();
+        setState(code == closeRevoked ? State::Revoked : State::Refused);
+        return;
+    }
+    // Our own closes (fail, drop, stop) have already said why.
+    if (!m_ownCloseCode) {
+        if (!m_tlsError.isEmpty()) {
+            m_lastError = m_tlsError;
+        } else if (m_reachedPeer) {
+            m_lastError = QStringLiteral("the connection to the gateway closed (%1%2)")
+                              .arg(code)
+                              .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason);
+        } else {
+            m_lastError = QStringLiteral("cannot reach the gateway: ") + m_socket.errorString();
+        }
+    }
+    setState(State::Offline);
+    if (m_wanted)
+        scheduleReconnect();
+}
+
+void GatewayClient::scheduleReconnect()
+{
+    const int delay = m_backoff.nextDelayMs();
+    qCInfo(lcGateway) << "reconnecting to" << m_profile.gatewayId << "in" << delay << "ms";
+    m_retryTimer.start(delay);
+    Q_EMIT reconnectScheduled(delay);
+}
+
+void GatewayClient::fail(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    if (m_phase == Phase::Closed || m_ownCloseCode)
+        return;
+    qCWarning(lcGateway) << "closing the connection to" << m_profile.gatewayId << ":" << reason;
+    m_lastError = reason;
+    m_ownCloseCode = static_cast<int>(code);
+    closeSocket(code, reason.left(maxCloseReasonLength));
+}
+
+void GatewayClient::closeSocket(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    // Armed first: close() may report the disconnection before it returns,
+    // and onDisconnected() must find the timer running to stop it, or it
+    // would fire into the next connection.
+    m_closeGraceTimer.start(closeGraceMs);
+    m_socket.close(code, reason);
+}
+
+void GatewayClient::drop(const QString &reason)
+{
+    if (m_phase == Phase::Closed)
+        return;
+    qCWarning(lcGateway) << "dropping the connection to" << m_profile.gatewayId << ":" << reason;
+    m_lastError = reason;
+    m_ownCloseCode = QWebSocketProtocol::CloseCodeAbnormalDisconnection;
+    abortNow();
+}
+
+void GatewayClient::abortNow()
+{
+    m_socket.abort();
+    // A socket still looking up the host or connecting may not report the
+    // disconnection; the bookkeeping must happen either way.
+    if (m_phase != Phase::Closed)
+        onDisconnected();
+}
+
+void GatewayClient::onKeepAliveTick()
+{
+    if (m_sinceHeard.isValid() && m_sinceHeard.elapsed() > m_timings.silenceTimeoutMs) {
+        drop(QStringLiteral("the gateway stopped answering"));
+        return;
+    }
+    m_socket.ping();
+}
+
+void GatewayClient::onText(const QString &text)
+{
+    if (m_phase == Phase::Closed || m_ownCloseCode)
+        return;
+    m_sinceHeard.restart();
+    const QByteArray utf8 = text.toUtf8();
+    const qint64 limit = m_phase == Phase::Authenticated ? maxMessageBytes : maxWelcomeBytes;
+    if (utf8.size() > limit) {
+        fail(QWebSocketProtocol::CloseCodeTooMuchData,
+             QStringLiteral("the gateway sent a message over %1 bytes").arg(limit));
+        return;
+    }
+    const auto message = parseStrictJsonObject(utf8, QStringLiteral("gateway message"));
+    if (!message) {
+        fail(QWebSocketProtocol::CloseCodeProtocolError,
+             QStringLiteral("the gateway sent a malformed message: ") + message.error().message);
+        return;
+    }
+    const QString type = message->value(QStringLiteral("type")).toString();
+    switch (m_phase) {
+    case Phase::AwaitingHello:
+        if (type == u"hello")
+            onHello(message.value());
+        else
+            fail(QWebSocketProtocol::CloseCodeProtocolError,
+                 QStringLiteral("the gateway did not start with hello"));
+        return;
+    case Phase::AwaitingWelcome:
+        if (type == u"welcome")
+            onWelcome(message.value());
+        else
+            fail(QWebSocketProtocol::CloseCodeProtocolError,
+                 QStringLiteral("the gateway did not answer auth with welcome"));
+        return;
+    case Phase::Authenticated:
+        break;
+    case Phase::Closed:
+        return;
+    }
+    if (type == u"approval.requested")
+        onRequested(message.value());
+    else if (type == u"approval.resolved")
+        onResolved(message.value());
+    else if (type == u"approval.accepted")
+        onAccepted(message.value());
+    else if (type == u"error")
+        onError(message.value());
+    else
+        qCDebug(lcGateway) << "ignoring a message of unknown type from" << m_profile.gatewayId;
+}
+
+void GatewayClient::onHello(const QJsonObject &message)
+{
+    // The auth proof is only ever signed for the pinned gateway, over TLS to
+    // the pinned key: a server that is not the gateway learns nothing useful.
+    if (!m_profile.spkiPin.isEmpty() && !pinMatches()) {
+        drop(QStringLiteral("the gateway's TLS key does not match the key pinned at pairing"));
+        return;
+    }
+    const JsonFields fields(message, QStringLiteral("hello"));
+    if (auto version = fields.checkVersion(protocolVersion); !version) {
+        fail(QWebSocketProtocol::CloseCodeProtocolError, version.error().message);
+        return;
+    }
+    if (message.value(QStringLiteral("gateway_id")).toString() != m_profile.gatewayId) {
+        fail(QWebSocketProtocol::CloseCodePolicyViolated,
+             QStringLiteral("the gateway does not present the id it was paired with"));
+        return;
+    }
+    const auto nonce = fields.requiredBase64Url(QStringLiteral("nonce"), nonceBytes, nonceBytes);
+    if (!nonce) {
+        fail(QWebSocketProtocol::CloseCodeProtocolError, nonce.error().message);
+        return;
+    }
+    const QJsonObject claims{
+        {QStringLiteral("v"), protocolVersion},
+        {QStringLiteral("nonce"), QString::fromLatin1(base64UrlEncode(nonce.value()))},
+        {QStringLiteral("gateway_id"), m_profile.gatewayId},
+        {QStringLiteral("iat"), m_clock.secondsSinceEpoch()}};
+    const auto proof =
+        Jws::sign(compactJson(claims), m_deviceKey, authType, m_deviceKey.publicKey().thumbprint());
+    if (!proof) {
+        fail(QWebSocketProtocol::CloseCodeNormal,
+             QStringLiteral("cannot sign with the device key: ") + proof.error().message);
+        return;
+    }
+    m_phase = Phase::AwaitingWelcome;
+    m_socket.sendTextMessage(QString::fromUtf8(
+        compactJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("auth")},
+                                {QStringLiteral("device_id"), m_profile.deviceId},
+                                {QStringLiteral("proof"), QString::fromLatin1(proof.value())}})));
+}
+
+void GatewayClient::onWelcome(const QJsonObject &message)
+{
+    if (message.value(QStringLiteral("device_id")).toString() != m_profile.deviceId
+        || message.value(QStringLiteral("user")).toString() != m_profile.userId) {
+        fail(QWebSocketProtocol::CloseCodePolicyViolated,
+             QStringLiteral("the gateway welcomed another device or user than the one paired"));
+        return;
+    }
+    const QJsonValue pendingValue = message.value(QStringLiteral("pending"));
+    if (!pendingValue.isArray()) {
+        fail(QWebSocketProtocol::CloseCodeProtocolError,
+             QStringLiteral("the gateway's welcome has no pending list"));
+        return;
+    }
+    QJsonArray pending = pendingValue.toArray();
+    if (pending.size() > maxPendingRequests) {
+        qCWarning(lcGateway) << "gateway" << m_profile.gatewayId << "lists" << pending.size()
+                             << "pending requests; keeping the first" << maxPendingRequests;
+        while (pending.size() > maxPendingRequests)
+            pending.removeLast();
+    }
+
+    QList<VerifiedApprovalRequest> current;
+    for (const QJsonValue &value : std::as_const(pending)) {
+        auto verified = verify(value);
+        if (!verified)
+            continue;
+        const QString id = verified->request.requestId;
+        const bool duplicate = std::any_of(current.cbegin(), current.cend(), [&](const auto &r) {
+            return r.request.requestId == id;
+        });
+        if (!duplicate)
+            current.append(std::move(verified).value());
+    }
+
+    // Re-sync: the gateway's list is the truth about what is still pending.
+    // What we held and it no longer lists was resolved while we were away.
+    const QList<VerifiedApprovalRequest> held = m_pending;
+    for (const VerifiedApprovalRequest &old : held) {
+        const auto now = std::find_if(current.cbegin(), current.cend(), [&](const auto &r) {
+            return r.request.requestId == old.request.requestId;
+        });
+        if (now == current.cend() || now->compact != old.compact)
+            removePending(old.request.requestId, ApprovalOutcome::Unknown);
+    }
+
+    m_phase = Phase::Authenticated;
+    m_handshakeTimer.stop();
+    m_socket.setMaxAllowedIncomingMessageSize(static_cast<quint64>(maxMessageBytes));
+    m_socket.setMaxAllowedIncomingFrameSize(static_cast<quint64>(maxMessageBytes));
+    m_lastError.clear();
+    setState(State::Online);
+    m_stableTimer.start(m_timings.stableAfterMs);
+    for (const VerifiedApprovalRequest &request : std::as_const(current))
+        addPending(request);
+}
+
+std::optional<VerifiedApprovalRequest> GatewayClient::verify(const QJsonValue &requestJws) const
+{
+    const QString text = requestJws.toString();
+    const bool ascii =
+        std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x80; });
+    if (!requestJws.isString() || !ascii) {
+        qCWarning(lcGateway) << "dropped a request from" << m_profile.gatewayId
+                             << "that is not a compact JWS";
+        return std::nullopt;
+    }
+    auto verified =
+        verifyApprovalRequest(text.toLatin1(), *m_gatewayKey, m_profile.gatewayId, m_clock);
+    if (!verified) {
+        qCWarning(lcGateway).noquote()
+            << "dropped an unverifiable request from" << m_profile.gatewayId << ":"
+            << errorCodeName(verified.error().code) << verified.error().message;
+        return std::nullopt;
+    }
+    // The gateway sends a device only its own user's requests; anything else
+    // is not this person's to approve.
+    if (verified->request.sarc.subject.id != m_profile.userId) {
+        qCWarning(lcGateway) << "dropped request" << verified->request.requestId << "from"
+                             << m_profile.gatewayId << ": it is for another user";
+        return std::nullopt;
+    }
+    return std::move(verified).value();
+}
+
+qsizetype GatewayClient::indexOfPending(const QString &requestId) const
+{
+    for (qsizetype i = 0; i < m_pending.size(); ++i) {
+        if (m_pending.at(i).request.requestId == requestId)
+            return i;
+    }
+    return -1;
+}
+
+bool GatewayClient::addPending(const VerifiedApprovalRequest &request)
+{
+    if (const qsizetype index = indexOfPending(request.request.requestId); index >= 0) {
+        if (m_pending.at(index).compact != request.compact) {
+            // Same id, other bytes: keep what the person may already be
+            // reading; the next welcome settles which one is real.
+            qCWarning(lcGateway) << "ignored a second, different request"
+                                 << request.request.requestId << "from" << m_profile.gatewayId;
+        }
+        return false;
+    }
+    // Requests past their time need no answer: make room before refusing.
+    const qint64 now = m_clock.secondsSinceEpoch();
+    m_pending.removeIf(
+        [now](const VerifiedApprovalRequest &r) { return r.request.expiresAt <= now; });
+    if (m_pending.size() >= maxPendingRequests) {
+        qCWarning(lcGateway) << "dropped request" << request.request.requestId << "from"
+                             << m_profile.gatewayId << ": too many pending requests";
+        return false;
+    }
+    m_pending.append(request);
+    qCInfo(lcGateway) << "request" << request.request.requestId << "from" << m_profile.gatewayId
+                      << "verified";
+    Q_EMIT requestReceived(request);
+    return true;
+}
+
+void GatewayClient::removePending(const QString &requestId, ApprovalOutcome outcome)
+{
+    const qsizetype index = indexOfPending(requestId);
+    if (index < 0)
+        return;
+    m_pending.removeAt(index);
+    Q_EMIT requestResolved(requestId, outcome);
+}
+
+void GatewayClient::forgetAllPending()
+{
+    const QList<VerifiedApprovalRequest> held = std::exchange(m_pending, {});
+    for (const VerifiedApprovalRequest &request : held)
+        Q_EMIT requestResolved(request.request.requestId, ApprovalOutcome::Unknown);
+}
+
+void GatewayClient::onRequested(const QJsonObject &message)
+{
+    if (auto verified = verify(message.value(QStringLiteral("request"))))
+        addPending(verified.value());
+}
+
+void GatewayClient::onResolved(const QJsonObject &message)
+{
+    const QString requestId = message.value(QStringLiteral("request_id")).toString();
+    const auto outcome =
+        approvalOutcomeFromWire(message.value(QStringLiteral("outcome")).toString());
+    if (!isRequestId(requestId) || !outcome) {
+        qCWarning(lcGateway) << "ignored a malformed approval.resolved from" << m_profile.gatewayId;
+        return;
+    }
+    // Unknown ids (a request we dropped, or never saw) need no action.
+    removePending(requestId, *outcome);
+}
+
+void GatewayClient::onAccepted(const QJsonObject &message)
+{
+    const QString requestId = message.value(QStringLiteral("request_id")).toString();
+    const auto outcome =
+        approvalOutcomeFromWire(message.value(QStringLiteral("outcome")).toString());
+    if (!m_awaitingAnswer.contains(requestId) || !outcome
+        || (*outcome != ApprovalOutcome::Approved && *outcome != ApprovalOutcome::Denied)) {
+        qCWarning(lcGateway) << "ignored an approval.accepted for no proof in flight from"
+                             << m_profile.gatewayId;
+        return;
+    }
+    m_awaitingAnswer.remove(requestId);
+    Q_EMIT proofAccepted(requestId, *outcome);
+}
+
+void GatewayClient::onError(const QJsonObject &message)
+{
+    ProofRefusal refusal;
+    refusal.code = message.value(QStringLiteral("code")).toString();
+    if (!isErrorCode(refusal.code)) {
+        qCWarning(lcGateway) << "ignored a malformed error message from" << m_profile.gatewayId;
+        return;
+    }
+    refusal.message =
+        displaySafe(message.value(QStringLiteral("message")).toString(), maxGatewayMessageLength);
+    const QJsonValue attempts = message.value(QStringLiteral("attempts_left"));
+    if (attempts.isDouble()) {
+        const double value = attempts.toDouble();
+        if (value >= 0 && value <= maxAttemptsLeft && value == std::floor(value))
+            refusal.attemptsLeft = static_cast<int>(value);
+    }
+    const QJsonValue requestId = message.value(QStringLiteral("request_id"));
+    if (requestId.isString()) {
+        refusal.requestId = requestId.toString();
+        if (!m_awaitingAnswer.remove(refusal.requestId)) {
+            qCWarning(lcGateway) << "ignored an error for no proof in flight from"
+                                 << m_profile.gatewayId << ":" << refusal.code;
+            return;
+        }
+    }
+    qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "refused:" << refusal.code
+                      << refusal.requestId << refusal.message;
+    Q_EMIT proofRefused(refusal);
+}
+
+Status GatewayClient::approveWithTotp(const QString &requestId, const QString &code)
+{
+    const qsizetype index = indexOfPending(requestId);
+    if (index >= 0 && !m_pending.at(index).request.methods.contains(ApprovalMethod::Totp)) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("request %1 does not allow TOTP").arg(requestId));
+    }
+    ApprovalProof proof;
+    proof.decision = Decision::Approve;
+    proof.method = ApprovalMethod::Totp;
+    proof.evidence = QJsonObject{{QStringLiteral("code"), code}};
+    return sendProof(requestId, proof);
+}
+
+Status GatewayClient::deny(const QString &requestId, const QString &reason)
+{
+    ApprovalProof proof;
+    proof.decision = Decision::Deny;
+    proof.reason = reason;
+    return sendProof(requestId, proof);
+}
+
+Status GatewayClient::sendProof(const QString &requestId, const ApprovalProof &draft)
+{
+    if (m_phase != Phase::Authenticated) {
+        return makeError(
+            ErrorCode::InvalidField,
+            QStringLiteral("not connected to the gateway; try again when it is online"));
+    }
+    const qsizetype index = indexOfPending(requestId);
+    if (index < 0) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("request %1 is not pending").arg(requestId));
+    }
+    if (m_awaitingAnswer.contains(requestId)) {
+        return makeError(
+            ErrorCode::InvalidField,
+            QStringLiteral("an answer to request %1 is already on its way").arg(requestId));
+    }
+    const VerifiedApprovalRequest &request = m_pending.at(index);
+    ApprovalProof proof = draft;
+    proof.requestId = request.request.requestId;
+    proof.requestHash = request.requestHash;
+    proof.issuedAt = m_clock.secondsSinceEpoch();
+    // Our own output is checked like the gateway will check it: a malformed
+    // code or an overlong reason is the person's to fix, not a round trip.
+    if (auto shape = ApprovalProof::fromJson(proof.toJson()); !shape)
+        return shape.error();
+    const auto signedProof = proof.sign(m_deviceKey);
+    if (!signedProof)
+        return signedProof.error();
+    m_awaitingAnswer.insert(requestId);
+    m_socket.sendTextMessage(QString::fromUtf8(compactJson(
+        QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.respond")},
+                    {QStringLiteral("proof"), QString::fromLatin1(signedProof.value())}})));
+    qCInfo(lcGateway) << "sent" << (proof.decision == Decision::Approve ? "approval" : "denial")
+                      << "of" << requestId << "to" << m_profile.gatewayId;
+    return Ok{};
+}
+
+} // namespace countersign

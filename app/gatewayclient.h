@@ -1,0 +1,173 @@
+#pragma once
+
+#include "app/approvaloutcome.h"
+#include "app/gatewayprofile.h"
+#include "app/reconnectbackoff.h"
+#include "protocol/clock.h"
+#include "protocol/jose/ecprivatekey.h"
+#include "protocol/messages/approvalproof.h"
+#include "protocol/messages/approvalrequest.h"
+
+#include <optional>
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QSet>
+#include <QSslError>
+#include <QTimer>
+#include <QWebSocket>
+
+namespace countersign {
+
+struct GatewayClientTimings {
+    BackoffTimings backoff;
+    // A connection that stays up this long resets the backoff. Not reset at
+    // "welcome" itself: a gateway that accepts and drops at once would
+    // otherwise be retried in a tight loop.
+    int stableAfterMs = 30'000;
+    // From opening the socket to "welcome" (TCP, TLS, upgrade, hello, auth).
+    int handshakeTimeoutMs = 15'000;
+    // The client pings too, so that a half-open connection (laptop resumed,
+    // network changed) is noticed and replaced; the gateway pings every 30 s.
+    int pingIntervalMs = 30'000;
+    // Nothing heard (pong or message) for this long: the connection is dead.
+    int silenceTimeoutMs = 75'000;
+};
+
+// The gateway's refusal of a proof this client sent (docs/protocol.md 4.1),
+// e.g. invalid_code with the attempts left before the request locks.
+struct ProofRefusal {
+    QString requestId; // empty when the gateway named no request
+    QString code;      // "invalid_code", "locked", "expired", ...
+    QString message;   // for people, display-safe and at most 500 characters
+    std::optional<int> attemptsLeft;
+};
+
+// The companion's connection to one paired gateway (docs/protocol.md 5):
+// authenticates with the device key, verifies every request with the gateway
+// key pinned at pairing before anyone sees it, sends the person's proofs,
+// and keeps the connection up (keep-alive, reconnection with backoff, pending
+// list re-synced on each welcome). One instance per paired gateway.
+class GatewayClient : public QObject {
+    Q_OBJECT
+
+public:
+    enum class State {
+        Offline,    // not connected; reconnecting later unless stop() was called
+        Connecting, // socket, TLS, hello and auth under way
+        Online,     // welcomed: requests arrive, proofs can be sent
+        Refused,    // the gateway refused this device (4401, 4409) or the profile is unusable
+        Revoked,    // the gateway revoked this device (4403): pair again
+    };
+    Q_ENUM(State)
+
+    // Sizes the client accepts from the network. Everything but "welcome" is
+    // at most 64 KiB (docs/protocol.md 5.1); "welcome" carries every pending
+    // request, so it may be larger, up to a bounded number of them.
+    static constexpr qint64 maxMessageBytes = 64 * 1024;
+    static constexpr qint64 maxWelcomeBytes = 4 * 1024 * 1024;
+    static constexpr qsizetype maxPendingRequests = 256;
+    static constexpr qsizetype maxGatewayMessageLength = 500;
+
+    GatewayClient(GatewayProfile profile, EcPrivateKey deviceKey, const Clock &clock,
+                  GatewayClientTimings timings = {}, QObject *parent = nullptr);
+    ~GatewayClient() override;
+
+    const GatewayProfile &profile() const { return m_profile; }
+    State state() const { return m_state; }
+    // Why the client is not Online (for the tray and settings), else empty.
+    QString lastError() const { return m_lastError; }
+    // Verified requests this client holds as pending, in arrival order.
+    QList<VerifiedApprovalRequest> pendingRequests() const;
+
+    // Connects now (also from Refused or Revoked: the person asked to retry).
+    void start();
+    // Disconnects and stays offline; pending requests are reported as
+    // resolved with an unknown outcome, since they can no longer be answered.
+    void stop();
+
+    // Signs and sends a proof for a pending request. Fails without sending
+    // when offline, when the request is unknown or does not allow the method,
+    // or when the code or reason is malformed. The gateway answers with
+    // proofAccepted or proofRefused.
+    Status approveWithTotp(const QString &requestId, const QString &code);
+    Status deny(const QString &requestId, const QString &reason = {});
+
+Q_SIGNALS:
+    void stateChanged(countersign::GatewayClient::State state);
+    // The delay before the next attempt, for "retrying in 8 s".
+    void reconnectScheduled(int delayMs);
+    // A request that passed verifyApprovalRequest with the pinned key, for
+    // this profile's gateway id and user, not expired. Never anything else.
+    void requestReceived(const countersign::VerifiedApprovalRequest &request);
+    // A request emitted before is no longer pending.
+    void requestResolved(const QString &requestId, countersign::ApprovalOutcome outcome);
+    // The gateway's answer to a proof this client sent.
+    void proofAccepted(const QString &requestId, countersign::ApprovalOutcome outcome);
+    void proofRefused(const countersign::ProofRefusal &refusal);
+
+private:
+    void connectNow();
+    void setState(State state);
+    void onConnected();
+    void onDisconnected();
+    void onSslErrors(const QList<QSslError> &errors);
+    void onText(const QString &text);
+    void onHello(const QJsonObject &message);
+    void onWelcome(const QJsonObject &message);
+    void onRequested(const QJsonObject &message);
+    void onResolved(const QJsonObject &message);
+    void onAccepted(const QJsonObject &message);
+    void onError(const QJsonObject &message);
+    void onKeepAliveTick();
+    // Closes with a code, and logs why; reconnection follows from onDisconnected.
+    void fail(QWebSocketProtocol::CloseCode code, const QString &reason);
+    // Drops the connection without a closing handshake: the peer is dead or
+    // not the gateway we pinned, so there is nobody to say goodbye to.
+    void drop(const QString &reason);
+    void abortNow();
+    // A close handshake, bounded: a peer that never completes it is aborted.
+    void closeSocket(QWebSocketProtocol::CloseCode code, const QString &reason);
+    void scheduleReconnect();
+    std::optional<VerifiedApprovalRequest> verify(const QJsonValue &requestJws) const;
+    qsizetype indexOfPending(const QString &requestId) const;
+    bool addPending(const VerifiedApprovalRequest &request);
+    void removePending(const QString &requestId, ApprovalOutcome outcome);
+    void forgetAllPending();
+    bool pinMatches() const;
+    Status sendProof(const QString &requestId, const ApprovalProof &proof);
+
+    enum class Phase {
+        Closed,          // no socket open
+        AwaitingHello,   // socket open, nothing sent yet
+        AwaitingWelcome, // auth sent
+        Authenticated,   // welcomed
+    };
+
+    GatewayProfile m_profile;
+    EcPrivateKey m_deviceKey;
+    std::optional<EcPublicKey> m_gatewayKey;
+    const Clock &m_clock;
+    GatewayClientTimings m_timings;
+    ReconnectBackoff m_backoff;
+    QWebSocket m_socket;
+    State m_state = State::Offline;
+    Phase m_phase = Phase::Closed;
+    bool m_wanted = false; // start() called and not stopped since
+    QString m_lastError;
+    QString m_tlsError;         // why this attempt's certificate was not accepted
+    bool m_reachedPeer = false; // this attempt got as far as a WebSocket
+    // The close the client itself decided on (the socket reports what it
+    // sent only for closes it received).
+    std::optional<int> m_ownCloseCode;
+    QTimer m_retryTimer;
+    QTimer m_handshakeTimer;
+    QTimer m_stableTimer;
+    QTimer m_keepAliveTimer;
+    QTimer m_closeGraceTimer; // a close() the peer never completes becomes abort()
+    QElapsedTimer m_sinceHeard;
+    QList<VerifiedApprovalRequest> m_pending; // arrival order; at most maxPendingRequests
+    QSet<QString> m_awaitingAnswer;           // requests with a proof in flight
+};
+
+} // namespace countersign

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+
+namespace countersign {
+
+// How long to wait before the next reconnection attempt: exponential
+// (initial, doubling, capped) with random jitter, so that a gateway restart
+// is not met by every companion at the same instant, and a gateway that is
+// down for long is asked once a minute, not hammered.
+struct BackoffTimings {
+    int initialMs = 1'000;
+    int maxMs = 60'000;
+    // Each delay is scaled by a random factor in [1 - jitter, 1 + jitter],
+    // and then capped at maxMs.
+    double jitter = 0.2;
+};
+
+class ReconnectBackoff {
+public:
+    // `random` returns a number in [0, 1); the default is the system CSPRNG-
+    // seeded generator. Tests inject a fixed value to get exact delays.
+    explicit ReconnectBackoff(BackoffTimings timings = {}, std::function<double()> random = {});
+
+    // The delay before the next attempt; each call doubles the next one.
+    int nextDelayMs();
+    // After a connection that proved stable: start again from initialMs.
+    void reset();
+    // Attempts since the last reset (how many delays were handed out).
+    int attempts() const { return m_attempts; }
+
+private:
+    BackoffTimings m_timings;
+    std::function<double()> m_random;
+    int m_attempts = 0;
+};
+
+} // namespace countersign
