@@ -239,6 +239,13 @@ void McpHttpClient::onFinished(qint64 id)
     const QJsonObject body = QJsonDocument::fromJson(still->buffer).object();
     if (!still->eventStream && body.contains(QStringLiteral("result"))) {
         response.result = body.value(QStringLiteral("result")).toObject();
+    } else if (!still->eventStream && body.value(QStringLiteral("error")).isString()) {
+        // Not JSON-RPC: the gateway refused before MCP (401 without a key).
+        response.transportError =
+            QStringLiteral("HTTP %1: %2")
+                .arg(response.httpStatus)
+                .arg(body.value(QStringLiteral("message"))
+                         .toString(body.value(QStringLiteral("error")).toString()));
     } else if (!still->eventStream && body.contains(QStringLiteral("error"))) {
         response.error = body.value(QStringLiteral("error")).toObject();
         if (response.httpStatus >= 400) {

@@ -1,0 +1,194 @@
+#include "tests/gateway/integration/gatewayfixture.h"
+
+#include <QCryptographicHash>
+#include <QProcess>
+
+using namespace countersign;
+using namespace countersign::testing;
+
+// The countersign-agent program against a real gateway (in this process)
+// with the directory server as its upstream and a test companion that
+// approves or denies: its story on stdout and its exit codes.
+class TestAgentCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void toolsAreListed();
+    void allowedCallPrintsTheResult();
+    void policyDenialExitsDenied();
+    void approvedCallTellsEveryStep();
+    void deniedByThePersonExitsDenied();
+    void expiredApprovalExitsTimedOut();
+    void wrongKeyIsAnError();
+    void badArgumentsAreUsage();
+
+private:
+    std::unique_ptr<QProcess> start(const QStringList &arguments, const QByteArray &key = {});
+    static int finish(QProcess &process);
+    std::optional<VerifiedApprovalRequest> nextRequest();
+
+    std::unique_ptr<GatewayFixture> m_fixture;
+    std::unique_ptr<TestCompanion> m_companion;
+    std::optional<Totp> m_totp;
+};
+
+void TestAgentCli::init()
+{
+    const QByteArray keyHash =
+        QCryptographicHash::hash("cli-agent-key", QCryptographicHash::Sha256).toHex();
+    const QString yaml =
+        QStringLiteral("listen: 127.0.0.1:0\nusers: [alice@example.com]\n"
+                       "policy:\n  file: %1\n"
+                       "agents:\n  - name: countersign-agent\n    user: alice@example.com\n"
+                       "    key_sha256: %2\n"
+                       "upstreams:\n  - name: directory\n    command: [%3, --stdio, --users, "
+                       "\"${DATA_DIR}/users.json\", --seed, --jwks-url, "
+                       "\"${GATEWAY_URL}/.well-known/jwks.json\", --issuer, \"${GATEWAY_URL}\", "
+                       "--audience, directory]\n")
+            .arg(QStringLiteral(COUNTERSIGN_DEMO_POLICY), QString::fromLatin1(keyHash),
+                 QStringLiteral(COUNTERSIGN_DIRECTORY_BINARY));
+    m_fixture = std::make_unique<GatewayFixture>(gateway::ChannelTimings{}, yaml.toUtf8());
+    QVERIFY(m_fixture->start());
+    m_totp = m_fixture->enrollTotp();
+    m_companion = m_fixture->pairedCompanion();
+    QVERIFY(m_companion);
+    QVERIFY(m_companion->connectChannel());
+}
+
+void TestAgentCli::cleanup()
+{
+    m_companion.reset();
+    m_fixture.reset();
+}
+
+std::unique_ptr<QProcess> TestAgentCli::start(const QStringList &arguments, const QByteArray &key)
+{
+    QUrl url = m_fixture->gateway().publicUrl();
+    url.setPath(QStringLiteral("/mcp"));
+    auto process = std::make_unique<QProcess>();
+    process->setProgram(QStringLiteral(COUNTERSIGN_AGENT_BINARY));
+    process->setArguments(QStringList{QStringLiteral("--url"), url.toString(),
+                                      QStringLiteral("--key"),
+                                      QString::fromLatin1(key.isEmpty() ? "cli-agent-key" : key)}
+                          + arguments);
+    process->start();
+    return process;
+}
+
+int TestAgentCli::finish(QProcess &process)
+{
+    if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 30000)) {
+        process.kill();
+        process.waitForFinished();
+        return -1;
+    }
+    return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+}
+
+std::optional<VerifiedApprovalRequest> TestAgentCli::nextRequest()
+{
+    const auto message = m_companion->waitFor(QStringLiteral("approval.requested"), 15000);
+    if (!message)
+        return std::nullopt;
+    auto verified = m_companion->verify(message->value(QStringLiteral("request")).toString());
+    if (!verified)
+        return std::nullopt;
+    return std::move(verified).value();
+}
+
+void TestAgentCli::toolsAreListed()
+{
+    auto agent = start({QStringLiteral("tools")});
+    QCOMPARE(finish(*agent), 0);
+    const QString out = QString::fromUtf8(agent->readAllStandardOutput());
+    for (const char *tool : {"list_users", "get_user", "disable_user", "enable_user"})
+        QVERIFY2(out.contains(QString::fromLatin1(tool)), qPrintable(out));
+}
+
+void TestAgentCli::allowedCallPrintsTheResult()
+{
+    auto agent =
+        start({QStringLiteral("call"), QStringLiteral("get_user"), QStringLiteral("user=bob")});
+    QCOMPARE(finish(*agent), 0);
+    const QString out = QString::fromUtf8(agent->readAllStandardOutput());
+    QVERIFY2(out.contains(u"RESULT:") && out.contains(u"bob@example.com"), qPrintable(out));
+}
+
+void TestAgentCli::policyDenialExitsDenied()
+{
+    auto agent =
+        start({QStringLiteral("call"), QStringLiteral("delete_user"), QStringLiteral("user=bob")});
+    QCOMPARE(finish(*agent), 3);
+    QVERIFY(agent->readAllStandardOutput().contains("DENIED: denied by policy"));
+}
+
+void TestAgentCli::approvedCallTellsEveryStep()
+{
+    auto agent = start(
+        {QStringLiteral("call"), QStringLiteral("disable_user"), QStringLiteral("user=alice")});
+    const auto request = nextRequest();
+    QVERIFY(request);
+    QByteArray out;
+    // The person approves only once the agent has shown the binding code.
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            out += agent->readAllStandardOutput();
+            return out.contains("waiting for approval in Countersign");
+        },
+        10000));
+    QVERIFY2(out.contains("DENIED: just-in-time authorization required"), out.constData());
+    QVERIFY2(out.contains(QByteArray("binding code " + request->bindingCode.toLatin1())),
+             out.constData());
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QCOMPARE(finish(*agent), 0);
+    out += agent->readAllStandardOutput();
+    QVERIFY2(out.contains("Approved with TOTP in Countersign: elevated token issued"),
+             out.constData());
+    QVERIFY2(out.contains("RESULT:") && out.contains("alice"), out.constData());
+    // The order is the story's order.
+    QVERIFY(out.indexOf("DENIED: just-in-time") < out.indexOf("waiting for approval"));
+    QVERIFY(out.indexOf("waiting for approval") < out.indexOf("Approved with TOTP"));
+    QVERIFY(out.indexOf("Approved with TOTP") < out.indexOf("RESULT:"));
+}
+
+void TestAgentCli::deniedByThePersonExitsDenied()
+{
+    auto agent =
+        start({QStringLiteral("call"), QStringLiteral("disable_user"), QStringLiteral("user=bob")});
+    const auto request = nextRequest();
+    QVERIFY(request);
+    m_companion->deny(*request, QStringLiteral("no"));
+    QCOMPARE(finish(*agent), 3);
+    QVERIFY(agent->readAllStandardOutput().contains("DENIED in Countersign: no"));
+}
+
+void TestAgentCli::expiredApprovalExitsTimedOut()
+{
+    auto agent = start(
+        {QStringLiteral("call"), QStringLiteral("disable_user"), QStringLiteral("user=carol")});
+    QVERIFY(nextRequest());
+    m_fixture->clock().advance(3600);
+    m_fixture->gateway().broker().expireDue();
+    QCOMPARE(finish(*agent), 4);
+    QVERIFY(agent->readAllStandardOutput().contains("timed out"));
+}
+
+void TestAgentCli::wrongKeyIsAnError()
+{
+    auto agent = start({QStringLiteral("tools")}, "not-a-key");
+    QCOMPARE(finish(*agent), 1);
+    QVERIFY(agent->readAllStandardOutput().contains("HTTP 401"));
+}
+
+void TestAgentCli::badArgumentsAreUsage()
+{
+    auto agent = start({QStringLiteral("call"), QStringLiteral("get_user"), QStringLiteral("bob")});
+    QCOMPARE(finish(*agent), 2);
+    agent = start({QStringLiteral("fly")});
+    QCOMPARE(finish(*agent), 2);
+}
+
+QTEST_GUILESS_MAIN(TestAgentCli)
+#include "test_agent_cli.moc"
