@@ -1,3 +1,4 @@
+#include "examples/agent-cli/mcphttpclient.h"
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/keys/signingkey.h"
@@ -6,6 +7,7 @@
 #include "gateway/pdp/policy.h"
 #include "gateway/pdp/policydecisionpoint.h"
 #include "gateway/store/sqlitestore.h"
+#include "tests/support/manualclock.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -45,6 +47,9 @@ private Q_SLOTS:
     void stepUpWaitsAndCancelledApprovalChangesNothing();
     void deleteEndsTheSession();
     void missingUpstreamFailsCallsNotTheProxy();
+    void idleSessionExpires();
+    void getOpensAnEventStream();
+    void progressRepeatsWhileWaiting();
 
 private:
     struct Reply {
@@ -494,6 +499,105 @@ void TestMcpProxy::missingUpstreamFailsCallsNotTheProxy()
         list.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
         -32002);
     QCOMPARE(post(port, message(QStringLiteral("ping"), {}), headers).status, 200);
+}
+
+void TestMcpProxy::idleSessionExpires()
+{
+    testing::ManualClock clock(QDateTime::currentSecsSinceEpoch());
+    McpProxySettings settings;
+    settings.sessionIdleTimeout = std::chrono::minutes(10);
+    McpProxy proxy(testAgents(m_key), {}, m_pdp, *m_broker, *m_store, clock, settings);
+    QHttpServer http;
+    proxy.addRoutes(http);
+    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    QVERIFY(port != 0);
+    const QByteArray session = initialize(port);
+    QVERIFY(!session.isEmpty());
+    const QList<QPair<QByteArray, QByteArray>> headers{{"Authorization", "Bearer " + m_key},
+                                                       {"Mcp-Session-Id", session}};
+    clock.advance(9 * 60);
+    QCOMPARE(post(port, message(QStringLiteral("ping"), {}), headers).status, 200);
+    // Use keeps it alive; ten idle minutes end it.
+    clock.advance(9 * 60);
+    QCOMPARE(post(port, message(QStringLiteral("ping"), {}), headers).status, 200);
+    clock.advance(10 * 60 + 1);
+    QCOMPARE(post(port, message(QStringLiteral("ping"), {}), headers).status, 404);
+}
+
+void TestMcpProxy::getOpensAnEventStream()
+{
+    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port)));
+    request.setRawHeader("Authorization", "Bearer " + m_key);
+    request.setRawHeader("Mcp-Session-Id", m_session);
+    QNetworkReply *withoutAccept = m_network.get(request);
+    QTRY_VERIFY(withoutAccept->isFinished());
+    QCOMPARE(withoutAccept->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 405);
+    withoutAccept->deleteLater();
+
+    request.setRawHeader("Accept", "text/event-stream");
+    QNetworkReply *stream = m_network.get(request);
+    QSignalSpy headers(stream, &QNetworkReply::metaDataChanged);
+    QTRY_VERIFY(headers.size() > 0);
+    QCOMPARE(stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(stream->header(QNetworkRequest::ContentTypeHeader).toString(),
+             QStringLiteral("text/event-stream"));
+    QVERIFY(!stream->isFinished());
+    stream->abort();
+    stream->deleteLater();
+
+    request.setRawHeader("Mcp-Session-Id", "no-such-session");
+    QNetworkReply *unknown = m_network.get(request);
+    QTRY_VERIFY(unknown->isFinished());
+    QCOMPARE(unknown->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 404);
+    unknown->deleteLater();
+}
+
+void TestMcpProxy::progressRepeatsWhileWaiting()
+{
+    McpProxySettings settings;
+    settings.stepUp.progressInterval = std::chrono::milliseconds(50);
+    UpstreamConfig missing;
+    missing.name = QStringLiteral("directory");
+    missing.program = m_dir.filePath(QStringLiteral("no-such-server"));
+    McpProxy proxy(testAgents(m_key), {missing}, m_pdp, *m_broker, *m_store, m_clock, settings);
+    QHttpServer http;
+    proxy.addRoutes(http);
+    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    QVERIFY(port != 0);
+
+    agent::McpHttpClient client(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port)), m_key);
+    bool ready = false;
+    client.initialize(
+        [&](const agent::McpHttpClient::Response &response) { ready = response.ok(); });
+    QTRY_VERIFY(ready);
+    QList<double> progress;
+    connect(&client, &agent::McpHttpClient::notification, this,
+            [&](const QJsonObject &notification) {
+                progress.append(notification.value(QStringLiteral("params"))
+                                    .toObject()
+                                    .value(QStringLiteral("progress"))
+                                    .toDouble());
+            });
+    QSignalSpy requested(m_broker.get(), &ApprovalBroker::requested);
+    std::optional<agent::McpHttpClient::Response> answer;
+    client.request(QStringLiteral("tools/call"),
+                   {{QStringLiteral("name"), QStringLiteral("disable_user")},
+                    {QStringLiteral("arguments"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("carol")}}},
+                    {QStringLiteral("_meta"), QJsonObject{{QStringLiteral("progressToken"), 7}}}},
+                   [&](const agent::McpHttpClient::Response &response) { answer = response; });
+    QTRY_VERIFY(progress.size() >= 3);
+    // Progress only ever increases (MCP requires it).
+    for (qsizetype i = 1; i < progress.size(); ++i)
+        QVERIFY(progress[i] > progress[i - 1]);
+    QVERIFY(!answer);
+    QCOMPARE(requested.size(), 1);
+    QVERIFY(m_broker
+                ->cancel(requested.first().first().value<ApprovalRecord>().requestId,
+                         QStringLiteral("test over"))
+                .ok());
+    QTRY_VERIFY(answer.has_value());
+    QVERIFY(answer->result.value(QStringLiteral("isError")).toBool());
 }
 
 QTEST_GUILESS_MAIN(TestMcpProxy)
