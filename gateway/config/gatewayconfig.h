@@ -86,7 +86,9 @@ namespace countersign::gateway {
 // file (for parse(): the directory part of sourceName, else the current
 // directory). Unknown keys, repeated keys and values of the wrong kind are
 // errors, not warnings: a misspelt key that is ignored leaves a setting at
-// its default without anyone noticing. Errors read
+// its default without anyone noticing. Anchors and aliases, nesting deeper
+// than 20 levels, more than 100000 values and a second document are refused
+// before any key is read (loadYamlDocument in yamlmap.h says why). Errors read
 //   gateway.yaml:12: approvals.timeout: "5s" is below the minimum 10s
 struct GatewayConfig {
     struct Tls {

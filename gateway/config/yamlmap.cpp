@@ -2,7 +2,12 @@
 
 #include "duration.h"
 
+#include <sstream>
+#include <string>
+
 #include <QFile>
+
+#include <yaml-cpp/eventhandler.h>
 
 namespace countersign::gateway {
 
@@ -12,6 +17,116 @@ QString quoted(const std::string &scalar)
 {
     return u'"' + QString::fromStdString(scalar) + u'"';
 }
+
+[[noreturn]] void refuse(const YAML::Mark &mark, const QString &message)
+{
+    throw YAML::ParserException(mark, message.toStdString());
+}
+
+// Watches yaml-cpp's parse events and throws at the first thing no
+// configuration needs (see loadYamlDocument). It builds nothing, so what it
+// refuses never reaches memory.
+class YamlGuard final : public YAML::EventHandler {
+public:
+    explicit YamlGuard(const std::string &text)
+        : m_text(text)
+    {
+    }
+
+    int documents() const { return m_documents; }
+    YAML::Mark secondDocumentMark() const { return m_secondStart; }
+
+    void OnDocumentStart(const YAML::Mark &mark) override
+    {
+        // A document that starts where the previous one started consumed
+        // nothing: yaml-cpp 0.7 is stuck on a token it cannot place (a
+        // stray ",") and would report empty documents there forever.
+        if (m_documents > 0 && mark.pos == m_lastStart.pos) {
+            refuse(mark, QStringLiteral("unexpected %1").arg(characterAt(mark)));
+        }
+        ++m_documents;
+        m_lastStart = mark;
+    }
+    void OnDocumentEnd() override {}
+
+    void OnNull(const YAML::Mark &mark, YAML::anchor_t) override { countNode(mark); }
+    void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override
+    {
+        // Unreachable while anchors are refused (an alias needs one), but
+        // an alias is what would repeat a subtree, so it is refused itself.
+        refuse(mark, QStringLiteral("aliases (*name) are not allowed; write the value out"));
+    }
+    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                  const std::string &) override
+    {
+        countNode(mark);
+    }
+    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override
+    {
+        enter(mark);
+    }
+    void OnSequenceEnd() override { --m_depth; }
+    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override
+    {
+        enter(mark);
+    }
+    void OnMapEnd() override { --m_depth; }
+    void OnAnchor(const YAML::Mark &mark, const std::string &name) override
+    {
+        refuse(mark,
+               QStringLiteral("anchors (&%1) and aliases are not allowed; write the value "
+                              "out each time it is needed")
+                   .arg(QString::fromStdString(name)));
+    }
+
+private:
+    void countNode(const YAML::Mark &mark)
+    {
+        // The second document is named by its first value, the line a
+        // person would look at, as yaml-cpp's own node marks do.
+        if (m_documents == 2 && !m_secondStarted) {
+            m_secondStart = mark;
+            m_secondStarted = true;
+        }
+        if (++m_nodes > maxYamlNodes) {
+            refuse(mark, QStringLiteral("more than %1 values").arg(maxYamlNodes));
+        }
+    }
+
+    void enter(const YAML::Mark &mark)
+    {
+        countNode(mark);
+        if (++m_depth > maxYamlDepth) {
+            refuse(mark,
+                   QStringLiteral("lists and mappings are nested more than %1 levels deep")
+                       .arg(maxYamlDepth));
+        }
+    }
+
+    QString characterAt(const YAML::Mark &mark) const
+    {
+        // yaml-cpp counts positions in the text it decoded; for UTF-8 input
+        // without a byte order mark that is the byte offset. Name the
+        // character only when it is plainly one.
+        if (mark.pos >= 0 && static_cast<size_t>(mark.pos) < m_text.size()) {
+            const char c = m_text[static_cast<size_t>(mark.pos)];
+            if (c > ' ' && c < 0x7f) {
+                return u'"' + QString(QLatin1Char(c)) + u'"';
+            }
+        }
+        return QStringLiteral("text");
+    }
+
+    const std::string &m_text;
+    int m_documents = 0;
+    YAML::Mark m_lastStart;
+    YAML::Mark m_secondStart;
+    bool m_secondStarted = false;
+    int m_depth = 0;
+    qsizetype m_nodes = 0;
+};
 
 } // namespace
 
@@ -194,6 +309,33 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
                                 .arg(quoted(node.Scalar()), formatDuration(maximum)));
     }
     return *duration;
+}
+
+YAML::Node loadYamlDocument(const QByteArray &yaml)
+{
+    if (yaml.size() > maxYamlTextBytes) {
+        refuse(
+            YAML::Mark::null_mark(),
+            QStringLiteral("the text is larger than %1 MiB").arg(maxYamlTextBytes / (1024 * 1024)));
+    }
+    const std::string text(yaml.constData(), static_cast<size_t>(yaml.size()));
+    {
+        std::istringstream stream(text);
+        YAML::Parser parser(stream);
+        YamlGuard guard(text);
+        // A third document is read only to tell a second one from yaml-cpp
+        // being stuck (the guard throws when a document starts where the
+        // last one did); either way the text is refused.
+        while (guard.documents() < 3 && parser.HandleNextDocument(guard)) {
+        }
+        if (guard.documents() > 1) {
+            refuse(guard.secondDocumentMark(),
+                   QStringLiteral("the file holds more than one YAML document"));
+        }
+    }
+    // The same text passed the guard, so building its nodes is bounded; Load
+    // reads only the first (here the only) document.
+    return YAML::Load(text);
 }
 
 Result<QByteArray> readConfigFile(const QString &path, qint64 maxBytes)

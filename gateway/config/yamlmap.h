@@ -75,10 +75,35 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
 // read so the parser can say the file is too large); the error names the path.
 Result<QByteArray> readConfigFile(const QString &path, qint64 maxBytes);
 
-// Loads one YAML document of at most maxBytes and hands its root to `parse`.
-// yaml-cpp reports everything, from syntax errors to its nesting limit, by
-// exception, also while nodes are read; none may escape, whatever the file
-// holds. `what` names the document in size errors ("the file", "the policy").
+// Limits on every YAML text the gateway reads. A configuration or policy
+// file is small and written by a person: it never needs anchors or aliases,
+// dozens of nesting levels or a hundred thousand values. Each of those lets a
+// few bytes make yaml-cpp, or code that walks or re-emits its tree, use
+// unbounded memory (alias expansion, deep recursion), so they are refused
+// rather than budgeted.
+inline constexpr int maxYamlDepth = 20;
+inline constexpr qsizetype maxYamlNodes = 100000;
+// A backstop for text that does not come through readConfigFile (the
+// sections GatewayConfig hands on); the files have their own, lower limits.
+inline constexpr qint64 maxYamlTextBytes = 4 * 1024 * 1024;
+
+// The one place the gateway turns YAML text into nodes: every parser calls
+// this, never YAML::Load. Returns the root of the text's only document (a
+// null node when there is none). The text is first run through yaml-cpp's
+// event parser, which refuses anchors and aliases, nesting deeper than
+// maxYamlDepth, more than maxYamlNodes values and a second document, and
+// stops yaml-cpp 0.7 looping forever on a stray "," (it reports an empty
+// document without consuming the token, again and again, and LoadAll keeps
+// each one). Only then are nodes built. Everything refused is thrown as a
+// YAML::ParserException with the place in the text, like yaml-cpp's own
+// syntax errors, so callers report both the same way.
+YAML::Node loadYamlDocument(const QByteArray &yaml);
+
+// Loads one YAML document of at most maxBytes (with loadYamlDocument) and
+// hands its root to `parse`. yaml-cpp reports everything, from syntax errors
+// to its nesting limit, by exception, also while nodes are read; none may
+// escape, whatever the file holds. `what` names the document in size errors
+// ("the file", "the policy").
 template <typename T, typename Parse>
 Result<T> parseYamlDocument(const ConfigSource &source, const QByteArray &yaml, qint64 maxBytes,
                             const QString &what, Parse parse)
@@ -94,13 +119,7 @@ Result<T> parseYamlDocument(const ConfigSource &source, const QByteArray &yaml, 
             QStringLiteral("%1 contains a NUL byte; it is not YAML text").arg(what));
     }
     try {
-        const std::vector<YAML::Node> documents =
-            YAML::LoadAll(std::string(yaml.constData(), static_cast<size_t>(yaml.size())));
-        if (documents.size() > 1) {
-            return source.error(documents.at(1).Mark(), {},
-                                QStringLiteral("the file holds more than one YAML document"));
-        }
-        return parse(documents.empty() ? YAML::Node() : documents.front());
+        return parse(loadYamlDocument(yaml));
     } catch (const YAML::Exception &exception) {
         return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
     } catch (const std::exception &exception) {

@@ -84,9 +84,7 @@ Result<ExternalPdpConfig> ExternalPdpConfig::fromConfigSection(const QByteArray 
     // Put the section's text back on its lines of the configuration file.
     const QByteArray placed = QByteArray(qMax(0, line - 1), '\n') + yaml;
     try {
-        return parseSection(
-            source,
-            YAML::Load(std::string(placed.constData(), static_cast<size_t>(placed.size()))));
+        return parseSection(source, loadYamlDocument(placed));
     } catch (const YAML::Exception &exception) {
         return source.error(exception.mark, QStringLiteral("pdp"),
                             QString::fromStdString(exception.msg));

@@ -1,6 +1,9 @@
 #include "gateway/config/gatewayconfig.h"
+#include "gateway/mcp/agentdirectory.h"
+#include "gateway/pdp/policy.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -64,6 +67,11 @@ private Q_SLOTS:
     void reservedSectionsAreKept();
     void neverCrashesOnHostileInput_data();
     void neverCrashesOnHostileInput();
+    void refusesWhatNoConfigNeeds_data();
+    void refusesWhatNoConfigNeeds();
+    void nestingUpToTheLimitIsRead();
+    void sectionsAreGuardedToo();
+    void demoFilesStillLoad();
 
 private:
     QTemporaryDir m_dir;
@@ -607,6 +615,139 @@ void TestGatewayConfig::neverCrashesOnHostileInput()
         QVERIFY2(config.error().message.startsWith(source + u':'),
                  qPrintable(config.error().message));
     }
+}
+
+// What the YAML guard refuses (gateway/config/yamlmap.h, loadYamlDocument):
+// the same text is refused with the same message as a configuration and as
+// a policy, because the guard runs before either reads a key.
+void TestGatewayConfig::refusesWhatNoConfigNeeds_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("expected");
+    // The input fuzz_gateway_config found: yaml-cpp 0.7 reports an empty
+    // document at the stray "," without consuming it, forever, and LoadAll
+    // kept every one until memory ran out.
+    QTest::newRow("stray comma (fuzz reproducer)")
+        << QByteArray(",\xff") << QStringLiteral("gateway.yaml:1: unexpected \",\"");
+    QTest::newRow("stray comma after a document")
+        << QByteArray("[a@example.com]\n,\n") << QStringLiteral("gateway.yaml:2: unexpected \",\"");
+    QTest::newRow("stray comma after a tag")
+        << QByteArray("!x ,") << QStringLiteral("gateway.yaml:1: unexpected \",\"");
+    QTest::newRow("billion laughs")
+        << QByteArray("users: [a@example.com]\n"
+                      "agents: &a [x, x, x, x, x, x, x, x, x]\n"
+                      "upstreams: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                      "policy: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                      "pdp: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n")
+        << QStringLiteral("gateway.yaml:2: anchors (&a) and aliases are not allowed");
+    QTest::newRow("anchor on a value")
+        << QByteArray("users: [a@example.com]\nname: &n demo\n")
+        << QStringLiteral("gateway.yaml:2: anchors (&n) and aliases are not allowed");
+    QTest::newRow("anchor on a mapping") << QByteArray("users: [a@example.com]\n"
+                                                       "approvals: &defaults\n"
+                                                       "  timeout: 60s\n")
+                                         << QStringLiteral("gateway.yaml:2: anchors (&defaults)");
+    QTest::newRow("self-referencing alias")
+        << QByteArray("users: [a@example.com]\nagents: &a [*a]\n")
+        << QStringLiteral("gateway.yaml:2: anchors (&a)");
+    QTest::newRow("merge key") << QByteArray("base: &b {name: x}\n<<: *b\n")
+                               << QStringLiteral("gateway.yaml:1: anchors (&b)");
+    QTest::newRow("alias without anchor")
+        << QByteArray("users: [a@example.com]\nname: *n\n")
+        << QStringLiteral("gateway.yaml:2: the referenced anchor is not defined");
+    const QByteArray flowNesting =
+        "users: [a@example.com]\nagents: " + QByteArray(20, '[') + QByteArray(20, ']') + '\n';
+    QTest::newRow("flow nesting 21 deep")
+        << flowNesting
+        << QStringLiteral("gateway.yaml:2: lists and mappings are nested more than 20 levels deep");
+    QTest::newRow("flow nesting 100000 deep")
+        << QByteArray(100000, '[')
+        << QStringLiteral("gateway.yaml:1: lists and mappings are nested more than 20 levels deep");
+    QByteArray blockNesting;
+    for (int i = 0; i < 200; ++i) {
+        blockNesting += QByteArray(i, ' ') + "a:\n";
+    }
+    QTest::newRow("block nesting 200 deep")
+        << blockNesting
+        << QStringLiteral(
+               "gateway.yaml:21: lists and mappings are nested more than 20 levels deep");
+    const QByteArray manyValues = "users: [" + QByteArray("a,").repeated(100000) + "a]\n";
+    QTest::newRow("too many values")
+        << manyValues << QStringLiteral("gateway.yaml:1: more than 100000 values");
+    QTest::newRow("second document")
+        << QByteArray("users: [a@example.com]\n---\n,\n")
+        << QStringLiteral("gateway.yaml:3: the file holds more than one YAML document");
+}
+
+void TestGatewayConfig::refusesWhatNoConfigNeeds()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, expected);
+    QElapsedTimer timer;
+    timer.start();
+    const auto config = parse(yaml);
+    QVERIFY(!config.ok());
+    QCOMPARE(config.error().code, ErrorCode::ConfigError);
+    QVERIFY2(config.error().message.startsWith(expected), qPrintable(config.error().message));
+    const auto policy = Policy::parse(yaml, source);
+    QVERIFY(!policy.ok());
+    QCOMPARE(policy.error().message, config.error().message);
+    // Refused, not worked through: without the guard some of these never
+    // finish. The bound is loose for sanitizer builds on busy machines.
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+}
+
+void TestGatewayConfig::nestingUpToTheLimitIsRead()
+{
+    // 20 levels (the top mapping is the first) pass the guard and reach
+    // the schema, which then names the key.
+    const QByteArray yaml = QByteArray("users: [a@example.com]\nname: ") + QByteArray(19, '[')
+        + QByteArray(19, ']') + '\n';
+    const auto config = parse(yaml);
+    QVERIFY(!config.ok());
+    QVERIFY2(config.error().message.startsWith(
+                 QStringLiteral("gateway.yaml:2: name: expected a single value, found a list")),
+             qPrintable(config.error().message));
+}
+
+void TestGatewayConfig::sectionsAreGuardedToo()
+{
+    // The parsers of reserved sections read their text through the same
+    // guard, and still name the section and the configuration's line.
+    const auto agents = AgentDirectory::fromConfigSection(
+        "- &k {name: a, user: a@example.com, key_sha256: x}\n", 7, source);
+    QVERIFY(!agents.ok());
+    QVERIFY2(
+        agents.error().message.startsWith(QStringLiteral("gateway.yaml:7: agents: anchors (&k)")),
+        qPrintable(agents.error().message));
+    const auto stray = AgentDirectory::fromConfigSection(",", 3, source);
+    QVERIFY(!stray.ok());
+    QVERIFY2(stray.error().message.startsWith(QStringLiteral("gateway.yaml:3: agents: unexpected")),
+             qPrintable(stray.error().message));
+    const auto policy = Policy::fromConfigSection("rules: &r []\n", 4, source);
+    QVERIFY(!policy.ok());
+    QVERIFY2(policy.error().message.startsWith(QStringLiteral("gateway.yaml:4: anchors (&r)")),
+             qPrintable(policy.error().message));
+}
+
+void TestGatewayConfig::demoFilesStillLoad()
+{
+    const auto config = GatewayConfig::load(QStringLiteral(COUNTERSIGN_EXAMPLE_CONFIG));
+    QVERIFY2(config.ok(), qPrintable(messageOf(config)));
+    const auto policy = Policy::load(QStringLiteral(COUNTERSIGN_DEMO_POLICY));
+    QVERIFY2(policy.ok(), qPrintable(policy.ok() ? QString() : policy.error().message));
+    QVERIFY(!policy->rules().isEmpty());
+    // The sections GatewayConfig re-emits go through the guard again.
+    const auto section = config->reserved.value(QStringLiteral("policy"));
+    const auto fromSection =
+        Policy::fromConfigSection(section.yaml, section.line, config->sourcePath);
+    QVERIFY2(fromSection.ok(),
+             qPrintable(fromSection.ok() ? QString() : fromSection.error().message));
+    QCOMPARE(fromSection->rules().size(), policy->rules().size());
+    const auto agentSection = config->reserved.value(QStringLiteral("agents"));
+    const auto agents =
+        AgentDirectory::fromConfigSection(agentSection.yaml, agentSection.line, config->sourcePath);
+    QVERIFY2(agents.ok(), qPrintable(agents.ok() ? QString() : agents.error().message));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayConfig)
