@@ -1,24 +1,10 @@
 #include "loadreport.h"
 
-#include <algorithm>
-#include <cmath>
-#include <numeric>
-
 #include <QJsonArray>
 
 namespace countersign::load {
 
 namespace {
-
-double toMs(qint64 nanoseconds)
-{
-    return static_cast<double>(nanoseconds) / 1e6;
-}
-
-QString ms(double value)
-{
-    return QString::number(value, 'f', value < 10 ? 2 : 1);
-}
 
 QJsonObject countsToJson(const QMap<QString, int> &counts)
 {
@@ -39,44 +25,6 @@ QString countsToText(const QMap<QString, int> &counts)
 }
 
 } // namespace
-
-Distribution Distribution::fromNanoseconds(QList<qint64> nanoseconds)
-{
-    Distribution result;
-    result.count = nanoseconds.size();
-    if (nanoseconds.isEmpty())
-        return result;
-    std::sort(nanoseconds.begin(), nanoseconds.end());
-    // Nearest rank: the smallest value with at least p% of values at or below it.
-    const auto rank = [&](double percent) {
-        const auto index = static_cast<qsizetype>(
-            std::ceil(percent / 100.0 * static_cast<double>(nanoseconds.size())));
-        return toMs(nanoseconds.at(std::clamp<qsizetype>(index - 1, 0, nanoseconds.size() - 1)));
-    };
-    result.p50 = rank(50);
-    result.p90 = rank(90);
-    result.p99 = rank(99);
-    result.max = toMs(nanoseconds.constLast());
-    const double sum = std::accumulate(
-        nanoseconds.cbegin(), nanoseconds.cend(), 0.0,
-        [](double total, qint64 value) { return total + static_cast<double>(value); });
-    result.mean = sum / static_cast<double>(nanoseconds.size()) / 1e6;
-    return result;
-}
-
-QJsonObject Distribution::toJson() const
-{
-    return QJsonObject{{QStringLiteral("count"), count}, {QStringLiteral("p50_ms"), p50},
-                       {QStringLiteral("p90_ms"), p90},  {QStringLiteral("p99_ms"), p99},
-                       {QStringLiteral("max_ms"), max},  {QStringLiteral("mean_ms"), mean}};
-}
-
-QString Distribution::toText() const
-{
-    return QStringLiteral("p50 %1  p90 %2  p99 %3  max %4  mean %5 ms (n=%6)")
-        .arg(ms(p50), ms(p90), ms(p99), ms(max), ms(mean))
-        .arg(count);
-}
 
 QString LoadReport::toText() const
 {
@@ -99,21 +47,21 @@ QString LoadReport::toText() const
         QStringLiteral("  threads: %1").arg(threading),
         QStringLiteral("  data dir %1").arg(dataDir),
         QStringLiteral("set-up              %1 ms (keys, TOTP enrolment, offers, device rows)")
-            .arg(ms(setupWallMs)),
+            .arg(formatMs(setupWallMs)),
         QStringLiteral("pairing (HTTP)      %1 devices in %2 ms")
             .arg(httpPaired)
-            .arg(ms(pairingWallMs)),
+            .arg(formatMs(pairingWallMs)),
         QStringLiteral("connect             %1/%2 welcomed, %3 in the hub; total %4 ms, %5 ms "
                        "per companion")
             .arg(welcomed)
             .arg(companions)
             .arg(hubConnected)
-            .arg(ms(connectWallMs), ms(perCompanionMs)),
+            .arg(formatMs(connectWallMs), formatMs(perCompanionMs)),
         QStringLiteral("  handshake         %1").arg(handshake.toText()),
         QStringLiteral("approve             %1/%2 approved in %3 ms; %4 proofs verified/s")
             .arg(approved)
             .arg(requests)
-            .arg(ms(approveWallMs))
+            .arg(formatMs(approveWallMs))
             .arg(proofsPerSecond, 0, 'f', 1),
         QStringLiteral("  requested->resolved %1").arg(requestedToResolved.toText()),
         QStringLiteral("  create() alone    %1").arg(create.toText()),

@@ -1,26 +1,13 @@
 #pragma once
 
+#include "bench/load/distribution.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QStringList>
 
 namespace countersign::load {
-
-// Order statistics of a list of durations, in milliseconds.
-struct Distribution {
-    qsizetype count = 0;
-    double p50 = 0;
-    double p90 = 0;
-    double p99 = 0;
-    double max = 0;
-    double mean = 0;
-
-    // Nearest-rank percentiles of `nanoseconds` (any order).
-    static Distribution fromNanoseconds(QList<qint64> nanoseconds);
-    QJsonObject toJson() const;
-    QString toText() const;
-};
 
 // Everything one run measured, printed as text and as JSON.
 struct LoadReport {

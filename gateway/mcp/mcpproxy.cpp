@@ -365,10 +365,9 @@ QHttpServerResponse McpProxy::remove(const QHttpServerRequest &request)
     auto checked = sessionOf(request, *agent);
     if (auto *refused = std::get_if<QHttpServerResponse>(&checked))
         return std::move(*refused);
-    const auto session = m_sessions.find(std::get<QString>(checked));
-    for (const auto &stream : std::as_const(session->streams))
+    const Session ended = m_sessions.take(std::get<QString>(checked));
+    for (const auto &stream : ended.streams)
         stream->close();
-    m_sessions.erase(session);
     return QHttpServerResponse(Status::Ok);
 }
 

@@ -1,0 +1,207 @@
+// Decisions per second of the embedded AuthZEN PDP (gateway/pdp), in
+// process: what the MCP proxy pays per tools/call before forwarding it, and
+// what POST /access/v1/evaluation costs without the HTTP around it. The
+// figures over HTTP come from bench_mcp_proxy (bench/load/).
+
+#include "gateway/pdp/accessdecision.h"
+#include "gateway/pdp/authzenmodel.h"
+#include "gateway/pdp/policy.h"
+#include "gateway/pdp/policydecisionpoint.h"
+#include "protocol/strictjson.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include <QJsonDocument>
+
+#include <benchmark/benchmark.h>
+
+using namespace countersign;
+using namespace countersign::gateway;
+
+namespace {
+
+// The three inputs: against the demo policy, get_user is allowed by its
+// second rule, disable_user needs a step-up (third rule) and delete_user is
+// denied by the last, catch-all rule.
+enum class Input { Allow, StepUp, Deny };
+
+QString toolFor(Input input)
+{
+    switch (input) {
+    case Input::Allow:
+        return QStringLiteral("get_user");
+    case Input::StepUp:
+        return QStringLiteral("disable_user");
+    case Input::Deny:
+        break;
+    }
+    return QStringLiteral("delete_user");
+}
+
+// The request the MCP proxy builds for a tools/call (McpProxy::callTool):
+// subject with the agent, the tool, the resource with the call's arguments,
+// and the session context. The policy never reads the context, but it is
+// part of what the request carries around.
+AccessRequest proxyRequest(Input input)
+{
+    const QString tool = toolFor(input);
+    AccessRequest request;
+    request.subject =
+        AuthzenEntity{QStringLiteral("user"), QStringLiteral("alice@example.com"),
+                      QJsonObject{{QStringLiteral("agent"), QStringLiteral("claude-code")}}};
+    request.action = AuthzenAction{tool, {}};
+    request.resource =
+        AuthzenEntity{QStringLiteral("tool"), QStringLiteral("directory/") + tool,
+                      QJsonObject{{QStringLiteral("arguments"),
+                                   QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")}}}}};
+    request.context = QJsonObject{
+        {QStringLiteral("session_id"), QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0")},
+        {QStringLiteral("client"),
+         QJsonObject{{QStringLiteral("name"), QStringLiteral("claude-code")},
+                     {QStringLiteral("version"), QStringLiteral("1.0")}}},
+        {QStringLiteral("time"), QStringLiteral("2026-11-28T12:00:00Z")},
+    };
+    return request;
+}
+
+[[noreturn]] void fatal(const QString &message)
+{
+    std::fprintf(stderr, "bench_pdp: %s\n", qPrintable(message));
+    std::abort();
+}
+
+const Policy &demoPolicy()
+{
+    static const Policy policy = [] {
+        auto loaded = Policy::load(QStringLiteral(COUNTERSIGN_DEMO_POLICY));
+        if (!loaded)
+            fatal(loaded.error().message);
+        return std::move(loaded).value();
+    }();
+    return policy;
+}
+
+// A policy of `size` rules in which only the last two can match the inputs:
+// step-up for disable_user, then allow for get_user; delete_user matches no
+// rule and is denied by default after every rule was tried. The filler rules
+// fail at different conditions (the action, the resource, a subject property
+// or an argument), so each costs what a real non-matching rule costs, not
+// just one string compare.
+QByteArray generatedPolicyYaml(int size)
+{
+    QByteArray yaml = "rules:\n";
+    for (int i = 0; i < size - 2; ++i) {
+        const QByteArray n = QByteArray::number(i);
+        yaml += "  - name: filler-" + n + "\n    match:\n";
+        switch (i % 4) {
+        case 0: // fails at the action
+            yaml += "      action: \"tool" + n + "_*\"\n";
+            break;
+        case 1: // the action matches; fails at the resource
+            yaml += "      action: \"*_user\"\n      resource_id: \"service" + n + "/*\"\n";
+            break;
+        case 2: // action and resource match; fails at the agent
+            yaml += "      action: \"*\"\n      resource_id: \"directory/*\"\n"
+                    "      subject:\n        agent: \"bot-"
+                + n + "-*\"\n";
+            break;
+        default: // everything but the argument matches
+            yaml += "      subject_id: \"*@example.com\"\n      arguments:\n        user: \"u" + n
+                + "-?*\"\n";
+            break;
+        }
+        yaml += i % 2 == 0 ? "    effect: deny\n" : "    effect: allow\n";
+    }
+    yaml += "  - name: step-up-at-end\n    match:\n      action: \"disable_*\"\n"
+            "      resource_id: \"directory/*\"\n    effect: step_up\n"
+            "    methods: [passkey, totp]\n    timeout: 120s\n"
+            "    reason: Disabling a user account needs your approval.\n"
+            "  - name: allow-at-end\n    match:\n      action: \"get_*\"\n"
+            "      resource_type: tool\n      resource_id: \"directory/*\"\n"
+            "      subject_id: \"*@example.com\"\n      subject:\n        agent: \"claude-*\"\n"
+            "      arguments:\n        user: \"?*\"\n    effect: allow\n";
+    return yaml;
+}
+
+const Policy &generatedPolicy(int size)
+{
+    static std::map<int, Policy> policies;
+    auto found = policies.find(size);
+    if (found == policies.end()) {
+        auto parsed = Policy::parse(generatedPolicyYaml(size), QStringLiteral("generated.yaml"));
+        if (!parsed)
+            fatal(parsed.error().message);
+        found = policies.emplace(size, std::move(parsed).value()).first;
+    }
+    return found->second;
+}
+
+// Fails the run loudly when the policy does not decide the input as
+// expected: a benchmark of the wrong path is worse than none.
+void expectEffect(const AccessDecision &decision, Input input)
+{
+    const bool right = (input == Input::Allow && decision.isAllow())
+        || (input == Input::StepUp && decision.isStepUp())
+        || (input == Input::Deny && decision.isDeny());
+    if (!right)
+        fatal(QStringLiteral("unexpected decision for %1: rule \"%2\"")
+                  .arg(toolFor(input), decision.ruleName));
+}
+
+void runEvaluate(benchmark::State &state, const Policy &policy, Input input)
+{
+    const PolicyDecisionPoint pdp(policy);
+    const AccessRequest request = proxyRequest(input);
+    expectEffect(pdp.evaluate(request), input);
+    for (auto _ : state) {
+        AccessDecision decision = pdp.evaluate(request);
+        benchmark::DoNotOptimize(decision);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
+// PolicyDecisionPoint::evaluate with the demo policy (five rules).
+void BM_PdpDemoPolicy(benchmark::State &state, Input input)
+{
+    runEvaluate(state, demoPolicy(), input);
+}
+BENCHMARK_CAPTURE(BM_PdpDemoPolicy, allow, Input::Allow);
+BENCHMARK_CAPTURE(BM_PdpDemoPolicy, step_up, Input::StepUp);
+BENCHMARK_CAPTURE(BM_PdpDemoPolicy, deny, Input::Deny);
+
+// The same with a generated policy of range(0) rules whose match is at the
+// end (deny: no rule matches, all are tried).
+void BM_PdpGeneratedPolicy(benchmark::State &state, Input input)
+{
+    runEvaluate(state, generatedPolicy(static_cast<int>(state.range(0))), input);
+}
+BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, allow, Input::Allow)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, step_up, Input::StepUp)->Arg(100);
+BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, deny, Input::Deny)->Arg(10)->Arg(100)->Arg(1000);
+
+// What POST /access/v1/evaluation does per request apart from HTTP and
+// authentication (PdpEndpoints): strict JSON parse, AuthZEN request
+// validation, evaluation, the response object and its serialisation.
+void BM_PdpEvaluationBody(benchmark::State &state, Input input)
+{
+    const PolicyDecisionPoint pdp(demoPolicy());
+    const QByteArray body =
+        QJsonDocument(proxyRequest(input).toJson()).toJson(QJsonDocument::Compact);
+    for (auto _ : state) {
+        auto object = parseStrictJsonObject(body, QStringLiteral("request body"));
+        auto request = AccessRequest::fromJson(object.value());
+        const AccessDecision decision = pdp.evaluate(request.value());
+        QByteArray response =
+            QJsonDocument(decision.toAuthzenJson()).toJson(QJsonDocument::Compact);
+        benchmark::DoNotOptimize(response);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(state.iterations() * body.size());
+}
+BENCHMARK_CAPTURE(BM_PdpEvaluationBody, allow, Input::Allow);
+BENCHMARK_CAPTURE(BM_PdpEvaluationBody, step_up, Input::StepUp);
+BENCHMARK_CAPTURE(BM_PdpEvaluationBody, deny, Input::Deny);
+
+} // namespace
