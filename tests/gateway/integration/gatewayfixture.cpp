@@ -2,6 +2,8 @@
 
 #include "tests/support/samplemessages.h"
 
+#include <QCryptographicHash>
+
 namespace countersign::testing {
 
 GatewayFixture::GatewayFixture(gateway::ChannelTimings timings, const QByteArray &yaml)
@@ -24,6 +26,22 @@ pairing:
 )",
                                              QStringLiteral("test.yaml"))
                    .value();
+}
+
+QByteArray GatewayFixture::proxyConfig(const QString &policyFile, const QString &agentName,
+                                       const QByteArray &agentKey, const QString &directoryBinary)
+{
+    const QByteArray keyHash =
+        QCryptographicHash::hash(agentKey, QCryptographicHash::Sha256).toHex();
+    return QStringLiteral("listen: 127.0.0.1:0\nusers: [alice@example.com]\n"
+                          "policy:\n  file: %1\n"
+                          "agents:\n  - name: %2\n    user: alice@example.com\n    key_sha256: %3\n"
+                          "upstreams:\n  - name: directory\n    command: [%4, --stdio, --users, "
+                          "\"${DATA_DIR}/users.json\", --seed, --jwks-url, "
+                          "\"${GATEWAY_URL}/.well-known/jwks.json\", --issuer, \"${GATEWAY_URL}\", "
+                          "--audience, directory]\n")
+        .arg(policyFile, agentName, QString::fromLatin1(keyHash), directoryBinary)
+        .toUtf8();
 }
 
 GatewayFixture::GatewayFixture(gateway::GatewayConfig config)

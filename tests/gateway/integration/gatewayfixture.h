@@ -20,6 +20,13 @@ public:
     static constexpr auto otherUser = "bob@example.com";
 
     explicit GatewayFixture(gateway::ChannelTimings timings = {}, const QByteArray &yaml = {});
+
+    // The configuration of an MCP proxy test: `policyFile`, one agent
+    // (`agentName` with bearer key `agentKey`) acting for alice, and the
+    // example directory server (`directoryBinary`) as a stdio upstream with
+    // its users in the data dir, checking tokens against this gateway.
+    static QByteArray proxyConfig(const QString &policyFile, const QString &agentName,
+                                  const QByteArray &agentKey, const QString &directoryBinary);
     explicit GatewayFixture(gateway::GatewayConfig config);
 
     // (Re)starts the gateway on the same data dir.

@@ -50,20 +50,11 @@ private:
 
 void TestGatewayStepUp::init()
 {
-    const QByteArray keyHash =
-        QCryptographicHash::hash("step-up-agent-key", QCryptographicHash::Sha256).toHex();
-    const QString yaml =
-        QStringLiteral(
-            "listen: 127.0.0.1:0\nusers: [alice@example.com]\n"
-            "policy:\n  file: %1\n"
-            "agents:\n  - name: test-agent\n    user: alice@example.com\n    key_sha256: %2\n"
-            "upstreams:\n  - name: directory\n    command: [%3, --stdio, --users, "
-            "\"${DATA_DIR}/users.json\", --seed, --jwks-url, "
-            "\"${GATEWAY_URL}/.well-known/jwks.json\", --issuer, \"${GATEWAY_URL}\", "
-            "--audience, directory]\n")
-            .arg(QStringLiteral(COUNTERSIGN_DEMO_POLICY), QString::fromLatin1(keyHash),
-                 QStringLiteral(COUNTERSIGN_DIRECTORY_BINARY));
-    m_fixture = std::make_unique<GatewayFixture>(gateway::ChannelTimings{}, yaml.toUtf8());
+    m_fixture = std::make_unique<GatewayFixture>(
+        gateway::ChannelTimings{},
+        GatewayFixture::proxyConfig(QStringLiteral(COUNTERSIGN_DEMO_POLICY),
+                                    QStringLiteral("test-agent"), "step-up-agent-key",
+                                    QStringLiteral(COUNTERSIGN_DIRECTORY_BINARY)));
     QVERIFY(m_fixture->start());
     m_totp = m_fixture->enrollTotp();
     m_companion = m_fixture->pairedCompanion();
