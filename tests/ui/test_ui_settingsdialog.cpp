@@ -1,0 +1,480 @@
+#include "app/appid.h"
+#include "app/autostart.h"
+#include "app/pairedgateways.h"
+#include "app/pairingclient.h"
+#include "protocol/jose/ecprivatekey.h"
+#include "ui/pairingdialogtext.h"
+#include "ui/safetext.h"
+#include "ui/settingsdialog.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QHash>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QStyle>
+#include <QStyleOptionButton>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QTreeWidget>
+
+using namespace countersign;
+
+namespace {
+
+class MemorySecretStore final : public SecretStore {
+public:
+    void write(const QString &key, const QByteArray &secret, const QObject *context,
+               StatusCallback done) override
+    {
+        m_secrets.insert(key, secret);
+        QTimer::singleShot(0, context, [done] { done(Ok{}); });
+    }
+    void read(const QString &key, const QObject *context, ReadCallback done) override
+    {
+        const auto value = m_secrets.contains(key) ? std::optional(m_secrets.value(key))
+                                                   : std::optional<QByteArray>();
+        QTimer::singleShot(0, context, [done, value] { done(value); });
+    }
+    void remove(const QString &key, const QObject *context, StatusCallback done) override
+    {
+        if (refuseRemoval) {
+            QTimer::singleShot(0, context, [done] {
+                done(makeError(ErrorCode::StorageFailure,
+                               QStringLiteral("keychain: the keychain is locked")));
+            });
+            return;
+        }
+        m_secrets.remove(key);
+        QTimer::singleShot(0, context, [done] { done(Ok{}); });
+    }
+    bool contains(const QString &key) const { return m_secrets.contains(key); }
+
+    bool refuseRemoval = false;
+
+private:
+    QHash<QString, QByteArray> m_secrets;
+};
+
+class FakeAutostart final : public Autostart {
+public:
+    bool isEnabled() const override { return enabled; }
+    Status setEnabled(bool wanted) override
+    {
+        ++calls;
+        if (refuse) {
+            return makeError(ErrorCode::StorageFailure,
+                             QStringLiteral("~/.config/autostart is read-only"));
+        }
+        enabled = wanted;
+        return Ok{};
+    }
+
+    bool enabled = false;
+    bool refuse = false;
+    int calls = 0;
+};
+
+GatewayProfile profile(const QString &id, const QString &name, const QString &spki = {})
+{
+    static const EcPrivateKey key = EcPrivateKey::generate().value();
+    GatewayProfile profile;
+    profile.gatewayId = id;
+    profile.name = name;
+    profile.baseUrl = QUrl(id);
+    profile.deviceId = QStringLiteral("dev-") + name.left(3).toLower();
+    profile.userId = QStringLiteral("alice@example.com");
+    profile.gatewayKey = key.publicKey().toJwk();
+    profile.spkiPin = spki;
+    return profile;
+}
+
+} // namespace
+
+class TestUiSettingsDialog : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void startAtLoginFollowsAutostart();
+    void withoutAutostartTheOptionIsAbsent();
+    void notificationsCanBeTurnedOff();
+    void defaultDeviceName();
+    void listsPairedGateways();
+    void connectionStatesFollow();
+    void unpairAsksFirstWithCancelAsDefault();
+    void unpairRemovesKeyAndRecord();
+    void unpairFailureIsShown();
+    void renameInPlace();
+    void emptyListOffersPairing();
+    void screenshot();
+
+private:
+    std::unique_ptr<SettingsDialog> makeDialog(Autostart *autostart);
+    template <typename T>
+    T *child(const QString &name) const
+    {
+        T *found = m_dialog->findChild<T *>(name);
+        if (!found)
+            qFatal("no child %s", qPrintable(name));
+        return found;
+    }
+    QMessageBox *confirmation() const
+    {
+        return m_dialog->findChild<QMessageBox *>(QStringLiteral("unpairConfirmation"));
+    }
+
+    QTemporaryDir m_settingsDir;
+    std::unique_ptr<MemorySecretStore> m_secrets;
+    std::unique_ptr<PairedGateways> m_gateways;
+    FakeAutostart m_autostart;
+    std::unique_ptr<SettingsDialog> m_dialog;
+};
+
+void TestUiSettingsDialog::initTestCase()
+{
+    QVERIFY(m_settingsDir.isValid());
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+}
+
+void TestUiSettingsDialog::init()
+{
+    QSettings(AppId::organizationName(), AppId::applicationName()).clear();
+    m_secrets = std::make_unique<MemorySecretStore>();
+    m_gateways = std::make_unique<PairedGateways>(*m_secrets);
+    m_autostart = FakeAutostart();
+}
+
+void TestUiSettingsDialog::cleanup()
+{
+    m_dialog.reset();
+    m_gateways.reset();
+}
+
+std::unique_ptr<SettingsDialog> TestUiSettingsDialog::makeDialog(Autostart *autostart)
+{
+    auto dialog = std::make_unique<SettingsDialog>(*m_gateways, autostart);
+    dialog->show();
+    // Active, so that its mnemonics (Alt+letter) work as for a person.
+    dialog->activateWindow();
+    if (!QTest::qWaitForWindowActive(dialog.get()))
+        qFatal("the dialog did not show");
+    return dialog;
+}
+
+void TestUiSettingsDialog::startAtLoginFollowsAutostart()
+{
+    m_autostart.enabled = true;
+    m_dialog = makeDialog(&m_autostart);
+    auto *check = child<QCheckBox>(QStringLiteral("startAtLoginCheck"));
+    auto *error = child<QLabel>(QStringLiteral("autostartErrorLabel"));
+    QVERIFY(check->isVisible());
+    QVERIFY(check->isChecked());
+    // On the box itself, where a person clicks.
+    const auto box = [check] {
+        QStyleOptionButton option;
+        option.initFrom(check);
+        return check->style()
+            ->subElementRect(QStyle::SE_CheckBoxIndicator, &option, check)
+            .center();
+    };
+    QTest::mouseClick(check, Qt::LeftButton, {}, box());
+    QVERIFY(!m_autostart.enabled);
+    QCOMPARE(m_autostart.calls, 1);
+    // The mnemonic toggles it (a button's shortcut clicks it shortly after).
+    QTest::keyClick(m_dialog.get(), Qt::Key_S, Qt::AltModifier);
+    QTRY_VERIFY(m_autostart.enabled);
+    QVERIFY(!error->isVisible());
+
+    // A failure leaves the box as things are, and says why.
+    m_autostart.refuse = true;
+    QTest::mouseClick(check, Qt::LeftButton, {}, box());
+    QVERIFY(check->isChecked());
+    QVERIFY(m_autostart.enabled);
+    QVERIFY(error->isVisible());
+    QCOMPARE(error->text(),
+             QStringLiteral("Could not turn off starting at login: "
+                            "~/.config/autostart is read-only"));
+}
+
+void TestUiSettingsDialog::withoutAutostartTheOptionIsAbsent()
+{
+    m_dialog = makeDialog(nullptr);
+    QVERIFY(!child<QCheckBox>(QStringLiteral("startAtLoginCheck"))->isVisible());
+}
+
+void TestUiSettingsDialog::notificationsCanBeTurnedOff()
+{
+    QVERIFY(SettingsDialog::notificationsEnabled()); // on unless turned off
+    m_dialog = makeDialog(&m_autostart);
+    auto *check = child<QCheckBox>(QStringLiteral("notificationsCheck"));
+    QVERIFY(check->isChecked());
+    QSignalSpy changed(m_dialog.get(), &SettingsDialog::notificationsEnabledChanged);
+    QTest::keyClick(m_dialog.get(), Qt::Key_N, Qt::AltModifier);
+    QTRY_COMPARE(changed.count(), 1);
+    QCOMPARE(changed.first().first().toBool(), false);
+    QVERIFY(!SettingsDialog::notificationsEnabled());
+    // Remembered.
+    m_dialog = makeDialog(&m_autostart);
+    QVERIFY(!child<QCheckBox>(QStringLiteral("notificationsCheck"))->isChecked());
+}
+
+void TestUiSettingsDialog::defaultDeviceName()
+{
+    QCOMPARE(SettingsDialog::defaultDeviceName(), PairingClient::defaultDeviceName());
+    m_dialog = makeDialog(&m_autostart);
+    auto *edit = child<QLineEdit>(QStringLiteral("defaultDeviceNameEdit"));
+    auto *error = child<QLabel>(QStringLiteral("deviceNameErrorLabel"));
+    QCOMPARE(edit->placeholderText(), PairingClient::defaultDeviceName());
+    QSignalSpy changed(m_dialog.get(), &SettingsDialog::defaultDeviceNameChanged);
+    edit->setFocus();
+    QTest::keyClicks(edit, QStringLiteral("alice-desk"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(SettingsDialog::defaultDeviceName(), QStringLiteral("alice-desk"));
+    QVERIFY(!error->isVisible());
+    // Enter in the field closes nothing: no button is default.
+    QVERIFY(m_dialog->isVisible());
+
+    edit->setText(QStringLiteral("desk\u202Eevil"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QVERIFY(error->isVisible());
+    QCOMPARE(SettingsDialog::defaultDeviceName(), QStringLiteral("alice-desk"));
+
+    edit->clear();
+    QTest::keyClick(edit, Qt::Key_Return);
+    QVERIFY(!error->isVisible());
+    QCOMPARE(SettingsDialog::defaultDeviceName(), PairingClient::defaultDeviceName());
+}
+
+void TestUiSettingsDialog::listsPairedGateways()
+{
+    const GatewayProfile prod =
+        profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production"),
+                QStringLiteral("q1MKE-RZFJjrefm6ivlcl7m3J_NtPjnPxU1nNjLqsyI"));
+    const GatewayProfile staging =
+        profile(QStringLiteral("http://127.0.0.1:8080"), QStringLiteral("<b>Staging</b>"));
+    QVERIFY(m_gateways->save(prod).ok());
+    QVERIFY(m_gateways->save(staging).ok());
+    m_dialog = makeDialog(&m_autostart);
+    auto *list = child<QTreeWidget>(QStringLiteral("gatewayList"));
+    QCOMPARE(list->topLevelItemCount(), 2);
+    QCOMPARE(list->topLevelItem(0)->text(0), QStringLiteral("Production"));
+    QCOMPARE(list->topLevelItem(0)->text(1), QStringLiteral("alice@example.com"));
+    QCOMPARE(list->topLevelItem(0)->text(2), QStringLiteral("Not connected"));
+    QCOMPARE(list->topLevelItem(1)->text(0), QStringLiteral("<b>Staging</b>"));
+    QVERIFY(!child<QLabel>(QStringLiteral("noGatewaysLabel"))->isVisible());
+
+    // The selected one's details, fingerprint as the gateway prints it.
+    const QString details =
+        withoutBreakOpportunities(child<QLabel>(QStringLiteral("gatewayDetails"))->text());
+    QVERIFY2(details.contains(QStringLiteral("Address: https://gw.example.com")),
+             qPrintable(details));
+    QVERIFY(details.contains(QStringLiteral("Key fingerprint: ")
+                             + PairingDialogText::groupedFingerprint(
+                                 EcPublicKey::fromJwk(prod.gatewayKey)->thumbprint())));
+    QVERIFY(details.contains(QStringLiteral("This computer there: dev-pro")));
+    QVERIFY(details.contains(QStringLiteral("Certificate pinned: q1MK E-RZ")));
+    list->setCurrentItem(list->topLevelItem(1));
+    QVERIFY(withoutBreakOpportunities(child<QLabel>(QStringLiteral("gatewayDetails"))->text())
+                .contains(QStringLiteral("Address: http://127.0.0.1:8080")));
+}
+
+void TestUiSettingsDialog::connectionStatesFollow()
+{
+    QVERIFY(
+        m_gateways
+            ->save(profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production")))
+            .ok());
+    m_dialog = makeDialog(&m_autostart);
+    auto *item = child<QTreeWidget>(QStringLiteral("gatewayList"))->topLevelItem(0);
+    const QString id = QStringLiteral("https://gw.example.com");
+    m_dialog->setGatewayState(id, GatewayClient::State::Connecting);
+    QCOMPARE(item->text(2), QStringLiteral("Connecting…"));
+    m_dialog->setGatewayState(id, GatewayClient::State::Online);
+    QCOMPARE(item->text(2), QStringLiteral("Connected"));
+    m_dialog->setGatewayState(id, GatewayClient::State::Revoked);
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+    m_dialog->setGatewayState(QStringLiteral("https://other.example"),
+                              GatewayClient::State::Online);
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+}
+
+void TestUiSettingsDialog::unpairAsksFirstWithCancelAsDefault()
+{
+    QVERIFY(
+        m_gateways
+            ->save(profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production")))
+            .ok());
+    m_dialog = makeDialog(&m_autostart);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("unpairButton")), Qt::LeftButton);
+    QMessageBox *box = confirmation();
+    QVERIFY(box);
+    QVERIFY(QTest::qWaitForWindowExposed(box));
+    QCOMPARE(box->text(), QStringLiteral("Unpair Production?"));
+    auto *cancel = box->findChild<QPushButton *>(QStringLiteral("cancelUnpairButton"));
+    QCOMPARE(box->defaultButton(), cancel);
+    // Enter answers Cancel; nothing is removed.
+    QTest::keyClick(box, Qt::Key_Return);
+    QTRY_VERIFY(!confirmation());
+    QCOMPARE(m_gateways->all().size(), 1);
+    // So does Escape.
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("unpairButton")), Qt::LeftButton);
+    QVERIFY(QTest::qWaitForWindowExposed(confirmation()));
+    QTest::keyClick(confirmation(), Qt::Key_Escape);
+    QTRY_VERIFY(!confirmation());
+    QCOMPARE(m_gateways->all().size(), 1);
+}
+
+void TestUiSettingsDialog::unpairRemovesKeyAndRecord()
+{
+    const GatewayProfile prod =
+        profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production"));
+    QVERIFY(m_gateways->save(prod).ok());
+    QVERIFY(m_gateways
+                ->save(profile(QStringLiteral("https://staging.example.com"),
+                               QStringLiteral("Staging")))
+                .ok());
+    const QString keyName = SecretStore::deviceKeyName(prod.gatewayId);
+    m_secrets->write(keyName, "key", m_gateways.get(), [](Status) {});
+    QTRY_VERIFY(m_secrets->contains(keyName));
+
+    m_dialog = makeDialog(&m_autostart);
+    QSignalSpy unpaired(m_dialog.get(), &SettingsDialog::unpaired);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("unpairButton")), Qt::LeftButton);
+    QVERIFY(QTest::qWaitForWindowExposed(confirmation()));
+    QTest::mouseClick(
+        confirmation()->findChild<QPushButton *>(QStringLiteral("confirmUnpairButton")),
+        Qt::LeftButton);
+    QTRY_COMPARE(unpaired.count(), 1);
+    QCOMPARE(unpaired.first().first().toString(), prod.gatewayId);
+    QVERIFY(!m_secrets->contains(keyName));
+    QCOMPARE(m_gateways->all().size(), 1);
+    auto *list = child<QTreeWidget>(QStringLiteral("gatewayList"));
+    QCOMPARE(list->topLevelItemCount(), 1);
+    QCOMPARE(list->topLevelItem(0)->text(0), QStringLiteral("Staging"));
+    QCOMPARE(child<QLabel>(QStringLiteral("gatewayMessageLabel"))->text(),
+             QStringLiteral("Unpaired Production."));
+}
+
+void TestUiSettingsDialog::unpairFailureIsShown()
+{
+    QVERIFY(
+        m_gateways
+            ->save(profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production")))
+            .ok());
+    m_secrets->refuseRemoval = true;
+    m_dialog = makeDialog(&m_autostart);
+    QSignalSpy unpaired(m_dialog.get(), &SettingsDialog::unpaired);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("unpairButton")), Qt::LeftButton);
+    QVERIFY(QTest::qWaitForWindowExposed(confirmation()));
+    QTest::mouseClick(
+        confirmation()->findChild<QPushButton *>(QStringLiteral("confirmUnpairButton")),
+        Qt::LeftButton);
+    auto *message = child<QLabel>(QStringLiteral("gatewayMessageLabel"));
+    QTRY_VERIFY(message->text().startsWith(u"Could not unpair"));
+    QCOMPARE(message->text(),
+             QStringLiteral("Could not unpair Production: keychain: the keychain is locked"));
+    QCOMPARE(unpaired.count(), 0);
+    QCOMPARE(m_gateways->all().size(), 1);
+    QVERIFY(child<QPushButton>(QStringLiteral("unpairButton"))->isEnabled());
+}
+
+void TestUiSettingsDialog::renameInPlace()
+{
+    QVERIFY(
+        m_gateways
+            ->save(profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production")))
+            .ok());
+    m_dialog = makeDialog(&m_autostart);
+    auto *list = child<QTreeWidget>(QStringLiteral("gatewayList"));
+    QSignalSpy renamed(m_dialog.get(), &SettingsDialog::gatewayRenamed);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("renameButton")), Qt::LeftButton);
+    auto *editor = list->findChild<QLineEdit *>();
+    QVERIFY(editor);
+    QTRY_VERIFY(editor->isVisible());
+    editor->selectAll();
+    QTest::keyClicks(editor, QStringLiteral("Prod EU"));
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_COMPARE(renamed.count(), 1);
+    QCOMPARE(m_gateways->find(QStringLiteral("https://gw.example.com"))->name,
+             QStringLiteral("Prod EU"));
+    QCOMPARE(list->topLevelItem(0)->text(0), QStringLiteral("Prod EU"));
+
+    // An unusable name is refused and the old one comes back.
+    QTest::keyClick(list, Qt::Key_F2);
+    const auto openEditor = [list]() -> QLineEdit * {
+        for (QLineEdit *candidate : list->findChildren<QLineEdit *>()) {
+            if (candidate->isVisible())
+                return candidate;
+        }
+        return nullptr;
+    };
+    QTRY_VERIFY(openEditor());
+    editor = openEditor();
+    editor->selectAll();
+    QTest::keyClick(editor, Qt::Key_Space);
+    QTest::keyClick(editor, Qt::Key_Return); // the delegate commits from the event loop
+    QTRY_VERIFY(child<QLabel>(QStringLiteral("gatewayMessageLabel"))->text().contains(u"1 to 64"));
+    QTRY_COMPARE(list->topLevelItem(0)->text(0), QStringLiteral("Prod EU"));
+    QCOMPARE(m_gateways->find(QStringLiteral("https://gw.example.com"))->name,
+             QStringLiteral("Prod EU"));
+    QCOMPARE(renamed.count(), 1);
+}
+
+void TestUiSettingsDialog::emptyListOffersPairing()
+{
+    m_dialog = makeDialog(&m_autostart);
+    QVERIFY(child<QLabel>(QStringLiteral("noGatewaysLabel"))->isVisible());
+    QVERIFY(!child<QTreeWidget>(QStringLiteral("gatewayList"))->isVisible());
+    QVERIFY(!child<QPushButton>(QStringLiteral("unpairButton"))->isEnabled());
+    QSignalSpy pairing(m_dialog.get(), &SettingsDialog::openPairing);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QCOMPARE(pairing.count(), 1);
+    for (const QPushButton *button : m_dialog->findChildren<QPushButton *>())
+        QVERIFY2(!button->isDefault(), qPrintable(button->objectName()));
+}
+
+void TestUiSettingsDialog::screenshot()
+{
+    QVERIFY(m_gateways
+                ->save(profile(QStringLiteral("https://gateway.example.com"),
+                               QStringLiteral("Example Gateway"),
+                               QStringLiteral("q1MKE-RZFJjrefm6ivlcl7m3J_NtPjnPxU1nNjLqsyI")))
+                .ok());
+    QVERIFY(m_gateways
+                ->save(profile(QStringLiteral("https://staging.example.com"),
+                               QStringLiteral("Staging")))
+                .ok());
+    m_autostart.enabled = true;
+    m_dialog = makeDialog(&m_autostart);
+    m_dialog->setGatewayState(QStringLiteral("https://gateway.example.com"),
+                              GatewayClient::State::Online);
+    m_dialog->setGatewayState(QStringLiteral("https://staging.example.com"),
+                              GatewayClient::State::Offline);
+    const QString dir = qEnvironmentVariable("COUNTERSIGN_SCREENSHOT_DIR", QDir::currentPath());
+    QVERIFY(QDir().mkpath(dir));
+    const QString path = QDir(dir).filePath(QStringLiteral("settingsdialog.png"));
+    QVERIFY2(m_dialog->grab().save(path), qPrintable(path));
+    qInfo("screenshot: %s", qPrintable(path));
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("unpairButton")), Qt::LeftButton);
+    QVERIFY(QTest::qWaitForWindowExposed(confirmation()));
+    const QString boxPath = QDir(dir).filePath(QStringLiteral("settingsdialog-unpair.png"));
+    QVERIFY2(confirmation()->grab().save(boxPath), qPrintable(boxPath));
+    qInfo("screenshot: %s", qPrintable(boxPath));
+    confirmation()->reject();
+}
+
+QTEST_MAIN(TestUiSettingsDialog)
+#include "test_ui_settingsdialog.moc"

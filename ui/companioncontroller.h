@@ -1,0 +1,77 @@
+#pragma once
+
+#include "app/approvalinbox.h"
+#include "app/gatewayclient.h"
+#include "app/history.h"
+#include "app/notifier.h"
+#include "app/pairedgateways.h"
+#include "app/secretstore.h"
+#include "protocol/clock.h"
+#include "ui/trayiconstate.h"
+
+#include <map>
+#include <memory>
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+namespace countersign {
+
+class ApprovalDialog;
+
+// The companion's wiring: one GatewayClient per paired gateway (its device
+// key read from the keychain), the inbox across them, an approval dialog per
+// request the person opens, notifications, and the history. It holds no
+// widgets of the tray itself: the tray shows summaryChanged() and calls the
+// slots. A notification only ever opens a dialog; only the dialog's Approve
+// makes a proof.
+class CompanionController : public QObject {
+    Q_OBJECT
+
+public:
+    CompanionController(PairedGateways &gateways, SecretStore &secrets, History &history,
+                        Notifier *notifier, const Clock &clock, QObject *parent = nullptr);
+    ~CompanionController() override;
+
+    // Connects to every paired gateway (again after pairing or unpairing).
+    void start();
+    TrayIconState summary() const;
+    ApprovalInbox &inbox() { return m_inbox; }
+    GatewayClient *client(const QString &gatewayId) const;
+    // The open dialog of a request (for tests and the tray).
+    ApprovalDialog *dialog(const QString &gatewayId, const QString &requestId) const;
+
+public Q_SLOTS:
+    void openApproval(const QString &gatewayId, const QString &requestId);
+    // Arrival: the dialog comes up without taking the keyboard.
+    void presentApproval(const QString &gatewayId, const QString &requestId);
+
+Q_SIGNALS:
+    void summaryChanged(const countersign::TrayIconState &summary);
+    // A gateway refused this device for good (revoked/unknown): say so.
+    void gatewayProblem(const QString &gatewayName, const QString &message);
+
+private:
+    void syncClients();
+    void connectClient(const GatewayProfile &profile, EcPrivateKey key);
+    void onAdded(const PendingApproval &approval);
+    void onRemoved(const QString &gatewayId, const QString &requestId, ApprovalOutcome outcome);
+    ApprovalDialog *ensureDialog(const QString &gatewayId, const QString &requestId);
+    void emitSummary();
+    static QString key(const QString &gatewayId, const QString &requestId);
+
+    PairedGateways &m_gateways;
+    SecretStore &m_secrets;
+    History &m_history;
+    QPointer<Notifier> m_notifier;
+    const Clock &m_clock;
+    ApprovalInbox m_inbox;
+    std::map<QString, std::unique_ptr<GatewayClient>> m_clients; // by gateway id
+    QHash<QString, QPointer<ApprovalDialog>> m_dialogs;          // by key()
+    // What this device answered, to record how a request ended.
+    QHash<QString, std::optional<ApprovalMethod>> m_answered;
+    QHash<QString, PendingApproval> m_seen; // pending ones, for the history
+};
+
+} // namespace countersign

@@ -1,0 +1,484 @@
+#include "settingsdialog.h"
+
+#include "app/appid.h"
+#include "app/autostart.h"
+#include "app/pairedgateways.h"
+#include "app/pairingclient.h"
+#include "protocol/displaytext.h"
+#include "protocol/jose/ecpublickey.h"
+#include "ui/pairingdialogtext.h"
+#include "ui/plainlabel.h"
+#include "ui/safetext.h"
+#include "ui/statusicons.h"
+
+#include <QAccessible>
+#include <QCheckBox>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalBlocker>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace countersign {
+
+namespace {
+
+const QString notificationsKey = QStringLiteral("notifications/enabled");
+const QString deviceNameKey = QStringLiteral("pairing/defaultDeviceName");
+const QColor problemColour(0xc0, 0x1c, 0x28);
+
+enum Column { NameColumn, UserColumn, StateColumn };
+
+QSettings appSettings()
+{
+    return QSettings(AppId::organizationName(), AppId::applicationName());
+}
+
+QString shown(const QString &remote)
+{
+    return displaySafeText(remote).text;
+}
+
+void setForeground(QWidget *widget, const QColor &colour)
+{
+    QPalette palette = widget->palette();
+    palette.setColor(QPalette::WindowText, colour);
+    widget->setPalette(palette);
+}
+
+QPushButton *makeButton(const QString &text, const QString &name, QWidget *parent)
+{
+    auto *button = new QPushButton(text, parent);
+    button->setObjectName(name);
+    button->setAutoDefault(false);
+    button->setDefault(false);
+    return button;
+}
+
+std::optional<QString> deviceNameProblem(const QString &name)
+{
+    if (name.isEmpty())
+        return QString();
+    if (name.size() > PairingClient::maxDeviceNameLength || !isDisplaySafe(name))
+        return SettingsDialog::tr("Use at most 64 ordinary characters.");
+    return std::nullopt;
+}
+
+} // namespace
+
+SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart, QWidget *parent)
+    : QDialog(parent)
+    , m_gateways(gateways)
+    , m_autostart(autostart)
+{
+    setObjectName(QStringLiteral("settingsDialog"));
+    setWindowTitle(tr("Settings — Countersign"));
+    setWindowIcon(StatusIcons::appIcon());
+
+    auto *column = new QVBoxLayout(this);
+    column->setContentsMargins(18, 16, 18, 14);
+    column->setSpacing(14);
+    column->addWidget(buildGeneral());
+    column->addWidget(buildGateways(), 1);
+
+    auto *buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    auto *close = makeButton(tr("C&lose"), QStringLiteral("closeButton"), this);
+    close->setMinimumWidth(96);
+    connect(close, &QPushButton::clicked, this, &SettingsDialog::accept);
+    buttons->addWidget(close);
+    column->addLayout(buttons);
+
+    // Queued: a change may come from inside the list's own editing (a
+    // rename), which must finish before its items are replaced.
+    connect(&m_gateways, &PairedGateways::changed, this, &SettingsDialog::reloadGateways,
+            Qt::QueuedConnection);
+    reloadGateways();
+    resize(600, 560);
+}
+
+SettingsDialog::~SettingsDialog() = default;
+
+bool SettingsDialog::notificationsEnabled()
+{
+    return appSettings().value(notificationsKey, true).toBool();
+}
+
+QString SettingsDialog::defaultDeviceName()
+{
+    const QString chosen = appSettings().value(deviceNameKey).toString().trimmed();
+    if (!chosen.isEmpty() && !deviceNameProblem(chosen))
+        return chosen;
+    return PairingClient::defaultDeviceName();
+}
+
+QWidget *SettingsDialog::buildGeneral()
+{
+    auto *group = new QGroupBox(tr("General"), this);
+    auto *column = new QVBoxLayout(group);
+    column->setSpacing(8);
+
+    m_startAtLogin = new QCheckBox(tr("&Start Countersign when you log in"), group);
+    m_startAtLogin->setObjectName(QStringLiteral("startAtLoginCheck"));
+    m_startAtLogin->setToolTip(tr("Approval requests reach you only while Countersign runs."));
+    if (m_autostart) {
+        m_startAtLogin->setChecked(m_autostart->isEnabled());
+        connect(m_startAtLogin, &QCheckBox::toggled, this, &SettingsDialog::onAutostartToggled);
+    } else {
+        m_startAtLogin->hide();
+    }
+    column->addWidget(m_startAtLogin);
+    m_autostartError = new PlainLabel(QString(), group);
+    m_autostartError->setObjectName(QStringLiteral("autostartErrorLabel"));
+    m_autostartError->setWordWrap(true);
+    setForeground(m_autostartError, problemColour);
+    m_autostartError->hide();
+    column->addWidget(m_autostartError);
+
+    m_notifications = new QCheckBox(tr("Show a &notification when a request arrives"), group);
+    m_notifications->setObjectName(QStringLiteral("notificationsCheck"));
+    m_notifications->setToolTip(tr("A notification only opens the request; approving always "
+                                   "happens in Countersign's own window."));
+    m_notifications->setChecked(notificationsEnabled());
+    connect(m_notifications, &QCheckBox::toggled, this, [this](bool enabled) {
+        appSettings().setValue(notificationsKey, enabled);
+        Q_EMIT notificationsEnabledChanged(enabled);
+    });
+    column->addWidget(m_notifications);
+
+    auto *nameRow = new QHBoxLayout;
+    auto *nameLabel = new PlainLabel(tr("Name for this &computer when pairing:"), group);
+    m_deviceName = new QLineEdit(group);
+    m_deviceName->setObjectName(QStringLiteral("defaultDeviceNameEdit"));
+    m_deviceName->setMaxLength(static_cast<int>(PairingClient::maxDeviceNameLength));
+    m_deviceName->setPlaceholderText(PairingClient::defaultDeviceName());
+    m_deviceName->setText(appSettings().value(deviceNameKey).toString());
+    m_deviceName->setClearButtonEnabled(true);
+    nameLabel->setBuddy(m_deviceName);
+    connect(m_deviceName, &QLineEdit::editingFinished, this, &SettingsDialog::onDeviceNameEdited);
+    nameRow->addWidget(nameLabel);
+    nameRow->addWidget(m_deviceName, 1);
+    column->addLayout(nameRow);
+    m_deviceNameError = new PlainLabel(QString(), group);
+    m_deviceNameError->setObjectName(QStringLiteral("deviceNameErrorLabel"));
+    setForeground(m_deviceNameError, problemColour);
+    m_deviceNameError->hide();
+    column->addWidget(m_deviceNameError);
+    return group;
+}
+
+QWidget *SettingsDialog::buildGateways()
+{
+    auto *group = new QGroupBox(tr("Paired gateways"), this);
+    auto *column = new QVBoxLayout(group);
+    column->setSpacing(8);
+
+    m_list = new QTreeWidget(group);
+    m_list->setObjectName(QStringLiteral("gatewayList"));
+    m_list->setAccessibleName(tr("Paired gateways"));
+    m_list->setHeaderLabels({tr("Gateway"), tr("Account"), tr("Status")});
+    m_list->setRootIsDecorated(false);
+    m_list->setUniformRowHeights(true);
+    m_list->setAllColumnsShowFocus(true);
+    m_list->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::DoubleClicked);
+    m_list->header()->setStretchLastSection(false);
+    m_list->header()->setSectionResizeMode(NameColumn, QHeaderView::Stretch);
+    m_list->header()->setSectionResizeMode(UserColumn, QHeaderView::ResizeToContents);
+    m_list->header()->setSectionResizeMode(StateColumn, QHeaderView::ResizeToContents);
+    connect(m_list, &QTreeWidget::currentItemChanged, this, &SettingsDialog::updateGatewayDetails);
+    connect(m_list, &QTreeWidget::itemChanged, this, &SettingsDialog::onItemChanged);
+    column->addWidget(m_list, 1);
+
+    m_empty = new PlainLabel(tr("No gateway is paired yet. Pair one to receive its approval "
+                                "requests."),
+                             group);
+    m_empty->setObjectName(QStringLiteral("noGatewaysLabel"));
+    m_empty->setWordWrap(true);
+    m_empty->setForegroundRole(QPalette::PlaceholderText);
+    column->addWidget(m_empty);
+
+    m_details = new PlainLabel(QString(), group);
+    m_details->setObjectName(QStringLiteral("gatewayDetails"));
+    m_details->setWordWrap(true);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    column->addWidget(m_details);
+
+    m_gatewayMessage = new PlainLabel(QString(), group);
+    m_gatewayMessage->setObjectName(QStringLiteral("gatewayMessageLabel"));
+    m_gatewayMessage->setWordWrap(true);
+    m_gatewayMessage->hide();
+    column->addWidget(m_gatewayMessage);
+
+    auto *buttons = new QHBoxLayout;
+    auto *pair = makeButton(tr("&Pair a gateway…"), QStringLiteral("pairButton"), group);
+    connect(pair, &QPushButton::clicked, this, &SettingsDialog::openPairing);
+    m_rename = makeButton(tr("&Rename"), QStringLiteral("renameButton"), group);
+    connect(m_rename, &QPushButton::clicked, this, [this] {
+        if (QTreeWidgetItem *item = m_list->currentItem())
+            m_list->editItem(item, NameColumn);
+    });
+    m_unpair = makeButton(tr("&Unpair…"), QStringLiteral("unpairButton"), group);
+    connect(m_unpair, &QPushButton::clicked, this, &SettingsDialog::onUnpairClicked);
+    buttons->addWidget(pair);
+    buttons->addStretch(1);
+    buttons->addWidget(m_rename);
+    buttons->addWidget(m_unpair);
+    column->addLayout(buttons);
+    return group;
+}
+
+void SettingsDialog::reloadGateways()
+{
+    m_reloading = true;
+    m_profiles = m_gateways.all();
+    // Rows are updated in place rather than rebuilt, so that a selection and
+    // an open rename editor survive a change made elsewhere.
+    QHash<QString, QTreeWidgetItem *> rows;
+    for (int i = 0; i < m_list->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_list->topLevelItem(i);
+        rows.insert(item->data(NameColumn, Qt::UserRole).toString(), item);
+    }
+    for (int i = 0; i < m_profiles.size(); ++i) {
+        const GatewayProfile &profile = m_profiles.at(i);
+        QTreeWidgetItem *item = rows.take(profile.gatewayId);
+        if (!item) {
+            item = new QTreeWidgetItem;
+            item->setData(NameColumn, Qt::UserRole, profile.gatewayId);
+            item->setFlags(item->flags() | Qt::ItemIsEditable);
+            m_list->insertTopLevelItem(i, item);
+        } else if (const int at = m_list->indexOfTopLevelItem(item); at != i) {
+            m_list->takeTopLevelItem(at);
+            m_list->insertTopLevelItem(i, item);
+        }
+        const auto setText = [item](int column, const QString &text) {
+            if (item->text(column) != text)
+                item->setText(column, text);
+        };
+        setText(NameColumn, shown(profile.name));
+        setText(UserColumn, shown(profile.userId));
+        setText(StateColumn, stateText(profile.gatewayId));
+        setRowIcon(item, m_states.value(profile.gatewayId) == GatewayClient::State::Online);
+    }
+    qDeleteAll(rows); // unpaired meanwhile
+    if (!m_list->currentItem() && m_list->topLevelItemCount() > 0)
+        m_list->setCurrentItem(m_list->topLevelItem(0));
+    m_reloading = false;
+    const bool any = !m_profiles.isEmpty();
+    m_list->setVisible(any);
+    m_empty->setVisible(!any);
+    updateGatewayDetails();
+}
+
+void SettingsDialog::setRowIcon(QTreeWidgetItem *item, bool online)
+{
+    // Only on a change: any change to a row's name cell reloads an open
+    // rename editor with the stored name, losing what is being typed.
+    constexpr int onlineRole = Qt::UserRole + 1;
+    const QVariant shown = item->data(NameColumn, onlineRole);
+    if (shown.isValid() && shown.toBool() == online)
+        return;
+    item->setData(NameColumn, onlineRole, online);
+    item->setIcon(NameColumn,
+                  StatusIcons::icon(online ? StatusIconKind::Connected : StatusIconKind::Offline));
+}
+
+std::optional<GatewayProfile> SettingsDialog::selectedGateway() const
+{
+    const QTreeWidgetItem *item = m_list ? m_list->currentItem() : nullptr;
+    if (!item)
+        return std::nullopt;
+    const QString id = item->data(NameColumn, Qt::UserRole).toString();
+    for (const GatewayProfile &profile : m_profiles) {
+        if (profile.gatewayId == id)
+            return profile;
+    }
+    return std::nullopt;
+}
+
+void SettingsDialog::updateGatewayDetails()
+{
+    const auto profile = selectedGateway();
+    const bool busy = !m_unpairing.isEmpty();
+    m_unpair->setEnabled(profile.has_value() && !busy);
+    m_rename->setEnabled(profile.has_value() && !busy);
+    m_details->setVisible(profile.has_value());
+    if (!profile)
+        return;
+    QString fingerprint;
+    if (const auto key = EcPublicKey::fromJwk(profile->gatewayKey))
+        fingerprint = PairingDialogText::groupedFingerprint(key->thumbprint());
+    QStringList lines{
+        tr("Address: %1").arg(shown(profile->baseUrl.toDisplayString())),
+        tr("Key fingerprint: %1").arg(fingerprint),
+        tr("This computer there: %1").arg(shown(profile->deviceId)),
+    };
+    if (!profile->spkiPin.isEmpty())
+        lines.append(tr("Certificate pinned: %1")
+                         .arg(PairingDialogText::groupedFingerprint(profile->spkiPin)));
+    m_details->setText(wrappableText(lines.join(u'\n')));
+}
+
+QString SettingsDialog::stateText(const QString &gatewayId) const
+{
+    if (!m_states.contains(gatewayId))
+        return tr("Not connected");
+    switch (m_states.value(gatewayId)) {
+    case GatewayClient::State::Offline:
+        return tr("Offline");
+    case GatewayClient::State::Connecting:
+        return tr("Connecting…");
+    case GatewayClient::State::Online:
+        return tr("Connected");
+    case GatewayClient::State::Refused:
+        return tr("Refused this computer");
+    case GatewayClient::State::Revoked:
+        return tr("Revoked: pair again");
+    }
+    return tr("Not connected");
+}
+
+void SettingsDialog::setGatewayState(const QString &gatewayId, GatewayClient::State state)
+{
+    m_states.insert(gatewayId, state);
+    for (int i = 0; i < m_list->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_list->topLevelItem(i);
+        if (item->data(NameColumn, Qt::UserRole).toString() != gatewayId)
+            continue;
+        const QSignalBlocker blocker(m_list);
+        if (item->text(StateColumn) != stateText(gatewayId))
+            item->setText(StateColumn, stateText(gatewayId));
+        setRowIcon(item, state == GatewayClient::State::Online);
+    }
+}
+
+void SettingsDialog::onAutostartToggled(bool enabled)
+{
+    const Status changed = m_autostart->setEnabled(enabled);
+    if (changed) {
+        m_autostartError->hide();
+        return;
+    }
+    {
+        const QSignalBlocker blocker(m_startAtLogin);
+        m_startAtLogin->setChecked(m_autostart->isEnabled());
+    }
+    m_autostartError->setText(
+        enabled ? tr("Could not turn on starting at login: %1").arg(changed.error().message)
+                : tr("Could not turn off starting at login: %1").arg(changed.error().message));
+    m_autostartError->show();
+}
+
+void SettingsDialog::onDeviceNameEdited()
+{
+    const QString name = m_deviceName->text().trimmed();
+    if (const auto problem = deviceNameProblem(name); problem && !problem->isEmpty()) {
+        m_deviceNameError->setText(*problem);
+        m_deviceNameError->show();
+        return;
+    }
+    m_deviceNameError->hide();
+    QSettings settings = appSettings();
+    if (settings.value(deviceNameKey).toString() == name)
+        return;
+    if (name.isEmpty())
+        settings.remove(deviceNameKey);
+    else
+        settings.setValue(deviceNameKey, name);
+    Q_EMIT defaultDeviceNameChanged(defaultDeviceName());
+}
+
+void SettingsDialog::onItemChanged(QTreeWidgetItem *item, int column)
+{
+    if (m_reloading || column != NameColumn)
+        return;
+    const QString id = item->data(NameColumn, Qt::UserRole).toString();
+    auto profile = m_gateways.find(id);
+    if (!profile)
+        return;
+    const QString name = item->text(NameColumn).trimmed();
+    if (name.isEmpty() || name.size() > maxGatewayNameLength || !isDisplaySafe(name)) {
+        showGatewayMessage(tr("A gateway's name is 1 to 64 ordinary characters."), true);
+        // The old name comes back once the editor has closed.
+        QMetaObject::invokeMethod(this, &SettingsDialog::reloadGateways, Qt::QueuedConnection);
+        return;
+    }
+    if (name == profile->name)
+        return;
+    profile->name = name;
+    if (const Status saved = m_gateways.save(*profile); !saved) {
+        showGatewayMessage(tr("Could not rename: %1").arg(saved.error().message), true);
+        QMetaObject::invokeMethod(this, &SettingsDialog::reloadGateways, Qt::QueuedConnection);
+        return;
+    }
+    m_gatewayMessage->hide();
+    Q_EMIT gatewayRenamed(id, name);
+}
+
+void SettingsDialog::onUnpairClicked()
+{
+    const auto profile = selectedGateway();
+    if (!profile || !m_unpairing.isEmpty() || m_confirm)
+        return;
+    // Window-modal and asynchronous (open, not exec): the person answers in
+    // their own time and tests can answer it too.
+    m_confirm =
+        new QMessageBox(QMessageBox::Warning, tr("Unpair %1?").arg(shown(profile->name)),
+                        tr("Unpair %1?").arg(shown(profile->name)), QMessageBox::NoButton, this);
+    m_confirm->setObjectName(QStringLiteral("unpairConfirmation"));
+    m_confirm->setTextFormat(Qt::PlainText);
+    m_confirm->setInformativeText(
+        tr("This computer's key for the gateway is deleted from the keychain and the gateway is "
+           "forgotten: its requests will no longer reach you here. The gateway still lists this "
+           "computer until its administrator revokes it. To use it again, pair with a new link."));
+    QPushButton *confirm = m_confirm->addButton(tr("&Unpair"), QMessageBox::DestructiveRole);
+    confirm->setObjectName(QStringLiteral("confirmUnpairButton"));
+    QPushButton *cancel = m_confirm->addButton(QMessageBox::Cancel);
+    cancel->setObjectName(QStringLiteral("cancelUnpairButton"));
+    m_confirm->setDefaultButton(cancel);
+    m_confirm->setEscapeButton(cancel);
+    m_confirm->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_confirm, &QMessageBox::buttonClicked, this,
+            [this, confirm, profile = *profile](QAbstractButton *button) {
+                if (button == confirm)
+                    unpair(profile);
+            });
+    m_confirm->open();
+}
+
+void SettingsDialog::unpair(const GatewayProfile &profile)
+{
+    m_unpairing = profile.gatewayId;
+    updateGatewayDetails();
+    showGatewayMessage(tr("Unpairing %1…").arg(shown(profile.name)), false);
+    m_gateways.unpair(profile.gatewayId, this, [this, profile](const Status &done) {
+        m_unpairing.clear();
+        if (!done) {
+            showGatewayMessage(
+                tr("Could not unpair %1: %2").arg(shown(profile.name), shown(done.error().message)),
+                true);
+            updateGatewayDetails();
+            return;
+        }
+        m_states.remove(profile.gatewayId);
+        showGatewayMessage(tr("Unpaired %1.").arg(shown(profile.name)), false);
+        reloadGateways();
+        Q_EMIT unpaired(profile.gatewayId);
+    });
+}
+
+void SettingsDialog::showGatewayMessage(const QString &text, bool problem)
+{
+    m_gatewayMessage->setText(text);
+    setForeground(m_gatewayMessage,
+                  problem ? problemColour : palette().color(QPalette::WindowText));
+    m_gatewayMessage->show();
+    QAccessibleEvent event(m_gatewayMessage, QAccessible::Alert);
+    QAccessible::updateAccessibility(&event);
+}
+
+} // namespace countersign

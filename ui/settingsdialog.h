@@ -1,0 +1,99 @@
+#pragma once
+
+#include "app/gatewayclient.h"
+#include "app/gatewayprofile.h"
+
+#include <optional>
+
+#include <QDialog>
+#include <QHash>
+#include <QPointer>
+
+class QCheckBox;
+class QLineEdit;
+class QMessageBox;
+class QPushButton;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace countersign {
+
+class Autostart;
+class PairedGateways;
+class PlainLabel;
+
+// The companion's settings. Every change applies at once (there is no OK):
+//
+// - Start at login, through the injected Autostart (platform/ writes the
+//   XDG autostart entry); hidden when there is none.
+// - Notifications on/off and the default name this computer gets when
+//   pairing, kept in the QSettings of AppId ("notifications/enabled",
+//   "pairing/defaultDeviceName"; read them with notificationsEnabled() and
+//   defaultDeviceName()).
+// - Paired gateways: name (renamable in place), account, connection state
+//   (fed by the app through setGatewayState), address, key fingerprint;
+//   Unpair asks first (Cancel is the default) and then removes the device
+//   key from the keychain and the record (PairedGateways::unpair).
+class SettingsDialog : public QDialog {
+    Q_OBJECT
+
+public:
+    static constexpr int maxGatewayNameLength = 64;
+
+    // `autostart` may be null (no way to start at login here). Both must
+    // outlive the dialog.
+    SettingsDialog(PairedGateways &gateways, Autostart *autostart, QWidget *parent = nullptr);
+    ~SettingsDialog() override;
+
+    static bool notificationsEnabled();
+    // What the person chose, else PairingClient::defaultDeviceName().
+    static QString defaultDeviceName();
+
+public Q_SLOTS:
+    void setGatewayState(const QString &gatewayId, countersign::GatewayClient::State state);
+
+Q_SIGNALS:
+    void notificationsEnabledChanged(bool enabled);
+    void defaultDeviceNameChanged(const QString &name);
+    // The gateway's key and record are gone: stop its client.
+    void unpaired(const QString &gatewayId);
+    void gatewayRenamed(const QString &gatewayId, const QString &name);
+    void openPairing();
+
+private:
+    QWidget *buildGeneral();
+    QWidget *buildGateways();
+    void reloadGateways();
+    void updateGatewayDetails();
+    void onAutostartToggled(bool enabled);
+    void onDeviceNameEdited();
+    void onUnpairClicked();
+    void unpair(const GatewayProfile &profile);
+    void onItemChanged(QTreeWidgetItem *item, int column);
+    std::optional<GatewayProfile> selectedGateway() const;
+    static void setRowIcon(QTreeWidgetItem *item, bool online);
+    QString stateText(const QString &gatewayId) const;
+    void showGatewayMessage(const QString &text, bool problem);
+
+    PairedGateways &m_gateways;
+    Autostart *m_autostart = nullptr;
+    QList<GatewayProfile> m_profiles;
+    QHash<QString, GatewayClient::State> m_states;
+    QString m_unpairing; // gateway id while its unpairing runs
+    bool m_reloading = false;
+
+    QCheckBox *m_startAtLogin = nullptr;
+    PlainLabel *m_autostartError = nullptr;
+    QCheckBox *m_notifications = nullptr;
+    QLineEdit *m_deviceName = nullptr;
+    PlainLabel *m_deviceNameError = nullptr;
+    QTreeWidget *m_list = nullptr;
+    PlainLabel *m_empty = nullptr;
+    PlainLabel *m_details = nullptr;
+    PlainLabel *m_gatewayMessage = nullptr;
+    QPushButton *m_rename = nullptr;
+    QPushButton *m_unpair = nullptr;
+    QPointer<QMessageBox> m_confirm;
+};
+
+} // namespace countersign
