@@ -57,11 +57,14 @@ public:
         return m_pairingDialog;
     }
 
-    void settings()
+    void settings(CompanionController &controller)
     {
         if (!m_settings) {
             m_settings = new SettingsDialog(m_gateways, &m_autostart);
             m_settings->setAttribute(Qt::WA_DeleteOnClose);
+            // Changes apply at once.
+            QObject::connect(m_settings, &SettingsDialog::notificationsEnabledChanged, &controller,
+                             &CompanionController::setNotificationsEnabled);
             QObject::connect(m_settings, &SettingsDialog::openPairing, m_settings,
                              [this] { pairing(); });
         }
@@ -201,6 +204,7 @@ int main(int argc, char *argv[])
     ScreenGrabber screenshots;
     Windows windows(pairing, gateways, history, autostart, screenshots);
 
+    controller.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
     QObject::connect(&controller, &CompanionController::summaryChanged, &tray,
                      [&tray](const TrayIconState &state) { tray.setState(state); });
     QObject::connect(&controller, &CompanionController::gatewayProblem, &tray,
@@ -211,7 +215,8 @@ int main(int argc, char *argv[])
                      &CompanionController::openApproval);
     QObject::connect(&tray, &TrayIcon::openHistory, &app, [&windows] { windows.history(); });
     QObject::connect(&tray, &TrayIcon::openPairing, &app, [&windows] { windows.pairing(); });
-    QObject::connect(&tray, &TrayIcon::openSettings, &app, [&windows] { windows.settings(); });
+    QObject::connect(&tray, &TrayIcon::openSettings, &app,
+                     [&windows, &controller] { windows.settings(controller); });
     QObject::connect(&tray, &TrayIcon::quit, &app, &QCoreApplication::quit);
 
     const auto handle = [&](const QStringList &arguments) {

@@ -160,7 +160,7 @@ void CompanionController::connectClient(const GatewayProfile &profile, EcPrivate
 void CompanionController::onAdded(const PendingApproval &approval)
 {
     m_seen.insert(key(approval.gatewayId(), approval.requestId()), approval);
-    if (Notifier *notifier = m_notifier.data()) {
+    if (Notifier *notifier = m_notifier.data(); notifier && m_notificationsEnabled) {
         const Sarc &sarc = approval.request.request.sarc;
         notifier->notify(titleOf(approval.request),
                          tr("%1 for %2, through %3. Open Countersign to review it.")

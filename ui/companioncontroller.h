@@ -46,6 +46,8 @@ public Q_SLOTS:
     void openApproval(const QString &gatewayId, const QString &requestId);
     // Arrival: the dialog comes up without taking the keyboard.
     void presentApproval(const QString &gatewayId, const QString &requestId);
+    // Settings: desktop notifications on or off (the dialog still comes up).
+    void setNotificationsEnabled(bool enabled) { m_notificationsEnabled = enabled; }
 
 Q_SIGNALS:
     void summaryChanged(const countersign::TrayIconState &summary);
@@ -72,6 +74,7 @@ private:
     // What this device answered, to record how a request ended.
     QHash<QString, std::optional<ApprovalMethod>> m_answered;
     QHash<QString, PendingApproval> m_seen; // pending ones, for the history
+    bool m_notificationsEnabled = true;
 };
 
 } // namespace countersign
