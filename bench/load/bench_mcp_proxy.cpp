@@ -3,6 +3,7 @@
 // times tools/call get_user directly and through the gateway (HTTP and stdio
 // upstreams), then the AuthZEN decision endpoints. See README.md.
 
+#include "bench/load/intoption.h"
 #include "bench/load/proxyrun.h"
 
 #include <optional>
@@ -18,21 +19,6 @@
 using namespace countersign::load;
 
 namespace {
-
-std::optional<int> intOption(const QCommandLineParser &parser, const QString &name, int min,
-                             int max, QTextStream &err)
-{
-    bool ok = false;
-    const int value = parser.value(name).toInt(&ok);
-    if (!ok || value < min || value > max) {
-        err << QStringLiteral("--%1 must be an integer from %2 to %3\n")
-                   .arg(name)
-                   .arg(min)
-                   .arg(max);
-        return std::nullopt;
-    }
-    return value;
-}
 
 // /dev/shm when it is a tmpfs, as on every usual Linux: the comparison run
 // without real fsyncs.

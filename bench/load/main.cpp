@@ -2,6 +2,7 @@
 // gateway over loopback sockets; measures handshakes, requested->resolved
 // latency, proofs verified per second and memory. See README.md.
 
+#include "bench/load/intoption.h"
 #include "bench/load/loadrun.h"
 
 #include <cstdio>
@@ -14,25 +15,6 @@
 #include <QTextStream>
 
 using namespace countersign::load;
-
-namespace {
-
-std::optional<int> intOption(const QCommandLineParser &parser, const QString &name, int min,
-                             int max, QTextStream &err)
-{
-    bool ok = false;
-    const int value = parser.value(name).toInt(&ok);
-    if (!ok || value < min || value > max) {
-        err << QStringLiteral("--%1 must be an integer from %2 to %3\n")
-                   .arg(name)
-                   .arg(min)
-                   .arg(max);
-        return std::nullopt;
-    }
-    return value;
-}
-
-} // namespace
 
 int main(int argc, char *argv[])
 {
