@@ -88,13 +88,13 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
     if (const auto known = m_byKey.constFind(key); known != m_byKey.cend()) {
         Entry &entry = m_byApproval[*known];
         m_audit.steppedUp(call, decision, entry.approvalId);
-        if (entry.running) {
+        if (entry.phase == Entry::Phase::Running) {
             qCInfo(lcMcp) << "call again while approved call" << entry.approvalId
                           << "runs - waiting for its result";
             Waiter waiter{call, decision, std::move(stream), {}, 0};
             waiter.stream->open();
             entry.waiters.append(std::move(waiter));
-        } else if (entry.approved) {
+        } else if (entry.phase == Entry::Phase::Approved) {
             qCInfo(lcMcp) << "call again after approval" << entry.approvalId << "- using it";
             useApproval(entry, Waiter{call, decision, std::move(stream), {}, 0});
         } else {
@@ -284,7 +284,7 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
     }
 
     if (approval.state == ApprovalState::Approved) {
-        entry.approved = true;
+        entry.phase = Entry::Phase::Approved;
         entry.method = methodLabel(approval.resolvedMethod);
         QList<Waiter> waiters = std::exchange(entry.waiters, {});
         // The newest connected caller gets the one call the approval allows;
@@ -363,8 +363,7 @@ void StepUpFlow::useApproval(Entry &entry, Waiter waiter)
     }
     // One approval, one upstream call. While it runs, the same call again
     // waits for its result rather than raising another approval.
-    entry.approved = false;
-    entry.running = true;
+    entry.phase = Entry::Phase::Running;
     sendProgress(waiter,
                  QStringLiteral("Approved with %1 in Countersign: elevated token issued. "
                                 "Calling %2.")
@@ -426,12 +425,12 @@ void StepUpFlow::tick()
     const qint64 now = m_clock.secondsSinceEpoch();
     QStringList stale;
     for (Entry &entry : m_byApproval) {
-        if (entry.running) {
+        if (entry.phase == Entry::Phase::Running) {
             for (Waiter &waiter : entry.waiters)
                 waiter.stream->keepAlive();
             continue;
         }
-        if (entry.approved) {
+        if (entry.phase == Entry::Phase::Approved) {
             if (now > entry.freshUntil)
                 stale.append(entry.approvalId);
             continue;

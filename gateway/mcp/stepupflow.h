@@ -70,8 +70,12 @@ private:
         QString bindingCode;
         QString action;
         qint64 expiresAt = 0;
-        bool approved = false; // approved and not yet used
-        bool running = false;  // approved and its one upstream call is running
+        enum class Phase {
+            Pending,  // the person has not answered
+            Approved, // approved, waiting for its caller (who had left) to call again
+            Running,  // approved and its one upstream call is running
+        };
+        Phase phase = Phase::Pending;
         qint64 freshUntil = 0; // approved: when the approval stops waiting for a re-call
         QString method;        // approved: how ("TOTP", "passkey")
         QList<Waiter> waiters;
