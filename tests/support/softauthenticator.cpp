@@ -72,10 +72,12 @@ int SoftAuthenticator::attach(fido_dev_t *device) const
     return r;
 }
 
-fido_dev_t *SoftAuthenticator::openDevice(int *error) const
+fido_dev_t *SoftAuthenticator::openDevice(int *error, int timeoutMs) const
 {
     fido_dev_t *device = fido_dev_new();
     int r = device == nullptr ? FIDO_ERR_INTERNAL : attach(device);
+    if (r == FIDO_OK)
+        r = fido_dev_set_timeout(device, timeoutMs);
     if (r == FIDO_OK)
         r = fido_dev_open(device, m_path.toUtf8().constData());
     if (error != nullptr)

@@ -47,9 +47,10 @@ public:
     // sets the io (and for Framing::Transport the transport) functions. Then
     // fido_dev_open(device, path()) opens it.
     int attach(fido_dev_t *device) const;
-    // fido_dev_new + attach + fido_dev_open; nullptr on failure (`error`
-    // receives the libfido2 code). Free with fido_dev_close + fido_dev_free.
-    fido_dev_t *openDevice(int *error = nullptr) const;
+    // fido_dev_new + attach + fido_dev_set_timeout + fido_dev_open; nullptr
+    // on failure (`error` receives the libfido2 code). Free with
+    // fido_dev_close + fido_dev_free.
+    fido_dev_t *openDevice(int *error = nullptr, int timeoutMs = -1) const;
 
     // Behaviours, switchable at any time.
     void setPresence(Presence presence);

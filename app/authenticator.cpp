@@ -1,0 +1,12 @@
+#include "authenticator.h"
+
+namespace countersign {
+
+Authenticator::Authenticator(QObject *parent)
+    : QObject(parent)
+{
+}
+
+Authenticator::~Authenticator() = default;
+
+} // namespace countersign

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace countersign {
+
+// The clientDataJSON of docs/protocol.md 8.2/8.3, in the member order and
+// compact form a browser produces: {"type":...,"challenge":...,"origin":...}.
+// Verifiers hash these exact bytes, so they are built by hand: QJsonObject
+// would sort the members.
+QByteArray webAuthnClientData(const QString &type, const QString &challenge, const QString &origin);
+
+// type "webauthn.get", challenge = base64url(requestHash).
+QByteArray webAuthnAssertionClientData(const QByteArray &requestHash, const QString &origin);
+// type "webauthn.create" with the gateway's challenge text.
+QByteArray webAuthnRegistrationClientData(const QString &challenge, const QString &origin);
+
+} // namespace countersign

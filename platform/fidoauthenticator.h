@@ -1,0 +1,108 @@
+#pragma once
+
+#include "app/authenticator.h"
+#include "platform/fidodevicesource.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+
+#include <QTimer>
+
+namespace countersign {
+
+// Authenticator on libfido2 (CTAP2 over USB HID, NFC where libfido2 has it).
+//
+// Every libfido2 call runs on a worker thread: an operation blocks until the
+// user touches the key. The GUI thread only starts, cancels and times out
+// operations; fido_dev_cancel() from here makes the key answer the blocked
+// call at once. Results and states come back as queued calls, so signals are
+// always emitted on this object's thread.
+class FidoAuthenticator final : public Authenticator {
+    Q_OBJECT
+
+public:
+    explicit FidoAuthenticator(std::unique_ptr<FidoDeviceSource> source, QObject *parent = nullptr);
+    ~FidoAuthenticator() override;
+
+    // For the whole operation, from the call to its end (waiting for a key,
+    // a PIN and the touch included). 60 s by default.
+    void setTimeout(std::chrono::milliseconds timeout);
+
+    void refreshDevices() override;
+    QList<AuthenticatorDevice> devices() const override;
+    void selectDevice(const QString &id) override;
+    void registerCredential(const RegistrationOptions &options) override;
+    void getAssertion(const AssertionOptions &options) override;
+    void setPin(const QString &pin) override;
+    void cancel() override;
+    bool isBusy() const override;
+    State state() const override;
+
+private:
+    struct Registration {
+        RegistrationOptions options;
+        QByteArray clientDataJson;
+    };
+    struct Assertion {
+        AssertionOptions options;
+        QByteArray clientDataJson;
+    };
+    using Request = std::variant<Registration, Assertion>;
+    // How an operation ended, made on the worker thread.
+    struct Outcome {
+        Outcome() = default;
+        Outcome(State ending, QString why)
+            : state(ending)
+            , message(std::move(why))
+        {
+        }
+        State state = State::Failed;
+        QString message;
+        std::optional<RegistrationResult> registration;
+        std::optional<AssertionResult> assertion;
+    };
+    enum class Wait { Ready, Poll, Cancelled, TimedOut };
+
+    void start(Request request);
+    void finish(const Outcome &outcome);
+    void setState(State state);
+    void sendCancel();
+
+    // Worker thread.
+    Outcome run(const Request &request);
+    std::optional<AuthenticatorDevice> waitForDevice(Outcome &ending);
+    Outcome useDevice(fido_dev_t *device, const AuthenticatorDevice &info, const Request &request);
+    Wait waitUntil(const std::function<bool()> &ready, std::optional<int> pollMs);
+    void post(std::function<void()> call);
+    int remainingMs() const;
+
+    std::unique_ptr<FidoDeviceSource> m_source;
+    std::chrono::milliseconds m_timeout{60'000};
+    QList<AuthenticatorDevice> m_devices;
+    State m_state = State::Idle;
+    bool m_busy = false;
+    QTimer m_watchdog;
+    // A cancel can reach the key just before the request it should stop;
+    // it is repeated until the operation ends.
+    QTimer m_cancelRepeat;
+    std::thread m_worker;
+    std::thread m_lister;
+    std::chrono::steady_clock::time_point m_deadline;
+
+    // Shared with the worker, under m_mutex.
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_cancelled = false;
+    bool m_timedOut = false;
+    std::optional<QByteArray> m_pin;
+    QString m_selected;
+    fido_dev_t *m_openDevice = nullptr; // during the blocking call only
+};
+
+} // namespace countersign

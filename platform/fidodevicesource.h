@@ -1,0 +1,34 @@
+#pragma once
+
+#include "app/authenticator.h"
+
+#include <QList>
+#include <QString>
+
+typedef struct fido_dev fido_dev_t;
+
+namespace countersign {
+
+// Where FidoAuthenticator finds security keys: the USB/NFC keys libfido2
+// enumerates (SystemFidoDevices), or in tests software keys plugged into
+// libfido2 through its custom I/O hooks. Called on a worker thread, never on
+// the GUI thread; implementations must be thread-safe.
+class FidoDeviceSource {
+public:
+    virtual ~FidoDeviceSource();
+
+    virtual QList<AuthenticatorDevice> devices() = 0;
+    // An opened device (fido_dev_open done, with `timeoutMs` set by
+    // fido_dev_set_timeout first; -1 waits forever), or nullptr with the
+    // libfido2 code in `error`. The caller closes and frees it.
+    virtual fido_dev_t *open(const QString &id, int timeoutMs, int *error) = 0;
+};
+
+// The keys attached to this machine, from fido_dev_info_manifest().
+class SystemFidoDevices final : public FidoDeviceSource {
+public:
+    QList<AuthenticatorDevice> devices() override;
+    fido_dev_t *open(const QString &id, int timeoutMs, int *error) override;
+};
+
+} // namespace countersign
