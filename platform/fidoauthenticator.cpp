@@ -295,6 +295,14 @@ FidoAuthenticator::Outcome FidoAuthenticator::run(const Request &request)
     std::unique_ptr<fido_dev_t, DeviceCloser> device(
         m_source->open(chosen->id, remainingMs() + LibraryTimeoutSlackMs, &error));
     if (!device) {
+        // A key that does not even answer CTAPHID_INIT runs into libfido2's
+        // own timeout, after our watchdog fired.
+        std::lock_guard lock(m_mutex);
+        if (m_cancelled)
+            return {State::Cancelled, tr("Cancelled.")};
+        if (m_timedOut)
+            return {State::Timeout,
+                    tr("The security key did not answer in time (%1).").arg(fidoText(error))};
         return {State::KeyRemoved,
                 tr("Could not open the security key (%1).").arg(fidoText(error))};
     }

@@ -145,6 +145,8 @@ private Q_SLOTS:
     void pinBlocked();
     void cancelWhileTouching();
     void timeoutWhileTouching();
+    void unresponsiveKeyTimesOut();
+    void destroyedWhileTouching();
     void refusedByKey();
     void keyRemovedWhileTouching();
     void notRegisteredOnThisKey();
@@ -355,6 +357,40 @@ void TestPlatformFidoAuthenticator::timeoutWhileTouching()
     // The key was told to stop waiting.
     QVERIFY(key.cancelCount() >= 1);
     QVERIFY(!key.isWaitingForTouch());
+}
+
+void TestPlatformFidoAuthenticator::unresponsiveKeyTimesOut()
+{
+    // A key that answers nothing, not even CTAPHID_INIT or CANCEL: libfido2's
+    // read timeout, one second after our watchdog, ends the operation.
+    SoftAuthenticator key;
+    key.setPresence(SoftAuthenticator::Presence::Unresponsive);
+    Harness harness;
+    harness.source->plug(&key);
+    harness.authenticator->setTimeout(std::chrono::milliseconds(300));
+    QSignalSpy failed(harness.authenticator.get(), &Authenticator::failed);
+    harness.authenticator->registerCredential(registrationOptions());
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10'000);
+    QCOMPARE(failed.at(0).at(0).value<State>(), State::Timeout);
+    QVERIFY(!harness.authenticator->isBusy());
+}
+
+void TestPlatformFidoAuthenticator::destroyedWhileTouching()
+{
+    // Closing the companion mid-approval cancels the key and returns at once.
+    SoftAuthenticator key;
+    key.setPresence(SoftAuthenticator::Presence::WaitForTouch);
+    Harness harness;
+    harness.source->plug(&key);
+    harness.authenticator->registerCredential(registrationOptions());
+    QTRY_VERIFY(key.isWaitingForTouch());
+    QElapsedTimer timer;
+    timer.start();
+    harness.authenticator.reset();
+    QVERIFY(timer.elapsed() < 1000);
+    QCOMPARE(key.cancelCount(), 1);
+    QVERIFY(!key.isWaitingForTouch());
+    QVERIFY(key.credentialIds().isEmpty());
 }
 
 void TestPlatformFidoAuthenticator::refusedByKey()
