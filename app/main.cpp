@@ -9,8 +9,11 @@
 #include "platform/desktopnotifier.h"
 #include "platform/keychainsecretstore.h"
 #include "platform/qrdecoder.h"
+#include "platform/runkeyautostart.h"
 #include "platform/screengrabber.h"
 #include "platform/singleinstance.h"
+#include "platform/translations.h"
+#include "platform/urlscheme.h"
 #include "platform/xdgautostart.h"
 #include "protocol/clock.h"
 #include "protocol/pairing/pairinglink.h"
@@ -105,20 +108,6 @@ private:
     QPointer<HistoryWindow> m_historyWindow;
 };
 
-// `--pair LINK`, or the link itself as the countersign:// URL handler passes it.
-QString pairingLinkIn(const QStringList &arguments)
-{
-    for (qsizetype i = 0; i < arguments.size(); ++i) {
-        if (arguments[i] == u"--pair" && i + 1 < arguments.size())
-            return arguments[i + 1];
-        if (arguments[i].startsWith(u"--pair="))
-            return arguments[i].mid(7);
-        if (arguments[i].startsWith(u"countersign:", Qt::CaseInsensitive))
-            return arguments[i];
-    }
-    return {};
-}
-
 // --help and --version answer without a display (QApplication needs one).
 bool onlyAsksForHelpOrVersion(int argc, char *argv[])
 {
@@ -145,6 +134,8 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(AppId::applicationName());
     QCoreApplication::setApplicationVersion(QStringLiteral(COUNTERSIGN_VERSION));
     QGuiApplication::setDesktopFileName(AppId::id());
+    // The person's language, where there is a translation (before any text).
+    Translations::install(app);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QCoreApplication::translate(
@@ -200,7 +191,11 @@ int main(int argc, char *argv[])
     DesktopNotifier notifier(&trayNotifier);
     CompanionController controller(gateways, secrets, history, &notifier, clock);
     PairingClient pairing(secrets, clock);
+#ifdef Q_OS_WIN
+    RunKeyAutostart autostart;
+#else
     XdgAutostart autostart;
+#endif
     ScreenGrabber screenshots;
     Windows windows(pairing, gateways, history, autostart, screenshots);
 
@@ -220,18 +215,23 @@ int main(int argc, char *argv[])
     QObject::connect(&tray, &TrayIcon::quit, &app, &QCoreApplication::quit);
 
     const auto handle = [&](const QStringList &arguments) {
-        const QString link = pairingLinkIn(arguments);
+        const QString link = UrlScheme::linkInArguments(arguments);
         if (!link.isEmpty())
             windows.pairing()->showLinkText(link);
         else if (tray.isShowingFallbackWindow())
             tray.show();
     };
     QObject::connect(&instance, &SingleInstance::messageReceived, &app, handle);
+    // macOS hands a clicked countersign:// link over as an event, not an argument.
+    UrlOpenEvents urlEvents;
+    app.installEventFilter(&urlEvents);
+    QObject::connect(&urlEvents, &UrlOpenEvents::linkOpened, &app,
+                     [&windows](const QString &link) { windows.pairing()->showLinkText(link); });
 
     controller.start();
     tray.setState(controller.summary());
     tray.show();
-    if (!parser.isSet(minimized) || !pairingLinkIn(forwarded).isEmpty())
+    if (!parser.isSet(minimized) || !UrlScheme::linkInArguments(forwarded).isEmpty())
         handle(forwarded);
     return app.exec();
 }
