@@ -26,7 +26,9 @@ const QString DeviceColumns = QStringLiteral(
 const QString ApprovalColumns = QStringLiteral(
     "request_id, user_id, request_jws, request_hash, methods, upstream, arguments_hash,"
     " created_at, expires_at, state, resolved_method, resolved_by_device, resolved_at, reason,"
-    " failed_attempts");
+    " failed_attempts, user_verification_required, user_verified");
+const QString PasskeyColumns =
+    QStringLiteral("credential_id, user_id, name, public_key, sign_count, uv, be, created_at");
 
 Error invalid(const QString &message)
 {
@@ -142,6 +144,8 @@ std::optional<ApprovalRecord> approvalFromRow(const QSqlQuery &query)
     approval.resolvedAt = query.value(12).toLongLong();
     approval.reason = query.value(13).toString();
     approval.failedAttempts = query.value(14).toInt();
+    approval.userVerificationRequired = query.value(15).toInt() != 0;
+    approval.userVerified = query.value(16).toInt() != 0;
     return approval;
 }
 
@@ -178,6 +182,76 @@ Status insertDevice(const QSqlDatabase &db, const DeviceRecord &device)
     if (query.numRowsAffected() != 1)
         return invalid(QStringLiteral("device %1 already exists").arg(device.deviceId));
     return Ok{};
+}
+
+// Moves a pending approval to a final state; the caller holds the write
+// transaction.
+Status resolvePending(const QSqlDatabase &db, const QString &requestId, ApprovalState state,
+                      std::optional<ApprovalMethod> method, const QString &deviceId, qint64 at,
+                      const QString &reason, bool userVerified)
+{
+    if (state == ApprovalState::Pending)
+        return invalid(QStringLiteral("an approval cannot be resolved to pending"));
+    if (state == ApprovalState::Approved && !method)
+        return invalid(QStringLiteral("an approval needs the method that proved it"));
+    {
+        QSqlQuery current(db);
+        const Status ran = run(current,
+                               QStringLiteral("SELECT state, expires_at, methods FROM approvals"
+                                              " WHERE request_id = ?"),
+                               {requestId}, QStringLiteral("read approval"));
+        if (!ran)
+            return ran;
+        if (!current.next())
+            return invalid(QStringLiteral("unknown approval %1").arg(requestId));
+        if (current.value(0).toString() != approvalStateName(ApprovalState::Pending)) {
+            return invalid(QStringLiteral("approval %1 is already %2")
+                               .arg(requestId, current.value(0).toString()));
+        }
+        // Checked here, under the write lock, as well as by the broker: the
+        // store is the last place where "approved after expiry" or "approved
+        // by a method that was not offered" can still be stopped atomically.
+        if (state == ApprovalState::Approved) {
+            if (at >= current.value(1).toLongLong())
+                return invalid(QStringLiteral("approval %1 has expired").arg(requestId));
+            const auto offered = methodsFromText(current.value(2).toString());
+            if (!offered || !offered->contains(*method)) {
+                return invalid(QStringLiteral("approval %1 does not allow method %2")
+                                   .arg(requestId, approvalMethodName(*method)));
+            }
+        }
+    }
+    QSqlQuery update(db);
+    const Status ran = run(
+        update,
+        QStringLiteral("UPDATE approvals SET state = ?, resolved_method = ?,"
+                       " resolved_by_device = ?, resolved_at = ?, reason = ?, user_verified = ?"
+                       " WHERE request_id = ? AND state = 'pending'"),
+        {approvalStateName(state),
+         method ? QVariant(approvalMethodName(*method)) : QVariant(QMetaType::fromType<QString>()),
+         text(deviceId), integer(at), text(reason), int(userVerified), requestId},
+        QStringLiteral("resolve approval"));
+    if (!ran)
+        return ran;
+    // The WHERE clause is the first-resolution-wins guarantee; the check
+    // above only gives a clearer message.
+    if (update.numRowsAffected() != 1)
+        return invalid(QStringLiteral("approval %1 is no longer pending").arg(requestId));
+    return Ok{};
+}
+
+PasskeyCredential passkeyFromRow(const QSqlQuery &query)
+{
+    PasskeyCredential credential;
+    credential.credentialId = query.value(0).toByteArray();
+    credential.userId = query.value(1).toString();
+    credential.name = query.value(2).toString();
+    credential.publicKey = query.value(3).toByteArray();
+    credential.signCount = static_cast<quint32>(query.value(4).toLongLong());
+    credential.userVerified = query.value(5).toInt() != 0;
+    credential.backupEligible = query.value(6).toInt() != 0;
+    credential.createdAt = query.value(7).toLongLong();
+    return credential;
 }
 
 Status makePrivateDirectory(const QString &dataDir)
@@ -480,7 +554,7 @@ Status SqliteStore::addApproval(const ApprovalRecord &approval)
     const Status ran =
         run(query,
             QStringLiteral("INSERT INTO approvals (") + ApprovalColumns
-                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                  " ON CONFLICT (request_id) DO NOTHING"),
             {approval.requestId, approval.userId, blob(approval.requestJws),
              blob(approval.requestHash), methodsText(approval.methods), text(approval.upstream),
@@ -489,7 +563,8 @@ Status SqliteStore::addApproval(const ApprovalRecord &approval)
              approval.resolvedMethod ? QVariant(approvalMethodName(*approval.resolvedMethod))
                                      : QVariant(QMetaType::fromType<QString>()),
              text(approval.resolvedByDevice), integer(approval.resolvedAt), text(approval.reason),
-             approval.failedAttempts},
+             approval.failedAttempts, int(approval.userVerificationRequired),
+             int(approval.userVerified)},
             QStringLiteral("add approval"));
     if (!ran)
         return ran;
@@ -551,57 +626,14 @@ Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState stat
                                     std::optional<ApprovalMethod> method, const QString &deviceId,
                                     qint64 at, const QString &reason)
 {
-    if (state == ApprovalState::Pending)
-        return invalid(QStringLiteral("an approval cannot be resolved to pending"));
-    if (state == ApprovalState::Approved && !method)
-        return invalid(QStringLiteral("an approval needs the method that proved it"));
-
     auto transaction = SqlTransaction::begin(m_db);
     if (!transaction)
         return transaction.error();
-    {
-        QSqlQuery current(m_db);
-        const Status ran = run(current,
-                               QStringLiteral("SELECT state, expires_at, methods FROM approvals"
-                                              " WHERE request_id = ?"),
-                               {requestId}, QStringLiteral("read approval"));
-        if (!ran)
-            return ran;
-        if (!current.next())
-            return invalid(QStringLiteral("unknown approval %1").arg(requestId));
-        if (current.value(0).toString() != approvalStateName(ApprovalState::Pending)) {
-            return invalid(QStringLiteral("approval %1 is already %2")
-                               .arg(requestId, current.value(0).toString()));
-        }
-        // Checked here, under the write lock, as well as by the broker: the
-        // store is the last place where "approved after expiry" or "approved
-        // by a method that was not offered" can still be stopped atomically.
-        if (state == ApprovalState::Approved) {
-            if (at >= current.value(1).toLongLong())
-                return invalid(QStringLiteral("approval %1 has expired").arg(requestId));
-            const auto offered = methodsFromText(current.value(2).toString());
-            if (!offered || !offered->contains(*method)) {
-                return invalid(QStringLiteral("approval %1 does not allow method %2")
-                                   .arg(requestId, approvalMethodName(*method)));
-            }
-        }
+    if (const Status resolved =
+            resolvePending(m_db, requestId, state, method, deviceId, at, reason, false);
+        !resolved) {
+        return resolved;
     }
-    QSqlQuery update(m_db);
-    const Status ran = run(
-        update,
-        QStringLiteral("UPDATE approvals SET state = ?, resolved_method = ?,"
-                       " resolved_by_device = ?, resolved_at = ?, reason = ?"
-                       " WHERE request_id = ? AND state = 'pending'"),
-        {approvalStateName(state),
-         method ? QVariant(approvalMethodName(*method)) : QVariant(QMetaType::fromType<QString>()),
-         text(deviceId), integer(at), text(reason), requestId},
-        QStringLiteral("resolve approval"));
-    if (!ran)
-        return ran;
-    // The WHERE clause is the first-resolution-wins guarantee; the check
-    // above only gives a clearer message.
-    if (update.numRowsAffected() != 1)
-        return invalid(QStringLiteral("approval %1 is no longer pending").arg(requestId));
     return transaction.value().commit();
 }
 
@@ -730,6 +762,189 @@ std::optional<TotpEnrollment> SqliteStore::totpEnrollment(const QString &userId)
     enrollment.period = query.value(3).toInt();
     enrollment.createdAt = query.value(4).toLongLong();
     return enrollment;
+}
+
+// Passkeys
+
+Result<QByteArray> SqliteStore::passkeyUserHandle(const QString &userId,
+                                                  const QByteArray &candidate)
+{
+    if (userId.isEmpty())
+        return invalid(QStringLiteral("passkey user id is empty"));
+    // Every welcome asks: read first, so that only a user's first one writes.
+    {
+        QSqlQuery known(m_db);
+        const Status ran =
+            run(known, QStringLiteral("SELECT user_handle FROM passkey_users WHERE user_id = ?"),
+                {userId}, QStringLiteral("read passkey user handle"));
+        if (!ran)
+            return ran.error();
+        if (known.next())
+            return known.value(0).toByteArray();
+    }
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery insert(m_db);
+        const Status ran =
+            run(insert,
+                QStringLiteral("INSERT INTO passkey_users (user_id, user_handle, created_at)"
+                               " VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING"),
+                {userId, blob(candidate), integer(QDateTime::currentSecsSinceEpoch())},
+                QStringLiteral("add passkey user handle"));
+        if (!ran)
+            return ran.error();
+    }
+    QSqlQuery read(m_db);
+    const Status ran =
+        run(read, QStringLiteral("SELECT user_handle FROM passkey_users WHERE user_id = ?"),
+            {userId}, QStringLiteral("read passkey user handle"));
+    if (!ran)
+        return ran.error();
+    if (!read.next())
+        return invalid(QStringLiteral("no passkey user handle for %1").arg(userId));
+    const QByteArray handle = read.value(0).toByteArray();
+    read.finish();
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    return handle;
+}
+
+Result<PasskeyAddOutcome> SqliteStore::addPasskey(const PasskeyCredential &credential,
+                                                  int maxPerUser)
+{
+    if (credential.credentialId.isEmpty() || credential.userId.isEmpty()
+        || credential.publicKey.isEmpty()) {
+        return invalid(QStringLiteral("a passkey needs a credential id, user and public key"));
+    }
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        QSqlQuery known(m_db);
+        const Status ran =
+            run(known, QStringLiteral("SELECT 1 FROM passkeys WHERE credential_id = ?"),
+                {credential.credentialId}, QStringLiteral("find passkey"));
+        if (!ran)
+            return ran.error();
+        if (known.next())
+            return PasskeyAddOutcome::Exists;
+    }
+    {
+        QSqlQuery count(m_db);
+        const Status ran =
+            run(count, QStringLiteral("SELECT COUNT(*) FROM passkeys WHERE user_id = ?"),
+                {credential.userId}, QStringLiteral("count passkeys"));
+        if (!ran)
+            return ran.error();
+        if (count.next() && count.value(0).toInt() >= maxPerUser)
+            return PasskeyAddOutcome::TooMany;
+    }
+    QSqlQuery insert(m_db);
+    const Status ran =
+        run(insert,
+            QStringLiteral("INSERT INTO passkeys (") + PasskeyColumns
+                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+            {credential.credentialId, credential.userId, text(credential.name),
+             credential.publicKey, integer(credential.signCount), int(credential.userVerified),
+             int(credential.backupEligible), integer(credential.createdAt)},
+            QStringLiteral("add passkey"));
+    if (!ran)
+        return ran.error();
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    return PasskeyAddOutcome::Added;
+}
+
+std::optional<PasskeyCredential> SqliteStore::passkey(const QByteArray &credentialId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + PasskeyColumns
+                               + QStringLiteral(" FROM passkeys WHERE credential_id = ?"),
+                           {blob(credentialId)}, QStringLiteral("read passkey"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return std::nullopt;
+    }
+    if (!query.next())
+        return std::nullopt;
+    return passkeyFromRow(query);
+}
+
+QList<PasskeyCredential> SqliteStore::passkeys(const QString &userId) const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + PasskeyColumns
+                               + QStringLiteral(" FROM passkeys WHERE user_id = ?"
+                                                " ORDER BY created_at, credential_id"),
+                           {userId}, QStringLiteral("list passkeys"));
+    if (!ran) {
+        qCWarning(lcStore) << ran.error().message;
+        return {};
+    }
+    QList<PasskeyCredential> result;
+    while (query.next())
+        result.append(passkeyFromRow(query));
+    return result;
+}
+
+Result<bool> SqliteStore::removePasskey(const QString &userId, const QByteArray &credentialId)
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query, QStringLiteral("DELETE FROM passkeys WHERE credential_id = ? AND user_id = ?"),
+            {blob(credentialId), userId}, QStringLiteral("remove passkey"));
+    if (!ran)
+        return ran.error();
+    return query.numRowsAffected() == 1;
+}
+
+Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &requestId,
+                                                               const QString &deviceId, qint64 at,
+                                                               const PasskeyUse &use)
+{
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    {
+        // Read under the write lock: two assertions racing with the same
+        // counter cannot both pass (the second sees the first's count).
+        QSqlQuery current(m_db);
+        const Status ran =
+            run(current, QStringLiteral("SELECT sign_count FROM passkeys WHERE credential_id = ?"),
+                {blob(use.credentialId)}, QStringLiteral("read passkey counter"));
+        if (!ran)
+            return ran.error();
+        if (!current.next())
+            return invalid(QStringLiteral("the passkey was removed"));
+        const qint64 stored = current.value(0).toLongLong();
+        // WebAuthn 7.2 step 21: a counter that does not increase is a
+        // possible clone, unless the key keeps no counter (both are 0).
+        const bool bothZero = stored == 0 && use.signCount == 0;
+        if (!bothZero && qint64{use.signCount} <= stored)
+            return PasskeyApprovalOutcome::CounterNotIncreased;
+    }
+    {
+        QSqlQuery update(m_db);
+        const Status ran = run(
+            update, QStringLiteral("UPDATE passkeys SET sign_count = ? WHERE credential_id = ?"),
+            {integer(use.signCount), blob(use.credentialId)},
+            QStringLiteral("store passkey counter"));
+        if (!ran)
+            return ran.error();
+    }
+    if (const Status resolved =
+            resolvePending(m_db, requestId, ApprovalState::Approved, ApprovalMethod::Passkey,
+                           deviceId, at, {}, use.userVerified);
+        !resolved) {
+        return resolved.error();
+    }
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    return PasskeyApprovalOutcome::Approved;
 }
 
 // Audit

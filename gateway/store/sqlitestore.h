@@ -71,6 +71,18 @@ public:
     Status setTotpEnrollment(const TotpEnrollment &enrollment) override;
     std::optional<TotpEnrollment> totpEnrollment(const QString &userId) const override;
 
+    // Passkeys
+    Result<QByteArray> passkeyUserHandle(const QString &userId,
+                                         const QByteArray &candidate) override;
+    Result<PasskeyAddOutcome> addPasskey(const PasskeyCredential &credential,
+                                         int maxPerUser) override;
+    std::optional<PasskeyCredential> passkey(const QByteArray &credentialId) const override;
+    QList<PasskeyCredential> passkeys(const QString &userId) const override;
+    Result<bool> removePasskey(const QString &userId, const QByteArray &credentialId) override;
+    Result<PasskeyApprovalOutcome> approveWithPasskey(const QString &requestId,
+                                                      const QString &deviceId, qint64 at,
+                                                      const PasskeyUse &use) override;
+
     // Audit
     Status appendAudit(const AuditEvent &event) override;
     QList<AuditEvent> auditEvents(qint64 afterId = 0, int limit = 1000) const override;

@@ -21,7 +21,9 @@ struct DeviceRecord {
     QString keyThumbprint; // RFC 7638 thumbprint of publicJwk
     qint64 pairedAt = 0;
     std::optional<qint64> revokedAt;
-    QJsonObject passkey; // registered credential, when the passkey issue lands
+    // Unused since migration 2: passkeys belong to the user, not to one
+    // device (PasskeyCredential). Kept because released schemas have it.
+    QJsonObject passkey;
 
     bool isRevoked() const { return revokedAt.has_value(); }
     friend bool operator==(const DeviceRecord &, const DeviceRecord &) = default;
@@ -65,8 +67,48 @@ struct ApprovalRecord {
     qint64 resolvedAt = 0;
     QString reason; // why it was denied, cancelled or expired
     int failedAttempts = 0;
+    // The policy demands user verification (PIN or biometrics) of a passkey
+    // approval. Checked by the gateway only: the signed request does not say.
+    bool userVerificationRequired = false;
+    // Approved with a passkey assertion that had the UV flag set.
+    bool userVerified = false;
 
     friend bool operator==(const ApprovalRecord &, const ApprovalRecord &) = default;
+};
+
+// A WebAuthn credential (security key) registered for a user
+// (docs/protocol.md 8.2). Any of the user's devices may use it.
+struct PasskeyCredential {
+    QByteArray credentialId; // as the authenticator made it, 1..1023 bytes
+    QString userId;
+    QString name;                // what the person called it ("YubiKey 5")
+    QByteArray publicKey;        // ES256 key as X.509 SubjectPublicKeyInfo DER
+    quint32 signCount = 0;       // the highest counter seen
+    bool userVerified = false;   // UV flag at registration
+    bool backupEligible = false; // BE flag: fixed for the credential's life
+    qint64 createdAt = 0;
+
+    friend bool operator==(const PasskeyCredential &, const PasskeyCredential &) = default;
+};
+
+enum class PasskeyAddOutcome {
+    Added,
+    Exists,  // this credential id is registered already (for anyone)
+    TooMany, // the user has the maximum number of passkeys
+};
+
+// A verified assertion, applied together with the approval it proves.
+struct PasskeyUse {
+    QByteArray credentialId;
+    quint32 signCount = 0;
+    bool userVerified = false;
+};
+
+enum class PasskeyApprovalOutcome {
+    Approved,
+    // The counter did not increase over the stored one: the key may have
+    // been cloned (or the stored count raced ahead). Nothing was changed.
+    CounterNotIncreased,
 };
 
 struct TotpEnrollment {
@@ -129,6 +171,26 @@ public:
                                    qint64 at, const QString &reason) = 0;
     // Counts a wrong TOTP code; returns the new count.
     virtual Result<int> recordFailedAttempt(const QString &requestId) = 0;
+
+    // Passkeys. The user handle is the random WebAuthn user.id of a user:
+    // the first call stores `candidate`, later calls return what was stored.
+    virtual Result<QByteArray> passkeyUserHandle(const QString &userId,
+                                                 const QByteArray &candidate) = 0;
+    // In one transaction: Exists when the credential id is known, TooMany
+    // when the user already has maxPerUser credentials, else Added.
+    virtual Result<PasskeyAddOutcome> addPasskey(const PasskeyCredential &credential,
+                                                 int maxPerUser) = 0;
+    virtual std::optional<PasskeyCredential> passkey(const QByteArray &credentialId) const = 0;
+    virtual QList<PasskeyCredential> passkeys(const QString &userId) const = 0; // oldest first
+    // Returns false when the user has no such credential.
+    virtual Result<bool> removePasskey(const QString &userId, const QByteArray &credentialId) = 0;
+    // In one transaction: the credential's counter must increase (or both
+    // the stored and the new one be 0), then it is stored and the pending
+    // approval is approved with method passkey (same rules as
+    // resolveApproval). Fails when the approval is not pending any more.
+    virtual Result<PasskeyApprovalOutcome> approveWithPasskey(const QString &requestId,
+                                                              const QString &deviceId, qint64 at,
+                                                              const PasskeyUse &use) = 0;
 
     // Single use: returns false when (kind, value) was already recorded.
     // Used for proof hashes, TOTP time steps (per user), token ids.

@@ -35,6 +35,7 @@ private Q_SLOTS:
     void reopeningIsNoOp();
     void refusesNewerSchema();
     void newerSchemaIsLeftUntouched();
+    void upgradesVersionOneKeepingApprovals();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -71,8 +72,9 @@ void TestMigrations::freshDatabaseGetsLatestVersion()
     QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM schema_version")).toInt(),
              int(Migrations::steps().size()));
     const QStringList tables = tableNames(raw);
-    for (const char *expected : {"approvals", "audit_log", "devices", "pairing_offers",
-                                 "schema_version", "totp_enrollments", "used_values"}) {
+    for (const char *expected :
+         {"approvals", "audit_log", "devices", "pairing_offers", "passkey_users", "passkeys",
+          "schema_version", "totp_enrollments", "used_values"}) {
         QVERIFY2(tables.contains(QLatin1String(expected)), expected);
     }
 }
@@ -147,6 +149,36 @@ void TestMigrations::newerSchemaIsLeftUntouched()
     QVERIFY(!SqliteStore::open(m_dataDir).ok());
     RawDatabase raw(m_dbPath);
     QCOMPARE(tableNames(raw), QStringList{QStringLiteral("schema_version")});
+}
+
+void TestMigrations::upgradesVersionOneKeepingApprovals()
+{
+    // A database as the first release left it, with a pending approval.
+    {
+        RawDatabase raw(m_dbPath);
+        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE schema_version (version INTEGER PRIMARY KEY"
+                                        " NOT NULL, description TEXT NOT NULL,"
+                                        " applied_at INTEGER NOT NULL) STRICT")));
+        for (const QString &statement : Migrations::steps().constFirst().statements)
+            QVERIFY2(raw.exec(statement), qPrintable(statement));
+        QVERIFY(raw.exec(QStringLiteral("INSERT INTO schema_version VALUES (1, 'v1', 0)")));
+        QVERIFY(raw.exec(QStringLiteral(
+            "INSERT INTO approvals (request_id, user_id, request_jws, request_hash, methods,"
+            " upstream, arguments_hash, created_at, expires_at, state)"
+            " VALUES ('req_1', 'alice', X'00', X'00', 'passkey,totp', '', X'00', 1, 9, "
+            "'pending')")));
+    }
+    auto store = SqliteStore::open(m_dataDir);
+    QVERIFY2(store.ok(), store.ok() ? "" : qPrintable(store.error().message));
+    const auto approval = store.value()->approval(QStringLiteral("req_1"));
+    QVERIFY(approval);
+    QCOMPARE(approval->methods,
+             (QList<ApprovalMethod>{ApprovalMethod::Passkey, ApprovalMethod::Totp}));
+    QVERIFY(!approval->userVerificationRequired);
+    QVERIFY(!approval->userVerified);
+    QVERIFY(store.value()->passkeys(QStringLiteral("alice")).isEmpty());
+    RawDatabase raw(m_dbPath);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestMigrations)

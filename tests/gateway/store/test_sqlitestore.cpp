@@ -157,6 +157,12 @@ private Q_SLOTS:
     void dataSurvivesCloseAndReopen();
     void refusesKeyFileReadableByOthers();
 
+    void passkeyUserHandleIsMadeOnce();
+    void addsPasskeysUpToTheLimit();
+    void removesOnlyTheUsersPasskey();
+    void passkeyApprovalMovesCounterWithResolution();
+    void approvalKeepsUserVerificationRequirement();
+
 private:
     std::unique_ptr<SqliteStore> openStore() const;
 
@@ -827,6 +833,102 @@ void TestSqliteStore::refusesKeyFileReadableByOthers()
     QVERIFY(!store.ok());
     QCOMPARE(store.error().code, ErrorCode::StorageFailure);
     QVERIFY2(store.error().message.contains(keyPath), qPrintable(store.error().message));
+}
+
+namespace {
+
+PasskeyCredential samplePasskey(const QByteArray &id, const QString &userId)
+{
+    PasskeyCredential credential;
+    credential.credentialId = id;
+    credential.userId = userId;
+    credential.name = QStringLiteral("YubiKey");
+    credential.publicKey = QByteArray(91, 'k');
+    credential.signCount = 5;
+    credential.userVerified = true;
+    credential.createdAt = 1000;
+    return credential;
+}
+
+} // namespace
+
+void TestSqliteStore::passkeyUserHandleIsMadeOnce()
+{
+    const QByteArray first(32, 'a');
+    QCOMPARE(m_store->passkeyUserHandle(QStringLiteral("alice"), first).value(), first);
+    QCOMPARE(m_store->passkeyUserHandle(QStringLiteral("alice"), QByteArray(32, 'b')).value(),
+             first);
+    // Handles are unique: the same candidate for another user is refused.
+    QVERIFY(!m_store->passkeyUserHandle(QStringLiteral("bob"), first).ok());
+    QCOMPARE(m_store->passkeyUserHandle(QStringLiteral("bob"), QByteArray(32, 'c')).value(),
+             QByteArray(32, 'c'));
+}
+
+void TestSqliteStore::addsPasskeysUpToTheLimit()
+{
+    const auto credential = samplePasskey("id-1", QStringLiteral("alice"));
+    QCOMPARE(m_store->addPasskey(credential, 2).value(), PasskeyAddOutcome::Added);
+    QCOMPARE(m_store->passkey("id-1"), credential);
+    QCOMPARE(m_store->addPasskey(credential, 2).value(), PasskeyAddOutcome::Exists);
+    QCOMPARE(m_store->addPasskey(samplePasskey("id-1", QStringLiteral("bob")), 2).value(),
+             PasskeyAddOutcome::Exists);
+    QCOMPARE(m_store->addPasskey(samplePasskey("id-2", QStringLiteral("alice")), 2).value(),
+             PasskeyAddOutcome::Added);
+    QCOMPARE(m_store->addPasskey(samplePasskey("id-3", QStringLiteral("alice")), 2).value(),
+             PasskeyAddOutcome::TooMany);
+    QCOMPARE(m_store->passkeys(QStringLiteral("alice")).size(), 2);
+    QVERIFY(m_store->passkeys(QStringLiteral("bob")).isEmpty());
+}
+
+void TestSqliteStore::removesOnlyTheUsersPasskey()
+{
+    QVERIFY(m_store->addPasskey(samplePasskey("id-1", QStringLiteral("alice")), 10).ok());
+    QCOMPARE(m_store->removePasskey(QStringLiteral("bob"), "id-1").value(), false);
+    QCOMPARE(m_store->removePasskey(QStringLiteral("alice"), "id-1").value(), true);
+    QVERIFY(!m_store->passkey("id-1"));
+}
+
+void TestSqliteStore::passkeyApprovalMovesCounterWithResolution()
+{
+    QVERIFY(m_store->addPasskey(samplePasskey("id-1", QStringLiteral("alice")), 10).ok());
+    QVERIFY(
+        m_store->addApproval(sampleApproval(QStringLiteral("req-1"), QStringLiteral("alice"), 5000))
+            .ok());
+    // Not increasing: nothing changes.
+    QCOMPARE(m_store
+                 ->approveWithPasskey(QStringLiteral("req-1"), QStringLiteral("dev-1"), 4000,
+                                      PasskeyUse{"id-1", 5, true})
+                 .value(),
+             PasskeyApprovalOutcome::CounterNotIncreased);
+    QCOMPARE(m_store->approval(QStringLiteral("req-1"))->state, ApprovalState::Pending);
+    QCOMPARE(m_store->passkey("id-1")->signCount, 5u);
+
+    QCOMPARE(m_store
+                 ->approveWithPasskey(QStringLiteral("req-1"), QStringLiteral("dev-1"), 4000,
+                                      PasskeyUse{"id-1", 6, true})
+                 .value(),
+             PasskeyApprovalOutcome::Approved);
+    const auto approval = m_store->approval(QStringLiteral("req-1"));
+    QCOMPARE(approval->state, ApprovalState::Approved);
+    QCOMPARE(approval->resolvedMethod, std::optional(ApprovalMethod::Passkey));
+    QVERIFY(approval->userVerified);
+    QCOMPARE(m_store->passkey("id-1")->signCount, 6u);
+
+    // Resolved already: refused, and the counter stays (same transaction).
+    QVERIFY(!m_store
+                 ->approveWithPasskey(QStringLiteral("req-1"), QStringLiteral("dev-1"), 4000,
+                                      PasskeyUse{"id-1", 7, false})
+                 .ok());
+    QCOMPARE(m_store->passkey("id-1")->signCount, 6u);
+}
+
+void TestSqliteStore::approvalKeepsUserVerificationRequirement()
+{
+    ApprovalRecord approval =
+        sampleApproval(QStringLiteral("req-1"), QStringLiteral("alice"), 5000);
+    approval.userVerificationRequired = true;
+    QVERIFY(m_store->addApproval(approval).ok());
+    QCOMPARE(m_store->approval(QStringLiteral("req-1")), approval);
 }
 
 QTEST_GUILESS_MAIN(TestSqliteStore)
