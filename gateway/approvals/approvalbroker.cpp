@@ -1,5 +1,7 @@
 #include "approvalbroker.h"
 
+#include "gateway/passkeys/assertionverifier.h"
+#include "protocol/base64url.h"
 #include "protocol/jose/jws.h"
 #include "protocol/messages/approvalproof.h"
 #include "protocol/messages/approvalrequest.h"
@@ -48,13 +50,16 @@ std::optional<ApprovalRequest> signedRequest(const ApprovalRecord &approval)
 } // namespace
 
 ApprovalBroker::ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString gatewayId,
-                               const TokenIssuer &issuer, const Clock &clock, QObject *parent)
+                               const TokenIssuer &issuer, const Clock &clock,
+                               RelyingParty relyingParty, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_gatewayKey(std::move(gatewayKey))
     , m_gatewayId(std::move(gatewayId))
     , m_issuer(issuer)
     , m_clock(clock)
+    , m_relyingParty(relyingParty.id.isEmpty() ? RelyingParty::forGateway(QUrl(m_gatewayId), {})
+                                               : std::move(relyingParty))
     , m_totp(store, clock)
 {
     qRegisterMetaType<ApprovalRecord>();
@@ -99,6 +104,7 @@ Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec)
     approval.methods = spec.methods;
     approval.upstream = spec.upstream;
     approval.argumentsHash = spec.argumentsHash;
+    approval.userVerificationRequired = spec.userVerificationRequired;
     approval.createdAt = request.issuedAt;
     approval.expiresAt = request.expiresAt;
     if (auto stored = m_store.addApproval(approval); !stored)
@@ -183,10 +189,62 @@ ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView pr
     case ApprovalMethod::Totp:
         return checkTotp(*approval, *device, proof->evidence);
     case ApprovalMethod::Passkey:
-        break;
+        return checkPasskey(*approval, *device, proof->evidence);
     }
-    return reject("invalid_evidence",
-                  QStringLiteral("this gateway cannot verify passkey approvals yet"));
+    return reject("method_not_allowed", QStringLiteral("unknown method"));
+}
+
+std::variant<ApprovalRecord, ProofRejection>
+ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord &device,
+                             const QJsonObject &evidence)
+{
+    const auto assertion = PasskeyAssertion::fromEvidence(evidence);
+    if (!assertion)
+        return reject("invalid_evidence", assertion.error().message);
+    const QString credentialId = QString::fromLatin1(base64UrlEncode(assertion->credentialId));
+    // The same answer for unknown keys and other users' keys: which
+    // credential ids exist is none of this device's business.
+    const auto credential = m_store.passkey(assertion->credentialId);
+    if (!credential || credential->userId != approval.userId) {
+        return reject(
+            "invalid_evidence",
+            QStringLiteral("this security key is not registered for %1").arg(approval.userId));
+    }
+    const auto verified = verifyAssertion(*assertion, *credential, m_relyingParty,
+                                          approval.requestHash, approval.userVerificationRequired);
+    if (!verified) {
+        audit(QStringLiteral("approval.passkey_rejected"), approval, device.deviceId,
+              QJsonObject{{QStringLiteral("credential_id"), credentialId},
+                          {QStringLiteral("reason"), verified.error().message}});
+        return reject("invalid_evidence", verified.error().message);
+    }
+    const qint64 now = m_clock.secondsSinceEpoch();
+    const auto applied = m_store.approveWithPasskey(
+        approval.requestId, device.deviceId, now,
+        PasskeyUse{assertion->credentialId, verified->signCount, verified->userVerified});
+    if (!applied) {
+        const auto current = m_store.approval(approval.requestId);
+        if (current && current->state != ApprovalState::Pending)
+            return reject("already_resolved", applied.error().message);
+        return reject("invalid_evidence", applied.error().message);
+    }
+    if (applied.value() == PasskeyApprovalOutcome::CounterNotIncreased) {
+        const auto stored = m_store.passkey(assertion->credentialId);
+        audit(QStringLiteral("passkey.possible_clone"), approval, device.deviceId,
+              QJsonObject{{QStringLiteral("credential_id"), credentialId},
+                          {QStringLiteral("name"), credential->name},
+                          {QStringLiteral("stored_count"),
+                           qint64{stored ? stored->signCount : credential->signCount}},
+                          {QStringLiteral("received_count"), qint64{verified->signCount}}});
+        qCWarning(lcApprovals) << "passkey" << credentialId << "of" << approval.userId
+                               << "sent a counter that did not increase: possible clone";
+        return reject("possible_clone",
+                      QStringLiteral("the security key's signature counter did not increase; "
+                                     "it may have been cloned. The approval is refused and the "
+                                     "gateway admin is told."));
+    }
+    announce(approval.requestId, ApprovalState::Approved, device.deviceId, {});
+    return m_store.approval(approval.requestId).value();
 }
 
 std::variant<ApprovalRecord, ProofRejection>
@@ -253,6 +311,7 @@ Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
     grant.argumentsHash = approval->argumentsHash;
     grant.requestHash = approval->requestHash;
     grant.method = approval->resolvedMethod.value_or(ApprovalMethod::Totp);
+    grant.userVerified = approval->userVerified;
     auto token = m_issuer.issue(grant);
     if (token) {
         audit(QStringLiteral("token.issued"), *approval, approval->resolvedByDevice,
@@ -307,15 +366,27 @@ Status ApprovalBroker::finish(const QString &requestId, ApprovalState state,
         !done) {
         return done;
     }
+    announce(requestId, state, deviceId, reason);
+    return Ok{};
+}
+
+void ApprovalBroker::announce(const QString &requestId, ApprovalState state,
+                              const QString &deviceId, const QString &reason)
+{
     const auto approval = m_store.approval(requestId);
-    if (!approval)
-        return makeError(ErrorCode::StorageFailure, QStringLiteral("approval vanished"));
-    audit(QStringLiteral("approval.") + approvalStateName(state), *approval, deviceId,
-          reason.isEmpty() ? QJsonObject{} : QJsonObject{{QStringLiteral("reason"), reason}});
+    if (!approval) {
+        qCWarning(lcApprovals) << "approval" << requestId << "vanished after it was resolved";
+        return;
+    }
+    QJsonObject details;
+    if (!reason.isEmpty())
+        details.insert(QStringLiteral("reason"), reason);
+    if (approval->resolvedMethod == ApprovalMethod::Passkey)
+        details.insert(QStringLiteral("user_verified"), approval->userVerified);
+    audit(QStringLiteral("approval.") + approvalStateName(state), *approval, deviceId, details);
     qCInfo(lcApprovals) << "approval" << requestId << approvalStateName(state);
     scheduleExpiry();
     Q_EMIT resolved(*approval);
-    return Ok{};
 }
 
 void ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,

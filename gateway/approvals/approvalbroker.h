@@ -3,6 +3,7 @@
 #include "gateway/approvals/approvaltypes.h"
 #include "gateway/approvals/totpchecker.h"
 #include "gateway/issuer/tokenissuer.h"
+#include "gateway/passkeys/relyingparty.h"
 #include "protocol/jose/ecprivatekey.h"
 
 #include <QObject>
@@ -22,8 +23,11 @@ public:
     static constexpr qint64 minTimeoutSeconds = 10;
     static constexpr qint64 maxTimeoutSeconds = 3600;
 
+    // relyingParty checks passkey approvals; empty: the gateway id's host
+    // and the gateway id as origin.
     ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString gatewayId,
-                   const TokenIssuer &issuer, const Clock &clock, QObject *parent = nullptr);
+                   const TokenIssuer &issuer, const Clock &clock, RelyingParty relyingParty = {},
+                   QObject *parent = nullptr);
 
     // Creates, signs and stores a request, then announces it.
     Result<ApprovalRecord> create(const ApprovalSpec &spec);
@@ -55,18 +59,25 @@ private:
     Status finish(const QString &requestId, ApprovalState state,
                   std::optional<ApprovalMethod> method, const QString &deviceId,
                   const QString &reason);
+    // Audits, logs and announces a resolution the store has just made.
+    void announce(const QString &requestId, ApprovalState state, const QString &deviceId,
+                  const QString &reason);
     void audit(const QString &kind, const ApprovalRecord &approval, const QString &deviceId,
                const QJsonObject &details = {});
     void scheduleExpiry();
     std::variant<ApprovalRecord, ProofRejection> checkTotp(const ApprovalRecord &approval,
                                                            const DeviceRecord &device,
                                                            const QJsonObject &evidence);
+    std::variant<ApprovalRecord, ProofRejection> checkPasskey(const ApprovalRecord &approval,
+                                                              const DeviceRecord &device,
+                                                              const QJsonObject &evidence);
 
     Store &m_store;
     EcPrivateKey m_gatewayKey;
     QString m_gatewayId;
     const TokenIssuer &m_issuer;
     const Clock &m_clock;
+    RelyingParty m_relyingParty;
     TotpChecker m_totp;
     QTimer m_expiryTimer;
 };

@@ -16,6 +16,9 @@ struct ApprovalSpec {
     qint64 timeoutSeconds = 120;
     QString upstream;         // audience of the elevated token
     QByteArray argumentsHash; // SHA-256 of the call's canonical arguments
+    // A passkey approval must carry UV (policy user_verification: required).
+    // Kept with the approval; the signed request does not carry it.
+    bool userVerificationRequired = false;
 };
 
 // Why a proof was refused, with the reason name of docs/protocol.md 4.1.

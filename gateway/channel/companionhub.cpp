@@ -1,14 +1,19 @@
 #include "companionhub.h"
 
 #include "gateway/approvals/approvalbroker.h"
+#include "gateway/passkeys/passkeyregistry.h"
+
+#include <QLoggingCategory>
 
 namespace countersign::gateway {
 
-CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, const Clock &clock,
-                           QString gatewayId, ChannelTimings timings, QObject *parent)
+CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, PasskeyRegistry &passkeys,
+                           const Clock &clock, QString gatewayId, ChannelTimings timings,
+                           QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_broker(broker)
+    , m_passkeys(passkeys)
     , m_clock(clock)
     , m_gatewayId(std::move(gatewayId))
     , m_timings(timings)
@@ -17,12 +22,13 @@ CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, const Clock &cl
             [this](const ApprovalRecord &approval) { broadcast(approval, false); });
     connect(&m_broker, &ApprovalBroker::resolved, this,
             [this](const ApprovalRecord &approval) { broadcast(approval, true); });
+    connect(&m_passkeys, &PasskeyRegistry::changed, this, &CompanionHub::broadcastPasskeys);
 }
 
 void CompanionHub::accept(std::unique_ptr<QWebSocket> socket)
 {
-    auto *session = new CompanionSession(std::move(socket), m_store, m_broker, m_clock, m_gatewayId,
-                                         m_timings, this);
+    auto *session = new CompanionSession(std::move(socket), m_store, m_broker, m_passkeys, m_clock,
+                                         m_gatewayId, m_timings, this);
     connect(session, &CompanionSession::authenticated, this, &CompanionHub::onAuthenticated);
     connect(session, &CompanionSession::closed, this, &CompanionHub::onClosed);
 }
@@ -67,6 +73,24 @@ void CompanionHub::broadcast(const ApprovalRecord &approval, bool resolvedNow)
         else
             session->sendRequest(approval);
     }
+}
+
+} // namespace countersign::gateway
+
+namespace countersign::gateway {
+
+void CompanionHub::broadcastPasskeys(const QString &userId)
+{
+    const QList<CompanionSession *> sessions = m_byUser.values(userId);
+    if (sessions.isEmpty())
+        return;
+    const auto context = m_passkeys.context(userId);
+    if (!context) {
+        qWarning() << "cannot tell" << userId << "about passkeys:" << context.error().message;
+        return;
+    }
+    for (CompanionSession *session : sessions)
+        session->sendPasskeys(context.value());
 }
 
 } // namespace countersign::gateway

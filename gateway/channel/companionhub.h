@@ -9,13 +9,15 @@ namespace countersign::gateway {
 
 // All open companion channels: one per device (a new one replaces the old),
 // requests pushed to every device of the request's user, and resolutions too,
-// so that every other open dialog for the same request closes.
+// so that every other open dialog for the same request closes; passkey
+// changes go to every device of the user as well.
 class CompanionHub : public QObject {
     Q_OBJECT
 
 public:
-    CompanionHub(Store &store, ApprovalBroker &broker, const Clock &clock, QString gatewayId,
-                 ChannelTimings timings = {}, QObject *parent = nullptr);
+    CompanionHub(Store &store, ApprovalBroker &broker, PasskeyRegistry &passkeys,
+                 const Clock &clock, QString gatewayId, ChannelTimings timings = {},
+                 QObject *parent = nullptr);
 
     void accept(std::unique_ptr<QWebSocket> socket);
     // Closes the device's channel at once (its future proofs are refused by
@@ -33,9 +35,11 @@ private:
     void onAuthenticated(CompanionSession *session);
     void onClosed(CompanionSession *session);
     void broadcast(const ApprovalRecord &approval, bool resolvedNow);
+    void broadcastPasskeys(const QString &userId);
 
     Store &m_store;
     ApprovalBroker &m_broker;
+    PasskeyRegistry &m_passkeys;
     const Clock &m_clock;
     QString m_gatewayId;
     ChannelTimings m_timings;

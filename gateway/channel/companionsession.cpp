@@ -1,6 +1,7 @@
 #include "companionsession.h"
 
 #include "gateway/approvals/approvalbroker.h"
+#include "gateway/passkeys/passkeyregistry.h"
 #include "protocol/jose/jws.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
@@ -21,12 +22,14 @@ constexpr qint64 authFreshnessSeconds = 300;
 } // namespace
 
 CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store,
-                                   ApprovalBroker &broker, const Clock &clock, QString gatewayId,
-                                   ChannelTimings timings, QObject *parent)
+                                   ApprovalBroker &broker, PasskeyRegistry &passkeys,
+                                   const Clock &clock, QString gatewayId, ChannelTimings timings,
+                                   QObject *parent)
     : QObject(parent)
     , m_socket(std::move(socket))
     , m_store(store)
     , m_broker(broker)
+    , m_passkeys(passkeys)
     , m_clock(clock)
     , m_gatewayId(std::move(gatewayId))
     , m_timings(timings)
@@ -122,6 +125,14 @@ void CompanionSession::onText(const QString &text)
         respond(message.value());
         return;
     }
+    if (type == u"passkey.register") {
+        registerPasskey(message.value());
+        return;
+    }
+    if (type == u"passkey.remove") {
+        removePasskey(message.value());
+        return;
+    }
     sendError(QStringLiteral("unsupported_message"),
               QStringLiteral("unknown message type \"%1\"").arg(type.left(40)));
 }
@@ -164,10 +175,17 @@ void CompanionSession::authenticate(const QJsonObject &message)
     QJsonArray pending;
     for (const ApprovalRecord &approval : m_broker.pending(device->userId))
         pending.append(QString::fromLatin1(approval.requestJws));
-    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("welcome")},
-                     {QStringLiteral("device_id"), device->deviceId},
-                     {QStringLiteral("user"), device->userId},
-                     {QStringLiteral("pending"), pending}});
+    QJsonObject welcome{{QStringLiteral("type"), QStringLiteral("welcome")},
+                        {QStringLiteral("device_id"), device->deviceId},
+                        {QStringLiteral("user"), device->userId},
+                        {QStringLiteral("pending"), pending}};
+    // Without it the companion only loses the passkey method; TOTP works.
+    if (const auto passkey = m_passkeys.context(device->userId))
+        welcome.insert(QStringLiteral("passkey"), passkey.value());
+    else
+        qCWarning(lcChannel) << "no passkey context for" << device->userId << ":"
+                             << passkey.error().message;
+    send(welcome);
     Q_EMIT authenticated(this);
 }
 
@@ -196,6 +214,33 @@ void CompanionSession::respond(const QJsonObject &message)
     send(QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.accepted")},
                      {QStringLiteral("request_id"), approval.requestId},
                      {QStringLiteral("outcome"), approvalStateName(approval.state)}});
+}
+
+void CompanionSession::registerPasskey(const QJsonObject &message)
+{
+    // The challenge is this connection's hello nonce: fresh, issued by this
+    // gateway, and already bound to this device by the auth proof.
+    if (const auto refusal = m_passkeys.registerPasskey(*m_device, message, m_nonce))
+        refusePasskeyChange(*refusal);
+}
+
+void CompanionSession::removePasskey(const QJsonObject &message)
+{
+    if (const auto refusal = m_passkeys.removePasskey(*m_device, message))
+        refusePasskeyChange(*refusal);
+}
+
+void CompanionSession::refusePasskeyChange(const PasskeyRefusal &refusal)
+{
+    sendError(refusal.code, refusal.message);
+    if (refusal.code == u"device_revoked")
+        close(CloseCode::revoked, QStringLiteral("device revoked"));
+}
+
+void CompanionSession::sendPasskeys(const QJsonObject &context)
+{
+    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkeys")},
+                     {QStringLiteral("passkey"), context}});
 }
 
 void CompanionSession::sendRequest(const ApprovalRecord &approval)

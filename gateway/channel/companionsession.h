@@ -13,6 +13,8 @@
 namespace countersign::gateway {
 
 class ApprovalBroker;
+class PasskeyRegistry;
+struct PasskeyRefusal;
 
 // Close codes of the companion channel (docs/protocol.md 5).
 namespace CloseCode {
@@ -39,8 +41,8 @@ public:
     static inline const QString authType = QStringLiteral("countersign-auth+jwt");
 
     CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store, ApprovalBroker &broker,
-                     const Clock &clock, QString gatewayId, ChannelTimings timings,
-                     QObject *parent = nullptr);
+                     PasskeyRegistry &passkeys, const Clock &clock, QString gatewayId,
+                     ChannelTimings timings, QObject *parent = nullptr);
     ~CompanionSession() override;
 
     bool isAuthenticated() const { return m_device.has_value(); }
@@ -48,6 +50,8 @@ public:
 
     void sendRequest(const ApprovalRecord &approval);
     void sendResolved(const ApprovalRecord &approval);
+    // The user's passkey context (docs/protocol.md 8.1) after a change.
+    void sendPasskeys(const QJsonObject &context);
     void close(int code, const QString &reason);
 
 Q_SIGNALS:
@@ -58,6 +62,9 @@ private:
     void onText(const QString &text);
     void authenticate(const QJsonObject &message);
     void respond(const QJsonObject &message);
+    void registerPasskey(const QJsonObject &message);
+    void removePasskey(const QJsonObject &message);
+    void refusePasskeyChange(const PasskeyRefusal &refusal);
     void sendError(const QString &code, const QString &message,
                    const QJsonObject &extra = QJsonObject());
     void send(const QJsonObject &message);
@@ -65,6 +72,7 @@ private:
     std::unique_ptr<QWebSocket> m_socket;
     Store &m_store;
     ApprovalBroker &m_broker;
+    PasskeyRegistry &m_passkeys;
     const Clock &m_clock;
     QString m_gatewayId;
     ChannelTimings m_timings;

@@ -4,6 +4,7 @@
 #include "tlsfiles.h"
 #include "yamlmap.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -69,6 +70,7 @@ private:
     Status readPublicUrl(const YamlMap &top);
     Status readDurations(const YamlMap &top);
     Status readAdmin(const YamlMap &top);
+    Status readPasskeys(const YamlMap &top);
     Status readUsers(const YamlMap &top);
     Result<GatewayConfig::User> readUser(const YAML::Node &node, const QString &path,
                                          const YAML::Mark &fallback);
@@ -83,11 +85,11 @@ private:
 
 Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
 {
-    QStringList topKeys{QStringLiteral("listen"), QStringLiteral("public_url"),
-                        QStringLiteral("name"),   QStringLiteral("data_dir"),
-                        QStringLiteral("tls"),    QStringLiteral("approvals"),
-                        QStringLiteral("tokens"), QStringLiteral("pairing"),
-                        QStringLiteral("admin"),  QStringLiteral("users")};
+    QStringList topKeys{
+        QStringLiteral("listen"),   QStringLiteral("public_url"), QStringLiteral("name"),
+        QStringLiteral("data_dir"), QStringLiteral("tls"),        QStringLiteral("approvals"),
+        QStringLiteral("tokens"),   QStringLiteral("pairing"),    QStringLiteral("admin"),
+        QStringLiteral("users"),    QStringLiteral("passkeys")};
     topKeys += GatewayConfig::reservedKeys();
     // An empty file has no marks at all; line 1 is the honest place to point.
     const auto top = YamlMap::open(m_source, root, {}, YAML::Mark(), topKeys);
@@ -97,7 +99,8 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
     for (const auto step :
          {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
           &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
-          &ConfigParser::readAdmin, &ConfigParser::readUsers, &ConfigParser::readReserved}) {
+          &ConfigParser::readAdmin, &ConfigParser::readPasskeys, &ConfigParser::readUsers,
+          &ConfigParser::readReserved}) {
         const Status status = (this->*step)(top.value());
         if (!status.ok()) {
             return status.error();
@@ -383,6 +386,44 @@ Status ConfigParser::readAdmin(const YamlMap &top)
             QStringLiteral("%1 is empty; it must hold the token").arg(info.filePath()));
     }
     m_config.adminTokenFile = path.value();
+    return Ok{};
+}
+
+Status ConfigParser::readPasskeys(const YamlMap &top)
+{
+    const QString key = QStringLiteral("passkeys");
+    const QString rpIdKey = QStringLiteral("rp_id");
+    const auto passkeys = YamlMap::open(m_source, top.value(key), key, top.markOf(key), {rpIdKey});
+    if (!passkeys.ok()) {
+        return passkeys.error();
+    }
+    if (!passkeys->contains(rpIdKey)) {
+        return Ok{};
+    }
+    const YAML::Mark mark = markOr(passkeys->value(rpIdKey), passkeys->markOf(rpIdKey));
+    auto rpId = readString(m_source, passkeys->value(rpIdKey), passkeys->pathOf(rpIdKey), mark);
+    if (!rpId.ok()) {
+        return rpId.error();
+    }
+    const QString id = rpId->toLower();
+    const bool dnsName = !id.isEmpty() && id.size() <= 253 && !id.startsWith(u'.')
+        && !id.endsWith(u'.') && !id.contains(QStringLiteral(".."))
+        && std::all_of(id.cbegin(), id.cend(), [](QChar c) {
+               return (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'-'
+                   || c == u'.';
+           });
+    // WebAuthn: the RP id is the origin's host or a registrable suffix of
+    // it; security keys refuse any other, so refuse it here, not at the
+    // first registration.
+    const QString host = m_config.publicUrl.host().toLower();
+    if (!dnsName || (host != id && !host.endsWith(u'.' + id))) {
+        return m_source.error(
+            mark, passkeys->pathOf(rpIdKey),
+            QStringLiteral("\"%1\" must be a domain name equal to or a parent of the public URL's "
+                           "host %2")
+                .arg(rpId.value(), host));
+    }
+    m_config.passkeyRpId = id;
     return Ok{};
 }
 

@@ -66,6 +66,12 @@ namespace countersign::gateway {
 //                         POST /approvals; without it that endpoint is
 //                         disabled. The file must be a non-empty regular
 //                         file that is not readable by group or others.
+//   passkeys:
+//     rp_id: domain       Optional. The WebAuthn RP id security keys scope
+//                         credentials to (docs/protocol.md 8.1). Default:
+//                         the host of public_url; when given it must be
+//                         that host or a parent domain of it. The origin
+//                         in client data is always public_url.
 //   users:                At least one. Each item is a mapping
 //     - id: text          required, unique (case-insensitively), 1 to 254
 //                         characters, no spaces or control characters;
@@ -139,6 +145,7 @@ struct GatewayConfig {
     std::chrono::seconds pairingOfferTtl = defaultOfferTtl;
     int maxPairingAttemptsPerMinute = defaultMaxPairingAttemptsPerMinute;
     std::optional<QString> adminTokenFile; // absolute; nullopt: POST /approvals disabled
+    QString passkeyRpId; // passkeys.rp_id, lower case; empty: the public URL's host
     QList<User> users;
     QMap<QString, ReservedSection> reserved; // "agents", "upstreams", "policy", "pdp"
     QString sourcePath; // the file it was read from (anchors relative paths of later parsers)

@@ -18,8 +18,10 @@ QJsonArray methodReferences(const ElevatedGrant &grant)
     case ApprovalMethod::Totp:
         return {QStringLiteral("otp")};
     case ApprovalMethod::Passkey:
+        // UV cannot tell a PIN from biometrics; "pin" is what security
+        // keys without a sensor do (docs/protocol.md 8.3).
         if (grant.userVerified)
-            return {QStringLiteral("hwk"), QStringLiteral("user"), QStringLiteral("pin")};
+            return {QStringLiteral("hwk"), QStringLiteral("pin")};
         return {QStringLiteral("hwk")};
     }
     return {};

@@ -130,6 +130,7 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
         agentSupplied.insert(QStringLiteral("client"), client);
     spec.sarc.context.agentSupplied = agentSupplied;
     spec.methods = decision.methods;
+    spec.userVerificationRequired = decision.userVerificationRequired;
     spec.timeoutSeconds = decision.timeout.value_or(m_timings.approvalTimeout).count();
     spec.upstream = call.upstream->audience();
     spec.argumentsHash = hash.value();

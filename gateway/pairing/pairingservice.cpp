@@ -78,8 +78,9 @@ std::variant<QJsonObject, PairingRefusal> PairingService::redeem(QByteArrayView 
     }
     if (json->contains(QStringLiteral("passkey"))) {
         return PairingRefusal{400, QStringLiteral("unsupported_passkey"),
-                              QStringLiteral("this gateway cannot register passkeys yet; pair "
-                                             "without one")};
+                              QStringLiteral("passkeys are not registered at pairing: pair "
+                                             "without one, then register it on the channel "
+                                             "(docs/protocol.md section 8.2)")};
     }
     const auto version = fields.requiredInteger(QStringLiteral("v"));
     if (!version)

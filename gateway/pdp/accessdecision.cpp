@@ -138,7 +138,7 @@ AccessDecision AccessDecision::deny(QString reason, QString ruleName)
 
 AccessDecision AccessDecision::stepUp(QList<ApprovalMethod> methods,
                                       std::optional<std::chrono::seconds> timeout, QString reason,
-                                      QString ruleName)
+                                      QString ruleName, bool userVerificationRequired)
 {
     Q_ASSERT(!methods.isEmpty());
     AccessDecision decision;
@@ -147,6 +147,7 @@ AccessDecision AccessDecision::stepUp(QList<ApprovalMethod> methods,
     decision.timeout = timeout;
     decision.reason = std::move(reason);
     decision.ruleName = std::move(ruleName);
+    decision.userVerificationRequired = userVerificationRequired;
     return decision;
 }
 
@@ -184,6 +185,8 @@ QJsonObject AccessDecision::toAuthzenJson() const
         QJsonObject extension{{QStringLiteral("methods"), names}};
         if (timeout)
             extension.insert(QStringLiteral("timeout"), static_cast<qint64>(timeout->count()));
+        if (userVerificationRequired)
+            extension.insert(QStringLiteral("user_verification"), QStringLiteral("required"));
         context.insert(countersignMember, extension);
     }
     return QJsonObject{{QStringLiteral("decision"), false}, {QStringLiteral("context"), context}};
@@ -262,10 +265,24 @@ AccessDecision AccessDecision::fromAuthzenJson(const QJsonObject &response)
         }
         timeout = std::chrono::seconds(static_cast<qint64>(seconds));
     }
+    bool userVerificationRequired = false;
+    if (extension.contains(QStringLiteral("user_verification"))) {
+        const QString level = extension.value(QStringLiteral("user_verification")).toString();
+        if (level != u"required" && level != u"preferred")
+            return malformed(QStringLiteral("countersign.user_verification must be \"required\" "
+                                            "or \"preferred\""));
+        userVerificationRequired = level == u"required";
+        // Fail closed: a demand for UV that no offered method can meet.
+        if (userVerificationRequired && !methods->contains(ApprovalMethod::Passkey)) {
+            return AccessDecision::deny(QStringLiteral(
+                "the PDP requires user verification but allows no passkey approval"));
+        }
+    }
     QString rule = id.toString();
     if (rule.endsWith(QLatin1StringView(stepUpSuffix)))
         rule.chop(qsizetype(qstrlen(stepUpSuffix)));
-    return AccessDecision::stepUp(*methods, timeout, userReason(context), rule);
+    return AccessDecision::stepUp(*methods, timeout, userReason(context), rule,
+                                  userVerificationRequired);
 }
 
 } // namespace countersign::gateway

@@ -29,7 +29,9 @@ namespace countersign::gateway {
 //               "reason": "approval_required",
 //               "reason_user": {"403": "<rule reason>"},      (when given)
 //               "countersign": {"methods": ["passkey", "totp"],
-//                               "timeout": 120}}}           (when given)
+//                               "timeout": 120,             (when given)
+//                               "user_verification": "required"}}}
+//                                                           (when required)
 struct AccessDecision {
     enum class Effect {
         Allow,
@@ -55,12 +57,14 @@ struct AccessDecision {
     // StepUp only: how long to wait for the person; nullopt means the
     // gateway's approvals.timeout.
     std::optional<std::chrono::seconds> timeout;
+    // StepUp only: a passkey approval must carry user verification (UV).
+    bool userVerificationRequired = false;
 
     static AccessDecision allow(QString ruleName = {});
     static AccessDecision deny(QString reason, QString ruleName = {});
     static AccessDecision stepUp(QList<ApprovalMethod> methods,
                                  std::optional<std::chrono::seconds> timeout, QString reason,
-                                 QString ruleName);
+                                 QString ruleName, bool userVerificationRequired = false);
 
     bool isAllow() const { return effect == Effect::Allow; }
     bool isDeny() const { return effect == Effect::Deny; }

@@ -161,14 +161,16 @@ private:
         const QString methodsKey = QStringLiteral("methods");
         const QString timeoutKey = QStringLiteral("timeout");
         const QString reasonKey = QStringLiteral("reason");
+        const QString userVerificationKey = QStringLiteral("user_verification");
         if (!node.IsMap()) {
             return m_source.error(markOr(node, fallback), path,
                                   QStringLiteral("expected a rule (a mapping with name, match "
                                                  "and effect), found %1")
                                       .arg(yamlKindName(node)));
         }
-        auto map = YamlMap::open(m_source, node, path, fallback,
-                                 {nameKey, matchKey, effectKey, methodsKey, timeoutKey, reasonKey});
+        auto map = YamlMap::open(
+            m_source, node, path, fallback,
+            {nameKey, matchKey, effectKey, methodsKey, timeoutKey, reasonKey, userVerificationKey});
         if (!map)
             return map.error();
         PolicyRule rule;
@@ -217,7 +219,7 @@ private:
         }
 
         const bool stepUp = rule.effect == PolicyRule::Effect::StepUp;
-        for (const QString &key : {methodsKey, timeoutKey}) {
+        for (const QString &key : {methodsKey, timeoutKey, userVerificationKey}) {
             if (!stepUp && map->contains(key)) {
                 return m_source.error(map->markOf(key), map->pathOf(key),
                                       QStringLiteral("only applies to effect step_up"));
@@ -236,6 +238,27 @@ private:
                 if (!timeout)
                     return timeout.error();
                 rule.timeout = timeout.value();
+            }
+            if (map->contains(userVerificationKey)) {
+                const YAML::Mark mark =
+                    markOr(map->value(userVerificationKey), map->markOf(userVerificationKey));
+                auto level = readString(m_source, map->value(userVerificationKey),
+                                        map->pathOf(userVerificationKey), mark);
+                if (!level)
+                    return level.error();
+                if (level.value() != u"required" && level.value() != u"preferred") {
+                    return m_source.error(mark, map->pathOf(userVerificationKey),
+                                          QStringLiteral("\"%1\" is not a level (expected "
+                                                         "required or preferred)")
+                                              .arg(level.value()));
+                }
+                rule.userVerificationRequired = level.value() == u"required";
+                if (rule.userVerificationRequired
+                    && !rule.methods.contains(ApprovalMethod::Passkey)) {
+                    return m_source.error(mark, map->pathOf(userVerificationKey),
+                                          QStringLiteral("required needs passkey among the "
+                                                         "methods"));
+                }
             }
         }
 

@@ -36,6 +36,7 @@ struct PolicyRule {
     Effect effect = Effect::Deny;
     QList<ApprovalMethod> methods;               // StepUp only, never empty there
     std::optional<std::chrono::seconds> timeout; // StepUp only; nullopt: gateway default
+    bool userVerificationRequired = false;       // StepUp only: passkey with UV
     QString reason;                              // optional text for people
 
     bool matches(const AccessRequest &request) const;
@@ -63,6 +64,12 @@ struct PolicyRule {
 //       methods: [passkey, totp] step_up only; default [passkey, totp]
 //       timeout: 120s            step_up only; 10s..1h; default: the
 //                                gateway's approvals.timeout
+//       user_verification: required
+//                                step_up only; required | preferred
+//                                (default). required: a passkey approval
+//                                must carry the UV flag (the key's PIN or
+//                                biometrics); needs passkey in methods.
+//                                TOTP, when also listed, is unaffected.
 //       reason: "text"           optional, up to 200 characters; shown to
 //                                the person (deny and step_up)
 //

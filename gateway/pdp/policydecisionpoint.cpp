@@ -18,7 +18,8 @@ AccessDecision PolicyDecisionPoint::evaluate(const AccessRequest &request) const
     case PolicyRule::Effect::Allow:
         return AccessDecision::allow(rule->name);
     case PolicyRule::Effect::StepUp:
-        return AccessDecision::stepUp(rule->methods, rule->timeout, rule->reason, rule->name);
+        return AccessDecision::stepUp(rule->methods, rule->timeout, rule->reason, rule->name,
+                                      rule->userVerificationRequired);
     case PolicyRule::Effect::Deny:
         break;
     }

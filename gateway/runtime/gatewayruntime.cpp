@@ -71,15 +71,19 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
     const QString gatewayId = runtime->m_publicUrl.toString(QUrl::FullyEncoded);
     runtime->m_issuer = std::make_unique<TokenIssuer>(*runtime->m_signingKey, gatewayId,
                                                       config.tokenTtl.count(), clock);
-    runtime->m_broker = std::make_unique<ApprovalBroker>(*runtime->m_store, *runtime->m_signingKey,
-                                                         gatewayId, *runtime->m_issuer, clock);
+    const RelyingParty relyingParty =
+        RelyingParty::forGateway(runtime->m_publicUrl, config.passkeyRpId);
+    runtime->m_broker =
+        std::make_unique<ApprovalBroker>(*runtime->m_store, *runtime->m_signingKey, gatewayId,
+                                         *runtime->m_issuer, clock, relyingParty);
+    runtime->m_passkeys = std::make_unique<PasskeyRegistry>(*runtime->m_store, clock, relyingParty);
     runtime->m_pairing = std::make_unique<PairingService>(
         *runtime->m_store, clock,
         GatewayIdentity{gatewayId, runtime->m_publicUrl, config.name,
                         runtime->m_signingKey->publicKey(), pin},
         config.pairingOfferTtl.count());
-    runtime->m_hub = std::make_unique<CompanionHub>(*runtime->m_store, *runtime->m_broker, clock,
-                                                    gatewayId, timings);
+    runtime->m_hub = std::make_unique<CompanionHub>(
+        *runtime->m_store, *runtime->m_broker, *runtime->m_passkeys, clock, gatewayId, timings);
     runtime->m_server->attach(*runtime->m_broker, *runtime->m_pairing, *runtime->m_hub,
                               SigningKey::jwks(runtime->m_signingKey->publicKey()));
 

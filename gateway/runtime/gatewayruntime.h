@@ -7,6 +7,7 @@
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/mcp/mcpproxy.h"
 #include "gateway/pairing/pairingservice.h"
+#include "gateway/passkeys/passkeyregistry.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policydecisionpoint.h"
 #include "gateway/runtime/controlsocket.h"
@@ -34,6 +35,7 @@ public:
     ApprovalBroker &broker() { return *m_broker; }
     CompanionHub &hub() { return *m_hub; }
     PairingService &pairing() { return *m_pairing; }
+    PasskeyRegistry &passkeys() { return *m_passkeys; }
     EcPublicKey signingKey() const { return m_signingKey->publicKey(); }
     // The embedded policy decision point, when the config has a policy.
     const PolicyDecisionPoint *pdp() const { return m_pdp.get(); }
@@ -47,6 +49,7 @@ private:
     std::unique_ptr<TokenIssuer> m_issuer;
     std::unique_ptr<ApprovalBroker> m_broker;
     std::unique_ptr<PairingService> m_pairing;
+    std::unique_ptr<PasskeyRegistry> m_passkeys;
     std::unique_ptr<CompanionHub> m_hub;
     std::unique_ptr<ControlSocket> m_control;
     std::unique_ptr<PolicyDecisionPoint> m_pdp;

@@ -62,6 +62,8 @@ private Q_SLOTS:
     void tlsFiles_data();
     void tlsFiles();
     void adminTokenFile();
+    void passkeyRpId_data();
+    void passkeyRpId();
     void usersAreChecked_data();
     void usersAreChecked();
     void reservedSectionsAreKept();
@@ -93,6 +95,7 @@ void TestGatewayConfig::minimalFileGetsDefaults()
     QCOMPARE(config->pairingOfferTtl, seconds(600));
     QCOMPARE(config->maxPairingAttemptsPerMinute, 10);
     QVERIFY(!config->adminTokenFile.has_value());
+    QVERIFY(config->passkeyRpId.isEmpty());
     QCOMPARE(config->users.size(), 1);
     QCOMPARE(config->users.first().id, QStringLiteral("alice@example.com"));
     QCOMPARE(config->users.first().displayName, QStringLiteral("alice@example.com"));
@@ -259,6 +262,43 @@ void TestGatewayConfig::publicUrlRules_data()
     QTest::newRow("a list") << QByteArray("public_url: [https://gw.example.com]")
                             << QStringLiteral("!gateway.yaml:1: public_url: expected a single "
                                               "value, found a list");
+}
+
+void TestGatewayConfig::passkeyRpId_data()
+{
+    QTest::addColumn<QByteArray>("settings");
+    QTest::addColumn<QString>("expected"); // the rp id, or "!" and the error's start
+    const QByteArray url = "public_url: https://gw.example.com\n";
+    QTest::newRow("the host") << url + "passkeys:\n  rp_id: gw.example.com"
+                              << QStringLiteral("gw.example.com");
+    QTest::newRow("a parent domain, any case")
+        << url + "passkeys:\n  rp_id: Example.COM" << QStringLiteral("example.com");
+    QTest::newRow("empty section") << url + "passkeys: {}" << QString();
+    QTest::newRow("another domain")
+        << url + "passkeys:\n  rp_id: example.org"
+        << QStringLiteral("!gateway.yaml:3: passkeys.rp_id: \"example.org\" must be a domain name");
+    QTest::newRow("a suffix that is not a parent")
+        << url + "passkeys:\n  rp_id: le.com"
+        << QStringLiteral("!gateway.yaml:3: passkeys.rp_id: \"le.com\" must be a domain name");
+    QTest::newRow("a URL") << url + "passkeys:\n  rp_id: https://gw.example.com"
+                           << QStringLiteral("!gateway.yaml:3: passkeys.rp_id:");
+    QTest::newRow("unknown key") << url + "passkeys:\n  origin: x"
+                                 << QStringLiteral("!gateway.yaml:3: passkeys.origin: unknown key");
+}
+
+void TestGatewayConfig::passkeyRpId()
+{
+    QFETCH(QByteArray, settings);
+    QFETCH(QString, expected);
+    const auto config = parse(settings + "\nusers: [alice@example.com]\n");
+    if (expected.startsWith(u'!')) {
+        QVERIFY(!config.ok());
+        QVERIFY2(config.error().message.startsWith(expected.mid(1)),
+                 qPrintable(config.error().message));
+    } else {
+        QVERIFY2(config.ok(), qPrintable(messageOf(config)));
+        QCOMPARE(config->passkeyRpId, expected);
+    }
 }
 
 void TestGatewayConfig::publicUrlRules()

@@ -80,6 +80,8 @@ void TestPdpDecision::roundTrips_data()
         QStringLiteral("rule-1"));
     QTest::newRow("step-up totp, no timeout")
         << AccessDecision::stepUp({ApprovalMethod::Totp}, std::nullopt, {}, QStringLiteral("r"));
+    QTest::newRow("step-up passkey with user verification") << AccessDecision::stepUp(
+        {ApprovalMethod::Passkey}, std::nullopt, {}, QStringLiteral("r"), true);
 }
 
 void TestPdpDecision::roundTrips()
@@ -161,6 +163,16 @@ void TestPdpDecision::readsForeignResponses_data()
             "properties":{"acr_value":"urn:countersign:acr:approval"}}],
             "countersign":{"timeout":5}}})")
         << E::Deny << QStringLiteral("timeout");
+    QTest::newRow("user verification of an unknown level")
+        << QByteArray(R"({"decision":false,"context":{"obligations":[{"type":"step-up","id":"o",
+            "properties":{"acr_value":"urn:countersign:acr:approval"}}],
+            "countersign":{"user_verification":"always"}}})")
+        << E::Deny << QStringLiteral("user_verification");
+    QTest::newRow("user verification without passkey")
+        << QByteArray(R"({"decision":false,"context":{"obligations":[{"type":"step-up","id":"o",
+            "properties":{"acr_value":"urn:countersign:acr:approval"}}],
+            "countersign":{"methods":["totp"],"user_verification":"required"}}})")
+        << E::Deny << QStringLiteral("user verification");
 }
 
 void TestPdpDecision::readsForeignResponses()

@@ -105,6 +105,12 @@ void TestPdpPolicy::defaultsForStepUp()
     const PolicyRule &rule = policy->rules().first();
     QCOMPARE(rule.methods, (QList<ApprovalMethod>{ApprovalMethod::Passkey, ApprovalMethod::Totp}));
     QVERIFY(!rule.timeout);
+    QVERIFY(!rule.userVerificationRequired);
+    const auto uv = Policy::parse(
+        "rules: [{name: s, effect: step_up, methods: [passkey], user_verification: required}]",
+        QStringLiteral("p"));
+    QVERIFY2(uv.ok(), qPrintable(uv.ok() ? QString() : uv.error().message));
+    QVERIFY(uv->rules().first().userVerificationRequired);
     // A rule without match matches every call.
     QVERIFY(rule.matches(toolCall(QStringLiteral("anything"))));
 }
@@ -285,6 +291,18 @@ void TestPdpPolicy::errorsNameFileAndLine_data()
     QTest::newRow("empty methods")
         << QByteArray("rules:\n  - name: a\n    effect: step_up\n    methods: []\n")
         << QStringLiteral("p.yaml:4: rules[0].methods: expected a non-empty list");
+    QTest::newRow("user_verification on allow")
+        << QByteArray("rules:\n  - name: a\n    effect: allow\n    user_verification: required\n")
+        << QStringLiteral("p.yaml:4: rules[0].user_verification: only applies to effect step_up");
+    QTest::newRow("user_verification unknown level")
+        << QByteArray("rules:\n  - name: a\n    effect: step_up\n    user_verification: always\n")
+        << QStringLiteral("p.yaml:4: rules[0].user_verification: \"always\" is not a level "
+                          "(expected required or preferred)");
+    QTest::newRow("user_verification without passkey")
+        << QByteArray("rules:\n  - name: a\n    effect: step_up\n    methods: [totp]\n"
+                      "    user_verification: required\n")
+        << QStringLiteral("p.yaml:5: rules[0].user_verification: required needs passkey among the "
+                          "methods");
     QTest::newRow("timeout too short")
         << QByteArray("rules:\n  - name: a\n    effect: step_up\n    timeout: 5s\n")
         << QStringLiteral("p.yaml:4: rules[0].timeout: \"5s\" is below the minimum 10s");
