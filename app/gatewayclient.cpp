@@ -32,6 +32,11 @@ constexpr qsizetype maxErrorCodeLength = 64;
 constexpr qsizetype maxCloseReasonLength = 120;
 constexpr int maxAttemptsLeft = 1000;
 constexpr int closeGraceMs = 5'000;
+constexpr qsizetype maxPasskeyNameLength = 64;
+// Error codes the gateway uses for passkey.register and passkey.remove.
+const QStringList passkeyErrorCodes{
+    QStringLiteral("invalid_registration"), QStringLiteral("passkey_exists"),
+    QStringLiteral("too_many_passkeys"), QStringLiteral("unknown_passkey")};
 
 // Close codes of the companion channel (docs/protocol.md 5.3) that the
 // client acts on. When the client itself closes for a malformed message it
@@ -310,6 +315,10 @@ void GatewayClient::onDisconnected()
     m_stableTimer.stop();
     m_closeGraceTimer.stop();
 
+    // Both are per connection: the next welcome brings them again.
+    m_helloNonce.clear();
+    m_passkeys.reset();
+
     const int code = m_ownCloseCode.value_or(static_cast<int>(m_socket.closeCode()));
     const QString reason = displaySafe(m_socket.closeReason(), maxCloseReasonLength);
     qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "disconnected:" << code << reason
@@ -461,6 +470,8 @@ void GatewayClient::onText(const QString &text)
         onAccepted(message.value());
     else if (type == u"error")
         onError(message.value());
+    else if (type == u"passkeys")
+        onPasskeys(message.value());
     else
         qCDebug(lcGateway) << "ignoring a message of unknown type from" << m_profile.gatewayId;
 }
@@ -501,6 +512,7 @@ void GatewayClient::onHello(const QJsonObject &message)
         return;
     }
     m_phase = Phase::AwaitingWelcome;
+    m_helloNonce = QString::fromLatin1(base64UrlEncode(nonce.value()));
     m_socket.sendTextMessage(QString::fromUtf8(
         compactJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("auth")},
                                 {QStringLiteral("device_id"), m_profile.deviceId},
@@ -553,6 +565,11 @@ void GatewayClient::onWelcome(const QJsonObject &message)
             removePending(old.request.requestId, ApprovalOutcome::Unknown);
     }
 
+    // A malformed passkey context costs the passkey method, not the
+    // connection: TOTP and denials keep working.
+    const bool passkeys = message.contains(QStringLiteral("passkey"))
+        && takePasskeyContext(message.value(QStringLiteral("passkey")));
+
     m_phase = Phase::Authenticated;
     m_handshakeTimer.stop();
     m_socket.setMaxAllowedIncomingMessageSize(static_cast<quint64>(maxMessageBytes));
@@ -560,8 +577,36 @@ void GatewayClient::onWelcome(const QJsonObject &message)
     m_lastError.clear();
     setState(State::Online);
     m_stableTimer.start(m_timings.stableAfterMs);
+    if (passkeys)
+        Q_EMIT passkeysChanged(*m_passkeys);
     for (const VerifiedApprovalRequest &request : std::as_const(current))
         addPending(request);
+}
+
+bool GatewayClient::takePasskeyContext(const QJsonValue &value)
+{
+    auto context = value.isObject()
+        ? PasskeyContext::fromJson(value.toObject())
+        : Result<PasskeyContext>(
+            makeError(ErrorCode::InvalidField, QStringLiteral("passkey is not an object")));
+    if (context && context->userName != m_profile.userId) {
+        context = makeError(ErrorCode::InvalidField,
+                            QStringLiteral("passkey.user_name is not the paired user"));
+    }
+    if (!context) {
+        qCWarning(lcGateway).noquote() << "ignored the passkey context of" << m_profile.gatewayId
+                                       << ":" << context.error().message;
+        m_passkeys.reset();
+        return false;
+    }
+    m_passkeys = std::move(context).value();
+    return true;
+}
+
+void GatewayClient::onPasskeys(const QJsonObject &message)
+{
+    if (takePasskeyContext(message.value(QStringLiteral("passkey"))))
+        Q_EMIT passkeysChanged(*m_passkeys);
 }
 
 std::optional<VerifiedApprovalRequest> GatewayClient::verify(const QJsonValue &requestJws) const
@@ -688,6 +733,12 @@ void GatewayClient::onError(const QJsonObject &message)
     }
     refusal.message =
         displaySafe(message.value(QStringLiteral("message")).toString(), maxGatewayMessageLength);
+    if (passkeyErrorCodes.contains(refusal.code)) {
+        qCInfo(lcGateway) << "gateway" << m_profile.gatewayId
+                          << "refused a passkey change:" << refusal.code << refusal.message;
+        Q_EMIT passkeyRefused(PasskeyRefusal{refusal.code, refusal.message});
+        return;
+    }
     const QJsonValue attempts = message.value(QStringLiteral("attempts_left"));
     if (attempts.isDouble()) {
         const double value = attempts.toDouble();
@@ -719,6 +770,91 @@ Status GatewayClient::approveWithTotp(const QString &requestId, const QString &c
     proof.decision = Decision::Approve;
     proof.method = ApprovalMethod::Totp;
     proof.evidence = QJsonObject{{QStringLiteral("code"), code}};
+    return sendProof(requestId, proof);
+}
+
+QString GatewayClient::passkeyRegistrationChallenge() const
+{
+    return m_phase == Phase::Authenticated ? m_helloNonce : QString();
+}
+
+Status GatewayClient::sendPasskeyMessage(const QJsonObject &message)
+{
+    if (m_phase != Phase::Authenticated) {
+        return makeError(
+            ErrorCode::InvalidField,
+            QStringLiteral("not connected to the gateway; try again when it is online"));
+    }
+    if (!m_passkeys) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("this gateway does not offer passkeys"));
+    }
+    m_socket.sendTextMessage(QString::fromUtf8(compactJson(message)));
+    return Ok{};
+}
+
+Status GatewayClient::registerPasskey(const QString &name,
+                                      const PasskeyRegistrationEvidence &evidence)
+{
+    if (name.trimmed().isEmpty() || name.size() > maxPasskeyNameLength || !isDisplaySafe(name)) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("a security key's name is 1 to %1 printable characters")
+                             .arg(maxPasskeyNameLength));
+    }
+    if (m_phase == Phase::Authenticated) {
+        if (auto client =
+                checkPasskeyClientData(evidence.clientDataJson, QStringLiteral("webauthn.create"),
+                                       m_helloNonce, m_profile.gatewayId);
+            !client) {
+            return client.error();
+        }
+    }
+    const Status sent =
+        sendPasskeyMessage(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                                       {QStringLiteral("name"), name},
+                                       {QStringLiteral("credential"), evidence.toJson()}});
+    if (sent)
+        qCInfo(lcGateway) << "sent passkey registration" << name << "to" << m_profile.gatewayId;
+    return sent;
+}
+
+Status GatewayClient::removePasskey(const QByteArray &credentialId)
+{
+    if (m_passkeys && !m_passkeys->hasCredential(credentialId)) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("this security key is not registered at the gateway"));
+    }
+    return sendPasskeyMessage(QJsonObject{
+        {QStringLiteral("type"), QStringLiteral("passkey.remove")},
+        {QStringLiteral("credential_id"), QString::fromLatin1(base64UrlEncode(credentialId))}});
+}
+
+Status GatewayClient::approveWithPasskey(const QString &requestId, const PasskeyEvidence &evidence)
+{
+    const qsizetype index = indexOfPending(requestId);
+    if (index >= 0) {
+        const VerifiedApprovalRequest &request = m_pending.at(index);
+        if (!request.request.methods.contains(ApprovalMethod::Passkey)) {
+            return makeError(ErrorCode::InvalidField,
+                             QStringLiteral("request %1 does not allow passkeys").arg(requestId));
+        }
+        if (!m_passkeys || !m_passkeys->hasCredential(evidence.credentialId)) {
+            return makeError(ErrorCode::InvalidField,
+                             QStringLiteral("this security key is not registered at the gateway"));
+        }
+        // The signature must cover this request: an assertion over another
+        // request's hash would only be refused by the gateway.
+        if (auto client = checkPasskeyClientData(
+                evidence.clientDataJson, QStringLiteral("webauthn.get"),
+                QString::fromLatin1(base64UrlEncode(request.requestHash)), m_profile.gatewayId);
+            !client) {
+            return client.error();
+        }
+    }
+    ApprovalProof proof;
+    proof.decision = Decision::Approve;
+    proof.method = ApprovalMethod::Passkey;
+    proof.evidence = evidence.toJson();
     return sendProof(requestId, proof);
 }
 

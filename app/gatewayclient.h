@@ -2,6 +2,8 @@
 
 #include "app/approvaloutcome.h"
 #include "app/gatewayprofile.h"
+#include "app/passkeycontext.h"
+#include "app/passkeyevidence.h"
 #include "app/reconnectbackoff.h"
 #include "protocol/clock.h"
 #include "protocol/jose/ecprivatekey.h"
@@ -41,6 +43,14 @@ struct ProofRefusal {
     QString code;      // "invalid_code", "locked", "expired", ...
     QString message;   // for people, display-safe and at most 500 characters
     std::optional<int> attemptsLeft;
+};
+
+// The gateway's refusal of a passkey registration or removal
+// (docs/protocol.md 8.2): invalid_registration, passkey_exists,
+// too_many_passkeys, unknown_passkey.
+struct PasskeyRefusal {
+    QString code;
+    QString message; // for people, display-safe and at most 500 characters
 };
 
 // The companion's connection to one paired gateway (docs/protocol.md 5):
@@ -93,6 +103,26 @@ public:
     Status approveWithTotp(const QString &requestId, const QString &code);
     Status deny(const QString &requestId, const QString &reason = {});
 
+    // Passkeys (docs/protocol.md 8). The context is what the last welcome or
+    // passkeys message said: nullopt while offline or when the gateway
+    // offers no passkeys (or sent a context that failed validation).
+    std::optional<PasskeyContext> passkeyContext() const { return m_passkeys; }
+    // The challenge for a registration on this connection (its hello
+    // nonce); empty unless online. The origin is profile().gatewayId.
+    QString passkeyRegistrationChallenge() const;
+    // Sends passkey.register. Fails without sending when offline, when the
+    // name is not 1..64 printable characters, or when the client data is not
+    // for this connection's challenge and origin. The gateway answers with
+    // passkeysChanged or passkeyRefused.
+    Status registerPasskey(const QString &name, const PasskeyRegistrationEvidence &evidence);
+    // Sends passkey.remove for one of the context's credentials.
+    Status removePasskey(const QByteArray &credentialId);
+    // Signs and sends a passkey proof for a pending request. Fails without
+    // sending unless the request allows passkey, the credential is in the
+    // context and the client data is webauthn.get over this request's hash
+    // for this gateway. Answered like approveWithTotp.
+    Status approveWithPasskey(const QString &requestId, const PasskeyEvidence &evidence);
+
 Q_SIGNALS:
     void stateChanged(countersign::GatewayClient::State state);
     // The delay before the next attempt, for "retrying in 8 s".
@@ -105,6 +135,10 @@ Q_SIGNALS:
     // The gateway's answer to a proof this client sent.
     void proofAccepted(const QString &requestId, countersign::ApprovalOutcome outcome);
     void proofRefused(const countersign::ProofRefusal &refusal);
+    // The gateway's passkey context, at welcome and after every
+    // registration or removal by any device of the user.
+    void passkeysChanged(const countersign::PasskeyContext &context);
+    void passkeyRefused(const countersign::PasskeyRefusal &refusal);
 
 private:
     void connectNow();
@@ -119,6 +153,10 @@ private:
     void onResolved(const QJsonObject &message);
     void onAccepted(const QJsonObject &message);
     void onError(const QJsonObject &message);
+    void onPasskeys(const QJsonObject &message);
+    // Validates a passkey context; false (logged) when it is malformed.
+    bool takePasskeyContext(const QJsonValue &value);
+    Status sendPasskeyMessage(const QJsonObject &message);
     void onKeepAliveTick();
     // Closes with a code, and logs why; reconnection follows from onDisconnected.
     void fail(QWebSocketProtocol::CloseCode code, const QString &reason);
@@ -168,6 +206,8 @@ private:
     QElapsedTimer m_sinceHeard;
     QList<VerifiedApprovalRequest> m_pending; // arrival order; at most maxPendingRequests
     QSet<QString> m_awaitingAnswer;           // requests with a proof in flight
+    QString m_helloNonce;                     // this connection's, base64url
+    std::optional<PasskeyContext> m_passkeys;
 };
 
 } // namespace countersign

@@ -1,11 +1,14 @@
 #include "app/approvalinbox.h"
 #include "app/gatewayclient.h"
+#include "app/webauthnclientdata.h"
 #include "gateway/runtime/controlsocket.h"
+#include "protocol/base64url.h"
 #include "protocol/displaytext.h"
 #include "protocol/messages/bindingcode.h"
 #include "protocol/randombytes.h"
 #include "protocol/tlspin.h"
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/gateway/webauthn/testpasskey.h"
 #include "tests/support/samplemessages.h"
 
 #include <QFile>
@@ -167,6 +170,7 @@ public:
 
     QWebSocket *peer() { return m_peer.get(); }
     QStringList pending;
+    QJsonValue passkey = QJsonValue(QJsonValue::Undefined); // welcome's, when set
     QList<QJsonObject> received;
 
 private:
@@ -174,11 +178,14 @@ private:
     {
         const QJsonObject message = QJsonDocument::fromJson(text.toUtf8()).object();
         if (message.value(QStringLiteral("type")).toString() == u"auth") {
-            m_peer->sendTextMessage(compactText(
-                {{QStringLiteral("type"), QStringLiteral("welcome")},
-                 {QStringLiteral("device_id"), message.value(QStringLiteral("device_id"))},
-                 {QStringLiteral("user"), QString::fromLatin1(GatewayFixture::user)},
-                 {QStringLiteral("pending"), QJsonArray::fromStringList(pending)}}));
+            QJsonObject welcome{
+                {QStringLiteral("type"), QStringLiteral("welcome")},
+                {QStringLiteral("device_id"), message.value(QStringLiteral("device_id"))},
+                {QStringLiteral("user"), QString::fromLatin1(GatewayFixture::user)},
+                {QStringLiteral("pending"), QJsonArray::fromStringList(pending)}};
+            if (!passkey.isUndefined())
+                welcome.insert(QStringLiteral("passkey"), passkey);
+            m_peer->sendTextMessage(compactText(welcome));
             return;
         }
         received.append(message);
@@ -188,6 +195,31 @@ private:
     EcPrivateKey m_key = EcPrivateKey::generate().value();
     std::unique_ptr<QWebSocket> m_peer;
 };
+
+QByteArray decoded(const QJsonObject &object, const char *member)
+{
+    return base64UrlDecode(object.value(QLatin1StringView(member)).toString().toLatin1()).value();
+}
+
+// What platform/fidoauthenticator hands over, from TestPasskey's wire form.
+PasskeyRegistrationEvidence registrationEvidence(const QJsonObject &credential)
+{
+    PasskeyRegistrationEvidence evidence;
+    evidence.credentialId = decoded(credential, "credential_id");
+    evidence.clientDataJson = decoded(credential, "client_data_json");
+    evidence.authenticatorData = decoded(credential, "authenticator_data");
+    evidence.fmt = credential.value(QStringLiteral("fmt")).toString().toLatin1();
+    if (credential.contains(QStringLiteral("attestation_signature")))
+        evidence.attestationSignature = decoded(credential, "attestation_signature");
+    return evidence;
+}
+
+PasskeyEvidence assertionEvidence(const QJsonObject &evidence)
+{
+    return PasskeyEvidence{decoded(evidence, "credential_id"),
+                           decoded(evidence, "authenticator_data"),
+                           decoded(evidence, "client_data_json"), decoded(evidence, "signature")};
+}
 
 } // namespace
 
@@ -230,6 +262,11 @@ private Q_SLOTS:
     void handshakeTimeoutRetries();
     void connectsOverTlsWithPinnedKey();
     void refusesTlsKeyThatDoesNotMatchPin();
+    void registersPasskeyAndFollowsContext();
+    void approvesWithPasskey();
+    void refusesPasskeyEvidenceThatCannotBeRight();
+    void ignoresMalformedPasskeyContext_data();
+    void ignoresMalformedPasskeyContext();
 
 private:
     std::unique_ptr<GatewayClient> makeClient(const Pairing &pairing,
@@ -245,6 +282,8 @@ void TestAppGatewayClient::initTestCase()
     qRegisterMetaType<VerifiedApprovalRequest>();
     qRegisterMetaType<ProofRefusal>();
     qRegisterMetaType<PendingApproval>();
+    qRegisterMetaType<PasskeyContext>();
+    qRegisterMetaType<PasskeyRefusal>();
 }
 
 void TestAppGatewayClient::init()
@@ -1017,6 +1056,235 @@ void TestAppGatewayClient::refusesTlsKeyThatDoesNotMatchPin()
     QVERIFY2(client->lastError().contains(QStringLiteral("pinned")),
              qPrintable(client->lastError()));
     QVERIFY(!m_fixture->gateway().hub().isConnected(pairing->profile.deviceId));
+}
+
+void TestAppGatewayClient::registersPasskeyAndFollowsContext()
+{
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    auto client = makeClient(*pairing);
+    QSignalSpy changed(client.get(), &GatewayClient::passkeysChanged);
+    QSignalSpy refused(client.get(), &GatewayClient::passkeyRefused);
+    QVERIFY(client->passkeyRegistrationChallenge().isEmpty());
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    QCOMPARE(changed.size(), 1);
+    const auto context = client->passkeyContext();
+    QVERIFY(context);
+    QCOMPARE(context->rpId, QStringLiteral("127.0.0.1"));
+    QCOMPARE(context->userName, pairing->profile.userId);
+    QCOMPARE(context->userHandle.size(), 32);
+    QVERIFY(context->credentials.isEmpty());
+
+    const QString challenge = client->passkeyRegistrationChallenge();
+    QCOMPARE(base64UrlDecode(challenge.toLatin1()).value().size(), 32);
+    TestPasskey key(context->rpId);
+    const auto evidence =
+        registrationEvidence(key.registration(challenge, pairing->profile.gatewayId));
+    // What the gateway will check: the client data the authenticator signed.
+    QCOMPARE(evidence.clientDataJson,
+             webAuthnRegistrationClientData(challenge, pairing->profile.gatewayId));
+    QVERIFY(!client->registerPasskey(QStringLiteral(" "), evidence).ok());
+    QVERIFY(!client->registerPasskey(QStringLiteral("bad\u202ename"), evidence).ok());
+    const auto sent = client->registerPasskey(QStringLiteral("YubiKey 5"), evidence);
+    QVERIFY2(sent.ok(), sent.ok() ? "" : qPrintable(sent.error().message));
+    QTRY_COMPARE(changed.size(), 2);
+    const auto after = changed.last().at(0).value<PasskeyContext>();
+    QCOMPARE(after.credentials.size(), 1);
+    QCOMPARE(after.credentials.first().credentialId, key.credentialId());
+    QCOMPARE(after.credentials.first().name, QStringLiteral("YubiKey 5"));
+    QCOMPARE(client->passkeyContext(), std::optional(after));
+
+    QVERIFY(client->registerPasskey(QStringLiteral("again"), evidence).ok());
+    QTRY_COMPARE(refused.size(), 1);
+    QCOMPARE(refused.first().at(0).value<PasskeyRefusal>().code, QStringLiteral("passkey_exists"));
+
+    // Unknown ids are refused locally; a known one is removed.
+    QVERIFY(!client->removePasskey(QByteArray(16, 'x')).ok());
+    QVERIFY(client->removePasskey(key.credentialId()).ok());
+    QTRY_COMPARE(changed.size(), 3);
+    QVERIFY(client->passkeyContext()->credentials.isEmpty());
+
+    // Offline, there is no context and nothing is sent.
+    client->stop();
+    QTRY_COMPARE(client->state(), State::Offline);
+    QVERIFY(!client->passkeyContext());
+    QVERIFY(!client->registerPasskey(QStringLiteral("YubiKey 5"), evidence).ok());
+}
+
+void TestAppGatewayClient::approvesWithPasskey()
+{
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    auto client = makeClient(*pairing);
+    QSignalSpy changed(client.get(), &GatewayClient::passkeysChanged);
+    QSignalSpy accepted(client.get(), &GatewayClient::proofAccepted);
+    QSignalSpy received(client.get(), &GatewayClient::requestReceived);
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    TestPasskey key(client->passkeyContext()->rpId);
+    QVERIFY(client
+                ->registerPasskey(
+                    QStringLiteral("YubiKey 5"),
+                    registrationEvidence(key.registration(client->passkeyRegistrationChallenge(),
+                                                          pairing->profile.gatewayId)))
+                .ok());
+    QTRY_COMPARE(changed.size(), 2);
+
+    gateway::ApprovalSpec spec;
+    spec.sarc = sampleSarc();
+    spec.methods = {ApprovalMethod::Passkey};
+    spec.upstream = QStringLiteral("https://directory.example.com/mcp");
+    spec.argumentsHash = QByteArray(32, 'a');
+    spec.userVerificationRequired = true;
+    const auto record = m_fixture->gateway().broker().create(spec).value();
+    QTRY_COMPARE(received.size(), 1);
+    const auto request = received.first().at(0).value<VerifiedApprovalRequest>();
+
+    auto evidence = assertionEvidence(
+        key.assertion(request.requestHash, pairing->profile.gatewayId, {true, true}));
+    QCOMPARE(evidence.clientDataJson,
+             webAuthnAssertionClientData(request.requestHash, pairing->profile.gatewayId));
+    const auto sent = client->approveWithPasskey(record.requestId, evidence);
+    QVERIFY2(sent.ok(), sent.ok() ? "" : qPrintable(sent.error().message));
+    QTRY_COMPARE(accepted.size(), 1);
+    QCOMPARE(accepted.first().at(1).value<ApprovalOutcome>(), ApprovalOutcome::Approved);
+    const auto stored = m_fixture->gateway().broker().approval(record.requestId);
+    QCOMPARE(stored->resolvedMethod, std::optional(ApprovalMethod::Passkey));
+    QVERIFY(stored->userVerified);
+}
+
+void TestAppGatewayClient::refusesPasskeyEvidenceThatCannotBeRight()
+{
+    const Totp totp = m_fixture->enrollTotp();
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    auto client = makeClient(*pairing);
+    QSignalSpy changed(client.get(), &GatewayClient::passkeysChanged);
+    QSignalSpy received(client.get(), &GatewayClient::requestReceived);
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    TestPasskey key(client->passkeyContext()->rpId);
+    // Client data for another challenge: refused before it is sent.
+    QVERIFY(!client
+                 ->registerPasskey(QStringLiteral("YubiKey 5"),
+                                   registrationEvidence(key.registration(
+                                       QStringLiteral("AAAA"), pairing->profile.gatewayId)))
+                 .ok());
+    QVERIFY(client
+                ->registerPasskey(
+                    QStringLiteral("YubiKey 5"),
+                    registrationEvidence(key.registration(client->passkeyRegistrationChallenge(),
+                                                          pairing->profile.gatewayId)))
+                .ok());
+    QTRY_COMPARE(changed.size(), 2);
+
+    const auto totpOnly = m_fixture->request(); // methods: totp
+    QTRY_COMPARE(received.size(), 1);
+    const auto totpRequest = received.first().at(0).value<VerifiedApprovalRequest>();
+    QVERIFY(!client
+                 ->approveWithPasskey(totpOnly.requestId,
+                                      assertionEvidence(key.assertion(totpRequest.requestHash,
+                                                                      pairing->profile.gatewayId)))
+                 .ok());
+
+    gateway::ApprovalSpec spec;
+    spec.sarc = sampleSarc();
+    spec.methods = {ApprovalMethod::Passkey};
+    spec.upstream = QStringLiteral("https://directory.example.com/mcp");
+    spec.argumentsHash = QByteArray(32, 'a');
+    const auto record = m_fixture->gateway().broker().create(spec).value();
+    QTRY_COMPARE(received.size(), 2);
+    const auto request = received.last().at(0).value<VerifiedApprovalRequest>();
+    // Signed over the other request's hash.
+    QVERIFY(!client
+                 ->approveWithPasskey(record.requestId,
+                                      assertionEvidence(key.assertion(totpRequest.requestHash,
+                                                                      pairing->profile.gatewayId)))
+                 .ok());
+    // For another origin.
+    QVERIFY(!client
+                 ->approveWithPasskey(record.requestId,
+                                      assertionEvidence(key.assertion(
+                                          request.requestHash, QStringLiteral("https://evil"))))
+                 .ok());
+    // A key the gateway does not list.
+    TestPasskey stranger(client->passkeyContext()->rpId);
+    QVERIFY(!client
+                 ->approveWithPasskey(record.requestId,
+                                      assertionEvidence(stranger.assertion(
+                                          request.requestHash, pairing->profile.gatewayId)))
+                 .ok());
+    QCOMPARE(m_fixture->gateway().broker().approval(record.requestId)->state,
+             gateway::ApprovalState::Pending);
+}
+
+void TestAppGatewayClient::ignoresMalformedPasskeyContext_data()
+{
+    QTest::addColumn<QJsonValue>("passkey");
+    const QJsonObject good{{QStringLiteral("rp_id"), QStringLiteral("127.0.0.1")},
+                           {QStringLiteral("user_handle"), randomToken(32)},
+                           {QStringLiteral("user_name"), QString::fromLatin1(GatewayFixture::user)},
+                           {QStringLiteral("credentials"), QJsonArray()}};
+    auto with = [&](const QString &key, const QJsonValue &value) {
+        QJsonObject copy = good;
+        copy.insert(key, value);
+        return copy;
+    };
+    const QJsonObject credential{{QStringLiteral("credential_id"), randomToken(16)},
+                                 {QStringLiteral("name"), QStringLiteral("key")},
+                                 {QStringLiteral("created"), 1},
+                                 {QStringLiteral("user_verification"), false}};
+    auto withCredential = [&](const QString &key, const QJsonValue &value) {
+        QJsonObject copy = credential;
+        copy.insert(key, value);
+        return with(QStringLiteral("credentials"), QJsonArray{copy});
+    };
+    QJsonArray eleven;
+    for (int i = 0; i < 11; ++i) {
+        QJsonObject copy = credential;
+        copy.insert(QStringLiteral("credential_id"), randomToken(16));
+        eleven.append(copy);
+    }
+    QTest::newRow("not an object") << QJsonValue(QStringLiteral("passkey"));
+    QTest::newRow("rp_id upper case")
+        << QJsonValue(with(QStringLiteral("rp_id"), QStringLiteral("GW.example")));
+    QTest::newRow("rp_id with a path")
+        << QJsonValue(with(QStringLiteral("rp_id"), QStringLiteral("gw/x")));
+    QTest::newRow("user_handle 15 bytes")
+        << QJsonValue(with(QStringLiteral("user_handle"), randomToken(15)));
+    QTest::newRow("user_handle 65 bytes")
+        << QJsonValue(with(QStringLiteral("user_handle"), randomToken(65)));
+    QTest::newRow("user_handle padded")
+        << QJsonValue(with(QStringLiteral("user_handle"), QString(randomToken(16) + QStringLiteral("=="))));
+    QTest::newRow("another user") << QJsonValue(
+        with(QStringLiteral("user_name"), QStringLiteral("bob@example.com")));
+    QTest::newRow("eleven credentials") << QJsonValue(with(QStringLiteral("credentials"), eleven));
+    QTest::newRow("credential id not base64url")
+        << QJsonValue(withCredential(QStringLiteral("credential_id"), QStringLiteral("a+b/")));
+    QTest::newRow("credential name with bidi override")
+        << QJsonValue(withCredential(QStringLiteral("name"), QStringLiteral("a\u202eb")));
+    QTest::newRow("credential name empty")
+        << QJsonValue(withCredential(QStringLiteral("name"), QString()));
+    QTest::newRow("user_verification not a boolean")
+        << QJsonValue(withCredential(QStringLiteral("user_verification"), 1));
+    QTest::newRow("credential twice")
+        << QJsonValue(with(QStringLiteral("credentials"), QJsonArray{credential, credential}));
+}
+
+void TestAppGatewayClient::ignoresMalformedPasskeyContext()
+{
+    QFETCH(QJsonValue, passkey);
+    FakeGateway fake;
+    fake.passkey = passkey;
+    GatewayClient client(fake.profile(), EcPrivateKey::generate().value(), m_fixture->clock(),
+                         fastTimings());
+    QSignalSpy changed(&client, &GatewayClient::passkeysChanged);
+    client.start();
+    // The connection stays: TOTP and denials need no passkey context.
+    QTRY_COMPARE(client.state(), State::Online);
+    QVERIFY(!client.passkeyContext());
+    QCOMPARE(changed.size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestAppGatewayClient)

@@ -146,12 +146,21 @@ TestPasskey::TestPasskey(TestPasskey &&) noexcept = default;
 QByteArray TestPasskey::clientData(const QString &type, const QString &challenge,
                                    const QString &origin, const QJsonObject &extra)
 {
-    QJsonObject data{{QStringLiteral("type"), type},
-                     {QStringLiteral("challenge"), challenge},
-                     {QStringLiteral("origin"), origin}};
-    for (auto it = extra.begin(); it != extra.end(); ++it)
-        data.insert(it.key(), it.value());
-    return QJsonDocument(data).toJson(QJsonDocument::Compact);
+    // In a browser's member order (type, challenge, origin), as the
+    // companion's authenticator writes it; QJsonObject would sort them.
+    auto quoted = [](const QString &text) {
+        return QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
+    };
+    QByteArray json = "{\"type\":" + quoted(type) + ",\"challenge\":" + quoted(challenge)
+        + ",\"origin\":" + quoted(origin);
+    for (auto it = extra.begin(); it != extra.end(); ++it) {
+        json += ',' + quoted(it.key()) + ':'
+            + QJsonDocument(QJsonArray{it.value()})
+                  .toJson(QJsonDocument::Compact)
+                  .mid(1)
+                  .chopped(1);
+    }
+    return json + '}';
 }
 
 QByteArray TestPasskey::authenticatorData(Flags flags, quint32 count, bool attested) const
