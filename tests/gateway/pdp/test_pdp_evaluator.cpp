@@ -70,6 +70,11 @@ void TestPdpEvaluator::effectsBecomeDecisions()
     methods: [passkey]
     timeout: 45s
     reason: Ask first.
+  - name: uv
+    match: {action: verified}
+    effect: step_up
+    methods: [passkey]
+    user_verification: required
 )"));
     QCOMPARE(pdp.evaluate(toolCall(QStringLiteral("allowed"))),
              AccessDecision::allow(QStringLiteral("a")));
@@ -82,6 +87,11 @@ void TestPdpEvaluator::effectsBecomeDecisions()
     QCOMPARE(pdp.evaluate(toolCall(QStringLiteral("stepped"))),
              AccessDecision::stepUp({ApprovalMethod::Passkey}, seconds(45),
                                     QStringLiteral("Ask first."), QStringLiteral("s")));
+    // The demand reaches the decision, which the step-up copies to the approval.
+    const AccessDecision verified = pdp.evaluate(toolCall(QStringLiteral("verified")));
+    QVERIFY(verified.isStepUp());
+    QVERIFY(verified.userVerificationRequired);
+    QVERIFY(!pdp.evaluate(toolCall(QStringLiteral("stepped"))).userVerificationRequired);
     const AccessDecision fallthrough = pdp.evaluate(toolCall(QStringLiteral("other")));
     QVERIFY(fallthrough.isDeny());
     QVERIFY(fallthrough.ruleName.isEmpty());
