@@ -1,17 +1,18 @@
 #include "history.h"
 
 #include "app/appid.h"
-#include "protocol/strictjson.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
-#include <QSaveFile>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QStandardPaths>
+#include <QUuid>
+#include <QVariant>
 
 Q_LOGGING_CATEGORY(lcHistory, "countersign.app.history")
 
@@ -19,23 +20,26 @@ namespace countersign {
 
 namespace {
 
-constexpr int formatVersion = 1;
-
-// Member names of one line.
-const QString versionKey = QStringLiteral("v");
-const QString timeKey = QStringLiteral("time");
-const QString gatewayIdKey = QStringLiteral("gateway_id");
-const QString gatewayNameKey = QStringLiteral("gateway_name");
-const QString requestIdKey = QStringLiteral("request_id");
-const QString userKey = QStringLiteral("user");
-const QString agentKey = QStringLiteral("agent");
-const QString actionKey = QStringLiteral("action");
-const QString resourceKey = QStringLiteral("resource");
-const QString outcomeKey = QStringLiteral("outcome");
-const QString methodKey = QStringLiteral("method");
-const QString detailKey = QStringLiteral("detail");
-
 const QFileDevice::Permissions privateFile = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+
+// Version 1. The CHECKs keep rows to what append() writes, so that a row
+// read back is one of ours or is skipped.
+const char *const createSchema[] = {
+    "CREATE TABLE IF NOT EXISTS entries ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " time INTEGER NOT NULL,"
+    " gateway_id TEXT NOT NULL,"
+    " gateway_name TEXT NOT NULL,"
+    " request_id TEXT NOT NULL CHECK (request_id <> ''),"
+    " user TEXT NOT NULL,"
+    " agent TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " resource TEXT NOT NULL,"
+    " outcome TEXT NOT NULL,"
+    " method TEXT,"
+    " detail TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS entries_time ON entries (time)",
+};
 
 QString cut(const QString &text)
 {
@@ -62,20 +66,44 @@ std::optional<ApprovalOutcome> outcomeFromName(QStringView name)
     return approvalOutcomeFromWire(name);
 }
 
-QString isoTime(qint64 seconds)
+// QtSql binds a null QString as SQL NULL; the text columns are NOT NULL.
+QVariant text(const QString &value)
 {
-    return QDateTime::fromSecsSinceEpoch(seconds, Qt::UTC).toString(Qt::ISODate);
+    return QVariant(value.isNull() ? QString(QLatin1String("")) : value);
 }
 
-std::optional<qint64> fromIsoTime(const QString &text)
+Status storageError(const QString &what, const QSqlError &error)
 {
-    // Only what isoTime writes: "2025-06-15T10:00:00Z".
-    if (text.size() != 20 || !text.endsWith(u'Z'))
+    return makeError(ErrorCode::StorageFailure, QStringLiteral("%1: %2").arg(what, error.text()));
+}
+
+// A row as append() wrote it, or nothing (the caller counts the skipped).
+std::optional<HistoryEntry> entryFromRow(const QSqlQuery &query)
+{
+    HistoryEntry entry;
+    bool ok = false;
+    entry.time = query.value(0).toLongLong(&ok);
+    if (!ok)
         return std::nullopt;
-    const QDateTime time = QDateTime::fromString(text, Qt::ISODate);
-    if (!time.isValid())
+    QString *const texts[] = {&entry.gatewayId, &entry.gatewayName, &entry.requestId, &entry.user,
+                              &entry.agent,     &entry.action,      &entry.resource};
+    for (int i = 0; i < 7; ++i) {
+        const QVariant value = query.value(i + 1);
+        if (value.typeId() != QMetaType::QString)
+            return std::nullopt;
+        *texts[i] = value.toString();
+    }
+    const auto outcome = outcomeFromName(query.value(8).toString());
+    if (!outcome || entry.requestId.isEmpty())
         return std::nullopt;
-    return time.toSecsSinceEpoch();
+    entry.outcome = *outcome;
+    if (!query.value(9).isNull()) {
+        entry.method = approvalMethodFromName(query.value(9).toString());
+        if (!entry.method)
+            return std::nullopt;
+    }
+    entry.detail = query.value(10).toString();
+    return bounded(entry);
 }
 
 } // namespace
@@ -83,10 +111,15 @@ std::optional<qint64> fromIsoTime(const QString &text)
 History::History(QString filePath, QObject *parent)
     : QObject(parent)
     , m_filePath(std::move(filePath))
+    , m_connectionName(QStringLiteral("countersign-history-")
+                       + QUuid::createUuid().toString(QUuid::WithoutBraces))
 {
 }
 
-History::~History() = default;
+History::~History()
+{
+    close();
+}
 
 QString History::defaultFilePath()
 {
@@ -95,216 +128,203 @@ QString History::defaultFilePath()
     // told.
     const QString base = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
     return QDir(base).filePath(AppId::organizationName() + u'/' + AppId::applicationName()
-                               + QStringLiteral("/history.jsonl"));
+                               + QStringLiteral("/history.sqlite"));
 }
 
-QByteArray History::encode(const HistoryEntry &entry)
+void History::close()
 {
-    QJsonObject object{
-        {versionKey, formatVersion},     {timeKey, isoTime(entry.time)},
-        {gatewayIdKey, entry.gatewayId}, {gatewayNameKey, entry.gatewayName},
-        {requestIdKey, entry.requestId}, {userKey, entry.user},
-        {agentKey, entry.agent},         {actionKey, entry.action},
-        {resourceKey, entry.resource},   {outcomeKey, approvalOutcomeName(entry.outcome)},
-    };
-    if (entry.method)
-        object.insert(methodKey, approvalMethodName(*entry.method));
-    if (!entry.detail.isEmpty())
-        object.insert(detailKey, entry.detail);
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+    if (!QSqlDatabase::contains(m_connectionName))
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_open = false;
 }
 
-Result<HistoryEntry> History::decode(QByteArrayView line)
+Status History::open(bool create)
 {
-    const auto invalid = [](const QString &why) { return makeError(ErrorCode::InvalidField, why); };
-    if (line.size() > maxLineBytes)
-        return makeError(ErrorCode::InputTooLarge, QStringLiteral("the line is too long"));
-    // Strict: duplicate members and trailing data are refused, as elsewhere.
-    const auto parsed = parseStrictJsonObject(line, QStringLiteral("history line"));
-    if (!parsed)
-        return parsed.error();
-    const QJsonObject &object = parsed.value();
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        static const QStringList known{versionKey,   timeKey,    gatewayIdKey, gatewayNameKey,
-                                       requestIdKey, userKey,    agentKey,     actionKey,
-                                       resourceKey,  outcomeKey, methodKey,    detailKey};
-        if (!known.contains(it.key()))
-            return invalid(QStringLiteral("unknown member \"%1\"").arg(it.key()));
-        if (it.key() != versionKey && !it.value().isString())
-            return invalid(QStringLiteral("\"%1\" is not a string").arg(it.key()));
+    if (m_open)
+        return Ok{};
+    const QFileInfo info(m_filePath);
+    if (info.exists() && !info.isFile())
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("the history %1 is not a file").arg(m_filePath));
+    if (!info.exists()) {
+        if (!create)
+            return Ok{};
+        if (!QDir().mkpath(info.absolutePath()))
+            return makeError(ErrorCode::StorageFailure,
+                             QStringLiteral("cannot create %1").arg(info.absolutePath()));
+        // Made private before SQLite writes a byte; its journal and WAL
+        // files take the database file's mode.
+        QFile file(m_filePath);
+        if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(privateFile))
+            return makeError(
+                ErrorCode::StorageFailure,
+                QStringLiteral("cannot create %1: %2").arg(m_filePath, file.errorString()));
     }
-    if (object.value(versionKey).toInt(-1) != formatVersion || !object.value(versionKey).isDouble())
-        return makeError(ErrorCode::UnsupportedVersion, QStringLiteral("unknown version"));
-    HistoryEntry entry;
-    const auto time = fromIsoTime(object.value(timeKey).toString());
-    if (!time)
-        return invalid(QStringLiteral("\"time\" is not an ISO 8601 UTC time"));
-    entry.time = *time;
-    entry.gatewayId = object.value(gatewayIdKey).toString();
-    entry.gatewayName = object.value(gatewayNameKey).toString();
-    entry.requestId = object.value(requestIdKey).toString();
-    entry.user = object.value(userKey).toString();
-    entry.agent = object.value(agentKey).toString();
-    entry.action = object.value(actionKey).toString();
-    entry.resource = object.value(resourceKey).toString();
-    entry.detail = object.value(detailKey).toString();
-    if (entry.gatewayId.isEmpty() || entry.requestId.isEmpty())
-        return invalid(QStringLiteral("no gateway or request id"));
-    const auto outcome = outcomeFromName(object.value(outcomeKey).toString());
-    if (!outcome)
-        return invalid(QStringLiteral("unknown outcome"));
-    entry.outcome = *outcome;
-    if (object.contains(methodKey)) {
-        entry.method = approvalMethodFromName(object.value(methodKey).toString());
-        if (!entry.method)
-            return invalid(QStringLiteral("unknown method"));
+
+    bool notADatabase = false;
+    Status prepared = connectAndPrepare(notADatabase);
+    if (prepared.ok())
+        return prepared;
+    close(); // no query or database handle is alive here
+    if (notADatabase) {
+        // Someone else's file, or a damaged one: keep it for the person to
+        // look at, and start afresh.
+        const QString aside = m_filePath + QStringLiteral(".unreadable-")
+            + QString::number(QDateTime::currentSecsSinceEpoch());
+        if (QFile::rename(m_filePath, aside)) {
+            qCWarning(lcHistory) << "the history" << m_filePath << "is not a database; moved it to"
+                                 << aside;
+            m_movedAsidePath = aside;
+            return open(create);
+        }
     }
-    return bounded(std::move(entry));
+    return prepared;
+}
+
+Status History::connectAndPrepare(bool &notADatabase)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName);
+    db.setDatabaseName(m_filePath);
+    if (!db.open())
+        return storageError(QStringLiteral("cannot open the history"), db.lastError());
+    m_open = true;
+
+    QSqlQuery query(db);
+    // WAL with NORMAL sync: a power cut may lose the last entries, never the
+    // file; the gateway's audit log is the record of authority.
+    for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                               "PRAGMA secure_delete=ON", "PRAGMA user_version"}) {
+        if (!query.exec(QString::fromLatin1(pragma))) {
+            notADatabase = query.lastError().nativeErrorCode() == QLatin1String("26");
+            return storageError(QStringLiteral("cannot read the history %1").arg(m_filePath),
+                                query.lastError());
+        }
+    }
+    query.next();
+    const int version = query.value(0).toInt();
+    if (version > schemaVersion) {
+        return makeError(ErrorCode::UnsupportedVersion,
+                         QStringLiteral("the history %1 was written by a newer Countersign "
+                                        "(schema %2); this one reads schema %3")
+                             .arg(m_filePath)
+                             .arg(version)
+                             .arg(schemaVersion));
+    }
+    if (version == schemaVersion)
+        return Ok{};
+    if (!db.transaction())
+        return storageError(QStringLiteral("cannot create the history"), db.lastError());
+    bool ok = true;
+    for (const char *statement : createSchema)
+        ok = ok && query.exec(QString::fromLatin1(statement));
+    ok = ok && query.exec(QStringLiteral("PRAGMA user_version=%1").arg(schemaVersion));
+    if (!ok) {
+        const Status error =
+            storageError(QStringLiteral("cannot create the history"), query.lastError());
+        db.rollback();
+        return error;
+    }
+    if (!db.commit())
+        return storageError(QStringLiteral("cannot create the history"), db.lastError());
+    return Ok{};
+}
+
+Status History::readAll(QList<HistoryEntry> &into)
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    // The newest maxEntries, oldest first.
+    if (!query.exec(QStringLiteral("SELECT time, gateway_id, gateway_name, request_id, user, agent,"
+                                   " action, resource, outcome, method, detail FROM"
+                                   " (SELECT * FROM entries ORDER BY id DESC LIMIT %1)"
+                                   " ORDER BY id")
+                        .arg(maxEntries)))
+        return storageError(QStringLiteral("cannot read the history"), query.lastError());
+    int skipped = 0;
+    while (query.next()) {
+        if (auto entry = entryFromRow(query))
+            into.append(std::move(*entry));
+        else
+            ++skipped;
+    }
+    if (skipped > 0)
+        qCWarning(lcHistory) << "skipped" << skipped << "unreadable rows in" << m_filePath;
+    return Ok{};
 }
 
 Status History::load()
 {
-    QFile file(m_filePath);
-    if (!file.exists()) {
-        m_entries.clear();
-        m_linesInFile = 0;
-        m_loaded = true;
-        Q_EMIT reloaded();
-        return Ok{};
-    }
-    if (!file.open(QIODevice::ReadOnly)) {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("could not read the history %1: %2")
-                             .arg(QDir::toNativeSeparators(m_filePath), file.errorString()));
-    }
-    // Only the last part of an oversized file: its first line there is
-    // likely cut, and is skipped as unreadable.
-    if (file.size() > maxFileBytes)
-        file.seek(file.size() - maxFileBytes);
-
+    m_loaded = true;
+    if (Status opened = open(false); !opened.ok())
+        return opened;
     QList<HistoryEntry> entries;
-    qsizetype lines = 0;
-    qsizetype skipped = 0;
-    while (!file.atEnd()) {
-        const QByteArray line = file.readLine(maxLineBytes + 2);
-        ++lines;
-        if (!line.endsWith('\n') && !file.atEnd()) {
-            // Longer than any line we write: skip the rest of it.
-            ++skipped;
-            while (!file.atEnd() && !file.readLine(maxLineBytes).endsWith('\n')) {
-            }
-            continue;
-        }
-        const QByteArray trimmed = line.trimmed();
-        if (trimmed.isEmpty()) {
-            --lines;
-            continue;
-        }
-        auto entry = decode(trimmed);
-        if (!entry) {
-            ++skipped;
-            continue;
-        }
-        entries.append(std::move(entry).value());
-        if (entries.size() > maxEntries)
-            entries.removeFirst();
-    }
-    if (skipped > 0) {
-        qCWarning(lcHistory).noquote() << "skipped" << skipped << "unreadable lines of"
-                                       << QDir::toNativeSeparators(m_filePath);
+    if (m_open) {
+        if (Status read = readAll(entries); !read.ok())
+            return read;
     }
     m_entries = std::move(entries);
-    m_linesInFile = lines;
-    m_loaded = true;
     Q_EMIT reloaded();
+    return Ok{};
+}
+
+Status History::insert(const HistoryEntry &entry)
+{
+    if (Status opened = open(true); !opened.ok())
+        return opened;
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (!db.transaction())
+        return storageError(QStringLiteral("cannot write the history"), db.lastError());
+    QSqlQuery query(db);
+    query.prepare(QStringLiteral(
+        "INSERT INTO entries (time, gateway_id, gateway_name, request_id, user, agent, action,"
+        " resource, outcome, method, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const QVariant &value :
+         {QVariant(entry.time), text(entry.gatewayId), text(entry.gatewayName),
+          text(entry.requestId), text(entry.user), text(entry.agent), text(entry.action),
+          text(entry.resource), QVariant(approvalOutcomeName(entry.outcome)),
+          entry.method ? QVariant(approvalMethodName(*entry.method))
+                       : QVariant(QMetaType(QMetaType::QString)),
+          text(entry.detail)})
+        query.addBindValue(value);
+    bool ok = query.exec();
+    // Bounded: rows beyond the newest maxEntries go in the same transaction.
+    ok = ok
+        && query.exec(QStringLiteral("DELETE FROM entries WHERE id <= "
+                                     "(SELECT max(id) FROM entries) - %1")
+                          .arg(maxEntries));
+    if (!ok) {
+        const Status error =
+            storageError(QStringLiteral("cannot write the history"), query.lastError());
+        db.rollback();
+        return error;
+    }
+    if (!db.commit())
+        return storageError(QStringLiteral("cannot write the history"), db.lastError());
     return Ok{};
 }
 
 Status History::append(HistoryEntry entry)
 {
-    Status loaded = Ok{};
-    if (!m_loaded) {
-        loaded = load();
-        // Unreadable: keep going in memory, but never overwrite what could
-        // not be read.
-    }
     entry = bounded(std::move(entry));
+    Status loaded = Ok{};
+    if (!m_loaded)
+        loaded = load();
+
     m_entries.append(entry);
-    while (m_entries.size() > maxEntries)
-        m_entries.removeFirst();
-
-    Status written = Ok{};
-    if (!loaded) {
-        written = loaded;
-    } else if (m_linesInFile + 1 > maxEntries + compactionSlack) {
-        written = rewrite();
-    } else {
-        written = appendLine(encode(entry));
-    }
-    if (!written) {
-        qCWarning(lcHistory).noquote() << written.error().message;
-    }
+    if (m_entries.size() > maxEntries)
+        m_entries.remove(0, m_entries.size() - maxEntries);
     Q_EMIT appended(entry);
-    return written;
-}
 
-Status History::ensureDirectory() const
-{
-    const QString directory = QFileInfo(m_filePath).absolutePath();
-    if (!QDir().mkpath(directory)) {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("could not create the folder %1")
-                             .arg(QDir::toNativeSeparators(directory)));
-    }
-    return Ok{};
-}
-
-Status History::appendLine(const QByteArray &line)
-{
-    if (const Status directory = ensureDirectory(); !directory)
-        return directory;
-    QFile file(m_filePath);
-    const bool created = !file.exists();
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Append)) {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("could not write the history %1: %2")
-                             .arg(QDir::toNativeSeparators(m_filePath), file.errorString()));
-    }
-    if (created)
-        file.setPermissions(privateFile);
-    if (file.write(line + '\n') != line.size() + 1 || !file.flush()) {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("could not write the history %1: %2")
-                             .arg(QDir::toNativeSeparators(m_filePath), file.errorString()));
-    }
-    ++m_linesInFile;
-    return Ok{};
-}
-
-Status History::rewrite()
-{
-    if (const Status directory = ensureDirectory(); !directory)
-        return directory;
-    QSaveFile file(m_filePath);
-    const auto failed = [&] {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("could not write the history %1: %2")
-                             .arg(QDir::toNativeSeparators(m_filePath), file.errorString()));
-    };
-    if (!file.open(QIODevice::WriteOnly))
-        return failed();
-    file.setPermissions(privateFile);
-    for (const HistoryEntry &entry : std::as_const(m_entries)) {
-        const QByteArray line = encode(entry) + '\n';
-        if (file.write(line) != line.size()) {
-            file.cancelWriting();
-            return failed();
-        }
-    }
-    if (!file.commit())
-        return failed();
-    m_linesInFile = m_entries.size();
-    return Ok{};
+    Status stored = loaded.ok() ? insert(entry) : loaded;
+    if (!stored.ok())
+        qCWarning(lcHistory).noquote()
+            << "could not record in the history:" << stored.error().message;
+    return stored;
 }
 
 } // namespace countersign

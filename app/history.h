@@ -3,8 +3,6 @@
 #include "app/historyentry.h"
 #include "protocol/result.h"
 
-#include <QByteArray>
-#include <QByteArrayView>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -12,32 +10,31 @@
 namespace countersign {
 
 // The companion's record of what happened to the requests it saw, for the
-// history window: JSON lines (one HistoryEntry per line, oldest first) in a
-// file of the application data directory, readable with any text tool.
+// history window: an SQLite database in the application data directory, one
+// row per request that ended here (oldest first by row id).
 //
-// Bounded: the newest maxEntries are kept. Entries are appended to the file
-// as they come, and once it holds compactionSlack lines more than that it
-// is rewritten (atomically, through QSaveFile) with the newest maxEntries
-// only. Lines that do not read back (a crash mid-write, a hand edit) are
-// skipped with a warning; every text field is cut to maxFieldLength.
+// Bounded: the newest maxEntries rows are kept; older ones are deleted in
+// the transaction that adds a new one. Rows that do not read back (a hand
+// edit, a newer companion's outcome name) are skipped with a warning, and
+// every text field is cut to maxFieldLength before it is stored.
 //
-// The file is private to the user (0600): it says what the person approved.
+// Private to the user (0600, and SQLite gives its journal files the same
+// mode): it says what the person approved. A file that is not a history
+// database is moved aside (renamed, never deleted) and a new one started,
+// so a damaged file cannot stop the companion from recording.
 class History : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr int maxEntries = 1000;
-    static constexpr int compactionSlack = 250;
+    static constexpr int maxEntries = 5000;
     static constexpr qsizetype maxFieldLength = 512; // characters per text field
-    static constexpr qsizetype maxLineBytes = 16 * 1024;
-    // A larger file (not written by us) is read from its last part only.
-    static constexpr qint64 maxFileBytes = 8 * 1024 * 1024;
+    static constexpr int schemaVersion = 1;
 
-    // `filePath`: where the lines live; defaultFilePath() in the companion.
+    // `filePath`: the database file; defaultFilePath() in the companion.
     explicit History(QString filePath, QObject *parent = nullptr);
     ~History() override;
 
-    // <GenericDataLocation>/countersign/Countersign/history.jsonl: the
+    // <GenericDataLocation>/countersign/Countersign/history.sqlite: the
     // AppDataLocation of AppId's organization and application names, spelt
     // out so that it does not depend on what QCoreApplication was told
     // (~/.local/share/countersign/Countersign on Linux).
@@ -45,23 +42,22 @@ public:
 
     QString filePath() const { return m_filePath; }
 
-    // Reads the file (a missing file is an empty history). append() loads
-    // first if this was not called. StorageFailure when it exists but cannot
-    // be read; what was read before stays.
+    // Opens (creating when missing) and reads the database; a missing file
+    // is an empty history and is not created until the first append.
+    // append() loads first if this was not called. StorageFailure when the
+    // file exists but cannot be opened or read; what was read before stays.
     Status load();
 
     // Oldest first, at most maxEntries.
     QList<HistoryEntry> entries() const { return m_entries; }
 
-    // Records one entry (text fields cut to maxFieldLength) and writes it
-    // out at once. The entry is kept in memory (and appended() emitted) even
-    // when the file cannot be written; the error says so.
+    // Records one entry (text fields cut to maxFieldLength) and stores it at
+    // once. The entry is kept in memory (and appended() emitted) even when
+    // it cannot be stored; the error says so.
     Status append(HistoryEntry entry);
 
-    // One entry as its JSON line (without the newline), and back. decode
-    // refuses anything that is not a line encode could have written.
-    static QByteArray encode(const HistoryEntry &entry);
-    static Result<HistoryEntry> decode(QByteArrayView line);
+    // Where a damaged file was moved by the last load(), or empty.
+    QString movedAsidePath() const { return m_movedAsidePath; }
 
 Q_SIGNALS:
     void appended(const countersign::HistoryEntry &entry);
@@ -69,14 +65,18 @@ Q_SIGNALS:
     void reloaded();
 
 private:
-    Status appendLine(const QByteArray &line);
-    Status rewrite();
-    Status ensureDirectory() const;
+    Status open(bool create);
+    Status connectAndPrepare(bool &notADatabase);
+    Status readAll(QList<HistoryEntry> &into);
+    Status insert(const HistoryEntry &entry);
+    void close();
 
     QString m_filePath;
+    QString m_connectionName;
+    QString m_movedAsidePath;
     QList<HistoryEntry> m_entries;
     bool m_loaded = false;
-    qsizetype m_linesInFile = 0; // lines the file holds, valid or not
+    bool m_open = false;
 };
 
 } // namespace countersign

@@ -5,6 +5,8 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -32,20 +34,41 @@ HistoryEntry sampleEntry(int n, ApprovalOutcome outcome = ApprovalOutcome::Appro
     return entry;
 }
 
-QList<QByteArray> fileLines(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    QList<QByteArray> lines = file.readAll().split('\n');
-    if (!lines.isEmpty() && lines.constLast().isEmpty())
-        lines.removeLast();
-    return lines;
-}
+// What the database file holds, read with a connection of the test's own.
+class RawDatabase {
+public:
+    explicit RawDatabase(const QString &path)
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name());
+        db.setDatabaseName(path);
+        m_open = db.open();
+    }
+    ~RawDatabase() { QSqlDatabase::removeDatabase(name()); }
+
+    bool isOpen() const { return m_open; }
+    QSqlQuery query() const { return QSqlQuery(QSqlDatabase::database(name(), false)); }
+    bool exec(const QString &statement) const
+    {
+        QSqlQuery q = query();
+        return q.exec(statement);
+    }
+    qint64 count() const
+    {
+        QSqlQuery q = query();
+        if (!q.exec(QStringLiteral("SELECT count(*) FROM entries")) || !q.next())
+            return -1;
+        return q.value(0).toLongLong();
+    }
+
+private:
+    static QString name() { return QStringLiteral("raw"); }
+    bool m_open = false;
+};
 
 } // namespace
 
-// History: JSON lines in the app data directory, bounded, read back strictly.
+// History: an SQLite database in the app data directory, bounded, private,
+// read back strictly.
 class TestAppHistory : public QObject {
     Q_OBJECT
 
@@ -56,18 +79,18 @@ private Q_SLOTS:
     void defaultPathIsInTheAppDataDirectory();
     void missingFileIsAnEmptyHistory();
     void appendsAndReadsBack();
-    void eachEntryIsOneJsonLine();
+    void eachEntryIsOneRow();
     void fileIsPrivate();
     void keepsOnlyTheNewestEntries();
-    void skipsLinesThatDoNotReadBack();
-    void decodeRefusesWhatEncodeNeverWrites_data();
-    void decodeRefusesWhatEncodeNeverWrites();
+    void skipsRowsThatDoNotReadBack();
+    void movesAsideAFileThatIsNotADatabase();
+    void refusesANewerSchema();
     void cutsOverlongFields();
     void appendLoadsFirst();
     void reportsUnwritableFile();
 
 private:
-    QString path() const { return m_dir.filePath(QStringLiteral("sub/history.jsonl")); }
+    QString path() const { return m_dir.filePath(QStringLiteral("sub/history.sqlite")); }
 
     QTemporaryDir m_dir;
 };
@@ -80,13 +103,13 @@ void TestAppHistory::initTestCase()
 
 void TestAppHistory::init()
 {
-    QFile::remove(path());
+    QDir(QFileInfo(path()).absolutePath()).removeRecursively();
 }
 
 void TestAppHistory::defaultPathIsInTheAppDataDirectory()
 {
     const QString path = History::defaultFilePath();
-    QVERIFY2(path.endsWith(QStringLiteral("/countersign/Countersign/history.jsonl")),
+    QVERIFY2(path.endsWith(QStringLiteral("/countersign/Countersign/history.sqlite")),
              qPrintable(path));
     // Test mode: never the person's real data directory.
     QVERIFY2(path.contains(QStringLiteral("qttest")), qPrintable(path));
@@ -125,97 +148,142 @@ void TestAppHistory::appendsAndReadsBack()
     QCOMPARE(again.entries(), (QList<HistoryEntry>{approved, denied, elsewhere}));
 }
 
-void TestAppHistory::eachEntryIsOneJsonLine()
+void TestAppHistory::eachEntryIsOneRow()
 {
     History history(path());
     HistoryEntry entry = sampleEntry(7);
     entry.detail = QStringLiteral("line one\nline two");
     QVERIFY(history.append(entry).ok());
-    const auto lines = fileLines(path());
-    QCOMPARE(lines.size(), 1);
-    QCOMPARE(
-        lines.first(),
-        QByteArray(R"({"action":"disable_user","agent":"claude-code","detail":"line one\nline )"
-                   R"(two","gateway_id":"https://gw.example.com","gateway_name":"Example )"
-                   R"(Gateway","method":"totp","outcome":"approved","request_id":"req-7",)"
-                   R"("resource":"directory/users/bob","time":"2025-06-15T15:06:47Z",)"
-                   R"("user":"alice@example.com","v":1})"));
+    RawDatabase raw(path());
+    QVERIFY(raw.isOpen());
+    QSqlQuery query = raw.query();
+    QVERIFY(query.exec(QStringLiteral(
+        "SELECT time, gateway_id, gateway_name, request_id, user, agent, action, resource,"
+        " outcome, method, detail FROM entries")));
+    QVERIFY(query.next());
+    const QVariantList expected{start + 7,
+                                QStringLiteral("https://gw.example.com"),
+                                QStringLiteral("Example Gateway"),
+                                QStringLiteral("req-7"),
+                                QStringLiteral("alice@example.com"),
+                                QStringLiteral("claude-code"),
+                                QStringLiteral("disable_user"),
+                                QStringLiteral("directory/users/bob"),
+                                QStringLiteral("approved"),
+                                QStringLiteral("totp"),
+                                QStringLiteral("line one\nline two")};
+    for (int i = 0; i < expected.size(); ++i)
+        QCOMPARE(query.value(i).toString(), expected.at(i).toString());
+    QVERIFY(!query.next());
 }
 
 void TestAppHistory::fileIsPrivate()
 {
     History history(path());
     QVERIFY(history.append(sampleEntry(1)).ok());
-    const auto permissions = QFile::permissions(path());
-    QVERIFY(permissions & QFileDevice::ReadOwner);
-    QVERIFY(!(permissions & (QFileDevice::ReadGroup | QFileDevice::ReadOther)));
+    // The database and the write-ahead log SQLite keeps beside it.
+    for (const QString &file : QStringList{path(), path() + QStringLiteral("-wal")}) {
+        QVERIFY2(QFile::exists(file), qPrintable(file));
+        const auto permissions = QFile::permissions(file);
+        QVERIFY(permissions & QFileDevice::ReadOwner);
+        QVERIFY2(!(permissions & (QFileDevice::ReadGroup | QFileDevice::ReadOther)),
+                 qPrintable(file));
+    }
 }
 
 void TestAppHistory::keepsOnlyTheNewestEntries()
 {
     History history(path());
-    const int total = History::maxEntries + History::compactionSlack + 10;
+    const int total = History::maxEntries + 10;
     for (int i = 0; i < total; ++i)
         QVERIFY(history.append(sampleEntry(i)).ok());
     QCOMPARE(history.entries().size(), History::maxEntries);
     QCOMPARE(history.entries().first().requestId,
              QStringLiteral("req-%1").arg(total - History::maxEntries));
     QCOMPARE(history.entries().last().requestId, QStringLiteral("req-%1").arg(total - 1));
-    // The file was compacted once it passed the slack: bounded too.
-    const auto lines = fileLines(path());
-    QVERIFY2(lines.size() <= History::maxEntries + History::compactionSlack,
-             qPrintable(QString::number(lines.size())));
-    QVERIFY(QFile::permissions(path()) & QFileDevice::ReadOwner);
-    QVERIFY(!(QFile::permissions(path()) & QFileDevice::ReadOther));
+    // The database is bounded too: older rows were deleted as new ones came.
+    {
+        RawDatabase raw(path());
+        QCOMPARE(raw.count(), qint64(History::maxEntries));
+    }
 
     History again(path());
     QVERIFY(again.load().ok());
     QCOMPARE(again.entries(), history.entries());
 }
 
-void TestAppHistory::skipsLinesThatDoNotReadBack()
+void TestAppHistory::skipsRowsThatDoNotReadBack()
 {
-    QVERIFY(QDir().mkpath(QFileInfo(path()).absolutePath()));
-    QFile file(path());
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(History::encode(sampleEntry(1)) + '\n');
-    file.write("not json\n");
-    file.write("\n");
-    file.write(R"({"v":2,"time":"2025-06-15T15:06:47Z"})"
-               "\n");
-    file.write(QByteArray(History::maxLineBytes + 10, 'x') + '\n');
-    file.write(History::encode(sampleEntry(2)) + '\n');
-    // A crash in the middle of the last write.
-    file.write(History::encode(sampleEntry(3)).left(40));
-    file.close();
-
+    {
+        History history(path());
+        QVERIFY(history.append(sampleEntry(1)).ok());
+        QVERIFY(history.append(sampleEntry(2)).ok());
+    }
+    {
+        // Rows no companion of this version writes: a hand edit, a newer
+        // outcome or method name, bytes where text belongs.
+        RawDatabase raw(path());
+        QVERIFY(raw.isOpen());
+        const QString insert = QStringLiteral(
+            "INSERT INTO entries (time, gateway_id, gateway_name, request_id, user, agent, action,"
+            " resource, outcome, method, detail) VALUES (%1)");
+        QVERIFY(raw.exec(insert.arg(
+            QStringLiteral("1, 'gw', 'GW', 'req-x', 'u', 'a', 'act', 'res', 'maybe', NULL, ''"))));
+        QVERIFY(raw.exec(insert.arg(QStringLiteral(
+            "1, 'gw', 'GW', 'req-y', 'u', 'a', 'act', 'res', 'approved', 'sms', ''"))));
+        QVERIFY(raw.exec(insert.arg(QStringLiteral(
+            "1, 'gw', 'GW', 'req-z', X'00ff', 'a', 'act', 'res', 'denied', NULL, ''"))));
+        QVERIFY(raw.exec(insert.arg(QStringLiteral(
+            "'noon', 'gw', 'GW', 'req-w', 'u', 'a', 'act', 'res', 'denied', NULL, ''"))));
+    }
     History history(path());
     QTest::ignoreMessage(QtWarningMsg,
-                         QRegularExpression(QStringLiteral("skipped 4 unreadable lines")));
+                         QRegularExpression(QStringLiteral("skipped 4 unreadable rows")));
     QVERIFY(history.load().ok());
     QCOMPARE(history.entries(), (QList<HistoryEntry>{sampleEntry(1), sampleEntry(2)}));
 }
 
-void TestAppHistory::decodeRefusesWhatEncodeNeverWrites_data()
+void TestAppHistory::movesAsideAFileThatIsNotADatabase()
 {
-    QTest::addColumn<QByteArray>("line");
-    const QByteArray good = History::encode(sampleEntry(1));
-    QVERIFY(History::decode(good).ok());
-    QTest::newRow("unknown member") << QByteArray(good).replace("\"v\":1", "\"v\":1,\"x\":\"y\"");
-    QTest::newRow("duplicate member")
-        << QByteArray(good).replace("\"v\":1", "\"v\":1,\"user\":\"mallory\"");
-    QTest::newRow("unknown outcome") << QByteArray(good).replace("approved", "maybe");
-    QTest::newRow("unknown method") << QByteArray(good).replace("totp", "sms");
-    QTest::newRow("local time") << QByteArray(good).replace(":41Z\"", ":41+02:00\"");
-    QTest::newRow("number for text") << QByteArray(good).replace("\"req-1\"", "42");
-    QTest::newRow("no request id") << QByteArray(good).replace("\"req-1\"", "\"\"");
-    QTest::newRow("array") << QByteArray("[1,2]");
+    QVERIFY(QDir().mkpath(QFileInfo(path()).absolutePath()));
+    const QByteArray text = "{\"v\":1} not a database, but maybe someone's notes\n";
+    {
+        QFile file(path());
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(text.repeated(100));
+    }
+    History history(path());
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("is not a database")));
+    QVERIFY(history.append(sampleEntry(1)).ok());
+    // Kept, not deleted, and a new history started in its place.
+    QVERIFY(!history.movedAsidePath().isEmpty());
+    QFile aside(history.movedAsidePath());
+    QVERIFY(aside.open(QIODevice::ReadOnly));
+    QCOMPARE(aside.readAll(), text.repeated(100));
+    History again(path());
+    QVERIFY(again.load().ok());
+    QCOMPARE(again.entries(), QList<HistoryEntry>{sampleEntry(1)});
 }
 
-void TestAppHistory::decodeRefusesWhatEncodeNeverWrites()
+void TestAppHistory::refusesANewerSchema()
 {
-    QFETCH(QByteArray, line);
-    QVERIFY2(!History::decode(line).ok(), line.constData());
+    {
+        History history(path());
+        QVERIFY(history.append(sampleEntry(1)).ok());
+    }
+    {
+        RawDatabase raw(path());
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version=%1").arg(History::schemaVersion + 1)));
+    }
+    History history(path());
+    const Status loaded = history.load();
+    QVERIFY(!loaded.ok());
+    QCOMPARE(loaded.error().code, ErrorCode::UnsupportedVersion);
+    QVERIFY2(loaded.error().message.contains(QStringLiteral("newer")),
+             qPrintable(loaded.error().message));
+    // Left as it is for the newer companion.
+    RawDatabase raw(path());
+    QCOMPARE(raw.count(), 1);
 }
 
 void TestAppHistory::cutsOverlongFields()
@@ -244,7 +312,8 @@ void TestAppHistory::appendLoadsFirst()
     History history(path());
     QVERIFY(history.append(sampleEntry(2)).ok());
     QCOMPARE(history.entries(), (QList<HistoryEntry>{sampleEntry(1), sampleEntry(2)}));
-    QCOMPARE(fileLines(path()).size(), 2);
+    RawDatabase raw(path());
+    QCOMPARE(raw.count(), 2);
 }
 
 void TestAppHistory::reportsUnwritableFile()

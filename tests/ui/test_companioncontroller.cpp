@@ -93,7 +93,7 @@ void TestCompanionController::init()
     QVERIFY(m_gateways->save(profile).ok());
     m_gatewayId = profile.gatewayId;
 
-    m_history = std::make_unique<History>(m_dir.filePath(QStringLiteral("history.jsonl")));
+    m_history = std::make_unique<History>(m_dir.filePath(QStringLiteral("history.sqlite")));
     m_notifier = std::make_unique<RecordingNotifier>();
     m_controller = std::make_unique<CompanionController>(*m_gateways, *m_secrets, *m_history,
                                                          m_notifier.get(), m_fixture->clock());
