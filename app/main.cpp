@@ -17,6 +17,7 @@
 #include "platform/xdgautostart.h"
 #include "protocol/clock.h"
 #include "protocol/pairing/pairinglink.h"
+#include "ui/approvaldialog.h"
 #include "ui/companioncontroller.h"
 #include "ui/historywindow.h"
 #include "ui/pairingdialog.h"
@@ -24,10 +25,16 @@
 #include "ui/trayicon.h"
 #include "ui/trayiconnotifier.h"
 
+#include <algorithm>
+#include <functional>
+
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QTextStream>
+#include <QTimer>
 
 using namespace countersign;
 
@@ -63,11 +70,19 @@ public:
     void settings(CompanionController &controller)
     {
         if (!m_settings) {
-            m_settings = new SettingsDialog(m_gateways, &m_autostart);
+            m_settings =
+                new SettingsDialog(m_gateways, &m_autostart, ApprovalDialog::supportedMethods());
             m_settings->setAttribute(Qt::WA_DeleteOnClose);
             // Changes apply at once.
             QObject::connect(m_settings, &SettingsDialog::notificationsEnabledChanged, &controller,
                              &CompanionController::setNotificationsEnabled);
+            QObject::connect(m_settings, &SettingsDialog::defaultMethodChanged, &controller,
+                             &CompanionController::setPreferredMethod);
+            // The connection state of each gateway, now and as it changes.
+            for (GatewayClient *client : controller.clients())
+                m_settings->setGatewayState(client->profile().gatewayId, client->state());
+            QObject::connect(&controller, &CompanionController::gatewayStateChanged, m_settings,
+                             &SettingsDialog::setGatewayState);
             QObject::connect(m_settings, &SettingsDialog::openPairing, m_settings,
                              [this] { pairing(); });
         }
@@ -108,6 +123,41 @@ private:
     QPointer<HistoryWindow> m_historyWindow;
 };
 
+// `--unpair GATEWAY_URL`: forget a gateway (record and device key), as
+// Settings > Unpair does; scripts/demo uses it to leave nothing behind.
+QString unpairTargetIn(const QStringList &arguments)
+{
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        if (arguments[i] == u"--unpair" && i + 1 < arguments.size())
+            return arguments[i + 1];
+        if (arguments[i].startsWith(u"--unpair="))
+            return arguments[i].mid(9);
+    }
+    return {};
+}
+
+// Unpairs the gateway whose id (its URL) is `gatewayId`; `done` gets whether
+// it was paired and is now gone.
+void unpairGateway(PairedGateways &gateways, const QString &gatewayId, QObject *context,
+                   std::function<void(bool)> done)
+{
+    const QList<GatewayProfile> all = gateways.all();
+    const bool paired = std::any_of(all.begin(), all.end(), [&](const GatewayProfile &profile) {
+        return profile.gatewayId == gatewayId;
+    });
+    if (!paired) {
+        qCWarning(lcMain).noquote() << "not paired with" << gatewayId;
+        done(false);
+        return;
+    }
+    gateways.unpair(gatewayId, context, [gatewayId, done](Status removed) {
+        if (!removed)
+            qCWarning(lcMain).noquote()
+                << "could not unpair" << gatewayId << ":" << removed.error().message;
+        done(removed.ok());
+    });
+}
+
 // --help and --version answer without a display (QApplication needs one).
 bool onlyAsksForHelpOrVersion(int argc, char *argv[])
 {
@@ -124,6 +174,8 @@ bool onlyAsksForHelpOrVersion(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    QElapsedTimer startup;
+    startup.start();
     std::unique_ptr<QCoreApplication> application;
     if (onlyAsksForHelpOrVersion(argc, argv))
         application = std::make_unique<QCoreApplication>(argc, argv);
@@ -149,7 +201,18 @@ int main(int argc, char *argv[])
     const QCommandLineOption minimized(
         QStringLiteral("minimized"),
         QCoreApplication::translate("main", "Start in the tray without opening a window."));
-    parser.addOptions({pairOption, minimized});
+    // For measuring start-up: `/usr/bin/time -v countersign --minimized
+    // --quit-when-ready` (bench/companion-startup) times launch to tray-ready.
+    const QCommandLineOption quitWhenReady(
+        QStringLiteral("quit-when-ready"),
+        QCoreApplication::translate("main",
+                                    "Quit as soon as the tray icon is up (to measure start-up)."));
+    const QCommandLineOption unpairOption(
+        QStringLiteral("unpair"),
+        QCoreApplication::translate(
+            "main", "Forget the gateway at this URL: its record and this computer's key for it."),
+        QStringLiteral("GATEWAY_URL"));
+    parser.addOptions({pairOption, minimized, quitWhenReady, unpairOption});
     parser.addPositionalArgument(
         QStringLiteral("url"),
         QCoreApplication::translate("main", "A countersign:// pairing link (from the desktop)."),
@@ -182,6 +245,16 @@ int main(int argc, char *argv[])
     SystemClock clock;
     KeychainSecretStore secrets;
     PairedGateways gateways(secrets);
+    if (parser.isSet(unpairOption)) {
+        // Nothing else runs: unpair and end, without a tray.
+        int exitCode = 1;
+        unpairGateway(gateways, parser.value(unpairOption), &app, [&](bool ok) {
+            exitCode = ok ? 0 : 1;
+            QCoreApplication::quit();
+        });
+        app.exec();
+        return exitCode;
+    }
     History history(History::defaultFilePath());
     if (const Status loaded = history.load(); !loaded)
         qCWarning(lcMain).noquote() << loaded.error().message;
@@ -200,6 +273,8 @@ int main(int argc, char *argv[])
     Windows windows(pairing, gateways, history, autostart, screenshots);
 
     controller.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
+    controller.setPreferredMethod(
+        SettingsDialog::defaultMethod(ApprovalDialog::supportedMethods()));
     QObject::connect(&controller, &CompanionController::summaryChanged, &tray,
                      [&tray](const TrayIconState &state) { tray.setState(state); });
     QObject::connect(&controller, &CompanionController::gatewayProblem, &tray,
@@ -216,7 +291,9 @@ int main(int argc, char *argv[])
 
     const auto handle = [&](const QStringList &arguments) {
         const QString link = UrlScheme::linkInArguments(arguments);
-        if (!link.isEmpty())
+        if (const QString unpair = unpairTargetIn(arguments); !unpair.isEmpty())
+            unpairGateway(gateways, unpair, &app, [](bool) {});
+        else if (!link.isEmpty())
             windows.pairing()->showLinkText(link);
         else if (tray.isShowingFallbackWindow())
             tray.show();
@@ -233,5 +310,14 @@ int main(int argc, char *argv[])
     tray.show();
     if (!parser.isSet(minimized) || !UrlScheme::linkInArguments(forwarded).isEmpty())
         handle(forwarded);
+    // Ready once the event loop has run once: the icon (or the fallback
+    // window) has been handed to the desktop.
+    QTimer::singleShot(0, &app, [&] {
+        qCDebug(lcMain) << "tray ready" << startup.elapsed() << "ms after main()";
+        if (parser.isSet(quitWhenReady)) {
+            QTextStream(stdout) << "tray ready " << startup.elapsed() << " ms after main()\n";
+            QCoreApplication::quit();
+        }
+    });
     return app.exec();
 }

@@ -135,6 +135,16 @@ QList<ApprovalMethod> ApprovalDialog::offeredMethods() const
     return m_offered;
 }
 
+QList<ApprovalMethod> ApprovalDialog::supportedMethods()
+{
+    QList<ApprovalMethod> supported;
+    for (ApprovalMethod method : {ApprovalMethod::Passkey, ApprovalMethod::Totp}) {
+        if (isSupported(method))
+            supported.append(method);
+    }
+    return supported;
+}
+
 bool ApprovalDialog::isSupported(ApprovalMethod method)
 {
     switch (method) {

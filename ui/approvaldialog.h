@@ -53,6 +53,9 @@ public:
                    QList<ApprovalMethod> methods, const Clock &clock, QWidget *parent = nullptr);
     ~ApprovalDialog() override;
 
+    // The methods this dialog can carry out, in their default order.
+    static QList<ApprovalMethod> supportedMethods();
+
     const VerifiedApprovalRequest &request() const;
     QList<ApprovalMethod> offeredMethods() const;
 

@@ -72,6 +72,14 @@ GatewayClient *CompanionController::client(const QString &gatewayId) const
     return found == m_clients.end() ? nullptr : found->second.get();
 }
 
+QList<GatewayClient *> CompanionController::clients() const
+{
+    QList<GatewayClient *> all;
+    for (const auto &[id, client] : m_clients)
+        all.append(client.get());
+    return all;
+}
+
 ApprovalDialog *CompanionController::dialog(const QString &gatewayId,
                                             const QString &requestId) const
 {
@@ -128,6 +136,7 @@ void CompanionController::connectClient(const GatewayProfile &profile, EcPrivate
     GatewayClient *raw = client.get();
     connect(raw, &GatewayClient::stateChanged, this, [this, raw](GatewayClient::State state) {
         emitSummary();
+        Q_EMIT gatewayStateChanged(raw->profile().gatewayId, state);
         if (state == GatewayClient::State::Revoked) {
             Q_EMIT gatewayProblem(raw->profile().name,
                                   tr("The gateway revoked this computer. Pair it again to "
@@ -180,8 +189,10 @@ ApprovalDialog *CompanionController::ensureDialog(const QString &gatewayId,
     const auto approval = m_inbox.find(gatewayId, requestId);
     if (!approval || !client(gatewayId))
         return nullptr;
-    auto *dialog = new ApprovalDialog(approval->request, approval->gatewayName,
-                                      approval->request.request.methods, m_clock);
+    QList<ApprovalMethod> methods = approval->request.request.methods;
+    if (m_preferredMethod && methods.removeOne(*m_preferredMethod))
+        methods.prepend(*m_preferredMethod);
+    auto *dialog = new ApprovalDialog(approval->request, approval->gatewayName, methods, m_clock);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialogs.insert(id, dialog);
     connect(dialog, &ApprovalDialog::approveWithTotp, this,

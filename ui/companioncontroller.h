@@ -39,6 +39,8 @@ public:
     TrayIconState summary() const;
     ApprovalInbox &inbox() { return m_inbox; }
     GatewayClient *client(const QString &gatewayId) const;
+    // Every paired gateway's client, by gateway id.
+    QList<GatewayClient *> clients() const;
     // The open dialog of a request (for tests and the tray).
     ApprovalDialog *dialog(const QString &gatewayId, const QString &requestId) const;
 
@@ -48,11 +50,16 @@ public Q_SLOTS:
     void presentApproval(const QString &gatewayId, const QString &requestId);
     // Settings: desktop notifications on or off (the dialog still comes up).
     void setNotificationsEnabled(bool enabled) { m_notificationsEnabled = enabled; }
+    // Settings: the method a request that allows several opens with (dialogs
+    // opened from now on).
+    void setPreferredMethod(countersign::ApprovalMethod method) { m_preferredMethod = method; }
 
 Q_SIGNALS:
     void summaryChanged(const countersign::TrayIconState &summary);
     // A gateway refused this device for good (revoked/unknown): say so.
     void gatewayProblem(const QString &gatewayName, const QString &message);
+    // A gateway's connection went online, offline, ... (for the settings).
+    void gatewayStateChanged(const QString &gatewayId, countersign::GatewayClient::State state);
 
 private:
     void syncClients();
@@ -75,6 +82,7 @@ private:
     QHash<QString, std::optional<ApprovalMethod>> m_answered;
     QHash<QString, PendingApproval> m_seen; // pending ones, for the history
     bool m_notificationsEnabled = true;
+    std::optional<ApprovalMethod> m_preferredMethod;
 };
 
 } // namespace countersign

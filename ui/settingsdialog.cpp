@@ -11,8 +11,11 @@
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
 
+#include <algorithm>
+
 #include <QAccessible>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -30,6 +33,7 @@ namespace {
 
 const QString notificationsKey = QStringLiteral("notifications/enabled");
 const QString deviceNameKey = QStringLiteral("pairing/defaultDeviceName");
+const QString defaultMethodKey = QStringLiteral("approval/defaultMethod");
 const QColor problemColour(0xc0, 0x1c, 0x28);
 
 enum Column { NameColumn, UserColumn, StateColumn };
@@ -71,10 +75,12 @@ std::optional<QString> deviceNameProblem(const QString &name)
 
 } // namespace
 
-SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart, QWidget *parent)
+SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart,
+                               QList<ApprovalMethod> methods, QWidget *parent)
     : QDialog(parent)
     , m_gateways(gateways)
     , m_autostart(autostart)
+    , m_methods(std::move(methods))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings — Countersign"));
@@ -107,6 +113,14 @@ SettingsDialog::~SettingsDialog() = default;
 bool SettingsDialog::notificationsEnabled()
 {
     return appSettings().value(notificationsKey, true).toBool();
+}
+
+ApprovalMethod SettingsDialog::defaultMethod(const QList<ApprovalMethod> &methods)
+{
+    const auto chosen = approvalMethodFromName(appSettings().value(defaultMethodKey).toString());
+    if (chosen && methods.contains(*chosen))
+        return *chosen;
+    return methods.isEmpty() ? ApprovalMethod::Totp : methods.constFirst();
 }
 
 QString SettingsDialog::defaultDeviceName()
@@ -150,6 +164,36 @@ QWidget *SettingsDialog::buildGeneral()
         Q_EMIT notificationsEnabledChanged(enabled);
     });
     column->addWidget(m_notifications);
+
+    // With one method there is nothing to choose: the row stays hidden.
+    auto *methodRow = new QWidget(group);
+    methodRow->setObjectName(QStringLiteral("defaultMethodRow"));
+    auto *methodLayout = new QHBoxLayout(methodRow);
+    methodLayout->setContentsMargins(0, 0, 0, 0);
+    auto *methodLabel = new PlainLabel(tr("Default approval &method:"), methodRow);
+    m_defaultMethod = new QComboBox(methodRow);
+    m_defaultMethod->setObjectName(QStringLiteral("defaultMethodCombo"));
+    m_defaultMethod->setToolTip(tr("The method a request opens with when it allows several. "
+                                   "You can still switch in the request."));
+    for (ApprovalMethod method : std::as_const(m_methods)) {
+        m_defaultMethod->addItem(method == ApprovalMethod::Passkey ? tr("Security key (passkey)")
+                                                                   : tr("Authenticator app code"),
+                                 approvalMethodName(method));
+    }
+    m_defaultMethod->setCurrentIndex(
+        std::max(0, static_cast<int>(m_methods.indexOf(defaultMethod(m_methods)))));
+    methodLabel->setBuddy(m_defaultMethod);
+    connect(m_defaultMethod, &QComboBox::currentIndexChanged, this, [this](int index) {
+        if (index < 0 || index >= m_methods.size())
+            return;
+        const ApprovalMethod method = m_methods.at(index);
+        appSettings().setValue(defaultMethodKey, approvalMethodName(method));
+        Q_EMIT defaultMethodChanged(method);
+    });
+    methodLayout->addWidget(methodLabel);
+    methodLayout->addWidget(m_defaultMethod, 1);
+    methodRow->setVisible(m_methods.size() > 1);
+    column->addWidget(methodRow);
 
     auto *nameRow = new QHBoxLayout;
     auto *nameLabel = new PlainLabel(tr("Name for this &computer when pairing:"), group);

@@ -2,6 +2,7 @@
 
 #include "app/gatewayclient.h"
 #include "app/gatewayprofile.h"
+#include "protocol/messages/approvalmethod.h"
 
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include <QPointer>
 
 class QCheckBox;
+class QComboBox;
 class QLineEdit;
 class QMessageBox;
 class QPushButton;
@@ -26,10 +28,12 @@ class PlainLabel;
 //
 // - Start at login, through the injected Autostart (platform/ writes the
 //   XDG autostart entry); hidden when there is none.
-// - Notifications on/off and the default name this computer gets when
+// - Notifications on/off, the default approval method (which one a request
+//   that allows several opens with; shown only when this computer can carry
+//   out more than one) and the default name this computer gets when
 //   pairing, kept in the QSettings of AppId ("notifications/enabled",
-//   "pairing/defaultDeviceName"; read them with notificationsEnabled() and
-//   defaultDeviceName()).
+//   "approval/defaultMethod", "pairing/defaultDeviceName"; read them with
+//   notificationsEnabled(), defaultMethod() and defaultDeviceName()).
 // - Paired gateways: name (renamable in place), account, connection state
 //   (fed by the app through setGatewayState), address, key fingerprint;
 //   Unpair asks first (Cancel is the default) and then removes the device
@@ -41,11 +45,15 @@ public:
     static constexpr int maxGatewayNameLength = 64;
 
     // `autostart` may be null (no way to start at login here). Both must
-    // outlive the dialog.
-    SettingsDialog(PairedGateways &gateways, Autostart *autostart, QWidget *parent = nullptr);
+    // outlive the dialog. `methods`: the approval methods this computer can
+    // carry out, in their default order.
+    SettingsDialog(PairedGateways &gateways, Autostart *autostart, QList<ApprovalMethod> methods,
+                   QWidget *parent = nullptr);
     ~SettingsDialog() override;
 
     static bool notificationsEnabled();
+    // The chosen method if it is among `methods`, else the first of them.
+    static ApprovalMethod defaultMethod(const QList<ApprovalMethod> &methods);
     // What the person chose, else PairingClient::defaultDeviceName().
     static QString defaultDeviceName();
 
@@ -54,6 +62,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void notificationsEnabledChanged(bool enabled);
+    void defaultMethodChanged(countersign::ApprovalMethod method);
     void defaultDeviceNameChanged(const QString &name);
     // The gateway's key and record are gone: stop its client.
     void unpaired(const QString &gatewayId);
@@ -77,6 +86,7 @@ private:
 
     PairedGateways &m_gateways;
     Autostart *m_autostart = nullptr;
+    QList<ApprovalMethod> m_methods;
     QList<GatewayProfile> m_profiles;
     QHash<QString, GatewayClient::State> m_states;
     QString m_unpairing; // gateway id while its unpairing runs
@@ -85,6 +95,7 @@ private:
     QCheckBox *m_startAtLogin = nullptr;
     PlainLabel *m_autostartError = nullptr;
     QCheckBox *m_notifications = nullptr;
+    QComboBox *m_defaultMethod = nullptr;
     QLineEdit *m_deviceName = nullptr;
     PlainLabel *m_deviceNameError = nullptr;
     QTreeWidget *m_list = nullptr;

@@ -8,6 +8,7 @@
 #include "ui/settingsdialog.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QHash>
 #include <QLabel>
@@ -108,6 +109,7 @@ private Q_SLOTS:
     void startAtLoginFollowsAutostart();
     void withoutAutostartTheOptionIsAbsent();
     void notificationsCanBeTurnedOff();
+    void defaultMethodIsChosenOnlyAmongSeveral();
     void defaultDeviceName();
     void listsPairedGateways();
     void connectionStatesFollow();
@@ -119,7 +121,8 @@ private Q_SLOTS:
     void screenshot();
 
 private:
-    std::unique_ptr<SettingsDialog> makeDialog(Autostart *autostart);
+    std::unique_ptr<SettingsDialog>
+    makeDialog(Autostart *autostart, QList<ApprovalMethod> methods = {ApprovalMethod::Totp});
     template <typename T>
     T *child(const QString &name) const
     {
@@ -162,9 +165,10 @@ void TestUiSettingsDialog::cleanup()
     m_gateways.reset();
 }
 
-std::unique_ptr<SettingsDialog> TestUiSettingsDialog::makeDialog(Autostart *autostart)
+std::unique_ptr<SettingsDialog> TestUiSettingsDialog::makeDialog(Autostart *autostart,
+                                                                 QList<ApprovalMethod> methods)
 {
-    auto dialog = std::make_unique<SettingsDialog>(*m_gateways, autostart);
+    auto dialog = std::make_unique<SettingsDialog>(*m_gateways, autostart, std::move(methods));
     dialog->show();
     // Active, so that its mnemonics (Alt+letter) work as for a person.
     dialog->activateWindow();
@@ -228,6 +232,38 @@ void TestUiSettingsDialog::notificationsCanBeTurnedOff()
     // Remembered.
     m_dialog = makeDialog(&m_autostart);
     QVERIFY(!child<QCheckBox>(QStringLiteral("notificationsCheck"))->isChecked());
+}
+
+void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
+{
+    const QList<ApprovalMethod> both{ApprovalMethod::Passkey, ApprovalMethod::Totp};
+    // Nothing chosen yet: the first this computer offers.
+    QCOMPARE(SettingsDialog::defaultMethod(both), ApprovalMethod::Passkey);
+
+    m_dialog = makeDialog(&m_autostart, both);
+    QVERIFY(child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
+    auto *combo = child<QComboBox>(QStringLiteral("defaultMethodCombo"));
+    QCOMPARE(combo->currentData().toString(), QStringLiteral("passkey"));
+    QSignalSpy changed(m_dialog.get(), &SettingsDialog::defaultMethodChanged);
+    // By keyboard, as a person would: Alt+M reaches the list, Down picks TOTP.
+    QTest::keyClick(m_dialog.get(), Qt::Key_M, Qt::AltModifier);
+    QTRY_VERIFY(combo->hasFocus());
+    QTest::keyClick(combo, Qt::Key_Down);
+    QTRY_COMPARE(changed.count(), 1);
+    QCOMPARE(changed.first().first().value<ApprovalMethod>(), ApprovalMethod::Totp);
+    // Applies at once and is remembered.
+    QCOMPARE(SettingsDialog::defaultMethod(both), ApprovalMethod::Totp);
+    m_dialog = makeDialog(&m_autostart, both);
+    QCOMPARE(child<QComboBox>(QStringLiteral("defaultMethodCombo"))->currentData().toString(),
+             QStringLiteral("totp"));
+
+    // One method: nothing to choose, so no row; a stored choice this
+    // computer cannot carry out gives way to what it can.
+    QSettings(AppId::organizationName(), AppId::applicationName())
+        .setValue(QStringLiteral("approval/defaultMethod"), QStringLiteral("passkey"));
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Totp});
+    QVERIFY(!child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
+    QCOMPARE(SettingsDialog::defaultMethod({ApprovalMethod::Totp}), ApprovalMethod::Totp);
 }
 
 void TestUiSettingsDialog::defaultDeviceName()
