@@ -2,12 +2,13 @@
 // TypeScript SDK client (@modelcontextprotocol/sdk), for
 // test_mcp_sdk_interop.cpp.
 //
-//   node mcp-sdk-client.mjs <gateway /mcp url> <agent key> <scenario>
+//   node mcp-sdk-client.mjs <gateway /mcp url> <agent key> <scenario> [user]
 //
 // Scenarios:
 //   list      tools/list
 //   allowed   tools/list, then tools/call list_users (the policy allows it)
-//   disable   tools/list, then tools/call disable_user {user: alice} (step-up);
+//   disable   tools/list, then tools/call disable_user {user} (step-up; user
+//             defaults to alice);
 //             the elicitation is accepted and the call waits for the approval
 //   decline   as disable, but the elicitation is declined
 //   form-open as disable, but the elicitation is left unanswered, as when the
@@ -30,10 +31,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const [url, key, scenario] = process.argv.slice(2);
+const [url, key, scenario, target = 'alice'] = process.argv.slice(2);
 const scenarios = ['list', 'allowed', 'disable', 'decline', 'form-open'];
 if (!url || !key || !scenarios.includes(scenario)) {
-  process.stderr.write(`usage: mcp-sdk-client.mjs <url> <key> <${scenarios.join('|')}>\n`);
+  process.stderr.write(`usage: mcp-sdk-client.mjs <url> <key> <${scenarios.join('|')}> [user]\n`);
   process.exit(2);
 }
 
@@ -103,8 +104,8 @@ async function main() {
     const result = await client.callTool(
       {
         name: 'disable_user',
-        arguments: { user: 'alice' },
-        _meta: { 'io.github.countersign/reason': 'interop test: offboarding alice' },
+        arguments: { user: target },
+        _meta: { 'io.github.countersign/reason': `interop test: offboarding ${target}` },
       },
       undefined,
       {
