@@ -7,6 +7,8 @@
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
 #include "platform/desktopnotifier.h"
+#include "platform/fidoauthenticator.h"
+#include "platform/fidodevicesource.h"
 #include "platform/keychainsecretstore.h"
 #include "platform/qrdecoder.h"
 #include "platform/runkeyautostart.h"
@@ -83,6 +85,33 @@ public:
                 m_settings->setGatewayState(client->profile().gatewayId, client->state());
             QObject::connect(&controller, &CompanionController::gatewayStateChanged, m_settings,
                              &SettingsDialog::setGatewayState);
+            // Security keys: the list per gateway, adding and removing.
+            for (GatewayClient *client : controller.clients()) {
+                if (const auto passkeys = client->passkeyContext())
+                    m_settings->setPasskeys(client->profile().gatewayId, *passkeys);
+            }
+            QObject::connect(&controller, &CompanionController::passkeysChanged, m_settings,
+                             &SettingsDialog::setPasskeys);
+            QObject::connect(&controller, &CompanionController::passkeyRegistration, m_settings,
+                             &SettingsDialog::showPasskeyRegistration);
+            QObject::connect(m_settings, &SettingsDialog::addPasskey, &controller,
+                             &CompanionController::registerPasskey);
+            QObject::connect(m_settings, &SettingsDialog::removePasskey, &controller,
+                             [&controller](const QString &gatewayId, const QByteArray &id) {
+                                 if (const Status sent = controller.removePasskey(gatewayId, id);
+                                     !sent)
+                                     qCWarning(lcMain).noquote() << sent.error().message;
+                             });
+            QObject::connect(m_settings, &SettingsDialog::passkeyPinEntered, &controller,
+                             [&controller](const QString &pin) {
+                                 if (Authenticator *key = controller.authenticator())
+                                     key->setPin(pin);
+                             });
+            QObject::connect(m_settings, &SettingsDialog::passkeyStopped, &controller,
+                             [&controller] {
+                                 if (Authenticator *key = controller.authenticator())
+                                     key->cancel();
+                             });
             QObject::connect(m_settings, &SettingsDialog::openPairing, m_settings,
                              [this] { pairing(); });
         }
@@ -262,7 +291,10 @@ int main(int argc, char *argv[])
     TrayIcon tray;
     TrayIconNotifier trayNotifier(tray);
     DesktopNotifier notifier(&trayNotifier);
-    CompanionController controller(gateways, secrets, history, &notifier, clock);
+    // Security keys through libfido2 (USB HID; the device list is read when
+    // a key is needed, so an idle companion does not poll).
+    FidoAuthenticator authenticator(std::make_unique<SystemFidoDevices>());
+    CompanionController controller(gateways, secrets, history, &notifier, clock, &authenticator);
     PairingClient pairing(secrets, clock);
 #ifdef Q_OS_WIN
     RunKeyAutostart autostart;
@@ -287,7 +319,10 @@ int main(int argc, char *argv[])
     QObject::connect(&tray, &TrayIcon::openPairing, &app, [&windows] { windows.pairing(); });
     QObject::connect(&tray, &TrayIcon::openSettings, &app,
                      [&windows, &controller] { windows.settings(controller); });
-    QObject::connect(&tray, &TrayIcon::quit, &app, &QCoreApplication::quit);
+    // exit(), not quit(): since Qt 6, quit() first asks every window to
+    // close, and the fallback window refuses (closing it only puts it away),
+    // which would cancel Quit.
+    QObject::connect(&tray, &TrayIcon::quit, &app, [] { QCoreApplication::exit(0); });
 
     const auto handle = [&](const QStringList &arguments) {
         const QString link = UrlScheme::linkInArguments(arguments);
@@ -316,7 +351,7 @@ int main(int argc, char *argv[])
         qCDebug(lcMain) << "tray ready" << startup.elapsed() << "ms after main()";
         if (parser.isSet(quitWhenReady)) {
             QTextStream(stdout) << "tray ready " << startup.elapsed() << " ms after main()\n";
-            QCoreApplication::quit();
+            QCoreApplication::exit(0);
         }
     });
     return app.exec();

@@ -2,6 +2,7 @@
 
 #include "bindingcodechoices.h"
 #include "bindingcodepicker.h"
+#include "passkeypanel.h"
 #include "plainlabel.h"
 #include "requestdetails.h"
 #include "safetext.h"
@@ -16,9 +17,11 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
+#include <QSignalBlocker>
 #include <QVBoxLayout>
 
 namespace countersign {
@@ -151,10 +154,9 @@ bool ApprovalDialog::isSupported(ApprovalMethod method)
     case ApprovalMethod::Totp:
         return true;
     case ApprovalMethod::Passkey:
-        // Seam for the passkey issue: until it adds its step to buildSteps()
-        // and an approveWithPasskey signal, the option is absent rather than
-        // a button that cannot work.
-        return false;
+        // Offered only when the owner passes it: it knows whether a key is
+        // registered for this gateway.
+        return true;
     }
     return false;
 }
@@ -229,7 +231,17 @@ QWidget *ApprovalDialog::buildSteps()
     connect(m_totpCode, &QLineEdit::textChanged, this, &ApprovalDialog::updateApproveEnabled);
 
     const bool totp = m_offered.contains(ApprovalMethod::Totp);
-    if (totp) {
+    const bool passkey = m_offered.contains(ApprovalMethod::Passkey);
+    m_passkeyPanel = new PasskeyPanel(steps);
+    connect(m_passkeyPanel, &PasskeyPanel::pinEntered, this, [this](const QString &pin) {
+        if (m_state == State::UsingKey)
+            Q_EMIT passkeyPinEntered(pin);
+    });
+    connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, [this] {
+        if (m_state == State::UsingKey)
+            Q_EMIT passkeyStopped();
+    });
+    if (totp || passkey) {
         auto *pickTitle =
             new PlainLabel(tr("1.  Pick the code &shown in your agent's conversation"), steps);
         pickTitle->setObjectName(QStringLiteral("bindingCodeTitle"));
@@ -239,21 +251,63 @@ QWidget *ApprovalDialog::buildSteps()
         layout->addWidget(m_picker);
         layout->addSpacing(4);
 
+        // Step 2: how to approve. With one method there is nothing to choose.
+        m_methodChoice = new QWidget(steps);
+        m_methodChoice->setObjectName(QStringLiteral("methodChoice"));
+        auto *choiceRow = new QHBoxLayout(m_methodChoice);
+        choiceRow->setContentsMargins(0, 0, 0, 0);
+        auto *choiceTitle = new PlainLabel(tr("2.  Approve with"), m_methodChoice);
+        scaleFont(choiceTitle, 1.0, true);
+        m_passkeyChoice = new QRadioButton(tr("Security &key"), m_methodChoice);
+        m_passkeyChoice->setObjectName(QStringLiteral("methodPasskeyRadio"));
+        m_totpChoice = new QRadioButton(tr("Aut&henticator app code"), m_methodChoice);
+        m_totpChoice->setObjectName(QStringLiteral("methodTotpRadio"));
+        connect(m_passkeyChoice, &QRadioButton::toggled, this, [this](bool on) {
+            if (on)
+                chooseMethod(ApprovalMethod::Passkey);
+        });
+        connect(m_totpChoice, &QRadioButton::toggled, this, [this](bool on) {
+            if (on)
+                chooseMethod(ApprovalMethod::Totp);
+        });
+        choiceRow->addWidget(choiceTitle);
+        choiceRow->addWidget(m_passkeyChoice);
+        choiceRow->addWidget(m_totpChoice);
+        choiceRow->addStretch(1);
+        m_methodChoice->setVisible(totp && passkey);
+        layout->addWidget(m_methodChoice);
+
+        m_totpStep = new QWidget(steps);
+        auto *totpColumn = new QVBoxLayout(m_totpStep);
+        totpColumn->setContentsMargins(0, 0, 0, 0);
         auto *codeTitle =
-            new PlainLabel(tr("2.  Enter the &code from your authenticator app"), steps);
+            new PlainLabel(passkey ? tr("Enter the &code from your authenticator app")
+                                   : tr("2.  Enter the &code from your authenticator app"),
+                           m_totpStep);
         codeTitle->setObjectName(QStringLiteral("totpTitle"));
-        scaleFont(codeTitle, 1.0, true);
+        scaleFont(codeTitle, 1.0, !passkey);
         codeTitle->setBuddy(m_totpCode);
-        layout->addWidget(codeTitle);
-        layout->addWidget(m_totpCode);
+        m_totpCode->setParent(m_totpStep);
+        totpColumn->addWidget(codeTitle);
+        totpColumn->addWidget(m_totpCode);
+        layout->addWidget(m_totpStep);
+
+        if (!totp) {
+            auto *keyTitle = new PlainLabel(tr("2.  Approve with your security key"), steps);
+            keyTitle->setObjectName(QStringLiteral("passkeyTitle"));
+            scaleFont(keyTitle, 1.0, true);
+            layout->addWidget(keyTitle);
+        }
+        layout->addWidget(m_passkeyPanel);
+        chooseMethod(m_offered.constFirst());
     } else {
-        // Nothing this dialog can approve with (a passkey-only request until
-        // the passkey issue lands): say so; Deny still works.
+        // Nothing this dialog can approve with: say so; Deny still works.
         m_picker->hide();
         m_totpCode->hide();
+        m_passkeyPanel->hide();
         auto *none = new PlainLabel(
-            tr("This request can only be approved with a method this version of Countersign "
-               "does not offer. You can deny it here or approve it on another device."),
+            tr("This request can only be approved with a method this computer cannot use. You "
+               "can deny it here or approve it on another device."),
             steps);
         none->setObjectName(QStringLiteral("noMethodNotice"));
         none->setWordWrap(true);
@@ -315,7 +369,7 @@ QWidget *ApprovalDialog::buildFooter()
     m_approve = makeButton(tr("&Approve"), QStringLiteral("approveButton"));
     m_close = makeButton(tr("C&lose"), QStringLiteral("closeButton"));
     m_approve->setEnabled(false);
-    m_approve->setVisible(m_offered.contains(ApprovalMethod::Totp));
+    m_approve->setVisible(!m_offered.isEmpty());
     m_close->hide();
     buttonRow->addWidget(m_deny);
     buttonRow->addWidget(m_approve);
@@ -336,7 +390,14 @@ void ApprovalDialog::setUpTabOrder()
     QList<QWidget *> order;
     for (QPushButton *button : m_picker->buttons())
         order.append(button);
-    order << m_totpCode << m_approve << m_denyReason << m_deny << m_close << m_details;
+    if (m_passkeyChoice)
+        order << m_passkeyChoice << m_totpChoice;
+    order << m_totpCode << m_approve;
+    for (QWidget *inPanel : m_passkeyPanel->findChildren<QWidget *>()) {
+        if (inPanel->focusPolicy() & Qt::TabFocus)
+            order << inPanel;
+    }
+    order << m_denyReason << m_deny << m_close << m_details;
     for (qsizetype i = 0; i + 1 < order.size(); ++i)
         setTabOrder(order.at(i), order.at(i + 1));
     // Where the keyboard lands when the person switches to the dialog.
@@ -383,7 +444,10 @@ void ApprovalDialog::onCodePicked(const QString &code)
         m_totpCode->setEnabled(true);
         // The person is working in the dialog now, so moving the keyboard
         // within it is what they expect.
-        m_totpCode->setFocus();
+        if (m_method == ApprovalMethod::Totp)
+            m_totpCode->setFocus();
+        else if (m_passkeyChoice && m_methodChoice->isVisible())
+            m_passkeyChoice->setFocus();
         m_status->hide();
         updateApproveEnabled();
         return;
@@ -402,7 +466,19 @@ void ApprovalDialog::onCodePicked(const QString &code)
 
 void ApprovalDialog::onApproveClicked()
 {
-    if (m_state != State::EnteringCode || !m_totpCode->hasAcceptableInput())
+    if (m_state != State::EnteringCode)
+        return;
+    if (m_method == ApprovalMethod::Passkey) {
+        m_state = State::UsingKey;
+        if (m_methodChoice)
+            m_methodChoice->setEnabled(false);
+        m_status->hide();
+        updateApproveEnabled();
+        m_passkeyPanel->showState(Authenticator::State::InsertKey);
+        Q_EMIT approveWithPasskey();
+        return;
+    }
+    if (!m_totpCode->hasAcceptableInput())
         return;
     m_state = State::Checking;
     m_totpCode->setEnabled(false);
@@ -453,14 +529,89 @@ void ApprovalDialog::showLocked()
 
 void ApprovalDialog::showNotDelivered()
 {
-    if (m_state != State::Checking)
+    if (m_state != State::Checking && m_state != State::UsingKey)
         return;
     m_state = State::EnteringCode;
+    if (m_methodChoice)
+        m_methodChoice->setEnabled(true);
+    if (m_method == ApprovalMethod::Passkey)
+        m_passkeyPanel->showIdle(tr("Press Approve to try again."));
     m_totpCode->setEnabled(true);
     updateApproveEnabled();
     showStatus(tr("Your answer did not reach %1. Nothing was decided; try again when it is back.")
                    .arg(shown(m_gatewayName)),
                true);
+}
+
+void ApprovalDialog::chooseMethod(ApprovalMethod method)
+{
+    if (!m_offered.contains(method))
+        return;
+    m_method = method;
+    const bool passkey = method == ApprovalMethod::Passkey;
+    if (m_passkeyChoice) {
+        const QSignalBlocker blockPasskey(m_passkeyChoice);
+        const QSignalBlocker blockTotp(m_totpChoice);
+        m_passkeyChoice->setChecked(passkey);
+        m_totpChoice->setChecked(!passkey);
+    }
+    m_totpStep->setVisible(!passkey);
+    m_passkeyPanel->setVisible(passkey);
+    if (passkey)
+        m_passkeyPanel->showIdle(tr("Press Approve, then touch your security key."));
+    updateApproveEnabled();
+    if (isVisible())
+        fitDetailsHeight();
+}
+
+void ApprovalDialog::showPasskeyState(Authenticator::State state)
+{
+    if (m_state == State::UsingKey)
+        m_passkeyPanel->showState(state);
+}
+
+void ApprovalDialog::askForPin(int retriesLeft)
+{
+    if (m_state != State::UsingKey)
+        return;
+    m_passkeyPanel->askForPin(retriesLeft, m_pinAsked);
+    m_pinAsked = true;
+}
+
+void ApprovalDialog::passkeyFailed(Authenticator::State state, const QString &message)
+{
+    if (m_state != State::UsingKey)
+        return;
+    m_state = State::EnteringCode;
+    m_pinAsked = false;
+    if (m_methodChoice)
+        m_methodChoice->setEnabled(true);
+    m_passkeyPanel->showFailure(state, message);
+    updateApproveEnabled();
+}
+
+void ApprovalDialog::showPasskeySent()
+{
+    if (m_state != State::UsingKey)
+        return;
+    m_state = State::Checking;
+    m_pinAsked = false;
+    m_passkeyPanel->showIdle(QString());
+    showStatus(tr("Checking the security key's answer with %1…").arg(shown(m_gatewayName)), false);
+}
+
+void ApprovalDialog::showPasskeyRefused(const QString &message)
+{
+    if (m_state != State::Checking && m_state != State::UsingKey)
+        return;
+    m_state = State::EnteringCode;
+    if (m_methodChoice)
+        m_methodChoice->setEnabled(true);
+    m_passkeyPanel->showIdle(tr("Press Approve to try again."));
+    updateApproveEnabled();
+    showStatus(
+        tr("%1 refused the security key's answer: %2").arg(shown(m_gatewayName), shown(message)),
+        true);
 }
 
 void ApprovalDialog::markResolvedElsewhere()
@@ -519,7 +670,11 @@ QString ApprovalDialog::timeLeftText(qint64 seconds)
 
 void ApprovalDialog::updateApproveEnabled()
 {
-    m_approve->setEnabled(m_state == State::EnteringCode && m_totpCode->hasAcceptableInput());
+    if (!m_approve)
+        return; // still building: the footer comes after the steps
+    m_approve->setEnabled(
+        m_state == State::EnteringCode
+        && (m_method == ApprovalMethod::Passkey || m_totpCode->hasAcceptableInput()));
 }
 
 void ApprovalDialog::settle(const QString &message)
@@ -531,6 +686,10 @@ void ApprovalDialog::settle(const QString &message)
     m_countdown->hide();
     m_picker->setEnabled(false);
     m_totpCode->setEnabled(false);
+    if (m_methodChoice)
+        if (m_methodChoice)
+            m_methodChoice->setEnabled(false);
+    m_passkeyPanel->showIdle(QString());
     m_denyReason->setEnabled(false);
     m_approve->hide();
     m_deny->hide();

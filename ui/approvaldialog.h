@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/authenticator.h"
 #include "protocol/clock.h"
 #include "protocol/messages/approvalmethod.h"
 #include "protocol/messages/approvalrequest.h"
@@ -11,12 +12,14 @@
 
 class QLineEdit;
 class QPushButton;
+class QRadioButton;
 class QWidget;
 
 namespace countersign {
 
 class BindingCodePicker;
 class PlainLabel;
+class PasskeyPanel;
 class RequestDetails;
 
 // The decision a person makes about one pending request: what the signed
@@ -24,13 +27,14 @@ class RequestDetails;
 // agent's own unverified words set apart), the binding code to match against
 // the agent's conversation, then the approval method; or deny.
 //
-// The dialog only reports intent (approveWithTotp, denied, dismissed,
-// expired); the owner signs and sends the proof and feeds the gateway's
-// answer back through the slots. Safety rules it keeps on its own: no button
-// is ever default and Enter never approves; Approve needs the matching code
-// and a complete TOTP code; it shows without taking focus from what the
-// person is typing elsewhere; it closes at expiry; remote text is always
-// plain and display-safe.
+// The dialog only reports intent (approveWithTotp, approveWithPasskey,
+// denied, dismissed, expired); the owner runs the security key, signs and
+// sends the proof, and feeds the key's progress and the gateway's answer
+// back through the slots. When the request allows both methods the person
+// chooses between them; the first of `methods` is chosen at first. Safety rules it keeps on its
+// own: no button is ever default and Enter never approves; Approve needs the matching code and a
+// complete TOTP code; it shows without taking focus from what the person is typing elsewhere; it
+// closes at expiry; remote text is always plain and display-safe.
 //
 // The dialog hides itself when done (finished() is emitted); the owner
 // deletes it (deleteLater). Each signal is the last thing its handler does,
@@ -73,6 +77,16 @@ public Q_SLOTS:
     // The answer could not be delivered (no connection): nothing was decided,
     // the person may try again.
     void showNotDelivered();
+
+    // Passkeys: the key's progress while approveWithPasskey() runs, and its
+    // ending. passkeyFailed leaves the person free to press Approve again.
+    void showPasskeyState(countersign::Authenticator::State state);
+    void askForPin(int retriesLeft);
+    void passkeyFailed(countersign::Authenticator::State state, const QString &message);
+    // The assertion is made and sent: wait for the gateway like for a code.
+    void showPasskeySent();
+    // The gateway refused the passkey evidence (invalid_evidence): say why.
+    void showPasskeyRefused(const QString &message);
     // The request was decided, expired or cancelled elsewhere (another
     // device, or this one's own answer was accepted): close without a signal.
     void markResolvedElsewhere();
@@ -84,6 +98,11 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void approveWithTotp(const QString &code);
+    // Approve was pressed with the security key chosen: the owner starts the
+    // key (and cancels it on passkeyStopped, deny or close).
+    void approveWithPasskey();
+    void passkeyPinEntered(const QString &pin);
+    void passkeyStopped();
     void denied(const QString &reason);
     void dismissed();
     void expired();
@@ -91,7 +110,8 @@ Q_SIGNALS:
 private:
     enum class State {
         ChoosingCode, // binding code not picked yet
-        EnteringCode, // matching code picked; TOTP entry open
+        EnteringCode, // matching code picked; TOTP entry or the key's Approve open
+        UsingKey,     // the security key is working (touch, PIN)
         Checking,     // approval sent, waiting for the gateway
         Settled,      // denied here (mismatch) or locked: only Close is left
         Closed,       // done; no more signals
@@ -109,6 +129,7 @@ private:
     void showTimeLeft(qint64 left);
     qint64 secondsLeft() const;
     void updateApproveEnabled();
+    void chooseMethod(ApprovalMethod method);
     void settle(const QString &message);
     void closeQuietly();
     void fitDetailsHeight();
@@ -128,6 +149,13 @@ private:
     RequestDetails *m_details = nullptr;
     BindingCodePicker *m_picker = nullptr;
     QLineEdit *m_totpCode = nullptr;
+    ApprovalMethod m_method = ApprovalMethod::Totp;
+    QWidget *m_methodChoice = nullptr;
+    QRadioButton *m_passkeyChoice = nullptr;
+    QRadioButton *m_totpChoice = nullptr;
+    QWidget *m_totpStep = nullptr;
+    PasskeyPanel *m_passkeyPanel = nullptr;
+    bool m_pinAsked = false; // a PIN was asked for in this use of the key
     PlainLabel *m_status = nullptr;
     QLineEdit *m_denyReason = nullptr;
     QPushButton *m_approve = nullptr;

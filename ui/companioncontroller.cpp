@@ -2,6 +2,8 @@
 
 #include "ui/approvaldialog.h"
 
+#include <utility>
+
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcCompanion, "countersign.ui.companion")
@@ -21,7 +23,7 @@ QString titleOf(const VerifiedApprovalRequest &request)
 
 CompanionController::CompanionController(PairedGateways &gateways, SecretStore &secrets,
                                          History &history, Notifier *notifier, const Clock &clock,
-                                         QObject *parent)
+                                         Authenticator *authenticator, QObject *parent)
     : QObject(parent)
     , m_gateways(gateways)
     , m_secrets(secrets)
@@ -29,7 +31,9 @@ CompanionController::CompanionController(PairedGateways &gateways, SecretStore &
     , m_notifier(notifier)
     , m_clock(clock)
     , m_inbox(clock)
+    , m_authenticator(authenticator)
 {
+    connectAuthenticator();
     connect(&m_inbox, &ApprovalInbox::added, this, &CompanionController::onAdded);
     connect(&m_inbox, &ApprovalInbox::removed, this, &CompanionController::onRemoved);
     connect(&m_inbox, &ApprovalInbox::countChanged, this, &CompanionController::emitSummary);
@@ -150,11 +154,23 @@ void CompanionController::connectClient(const GatewayProfile &profile, EcPrivate
                 if (ApprovalDialog *open = dialog(raw->profile().gatewayId, requestId))
                     open->markResolvedElsewhere();
             });
+    connect(raw, &GatewayClient::passkeysChanged, this, [this, raw](const PasskeyContext &context) {
+        Q_EMIT passkeysChanged(raw->profile().gatewayId, context);
+        if (m_keyRegistration == raw->profile().gatewayId && !m_authenticator->isBusy())
+            endRegistration(true, QString());
+    });
+    connect(raw, &GatewayClient::passkeyRefused, this, [this, raw](const PasskeyRefusal &refusal) {
+        if (m_keyRegistration == raw->profile().gatewayId)
+            endRegistration(false, refusal.message);
+    });
     connect(raw, &GatewayClient::proofRefused, this, [this, raw](const ProofRefusal &refusal) {
         ApprovalDialog *open = dialog(raw->profile().gatewayId, refusal.requestId);
         if (!open)
             return;
-        if (refusal.code == u"invalid_code" && refusal.attemptsLeft)
+        if (refusal.code == u"invalid_evidence" || refusal.code == u"possible_clone"
+            || refusal.code == u"method_not_allowed")
+            open->showPasskeyRefused(refusal.message);
+        else if (refusal.code == u"invalid_code" && refusal.attemptsLeft)
             open->showCodeRejected(*refusal.attemptsLeft);
         else if (refusal.code == u"locked")
             open->showLocked();
@@ -190,6 +206,10 @@ ApprovalDialog *CompanionController::ensureDialog(const QString &gatewayId,
     if (!approval || !client(gatewayId))
         return nullptr;
     QList<ApprovalMethod> methods = approval->request.request.methods;
+    // A passkey needs the key's code path and a key this gateway knows.
+    const auto passkeys = client(gatewayId)->passkeyContext();
+    if (!m_authenticator || !passkeys || passkeys->credentials.isEmpty())
+        methods.removeAll(ApprovalMethod::Passkey);
     if (m_preferredMethod && methods.removeOne(*m_preferredMethod))
         methods.prepend(*m_preferredMethod);
     auto *dialog = new ApprovalDialog(approval->request, approval->gatewayName, methods, m_clock);
@@ -208,6 +228,21 @@ ApprovalDialog *CompanionController::ensureDialog(const QString &gatewayId,
                 }
                 m_answered.insert(key(gatewayId, requestId), ApprovalMethod::Totp);
             });
+    connect(dialog, &ApprovalDialog::approveWithPasskey, this,
+            [this, gatewayId, requestId] { startAssertion(gatewayId, requestId); });
+    connect(dialog, &ApprovalDialog::passkeyPinEntered, this, [this, id](const QString &pin) {
+        if (m_keyApproval == id && m_authenticator)
+            m_authenticator->setPin(pin);
+    });
+    // Stop, deny, Escape or the dialog going away: the key stops waiting.
+    const auto stopKey = [this, id] {
+        if (m_keyApproval == id && m_authenticator && m_authenticator->isBusy())
+            m_authenticator->cancel();
+    };
+    connect(dialog, &ApprovalDialog::passkeyStopped, this, stopKey);
+    connect(dialog, &ApprovalDialog::dismissed, this, stopKey);
+    connect(dialog, &QObject::destroyed, this, stopKey);
+    connect(dialog, &ApprovalDialog::denied, this, stopKey);
     connect(dialog, &ApprovalDialog::denied, this,
             [this, gatewayId, requestId, dialog](const QString &reason) {
                 GatewayClient *gateway = client(gatewayId);
@@ -225,6 +260,182 @@ ApprovalDialog *CompanionController::ensureDialog(const QString &gatewayId,
         m_notifier->close(id);
     }
     return dialog;
+}
+
+void CompanionController::connectAuthenticator()
+{
+    Authenticator *authenticator = m_authenticator.data();
+    if (!authenticator)
+        return;
+    connect(authenticator, &Authenticator::stateChanged, this, [this](Authenticator::State state) {
+        if (ApprovalDialog *open = keyDialog())
+            open->showPasskeyState(state);
+        else if (!m_keyRegistration.isEmpty())
+            Q_EMIT passkeyRegistration(m_keyRegistration, state, false, false, QString());
+    });
+    connect(authenticator, &Authenticator::pinRequested, this, [this](int retriesLeft) {
+        if (ApprovalDialog *open = keyDialog())
+            open->askForPin(retriesLeft);
+        else if (!m_keyRegistration.isEmpty())
+            Q_EMIT passkeyRegistration(m_keyRegistration, Authenticator::State::PinNeeded, false,
+                                       false, QString::number(retriesLeft));
+    });
+    connect(authenticator, &Authenticator::asserted, this, &CompanionController::onAsserted);
+    connect(authenticator, &Authenticator::registered, this, &CompanionController::onRegistered);
+    connect(authenticator, &Authenticator::failed, this, &CompanionController::onKeyFailed);
+}
+
+ApprovalDialog *CompanionController::keyDialog() const
+{
+    return m_keyApproval.isEmpty() ? nullptr : m_dialogs.value(m_keyApproval).data();
+}
+
+void CompanionController::startAssertion(const QString &gatewayId, const QString &requestId)
+{
+    ApprovalDialog *open = dialog(gatewayId, requestId);
+    GatewayClient *gateway = client(gatewayId);
+    Authenticator *authenticator = m_authenticator.data();
+    if (!open || !gateway)
+        return;
+    const auto passkeys = gateway->passkeyContext();
+    if (!authenticator || !passkeys || passkeys->credentials.isEmpty()) {
+        open->passkeyFailed(Authenticator::State::NotRegistered, QString());
+        return;
+    }
+    if (authenticator->isBusy()) {
+        open->passkeyFailed(Authenticator::State::Failed,
+                            tr("The security key is busy with another request; finish that "
+                               "one first."));
+        return;
+    }
+    AssertionOptions options;
+    options.rpId = passkeys->rpId;
+    options.origin = gatewayId;
+    options.requestHash = open->request().requestHash;
+    for (const PasskeyCredentialInfo &credential : passkeys->credentials)
+        options.allowCredentialIds.append(credential.credentialId);
+    // Verified whenever the key can (docs/protocol.md 8.3): the gateway's
+    // policy may demand it, and the request does not say.
+    options.userVerification = UserVerification::Preferred;
+    m_keyApproval = key(gatewayId, requestId);
+    authenticator->getAssertion(options);
+}
+
+void CompanionController::onAsserted(const AssertionResult &result)
+{
+    const QString id = std::exchange(m_keyApproval, QString());
+    ApprovalDialog *open = m_dialogs.value(id).data();
+    const qsizetype slash = id.lastIndexOf(u'\n');
+    if (!open || slash < 0)
+        return;
+    const QString gatewayId = id.left(slash);
+    const QString requestId = id.mid(slash + 1);
+    GatewayClient *gateway = client(gatewayId);
+    PasskeyEvidence evidence;
+    evidence.credentialId = result.credentialId;
+    evidence.authenticatorData = result.authenticatorData;
+    evidence.clientDataJson = result.clientDataJson;
+    evidence.signature = result.signature;
+    const Status sent = gateway
+        ? gateway->approveWithPasskey(requestId, evidence)
+        : Status(makeError(ErrorCode::InvalidField, QStringLiteral("not paired")));
+    if (!sent) {
+        qCInfo(lcCompanion).noquote() << "passkey approval not sent:" << sent.error().message;
+        open->showNotDelivered();
+        return;
+    }
+    m_answered.insert(id, ApprovalMethod::Passkey);
+    open->showPasskeySent();
+}
+
+void CompanionController::onKeyFailed(Authenticator::State state, const QString &message)
+{
+    if (!m_keyApproval.isEmpty()) {
+        ApprovalDialog *open = keyDialog();
+        m_keyApproval.clear();
+        if (open)
+            open->passkeyFailed(state, message);
+        return;
+    }
+    if (!m_keyRegistration.isEmpty())
+        endRegistration(false, message);
+}
+
+bool CompanionController::registerPasskey(const QString &gatewayId, const QString &name)
+{
+    GatewayClient *gateway = client(gatewayId);
+    Authenticator *authenticator = m_authenticator.data();
+    const auto passkeys = gateway ? gateway->passkeyContext() : std::nullopt;
+    QString problem;
+    if (!authenticator)
+        problem = tr("This computer cannot use security keys.");
+    else if (!gateway || gateway->state() != GatewayClient::State::Online)
+        problem = tr("The gateway is not connected; try again when it is.");
+    else if (!passkeys)
+        problem = tr("This gateway does not accept passkeys.");
+    else if (authenticator->isBusy() || !m_keyRegistration.isEmpty())
+        problem = tr("The security key is busy; finish what it is doing first.");
+    if (!problem.isEmpty()) {
+        Q_EMIT passkeyRegistration(gatewayId, Authenticator::State::Failed, true, false, problem);
+        return false;
+    }
+    RegistrationOptions options;
+    options.rpId = passkeys->rpId;
+    options.userHandle = passkeys->userHandle;
+    options.userName = passkeys->userName;
+    options.origin = gatewayId;
+    options.challenge = gateway->passkeyRegistrationChallenge();
+    for (const PasskeyCredentialInfo &credential : passkeys->credentials)
+        options.excludeIds.append(credential.credentialId);
+    m_keyRegistration = gatewayId;
+    m_registrationName = name;
+    authenticator->registerCredential(options);
+    return true;
+}
+
+void CompanionController::onRegistered(const RegistrationResult &result)
+{
+    GatewayClient *gateway = client(m_keyRegistration);
+    if (!gateway) {
+        endRegistration(false, tr("The gateway was unpaired meanwhile."));
+        return;
+    }
+    PasskeyRegistrationEvidence evidence;
+    evidence.credentialId = result.credentialId;
+    evidence.clientDataJson = result.clientDataJson;
+    evidence.authenticatorData = result.authenticatorData;
+    evidence.fmt = result.fmt.toUtf8();
+    evidence.attestationSignature = result.attestationSignature;
+    evidence.x5c = result.x5c;
+    QString name = m_registrationName.trimmed();
+    if (name.isEmpty())
+        name = result.deviceName.isEmpty() ? tr("Security key") : result.deviceName.left(64);
+    const Status sent = gateway->registerPasskey(name, evidence);
+    if (!sent) {
+        endRegistration(false, sent.error().message);
+        return;
+    }
+    // Waiting for the gateway: passkeysChanged (stored) or passkeyRefused.
+    Q_EMIT passkeyRegistration(m_keyRegistration, Authenticator::State::Done, false, false,
+                               QString());
+}
+
+void CompanionController::endRegistration(bool ok, const QString &message)
+{
+    const QString gatewayId = std::exchange(m_keyRegistration, QString());
+    if (gatewayId.isEmpty())
+        return;
+    Q_EMIT passkeyRegistration(gatewayId,
+                               ok ? Authenticator::State::Done : Authenticator::State::Failed, true,
+                               ok, message);
+}
+
+Status CompanionController::removePasskey(const QString &gatewayId, const QByteArray &credentialId)
+{
+    GatewayClient *gateway = client(gatewayId);
+    if (!gateway)
+        return makeError(ErrorCode::InvalidField, tr("That gateway is not paired."));
+    return gateway->removePasskey(credentialId);
 }
 
 void CompanionController::openApproval(const QString &gatewayId, const QString &requestId)

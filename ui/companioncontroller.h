@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/approvalinbox.h"
+#include "app/authenticator.h"
 #include "app/gatewayclient.h"
 #include "app/history.h"
 #include "app/notifier.h"
@@ -30,8 +31,11 @@ class CompanionController : public QObject {
     Q_OBJECT
 
 public:
+    // `authenticator` (may be null: no passkeys) runs the security key for
+    // passkey approvals and registrations; one operation at a time.
     CompanionController(PairedGateways &gateways, SecretStore &secrets, History &history,
-                        Notifier *notifier, const Clock &clock, QObject *parent = nullptr);
+                        Notifier *notifier, const Clock &clock,
+                        Authenticator *authenticator = nullptr, QObject *parent = nullptr);
     ~CompanionController() override;
 
     // Connects to every paired gateway (again after pairing or unpairing).
@@ -43,6 +47,16 @@ public:
     QList<GatewayClient *> clients() const;
     // The open dialog of a request (for tests and the tray).
     ApprovalDialog *dialog(const QString &gatewayId, const QString &requestId) const;
+
+    // Registers a security key for this computer's user at a paired, online
+    // gateway (docs/protocol.md 8.2): the key makes a credential (the person
+    // touches it), the gateway checks and stores it. Progress and the end
+    // come as passkeyRegistration(); false when it cannot start (offline,
+    // no passkeys at that gateway, the key busy), with the reason there.
+    bool registerPasskey(const QString &gatewayId, const QString &name);
+    // Asks the gateway to forget one of the user's keys.
+    Status removePasskey(const QString &gatewayId, const QByteArray &credentialId);
+    Authenticator *authenticator() const { return m_authenticator; }
 
 public Q_SLOTS:
     void openApproval(const QString &gatewayId, const QString &requestId);
@@ -60,6 +74,13 @@ Q_SIGNALS:
     void gatewayProblem(const QString &gatewayName, const QString &message);
     // A gateway's connection went online, offline, ... (for the settings).
     void gatewayStateChanged(const QString &gatewayId, countersign::GatewayClient::State state);
+    // A gateway's list of registered passkeys changed (welcome, register,
+    // remove).
+    void passkeysChanged(const QString &gatewayId, const countersign::PasskeyContext &context);
+    // Registration progress: the key's state; `done` once it ended, `ok`
+    // when the gateway stored the key, `message` why not.
+    void passkeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
+                             bool done, bool ok, const QString &message);
 
 private:
     void syncClients();
@@ -68,6 +89,13 @@ private:
     void onRemoved(const QString &gatewayId, const QString &requestId, ApprovalOutcome outcome);
     ApprovalDialog *ensureDialog(const QString &gatewayId, const QString &requestId);
     void emitSummary();
+    void connectAuthenticator();
+    void startAssertion(const QString &gatewayId, const QString &requestId);
+    void onAsserted(const AssertionResult &result);
+    void onKeyFailed(Authenticator::State state, const QString &message);
+    void onRegistered(const RegistrationResult &result);
+    void endRegistration(bool ok, const QString &message);
+    ApprovalDialog *keyDialog() const;
     static QString key(const QString &gatewayId, const QString &requestId);
 
     PairedGateways &m_gateways;
@@ -82,6 +110,12 @@ private:
     QHash<QString, std::optional<ApprovalMethod>> m_answered;
     QHash<QString, PendingApproval> m_seen; // pending ones, for the history
     bool m_notificationsEnabled = true;
+    QPointer<Authenticator> m_authenticator;
+    // Who uses the key now: a dialog's key() for an approval, or the gateway
+    // id of a registration.
+    QString m_keyApproval;
+    QString m_keyRegistration;
+    QString m_registrationName;
     std::optional<ApprovalMethod> m_preferredMethod;
 };
 

@@ -7,6 +7,7 @@
 #include "protocol/displaytext.h"
 #include "protocol/jose/ecpublickey.h"
 #include "ui/pairingdialogtext.h"
+#include "ui/passkeypanel.h"
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
@@ -16,10 +17,13 @@
 #include <QAccessible>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -91,6 +95,7 @@ SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart,
     column->setSpacing(14);
     column->addWidget(buildGeneral());
     column->addWidget(buildGateways(), 1);
+    column->addWidget(buildPasskeys());
 
     auto *buttons = new QHBoxLayout;
     buttons->addStretch(1);
@@ -344,8 +349,147 @@ std::optional<GatewayProfile> SettingsDialog::selectedGateway() const
     return std::nullopt;
 }
 
+QWidget *SettingsDialog::buildPasskeys()
+{
+    auto *group = new QGroupBox(tr("Security keys at this gateway"), this);
+    m_passkeyGroup = group;
+    group->setObjectName(QStringLiteral("passkeyGroup"));
+    auto *column = new QVBoxLayout(group);
+    column->setSpacing(6);
+    m_passkeyList = new QListWidget(group);
+    m_passkeyList->setObjectName(QStringLiteral("passkeyList"));
+    m_passkeyList->setAccessibleName(tr("Security keys registered at the selected gateway"));
+    m_passkeyList->setMaximumHeight(90);
+    connect(m_passkeyList, &QListWidget::currentRowChanged, this, [this] { updatePasskeys(); });
+    column->addWidget(m_passkeyList);
+
+    auto *row = new QHBoxLayout;
+    auto *nameLabel = new PlainLabel(tr("&Key name:"), group);
+    m_passkeyName = new QLineEdit(group);
+    m_passkeyName->setObjectName(QStringLiteral("passkeyNameEdit"));
+    m_passkeyName->setMaxLength(64);
+    m_passkeyName->setPlaceholderText(tr("e.g. YubiKey on my keyring"));
+    nameLabel->setBuddy(m_passkeyName);
+    m_addPasskey = makeButton(tr("&Add security key…"), QStringLiteral("addPasskeyButton"), group);
+    m_addPasskey->setToolTip(tr("Insert the key, press this, then touch the key."));
+    connect(m_addPasskey, &QPushButton::clicked, this, [this] {
+        const auto profile = selectedGateway();
+        if (!profile || !m_registering.isEmpty())
+            return;
+        m_registering = profile->gatewayId;
+        m_passkeyPanel->showState(Authenticator::State::InsertKey);
+        updatePasskeys();
+        Q_EMIT addPasskey(profile->gatewayId, m_passkeyName->text().trimmed());
+    });
+    m_removePasskey = makeButton(tr("Remo&ve…"), QStringLiteral("removePasskeyButton"), group);
+    connect(m_removePasskey, &QPushButton::clicked, this, [this] {
+        const auto profile = selectedGateway();
+        QListWidgetItem *item = m_passkeyList->currentItem();
+        if (!profile || !item)
+            return;
+        QMessageBox confirm(QMessageBox::Question, tr("Remove security key?"),
+                            tr("Remove “%1” from %2? It can no longer approve requests there.")
+                                .arg(item->text(), shown(profile->name)),
+                            QMessageBox::Cancel, this);
+        confirm.setObjectName(QStringLiteral("removePasskeyConfirmation"));
+        QPushButton *remove = confirm.addButton(tr("Remove"), QMessageBox::DestructiveRole);
+        confirm.setDefaultButton(QMessageBox::Cancel);
+        confirm.exec();
+        if (confirm.clickedButton() == remove)
+            Q_EMIT removePasskey(profile->gatewayId, item->data(Qt::UserRole).toByteArray());
+    });
+    row->addWidget(nameLabel);
+    row->addWidget(m_passkeyName, 1);
+    row->addWidget(m_addPasskey);
+    row->addWidget(m_removePasskey);
+    column->addLayout(row);
+
+    m_passkeyPanel = new PasskeyPanel(group);
+    connect(m_passkeyPanel, &PasskeyPanel::pinEntered, this, &SettingsDialog::passkeyPinEntered);
+    connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, &SettingsDialog::passkeyStopped);
+    m_passkeyPanel->showIdle(QString());
+    column->addWidget(m_passkeyPanel);
+    // Without security key support there is nothing to manage here.
+    group->setVisible(m_methods.contains(ApprovalMethod::Passkey));
+    return group;
+}
+
+void SettingsDialog::setPasskeys(const QString &gatewayId, const PasskeyContext &context)
+{
+    m_passkeys.insert(gatewayId, context);
+    updatePasskeys();
+}
+
+void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authenticator::State state,
+                                             bool done, bool ok, const QString &message)
+{
+    if (gatewayId != m_registering && !(done && m_registering.isEmpty()))
+        return;
+    if (!done) {
+        if (state == Authenticator::State::PinNeeded)
+            m_passkeyPanel->askForPin(message.toInt(), false);
+        else if (state == Authenticator::State::Done)
+            m_passkeyPanel->showIdle(tr("Checking the new key with the gateway…"));
+        else
+            m_passkeyPanel->showState(state);
+        return;
+    }
+    m_registering.clear();
+    if (ok) {
+        m_passkeyName->clear();
+        m_passkeyPanel->showIdle(tr("The security key was added. It can now approve requests "
+                                    "from this gateway."));
+    } else if (state == Authenticator::State::Failed) {
+        m_passkeyPanel->showFailure(Authenticator::State::Failed, message);
+    } else {
+        m_passkeyPanel->showFailure(state, message);
+    }
+    updatePasskeys();
+}
+
+void SettingsDialog::updatePasskeys()
+{
+    if (!m_passkeyList)
+        return;
+    const auto profile = selectedGateway();
+    const auto context = profile ? m_passkeys.find(profile->gatewayId) : m_passkeys.end();
+    const QByteArray current = m_passkeyList->currentItem()
+        ? m_passkeyList->currentItem()->data(Qt::UserRole).toByteArray()
+        : QByteArray();
+    {
+        const QSignalBlocker blocker(m_passkeyList);
+        m_passkeyList->clear();
+        if (context != m_passkeys.end()) {
+            for (const PasskeyCredentialInfo &credential : context->credentials) {
+                const QString added = QLocale().toString(
+                    QDateTime::fromSecsSinceEpoch(credential.created).date(), QLocale::ShortFormat);
+                auto *item = new QListWidgetItem(shown(credential.name), m_passkeyList);
+                item->setData(Qt::UserRole, credential.credentialId);
+                item->setToolTip(
+                    credential.userVerification
+                        ? tr("Added %1; verifies you with a PIN or fingerprint").arg(added)
+                        : tr("Added %1").arg(added));
+                if (credential.credentialId == current)
+                    m_passkeyList->setCurrentItem(item);
+            }
+        }
+    }
+    const bool online =
+        profile && m_states.value(profile->gatewayId) == GatewayClient::State::Online;
+    const bool accepts = context != m_passkeys.end();
+    const bool idle = m_registering.isEmpty();
+    m_addPasskey->setEnabled(online && accepts && idle
+                             && context->credentials.size() < PasskeyContext::maxCredentials);
+    m_removePasskey->setEnabled(online && idle && m_passkeyList->currentItem() != nullptr);
+    if (idle && profile && !online)
+        m_passkeyPanel->showIdle(tr("Connect to the gateway to add or remove security keys."));
+    else if (idle && profile && !accepts)
+        m_passkeyPanel->showIdle(tr("This gateway does not accept security keys."));
+}
+
 void SettingsDialog::updateGatewayDetails()
 {
+    updatePasskeys();
     const auto profile = selectedGateway();
     const bool busy = !m_unpairing.isEmpty();
     m_unpair->setEnabled(profile.has_value() && !busy);
@@ -389,6 +533,7 @@ QString SettingsDialog::stateText(const QString &gatewayId) const
 void SettingsDialog::setGatewayState(const QString &gatewayId, GatewayClient::State state)
 {
     m_states.insert(gatewayId, state);
+    updatePasskeys();
     for (int i = 0; i < m_list->topLevelItemCount(); ++i) {
         QTreeWidgetItem *item = m_list->topLevelItem(i);
         if (item->data(NameColumn, Qt::UserRole).toString() != gatewayId)

@@ -1,7 +1,9 @@
 #pragma once
 
+#include "app/authenticator.h"
 #include "app/gatewayclient.h"
 #include "app/gatewayprofile.h"
+#include "app/passkeycontext.h"
 #include "protocol/messages/approvalmethod.h"
 
 #include <optional>
@@ -15,6 +17,7 @@ class QComboBox;
 class QLineEdit;
 class QMessageBox;
 class QPushButton;
+class QListWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
 
@@ -22,6 +25,7 @@ namespace countersign {
 
 class Autostart;
 class PairedGateways;
+class PasskeyPanel;
 class PlainLabel;
 
 // The companion's settings. Every change applies at once (there is no OK):
@@ -38,6 +42,10 @@ class PlainLabel;
 //   (fed by the app through setGatewayState), address, key fingerprint;
 //   Unpair asks first (Cancel is the default) and then removes the device
 //   key from the keychain and the record (PairedGateways::unpair).
+// - Security keys registered at the selected gateway (fed by the app through
+//   setPasskeys): add one (the owner runs the key and reports back through
+//   showPasskeyRegistration) or remove one (asks first). Shown only when
+//   this computer can use security keys (`methods` has passkey).
 class SettingsDialog : public QDialog {
     Q_OBJECT
 
@@ -59,6 +67,10 @@ public:
 
 public Q_SLOTS:
     void setGatewayState(const QString &gatewayId, countersign::GatewayClient::State state);
+    void setPasskeys(const QString &gatewayId, const countersign::PasskeyContext &context);
+    // Progress of a registration the dialog asked for (addPasskey).
+    void showPasskeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
+                                 bool done, bool ok, const QString &message);
 
 Q_SIGNALS:
     void notificationsEnabledChanged(bool enabled);
@@ -68,10 +80,16 @@ Q_SIGNALS:
     void unpaired(const QString &gatewayId);
     void gatewayRenamed(const QString &gatewayId, const QString &name);
     void openPairing();
+    void addPasskey(const QString &gatewayId, const QString &name);
+    void removePasskey(const QString &gatewayId, const QByteArray &credentialId);
+    void passkeyPinEntered(const QString &pin);
+    void passkeyStopped();
 
 private:
     QWidget *buildGeneral();
     QWidget *buildGateways();
+    QWidget *buildPasskeys();
+    void updatePasskeys();
     void reloadGateways();
     void updateGatewayDetails();
     void onAutostartToggled(bool enabled);
@@ -105,6 +123,15 @@ private:
     QPushButton *m_rename = nullptr;
     QPushButton *m_unpair = nullptr;
     QPointer<QMessageBox> m_confirm;
+
+    QHash<QString, PasskeyContext> m_passkeys; // by gateway id
+    QString m_registering;                     // gateway id while adding a key
+    QWidget *m_passkeyGroup = nullptr;
+    QListWidget *m_passkeyList = nullptr;
+    QLineEdit *m_passkeyName = nullptr;
+    QPushButton *m_addPasskey = nullptr;
+    QPushButton *m_removePasskey = nullptr;
+    PasskeyPanel *m_passkeyPanel = nullptr;
 };
 
 } // namespace countersign

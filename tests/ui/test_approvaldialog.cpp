@@ -3,6 +3,7 @@
 #include "tests/support/manualclock.h"
 #include "tests/support/samplemessages.h"
 #include "ui/approvaldialog.h"
+#include "ui/passkeypanel.h"
 #include "ui/safetext.h"
 
 #include <memory>
@@ -13,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -40,6 +42,18 @@ QStringList labelTexts(const QWidget *root, const QString &objectName = QString(
     const auto labels = root->findChildren<QLabel *>(objectName);
     for (const QLabel *label : labels)
         texts.append(readable(label));
+    return texts;
+}
+
+// What a person can see: labels shown on screen (hidden ones left out).
+QStringList visibleLabelTexts(const QWidget *root)
+{
+    QStringList texts;
+    const auto labels = root->findChildren<QLabel *>();
+    for (const QLabel *label : labels) {
+        if (label->isVisibleTo(root))
+            texts.append(readable(label));
+    }
     return texts;
 }
 
@@ -81,7 +95,10 @@ private Q_SLOTS:
     void escapeClosesWithoutDeciding();
     void arrivesWithoutTakingFocus();
     void keyboardAccessible();
-    void passkeyIsAbsentNotFake();
+    void passkeyOnlyWhenTheOwnerOffersIt();
+    void approveWithSecurityKey();
+    void securityKeyPinAndFailures();
+    void switchingMethods();
     void screenshot();
 
 private:
@@ -762,24 +779,24 @@ void TestApprovalDialog::keyboardAccessible()
     QCOMPARE(label(*dialog, "subjectUserValue")->accessibleName(), QStringLiteral("User"));
 }
 
-void TestApprovalDialog::passkeyIsAbsentNotFake()
+void TestApprovalDialog::passkeyOnlyWhenTheOwnerOffersIt()
 {
     {
-        // The request allows both; only TOTP is offered, and nothing
-        // pretends to be a passkey option.
-        auto dialog = makeDialog(testing::sampleRequest(now),
-                                 {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+        // The request allows both; the owner offers TOTP only (no key
+        // registered): nothing pretends to be a passkey option.
+        auto dialog = makeDialog(testing::sampleRequest(now), {ApprovalMethod::Totp});
+        dialog->present();
         QCOMPARE(dialog->offeredMethods(), QList<ApprovalMethod>{ApprovalMethod::Totp});
-        const auto buttons = dialog->findChildren<QPushButton *>();
-        for (const QPushButton *each : buttons)
-            QVERIFY(!each->text().contains(QStringLiteral("passkey"), Qt::CaseInsensitive));
-        QVERIFY(!anyContains(labelTexts(dialog.get()), QStringLiteral("security key")));
+        QVERIFY(!dialog->findChild<QWidget *>(QStringLiteral("methodChoice"))->isVisible());
+        QVERIFY(!dialog->findChild<QWidget *>(QStringLiteral("passkeyPanel"))->isVisible());
+        QVERIFY(!anyContains(visibleLabelTexts(dialog.get()), QStringLiteral("security key")));
     }
     {
-        // A passkey-only request: nothing to approve with here, Deny stays.
+        // A passkey-only request and an owner without passkeys: nothing to
+        // approve with here, Deny stays.
         ApprovalRequest request = testing::sampleRequest(now);
         request.methods = {ApprovalMethod::Passkey};
-        auto dialog = makeDialog(request, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+        auto dialog = makeDialog(request, {ApprovalMethod::Totp});
         dialog->present();
         QVERIFY(dialog->offeredMethods().isEmpty());
         QVERIFY(!button(*dialog, "approveButton")->isVisible());
@@ -788,12 +805,132 @@ void TestApprovalDialog::passkeyIsAbsentNotFake()
         QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
     }
     {
-        // TOTP offered by the owner but not allowed by the request: absent.
+        // Passkey only, offered: no choice to make, no code field.
         ApprovalRequest request = testing::sampleRequest(now);
         request.methods = {ApprovalMethod::Passkey};
-        auto dialog = makeDialog(request, {ApprovalMethod::Totp});
-        QVERIFY(dialog->offeredMethods().isEmpty());
+        auto dialog = makeDialog(request, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+        dialog->present();
+        QCOMPARE(dialog->offeredMethods(), QList<ApprovalMethod>{ApprovalMethod::Passkey});
+        QVERIFY(label(*dialog, "passkeyTitle")->isVisible());
+        QVERIFY(!dialog->findChild<QWidget *>(QStringLiteral("methodChoice"))->isVisible());
+        QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
     }
+}
+
+void TestApprovalDialog::approveWithSecurityKey()
+{
+    auto dialog =
+        makeDialog(testing::sampleRequest(now), {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+    auto *passkeyChoice = dialog->findChild<QRadioButton *>(QStringLiteral("methodPasskeyRadio"));
+    QVERIFY(passkeyChoice && passkeyChoice->isVisible() && passkeyChoice->isChecked());
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
+    QSignalSpy approve(dialog.get(), &ApprovalDialog::approveWithPasskey);
+    QSignalSpy totp(dialog.get(), &ApprovalDialog::approveWithTotp);
+
+    // The code comes first, as with TOTP.
+    QVERIFY(!button(*dialog, "approveButton")->isEnabled());
+    pickRealCode(*dialog);
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    // Enter never approves, with the key chosen either.
+    QTest::keyClick(dialog.get(), Qt::Key_Return);
+    QTest::keyClick(dialog.get(), Qt::Key_Enter);
+    QCOMPARE(approve.count(), 0);
+
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(approve.count(), 1);
+    QCOMPARE(totp.count(), 0);
+    // Working: Approve waits, the panel says what the key needs.
+    QVERIFY(!button(*dialog, "approveButton")->isEnabled());
+    dialog->showPasskeyState(Authenticator::State::TouchKey);
+    QCOMPARE(label(*dialog, "passkeyStatusLabel")->text(),
+             PasskeyPanel::stateText(Authenticator::State::TouchKey));
+    QVERIFY(button(*dialog, "passkeyStopButton")->isVisible());
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(approve.count(), 1);
+
+    // Sent: the dialog waits for the gateway, then takes a refusal.
+    dialog->showPasskeySent();
+    QVERIFY(label(*dialog, "statusLabel")->text().contains(gatewayName));
+    dialog->showPasskeyRefused(QStringLiteral("the signature count did not increase"));
+    QVERIFY(label(*dialog, "statusLabel")->text().contains(QStringLiteral("did not increase")));
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(approve.count(), 2);
+}
+
+void TestApprovalDialog::securityKeyPinAndFailures()
+{
+    auto dialog =
+        makeDialog(testing::sampleRequest(now), {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    dialog->present();
+    pickRealCode(*dialog);
+    QSignalSpy approve(dialog.get(), &ApprovalDialog::approveWithPasskey);
+    QSignalSpy pins(dialog.get(), &ApprovalDialog::passkeyPinEntered);
+    QSignalSpy stopped(dialog.get(), &ApprovalDialog::passkeyStopped);
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(approve.count(), 1);
+
+    // The key wants its PIN: typed in the dialog, sent by Continue only.
+    dialog->askForPin(8);
+    QLineEdit *pin = edit(*dialog, "passkeyPinEdit");
+    QVERIFY(pin->isVisible());
+    QCOMPARE(pin->echoMode(), QLineEdit::Password);
+    QVERIFY(label(*dialog, "passkeyStatusLabel")->text().contains(QStringLiteral("8")));
+    QTest::keyClicks(pin, QStringLiteral("123"));
+    QVERIFY(!button(*dialog, "passkeyPinButton")->isEnabled()); // CTAP2: 4 at least
+    QTest::keyClicks(pin, QStringLiteral("4"));
+    QTest::keyClick(pin, Qt::Key_Return);
+    QCOMPARE(pins.count(), 0);
+    QTest::mouseClick(button(*dialog, "passkeyPinButton"), Qt::LeftButton);
+    QCOMPARE(pins.count(), 1);
+    QCOMPARE(pins.first().first().toString(), QStringLiteral("1234"));
+    QVERIFY(pin->text().isEmpty()); // not kept around
+    QVERIFY(!pin->isVisible());
+
+    // A wrong PIN says so; Stop asks the owner to cancel.
+    dialog->askForPin(7);
+    QVERIFY(label(*dialog, "passkeyStatusLabel")->text().contains(QStringLiteral("wrong")));
+    QTest::mouseClick(button(*dialog, "passkeyStopButton"), Qt::LeftButton);
+    QCOMPARE(stopped.count(), 1);
+    dialog->passkeyFailed(Authenticator::State::Cancelled, QString());
+    QCOMPARE(label(*dialog, "passkeyStatusLabel")->text(),
+             PasskeyPanel::stateText(Authenticator::State::Cancelled));
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+
+    // Libfido2's words follow ours for an unexpected failure.
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    dialog->passkeyFailed(Authenticator::State::Failed, QStringLiteral("FIDO_ERR_RX"));
+    QVERIFY(label(*dialog, "passkeyStatusLabel")->text().contains(QStringLiteral("FIDO_ERR_RX")));
+    // Progress that arrives after an ending is ignored.
+    dialog->showPasskeyState(Authenticator::State::TouchKey);
+    QVERIFY(!label(*dialog, "passkeyStatusLabel")->text().contains(QStringLiteral("Touch")));
+}
+
+void TestApprovalDialog::switchingMethods()
+{
+    auto dialog =
+        makeDialog(testing::sampleRequest(now), {ApprovalMethod::Totp, ApprovalMethod::Passkey});
+    dialog->present();
+    // The owner's order decides the first choice (the default method).
+    auto *totpChoice = dialog->findChild<QRadioButton *>(QStringLiteral("methodTotpRadio"));
+    auto *passkeyChoice = dialog->findChild<QRadioButton *>(QStringLiteral("methodPasskeyRadio"));
+    QVERIFY(totpChoice->isChecked());
+    QVERIFY(edit(*dialog, "totpCodeEdit")->isVisible());
+    pickRealCode(*dialog);
+    QVERIFY(!button(*dialog, "approveButton")->isEnabled()); // no code yet
+    QTest::mouseClick(passkeyChoice, Qt::LeftButton);
+    QVERIFY(passkeyChoice->isChecked());
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
+    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTest::mouseClick(totpChoice, Qt::LeftButton);
+    QVERIFY(edit(*dialog, "totpCodeEdit")->isVisible());
+    QVERIFY(!button(*dialog, "approveButton")->isEnabled());
+    QSignalSpy totp(dialog.get(), &ApprovalDialog::approveWithTotp);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QCOMPARE(totp.count(), 1);
 }
 
 void TestApprovalDialog::saveScreenshot(QWidget &widget, const QString &fileName)

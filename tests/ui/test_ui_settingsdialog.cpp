@@ -4,6 +4,7 @@
 #include "app/pairingclient.h"
 #include "protocol/jose/ecprivatekey.h"
 #include "ui/pairingdialogtext.h"
+#include "ui/passkeypanel.h"
 #include "ui/safetext.h"
 #include "ui/settingsdialog.h"
 
@@ -13,6 +14,7 @@
 #include <QHash>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -113,6 +115,7 @@ private Q_SLOTS:
     void defaultDeviceName();
     void listsPairedGateways();
     void connectionStatesFollow();
+    void securityKeysOfTheSelectedGateway();
     void unpairAsksFirstWithCancelAsDefault();
     void unpairRemovesKeyAndRecord();
     void unpairFailureIsShown();
@@ -345,6 +348,94 @@ void TestUiSettingsDialog::connectionStatesFollow()
     m_dialog->setGatewayState(QStringLiteral("https://other.example"),
                               GatewayClient::State::Online);
     QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+}
+
+void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
+{
+    const QString id = QStringLiteral("https://gw.example.com");
+    QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
+    {
+        // A computer without security key support: no section.
+        m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Totp});
+        QVERIFY(!child<QWidget>(QStringLiteral("passkeyGroup"))->isVisible());
+    }
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    auto *list = child<QListWidget>(QStringLiteral("passkeyList"));
+    auto *add = child<QPushButton>(QStringLiteral("addPasskeyButton"));
+    auto *remove = child<QPushButton>(QStringLiteral("removePasskeyButton"));
+    child<QTreeWidget>(QStringLiteral("gatewayList"))
+        ->setCurrentItem(child<QTreeWidget>(QStringLiteral("gatewayList"))->topLevelItem(0));
+    // Offline: nothing can change.
+    QVERIFY(!add->isEnabled());
+    m_dialog->setGatewayState(id, GatewayClient::State::Online);
+    QVERIFY(!add->isEnabled()); // the gateway has not said it takes passkeys
+    PasskeyContext context;
+    context.rpId = QStringLiteral("gw.example.com");
+    context.userHandle = QByteArray(32, 'h');
+    context.userName = QStringLiteral("alice@example.com");
+    context.credentials.append(PasskeyCredentialInfo{
+        QByteArray("cred-1"), QStringLiteral("Blue key"), 1'750'000'000, true});
+    m_dialog->setPasskeys(id, context);
+    QCOMPARE(list->count(), 1);
+    QCOMPARE(list->item(0)->text(), QStringLiteral("Blue key"));
+    QVERIFY(add->isEnabled());
+    QVERIFY(!remove->isEnabled()); // nothing selected
+
+    // Adding: the dialog asks, the owner runs the key and reports.
+    QSignalSpy adding(m_dialog.get(), &SettingsDialog::addPasskey);
+    QTest::keyClicks(child<QLineEdit>(QStringLiteral("passkeyNameEdit")),
+                     QStringLiteral("Red key"));
+    QTest::mouseClick(add, Qt::LeftButton);
+    QCOMPARE(adding.count(), 1);
+    QCOMPARE(adding.first().at(0).toString(), id);
+    QCOMPARE(adding.first().at(1).toString(), QStringLiteral("Red key"));
+    QVERIFY(!add->isEnabled()); // one at a time
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::TouchKey, false, false, {});
+    QCOMPARE(child<QLabel>(QStringLiteral("passkeyStatusLabel"))->text(),
+             PasskeyPanel::stateText(Authenticator::State::TouchKey));
+    QSignalSpy pins(m_dialog.get(), &SettingsDialog::passkeyPinEntered);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::PinNeeded, false, false,
+                                      QStringLiteral("5"));
+    QTest::keyClicks(child<QLineEdit>(QStringLiteral("passkeyPinEdit")), QStringLiteral("246810"));
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("passkeyPinButton")), Qt::LeftButton);
+    QCOMPARE(pins.count(), 1);
+    context.credentials.append(PasskeyCredentialInfo{
+        QByteArray("cred-2"), QStringLiteral("Red key"), 1'750'000'100, false});
+    m_dialog->setPasskeys(id, context);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Done, true, true, {});
+    QCOMPARE(list->count(), 2);
+    QVERIFY(child<QLabel>(QStringLiteral("passkeyStatusLabel"))
+                ->text()
+                .contains(QStringLiteral("added")));
+    QVERIFY(add->isEnabled());
+
+    // A refusal says why, and adding is possible again.
+    QTest::mouseClick(add, Qt::LeftButton);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Failed, true, false,
+                                      QStringLiteral("this key is already registered"));
+    QVERIFY(child<QLabel>(QStringLiteral("passkeyStatusLabel"))
+                ->text()
+                .contains(QStringLiteral("already registered")));
+    QVERIFY(add->isEnabled());
+
+    // Removing asks first; Cancel is the default.
+    QSignalSpy removing(m_dialog.get(), &SettingsDialog::removePasskey);
+    list->setCurrentRow(1);
+    QVERIFY(remove->isEnabled());
+    bool sawDefaultCancel = false;
+    QTimer::singleShot(0, this, [&] {
+        auto *box = m_dialog->findChild<QMessageBox *>(QStringLiteral("removePasskeyConfirmation"));
+        QVERIFY(box);
+        sawDefaultCancel = box->defaultButton() == box->button(QMessageBox::Cancel);
+        for (QAbstractButton *button : box->buttons()) {
+            if (box->buttonRole(button) == QMessageBox::DestructiveRole)
+                button->click();
+        }
+    });
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QVERIFY(sawDefaultCancel);
+    QCOMPARE(removing.count(), 1);
+    QCOMPARE(removing.first().at(1).toByteArray(), QByteArray("cred-2"));
 }
 
 void TestUiSettingsDialog::unpairAsksFirstWithCancelAsDefault()
