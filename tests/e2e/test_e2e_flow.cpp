@@ -1,12 +1,15 @@
 #include "app/history.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
+#include "platform/fidoauthenticator.h"
 #include "platform/keychainsecretstore.h"
 #include "platform/qrdecoder.h"
 #include "protocol/clock.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/otp/totp.h"
 #include "tests/support/manualclock.h"
+#include "tests/support/softauthenticator.h"
+#include "tests/support/softdevicesource.h"
 #include "ui/approvaldialog.h"
 #include "ui/companioncontroller.h"
 #include "ui/pairingdialog.h"
@@ -25,6 +28,7 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
@@ -36,6 +40,8 @@
 #include <QTest>
 
 using namespace countersign;
+using countersign::testing::SoftAuthenticator;
+using countersign::testing::SoftDeviceSource;
 
 namespace {
 
@@ -160,6 +166,7 @@ private Q_SLOTS:
     void cleanupTestCase();
 
     void approveWithTotp();
+    void approveWithPasskey();
     void denyLeavesTheUserUnchanged();
     void noAnswerTimesOut();
     void mcpSdkClientIsApprovedToo();
@@ -182,6 +189,10 @@ private:
     std::optional<Totp> m_totp;
     SystemClock m_clock;
 
+    // The security key: a software CTAP2 authenticator behind the real
+    // libfido2, touched at once when asked.
+    SoftAuthenticator m_softKey;
+    std::unique_ptr<FidoAuthenticator> m_authenticator;
     std::unique_ptr<KeychainSecretStore> m_secrets;
     std::unique_ptr<PairedGateways> m_gateways;
     std::unique_ptr<History> m_history;
@@ -261,8 +272,11 @@ void TestE2eFlow::initTestCase()
     QCOMPARE(m_gateways->all().size(), 1);
 
     m_history = std::make_unique<History>(m_dir.filePath(QStringLiteral("history.sqlite")));
+    auto keys = std::make_unique<SoftDeviceSource>();
+    keys->plug(&m_softKey);
+    m_authenticator = std::make_unique<FidoAuthenticator>(std::move(keys));
     m_controller = std::make_unique<CompanionController>(*m_gateways, *m_secrets, *m_history,
-                                                         nullptr, m_clock);
+                                                         nullptr, m_clock, m_authenticator.get());
     m_controller->start();
     QTRY_VERIFY_WITH_TIMEOUT(m_controller->summary().connectedGateways == 1, deadlineMs);
 }
@@ -270,6 +284,7 @@ void TestE2eFlow::initTestCase()
 void TestE2eFlow::cleanupTestCase()
 {
     m_controller.reset();
+    m_authenticator.reset();
     if (m_gateways && !m_gatewayId.isEmpty()) {
         bool done = false;
         m_gateways->unpair(m_gatewayId, this, [&](Status) { done = true; });
@@ -453,6 +468,64 @@ void TestE2eFlow::approveWithTotp()
                                 QStringLiteral("approval.approved"), QStringLiteral("token.issued"),
                                 QStringLiteral("\"outcome\":\"completed\"")})
         QVERIFY2(audit.contains(kind), qPrintable(kind + u'\n' + audit));
+}
+
+void TestE2eFlow::approveWithPasskey()
+{
+    // Register the security key with the gateway, as Settings does: the key
+    // makes a credential, the gateway verifies the attestation and stores it.
+    QSignalSpy registration(m_controller.get(), &CompanionController::passkeyRegistration);
+    QVERIFY(m_controller->registerPasskey(m_gatewayId, QStringLiteral("e2e soft key")));
+    const auto ended = [&] {
+        for (const QList<QVariant> &event : std::as_const(registration)) {
+            if (event.at(2).toBool())
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(ended(), deadlineMs);
+    const QList<QVariant> last = registration.constLast();
+    QVERIFY2(last.at(3).toBool(), qPrintable(last.at(4).toString()));
+    QCOMPARE(m_softKey.credentialIds().size(), 1);
+    const auto passkeys = m_controller->client(m_gatewayId)->passkeyContext();
+    QVERIFY(passkeys && passkeys->credentials.size() == 1);
+    QCOMPARE(passkeys->credentials.first().name, QStringLiteral("e2e soft key"));
+
+    // The first scenario disabled alice; the agent now asks to enable her.
+    QCOMPARE(directoryUserDisabled(QStringLiteral("alice")), std::optional<bool>(true));
+    Program agent;
+    startAgent(agent, QStringLiteral("enable_user"), QStringLiteral("alice"));
+    QString requestId;
+    ApprovalDialog *dialog = waitForDialog(&requestId);
+    QVERIFY2(dialog, qPrintable(agent.transcript()));
+    const qint64 shownAt = agent.now();
+    QVERIFY(dialogText(*dialog).contains(QStringLiteral("enable_user")));
+    // Both methods are offered; the policy lists the passkey first.
+    QCOMPARE(dialog->offeredMethods(),
+             (QList<ApprovalMethod>{ApprovalMethod::Passkey, ApprovalMethod::Totp}));
+    auto *passkeyChoice = dialog->findChild<QRadioButton *>(QStringLiteral("methodPasskeyRadio"));
+    QVERIFY(passkeyChoice && passkeyChoice->isVisible() && passkeyChoice->isChecked());
+
+    QTRY_VERIFY_WITH_TIMEOUT(!bindingCodeIn(agent.out()).isEmpty(), deadlineMs);
+    pickCode(*dialog, bindingCodeIn(agent.out()));
+    auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
+    QVERIFY(approve && approve->isEnabled());
+    const qint64 approvedAt = agent.now();
+    QTest::mouseClick(approve, Qt::LeftButton);
+
+    QTRY_VERIFY_WITH_TIMEOUT(agent.finished(), deadlineMs);
+    QVERIFY2(agent.exitCode() == 0, qPrintable(agent.transcript()));
+    QVERIFY2(agent.out().contains(QStringLiteral("Approved with passkey")),
+             qPrintable(agent.transcript()));
+    qInfo("e2e machine time (passkey): %lld ms = %lld ms request to dialog + %lld ms approve to "
+          "result (security key included, touched at once)",
+          shownAt + (agent.finishedAt() - approvedAt), shownAt, agent.finishedAt() - approvedAt);
+    QCOMPARE(directoryUserDisabled(QStringLiteral("alice")), std::optional<bool>(false));
+    QTRY_VERIFY(m_history->entries().constLast().requestId == requestId);
+    QCOMPARE(m_history->entries().constLast().method,
+             std::optional<ApprovalMethod>(ApprovalMethod::Passkey));
+    QVERIFY2(auditKinds(requestId).join(u'\n').contains(QStringLiteral("approval.approved")),
+             qPrintable(auditKinds(requestId).join(u'\n')));
 }
 
 void TestE2eFlow::denyLeavesTheUserUnchanged()
