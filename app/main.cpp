@@ -62,14 +62,22 @@ public:
         if (!m_pairingDialog) {
             m_pairingDialog = new PairingDialog(PairingDialog::Services{
                 m_pairing, m_gateways, [](const QImage &image) { return QrDecoder::decode(image); },
-                &m_screenshots, SettingsDialog::defaultDeviceName()});
+                &m_screenshots, SettingsDialog::defaultDeviceName(),
+                m_controller && m_controller->authenticator()});
             m_pairingDialog->setAttribute(Qt::WA_DeleteOnClose);
+            QObject::connect(m_pairingDialog, &PairingDialog::addSecurityKey, m_pairingDialog,
+                             [this](const QString &gatewayId) {
+                                 if (m_controller)
+                                     settings(*m_controller)->startAddingSecurityKey(gatewayId);
+                             });
         }
         bringUp(m_pairingDialog);
         return m_pairingDialog;
     }
 
-    void settings(CompanionController &controller)
+    void setController(CompanionController *controller) { m_controller = controller; }
+
+    SettingsDialog *settings(CompanionController &controller)
     {
         if (!m_settings) {
             m_settings =
@@ -107,6 +115,13 @@ public:
                                  if (Authenticator *key = controller.authenticator())
                                      key->setPin(pin);
                              });
+            if (Authenticator *key = controller.authenticator()) {
+                m_settings->setSecurityKeys(key->devices());
+                QObject::connect(key, &Authenticator::devicesChanged, m_settings,
+                                 &SettingsDialog::setSecurityKeys);
+                QObject::connect(m_settings, &SettingsDialog::passkeyKeyChosen, key,
+                                 &Authenticator::selectDevice);
+            }
             QObject::connect(m_settings, &SettingsDialog::passkeyStopped, &controller,
                              [&controller] {
                                  if (Authenticator *key = controller.authenticator())
@@ -116,6 +131,7 @@ public:
                              [this] { pairing(); });
         }
         bringUp(m_settings);
+        return m_settings;
     }
 
     void history()
@@ -147,6 +163,7 @@ private:
     History &m_history;
     Autostart &m_autostart;
     ScreenshotSource &m_screenshots;
+    CompanionController *m_controller = nullptr;
     QPointer<PairingDialog> m_pairingDialog;
     QPointer<SettingsDialog> m_settings;
     QPointer<HistoryWindow> m_historyWindow;
@@ -304,6 +321,7 @@ int main(int argc, char *argv[])
     ScreenGrabber screenshots;
     Windows windows(pairing, gateways, history, autostart, screenshots);
 
+    windows.setController(&controller);
     controller.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
     controller.setPreferredMethod(
         SettingsDialog::defaultMethod(ApprovalDialog::supportedMethods()));

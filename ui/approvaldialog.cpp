@@ -237,6 +237,10 @@ QWidget *ApprovalDialog::buildSteps()
         if (m_state == State::UsingKey)
             Q_EMIT passkeyPinEntered(pin);
     });
+    connect(m_passkeyPanel, &PasskeyPanel::keyChosen, this, [this](const QString &id) {
+        if (m_state == State::UsingKey)
+            Q_EMIT passkeyKeyChosen(id);
+    });
     connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, [this] {
         if (m_state == State::UsingKey)
             Q_EMIT passkeyStopped();
@@ -576,6 +580,12 @@ void ApprovalDialog::askForPin(int retriesLeft)
         return;
     m_passkeyPanel->askForPin(retriesLeft, m_pinAsked);
     m_pinAsked = true;
+}
+
+void ApprovalDialog::askForKey(const QList<AuthenticatorDevice> &devices)
+{
+    if (m_state == State::UsingKey)
+        m_passkeyPanel->showKeyChoice(devices);
 }
 
 void ApprovalDialog::passkeyFailed(Authenticator::State state, const QString &message)

@@ -82,6 +82,7 @@ public Q_SLOTS:
     // ending. passkeyFailed leaves the person free to press Approve again.
     void showPasskeyState(countersign::Authenticator::State state);
     void askForPin(int retriesLeft);
+    void askForKey(const QList<countersign::AuthenticatorDevice> &devices);
     void passkeyFailed(countersign::Authenticator::State state, const QString &message);
     // The assertion is made and sent: wait for the gateway like for a code.
     void showPasskeySent();
@@ -103,6 +104,7 @@ Q_SIGNALS:
     void approveWithPasskey();
     void passkeyPinEntered(const QString &pin);
     void passkeyStopped();
+    void passkeyKeyChosen(const QString &deviceId);
     void denied(const QString &reason);
     void dismissed();
     void expired();

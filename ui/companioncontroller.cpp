@@ -240,6 +240,10 @@ ApprovalDialog *CompanionController::ensureDialog(const QString &gatewayId,
             m_authenticator->cancel();
     };
     connect(dialog, &ApprovalDialog::passkeyStopped, this, stopKey);
+    connect(dialog, &ApprovalDialog::passkeyKeyChosen, this, [this, id](const QString &deviceId) {
+        if (m_keyApproval == id && m_authenticator)
+            m_authenticator->selectDevice(deviceId);
+    });
     connect(dialog, &ApprovalDialog::dismissed, this, stopKey);
     connect(dialog, &QObject::destroyed, this, stopKey);
     connect(dialog, &ApprovalDialog::denied, this, stopKey);
@@ -268,9 +272,12 @@ void CompanionController::connectAuthenticator()
     if (!authenticator)
         return;
     connect(authenticator, &Authenticator::stateChanged, this, [this](Authenticator::State state) {
-        if (ApprovalDialog *open = keyDialog())
-            open->showPasskeyState(state);
-        else if (!m_keyRegistration.isEmpty())
+        if (ApprovalDialog *open = keyDialog()) {
+            if (state == Authenticator::State::ChooseKey)
+                open->askForKey(m_authenticator->devices());
+            else
+                open->showPasskeyState(state);
+        } else if (!m_keyRegistration.isEmpty())
             Q_EMIT passkeyRegistration(m_keyRegistration, state, false, false, QString());
     });
     connect(authenticator, &Authenticator::pinRequested, this, [this](int retriesLeft) {

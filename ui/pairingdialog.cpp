@@ -349,6 +349,22 @@ QWidget *PairingDialog::buildDonePage()
     m_doneText->setObjectName(QStringLiteral("doneText"));
     m_doneText->setWordWrap(true);
     column->addWidget(m_doneText);
+    // The moment to register a security key (docs/protocol.md 8.2): the
+    // person is here, and approving with it is the strongest option.
+    m_addSecurityKey =
+        makeButton(tr("Add a &security key…"), QStringLiteral("addSecurityKeyButton"), page);
+    m_addSecurityKey->setToolTip(
+        tr("Approve this gateway's requests with a touch of your FIDO2 security key."));
+    m_addSecurityKey->setVisible(m_services.offerSecurityKey);
+    connect(m_addSecurityKey, &QPushButton::clicked, this, [this] {
+        const QString gatewayId = m_pairedGatewayId;
+        accept();
+        Q_EMIT addSecurityKey(gatewayId);
+    });
+    auto *row = new QHBoxLayout;
+    row->addWidget(m_addSecurityKey);
+    row->addStretch(1);
+    column->addLayout(row);
     column->addStretch(1);
     return page;
 }
@@ -699,6 +715,7 @@ void PairingDialog::onSucceeded(const GatewayProfile &profile)
                            "shows it: from the tray, or in a window of its own. Gateways are "
                            "managed in Settings.")
                             .arg(shown(profile.name)));
+    m_pairedGatewayId = profile.gatewayId;
     showPage(Page::Done);
     Q_EMIT paired(profile);
 }

@@ -64,6 +64,8 @@ public:
         QrReader readQrCodes;
         ScreenshotSource *screenshots = nullptr; // none: no "Scan the screen"
         QString defaultDeviceName;               // prefilled; PairingClient's when empty
+        // This computer can use security keys: once paired, offer to add one.
+        bool offerSecurityKey = false;
     };
 
     // Images larger than this (either side, in pixels) are refused unread.
@@ -100,6 +102,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     // Pairing completed and the gateway was saved in PairedGateways.
     void paired(const countersign::GatewayProfile &profile);
+    // The person chose to add a security key for the new gateway (the
+    // dialog closes; Settings does the adding).
+    void addSecurityKey(const QString &gatewayId);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -165,6 +170,8 @@ private:
     QProgressBar *m_progress = nullptr;
     // Done
     PlainLabel *m_doneText = nullptr;
+    QPushButton *m_addSecurityKey = nullptr;
+    QString m_pairedGatewayId;
     // Failed
     PlainLabel *m_failedAdvice = nullptr;
     PlainLabel *m_failedDetails = nullptr;

@@ -2,6 +2,7 @@
 
 #include "plainlabel.h"
 
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
@@ -73,6 +74,52 @@ PasskeyPanel::PasskeyPanel(QWidget *parent)
     pinLayout->addWidget(m_continue);
     m_pinRow->hide();
     column->addWidget(m_pinRow);
+
+    m_keyRow = new QWidget(this);
+    auto *keyLayout = new QHBoxLayout(m_keyRow);
+    keyLayout->setContentsMargins(0, 0, 0, 0);
+    auto *keyLabel = new PlainLabel(tr("Security &key:"), m_keyRow);
+    m_keys = new QComboBox(m_keyRow);
+    m_keys->setObjectName(QStringLiteral("passkeyDeviceCombo"));
+    keyLabel->setBuddy(m_keys);
+    auto *useKey = makeButton(tr("&Use this key"), QStringLiteral("passkeyDeviceButton"), m_keyRow);
+    connect(useKey, &QPushButton::clicked, this, [this] {
+        const QString id = m_keys->currentData().toString();
+        if (id.isEmpty())
+            return;
+        m_keyRow->hide();
+        Q_EMIT keyChosen(id);
+    });
+    keyLayout->addWidget(keyLabel);
+    keyLayout->addWidget(m_keys, 1);
+    keyLayout->addWidget(useKey);
+    m_keyRow->hide();
+    column->addWidget(m_keyRow);
+}
+
+void PasskeyPanel::hideChoices()
+{
+    m_pinRow->hide();
+    m_keyRow->hide();
+}
+
+void PasskeyPanel::showKeyChoice(const QList<AuthenticatorDevice> &devices)
+{
+    m_keys->clear();
+    for (const AuthenticatorDevice &device : devices) {
+        // What the key says it is, plus where it is plugged in: two keys of
+        // the same model still differ.
+        QString name = device.product.isEmpty() ? tr("Security key") : device.product;
+        if (!device.manufacturer.isEmpty() && !name.contains(device.manufacturer))
+            name = device.manufacturer + u' ' + name;
+        m_keys->addItem(name.left(64) + QStringLiteral(" (") + device.id.left(64) + u')',
+                        device.id);
+    }
+    m_pinRow->hide();
+    setStatus(stateText(Authenticator::State::ChooseKey), false);
+    m_keyRow->setVisible(!devices.isEmpty());
+    m_stop->show();
+    m_keys->setFocus();
 }
 
 PasskeyPanel::~PasskeyPanel() = default;
@@ -88,7 +135,7 @@ QString PasskeyPanel::stateText(Authenticator::State state)
     case State::InsertKey:
         return tr("Insert your security key.");
     case State::ChooseKey:
-        return tr("Several security keys are connected: touch the one you registered.");
+        return tr("Several security keys are connected: choose the one to use.");
     case State::PinNeeded:
         return tr("Enter your security key's PIN.");
     case State::PinWrong:
@@ -140,7 +187,7 @@ void PasskeyPanel::hidePin()
 
 void PasskeyPanel::showIdle(const QString &hint)
 {
-    hidePin();
+    hideChoices();
     m_stop->hide();
     setStatus(hint, false);
 }
@@ -149,6 +196,8 @@ void PasskeyPanel::showState(Authenticator::State state)
 {
     if (state != Authenticator::State::PinNeeded && state != Authenticator::State::PinWrong)
         hidePin();
+    if (state != Authenticator::State::ChooseKey)
+        m_keyRow->hide();
     m_stop->setVisible(!Authenticator::isFailure(state) && state != Authenticator::State::Idle
                        && state != Authenticator::State::Done);
     setStatus(stateText(state), state == Authenticator::State::PinWrong);
@@ -156,7 +205,7 @@ void PasskeyPanel::showState(Authenticator::State state)
 
 void PasskeyPanel::showFailure(Authenticator::State state, const QString &detail)
 {
-    hidePin();
+    hideChoices();
     m_stop->hide();
     QString text = stateText(state);
     // libfido2's own words help a person searching for the problem; they

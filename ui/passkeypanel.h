@@ -4,6 +4,7 @@
 
 #include <QWidget>
 
+class QComboBox;
 class QLineEdit;
 class QPushButton;
 
@@ -39,22 +40,28 @@ public:
     void showFailure(Authenticator::State state, const QString &detail);
     // The key wants its PIN. retriesLeft -1: unknown.
     void askForPin(int retriesLeft, bool wrongBefore);
+    // Several keys are connected: let the person say which one to use.
+    void showKeyChoice(const QList<countersign::AuthenticatorDevice> &devices);
 
     QString statusText() const;
 
 Q_SIGNALS:
     void pinEntered(const QString &pin);
     void stopRequested();
+    void keyChosen(const QString &deviceId);
 
 private:
     void setStatus(const QString &text, bool problem);
     void hidePin();
+    void hideChoices();
 
     PlainLabel *m_status = nullptr;
     QWidget *m_pinRow = nullptr;
     QLineEdit *m_pin = nullptr;
     QPushButton *m_continue = nullptr;
     QPushButton *m_stop = nullptr;
+    QWidget *m_keyRow = nullptr;
+    QComboBox *m_keys = nullptr;
 };
 
 } // namespace countersign

@@ -407,6 +407,7 @@ QWidget *SettingsDialog::buildPasskeys()
     m_passkeyPanel = new PasskeyPanel(group);
     connect(m_passkeyPanel, &PasskeyPanel::pinEntered, this, &SettingsDialog::passkeyPinEntered);
     connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, &SettingsDialog::passkeyStopped);
+    connect(m_passkeyPanel, &PasskeyPanel::keyChosen, this, &SettingsDialog::passkeyKeyChosen);
     m_passkeyPanel->showIdle(QString());
     column->addWidget(m_passkeyPanel);
     // Without security key support there is nothing to manage here.
@@ -428,6 +429,8 @@ void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authentic
     if (!done) {
         if (state == Authenticator::State::PinNeeded)
             m_passkeyPanel->askForPin(message.toInt(), false);
+        else if (state == Authenticator::State::ChooseKey)
+            m_passkeyPanel->showKeyChoice(m_securityKeys);
         else if (state == Authenticator::State::Done)
             m_passkeyPanel->showIdle(tr("Checking the new key with the gateway…"));
         else
@@ -445,6 +448,23 @@ void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authentic
         m_passkeyPanel->showFailure(state, message);
     }
     updatePasskeys();
+}
+
+void SettingsDialog::startAddingSecurityKey(const QString &gatewayId)
+{
+    reloadGateways(); // a gateway paired a moment ago may not be listed yet
+    for (int i = 0; i < m_list->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_list->topLevelItem(i);
+        if (item->data(NameColumn, Qt::UserRole).toString() == gatewayId)
+            m_list->setCurrentItem(item);
+    }
+    m_passkeyName->setFocus();
+    m_passkeyPanel->showIdle(tr("Name the key, click Add security key…, then touch it."));
+}
+
+void SettingsDialog::setSecurityKeys(const QList<AuthenticatorDevice> &devices)
+{
+    m_securityKeys = devices;
 }
 
 void SettingsDialog::updatePasskeys()

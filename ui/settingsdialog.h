@@ -68,6 +68,11 @@ public:
 public Q_SLOTS:
     void setGatewayState(const QString &gatewayId, countersign::GatewayClient::State state);
     void setPasskeys(const QString &gatewayId, const countersign::PasskeyContext &context);
+    // Selects a gateway and puts the keyboard in the security key name, for
+    // "Add a security key" right after pairing.
+    void startAddingSecurityKey(const QString &gatewayId);
+    // The security keys connected now (for choosing one while adding).
+    void setSecurityKeys(const QList<countersign::AuthenticatorDevice> &devices);
     // Progress of a registration the dialog asked for (addPasskey).
     void showPasskeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
                                  bool done, bool ok, const QString &message);
@@ -84,6 +89,7 @@ Q_SIGNALS:
     void removePasskey(const QString &gatewayId, const QByteArray &credentialId);
     void passkeyPinEntered(const QString &pin);
     void passkeyStopped();
+    void passkeyKeyChosen(const QString &deviceId);
 
 private:
     QWidget *buildGeneral();
@@ -132,6 +138,7 @@ private:
     QPushButton *m_addPasskey = nullptr;
     QPushButton *m_removePasskey = nullptr;
     PasskeyPanel *m_passkeyPanel = nullptr;
+    QList<AuthenticatorDevice> m_securityKeys;
 };
 
 } // namespace countersign

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
@@ -898,6 +899,24 @@ void TestApprovalDialog::securityKeyPinAndFailures()
     QCOMPARE(label(*dialog, "passkeyStatusLabel")->text(),
              PasskeyPanel::stateText(Authenticator::State::Cancelled));
     QVERIFY(button(*dialog, "approveButton")->isEnabled());
+
+    // Two keys plugged in: the person picks one by name.
+    QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    QSignalSpy chosen(dialog.get(), &ApprovalDialog::passkeyKeyChosen);
+    dialog->askForKey({AuthenticatorDevice{QStringLiteral("/dev/hidraw3"),
+                                           QStringLiteral("YubiKey 5"), QStringLiteral("Yubico")},
+                       AuthenticatorDevice{QStringLiteral("/dev/hidraw7"), QStringLiteral("Solo 2"),
+                                           QStringLiteral("SoloKeys")}});
+    auto *keys = dialog->findChild<QComboBox *>(QStringLiteral("passkeyDeviceCombo"));
+    QVERIFY(keys && keys->isVisible());
+    QCOMPARE(keys->count(), 2);
+    QVERIFY(keys->itemText(1).contains(QStringLiteral("Solo 2")));
+    keys->setCurrentIndex(1);
+    QTest::mouseClick(button(*dialog, "passkeyDeviceButton"), Qt::LeftButton);
+    QCOMPARE(chosen.count(), 1);
+    QCOMPARE(chosen.first().first().toString(), QStringLiteral("/dev/hidraw7"));
+    QVERIFY(!keys->isVisible());
+    dialog->passkeyFailed(Authenticator::State::Cancelled, QString());
 
     // Libfido2's words follow ours for an unexpected failure.
     QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);

@@ -155,6 +155,7 @@ private Q_SLOTS:
     void confirmationShowsWhatTheLinkSays();
     void cancelIsDefaultAndEnterNeverPairs();
     void pairsWithTheRealGateway();
+    void offersToAddASecurityKey();
     void cannotCloseWhilePairing();
     void usedLinkSaysGetANewOne();
     void unreachableGatewayCanBeRetried();
@@ -163,7 +164,8 @@ private Q_SLOTS:
     void screenshots();
 
 private:
-    std::unique_ptr<PairingDialog> makeDialog(bool withScreen = true);
+    std::unique_ptr<PairingDialog> makeDialog(bool withScreen = true,
+                                              bool offerSecurityKey = false);
     PairingLink newLink();
     template <typename T>
     T *child(const QString &name) const
@@ -215,11 +217,12 @@ void TestUiPairingDialog::cleanup()
     m_fixture.reset();
 }
 
-std::unique_ptr<PairingDialog> TestUiPairingDialog::makeDialog(bool withScreen)
+std::unique_ptr<PairingDialog> TestUiPairingDialog::makeDialog(bool withScreen,
+                                                               bool offerSecurityKey)
 {
-    auto dialog = std::make_unique<PairingDialog>(
-        PairingDialog::Services{*m_client, *m_gateways, &QrDecoder::decode,
-                                withScreen ? &m_screen : nullptr, QStringLiteral("alice-laptop")});
+    auto dialog = std::make_unique<PairingDialog>(PairingDialog::Services{
+        *m_client, *m_gateways, &QrDecoder::decode, withScreen ? &m_screen : nullptr,
+        QStringLiteral("alice-laptop"), offerSecurityKey});
     dialog->show();
     // Active, so that its mnemonics (Alt+letter) work as for a person.
     dialog->activateWindow();
@@ -575,9 +578,28 @@ void TestUiPairingDialog::pairsWithTheRealGateway()
                             "Gateways are managed in Settings."));
     auto *done = child<QPushButton>(QStringLiteral("doneButton"));
     QVERIFY(done->isVisible());
+    // Without security key support nothing is offered.
+    QVERIFY(!child<QPushButton>(QStringLiteral("addSecurityKeyButton"))->isVisible());
     QSignalSpy accepted(m_dialog.get(), &QDialog::accepted);
     QTest::mouseClick(done, Qt::LeftButton);
     QCOMPARE(accepted.count(), 1);
+}
+
+void TestUiPairingDialog::offersToAddASecurityKey()
+{
+    m_dialog = makeDialog(true, true);
+    m_dialog->showLink(newLink());
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    auto *add = child<QPushButton>(QStringLiteral("addSecurityKeyButton"));
+    QVERIFY(add->isVisible());
+    QVERIFY(!add->isDefault()); // Done stays the default of this page
+    QSignalSpy adding(m_dialog.get(), &PairingDialog::addSecurityKey);
+    QSignalSpy accepted(m_dialog.get(), &QDialog::accepted);
+    QTest::mouseClick(add, Qt::LeftButton);
+    QCOMPARE(accepted.count(), 1);
+    QCOMPARE(adding.count(), 1);
+    QCOMPARE(adding.first().first().toString(), m_gateways->all().constFirst().gatewayId);
 }
 
 void TestUiPairingDialog::cannotCloseWhilePairing()
