@@ -3,6 +3,7 @@
 #include "bindingcodechoices.h"
 #include "bindingcodepicker.h"
 #include "passkeypanel.h"
+#include "plainbutton.h"
 #include "plainlabel.h"
 #include "requestdetails.h"
 #include "safetext.h"
@@ -362,12 +363,7 @@ QWidget *ApprovalDialog::buildFooter()
     // explicitly not auto-default, so Enter anywhere in the dialog does
     // nothing.
     const auto makeButton = [footer](const QString &text, const QString &name) {
-        auto *button = new QPushButton(text, footer);
-        button->setObjectName(name);
-        button->setAutoDefault(false);
-        button->setDefault(false);
-        button->setMinimumWidth(96);
-        return button;
+        return makePlainButton(text, name, footer, 96);
     };
     m_deny = makeButton(tr("&Deny"), QStringLiteral("denyButton"));
     m_approve = makeButton(tr("&Approve"), QStringLiteral("approveButton"));

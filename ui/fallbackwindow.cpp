@@ -1,6 +1,7 @@
 #include "fallbackwindow.h"
 
 #include "app/appid.h"
+#include "ui/plainbutton.h"
 #include "ui/plainlabel.h"
 #include "ui/statusicons.h"
 
@@ -26,15 +27,6 @@ void scaleFont(QWidget *widget, qreal factor, bool bold)
     font.setPointSizeF(font.pointSizeF() * factor);
     font.setBold(bold);
     widget->setFont(font);
-}
-
-QPushButton *makeButton(const QString &text, const QString &name, QWidget *parent)
-{
-    auto *button = new QPushButton(text, parent);
-    button->setObjectName(name);
-    button->setAutoDefault(false);
-    button->setDefault(false);
-    return button;
 }
 
 } // namespace
@@ -87,7 +79,7 @@ FallbackWindow::FallbackWindow(QWidget *parent)
 
     auto *openRow = new QHBoxLayout;
     openRow->addStretch(1);
-    m_open = makeButton(tr("&Open"), QStringLiteral("openButton"), this);
+    m_open = makePlainButton(tr("&Open"), QStringLiteral("openButton"), this);
     m_open->setToolTip(tr("Show the selected request"));
     connect(m_open, &QPushButton::clicked, this, [this] { openItem(m_pending->currentItem()); });
     openRow->addWidget(m_open);
@@ -153,7 +145,7 @@ QFrame *FallbackWindow::buildExplanation()
     text->setObjectName(QStringLiteral("explanationText"));
     text->setWordWrap(true);
     row->addWidget(text, 1);
-    auto *gotIt = makeButton(tr("&Got it"), QStringLiteral("gotItButton"), frame);
+    auto *gotIt = makePlainButton(tr("&Got it"), QStringLiteral("gotItButton"), frame);
     connect(gotIt, &QPushButton::clicked, frame, &QWidget::hide);
     row->addWidget(gotIt, 0, Qt::AlignBottom);
     return frame;
@@ -164,13 +156,13 @@ QWidget *FallbackWindow::buildButtons()
     auto *buttons = new QWidget(this);
     auto *row = new QHBoxLayout(buttons);
     row->setContentsMargins(0, 4, 0, 0);
-    auto *history = makeButton(tr("&History"), QStringLiteral("historyButton"), buttons);
+    auto *history = makePlainButton(tr("&History"), QStringLiteral("historyButton"), buttons);
     connect(history, &QPushButton::clicked, this, &FallbackWindow::openHistory);
-    auto *pair = makeButton(tr("&Pair a gateway…"), QStringLiteral("pairButton"), buttons);
+    auto *pair = makePlainButton(tr("&Pair a gateway…"), QStringLiteral("pairButton"), buttons);
     connect(pair, &QPushButton::clicked, this, &FallbackWindow::openPairing);
-    auto *settings = makeButton(tr("&Settings…"), QStringLiteral("settingsButton"), buttons);
+    auto *settings = makePlainButton(tr("&Settings…"), QStringLiteral("settingsButton"), buttons);
     connect(settings, &QPushButton::clicked, this, &FallbackWindow::openSettings);
-    auto *quit = makeButton(tr("&Quit"), QStringLiteral("quitButton"), buttons);
+    auto *quit = makePlainButton(tr("&Quit"), QStringLiteral("quitButton"), buttons);
     connect(quit, &QPushButton::clicked, this, &FallbackWindow::quit);
     row->addWidget(history);
     row->addWidget(pair);

@@ -6,6 +6,7 @@
 #include "app/screenshotsource.h"
 #include "protocol/displaytext.h"
 #include "ui/pairingdialogtext.h"
+#include "ui/plainbutton.h"
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
@@ -42,6 +43,11 @@ namespace countersign {
 
 namespace {
 
+QPushButton *makeWideButton(const QString &text, const QString &name, QWidget *parent)
+{
+    return makePlainButton(text, name, parent, 96);
+}
+
 constexpr int headerIconSize = 44;
 constexpr int defaultWidth = 560;
 const QColor problemColour(0xc0, 0x1c, 0x28);
@@ -65,16 +71,6 @@ void setForeground(QWidget *widget, const QColor &colour)
     QPalette palette = widget->palette();
     palette.setColor(QPalette::WindowText, colour);
     widget->setPalette(palette);
-}
-
-QPushButton *makeButton(const QString &text, const QString &name, QWidget *parent)
-{
-    auto *button = new QPushButton(text, parent);
-    button->setObjectName(name);
-    button->setAutoDefault(false);
-    button->setDefault(false);
-    button->setMinimumWidth(96);
-    return button;
 }
 
 // One of the action glyphs (black on transparent) in the palette's button
@@ -226,7 +222,7 @@ QWidget *PairingDialog::buildSourcePage()
     m_linkEdit->setClearButtonEnabled(true);
     m_linkEdit->setAccessibleName(tr("Pairing link"));
     typeLabel->setBuddy(m_linkEdit);
-    m_continue = makeButton(tr("&Continue"), QStringLiteral("continueButton"), page);
+    m_continue = makeWideButton(tr("&Continue"), QStringLiteral("continueButton"), page);
     m_continue->setEnabled(false);
     connect(m_linkEdit, &QLineEdit::textChanged, this,
             [this](const QString &text) { m_continue->setEnabled(!text.trimmed().isEmpty()); });
@@ -352,7 +348,7 @@ QWidget *PairingDialog::buildDonePage()
     // The moment to register a security key (docs/protocol.md 8.2): the
     // person is here, and approving with it is the strongest option.
     m_addSecurityKey =
-        makeButton(tr("Add a &security key…"), QStringLiteral("addSecurityKeyButton"), page);
+        makeWideButton(tr("Add a &security key…"), QStringLiteral("addSecurityKeyButton"), page);
     m_addSecurityKey->setToolTip(
         tr("Approve this gateway's requests with a touch of your FIDO2 security key."));
     m_addSecurityKey->setVisible(m_services.offerSecurityKey);
@@ -395,11 +391,11 @@ QWidget *PairingDialog::buildFooter()
     auto *footer = new QWidget(this);
     auto *row = new QHBoxLayout(footer);
     row->setContentsMargins(0, 0, 0, 0);
-    m_back = makeButton(tr("&Back"), QStringLiteral("backButton"), footer);
-    m_cancel = makeButton(tr("Cancel"), QStringLiteral("cancelButton"), footer);
-    m_retry = makeButton(tr("&Try again"), QStringLiteral("retryButton"), footer);
-    m_pair = makeButton(tr("&Pair"), QStringLiteral("pairButton"), footer);
-    m_done = makeButton(tr("&Done"), QStringLiteral("doneButton"), footer);
+    m_back = makeWideButton(tr("&Back"), QStringLiteral("backButton"), footer);
+    m_cancel = makeWideButton(tr("Cancel"), QStringLiteral("cancelButton"), footer);
+    m_retry = makeWideButton(tr("&Try again"), QStringLiteral("retryButton"), footer);
+    m_pair = makeWideButton(tr("&Pair"), QStringLiteral("pairButton"), footer);
+    m_done = makeWideButton(tr("&Done"), QStringLiteral("doneButton"), footer);
     row->addWidget(m_back);
     row->addStretch(1);
     row->addWidget(m_cancel);

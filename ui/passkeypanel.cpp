@@ -1,6 +1,7 @@
 #include "passkeypanel.h"
 
 #include "plainlabel.h"
+#include "ui/plainbutton.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -13,15 +14,6 @@ namespace countersign {
 namespace {
 
 const QColor problemColour(0xc0, 0x1c, 0x28);
-
-QPushButton *makeButton(const QString &text, const QString &name, QWidget *parent)
-{
-    auto *button = new QPushButton(text, parent);
-    button->setObjectName(name);
-    button->setAutoDefault(false);
-    button->setDefault(false);
-    return button;
-}
 
 } // namespace
 
@@ -41,7 +33,7 @@ PasskeyPanel::PasskeyPanel(QWidget *parent)
     // user in time).
     m_status->setAccessibleName(tr("Security key status"));
     statusRow->addWidget(m_status, 1);
-    m_stop = makeButton(tr("S&top"), QStringLiteral("passkeyStopButton"), this);
+    m_stop = makePlainButton(tr("S&top"), QStringLiteral("passkeyStopButton"), this);
     m_stop->setToolTip(tr("Stop waiting for the security key"));
     m_stop->hide();
     connect(m_stop, &QPushButton::clicked, this, &PasskeyPanel::stopRequested);
@@ -58,7 +50,7 @@ PasskeyPanel::PasskeyPanel(QWidget *parent)
     m_pin->setMaxLength(maxPinLength);
     m_pin->setInputMethodHints(Qt::ImhHiddenText | Qt::ImhNoPredictiveText | Qt::ImhSensitiveData);
     pinLabel->setBuddy(m_pin);
-    m_continue = makeButton(tr("C&ontinue"), QStringLiteral("passkeyPinButton"), m_pinRow);
+    m_continue = makePlainButton(tr("C&ontinue"), QStringLiteral("passkeyPinButton"), m_pinRow);
     m_continue->setEnabled(false);
     // CTAP2 PINs are at least 4 characters.
     connect(m_pin, &QLineEdit::textChanged, this,
@@ -82,7 +74,8 @@ PasskeyPanel::PasskeyPanel(QWidget *parent)
     m_keys = new QComboBox(m_keyRow);
     m_keys->setObjectName(QStringLiteral("passkeyDeviceCombo"));
     keyLabel->setBuddy(m_keys);
-    auto *useKey = makeButton(tr("&Use this key"), QStringLiteral("passkeyDeviceButton"), m_keyRow);
+    auto *useKey =
+        makePlainButton(tr("&Use this key"), QStringLiteral("passkeyDeviceButton"), m_keyRow);
     connect(useKey, &QPushButton::clicked, this, [this] {
         const QString id = m_keys->currentData().toString();
         if (id.isEmpty())

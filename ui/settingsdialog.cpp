@@ -8,6 +8,7 @@
 #include "protocol/jose/ecpublickey.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/passkeypanel.h"
+#include "ui/plainbutton.h"
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
@@ -59,15 +60,6 @@ void setForeground(QWidget *widget, const QColor &colour)
     widget->setPalette(palette);
 }
 
-QPushButton *makeButton(const QString &text, const QString &name, QWidget *parent)
-{
-    auto *button = new QPushButton(text, parent);
-    button->setObjectName(name);
-    button->setAutoDefault(false);
-    button->setDefault(false);
-    return button;
-}
-
 std::optional<QString> deviceNameProblem(const QString &name)
 {
     if (name.isEmpty())
@@ -99,7 +91,7 @@ SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart,
 
     auto *buttons = new QHBoxLayout;
     buttons->addStretch(1);
-    auto *close = makeButton(tr("C&lose"), QStringLiteral("closeButton"), this);
+    auto *close = makePlainButton(tr("C&lose"), QStringLiteral("closeButton"), this);
     close->setMinimumWidth(96);
     connect(close, &QPushButton::clicked, this, &SettingsDialog::accept);
     buttons->addWidget(close);
@@ -264,14 +256,14 @@ QWidget *SettingsDialog::buildGateways()
     column->addWidget(m_gatewayMessage);
 
     auto *buttons = new QHBoxLayout;
-    auto *pair = makeButton(tr("&Pair a gateway…"), QStringLiteral("pairButton"), group);
+    auto *pair = makePlainButton(tr("&Pair a gateway…"), QStringLiteral("pairButton"), group);
     connect(pair, &QPushButton::clicked, this, &SettingsDialog::openPairing);
-    m_rename = makeButton(tr("&Rename"), QStringLiteral("renameButton"), group);
+    m_rename = makePlainButton(tr("&Rename"), QStringLiteral("renameButton"), group);
     connect(m_rename, &QPushButton::clicked, this, [this] {
         if (QTreeWidgetItem *item = m_list->currentItem())
             m_list->editItem(item, NameColumn);
     });
-    m_unpair = makeButton(tr("&Unpair…"), QStringLiteral("unpairButton"), group);
+    m_unpair = makePlainButton(tr("&Unpair…"), QStringLiteral("unpairButton"), group);
     connect(m_unpair, &QPushButton::clicked, this, &SettingsDialog::onUnpairClicked);
     buttons->addWidget(pair);
     buttons->addStretch(1);
@@ -370,7 +362,8 @@ QWidget *SettingsDialog::buildPasskeys()
     m_passkeyName->setMaxLength(64);
     m_passkeyName->setPlaceholderText(tr("e.g. YubiKey on my keyring"));
     nameLabel->setBuddy(m_passkeyName);
-    m_addPasskey = makeButton(tr("&Add security key…"), QStringLiteral("addPasskeyButton"), group);
+    m_addPasskey =
+        makePlainButton(tr("&Add security key…"), QStringLiteral("addPasskeyButton"), group);
     m_addPasskey->setToolTip(tr("Insert the key, press this, then touch the key."));
     connect(m_addPasskey, &QPushButton::clicked, this, [this] {
         const auto profile = selectedGateway();
@@ -381,7 +374,7 @@ QWidget *SettingsDialog::buildPasskeys()
         updatePasskeys();
         Q_EMIT addPasskey(profile->gatewayId, m_passkeyName->text().trimmed());
     });
-    m_removePasskey = makeButton(tr("Remo&ve…"), QStringLiteral("removePasskeyButton"), group);
+    m_removePasskey = makePlainButton(tr("Remo&ve…"), QStringLiteral("removePasskeyButton"), group);
     connect(m_removePasskey, &QPushButton::clicked, this, [this] {
         const auto profile = selectedGateway();
         QListWidgetItem *item = m_passkeyList->currentItem();
