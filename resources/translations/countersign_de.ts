@@ -210,10 +210,6 @@
         <translation>2.  Geben Sie den &amp;Code aus Ihrer Authenticator-App ein</translation>
     </message>
     <message>
-        <source>This request can only be approved with a method this version of Countersign does not offer. You can deny it here or approve it on another device.</source>
-        <translation>Diese Anfrage kann nur mit einer Methode freigegeben werden, die diese Version von Countersign nicht anbietet. Sie können sie hier ablehnen oder auf einem anderen Gerät freigeben.</translation>
-    </message>
-    <message>
         <source>&amp;Reason for denying (optional):</source>
         <translation>&amp;Grund der Ablehnung (optional):</translation>
     </message>
@@ -280,6 +276,46 @@
         <source>%1 h %2 min</source>
         <translation>%1 h %2 min</translation>
     </message>
+    <message>
+        <source>2.  Approve with</source>
+        <translation>2.  Freigeben mit</translation>
+    </message>
+    <message>
+        <source>Security &amp;key</source>
+        <translation>&amp;Sicherheitsschlüssel</translation>
+    </message>
+    <message>
+        <source>Aut&amp;henticator app code</source>
+        <translation>Code aus der Aut&amp;henticator-App</translation>
+    </message>
+    <message>
+        <source>Enter the &amp;code from your authenticator app</source>
+        <translation>Geben Sie den &amp;Code aus Ihrer Authenticator-App ein</translation>
+    </message>
+    <message>
+        <source>2.  Approve with your security key</source>
+        <translation>2.  Freigeben mit Ihrem Sicherheitsschlüssel</translation>
+    </message>
+    <message>
+        <source>This request can only be approved with a method this computer cannot use. You can deny it here or approve it on another device.</source>
+        <translation>Diese Anfrage kann nur mit einer Methode freigegeben werden, die dieser Computer nicht nutzen kann. Sie können sie hier ablehnen oder auf einem anderen Gerät freigeben.</translation>
+    </message>
+    <message>
+        <source>Press Approve to try again.</source>
+        <translation>Klicken Sie auf „Freigeben“, um es erneut zu versuchen.</translation>
+    </message>
+    <message>
+        <source>Press Approve, then touch your security key.</source>
+        <translation>Klicken Sie auf „Freigeben“ und berühren Sie dann Ihren Sicherheitsschlüssel.</translation>
+    </message>
+    <message>
+        <source>Checking the security key&apos;s answer with %1…</source>
+        <translation>Antwort des Sicherheitsschlüssels wird bei %1 geprüft …</translation>
+    </message>
+    <message>
+        <source>%1 refused the security key&apos;s answer: %2</source>
+        <translation>%1 hat die Antwort des Sicherheitsschlüssels abgelehnt: %2</translation>
+    </message>
 </context>
 <context>
     <name>countersign::BindingCodePicker</name>
@@ -309,6 +345,38 @@
     <message>
         <source>%1 for %2, through %3. Open Countersign to review it.</source>
         <translation>%1 für %2, über %3. Öffnen Sie Countersign, um die Anfrage zu prüfen.</translation>
+    </message>
+    <message>
+        <source>The security key is busy with another request; finish that one first.</source>
+        <translation>Der Sicherheitsschlüssel ist mit einer anderen Anfrage beschäftigt; schließen Sie diese zuerst ab.</translation>
+    </message>
+    <message>
+        <source>This computer cannot use security keys.</source>
+        <translation>Dieser Computer kann keine Sicherheitsschlüssel verwenden.</translation>
+    </message>
+    <message>
+        <source>The gateway is not connected; try again when it is.</source>
+        <translation>Das Gateway ist nicht verbunden; versuchen Sie es erneut, sobald es verbunden ist.</translation>
+    </message>
+    <message>
+        <source>This gateway does not accept passkeys.</source>
+        <translation>Dieses Gateway akzeptiert keine Passkeys.</translation>
+    </message>
+    <message>
+        <source>The security key is busy; finish what it is doing first.</source>
+        <translation>Der Sicherheitsschlüssel ist beschäftigt; schließen Sie zuerst den laufenden Vorgang ab.</translation>
+    </message>
+    <message>
+        <source>The gateway was unpaired meanwhile.</source>
+        <translation>Das Gateway wurde inzwischen entkoppelt.</translation>
+    </message>
+    <message>
+        <source>Security key</source>
+        <translation>Sicherheitsschlüssel</translation>
+    </message>
+    <message>
+        <source>That gateway is not paired.</source>
+        <translation>Dieses Gateway ist nicht gekoppelt.</translation>
     </message>
 </context>
 <context>
@@ -473,6 +541,10 @@
     <message>
         <source>The security key did not verify the user.</source>
         <translation>Der Sicherheitsschlüssel hat den Benutzer nicht geprüft.</translation>
+    </message>
+    <message>
+        <source>The security key did not answer in time (%1).</source>
+        <translation>Der Sicherheitsschlüssel hat nicht rechtzeitig geantwortet (%1).</translation>
     </message>
 </context>
 <context>
@@ -798,6 +870,116 @@
         <source>Details: %1</source>
         <translation>Details: %1</translation>
     </message>
+    <message>
+        <source>Add a &amp;security key…</source>
+        <translation>&amp;Sicherheitsschlüssel hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Approve this gateway&apos;s requests with a touch of your FIDO2 security key.</source>
+        <translation>Anfragen dieses Gateways mit einer Berührung Ihres FIDO2-Sicherheitsschlüssels freigeben.</translation>
+    </message>
+</context>
+<context>
+    <name>countersign::PasskeyPanel</name>
+    <message>
+        <source>Security key status</source>
+        <translation>Status des Sicherheitsschlüssels</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>Anhal&amp;ten</translation>
+    </message>
+    <message>
+        <source>Stop waiting for the security key</source>
+        <translation>Nicht länger auf den Sicherheitsschlüssel warten</translation>
+    </message>
+    <message>
+        <source>Security key &amp;PIN:</source>
+        <translation>&amp;PIN des Sicherheitsschlüssels:</translation>
+    </message>
+    <message>
+        <source>C&amp;ontinue</source>
+        <translation>&amp;Weiter</translation>
+    </message>
+    <message>
+        <source>Security &amp;key:</source>
+        <translation>S&amp;icherheitsschlüssel:</translation>
+    </message>
+    <message>
+        <source>&amp;Use this key</source>
+        <translation>Diesen Schlüssel &amp;verwenden</translation>
+    </message>
+    <message>
+        <source>Security key</source>
+        <translation>Sicherheitsschlüssel</translation>
+    </message>
+    <message>
+        <source>Insert your security key.</source>
+        <translation>Stecken Sie Ihren Sicherheitsschlüssel ein.</translation>
+    </message>
+    <message>
+        <source>Several security keys are connected: choose the one to use.</source>
+        <translation>Mehrere Sicherheitsschlüssel sind angeschlossen: Wählen Sie den aus, den Sie verwenden möchten.</translation>
+    </message>
+    <message>
+        <source>Enter your security key&apos;s PIN.</source>
+        <translation>Geben Sie die PIN Ihres Sicherheitsschlüssels ein.</translation>
+    </message>
+    <message>
+        <source>That PIN was wrong. Enter it again.</source>
+        <translation>Die PIN war falsch. Geben Sie sie erneut ein.</translation>
+    </message>
+    <message>
+        <source>Touch your security key now.</source>
+        <translation>Berühren Sie jetzt Ihren Sicherheitsschlüssel.</translation>
+    </message>
+    <message>
+        <source>The key&apos;s PIN is blocked after too many wrong tries. Reset the key with its maker&apos;s tool (this erases its passkeys), or approve with another method.</source>
+        <translation>Die PIN des Schlüssels ist nach zu vielen Fehlversuchen gesperrt. Setzen Sie den Schlüssel mit dem Werkzeug seines Herstellers zurück (dabei werden seine Passkeys gelöscht), oder geben Sie mit einer anderen Methode frei.</translation>
+    </message>
+    <message>
+        <source>The key was not touched in time. Press Approve to try again.</source>
+        <translation>Der Schlüssel wurde nicht rechtzeitig berührt. Klicken Sie auf „Freigeben“, um es erneut zu versuchen.</translation>
+    </message>
+    <message>
+        <source>Stopped. Press Approve to use the key again.</source>
+        <translation>Angehalten. Klicken Sie auf „Freigeben“, um den Schlüssel erneut zu verwenden.</translation>
+    </message>
+    <message>
+        <source>The key declined. Press Approve to try again.</source>
+        <translation>Der Schlüssel hat abgelehnt. Klicken Sie auf „Freigeben“, um es erneut zu versuchen.</translation>
+    </message>
+    <message>
+        <source>This key is not registered with this gateway. Use the key you registered, or register this one in Settings.</source>
+        <translation>Dieser Schlüssel ist bei diesem Gateway nicht registriert. Verwenden Sie den registrierten Schlüssel, oder registrieren Sie diesen in den Einstellungen.</translation>
+    </message>
+    <message>
+        <source>This key is already registered with this gateway.</source>
+        <translation>Dieser Schlüssel ist bei diesem Gateway bereits registriert.</translation>
+    </message>
+    <message>
+        <source>This key cannot make the kind of passkey Countersign uses (ES256). Use another key.</source>
+        <translation>Dieser Schlüssel kann die Art von Passkey, die Countersign verwendet (ES256), nicht erzeugen. Verwenden Sie einen anderen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>This request needs the key to verify you (a PIN or fingerprint), and this key has neither set up. Set a PIN with the key maker&apos;s tool, or use another key.</source>
+        <translation>Für diese Anfrage muss der Schlüssel Sie prüfen (per PIN oder Fingerabdruck), aber auf diesem Schlüssel ist keines von beiden eingerichtet. Legen Sie mit dem Werkzeug des Herstellers eine PIN fest, oder verwenden Sie einen anderen Schlüssel.</translation>
+    </message>
+    <message>
+        <source>The key was removed. Insert it and press Approve again.</source>
+        <translation>Der Schlüssel wurde abgezogen. Stecken Sie ihn ein und klicken Sie erneut auf „Freigeben“.</translation>
+    </message>
+    <message>
+        <source>The security key did not answer as expected.</source>
+        <translation>Der Sicherheitsschlüssel hat nicht wie erwartet geantwortet.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tries left before the key locks.</source>
+        <translation>
+            <numerusform>Noch %n Versuch, bevor der Schlüssel gesperrt wird.</numerusform>
+            <numerusform>Noch %n Versuche, bevor der Schlüssel gesperrt wird.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>countersign::RequestDetails</name>
@@ -1045,6 +1227,90 @@
         <source>Unpaired %1.</source>
         <translation>%1 entkoppelt.</translation>
     </message>
+    <message>
+        <source>Default approval &amp;method:</source>
+        <translation>Standard&amp;methode für Freigaben:</translation>
+    </message>
+    <message>
+        <source>The method a request opens with when it allows several. You can still switch in the request.</source>
+        <translation>Die Methode, mit der sich eine Anfrage öffnet, wenn sie mehrere erlaubt. In der Anfrage können Sie weiterhin wechseln.</translation>
+    </message>
+    <message>
+        <source>Security key (passkey)</source>
+        <translation>Sicherheitsschlüssel (Passkey)</translation>
+    </message>
+    <message>
+        <source>Authenticator app code</source>
+        <translation>Code aus der Authenticator-App</translation>
+    </message>
+    <message>
+        <source>Security keys at this gateway</source>
+        <translation>Sicherheitsschlüssel bei diesem Gateway</translation>
+    </message>
+    <message>
+        <source>Security keys registered at the selected gateway</source>
+        <translation>Beim ausgewählten Gateway registrierte Sicherheitsschlüssel</translation>
+    </message>
+    <message>
+        <source>&amp;Key name:</source>
+        <translation>&amp;Name des Schlüssels:</translation>
+    </message>
+    <message>
+        <source>e.g. YubiKey on my keyring</source>
+        <translation>z. B. YubiKey am Schlüsselring</translation>
+    </message>
+    <message>
+        <source>&amp;Add security key…</source>
+        <translation>Sicherheitsschlüssel &amp;hinzufügen …</translation>
+    </message>
+    <message>
+        <source>Insert the key, press this, then touch the key.</source>
+        <translation>Stecken Sie den Schlüssel ein, klicken Sie hier und berühren Sie dann den Schlüssel.</translation>
+    </message>
+    <message>
+        <source>Remo&amp;ve…</source>
+        <translation>Ent&amp;fernen …</translation>
+    </message>
+    <message>
+        <source>Remove security key?</source>
+        <translation>Sicherheitsschlüssel entfernen?</translation>
+    </message>
+    <message>
+        <source>Remove “%1” from %2? It can no longer approve requests there.</source>
+        <translation>„%1“ von %2 entfernen? Mit diesem Schlüssel können dort dann keine Anfragen mehr freigegeben werden.</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <source>Checking the new key with the gateway…</source>
+        <translation>Der neue Schlüssel wird beim Gateway geprüft …</translation>
+    </message>
+    <message>
+        <source>The security key was added. It can now approve requests from this gateway.</source>
+        <translation>Der Sicherheitsschlüssel wurde hinzugefügt. Er kann jetzt Anfragen dieses Gateways freigeben.</translation>
+    </message>
+    <message>
+        <source>Name the key, click Add security key…, then touch it.</source>
+        <translation>Benennen Sie den Schlüssel, klicken Sie auf „Sicherheitsschlüssel hinzufügen …“ und berühren Sie ihn dann.</translation>
+    </message>
+    <message>
+        <source>Added %1; verifies you with a PIN or fingerprint</source>
+        <translation>Hinzugefügt am %1; prüft Sie per PIN oder Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>Added %1</source>
+        <translation>Hinzugefügt am %1</translation>
+    </message>
+    <message>
+        <source>Connect to the gateway to add or remove security keys.</source>
+        <translation>Verbinden Sie sich mit dem Gateway, um Sicherheitsschlüssel hinzuzufügen oder zu entfernen.</translation>
+    </message>
+    <message>
+        <source>This gateway does not accept security keys.</source>
+        <translation>Dieses Gateway akzeptiert keine Sicherheitsschlüssel.</translation>
+    </message>
 </context>
 <context>
     <name>countersign::SingleInstance</name>
@@ -1143,6 +1409,14 @@
     <message>
         <source>A countersign:// pairing link (from the desktop).</source>
         <translation>Ein countersign://-Kopplungslink (vom Desktop).</translation>
+    </message>
+    <message>
+        <source>Quit as soon as the tray icon is up (to measure start-up).</source>
+        <translation>Beenden, sobald das Symbol im Systembereich erscheint (um den Start zu messen).</translation>
+    </message>
+    <message>
+        <source>Forget the gateway at this URL: its record and this computer&apos;s key for it.</source>
+        <translation>Das Gateway unter dieser URL vergessen: seinen Eintrag und den Schlüssel dieses Computers dafür.</translation>
     </message>
 </context>
 </TS>
