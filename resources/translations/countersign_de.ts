@@ -203,7 +203,7 @@
     </message>
     <message>
         <source>1.  Pick the code &amp;shown in your agent&apos;s conversation</source>
-        <translation>1.  Wählen Sie den Code, der im Gespräch mit Ihrem Agenten &amp;angezeigt wird</translation>
+        <translation>1.  Wählen Sie den Code, der im Gespräch mit Ihrem Agenten ange&amp;zeigt wird</translation>
     </message>
     <message>
         <source>2.  Enter the &amp;code from your authenticator app</source>
