@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -293,13 +294,14 @@ int main(int argc, char *argv[])
     PairedGateways gateways(secrets);
     if (parser.isSet(unpairOption)) {
         // Nothing else runs: unpair and end, without a tray.
-        int exitCode = 1;
+        std::optional<int> exitCode;
         unpairGateway(gateways, parser.value(unpairOption), &app, [&](bool ok) {
             exitCode = ok ? 0 : 1;
-            QCoreApplication::quit();
+            QCoreApplication::exit(*exitCode);
         });
-        app.exec();
-        return exitCode;
+        // "Not paired" answers at once, before the event loop would run (an
+        // exit() then is lost); the keychain answers later, inside it.
+        return exitCode ? *exitCode : app.exec();
     }
     History history(History::defaultFilePath());
     if (const Status loaded = history.load(); !loaded)
