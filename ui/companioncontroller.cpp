@@ -141,6 +141,13 @@ void CompanionController::connectClient(const GatewayProfile &profile, EcPrivate
     connect(raw, &GatewayClient::stateChanged, this, [this, raw](GatewayClient::State state) {
         emitSummary();
         Q_EMIT gatewayStateChanged(raw->profile().gatewayId, state);
+        // The answer to a registration comes on the connection it was sent
+        // on; once that is gone it will not come.
+        if (state != GatewayClient::State::Online && m_keyRegistration == raw->profile().gatewayId
+            && !m_registeredCredential.isEmpty())
+            endRegistration(false,
+                            tr("The connection to the gateway was lost before it "
+                               "answered. Add the key again when it is connected."));
         if (state == GatewayClient::State::Revoked) {
             Q_EMIT gatewayProblem(raw->profile().name,
                                   tr("The gateway revoked this computer. Pair it again to "
@@ -156,7 +163,10 @@ void CompanionController::connectClient(const GatewayProfile &profile, EcPrivate
             });
     connect(raw, &GatewayClient::passkeysChanged, this, [this, raw](const PasskeyContext &context) {
         Q_EMIT passkeysChanged(raw->profile().gatewayId, context);
-        if (m_keyRegistration == raw->profile().gatewayId && !m_authenticator->isBusy())
+        // Only the list that holds the new key ends the registration: a
+        // reconnect's welcome may come first, without it.
+        if (m_keyRegistration == raw->profile().gatewayId && !m_registeredCredential.isEmpty()
+            && context.hasCredential(m_registeredCredential))
             endRegistration(true, QString());
     });
     connect(raw, &GatewayClient::passkeyRefused, this, [this, raw](const PasskeyRefusal &refusal) {
@@ -418,6 +428,7 @@ void CompanionController::onRegistered(const RegistrationResult &result)
     if (name.isEmpty())
         name = result.deviceName.isEmpty() ? tr("Security key") : result.deviceName.left(64);
     const Status sent = gateway->registerPasskey(name, evidence);
+    m_registeredCredential = result.credentialId;
     if (!sent) {
         endRegistration(false, sent.error().message);
         return;
@@ -430,6 +441,7 @@ void CompanionController::onRegistered(const RegistrationResult &result)
 void CompanionController::endRegistration(bool ok, const QString &message)
 {
     const QString gatewayId = std::exchange(m_keyRegistration, QString());
+    m_registeredCredential.clear();
     if (gatewayId.isEmpty())
         return;
     Q_EMIT passkeyRegistration(gatewayId,

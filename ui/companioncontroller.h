@@ -78,7 +78,8 @@ Q_SIGNALS:
     // remove).
     void passkeysChanged(const QString &gatewayId, const countersign::PasskeyContext &context);
     // Registration progress: the key's state; `done` once it ended, `ok`
-    // when the gateway stored the key, `message` why not.
+    // when the gateway stored the key, `message` why not (for PinNeeded:
+    // the tries left, -1 when the key does not say).
     void passkeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
                              bool done, bool ok, const QString &message);
 
@@ -116,6 +117,7 @@ private:
     QString m_keyApproval;
     QString m_keyRegistration;
     QString m_registrationName;
+    QByteArray m_registeredCredential; // sent to the gateway, waiting for its answer
     std::optional<ApprovalMethod> m_preferredMethod;
 };
 
