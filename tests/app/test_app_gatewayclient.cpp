@@ -1255,8 +1255,8 @@ void TestAppGatewayClient::ignoresMalformedPasskeyContext_data()
         << QJsonValue(with(QStringLiteral("user_handle"), randomToken(15)));
     QTest::newRow("user_handle 65 bytes")
         << QJsonValue(with(QStringLiteral("user_handle"), randomToken(65)));
-    QTest::newRow("user_handle padded")
-        << QJsonValue(with(QStringLiteral("user_handle"), QString(randomToken(16) + QStringLiteral("=="))));
+    QTest::newRow("user_handle padded") << QJsonValue(
+        with(QStringLiteral("user_handle"), QString(randomToken(16) + QStringLiteral("=="))));
     QTest::newRow("another user") << QJsonValue(
         with(QStringLiteral("user_name"), QStringLiteral("bob@example.com")));
     QTest::newRow("eleven credentials") << QJsonValue(with(QStringLiteral("credentials"), eleven));
