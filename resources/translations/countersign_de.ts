@@ -378,6 +378,10 @@
         <source>That gateway is not paired.</source>
         <translation>Dieses Gateway ist nicht gekoppelt.</translation>
     </message>
+    <message>
+        <source>The connection to the gateway was lost before it answered. Add the key again when it is connected.</source>
+        <translation>Die Verbindung zum Gateway wurde getrennt, bevor es geantwortet hat. Fügen Sie den Schlüssel erneut hinzu, sobald es verbunden ist.</translation>
+    </message>
 </context>
 <context>
     <name>countersign::DesktopNotifier</name>
