@@ -251,7 +251,7 @@ QWidget *ApprovalDialog::buildSteps()
             new PlainLabel(tr("1.  Pick the code &shown in your agent's conversation"), steps);
         pickTitle->setObjectName(QStringLiteral("bindingCodeTitle"));
         scaleFont(pickTitle, 1.0, true);
-        pickTitle->setBuddy(m_picker->buttons().constFirst());
+        pickTitle->setBuddy(m_picker); // focus only: see BindingCodePicker
         layout->addWidget(pickTitle);
         layout->addWidget(m_picker);
         layout->addSpacing(4);

@@ -38,6 +38,13 @@ BindingCodePicker::BindingCodePicker(const QStringList &choices, QWidget *parent
         connect(button, &QPushButton::clicked, this, [this, code] { Q_EMIT picked(code); });
     }
     layout->addStretch(1);
+    // The step's title is this row's buddy, not a button's: a label whose
+    // buddy is a button *clicks* it on the mnemonic (QLabel does), which
+    // would pick a code for the person. The row itself takes the focus and
+    // hands it to the first code, so Alt+S only moves the keyboard here.
+    setFocusPolicy(Qt::TabFocus);
+    if (!m_buttons.isEmpty())
+        setFocusProxy(m_buttons.constFirst());
 }
 
 const QList<QPushButton *> &BindingCodePicker::buttons() const

@@ -9,7 +9,9 @@ class QPushButton;
 namespace countersign {
 
 // A row of large toggle buttons, one per binding-code choice. It only
-// reports the pick; whether it matches is the dialog's decision.
+// reports the pick; whether it matches is the dialog's decision. Label it
+// with setBuddy(picker), never with one of its buttons: focusing the row
+// moves the keyboard to the first code without pressing it.
 class BindingCodePicker : public QWidget {
     Q_OBJECT
 
