@@ -311,6 +311,62 @@ Result<std::chrono::seconds> readDuration(const ConfigSource &source, const YAML
     return *duration;
 }
 
+YamlSyntaxProblem explainYamlSyntaxError(const QByteArray &yaml, const YAML::Mark &mark,
+                                         const std::string &message)
+{
+    const QString raw = QString::fromStdString(message);
+    // A tab where the indentation is read up to the error is the usual
+    // cause of every indentation message: name that line.
+    if (!mark.is_null()) {
+        const QList<QByteArray> lines = yaml.split('\n');
+        const int last = std::min<int>(mark.line, static_cast<int>(lines.size()) - 1);
+        for (int line = 0; line <= last; ++line) {
+            const QByteArray &text = lines.at(line);
+            qsizetype indent = 0;
+            while (indent < text.size() && (text.at(indent) == ' ' || text.at(indent) == '\t'))
+                ++indent;
+            if (text.left(indent).contains('\t') && indent < text.size()) {
+                YAML::Mark tabMark = mark;
+                tabMark.line = line;
+                tabMark.column = static_cast<int>(text.indexOf('\t'));
+                return {tabMark,
+                        QStringLiteral("this line is indented with a tab; YAML indents "
+                                       "with spaces only (yaml-cpp: %1)")
+                            .arg(raw)};
+            }
+        }
+    }
+    struct Hint {
+        const char *yamlCpp;
+        const char *words;
+    };
+    static constexpr Hint hints[] = {
+        {"end of map not found",
+         "the indentation does not line up with the lines above: keys of one mapping start "
+         "in the same column, and what belongs to a key is indented further (with spaces)"},
+        {"end of sequence not found",
+         "the indentation does not line up with the lines above: the \"- \" items of one list "
+         "start in the same column (with spaces)"},
+        {"illegal map value",
+         "a \":\" where no key can start: check the indentation of this line and that a value "
+         "holding \": \" is quoted"},
+        {"illegal block entry",
+         "a \"- \" list item where none can start: check the indentation of this line"},
+        {"end of sequence flow not found", "a [ list is not closed with ]"},
+        {"end of map flow not found", "a { mapping is not closed with }"},
+        {"illegal EOF in scalar", "a quoted value is not closed"},
+        {"illegal tab when looking for indentation",
+         "this line is indented with a tab; YAML indents with spaces only"},
+    };
+    for (const Hint &hint : hints) {
+        if (message == hint.yamlCpp) {
+            return {mark,
+                    QStringLiteral("%1 (yaml-cpp: %2)").arg(QString::fromUtf8(hint.words), raw)};
+        }
+    }
+    return {mark, raw};
+}
+
 YAML::Node loadYamlDocument(const QByteArray &yaml)
 {
     if (yaml.size() > maxYamlTextBytes) {

@@ -99,6 +99,18 @@ inline constexpr qint64 maxYamlTextBytes = 4 * 1024 * 1024;
 // syntax errors, so callers report both the same way.
 YAML::Node loadYamlDocument(const QByteArray &yaml);
 
+// yaml-cpp's syntax errors in words a person can act on: a tab in the
+// indentation, an indentation that does not line up ("end of map not
+// found"), an unclosed [ { or quote. `mark` and `message` are the
+// exception's; returns the place to report (the tab's line) and the text.
+// Messages that are ours (the guard's) come back unchanged.
+struct YamlSyntaxProblem {
+    YAML::Mark mark;
+    QString message;
+};
+YamlSyntaxProblem explainYamlSyntaxError(const QByteArray &yaml, const YAML::Mark &mark,
+                                         const std::string &message);
+
 // Loads one YAML document of at most maxBytes (with loadYamlDocument) and
 // hands its root to `parse`. yaml-cpp reports everything, from syntax errors
 // to its nesting limit, by exception, also while nodes are read; none may
@@ -121,7 +133,8 @@ Result<T> parseYamlDocument(const ConfigSource &source, const QByteArray &yaml, 
     try {
         return parse(loadYamlDocument(yaml));
     } catch (const YAML::Exception &exception) {
-        return source.error(exception.mark, {}, QString::fromStdString(exception.msg));
+        const auto problem = explainYamlSyntaxError(yaml, exception.mark, exception.msg);
+        return source.error(problem.mark, {}, problem.message);
     } catch (const std::exception &exception) {
         return source.error(
             YAML::Mark::null_mark(), {},

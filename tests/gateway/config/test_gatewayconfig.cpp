@@ -412,7 +412,19 @@ void TestGatewayConfig::errorsNameKeyPathAndLine_data()
                                     << QStringLiteral("gateway.yaml:2: data_dir: needs a path");
     QTest::newRow("malformed yaml")
         << QByteArray("users: [a@example.com\nname: x\n")
-        << QStringLiteral("gateway.yaml:2: end of sequence flow not found");
+        << QStringLiteral("gateway.yaml:2: a [ list is not closed with ] (yaml-cpp: end of "
+                          "sequence flow not found)");
+    QTest::newRow("tab in the indentation")
+        << QByteArray("users:\n\t- a@example.com\n")
+        << QStringLiteral("gateway.yaml:2: this line is indented with a tab; YAML indents with "
+                          "spaces only");
+    QTest::newRow("tab after spaces")
+        << QByteArray("name: x\nusers:\n  - id: a@example.com\n  \t display_name: A\n")
+        << QStringLiteral("gateway.yaml:4: this line is indented with a tab; YAML indents with "
+                          "spaces only");
+    QTest::newRow("indentation does not line up")
+        << QByteArray("approvals:\n    timeout: 30s\n  ttl: 5\nusers: [a@example.com]\n")
+        << QStringLiteral("gateway.yaml:3: the indentation does not line up");
     QTest::newRow("two documents")
         << QByteArray("users: [a@example.com]\n---\nusers: [b@example.com]\n")
         // The second document's content starts on line 3.
