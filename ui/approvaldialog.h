@@ -3,6 +3,7 @@
 #include "app/authenticator.h"
 #include "protocol/clock.h"
 #include "protocol/messages/approvalmethod.h"
+#include "protocol/messages/approvalproof.h"
 #include "protocol/messages/approvalrequest.h"
 
 #include <QDialog>
@@ -45,7 +46,8 @@ class ApprovalDialog : public QDialog {
 public:
     // The denial reason sent when the person picks a code that is not this
     // request's: the request may not be the one their agent started.
-    static inline const QString bindingCodeMismatchReason = QStringLiteral("binding_code_mismatch");
+    static inline const QString bindingCodeMismatchReason =
+        ApprovalProof::bindingCodeMismatchReason;
     // docs/protocol.md section 4: a denial reason is at most 500 characters.
     static constexpr int maxDenyReasonLength = 500;
     static constexpr int totpDigits = 6;

@@ -3,6 +3,7 @@
 #include "gateway/mcp/jsonrpc.h"
 #include "protocol/base64url.h"
 #include "protocol/canonicaljson.h"
+#include "protocol/messages/approvalproof.h"
 #include "protocol/messages/bindingcode.h"
 
 #include <QLoggingCategory>
@@ -322,6 +323,16 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
     switch (approval.state) {
     case ApprovalState::Denied:
         outcome = QStringLiteral("denied");
+        // The companion's own denial when the person picked another code
+        // than the one this agent showed: say what it means, not the code.
+        if (approval.reason == ApprovalProof::bindingCodeMismatchReason) {
+            text = QStringLiteral("DENIED in Countersign: the person picked a different code than "
+                                  "%1, the one shown here, so the request on their screen may not "
+                                  "have been this one. \"%2\" was not performed. If it was yours, "
+                                  "call again and pick the code shown then.")
+                       .arg(entry.bindingCode, entry.action);
+            break;
+        }
         text = QStringLiteral("DENIED in Countersign%1. \"%2\" was not performed.")
                    .arg(suffix, entry.action);
         break;

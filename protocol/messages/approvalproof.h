@@ -32,6 +32,10 @@ struct ApprovalProof {
     static constexpr int protocolVersion = 1;
     static inline const QString jwsType = QStringLiteral("countersign-proof+jwt");
     static constexpr qsizetype maxReasonLength = 500;
+    // The denial reason a companion sends by itself when the person picked a
+    // binding code other than the request's (docs/protocol.md 4): the
+    // request on their screen may not be the agent's.
+    static inline const QString bindingCodeMismatchReason = QStringLiteral("binding_code_mismatch");
 
     QString requestId;
     QByteArray requestHash; // 32 bytes: SHA-256 of the request JWS as received

@@ -21,6 +21,7 @@ private Q_SLOTS:
     void cleanup();
     void approvedWithTotpCompletesTheCall();
     void deniedGivesAToolErrorAndChangesNothing();
+    void bindingCodeMismatchIsExplainedInWords();
     void expiredApprovalSaysSo();
     void clientThatLeftCallsAgainAndAttaches();
     void twoWaitingCallsOneApprovalOneUpstreamCall();
@@ -250,6 +251,27 @@ void TestGatewayStepUp::deniedGivesAToolErrorAndChangesNothing()
     QVERIFY2(text(*pending->response).contains(QStringLiteral("DENIED"))
                  && text(*pending->response).contains(QStringLiteral("not today")),
              qPrintable(text(*pending->response)));
+    QVERIFY(!userDisabled(QStringLiteral("bob")));
+}
+
+// The companion denies by itself when the person picks another code; the
+// agent hears what that means, with the code it showed, not a wire reason.
+void TestGatewayStepUp::bindingCodeMismatchIsExplainedInWords()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    m_companion->deny(*request, ApprovalProof::bindingCodeMismatchReason);
+    QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
+    QVERIFY(pending->response->ok());
+    QCOMPARE(outcome(*pending->response), QStringLiteral("denied"));
+    const QString said = text(*pending->response);
+    QVERIFY2(
+        said.contains(QStringLiteral("picked a different code than %1").arg(request->bindingCode)),
+        qPrintable(said));
+    QVERIFY2(!said.contains(ApprovalProof::bindingCodeMismatchReason), qPrintable(said));
     QVERIFY(!userDisabled(QStringLiteral("bob")));
 }
 
