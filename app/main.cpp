@@ -5,6 +5,7 @@
 // windows.
 #include "app/appid.h"
 #include "app/companion.h"
+#include "app/companionsettings.h"
 #include "app/history.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
@@ -50,9 +51,10 @@ Q_LOGGING_CATEGORY(lcMain, "countersign.app")
 // The companion's windows, one of each at a time.
 class Windows {
 public:
-    Windows(PairingClient &pairing, PairedGateways &gateways, History &history,
-            Autostart &autostart, ScreenshotSource &screenshots)
-        : m_pairing(pairing)
+    Windows(CompanionSettings &companionSettings, PairingClient &pairing, PairedGateways &gateways,
+            History &history, Autostart &autostart, ScreenshotSource &screenshots)
+        : m_companionSettings(companionSettings)
+        , m_pairing(pairing)
         , m_gateways(gateways)
         , m_history(history)
         , m_autostart(autostart)
@@ -65,7 +67,7 @@ public:
         if (!m_pairingDialog) {
             m_pairingDialog = new PairingDialog(PairingDialog::Services{
                 m_pairing, m_gateways, [](const QImage &image) { return QrDecoder::decode(image); },
-                &m_screenshots, SettingsDialog::defaultDeviceName(),
+                &m_screenshots, m_companionSettings.defaultDeviceName(),
                 m_companion && m_companion->authenticator()});
             m_pairingDialog->setAttribute(Qt::WA_DeleteOnClose);
             QObject::connect(m_pairingDialog, &PairingDialog::addSecurityKey, m_pairingDialog,
@@ -83,8 +85,8 @@ public:
     SettingsDialog *settings(Companion &companion)
     {
         if (!m_settings) {
-            m_settings =
-                new SettingsDialog(m_gateways, &m_autostart, ApprovalDialog::supportedMethods());
+            m_settings = new SettingsDialog(m_companionSettings, m_gateways, &m_autostart,
+                                            ApprovalDialog::supportedMethods());
             m_settings->setAttribute(Qt::WA_DeleteOnClose);
             // Changes apply at once.
             QObject::connect(m_settings, &SettingsDialog::notificationsEnabledChanged, &companion,
@@ -160,6 +162,7 @@ private:
         window->activateWindow();
     }
 
+    CompanionSettings &m_companionSettings;
     PairingClient &m_pairing;
     PairedGateways &m_gateways;
     History &m_history;
@@ -323,11 +326,12 @@ int main(int argc, char *argv[])
     XdgAutostart autostart;
 #endif
     ScreenGrabber screenshots;
-    Windows windows(pairing, gateways, history, autostart, screenshots);
+    CompanionSettings settings;
+    Windows windows(settings, pairing, gateways, history, autostart, screenshots);
 
     windows.setCompanion(&companion);
-    companion.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
-    companion.setPreferredMethod(SettingsDialog::defaultMethod(ApprovalDialog::supportedMethods()));
+    companion.setNotificationsEnabled(settings.notificationsEnabled());
+    companion.setPreferredMethod(settings.defaultMethod(ApprovalDialog::supportedMethods()));
     QObject::connect(&controller, &CompanionController::summaryChanged, &tray,
                      [&tray](const TrayIconState &state) { tray.setState(state); });
     QObject::connect(&companion, &Companion::gatewayProblem, &tray,
