@@ -1,8 +1,11 @@
 // countersign: the tray companion. Joins the parts: the single instance,
-// the keychain, the paired gateways and their clients (CompanionController),
-// the tray (or a small window where there is no tray), notifications, and the
-// pairing, settings and history windows.
+// the keychain, the paired gateways and their clients (Companion), the
+// approval dialogs (CompanionController), the tray (or a small window where
+// there is no tray), notifications, and the pairing, settings and history
+// windows.
 #include "app/appid.h"
+#include "app/companion.h"
+#include "app/companionsettings.h"
 #include "app/history.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
@@ -48,9 +51,10 @@ Q_LOGGING_CATEGORY(lcMain, "countersign.app")
 // The companion's windows, one of each at a time.
 class Windows {
 public:
-    Windows(PairingClient &pairing, PairedGateways &gateways, History &history,
-            Autostart &autostart, ScreenshotSource &screenshots)
-        : m_pairing(pairing)
+    Windows(CompanionSettings &companionSettings, PairingClient &pairing, PairedGateways &gateways,
+            History &history, Autostart &autostart, ScreenshotSource &screenshots)
+        : m_companionSettings(companionSettings)
+        , m_pairing(pairing)
         , m_gateways(gateways)
         , m_history(history)
         , m_autostart(autostart)
@@ -63,71 +67,70 @@ public:
         if (!m_pairingDialog) {
             m_pairingDialog = new PairingDialog(PairingDialog::Services{
                 m_pairing, m_gateways, [](const QImage &image) { return QrDecoder::decode(image); },
-                &m_screenshots, SettingsDialog::defaultDeviceName(),
-                m_controller && m_controller->authenticator()});
+                &m_screenshots, m_companionSettings.defaultDeviceName(),
+                m_companion && m_companion->authenticator()});
             m_pairingDialog->setAttribute(Qt::WA_DeleteOnClose);
             QObject::connect(m_pairingDialog, &PairingDialog::addSecurityKey, m_pairingDialog,
                              [this](const QString &gatewayId) {
-                                 if (m_controller)
-                                     settings(*m_controller)->startAddingSecurityKey(gatewayId);
+                                 if (m_companion)
+                                     settings(*m_companion)->startAddingSecurityKey(gatewayId);
                              });
         }
         bringUp(m_pairingDialog);
         return m_pairingDialog;
     }
 
-    void setController(CompanionController *controller) { m_controller = controller; }
+    void setCompanion(Companion *companion) { m_companion = companion; }
 
-    SettingsDialog *settings(CompanionController &controller)
+    SettingsDialog *settings(Companion &companion)
     {
         if (!m_settings) {
-            m_settings =
-                new SettingsDialog(m_gateways, &m_autostart, ApprovalDialog::supportedMethods());
+            m_settings = new SettingsDialog(m_companionSettings, m_gateways, &m_autostart,
+                                            ApprovalDialog::supportedMethods());
             m_settings->setAttribute(Qt::WA_DeleteOnClose);
             // Changes apply at once.
-            QObject::connect(m_settings, &SettingsDialog::notificationsEnabledChanged, &controller,
-                             &CompanionController::setNotificationsEnabled);
-            QObject::connect(m_settings, &SettingsDialog::defaultMethodChanged, &controller,
-                             &CompanionController::setPreferredMethod);
+            QObject::connect(m_settings, &SettingsDialog::notificationsEnabledChanged, &companion,
+                             &Companion::setNotificationsEnabled);
+            QObject::connect(m_settings, &SettingsDialog::defaultMethodChanged, &companion,
+                             &Companion::setPreferredMethod);
             // The connection state of each gateway, now and as it changes.
-            for (GatewayClient *client : controller.clients())
+            for (GatewayClient *client : companion.clients())
                 m_settings->setGatewayState(client->profile().gatewayId, client->state());
-            QObject::connect(&controller, &CompanionController::gatewayStateChanged, m_settings,
+            QObject::connect(&companion, &Companion::gatewayStateChanged, m_settings,
                              &SettingsDialog::setGatewayState);
             // Security keys: the list per gateway, adding and removing.
-            for (GatewayClient *client : controller.clients()) {
+            for (GatewayClient *client : companion.clients()) {
                 if (const auto passkeys = client->passkeyContext())
                     m_settings->setPasskeys(client->profile().gatewayId, *passkeys);
             }
-            QObject::connect(&controller, &CompanionController::passkeysChanged, m_settings,
+            QObject::connect(&companion, &Companion::passkeysChanged, m_settings,
                              &SettingsDialog::setPasskeys);
-            QObject::connect(&controller, &CompanionController::passkeyRegistration, m_settings,
+            QObject::connect(&companion, &Companion::passkeyRegistration, m_settings,
                              &SettingsDialog::showPasskeyRegistration);
-            QObject::connect(m_settings, &SettingsDialog::addPasskey, &controller,
-                             &CompanionController::registerPasskey);
-            QObject::connect(m_settings, &SettingsDialog::removePasskey, &controller,
-                             [&controller](const QString &gatewayId, const QByteArray &id) {
-                                 if (const Status sent = controller.removePasskey(gatewayId, id);
+            QObject::connect(m_settings, &SettingsDialog::addPasskey, &companion,
+                             &Companion::registerPasskey);
+            QObject::connect(m_settings, &SettingsDialog::removePasskey, &companion,
+                             [&companion](const QString &gatewayId, const QByteArray &id) {
+                                 if (const Status sent = companion.removePasskey(gatewayId, id);
                                      !sent)
                                      qCWarning(lcMain).noquote() << sent.error().message;
                              });
-            QObject::connect(m_settings, &SettingsDialog::passkeyPinEntered, &controller,
-                             [&controller](const QString &pin) {
-                                 if (Authenticator *key = controller.authenticator())
+            QObject::connect(m_settings, &SettingsDialog::passkeyPinEntered, &companion,
+                             [&companion](const QString &pin) {
+                                 if (Authenticator *key = companion.authenticator())
                                      key->setPin(pin);
                              });
-            if (Authenticator *key = controller.authenticator()) {
+            if (Authenticator *key = companion.authenticator()) {
                 m_settings->setSecurityKeys(key->devices());
                 QObject::connect(key, &Authenticator::devicesChanged, m_settings,
                                  &SettingsDialog::setSecurityKeys);
                 QObject::connect(m_settings, &SettingsDialog::passkeyKeyChosen, key,
                                  &Authenticator::selectDevice);
             }
-            QObject::connect(m_settings, &SettingsDialog::passkeyStopped, &controller,
-                             [&controller] {
-                                 if (Authenticator *key = controller.authenticator())
-                                     key->cancel();
-                             });
+            QObject::connect(m_settings, &SettingsDialog::passkeyStopped, &companion, [&companion] {
+                if (Authenticator *key = companion.authenticator())
+                    key->cancel();
+            });
             QObject::connect(m_settings, &SettingsDialog::openPairing, m_settings,
                              [this] { pairing(); });
         }
@@ -159,12 +162,13 @@ private:
         window->activateWindow();
     }
 
+    CompanionSettings &m_companionSettings;
     PairingClient &m_pairing;
     PairedGateways &m_gateways;
     History &m_history;
     Autostart &m_autostart;
     ScreenshotSource &m_screenshots;
-    CompanionController *m_controller = nullptr;
+    Companion *m_companion = nullptr;
     QPointer<PairingDialog> m_pairingDialog;
     QPointer<SettingsDialog> m_settings;
     QPointer<HistoryWindow> m_historyWindow;
@@ -313,7 +317,8 @@ int main(int argc, char *argv[])
     // Security keys through libfido2 (USB HID; the device list is read when
     // a key is needed, so an idle companion does not poll).
     FidoAuthenticator authenticator(std::make_unique<SystemFidoDevices>());
-    CompanionController controller(gateways, secrets, history, &notifier, clock, &authenticator);
+    Companion companion(gateways, secrets, history, &notifier, clock, &authenticator);
+    CompanionController controller(companion, clock);
     PairingClient pairing(secrets, clock);
 #ifdef Q_OS_WIN
     RunKeyAutostart autostart;
@@ -321,15 +326,15 @@ int main(int argc, char *argv[])
     XdgAutostart autostart;
 #endif
     ScreenGrabber screenshots;
-    Windows windows(pairing, gateways, history, autostart, screenshots);
+    CompanionSettings settings;
+    Windows windows(settings, pairing, gateways, history, autostart, screenshots);
 
-    windows.setController(&controller);
-    controller.setNotificationsEnabled(SettingsDialog::notificationsEnabled());
-    controller.setPreferredMethod(
-        SettingsDialog::defaultMethod(ApprovalDialog::supportedMethods()));
+    windows.setCompanion(&companion);
+    companion.setNotificationsEnabled(settings.notificationsEnabled());
+    companion.setPreferredMethod(settings.defaultMethod(ApprovalDialog::supportedMethods()));
     QObject::connect(&controller, &CompanionController::summaryChanged, &tray,
                      [&tray](const TrayIconState &state) { tray.setState(state); });
-    QObject::connect(&controller, &CompanionController::gatewayProblem, &tray,
+    QObject::connect(&companion, &Companion::gatewayProblem, &tray,
                      [&tray](const QString &gateway, const QString &message) {
                          tray.showMessage(gateway, message);
                      });
@@ -338,7 +343,7 @@ int main(int argc, char *argv[])
     QObject::connect(&tray, &TrayIcon::openHistory, &app, [&windows] { windows.history(); });
     QObject::connect(&tray, &TrayIcon::openPairing, &app, [&windows] { windows.pairing(); });
     QObject::connect(&tray, &TrayIcon::openSettings, &app,
-                     [&windows, &controller] { windows.settings(controller); });
+                     [&windows, &companion] { windows.settings(companion); });
     // exit(), not quit(): since Qt 6, quit() first asks every window to
     // close, and the fallback window refuses (closing it only puts it away),
     // which would cancel Quit.
@@ -360,7 +365,7 @@ int main(int argc, char *argv[])
     QObject::connect(&urlEvents, &UrlOpenEvents::linkOpened, &app,
                      [&windows](const QString &link) { windows.pairing()->showLinkText(link); });
 
-    controller.start();
+    companion.start();
     tray.setState(controller.summary());
     tray.show();
     if (!parser.isSet(minimized) || !UrlScheme::linkInArguments(forwarded).isEmpty())

@@ -1,7 +1,7 @@
 #include "settingsdialog.h"
 
-#include "app/appid.h"
 #include "app/autostart.h"
+#include "app/companionsettings.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
 #include "protocol/displaytext.h"
@@ -27,7 +27,6 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSettings>
 #include <QSignalBlocker>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -36,17 +35,9 @@ namespace countersign {
 
 namespace {
 
-const QString notificationsKey = QStringLiteral("notifications/enabled");
-const QString deviceNameKey = QStringLiteral("pairing/defaultDeviceName");
-const QString defaultMethodKey = QStringLiteral("approval/defaultMethod");
 const QColor problemColour(0xc0, 0x1c, 0x28);
 
 enum Column { NameColumn, UserColumn, StateColumn };
-
-QSettings appSettings()
-{
-    return QSettings(AppId::organizationName(), AppId::applicationName());
-}
 
 QString shown(const QString &remote)
 {
@@ -60,20 +51,12 @@ void setForeground(QWidget *widget, const QColor &colour)
     widget->setPalette(palette);
 }
 
-std::optional<QString> deviceNameProblem(const QString &name)
-{
-    if (name.isEmpty())
-        return QString();
-    if (name.size() > PairingClient::maxDeviceNameLength || !isDisplaySafe(name))
-        return SettingsDialog::tr("Use at most 64 ordinary characters.");
-    return std::nullopt;
-}
-
 } // namespace
 
-SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart,
-                               QList<ApprovalMethod> methods, QWidget *parent)
+SettingsDialog::SettingsDialog(CompanionSettings &settings, PairedGateways &gateways,
+                               Autostart *autostart, QList<ApprovalMethod> methods, QWidget *parent)
     : QDialog(parent)
+    , m_settings(settings)
     , m_gateways(gateways)
     , m_autostart(autostart)
     , m_methods(std::move(methods))
@@ -107,27 +90,6 @@ SettingsDialog::SettingsDialog(PairedGateways &gateways, Autostart *autostart,
 
 SettingsDialog::~SettingsDialog() = default;
 
-bool SettingsDialog::notificationsEnabled()
-{
-    return appSettings().value(notificationsKey, true).toBool();
-}
-
-ApprovalMethod SettingsDialog::defaultMethod(const QList<ApprovalMethod> &methods)
-{
-    const auto chosen = approvalMethodFromName(appSettings().value(defaultMethodKey).toString());
-    if (chosen && methods.contains(*chosen))
-        return *chosen;
-    return methods.isEmpty() ? ApprovalMethod::Totp : methods.constFirst();
-}
-
-QString SettingsDialog::defaultDeviceName()
-{
-    const QString chosen = appSettings().value(deviceNameKey).toString().trimmed();
-    if (!chosen.isEmpty() && !deviceNameProblem(chosen))
-        return chosen;
-    return PairingClient::defaultDeviceName();
-}
-
 QWidget *SettingsDialog::buildGeneral()
 {
     auto *group = new QGroupBox(tr("General"), this);
@@ -155,9 +117,9 @@ QWidget *SettingsDialog::buildGeneral()
     m_notifications->setObjectName(QStringLiteral("notificationsCheck"));
     m_notifications->setToolTip(tr("A notification only opens the request; approving always "
                                    "happens in Countersign's own window."));
-    m_notifications->setChecked(notificationsEnabled());
+    m_notifications->setChecked(m_settings.notificationsEnabled());
     connect(m_notifications, &QCheckBox::toggled, this, [this](bool enabled) {
-        appSettings().setValue(notificationsKey, enabled);
+        m_settings.setNotificationsEnabled(enabled);
         Q_EMIT notificationsEnabledChanged(enabled);
     });
     column->addWidget(m_notifications);
@@ -178,13 +140,13 @@ QWidget *SettingsDialog::buildGeneral()
                                  approvalMethodName(method));
     }
     m_defaultMethod->setCurrentIndex(
-        std::max(0, static_cast<int>(m_methods.indexOf(defaultMethod(m_methods)))));
+        std::max(0, static_cast<int>(m_methods.indexOf(m_settings.defaultMethod(m_methods)))));
     methodLabel->setBuddy(m_defaultMethod);
     connect(m_defaultMethod, &QComboBox::currentIndexChanged, this, [this](int index) {
         if (index < 0 || index >= m_methods.size())
             return;
         const ApprovalMethod method = m_methods.at(index);
-        appSettings().setValue(defaultMethodKey, approvalMethodName(method));
+        m_settings.setDefaultMethod(method);
         Q_EMIT defaultMethodChanged(method);
     });
     methodLayout->addWidget(methodLabel);
@@ -198,7 +160,7 @@ QWidget *SettingsDialog::buildGeneral()
     m_deviceName->setObjectName(QStringLiteral("defaultDeviceNameEdit"));
     m_deviceName->setMaxLength(static_cast<int>(PairingClient::maxDeviceNameLength));
     m_deviceName->setPlaceholderText(PairingClient::defaultDeviceName());
-    m_deviceName->setText(appSettings().value(deviceNameKey).toString());
+    m_deviceName->setText(m_settings.chosenDeviceName());
     m_deviceName->setClearButtonEnabled(true);
     nameLabel->setBuddy(m_deviceName);
     connect(m_deviceName, &QLineEdit::editingFinished, this, &SettingsDialog::onDeviceNameEdited);
@@ -578,20 +540,15 @@ void SettingsDialog::onAutostartToggled(bool enabled)
 void SettingsDialog::onDeviceNameEdited()
 {
     const QString name = m_deviceName->text().trimmed();
-    if (const auto problem = deviceNameProblem(name); problem && !problem->isEmpty()) {
+    if (const auto problem = CompanionSettings::deviceNameProblem(name);
+        problem && !problem->isEmpty()) {
         m_deviceNameError->setText(*problem);
         m_deviceNameError->show();
         return;
     }
     m_deviceNameError->hide();
-    QSettings settings = appSettings();
-    if (settings.value(deviceNameKey).toString() == name)
-        return;
-    if (name.isEmpty())
-        settings.remove(deviceNameKey);
-    else
-        settings.setValue(deviceNameKey, name);
-    Q_EMIT defaultDeviceNameChanged(defaultDeviceName());
+    if (m_settings.setChosenDeviceName(name))
+        Q_EMIT defaultDeviceNameChanged(m_settings.defaultDeviceName());
 }
 
 void SettingsDialog::onItemChanged(QTreeWidgetItem *item, int column)

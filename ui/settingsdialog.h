@@ -24,6 +24,7 @@ class QTreeWidgetItem;
 namespace countersign {
 
 class Autostart;
+class CompanionSettings;
 class PairedGateways;
 class PasskeyPanel;
 class PlainLabel;
@@ -35,9 +36,8 @@ class PlainLabel;
 // - Notifications on/off, the default approval method (which one a request
 //   that allows several opens with; shown only when this computer can carry
 //   out more than one) and the default name this computer gets when
-//   pairing, kept in the QSettings of AppId ("notifications/enabled",
-//   "approval/defaultMethod", "pairing/defaultDeviceName"; read them with
-//   notificationsEnabled(), defaultMethod() and defaultDeviceName()).
+//   pairing, kept in the injected CompanionSettings (app/, where the
+//   companion reads them).
 // - Paired gateways: name (renamable in place), account, connection state
 //   (fed by the app through setGatewayState), address, key fingerprint;
 //   Unpair asks first (Cancel is the default) and then removes the device
@@ -52,18 +52,12 @@ class SettingsDialog : public QDialog {
 public:
     static constexpr int maxGatewayNameLength = 64;
 
-    // `autostart` may be null (no way to start at login here). Both must
+    // `autostart` may be null (no way to start at login here). All must
     // outlive the dialog. `methods`: the approval methods this computer can
     // carry out, in their default order.
-    SettingsDialog(PairedGateways &gateways, Autostart *autostart, QList<ApprovalMethod> methods,
-                   QWidget *parent = nullptr);
+    SettingsDialog(CompanionSettings &settings, PairedGateways &gateways, Autostart *autostart,
+                   QList<ApprovalMethod> methods, QWidget *parent = nullptr);
     ~SettingsDialog() override;
-
-    static bool notificationsEnabled();
-    // The chosen method if it is among `methods`, else the first of them.
-    static ApprovalMethod defaultMethod(const QList<ApprovalMethod> &methods);
-    // What the person chose, else PairingClient::defaultDeviceName().
-    static QString defaultDeviceName();
 
 public Q_SLOTS:
     void setGatewayState(const QString &gatewayId, countersign::GatewayClient::State state);
@@ -108,6 +102,7 @@ private:
     QString stateText(const QString &gatewayId) const;
     void showGatewayMessage(const QString &text, bool problem);
 
+    CompanionSettings &m_settings;
     PairedGateways &m_gateways;
     Autostart *m_autostart = nullptr;
     QList<ApprovalMethod> m_methods;

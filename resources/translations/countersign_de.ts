@@ -325,7 +325,7 @@
     </message>
 </context>
 <context>
-    <name>countersign::CompanionController</name>
+    <name>countersign::Companion</name>
     <message>
         <source>%1 wants to run %2</source>
         <translation>%1 möchte %2 ausführen</translation>

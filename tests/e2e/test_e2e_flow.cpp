@@ -1,3 +1,4 @@
+#include "app/companion.h"
 #include "app/history.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
@@ -196,6 +197,7 @@ private:
     std::unique_ptr<KeychainSecretStore> m_secrets;
     std::unique_ptr<PairedGateways> m_gateways;
     std::unique_ptr<History> m_history;
+    std::unique_ptr<Companion> m_companion;
     std::unique_ptr<CompanionController> m_controller;
     QString m_gatewayId;
 };
@@ -275,15 +277,17 @@ void TestE2eFlow::initTestCase()
     auto keys = std::make_unique<SoftDeviceSource>();
     keys->plug(&m_softKey);
     m_authenticator = std::make_unique<FidoAuthenticator>(std::move(keys));
-    m_controller = std::make_unique<CompanionController>(*m_gateways, *m_secrets, *m_history,
-                                                         nullptr, m_clock, m_authenticator.get());
-    m_controller->start();
+    m_companion = std::make_unique<Companion>(*m_gateways, *m_secrets, *m_history, nullptr, m_clock,
+                                              m_authenticator.get());
+    m_controller = std::make_unique<CompanionController>(*m_companion, m_clock);
+    m_companion->start();
     QTRY_VERIFY_WITH_TIMEOUT(m_controller->summary().connectedGateways == 1, deadlineMs);
 }
 
 void TestE2eFlow::cleanupTestCase()
 {
     m_controller.reset();
+    m_companion.reset();
     m_authenticator.reset();
     if (m_gateways && !m_gatewayId.isEmpty()) {
         bool done = false;
@@ -474,8 +478,8 @@ void TestE2eFlow::approveWithPasskey()
 {
     // Register the security key with the gateway, as Settings does: the key
     // makes a credential, the gateway verifies the attestation and stores it.
-    QSignalSpy registration(m_controller.get(), &CompanionController::passkeyRegistration);
-    QVERIFY(m_controller->registerPasskey(m_gatewayId, QStringLiteral("e2e soft key")));
+    QSignalSpy registration(m_companion.get(), &Companion::passkeyRegistration);
+    QVERIFY(m_companion->registerPasskey(m_gatewayId, QStringLiteral("e2e soft key")));
     const auto ended = [&] {
         for (const QList<QVariant> &event : std::as_const(registration)) {
             if (event.at(2).toBool())
@@ -487,7 +491,7 @@ void TestE2eFlow::approveWithPasskey()
     const QList<QVariant> last = registration.constLast();
     QVERIFY2(last.at(3).toBool(), qPrintable(last.at(4).toString()));
     QCOMPARE(m_softKey.credentialIds().size(), 1);
-    const auto passkeys = m_controller->client(m_gatewayId)->passkeyContext();
+    const auto passkeys = m_companion->client(m_gatewayId)->passkeyContext();
     QVERIFY(passkeys && passkeys->credentials.size() == 1);
     QCOMPARE(passkeys->credentials.first().name, QStringLiteral("e2e soft key"));
 

@@ -1,3 +1,4 @@
+#include "app/companion.h"
 #include "app/history.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
@@ -57,6 +58,7 @@ private:
     std::unique_ptr<PairedGateways> m_gateways;
     std::unique_ptr<History> m_history;
     std::unique_ptr<RecordingNotifier> m_notifier;
+    std::unique_ptr<Companion> m_companion;
     std::unique_ptr<CompanionController> m_controller;
     std::optional<Totp> m_totp;
     QString m_gatewayId;
@@ -95,16 +97,18 @@ void TestCompanionController::init()
 
     m_history = std::make_unique<History>(m_dir.filePath(QStringLiteral("history.sqlite")));
     m_notifier = std::make_unique<RecordingNotifier>();
-    m_controller = std::make_unique<CompanionController>(*m_gateways, *m_secrets, *m_history,
-                                                         m_notifier.get(), m_fixture->clock());
+    m_companion = std::make_unique<Companion>(*m_gateways, *m_secrets, *m_history, m_notifier.get(),
+                                              m_fixture->clock());
+    m_controller = std::make_unique<CompanionController>(*m_companion, m_fixture->clock());
     QSignalSpy summaries(m_controller.get(), &CompanionController::summaryChanged);
-    m_controller->start();
+    m_companion->start();
     QTRY_VERIFY_WITH_TIMEOUT(m_controller->summary().connectedGateways == 1, 15000);
 }
 
 void TestCompanionController::cleanup()
 {
     m_controller.reset();
+    m_companion.reset();
     m_notifier.reset();
     if (m_gateways && !m_gatewayId.isEmpty()) {
         bool done = false;

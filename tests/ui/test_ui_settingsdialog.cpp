@@ -1,5 +1,6 @@
 #include "app/appid.h"
 #include "app/autostart.h"
+#include "app/companionsettings.h"
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
 #include "protocol/jose/ecprivatekey.h"
@@ -140,6 +141,7 @@ private:
     }
 
     QTemporaryDir m_settingsDir;
+    std::unique_ptr<CompanionSettings> m_settings;
     std::unique_ptr<MemorySecretStore> m_secrets;
     std::unique_ptr<PairedGateways> m_gateways;
     FakeAutostart m_autostart;
@@ -157,6 +159,7 @@ void TestUiSettingsDialog::initTestCase()
 void TestUiSettingsDialog::init()
 {
     QSettings(AppId::organizationName(), AppId::applicationName()).clear();
+    m_settings = std::make_unique<CompanionSettings>();
     m_secrets = std::make_unique<MemorySecretStore>();
     m_gateways = std::make_unique<PairedGateways>(*m_secrets);
     m_autostart = FakeAutostart();
@@ -166,12 +169,14 @@ void TestUiSettingsDialog::cleanup()
 {
     m_dialog.reset();
     m_gateways.reset();
+    m_settings.reset();
 }
 
 std::unique_ptr<SettingsDialog> TestUiSettingsDialog::makeDialog(Autostart *autostart,
                                                                  QList<ApprovalMethod> methods)
 {
-    auto dialog = std::make_unique<SettingsDialog>(*m_gateways, autostart, std::move(methods));
+    auto dialog =
+        std::make_unique<SettingsDialog>(*m_settings, *m_gateways, autostart, std::move(methods));
     dialog->show();
     // Active, so that its mnemonics (Alt+letter) work as for a person.
     dialog->activateWindow();
@@ -223,7 +228,7 @@ void TestUiSettingsDialog::withoutAutostartTheOptionIsAbsent()
 
 void TestUiSettingsDialog::notificationsCanBeTurnedOff()
 {
-    QVERIFY(SettingsDialog::notificationsEnabled()); // on unless turned off
+    QVERIFY(m_settings->notificationsEnabled()); // on unless turned off
     m_dialog = makeDialog(&m_autostart);
     auto *check = child<QCheckBox>(QStringLiteral("notificationsCheck"));
     QVERIFY(check->isChecked());
@@ -231,7 +236,7 @@ void TestUiSettingsDialog::notificationsCanBeTurnedOff()
     QTest::keyClick(m_dialog.get(), Qt::Key_N, Qt::AltModifier);
     QTRY_COMPARE(changed.count(), 1);
     QCOMPARE(changed.first().first().toBool(), false);
-    QVERIFY(!SettingsDialog::notificationsEnabled());
+    QVERIFY(!m_settings->notificationsEnabled());
     // Remembered.
     m_dialog = makeDialog(&m_autostart);
     QVERIFY(!child<QCheckBox>(QStringLiteral("notificationsCheck"))->isChecked());
@@ -241,7 +246,7 @@ void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
 {
     const QList<ApprovalMethod> both{ApprovalMethod::Passkey, ApprovalMethod::Totp};
     // Nothing chosen yet: the first this computer offers.
-    QCOMPARE(SettingsDialog::defaultMethod(both), ApprovalMethod::Passkey);
+    QCOMPARE(m_settings->defaultMethod(both), ApprovalMethod::Passkey);
 
     m_dialog = makeDialog(&m_autostart, both);
     QVERIFY(child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
@@ -255,7 +260,7 @@ void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
     QTRY_COMPARE(changed.count(), 1);
     QCOMPARE(changed.first().first().value<ApprovalMethod>(), ApprovalMethod::Totp);
     // Applies at once and is remembered.
-    QCOMPARE(SettingsDialog::defaultMethod(both), ApprovalMethod::Totp);
+    QCOMPARE(m_settings->defaultMethod(both), ApprovalMethod::Totp);
     m_dialog = makeDialog(&m_autostart, both);
     QCOMPARE(child<QComboBox>(QStringLiteral("defaultMethodCombo"))->currentData().toString(),
              QStringLiteral("totp"));
@@ -266,12 +271,12 @@ void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
         .setValue(QStringLiteral("approval/defaultMethod"), QStringLiteral("passkey"));
     m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Totp});
     QVERIFY(!child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
-    QCOMPARE(SettingsDialog::defaultMethod({ApprovalMethod::Totp}), ApprovalMethod::Totp);
+    QCOMPARE(m_settings->defaultMethod({ApprovalMethod::Totp}), ApprovalMethod::Totp);
 }
 
 void TestUiSettingsDialog::defaultDeviceName()
 {
-    QCOMPARE(SettingsDialog::defaultDeviceName(), PairingClient::defaultDeviceName());
+    QCOMPARE(m_settings->defaultDeviceName(), PairingClient::defaultDeviceName());
     m_dialog = makeDialog(&m_autostart);
     auto *edit = child<QLineEdit>(QStringLiteral("defaultDeviceNameEdit"));
     auto *error = child<QLabel>(QStringLiteral("deviceNameErrorLabel"));
@@ -281,7 +286,7 @@ void TestUiSettingsDialog::defaultDeviceName()
     QTest::keyClicks(edit, QStringLiteral("alice-desk"));
     QTest::keyClick(edit, Qt::Key_Return);
     QCOMPARE(changed.count(), 1);
-    QCOMPARE(SettingsDialog::defaultDeviceName(), QStringLiteral("alice-desk"));
+    QCOMPARE(m_settings->defaultDeviceName(), QStringLiteral("alice-desk"));
     QVERIFY(!error->isVisible());
     // Enter in the field closes nothing: no button is default.
     QVERIFY(m_dialog->isVisible());
@@ -289,12 +294,12 @@ void TestUiSettingsDialog::defaultDeviceName()
     edit->setText(QStringLiteral("desk\u202Eevil"));
     QTest::keyClick(edit, Qt::Key_Return);
     QVERIFY(error->isVisible());
-    QCOMPARE(SettingsDialog::defaultDeviceName(), QStringLiteral("alice-desk"));
+    QCOMPARE(m_settings->defaultDeviceName(), QStringLiteral("alice-desk"));
 
     edit->clear();
     QTest::keyClick(edit, Qt::Key_Return);
     QVERIFY(!error->isVisible());
-    QCOMPARE(SettingsDialog::defaultDeviceName(), PairingClient::defaultDeviceName());
+    QCOMPARE(m_settings->defaultDeviceName(), PairingClient::defaultDeviceName());
 }
 
 void TestUiSettingsDialog::listsPairedGateways()

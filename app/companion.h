@@ -1,0 +1,194 @@
+#pragma once
+
+#include "app/approvalinbox.h"
+#include "app/authenticator.h"
+#include "app/gatewayclient.h"
+#include "app/history.h"
+#include "app/notifier.h"
+#include "app/pairedgateways.h"
+#include "app/requestkey.h"
+#include "app/secretstore.h"
+#include "protocol/clock.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+namespace countersign {
+
+// What happened to one request, for whoever shows it (ui/ maps each kind to
+// the request's dialog). Only the members the kind names are set.
+struct RequestEvent {
+    enum class Kind {
+        Arrived,        // new in the inbox: show it
+        Accepted,       // the gateway accepted this device's answer
+        Resolved,       // no longer pending (`outcome`): answered, elsewhere, expired
+        NotDelivered,   // the answer did not reach the gateway; the person may retry
+        CodeRejected,   // wrong authenticator code, `attemptsLeft` more tries
+        Locked,         // too many wrong codes: it cannot be approved any more
+        PasskeyRefused, // the gateway refused the key's evidence (`message`)
+        KeyState,       // the security key's progress (`keyState`; ChooseKey: pick one
+                        // of Companion::authenticator()->devices())
+        KeyPinNeeded,   // the key wants its PIN (`pinRetries`, -1 when it does not say)
+        KeySent,        // the key's assertion went to the gateway
+        KeyFailed,      // the key ended without an assertion (`keyState`, `message`)
+    };
+
+    Kind kind = Kind::Arrived;
+    ApprovalOutcome outcome = ApprovalOutcome::Unknown;
+    int attemptsLeft = 0;
+    Authenticator::State keyState = Authenticator::State::Idle;
+    int pinRetries = -1;
+    QString message;
+};
+
+// Counts and pending requests, for the tray.
+struct CompanionSummary {
+    int pairedGateways = 0;
+    int connectedGateways = 0;
+    QList<PendingApproval> pending; // oldest first
+};
+
+// The companion's service, without widgets: one GatewayClient per paired
+// gateway (its device key read from the SecretStore), the inbox across them,
+// notifications, the history rows, and the security key for passkey
+// approvals and registrations. The person's intent comes in through the
+// approve/deny/passkey calls (ui/ forwards it from the dialogs); what
+// happens to a request goes out as requestChanged(), one event per change.
+// A notification only ever asks to open a request (openRequested); only an
+// explicit approve call makes a proof.
+class Companion : public QObject {
+    Q_OBJECT
+
+public:
+    // `notifier` and `authenticator` may be null (no notifications, no
+    // passkeys). The authenticator runs one operation at a time.
+    Companion(PairedGateways &gateways, SecretStore &secrets, History &history, Notifier *notifier,
+              const Clock &clock, Authenticator *authenticator = nullptr,
+              QObject *parent = nullptr);
+    ~Companion() override;
+
+    // Connects to every paired gateway (again after pairing or unpairing).
+    void start();
+    CompanionSummary summary() const;
+    ApprovalInbox &inbox() { return m_inbox; }
+    std::optional<PendingApproval> find(const RequestKey &request) const;
+    GatewayClient *client(const QString &gatewayId) const;
+    // Every paired gateway's client.
+    QList<GatewayClient *> clients() const;
+    Authenticator *authenticator() const { return m_authenticator; }
+
+    // The methods a request can be approved with here, the preferred one
+    // first: passkey only with a security key and a passkey at that gateway.
+    QList<ApprovalMethod> methodsFor(const PendingApproval &approval) const;
+
+    // The person's answers. The outcome comes as requestChanged().
+    void approveWithCode(const RequestKey &request, const QString &code);
+    void approveWithPasskey(const RequestKey &request);
+    void deny(const RequestKey &request, const QString &reason);
+    // The security key at work for `request`: its PIN, which key, stop it.
+    void setPasskeyPin(const RequestKey &request, const QString &pin);
+    void choosePasskeyDevice(const RequestKey &request, const QString &deviceId);
+    void stopPasskey(const RequestKey &request);
+    // Like stopPasskey, and an assertion that still comes is not sent (the
+    // request's dialog went away).
+    void abandonPasskey(const RequestKey &request);
+    // The request is in front of the person: its notification is done.
+    void withdrawNotification(const RequestKey &request);
+
+    // Registers a security key for this computer's user at a paired, online
+    // gateway (docs/protocol.md 8.2): the key makes a credential (the person
+    // touches it), the gateway checks and stores it. Progress and the end
+    // come as passkeyRegistration(); false when it cannot start (offline,
+    // no passkeys at that gateway, the key busy), with the reason there.
+    bool registerPasskey(const QString &gatewayId, const QString &name);
+    // Asks the gateway to forget one of the user's keys.
+    Status removePasskey(const QString &gatewayId, const QByteArray &credentialId);
+
+public Q_SLOTS:
+    // Settings: desktop notifications on or off.
+    void setNotificationsEnabled(bool enabled) { m_notificationsEnabled = enabled; }
+    // Settings: the method a request that allows several opens with.
+    void setPreferredMethod(countersign::ApprovalMethod method) { m_preferredMethod = method; }
+
+Q_SIGNALS:
+    void requestChanged(const countersign::RequestKey &request,
+                        const countersign::RequestEvent &event);
+    // The person clicked a request's notification: open it, nothing else.
+    void openRequested(const countersign::RequestKey &request);
+    // Counts or pending requests changed (summary()).
+    void summaryChanged();
+    // A gateway refused this device for good (revoked/unknown): say so.
+    void gatewayProblem(const QString &gatewayName, const QString &message);
+    // A gateway's connection went online, offline, ... (for the settings).
+    void gatewayStateChanged(const QString &gatewayId, countersign::GatewayClient::State state);
+    // A gateway's list of registered passkeys changed (welcome, register,
+    // remove).
+    void passkeysChanged(const QString &gatewayId, const countersign::PasskeyContext &context);
+    // Registration progress: the key's state; `done` once it ended, `ok`
+    // when the gateway stored the key, `message` why not (for PinNeeded:
+    // the tries left, -1 when the key does not say).
+    void passkeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
+                             bool done, bool ok, const QString &message);
+
+private:
+    // The security key approving a request: idle, asserting for
+    // `request`, or abandoned (its dialog went away: the result is dropped).
+    struct KeyApproval {
+        enum class Phase { Idle, Asserting, Abandoned };
+        Phase phase = Phase::Idle;
+        RequestKey request;
+    };
+    // The security key registering at a gateway: idle, the key making the
+    // credential, or the credential sent and the gateway's answer awaited
+    // (its passkeys list with `credentialId`, or a refusal).
+    struct KeyRegistration {
+        enum class Phase { Idle, OnKey, AwaitingGateway };
+        Phase phase = Phase::Idle;
+        QString gatewayId;
+        QString name;
+        QByteArray credentialId;
+    };
+
+    void syncClients();
+    void connectClient(const GatewayProfile &profile, EcPrivateKey key);
+    void watchClient(GatewayClient *client);
+    void onClientState(GatewayClient *client, GatewayClient::State state);
+    void onAdded(const PendingApproval &approval);
+    void onRemoved(const QString &gatewayId, const QString &requestId, ApprovalOutcome outcome);
+    void recordInHistory(const RequestKey &request, ApprovalOutcome outcome);
+    void emitEvent(const RequestKey &request, RequestEvent event);
+    void notSent(const RequestKey &request, const Status &sent);
+    void connectAuthenticator();
+    void onKeyState(Authenticator::State state);
+    void onPinRequested(int retriesLeft);
+    void onAsserted(const AssertionResult &result);
+    void onKeyFailed(Authenticator::State state, const QString &message);
+    void onRegistered(const RegistrationResult &result);
+    void endRegistration(bool ok, const QString &message);
+    bool isAwaitingGateway(const QString &gatewayId) const;
+
+    PairedGateways &m_gateways;
+    SecretStore &m_secrets;
+    History &m_history;
+    QPointer<Notifier> m_notifier;
+    const Clock &m_clock;
+    ApprovalInbox m_inbox;
+    std::map<QString, std::unique_ptr<GatewayClient>> m_clients; // by gateway id
+    // What this device answered, to record how a request ended.
+    QHash<RequestKey, std::optional<ApprovalMethod>> m_answered;
+    QHash<RequestKey, PendingApproval> m_seen; // pending ones, for the history
+    bool m_notificationsEnabled = true;
+    std::optional<ApprovalMethod> m_preferredMethod;
+    QPointer<Authenticator> m_authenticator;
+    KeyApproval m_keyApproval;
+    KeyRegistration m_keyRegistration;
+};
+
+} // namespace countersign
+
+Q_DECLARE_METATYPE(countersign::RequestEvent)
