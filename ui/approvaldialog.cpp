@@ -32,9 +32,6 @@ namespace {
 // Below this the countdown turns urgent: enough to finish a TOTP entry, not
 // enough to start reading the request.
 constexpr qint64 urgentSeconds = 30;
-// The countdown is re-read from the clock this often; the text only changes
-// once a second, but a coarse timer could show a stale second for a while.
-constexpr int countdownIntervalMs = 250;
 constexpr int defaultWidth = 560;
 const QColor problemColour(0xc0, 0x1c, 0x28);
 
@@ -120,7 +117,7 @@ ApprovalDialog::ApprovalDialog(VerifiedApprovalRequest request, QString gatewayN
 
     // The first tick runs from the event loop, after the owner has connected
     // to expired(); until then the label shows the time left as it is.
-    m_countdownTimer.setInterval(countdownIntervalMs);
+    m_countdownTimer.setInterval(countdownInterval);
     connect(&m_countdownTimer, &QTimer::timeout, this, &ApprovalDialog::refreshCountdown);
     showTimeLeft(secondsLeft());
     m_countdownTimer.start();
