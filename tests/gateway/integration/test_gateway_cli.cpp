@@ -1,11 +1,11 @@
 #include "protocol/clock.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/pairing/pairinglink.h"
+#include "tests/support/freeport.h"
 #include "tests/support/testcompanion.h"
 
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -69,11 +69,8 @@ void TestGatewayCli::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     // A free port for the server process.
-    {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        m_port = probe.serverPort();
-    }
+    m_port = freePort();
+    QVERIFY(m_port != 0);
     m_config = m_dir.filePath(QStringLiteral("gateway.yaml"));
     QFile config(m_config);
     QVERIFY(config.open(QIODevice::WriteOnly));

@@ -1,5 +1,6 @@
 #include "gateway/pdp/authzenmodel.h"
 #include "gateway/pdp/externalpdp.h"
+#include "tests/support/freeport.h"
 
 #include <QHttpServer>
 #include <QJsonDocument>
@@ -204,10 +205,8 @@ void TestPdpExternal::slowPdpTimesOut()
 
 void TestPdpExternal::unreachablePdpDenies()
 {
-    QTcpServer probe; // find a port, then free it so nothing listens there
-    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-    const quint16 port = probe.serverPort();
-    probe.close();
+    const quint16 port = testing::freePort(); // nothing listens there
+    QVERIFY(port != 0);
     const AccessDecision decision = ask(QStringLiteral("http://127.0.0.1:%1").arg(port));
     QVERIFY(decision.isDeny());
     QVERIFY2(decision.reason.contains(QStringLiteral("cannot be reached")),
