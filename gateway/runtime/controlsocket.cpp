@@ -35,12 +35,17 @@ ControlSocket::ControlSocket(QObject *parent)
     });
 }
 
-bool ControlSocket::listen(const QString &dataDir)
+Status ControlSocket::listen(const QString &dataDir)
 {
     const QString path = pathFor(dataDir);
     // A socket file left by a gateway that crashed would block listen().
     QLocalServer::removeServer(path);
-    return m_server.listen(path);
+    if (!m_server.listen(path)) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot listen on the control socket %1: %2")
+                             .arg(path, m_server.errorString()));
+    }
+    return Ok{};
 }
 
 bool ControlSocket::notifyDeviceRevoked(const QString &dataDir, const QString &deviceId)

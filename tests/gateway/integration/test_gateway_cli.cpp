@@ -4,6 +4,7 @@
 #include "tests/support/freeport.h"
 #include "tests/support/testcompanion.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void pairsCompanionThroughPrintedLink();
     void enrollsTotpWithAWorkingLink();
     void revokeClosesTheLiveChannelOfTheRunningGateway();
+    void serveFailsWhenTheControlSocketCannotListen();
 
 private:
     struct Run {
@@ -201,6 +203,24 @@ void TestGatewayCli::revokeClosesTheLiveChannelOfTheRunningGateway()
     const Run list = run(
         {QStringLiteral("devices"), QStringLiteral("list"), QStringLiteral("--config"), m_config});
     QVERIFY(list.out.contains(u"REVOKED"));
+}
+
+void TestGatewayCli::serveFailsWhenTheControlSocketCannotListen()
+{
+    // A directory sits where the control socket goes. A gateway running
+    // without it would leave a revoked device's channel open while `devices
+    // revoke` says no gateway runs: it must not start.
+    QTemporaryDir dataDir;
+    QVERIFY(dataDir.isValid());
+    QVERIFY(QDir(dataDir.path()).mkdir(QStringLiteral("control.sock")));
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    const Run serve = run({QStringLiteral("serve"), QStringLiteral("--config"), m_config,
+                           QStringLiteral("--data-dir"), dataDir.path(), QStringLiteral("--listen"),
+                           QStringLiteral("127.0.0.1:%1").arg(port)});
+    QVERIFY2(serve.exitCode > 0, qPrintable(serve.err));
+    QVERIFY2(serve.err.contains(QStringLiteral("cannot listen on the control socket")),
+             qPrintable(serve.err));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayCli)
