@@ -12,6 +12,7 @@
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
+#include "ui/uistyle.h"
 
 #include <algorithm>
 
@@ -39,7 +40,6 @@ namespace {
 const QString notificationsKey = QStringLiteral("notifications/enabled");
 const QString deviceNameKey = QStringLiteral("pairing/defaultDeviceName");
 const QString defaultMethodKey = QStringLiteral("approval/defaultMethod");
-const QColor problemColour(0xc0, 0x1c, 0x28);
 
 enum Column { NameColumn, UserColumn, StateColumn };
 
@@ -51,13 +51,6 @@ QSettings appSettings()
 QString shown(const QString &remote)
 {
     return displaySafeText(remote).text;
-}
-
-void setForeground(QWidget *widget, const QColor &colour)
-{
-    QPalette palette = widget->palette();
-    palette.setColor(QPalette::WindowText, colour);
-    widget->setPalette(palette);
 }
 
 std::optional<QString> deviceNameProblem(const QString &name)
@@ -147,7 +140,7 @@ QWidget *SettingsDialog::buildGeneral()
     m_autostartError = new PlainLabel(QString(), group);
     m_autostartError->setObjectName(QStringLiteral("autostartErrorLabel"));
     m_autostartError->setWordWrap(true);
-    setForeground(m_autostartError, problemColour);
+    setForeground(m_autostartError, problemColour());
     m_autostartError->hide();
     column->addWidget(m_autostartError);
 
@@ -207,7 +200,7 @@ QWidget *SettingsDialog::buildGeneral()
     column->addLayout(nameRow);
     m_deviceNameError = new PlainLabel(QString(), group);
     m_deviceNameError->setObjectName(QStringLiteral("deviceNameErrorLabel"));
-    setForeground(m_deviceNameError, problemColour);
+    setForeground(m_deviceNameError, problemColour());
     m_deviceNameError->hide();
     column->addWidget(m_deviceNameError);
     return group;
@@ -677,7 +670,7 @@ void SettingsDialog::showGatewayMessage(const QString &text, bool problem)
 {
     m_gatewayMessage->setText(text);
     setForeground(m_gatewayMessage,
-                  problem ? problemColour : palette().color(QPalette::WindowText));
+                  problem ? problemColour() : palette().color(QPalette::WindowText));
     m_gatewayMessage->show();
     QAccessibleEvent event(m_gatewayMessage, QAccessible::Alert);
     QAccessible::updateAccessibility(&event);
