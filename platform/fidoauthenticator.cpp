@@ -13,13 +13,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint8_t FlagUv = 0x04;
+constexpr uint8_t uvFlag = 0x04;
 // How often an operation waiting for a key looks for one.
-constexpr int DevicePollMs = 250;
-constexpr int CancelRepeatMs = 200;
+constexpr std::chrono::milliseconds devicePollInterval{250};
+constexpr std::chrono::milliseconds cancelRepeatInterval{200};
 // libfido2's own read timeout is a backstop behind our watchdog, for keys
 // that ignore CTAPHID_CANCEL.
-constexpr int LibraryTimeoutSlackMs = 1000;
+constexpr std::chrono::milliseconds libraryTimeoutSlack{1000};
 
 struct DeviceCloser {
     void operator()(fido_dev_t *device) const
@@ -101,7 +101,7 @@ FidoAuthenticator::FidoAuthenticator(std::unique_ptr<FidoDeviceSource> source, Q
         }
         m_wake.notify_all();
         sendCancel();
-        m_cancelRepeat.start(CancelRepeatMs);
+        m_cancelRepeat.start(cancelRepeatInterval);
     });
     connect(&m_cancelRepeat, &QTimer::timeout, this, &FidoAuthenticator::sendCancel);
 }
@@ -193,7 +193,7 @@ void FidoAuthenticator::cancel()
     }
     m_wake.notify_all();
     sendCancel();
-    m_cancelRepeat.start(CancelRepeatMs);
+    m_cancelRepeat.start(cancelRepeatInterval);
 }
 
 void FidoAuthenticator::sendCancel()
@@ -262,20 +262,20 @@ void FidoAuthenticator::post(std::function<void()> call)
     QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
 }
 
-int FidoAuthenticator::remainingMs() const
+std::chrono::milliseconds FidoAuthenticator::remaining() const
 {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now()).count();
-    return static_cast<int>(std::max<long long>(left, 0));
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
+    return std::max(left, std::chrono::milliseconds(0));
 }
 
 FidoAuthenticator::Wait FidoAuthenticator::waitUntil(const std::function<bool()> &ready,
-                                                     std::optional<int> pollMs)
+                                                     std::optional<std::chrono::milliseconds> poll)
 {
     std::unique_lock lock(m_mutex);
     const auto stop = [&] { return m_cancelled || m_timedOut || ready(); };
-    if (pollMs)
-        m_wake.wait_for(lock, std::chrono::milliseconds(*pollMs), stop);
+    if (poll)
+        m_wake.wait_for(lock, *poll, stop);
     else
         m_wake.wait(lock, stop);
     if (m_cancelled)
@@ -293,7 +293,7 @@ FidoAuthenticator::Outcome FidoAuthenticator::run(const Request &request)
         return ending;
     int error = FIDO_OK;
     std::unique_ptr<fido_dev_t, DeviceCloser> device(
-        m_source->open(chosen->id, remainingMs() + LibraryTimeoutSlackMs, &error));
+        m_source->open(chosen->id, remaining() + libraryTimeoutSlack, &error));
     if (!device) {
         // A key that does not even answer CTAPHID_INIT runs into libfido2's
         // own timeout, after our watchdog fired.
@@ -335,7 +335,7 @@ std::optional<AuthenticatorDevice> FidoAuthenticator::waitForDevice(Outcome &end
             announced = waiting;
             post([this, waiting] { setState(waiting); });
         }
-        const Wait wait = waitUntil([&] { return m_selected != selected; }, DevicePollMs);
+        const Wait wait = waitUntil([&] { return m_selected != selected; }, devicePollInterval);
         if (wait == Wait::Cancelled) {
             ending = {State::Cancelled, tr("Cancelled.")};
             return std::nullopt;
@@ -575,7 +575,7 @@ FidoAuthenticator::Outcome FidoAuthenticator::readRegistration(const FidoCall &c
         result.x5c = {bytes(fido_cred_x5c_ptr(cred), fido_cred_x5c_len(cred))};
     const QByteArray xy = bytes(fido_cred_pubkey_ptr(cred), fido_cred_pubkey_len(cred));
     result.publicKey = xy.size() == 64 ? QByteArray(1, '\x04') + xy : QByteArray();
-    result.userVerified = (fido_cred_flags(cred) & FlagUv) != 0;
+    result.userVerified = (fido_cred_flags(cred) & uvFlag) != 0;
     result.deviceName = info.product;
     if (result.credentialId.isEmpty() || result.authenticatorData.isEmpty()
         || result.publicKey.isEmpty())
@@ -601,7 +601,7 @@ FidoAuthenticator::Outcome FidoAuthenticator::readAssertion(const FidoCall &call
     result.clientDataJson = asked.clientDataJson;
     result.signature =
         bytes(fido_assert_sig_ptr(fidoAssert, 0), fido_assert_sig_len(fidoAssert, 0));
-    result.userVerified = (fido_assert_flags(fidoAssert, 0) & FlagUv) != 0;
+    result.userVerified = (fido_assert_flags(fidoAssert, 0) & uvFlag) != 0;
     result.signCount = fido_assert_sigcount(fidoAssert, 0);
     // A key answering with a credential nobody asked for is broken or
     // hostile; the gateway would refuse it anyway.

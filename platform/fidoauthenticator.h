@@ -96,9 +96,10 @@ private:
     std::optional<Outcome> waitForPin(fido_dev_t *device, bool pinWasWrong, QByteArray &pin);
     static Outcome readRegistration(const FidoCall &call, const AuthenticatorDevice &info);
     static Outcome readAssertion(const FidoCall &call);
-    Wait waitUntil(const std::function<bool()> &ready, std::optional<int> pollMs);
+    Wait waitUntil(const std::function<bool()> &ready,
+                   std::optional<std::chrono::milliseconds> poll);
     void post(std::function<void()> call);
-    int remainingMs() const;
+    std::chrono::milliseconds remaining() const;
 
     std::unique_ptr<FidoDeviceSource> m_source;
     std::chrono::milliseconds m_timeout{60'000};

@@ -1,5 +1,7 @@
 #include "controlsocket.h"
 
+#include <chrono>
+
 #include <QDir>
 #include <QLocalSocket>
 
@@ -7,7 +9,7 @@ namespace countersign::gateway {
 
 namespace {
 constexpr int maxLineBytes = 256;
-constexpr int clientTimeoutMs = 2000;
+constexpr std::chrono::milliseconds clientTimeout{2000};
 } // namespace
 
 QString ControlSocket::pathFor(const QString &dataDir)
@@ -52,10 +54,10 @@ bool ControlSocket::notifyDeviceRevoked(const QString &dataDir, const QString &d
 {
     QLocalSocket socket;
     socket.connectToServer(pathFor(dataDir));
-    if (!socket.waitForConnected(clientTimeoutMs))
+    if (!socket.waitForConnected(static_cast<int>(clientTimeout.count())))
         return false;
     socket.write("revoke " + deviceId.toUtf8() + '\n');
-    const bool written = socket.waitForBytesWritten(clientTimeoutMs);
+    const bool written = socket.waitForBytesWritten(static_cast<int>(clientTimeout.count()));
     socket.disconnectFromServer();
     return written;
 }
