@@ -606,7 +606,7 @@ void PairingDialog::scanScreen()
     m_sourceError->hide();
     // Out of the way, so that the dialog does not cover the code.
     hide();
-    QTimer::singleShot(hideBeforeCaptureMs, this, [this] {
+    QTimer::singleShot(hideBeforeCapture, this, [this] {
         m_services.screenshots->grab(
             this, [this](const QList<QImage> &images) { onScreenCaptured(images); },
             [this](const ScreenshotFailure &failure) { onScreenCaptureFailed(failure); });
