@@ -104,7 +104,9 @@ void DesktopNotifier::requestCapabilities()
         return;
     m_capabilitiesRequested = true;
     auto *watcher = new QDBusPendingCallWatcher(
-        m_connection.asyncCall(methodCall(QStringLiteral("GetCapabilities")), callTimeoutMs), this);
+        m_connection.asyncCall(methodCall(QStringLiteral("GetCapabilities")),
+                               static_cast<int>(callTimeout.count())),
+        this);
     connect(watcher, &QDBusPendingCallWatcher::finished, this,
             [this](QDBusPendingCallWatcher *finished) { onCapabilities(finished); });
 }
@@ -142,7 +144,8 @@ void DesktopNotifier::send(const Queued &notification)
     QDBusMessage call = methodCall(QStringLiteral("Notify"));
     call << AppId::applicationName() << shown.notificationId << AppId::id() << notification.title
          << body << actions << hints << qint32(-1);
-    auto *watcher = new QDBusPendingCallWatcher(m_connection.asyncCall(call, callTimeoutMs), this);
+    auto *watcher = new QDBusPendingCallWatcher(
+        m_connection.asyncCall(call, static_cast<int>(callTimeout.count())), this);
     const quint64 generation = shown.generation;
     connect(watcher, &QDBusPendingCallWatcher::finished, this,
             [this, notification, generation](QDBusPendingCallWatcher *finished) {

@@ -2,6 +2,7 @@
 
 #include "app/notifier.h"
 
+#include <chrono>
 #include <optional>
 
 #include <QDBusConnection>
@@ -31,7 +32,7 @@ class DesktopNotifier final : public Notifier {
     Q_OBJECT
 
 public:
-    static constexpr int callTimeoutMs = 5000;
+    static constexpr std::chrono::milliseconds callTimeout{5000};
 
     // On the session bus.
     explicit DesktopNotifier(Notifier *fallback = nullptr, QObject *parent = nullptr);

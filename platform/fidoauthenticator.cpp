@@ -13,13 +13,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint8_t FlagUv = 0x04;
+constexpr uint8_t uvFlag = 0x04;
 // How often an operation waiting for a key looks for one.
-constexpr int DevicePollMs = 250;
-constexpr int CancelRepeatMs = 200;
+constexpr std::chrono::milliseconds devicePollInterval{250};
+constexpr std::chrono::milliseconds cancelRepeatInterval{200};
 // libfido2's own read timeout is a backstop behind our watchdog, for keys
 // that ignore CTAPHID_CANCEL.
-constexpr int LibraryTimeoutSlackMs = 1000;
+constexpr std::chrono::milliseconds libraryTimeoutSlack{1000};
 
 struct DeviceCloser {
     void operator()(fido_dev_t *device) const
@@ -101,7 +101,7 @@ FidoAuthenticator::FidoAuthenticator(std::unique_ptr<FidoDeviceSource> source, Q
         }
         m_wake.notify_all();
         sendCancel();
-        m_cancelRepeat.start(CancelRepeatMs);
+        m_cancelRepeat.start(cancelRepeatInterval);
     });
     connect(&m_cancelRepeat, &QTimer::timeout, this, &FidoAuthenticator::sendCancel);
 }
@@ -193,7 +193,7 @@ void FidoAuthenticator::cancel()
     }
     m_wake.notify_all();
     sendCancel();
-    m_cancelRepeat.start(CancelRepeatMs);
+    m_cancelRepeat.start(cancelRepeatInterval);
 }
 
 void FidoAuthenticator::sendCancel()
@@ -262,20 +262,20 @@ void FidoAuthenticator::post(std::function<void()> call)
     QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
 }
 
-int FidoAuthenticator::remainingMs() const
+std::chrono::milliseconds FidoAuthenticator::remaining() const
 {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now()).count();
-    return static_cast<int>(std::max<long long>(left, 0));
+        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now());
+    return std::max(left, std::chrono::milliseconds(0));
 }
 
 FidoAuthenticator::Wait FidoAuthenticator::waitUntil(const std::function<bool()> &ready,
-                                                     std::optional<int> pollMs)
+                                                     std::optional<std::chrono::milliseconds> poll)
 {
     std::unique_lock lock(m_mutex);
     const auto stop = [&] { return m_cancelled || m_timedOut || ready(); };
-    if (pollMs)
-        m_wake.wait_for(lock, std::chrono::milliseconds(*pollMs), stop);
+    if (poll)
+        m_wake.wait_for(lock, *poll, stop);
     else
         m_wake.wait(lock, stop);
     if (m_cancelled)
@@ -293,7 +293,7 @@ FidoAuthenticator::Outcome FidoAuthenticator::run(const Request &request)
         return ending;
     int error = FIDO_OK;
     std::unique_ptr<fido_dev_t, DeviceCloser> device(
-        m_source->open(chosen->id, remainingMs() + LibraryTimeoutSlackMs, &error));
+        m_source->open(chosen->id, remaining() + libraryTimeoutSlack, &error));
     if (!device) {
         // A key that does not even answer CTAPHID_INIT runs into libfido2's
         // own timeout, after our watchdog fired.
@@ -335,7 +335,7 @@ std::optional<AuthenticatorDevice> FidoAuthenticator::waitForDevice(Outcome &end
             announced = waiting;
             post([this, waiting] { setState(waiting); });
         }
-        const Wait wait = waitUntil([&] { return m_selected != selected; }, DevicePollMs);
+        const Wait wait = waitUntil([&] { return m_selected != selected; }, devicePollInterval);
         if (wait == Wait::Cancelled) {
             ending = {State::Cancelled, tr("Cancelled.")};
             return std::nullopt;
@@ -349,138 +349,187 @@ std::optional<AuthenticatorDevice> FidoAuthenticator::waitForDevice(Outcome &end
     }
 }
 
+// The libfido2 objects of one operation and what it asks of the key.
+struct FidoAuthenticator::FidoCall {
+    explicit FidoCall(const Request &r)
+        : request(r)
+        , registration(std::holds_alternative<Registration>(r))
+        , wanted(std::visit([](const auto &each) { return each.options.userVerification; }, r))
+    {
+    }
+    const Request &request;
+    const bool registration;
+    const UserVerification wanted;
+    bool usePin = false;           // the key verifies the user by its PIN
+    fido_opt_t uv = FIDO_OPT_OMIT; // ask for built-in user verification
+    std::unique_ptr<fido_cred_t, CredFree> cred;
+    std::unique_ptr<fido_assert_t, AssertFree> assertion;
+    int result = FIDO_OK; // of the blocking call
+};
+
 FidoAuthenticator::Outcome FidoAuthenticator::useDevice(fido_dev_t *device,
                                                         const AuthenticatorDevice &info,
                                                         const Request &request)
 {
-    const bool registration = std::holds_alternative<Registration>(request);
-    const UserVerification wanted =
-        std::visit([](const auto &r) { return r.options.userVerification; }, request);
-    if (registration && !supportsEs256(device))
-        return {State::UnsupportedAlgorithm,
-                tr("This security key cannot make ES256 (P-256) credentials.")};
+    FidoCall call(request);
+    if (std::optional<Outcome> refused = prepare(device, call))
+        return std::move(*refused);
+    if (std::optional<Outcome> interrupted = callUntilAnswered(device, call))
+        return std::move(*interrupted);
+    Outcome ending = outcomeForFidoError(call.result);
+    if (ending.state != State::Done)
+        return ending;
+    return call.registration ? readRegistration(call, info) : readAssertion(call);
+}
+
+std::optional<FidoAuthenticator::Outcome> FidoAuthenticator::prepare(fido_dev_t *device,
+                                                                     FidoCall &call)
+{
+    if (call.registration && !supportsEs256(device))
+        return Outcome{State::UnsupportedAlgorithm,
+                       tr("This security key cannot make ES256 (P-256) credentials.")};
 
     // User verification when the key can: built-in (fingerprint) first,
     // else its PIN. A key with neither only proves presence.
     const bool builtInUv = fido_dev_has_uv(device);
-    const bool usePin = !builtInUv && fido_dev_has_pin(device);
-    if (wanted == UserVerification::Required && !builtInUv && !usePin)
-        return {State::VerificationUnavailable,
-                tr("This security key has no PIN and no built-in user verification, "
-                   "which this approval requires.")};
-    const fido_opt_t uvOption = builtInUv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT;
+    call.usePin = !builtInUv && fido_dev_has_pin(device);
+    if (call.wanted == UserVerification::Required && !builtInUv && !call.usePin)
+        return Outcome{State::VerificationUnavailable,
+                       tr("This security key has no PIN and no built-in user verification, "
+                          "which this approval requires.")};
+    call.uv = builtInUv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT;
 
-    std::unique_ptr<fido_cred_t, CredFree> cred;
-    std::unique_ptr<fido_assert_t, AssertFree> fidoAssert;
-    int r = FIDO_OK;
-    if (registration) {
-        const RegistrationOptions &o = std::get<Registration>(request).options;
-        cred.reset(fido_cred_new());
-        const QByteArray rpId = o.rpId.toUtf8();
-        const QByteArray userName = o.userName.toUtf8();
-        const QByteArray displayName =
-            (o.displayName.isEmpty() ? o.userName : o.displayName).toUtf8();
-        if ((r = fido_cred_set_type(cred.get(), COSE_ES256)) == FIDO_OK
-            && (r = fido_cred_set_clientdata(
-                    cred.get(), data(std::get<Registration>(request).clientDataJson),
-                    static_cast<size_t>(std::get<Registration>(request).clientDataJson.size())))
-                == FIDO_OK
-            && (r = fido_cred_set_rp(cred.get(), rpId.constData(), rpId.constData())) == FIDO_OK
-            && (r = fido_cred_set_user(cred.get(), data(o.userHandle),
-                                       static_cast<size_t>(o.userHandle.size()),
-                                       userName.constData(), displayName.constData(), nullptr))
-                == FIDO_OK
-            && (r = fido_cred_set_uv(cred.get(), uvOption)) == FIDO_OK) {
-            for (const QByteArray &id : o.excludeIds) {
-                if ((r = fido_cred_exclude(cred.get(), data(id), static_cast<size_t>(id.size())))
-                    != FIDO_OK)
-                    break;
-            }
-        }
-    } else {
-        const AssertionOptions &o = std::get<Assertion>(request).options;
-        fidoAssert.reset(fido_assert_new());
-        const QByteArray rpId = o.rpId.toUtf8();
-        if ((r = fido_assert_set_rp(fidoAssert.get(), rpId.constData())) == FIDO_OK
-            && (r = fido_assert_set_clientdata(
-                    fidoAssert.get(), data(std::get<Assertion>(request).clientDataJson),
-                    static_cast<size_t>(std::get<Assertion>(request).clientDataJson.size())))
-                == FIDO_OK
-            && (r = fido_assert_set_up(fidoAssert.get(), FIDO_OPT_TRUE)) == FIDO_OK
-            && (r = fido_assert_set_uv(fidoAssert.get(), uvOption)) == FIDO_OK) {
-            for (const QByteArray &id : o.allowCredentialIds) {
-                if ((r = fido_assert_allow_cred(fidoAssert.get(), data(id),
-                                                static_cast<size_t>(id.size())))
-                    != FIDO_OK)
-                    break;
-            }
-        }
-    }
+    const int r = call.registration ? setUpCredential(call) : setUpAssertion(call);
     if (r != FIDO_OK)
-        return {State::Failed, tr("Could not prepare the request (%1).").arg(fidoText(r))};
+        return Outcome{State::Failed, tr("Could not prepare the request (%1).").arg(fidoText(r))};
+    return std::nullopt;
+}
 
+int FidoAuthenticator::setUpCredential(FidoCall &call)
+{
+    const Registration &registration = std::get<Registration>(call.request);
+    const RegistrationOptions &o = registration.options;
+    call.cred.reset(fido_cred_new());
+    fido_cred_t *cred = call.cred.get();
+    const QByteArray rpId = o.rpId.toUtf8();
+    const QByteArray userName = o.userName.toUtf8();
+    const QByteArray displayName = (o.displayName.isEmpty() ? o.userName : o.displayName).toUtf8();
+    int r = FIDO_OK;
+    if ((r = fido_cred_set_type(cred, COSE_ES256)) != FIDO_OK
+        || (r = fido_cred_set_clientdata(cred, data(registration.clientDataJson),
+                                         static_cast<size_t>(registration.clientDataJson.size())))
+            != FIDO_OK
+        || (r = fido_cred_set_rp(cred, rpId.constData(), rpId.constData())) != FIDO_OK
+        || (r = fido_cred_set_user(cred, data(o.userHandle),
+                                   static_cast<size_t>(o.userHandle.size()), userName.constData(),
+                                   displayName.constData(), nullptr))
+            != FIDO_OK
+        || (r = fido_cred_set_uv(cred, call.uv)) != FIDO_OK)
+        return r;
+    for (const QByteArray &id : o.excludeIds) {
+        if ((r = fido_cred_exclude(cred, data(id), static_cast<size_t>(id.size()))) != FIDO_OK)
+            return r;
+    }
+    return FIDO_OK;
+}
+
+int FidoAuthenticator::setUpAssertion(FidoCall &call)
+{
+    const Assertion &assertion = std::get<Assertion>(call.request);
+    const AssertionOptions &o = assertion.options;
+    call.assertion.reset(fido_assert_new());
+    fido_assert_t *fidoAssert = call.assertion.get();
+    const QByteArray rpId = o.rpId.toUtf8();
+    int r = FIDO_OK;
+    if ((r = fido_assert_set_rp(fidoAssert, rpId.constData())) != FIDO_OK
+        || (r = fido_assert_set_clientdata(fidoAssert, data(assertion.clientDataJson),
+                                           static_cast<size_t>(assertion.clientDataJson.size())))
+            != FIDO_OK
+        || (r = fido_assert_set_up(fidoAssert, FIDO_OPT_TRUE)) != FIDO_OK
+        || (r = fido_assert_set_uv(fidoAssert, call.uv)) != FIDO_OK)
+        return r;
+    for (const QByteArray &id : o.allowCredentialIds) {
+        if ((r = fido_assert_allow_cred(fidoAssert, data(id), static_cast<size_t>(id.size())))
+            != FIDO_OK)
+            return r;
+    }
+    return FIDO_OK;
+}
+
+std::optional<FidoAuthenticator::Outcome> FidoAuthenticator::callUntilAnswered(fido_dev_t *device,
+                                                                               FidoCall &call)
+{
     bool pinWasWrong = false;
-    bool cancelled = false;
-    bool timedOut = false;
     for (;;) {
         QByteArray pin;
-        if (usePin) {
-            int retries = -1;
-            if (fido_dev_get_retry_count(device, &retries) != FIDO_OK)
-                retries = -1;
-            if (retries == 0)
-                return {State::PinBlocked,
-                        tr("The security key's PIN is blocked: no attempts are left.")};
-            const State asking = pinWasWrong ? State::PinWrong : State::PinNeeded;
-            post([this, asking, retries] {
-                setState(asking);
-                Q_EMIT pinRequested(retries);
-            });
-            const Wait wait = waitUntil([this] { return m_pin.has_value(); }, std::nullopt);
-            if (wait == Wait::Cancelled)
-                return {State::Cancelled, tr("Cancelled.")};
-            if (wait == Wait::TimedOut)
-                return {State::Timeout, tr("The PIN was not entered in time.")};
-            std::lock_guard lock(m_mutex);
-            pin = std::move(*m_pin);
-            m_pin.reset();
+        if (call.usePin) {
+            if (std::optional<Outcome> ending = waitForPin(device, pinWasWrong, pin))
+                return ending;
         }
         {
             std::lock_guard lock(m_mutex);
             if (m_cancelled)
-                return {State::Cancelled, tr("Cancelled.")};
+                return Outcome{State::Cancelled, tr("Cancelled.")};
             if (m_timedOut)
-                return {State::Timeout, tr("The security key was not touched in time.")};
+                return Outcome{State::Timeout, tr("The security key was not touched in time.")};
             m_openDevice = device;
         }
         // Said before the call blocks: the key is blinking from now on.
         post([this] { setState(State::TouchKey); });
-        const char *pinText = usePin ? pin.constData() : nullptr;
-        r = registration ? fido_dev_make_cred(device, cred.get(), pinText)
-                         : fido_dev_get_assert(device, fidoAssert.get(), pinText);
+        const char *pinText = call.usePin ? pin.constData() : nullptr;
+        call.result = call.registration
+            ? fido_dev_make_cred(device, call.cred.get(), pinText)
+            : fido_dev_get_assert(device, call.assertion.get(), pinText);
         pin.fill('\0');
+        bool cancelled = false;
+        bool timedOut = false;
         {
             std::lock_guard lock(m_mutex);
             m_openDevice = nullptr;
             cancelled = m_cancelled;
             timedOut = m_timedOut;
         }
-        if (r == FIDO_ERR_PIN_INVALID && !cancelled && !timedOut) {
-            pinWasWrong = true;
-            continue;
-        }
-        break;
+        if (cancelled)
+            return Outcome{State::Cancelled, tr("Cancelled.")};
+        if (timedOut)
+            return Outcome{State::Timeout, tr("The security key was not touched in time.")};
+        if (call.result != FIDO_ERR_PIN_INVALID)
+            return std::nullopt;
+        pinWasWrong = true;
     }
+}
 
-    if (cancelled)
-        return {State::Cancelled, tr("Cancelled.")};
-    if (timedOut)
-        return {State::Timeout, tr("The security key was not touched in time.")};
+std::optional<FidoAuthenticator::Outcome>
+FidoAuthenticator::waitForPin(fido_dev_t *device, bool pinWasWrong, QByteArray &pin)
+{
+    int retries = -1;
+    if (fido_dev_get_retry_count(device, &retries) != FIDO_OK)
+        retries = -1;
+    if (retries == 0)
+        return Outcome{State::PinBlocked,
+                       tr("The security key's PIN is blocked: no attempts are left.")};
+    const State asking = pinWasWrong ? State::PinWrong : State::PinNeeded;
+    post([this, asking, retries] {
+        setState(asking);
+        Q_EMIT pinRequested(retries);
+    });
+    const Wait wait = waitUntil([this] { return m_pin.has_value(); }, std::nullopt);
+    if (wait == Wait::Cancelled)
+        return Outcome{State::Cancelled, tr("Cancelled.")};
+    if (wait == Wait::TimedOut)
+        return Outcome{State::Timeout, tr("The PIN was not entered in time.")};
+    std::lock_guard lock(m_mutex);
+    pin = std::move(*m_pin);
+    m_pin.reset();
+    return std::nullopt;
+}
 
-    const QString detail = fidoText(r);
-    switch (r) {
+FidoAuthenticator::Outcome FidoAuthenticator::outcomeForFidoError(int fidoError)
+{
+    const QString detail = fidoText(fidoError);
+    switch (fidoError) {
     case FIDO_OK:
-        break;
+        return {State::Done, {}};
     case FIDO_ERR_PIN_BLOCKED:
     case FIDO_ERR_PIN_AUTH_BLOCKED:
         return {State::PinBlocked, tr("The security key's PIN is blocked (%1).").arg(detail)};
@@ -509,56 +558,60 @@ FidoAuthenticator::Outcome FidoAuthenticator::useDevice(fido_dev_t *device,
     default:
         return {State::Failed, tr("The security key failed (%1).").arg(detail)};
     }
+}
 
+FidoAuthenticator::Outcome FidoAuthenticator::readRegistration(const FidoCall &call,
+                                                               const AuthenticatorDevice &info)
+{
+    const fido_cred_t *cred = call.cred.get();
+    RegistrationResult result;
+    result.credentialId = bytes(fido_cred_id_ptr(cred), fido_cred_id_len(cred));
+    result.clientDataJson = std::get<Registration>(call.request).clientDataJson;
+    result.authenticatorData =
+        bytes(fido_cred_authdata_raw_ptr(cred), fido_cred_authdata_raw_len(cred));
+    result.fmt = QString::fromUtf8(fido_cred_fmt(cred));
+    result.attestationSignature = bytes(fido_cred_sig_ptr(cred), fido_cred_sig_len(cred));
+    if (fido_cred_x5c_len(cred) > 0)
+        result.x5c = {bytes(fido_cred_x5c_ptr(cred), fido_cred_x5c_len(cred))};
+    const QByteArray xy = bytes(fido_cred_pubkey_ptr(cred), fido_cred_pubkey_len(cred));
+    result.publicKey = xy.size() == 64 ? QByteArray(1, '\x04') + xy : QByteArray();
+    result.userVerified = (fido_cred_flags(cred) & uvFlag) != 0;
+    result.deviceName = info.product;
+    if (result.credentialId.isEmpty() || result.authenticatorData.isEmpty()
+        || result.publicKey.isEmpty())
+        return {State::Failed, tr("The security key's answer is incomplete.")};
+    if (call.wanted == UserVerification::Required && !result.userVerified)
+        return {State::VerificationUnavailable, tr("The security key did not verify the user.")};
     Outcome done(State::Done, {});
-    if (registration) {
-        RegistrationResult result;
-        result.credentialId = bytes(fido_cred_id_ptr(cred.get()), fido_cred_id_len(cred.get()));
-        result.clientDataJson = std::get<Registration>(request).clientDataJson;
-        result.authenticatorData =
-            bytes(fido_cred_authdata_raw_ptr(cred.get()), fido_cred_authdata_raw_len(cred.get()));
-        result.fmt = QString::fromUtf8(fido_cred_fmt(cred.get()));
-        result.attestationSignature =
-            bytes(fido_cred_sig_ptr(cred.get()), fido_cred_sig_len(cred.get()));
-        if (fido_cred_x5c_len(cred.get()) > 0)
-            result.x5c = {bytes(fido_cred_x5c_ptr(cred.get()), fido_cred_x5c_len(cred.get()))};
-        const QByteArray xy =
-            bytes(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get()));
-        result.publicKey = xy.size() == 64 ? QByteArray(1, '\x04') + xy : QByteArray();
-        result.userVerified = (fido_cred_flags(cred.get()) & FlagUv) != 0;
-        result.deviceName = info.product;
-        if (result.credentialId.isEmpty() || result.authenticatorData.isEmpty()
-            || result.publicKey.isEmpty())
-            return {State::Failed, tr("The security key's answer is incomplete.")};
-        if (wanted == UserVerification::Required && !result.userVerified)
-            return {State::VerificationUnavailable,
-                    tr("The security key did not verify the user.")};
-        done.registration = result;
-    } else {
-        if (fido_assert_count(fidoAssert.get()) != 1)
-            return {State::Failed, tr("The security key's answer is incomplete.")};
-        AssertionResult result;
-        result.credentialId =
-            bytes(fido_assert_id_ptr(fidoAssert.get(), 0), fido_assert_id_len(fidoAssert.get(), 0));
-        result.authenticatorData =
-            unwrapByteString(bytes(fido_assert_authdata_ptr(fidoAssert.get(), 0),
-                                   fido_assert_authdata_len(fidoAssert.get(), 0)));
-        result.clientDataJson = std::get<Assertion>(request).clientDataJson;
-        result.signature = bytes(fido_assert_sig_ptr(fidoAssert.get(), 0),
-                                 fido_assert_sig_len(fidoAssert.get(), 0));
-        result.userVerified = (fido_assert_flags(fidoAssert.get(), 0) & FlagUv) != 0;
-        result.signCount = fido_assert_sigcount(fidoAssert.get(), 0);
-        // A key answering with a credential nobody asked for is broken or
-        // hostile; the gateway would refuse it anyway.
-        if (result.authenticatorData.isEmpty() || result.signature.isEmpty()
-            || !std::get<Assertion>(request).options.allowCredentialIds.contains(
-                result.credentialId))
-            return {State::Failed, tr("The security key's answer is incomplete.")};
-        if (wanted == UserVerification::Required && !result.userVerified)
-            return {State::VerificationUnavailable,
-                    tr("The security key did not verify the user.")};
-        done.assertion = result;
-    }
+    done.registration = result;
+    return done;
+}
+
+FidoAuthenticator::Outcome FidoAuthenticator::readAssertion(const FidoCall &call)
+{
+    const fido_assert_t *fidoAssert = call.assertion.get();
+    if (fido_assert_count(fidoAssert) != 1)
+        return {State::Failed, tr("The security key's answer is incomplete.")};
+    const Assertion &asked = std::get<Assertion>(call.request);
+    AssertionResult result;
+    result.credentialId =
+        bytes(fido_assert_id_ptr(fidoAssert, 0), fido_assert_id_len(fidoAssert, 0));
+    result.authenticatorData = unwrapByteString(
+        bytes(fido_assert_authdata_ptr(fidoAssert, 0), fido_assert_authdata_len(fidoAssert, 0)));
+    result.clientDataJson = asked.clientDataJson;
+    result.signature =
+        bytes(fido_assert_sig_ptr(fidoAssert, 0), fido_assert_sig_len(fidoAssert, 0));
+    result.userVerified = (fido_assert_flags(fidoAssert, 0) & uvFlag) != 0;
+    result.signCount = fido_assert_sigcount(fidoAssert, 0);
+    // A key answering with a credential nobody asked for is broken or
+    // hostile; the gateway would refuse it anyway.
+    if (result.authenticatorData.isEmpty() || result.signature.isEmpty()
+        || !asked.options.allowCredentialIds.contains(result.credentialId))
+        return {State::Failed, tr("The security key's answer is incomplete.")};
+    if (call.wanted == UserVerification::Required && !result.userVerified)
+        return {State::VerificationUnavailable, tr("The security key did not verify the user.")};
+    Outcome done(State::Done, {});
+    done.assertion = result;
     return done;
 }
 

@@ -44,16 +44,6 @@ public:
     bool isBusy() const override;
     State state() const override;
 
-private:
-    struct Registration {
-        RegistrationOptions options;
-        QByteArray clientDataJson;
-    };
-    struct Assertion {
-        AssertionOptions options;
-        QByteArray clientDataJson;
-    };
-    using Request = std::variant<Registration, Assertion>;
     // How an operation ended, made on the worker thread.
     struct Outcome {
         Outcome() = default;
@@ -67,6 +57,24 @@ private:
         std::optional<RegistrationResult> registration;
         std::optional<AssertionResult> assertion;
     };
+    // What the key's answer to the blocking call (make credential, get
+    // assertion) means for the person: State::Done for FIDO_OK (the answer
+    // is read next), else the state the operation ends in and a message
+    // that names libfido2's error. Pure; FIDO_ERR_PIN_INVALID is asked again
+    // before it gets here.
+    static Outcome outcomeForFidoError(int fidoError);
+
+private:
+    struct Registration {
+        RegistrationOptions options;
+        QByteArray clientDataJson;
+    };
+    struct Assertion {
+        AssertionOptions options;
+        QByteArray clientDataJson;
+    };
+    using Request = std::variant<Registration, Assertion>;
+    struct FidoCall; // one operation's libfido2 objects (fidoauthenticator.cpp)
     enum class Wait { Ready, Poll, Cancelled, TimedOut };
 
     void start(Request request);
@@ -77,10 +85,21 @@ private:
     // Worker thread.
     Outcome run(const Request &request);
     std::optional<AuthenticatorDevice> waitForDevice(Outcome &ending);
+    // useDevice: prepare, then the PIN and touch loop, then read the answer.
     Outcome useDevice(fido_dev_t *device, const AuthenticatorDevice &info, const Request &request);
-    Wait waitUntil(const std::function<bool()> &ready, std::optional<int> pollMs);
+    std::optional<Outcome> prepare(fido_dev_t *device, FidoCall &call);
+    static int setUpCredential(FidoCall &call);
+    static int setUpAssertion(FidoCall &call);
+    // Runs the blocking call until it is answered (a wrong PIN asks again);
+    // an Outcome when it ends otherwise (cancel, timeout, PIN blocked).
+    std::optional<Outcome> callUntilAnswered(fido_dev_t *device, FidoCall &call);
+    std::optional<Outcome> waitForPin(fido_dev_t *device, bool pinWasWrong, QByteArray &pin);
+    static Outcome readRegistration(const FidoCall &call, const AuthenticatorDevice &info);
+    static Outcome readAssertion(const FidoCall &call);
+    Wait waitUntil(const std::function<bool()> &ready,
+                   std::optional<std::chrono::milliseconds> poll);
     void post(std::function<void()> call);
-    int remainingMs() const;
+    std::chrono::milliseconds remaining() const;
 
     std::unique_ptr<FidoDeviceSource> m_source;
     std::chrono::milliseconds m_timeout{60'000};

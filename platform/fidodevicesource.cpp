@@ -36,10 +36,12 @@ QList<AuthenticatorDevice> SystemFidoDevices::devices()
     return found;
 }
 
-fido_dev_t *SystemFidoDevices::open(const QString &id, int timeoutMs, int *error)
+fido_dev_t *SystemFidoDevices::open(const QString &id, std::chrono::milliseconds timeout,
+                                    int *error)
 {
     fido_dev_t *device = fido_dev_new();
-    int r = device == nullptr ? FIDO_ERR_INTERNAL : fido_dev_set_timeout(device, timeoutMs);
+    int r = device == nullptr ? FIDO_ERR_INTERNAL
+                              : fido_dev_set_timeout(device, static_cast<int>(timeout.count()));
     if (r == FIDO_OK)
         r = fido_dev_open(device, id.toUtf8().constData());
     *error = r;

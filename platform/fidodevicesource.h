@@ -2,6 +2,8 @@
 
 #include "app/authenticator.h"
 
+#include <chrono>
+
 #include <QList>
 #include <QString>
 
@@ -18,17 +20,17 @@ public:
     virtual ~FidoDeviceSource();
 
     virtual QList<AuthenticatorDevice> devices() = 0;
-    // An opened device (fido_dev_open done, with `timeoutMs` set by
-    // fido_dev_set_timeout first; -1 waits forever), or nullptr with the
+    // An opened device (fido_dev_open done, with `timeout` set by
+    // fido_dev_set_timeout first; -1 ms waits forever), or nullptr with the
     // libfido2 code in `error`. The caller closes and frees it.
-    virtual fido_dev_t *open(const QString &id, int timeoutMs, int *error) = 0;
+    virtual fido_dev_t *open(const QString &id, std::chrono::milliseconds timeout, int *error) = 0;
 };
 
 // The keys attached to this machine, from fido_dev_info_manifest().
 class SystemFidoDevices final : public FidoDeviceSource {
 public:
     QList<AuthenticatorDevice> devices() override;
-    fido_dev_t *open(const QString &id, int timeoutMs, int *error) override;
+    fido_dev_t *open(const QString &id, std::chrono::milliseconds timeout, int *error) override;
 };
 
 } // namespace countersign

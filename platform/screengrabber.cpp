@@ -83,7 +83,7 @@ public:
 
     void start()
     {
-        m_timeout.start(ScreenGrabber::portalTimeoutMs);
+        m_timeout.start(ScreenGrabber::portalTimeout);
         if (!m_connection.isConnected()) {
             QTimer::singleShot(0, this, [this] { unavailable(QStringLiteral("no session bus")); });
             return;
@@ -110,7 +110,8 @@ public:
         // No parent window identifier: the portal's dialog stands on its own.
         call << QString() << options;
         auto *watcher = new QDBusPendingCallWatcher(
-            m_connection.asyncCall(call, ScreenGrabber::portalTimeoutMs), this);
+            m_connection.asyncCall(call, static_cast<int>(ScreenGrabber::portalTimeout.count())),
+            this);
         connect(watcher, &QDBusPendingCallWatcher::finished, this,
                 [this](QDBusPendingCallWatcher *finished) { onCallReply(finished); });
     }

@@ -2,6 +2,7 @@
 
 #include "app/screenshotsource.h"
 
+#include <chrono>
 #include <variant>
 
 #include <QDBusConnection>
@@ -32,7 +33,7 @@ public:
     // The screenshot file the portal names is read only up to this size.
     static constexpr qint64 maxImageFileBytes = 256 * 1024 * 1024;
     // How long the person may take in the portal's dialog.
-    static constexpr int portalTimeoutMs = 5 * 60 * 1000;
+    static constexpr std::chrono::milliseconds portalTimeout = std::chrono::minutes(5);
 
     // Automatic, with the portal on the session bus.
     explicit ScreenGrabber(QObject *parent = nullptr);

@@ -197,7 +197,7 @@ void SingleInstance::acceptConnections()
         // Never more buffered than one message; a client that takes too long
         // is cut off.
         socket->setReadBufferSize(headerBytes + maxMessageBytes);
-        QTimer::singleShot(receiveTimeoutMs, socket, [socket] {
+        QTimer::singleShot(receiveTimeout, socket, [socket] {
             qCWarning(lcInstance) << "a client did not deliver its message in time";
             drop(socket);
         });
@@ -239,7 +239,8 @@ void SingleInstance::readMessage(QLocalSocket *socket)
     Q_EMIT messageReceived(*arguments);
 }
 
-void SingleInstance::send(const QStringList &arguments, SendCallback done, int timeoutMs)
+void SingleInstance::send(const QStringList &arguments, SendCallback done,
+                          std::chrono::milliseconds timeout)
 {
     auto pending = std::make_shared<PendingSend>();
     pending->done = std::move(done);
@@ -274,7 +275,7 @@ void SingleInstance::send(const QStringList &arguments, SendCallback done, int t
             pending,
             makeError(ErrorCode::StorageFailure, tr("The running Countersign did not answer.")));
     });
-    pending->deadline->start(timeoutMs);
+    pending->deadline->start(timeout);
     QTimer::singleShot(0, this, [this, pending] { attemptSend(pending); });
 }
 

@@ -2,6 +2,7 @@
 
 #include "protocol/result.h"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,7 +47,7 @@ public:
     static constexpr qsizetype maxArguments = 64;
     static constexpr qsizetype maxArgumentLength = 8 * 1024;
     // How long a client may take to deliver its message to the running instance.
-    static constexpr int receiveTimeoutMs = 5000;
+    static constexpr std::chrono::milliseconds receiveTimeout{5000};
     // Connections handled at once; more are closed at once.
     static constexpr int maxConnections = 8;
 
@@ -77,9 +78,10 @@ public:
     // As Secondary: hands `arguments` (the command line without the program)
     // to the running instance. `done` runs once, later from the event loop:
     // Ok when the running instance confirmed it, an error when it did not
-    // answer within `timeoutMs` or refused the message. Not called when this
+    // answer within `timeout` or refused the message. Not called when this
     // object is destroyed first.
-    void send(const QStringList &arguments, SendCallback done, int timeoutMs = 5000);
+    void send(const QStringList &arguments, SendCallback done,
+              std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     // The message's JSON, and its strict reading (nullopt: not a valid message).
     static QByteArray encodeMessage(const QStringList &arguments);

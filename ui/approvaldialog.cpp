@@ -7,6 +7,7 @@
 #include "plainlabel.h"
 #include "requestdetails.h"
 #include "safetext.h"
+#include "ui/uistyle.h"
 
 #include <QAccessible>
 #include <QApplication>
@@ -32,11 +33,7 @@ namespace {
 // Below this the countdown turns urgent: enough to finish a TOTP entry, not
 // enough to start reading the request.
 constexpr qint64 urgentSeconds = 30;
-// The countdown is re-read from the clock this often; the text only changes
-// once a second, but a coarse timer could show a stale second for a while.
-constexpr int countdownIntervalMs = 250;
 constexpr int defaultWidth = 560;
-const QColor problemColour(0xc0, 0x1c, 0x28);
 
 // Remote text for a label: display-safe, plain, wrappable.
 QString shown(const QString &remote)
@@ -69,21 +66,6 @@ QPixmap shieldPixmap(int size, qreal devicePixelRatio, const QColor &colour)
     check.lineTo(s * 0.69, s * 0.36);
     painter.drawPath(check);
     return pixmap;
-}
-
-void setForeground(QWidget *widget, const QColor &colour)
-{
-    QPalette palette = widget->palette();
-    palette.setColor(QPalette::WindowText, colour);
-    widget->setPalette(palette);
-}
-
-void scaleFont(QWidget *widget, qreal factor, bool bold)
-{
-    QFont font = widget->font();
-    font.setPointSizeF(font.pointSizeF() * factor);
-    font.setBold(bold);
-    widget->setFont(font);
 }
 
 } // namespace
@@ -120,7 +102,7 @@ ApprovalDialog::ApprovalDialog(VerifiedApprovalRequest request, QString gatewayN
 
     // The first tick runs from the event loop, after the owner has connected
     // to expired(); until then the label shows the time left as it is.
-    m_countdownTimer.setInterval(countdownIntervalMs);
+    m_countdownTimer.setInterval(countdownInterval);
     connect(&m_countdownTimer, &QTimer::timeout, this, &ApprovalDialog::refreshCountdown);
     showTimeLeft(secondsLeft());
     m_countdownTimer.start();
@@ -657,8 +639,8 @@ void ApprovalDialog::showTimeLeft(qint64 left)
 {
     const bool urgent = left <= urgentSeconds;
     m_countdown->setText(left > 0 ? tr("Expires in %1").arg(timeLeftText(left)) : tr("Expired"));
-    const QString style = urgent ? QStringLiteral("background: rgba(192, 28, 40, 0.16);"
-                                                  " color: #c01c28;")
+    const QString style = urgent ? QStringLiteral("background: rgba(192, 28, 40, 0.16); color: %1;")
+                                       .arg(problemColour().name())
                                  : QStringLiteral("background: rgba(127, 127, 127, 0.14);");
     m_countdown->setStyleSheet(style + QStringLiteral(" border-radius: 8px; padding: 3px 10px;"));
 }
@@ -713,7 +695,7 @@ void ApprovalDialog::closeQuietly()
 void ApprovalDialog::showStatus(const QString &text, bool problem)
 {
     m_status->setText(text);
-    setForeground(m_status, problem ? problemColour : palette().color(QPalette::WindowText));
+    setForeground(m_status, problem ? problemColour() : palette().color(QPalette::WindowText));
     if (!m_status->isVisible()) {
         m_status->show();
         // Grow rather than squeeze the details: the message must not hide

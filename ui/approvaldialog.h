@@ -6,6 +6,8 @@
 #include "protocol/messages/approvalproof.h"
 #include "protocol/messages/approvalrequest.h"
 
+#include <chrono>
+
 #include <QDialog>
 #include <QList>
 #include <QString>
@@ -51,6 +53,10 @@ public:
     // docs/protocol.md section 4: a denial reason is at most 500 characters.
     static constexpr int maxDenyReasonLength = 500;
     static constexpr int totpDigits = 6;
+    // The countdown is re-read from the clock this often; the text only
+    // changes once a second, but a coarse timer could show a stale second
+    // for a while.
+    static constexpr std::chrono::milliseconds countdownInterval{250};
 
     // `methods`: what the owner can carry out for this gateway; the dialog
     // offers those the request allows and it supports (see

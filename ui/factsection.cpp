@@ -3,6 +3,7 @@
 #include "jsontext.h"
 #include "plainlabel.h"
 #include "safetext.h"
+#include "ui/uistyle.h"
 
 #include <QApplication>
 #include <QFormLayout>
@@ -148,9 +149,7 @@ PlainLabel *FactSection::addValueRow(const QString &caption, const QStringList &
             tr("Contains hidden or control characters, shown as \\u{…} escapes."), this);
         notice->setObjectName(QStringLiteral("escapedNotice"));
         notice->setWordWrap(true);
-        QPalette palette = notice->palette();
-        palette.setColor(QPalette::WindowText, QColor(0xc0, 0x1c, 0x28));
-        notice->setPalette(palette);
+        setForeground(notice, problemColour());
         QFont font = notice->font();
         font.setPointSizeF(font.pointSizeF() * 0.9);
         notice->setFont(font);

@@ -4,6 +4,7 @@
 #include "ui/plainbutton.h"
 #include "ui/plainlabel.h"
 #include "ui/statusicons.h"
+#include "ui/uistyle.h"
 
 #include <QCloseEvent>
 #include <QFrame>
@@ -20,14 +21,6 @@ namespace {
 
 const QString explainedKey = QStringLiteral("fallbackWindow/explained");
 constexpr int headerIconSize = 40;
-
-void scaleFont(QWidget *widget, qreal factor, bool bold)
-{
-    QFont font = widget->font();
-    font.setPointSizeF(font.pointSizeF() * factor);
-    font.setBold(bold);
-    widget->setFont(font);
-}
 
 } // namespace
 

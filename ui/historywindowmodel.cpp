@@ -1,6 +1,7 @@
 #include "historywindowmodel.h"
 
 #include "ui/safetext.h"
+#include "ui/uistyle.h"
 
 #include <algorithm>
 
@@ -129,9 +130,9 @@ QVariant HistoryWindowModel::data(const QModelIndex &index, int role) const
             return {};
         switch (entry.outcome) {
         case ApprovalOutcome::Approved:
-            return QColor(0x26, 0xa2, 0x69);
+            return successColour();
         case ApprovalOutcome::Denied:
-            return QColor(0xc0, 0x1c, 0x28);
+            return problemColour();
         default:
             return {};
         }

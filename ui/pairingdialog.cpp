@@ -10,6 +10,7 @@
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
+#include "ui/uistyle.h"
 
 #include <utility>
 
@@ -50,27 +51,11 @@ QPushButton *makeWideButton(const QString &text, const QString &name, QWidget *p
 
 constexpr int headerIconSize = 44;
 constexpr int defaultWidth = 560;
-const QColor problemColour(0xc0, 0x1c, 0x28);
 
 // Remote text for a label: display-safe, plain, wrappable.
 QString shown(const QString &remote)
 {
     return wrappableText(displaySafeText(remote).text);
-}
-
-void scaleFont(QWidget *widget, qreal factor, bool bold)
-{
-    QFont font = widget->font();
-    font.setPointSizeF(font.pointSizeF() * factor);
-    font.setBold(bold);
-    widget->setFont(font);
-}
-
-void setForeground(QWidget *widget, const QColor &colour)
-{
-    QPalette palette = widget->palette();
-    palette.setColor(QPalette::WindowText, colour);
-    widget->setPalette(palette);
 }
 
 // One of the action glyphs (black on transparent) in the palette's button
@@ -237,7 +222,7 @@ QWidget *PairingDialog::buildSourcePage()
     m_sourceError = new PlainLabel(QString(), page);
     m_sourceError->setObjectName(QStringLiteral("sourceErrorLabel"));
     m_sourceError->setWordWrap(true);
-    setForeground(m_sourceError, problemColour);
+    setForeground(m_sourceError, problemColour());
     m_sourceError->hide();
     column->addWidget(m_sourceError);
     column->addStretch(1);
@@ -314,7 +299,7 @@ QWidget *PairingDialog::buildConfirmPage()
     m_confirmError = new PlainLabel(QString(), page);
     m_confirmError->setObjectName(QStringLiteral("confirmErrorLabel"));
     m_confirmError->setWordWrap(true);
-    setForeground(m_confirmError, problemColour);
+    setForeground(m_confirmError, problemColour());
     m_confirmError->hide();
     column->addWidget(m_confirmError);
     column->addStretch(1);
@@ -621,7 +606,7 @@ void PairingDialog::scanScreen()
     m_sourceError->hide();
     // Out of the way, so that the dialog does not cover the code.
     hide();
-    QTimer::singleShot(hideBeforeCaptureMs, this, [this] {
+    QTimer::singleShot(hideBeforeCapture, this, [this] {
         m_services.screenshots->grab(
             this, [this](const QList<QImage> &images) { onScreenCaptured(images); },
             [this](const ScreenshotFailure &failure) { onScreenCaptureFailed(failure); });

@@ -4,6 +4,7 @@
 #include "app/pairingfailure.h"
 #include "protocol/pairing/pairinglink.h"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 
@@ -72,7 +73,7 @@ public:
     static constexpr int maxImageSide = 16384;
     // Time for the desktop to take the hidden dialog off the screen before
     // the capture.
-    static constexpr int hideBeforeCaptureMs = 300;
+    static constexpr std::chrono::milliseconds hideBeforeCapture{300};
 
     enum class Page { Source, Confirm, Progress, Done, Failed };
 

@@ -2,6 +2,7 @@
 
 #include "plainlabel.h"
 #include "ui/plainbutton.h"
+#include "ui/uistyle.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -10,12 +11,6 @@
 #include <QVBoxLayout>
 
 namespace countersign {
-
-namespace {
-
-const QColor problemColour(0xc0, 0x1c, 0x28);
-
-} // namespace
 
 PasskeyPanel::PasskeyPanel(QWidget *parent)
     : QWidget(parent)
@@ -166,10 +161,8 @@ QString PasskeyPanel::stateText(Authenticator::State state)
 void PasskeyPanel::setStatus(const QString &text, bool problem)
 {
     m_status->setText(text);
-    QPalette palette = m_status->palette();
-    palette.setColor(QPalette::WindowText,
-                     problem ? problemColour : this->palette().color(QPalette::WindowText));
-    m_status->setPalette(palette);
+    setForeground(m_status,
+                  problem ? problemColour() : this->palette().color(QPalette::WindowText));
     m_status->setVisible(!text.isEmpty());
 }
 

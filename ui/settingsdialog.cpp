@@ -12,6 +12,7 @@
 #include "ui/plainlabel.h"
 #include "ui/safetext.h"
 #include "ui/statusicons.h"
+#include "ui/uistyle.h"
 
 #include <algorithm>
 
@@ -35,20 +36,11 @@ namespace countersign {
 
 namespace {
 
-const QColor problemColour(0xc0, 0x1c, 0x28);
-
 enum Column { NameColumn, UserColumn, StateColumn };
 
 QString shown(const QString &remote)
 {
     return displaySafeText(remote).text;
-}
-
-void setForeground(QWidget *widget, const QColor &colour)
-{
-    QPalette palette = widget->palette();
-    palette.setColor(QPalette::WindowText, colour);
-    widget->setPalette(palette);
 }
 
 } // namespace
@@ -109,7 +101,7 @@ QWidget *SettingsDialog::buildGeneral()
     m_autostartError = new PlainLabel(QString(), group);
     m_autostartError->setObjectName(QStringLiteral("autostartErrorLabel"));
     m_autostartError->setWordWrap(true);
-    setForeground(m_autostartError, problemColour);
+    setForeground(m_autostartError, problemColour());
     m_autostartError->hide();
     column->addWidget(m_autostartError);
 
@@ -169,7 +161,7 @@ QWidget *SettingsDialog::buildGeneral()
     column->addLayout(nameRow);
     m_deviceNameError = new PlainLabel(QString(), group);
     m_deviceNameError->setObjectName(QStringLiteral("deviceNameErrorLabel"));
-    setForeground(m_deviceNameError, problemColour);
+    setForeground(m_deviceNameError, problemColour());
     m_deviceNameError->hide();
     column->addWidget(m_deviceNameError);
     return group;
@@ -634,7 +626,7 @@ void SettingsDialog::showGatewayMessage(const QString &text, bool problem)
 {
     m_gatewayMessage->setText(text);
     setForeground(m_gatewayMessage,
-                  problem ? problemColour : palette().color(QPalette::WindowText));
+                  problem ? problemColour() : palette().color(QPalette::WindowText));
     m_gatewayMessage->show();
     QAccessibleEvent event(m_gatewayMessage, QAccessible::Alert);
     QAccessible::updateAccessibility(&event);

@@ -1,5 +1,6 @@
 #include "gateway/cli/commandcontext.h"
 #include "gateway/runtime/controlsocket.h"
+#include "gateway/store/auditrecord.h"
 #include "gateway/store/sqlitestore.h"
 
 #include <QDateTime>
@@ -74,7 +75,7 @@ int runDevices(const QStringList &arguments)
     event.kind = QStringLiteral("device.revoked");
     event.userId = device->userId;
     event.deviceId = deviceId;
-    (void)(*store)->appendAudit(event);
+    recordAudit(**store, event);
     const bool told = ControlSocket::notifyDeviceRevoked(context.dataDir(), deviceId);
     out << "Revoked " << deviceId << " (" << device->name << ", " << device->userId << ")."
         << (told ? " Its live connection was closed." : " No gateway is running on this data dir.")

@@ -1,5 +1,6 @@
 #include "gateway/cli/commandcontext.h"
 #include "gateway/pairing/qrcode.h"
+#include "gateway/store/auditrecord.h"
 #include "gateway/store/sqlitestore.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/otp/totp.h"
@@ -54,7 +55,7 @@ int runTotp(const QStringList &arguments)
     event.at = enrollment.createdAt;
     event.kind = QStringLiteral("totp.enrolled");
     event.userId = userId;
-    (void)(*store)->appendAudit(event);
+    recordAudit(**store, event);
 
     const auto qr = QrCode::encode(uri->toString().toUtf8());
     if (!qr)

@@ -1,5 +1,6 @@
 #include "pairingservice.h"
 
+#include "gateway/store/auditrecord.h"
 #include "protocol/jose/jws.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
@@ -57,7 +58,7 @@ Result<CreatedOffer> PairingService::createOffer(const QString &userId)
     event.at = offer.createdAt;
     event.kind = QStringLiteral("pairing.offered");
     event.userId = userId;
-    (void)m_store.appendAudit(event);
+    recordAudit(m_store, event);
     return CreatedOffer{std::move(link).value(), offer.expiresAt};
 }
 
@@ -140,7 +141,7 @@ std::variant<QJsonObject, PairingRefusal> PairingService::redeem(QByteArrayView 
     event.userId = paired->userId;
     event.deviceId = paired->deviceId;
     event.details = QJsonObject{{QStringLiteral("device_name"), paired->name}};
-    (void)m_store.appendAudit(event);
+    recordAudit(m_store, event);
     qCInfo(lcPairing) << "device" << paired->deviceId << "paired for" << paired->userId;
 
     return QJsonObject{

@@ -1,5 +1,7 @@
 #include "controlsocket.h"
 
+#include <chrono>
+
 #include <QDir>
 #include <QLocalSocket>
 
@@ -7,7 +9,7 @@ namespace countersign::gateway {
 
 namespace {
 constexpr int maxLineBytes = 256;
-constexpr int clientTimeoutMs = 2000;
+constexpr std::chrono::milliseconds clientTimeout{2000};
 } // namespace
 
 QString ControlSocket::pathFor(const QString &dataDir)
@@ -35,22 +37,27 @@ ControlSocket::ControlSocket(QObject *parent)
     });
 }
 
-bool ControlSocket::listen(const QString &dataDir)
+Status ControlSocket::listen(const QString &dataDir)
 {
     const QString path = pathFor(dataDir);
     // A socket file left by a gateway that crashed would block listen().
     QLocalServer::removeServer(path);
-    return m_server.listen(path);
+    if (!m_server.listen(path)) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot listen on the control socket %1: %2")
+                             .arg(path, m_server.errorString()));
+    }
+    return Ok{};
 }
 
 bool ControlSocket::notifyDeviceRevoked(const QString &dataDir, const QString &deviceId)
 {
     QLocalSocket socket;
     socket.connectToServer(pathFor(dataDir));
-    if (!socket.waitForConnected(clientTimeoutMs))
+    if (!socket.waitForConnected(static_cast<int>(clientTimeout.count())))
         return false;
     socket.write("revoke " + deviceId.toUtf8() + '\n');
-    const bool written = socket.waitForBytesWritten(clientTimeoutMs);
+    const bool written = socket.waitForBytesWritten(static_cast<int>(clientTimeout.count()));
     socket.disconnectFromServer();
     return written;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/result.h"
+
 #include <QLocalServer>
 #include <QString>
 
@@ -15,7 +17,10 @@ public:
     static QString pathFor(const QString &dataDir);
 
     explicit ControlSocket(QObject *parent = nullptr);
-    bool listen(const QString &dataDir);
+    // Listens on pathFor(dataDir). A gateway that cannot listen must not
+    // start: `devices revoke` would then report a revoked device's live
+    // channel as closed by nobody while it stays open.
+    Status listen(const QString &dataDir);
 
     // Client side: tells the gateway running on dataDir, if any. Returns
     // whether a gateway was there to tell.

@@ -140,7 +140,8 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
                 hub->disconnectDevice(deviceId, CloseCode::revoked,
                                       QStringLiteral("device revoked"));
             });
-    (void)runtime->m_control->listen(dataDir);
+    if (auto listening = runtime->m_control->listen(dataDir); !listening)
+        return listening.error();
     return runtime;
 }
 

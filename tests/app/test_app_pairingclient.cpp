@@ -5,6 +5,7 @@
 #include "protocol/base64url.h"
 #include "protocol/tlspin.h"
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/support/freeport.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -337,10 +338,9 @@ void TestAppPairingClient::refusesLinkWithWrongKid()
 void TestAppPairingClient::reportsUnreachableGateway()
 {
     // A loopback port that was just free: nothing listens there.
-    QTcpServer probe;
-    QVERIFY(probe.listen(QHostAddress::LocalHost));
-    const QUrl nowhere(QStringLiteral("http://127.0.0.1:%1").arg(probe.serverPort()));
-    probe.close();
+    const quint16 port = testing::freePort();
+    QVERIFY(port != 0);
+    const QUrl nowhere(QStringLiteral("http://127.0.0.1:%1").arg(port));
     const Outcome outcome =
         pair(linkTo(nowhere, m_fixture->gateway().signingKey().thumbprint()), m_systemClock);
     QCOMPARE(outcome.signals, 1);

@@ -8,6 +8,7 @@
 #include "protocol/clock.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/otp/totp.h"
+#include "tests/support/freeport.h"
 #include "tests/support/manualclock.h"
 #include "tests/support/softauthenticator.h"
 #include "tests/support/softdevicesource.h"
@@ -36,11 +37,11 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace countersign;
+using countersign::testing::freePort;
 using countersign::testing::SoftAuthenticator;
 using countersign::testing::SoftDeviceSource;
 
@@ -57,15 +58,6 @@ constexpr int deadlineMs = 30'000;
 QString binary(const char *name)
 {
     return QStringLiteral(COUNTERSIGN_BIN_DIR "/") + QString::fromLatin1(name);
-}
-
-// A port nobody listens on now (the gateway binds it a moment later).
-quint16 freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
 }
 
 // One external program of the flow (the agent CLI, the MCP SDK client),

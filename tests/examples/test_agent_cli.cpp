@@ -1,4 +1,5 @@
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/support/agenthelpers.h"
 
 #include <QCryptographicHash>
 #include <QProcess>
@@ -26,7 +27,6 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<QProcess> start(const QStringList &arguments, const QByteArray &key = {});
-    static int finish(QProcess &process);
     std::optional<VerifiedApprovalRequest> nextRequest();
 
     std::unique_ptr<GatewayFixture> m_fixture;
@@ -68,31 +68,15 @@ std::unique_ptr<QProcess> TestAgentCli::start(const QStringList &arguments, cons
     return process;
 }
 
-int TestAgentCli::finish(QProcess &process)
-{
-    if (!QTest::qWaitFor([&] { return process.state() == QProcess::NotRunning; }, 30000)) {
-        process.kill();
-        process.waitForFinished();
-        return -1;
-    }
-    return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-}
-
 std::optional<VerifiedApprovalRequest> TestAgentCli::nextRequest()
 {
-    const auto message = m_companion->waitFor(QStringLiteral("approval.requested"), 15000);
-    if (!message)
-        return std::nullopt;
-    auto verified = m_companion->verify(message->value(QStringLiteral("request")).toString());
-    if (!verified)
-        return std::nullopt;
-    return std::move(verified).value();
+    return nextApprovalRequest(*m_companion, 15000);
 }
 
 void TestAgentCli::toolsAreListed()
 {
     auto agent = start({QStringLiteral("tools")});
-    QCOMPARE(finish(*agent), 0);
+    QCOMPARE(finishProgram(*agent), 0);
     const QString out = QString::fromUtf8(agent->readAllStandardOutput());
     for (const char *tool : {"list_users", "get_user", "disable_user", "enable_user"})
         QVERIFY2(out.contains(QString::fromLatin1(tool)), qPrintable(out));
@@ -102,7 +86,7 @@ void TestAgentCli::allowedCallPrintsTheResult()
 {
     auto agent =
         start({QStringLiteral("call"), QStringLiteral("get_user"), QStringLiteral("user=bob")});
-    QCOMPARE(finish(*agent), 0);
+    QCOMPARE(finishProgram(*agent), 0);
     const QString out = QString::fromUtf8(agent->readAllStandardOutput());
     QVERIFY2(out.contains(u"RESULT:") && out.contains(u"bob@example.com"), qPrintable(out));
 }
@@ -111,7 +95,7 @@ void TestAgentCli::policyDenialExitsDenied()
 {
     auto agent =
         start({QStringLiteral("call"), QStringLiteral("delete_user"), QStringLiteral("user=bob")});
-    QCOMPARE(finish(*agent), 3);
+    QCOMPARE(finishProgram(*agent), 3);
     QVERIFY(agent->readAllStandardOutput().contains("DENIED: denied by policy"));
 }
 
@@ -133,7 +117,7 @@ void TestAgentCli::approvedCallTellsEveryStep()
     QVERIFY2(out.contains(QByteArray("binding code " + request->bindingCode.toLatin1())),
              out.constData());
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
-    QCOMPARE(finish(*agent), 0);
+    QCOMPARE(finishProgram(*agent), 0);
     out += agent->readAllStandardOutput();
     QVERIFY2(out.contains("Approved with TOTP in Countersign: elevated token issued"),
              out.constData());
@@ -151,7 +135,7 @@ void TestAgentCli::deniedByThePersonExitsDenied()
     const auto request = nextRequest();
     QVERIFY(request);
     m_companion->deny(*request, QStringLiteral("no"));
-    QCOMPARE(finish(*agent), 3);
+    QCOMPARE(finishProgram(*agent), 3);
     QVERIFY(agent->readAllStandardOutput().contains("DENIED in Countersign: no"));
 }
 
@@ -162,23 +146,23 @@ void TestAgentCli::expiredApprovalExitsTimedOut()
     QVERIFY(nextRequest());
     m_fixture->clock().advance(3600);
     m_fixture->gateway().broker().expireDue();
-    QCOMPARE(finish(*agent), 4);
+    QCOMPARE(finishProgram(*agent), 4);
     QVERIFY(agent->readAllStandardOutput().contains("timed out"));
 }
 
 void TestAgentCli::wrongKeyIsAnError()
 {
     auto agent = start({QStringLiteral("tools")}, "not-a-key");
-    QCOMPARE(finish(*agent), 1);
+    QCOMPARE(finishProgram(*agent), 1);
     QVERIFY(agent->readAllStandardOutput().contains("HTTP 401"));
 }
 
 void TestAgentCli::badArgumentsAreUsage()
 {
     auto agent = start({QStringLiteral("call"), QStringLiteral("get_user"), QStringLiteral("bob")});
-    QCOMPARE(finish(*agent), 2);
+    QCOMPARE(finishProgram(*agent), 2);
     agent = start({QStringLiteral("fly")});
-    QCOMPARE(finish(*agent), 2);
+    QCOMPARE(finishProgram(*agent), 2);
 }
 
 QTEST_GUILESS_MAIN(TestAgentCli)

@@ -1,5 +1,6 @@
 #include "directorytestkit.h"
 #include "protocol/clock.h"
+#include "tests/support/freeport.h"
 
 #include <QHttpServer>
 #include <QJsonArray>
@@ -7,7 +8,6 @@
 #include <QNetworkReply>
 #include <QRegularExpression>
 #include <QSignalSpy>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -378,12 +378,8 @@ void TestDirectoryHttp::keysAreFetchedFromTheJwksUrl()
 
 void TestDirectoryHttp::unreachableJwksUrlFailsTheCallCleanly()
 {
-    quint16 closedPort = 0;
-    {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        closedPort = probe.serverPort();
-    }
+    const quint16 closedPort = testing::freePort();
+    QVERIFY(closedPort != 0);
     const QString url = QStringLiteral("http://127.0.0.1:%1/.well-known/jwks.json").arg(closedPort);
     QTemporaryDir dir;
     QProcess server;

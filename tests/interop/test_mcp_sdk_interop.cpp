@@ -1,4 +1,5 @@
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/support/channelroundtrip.h"
 #include "tests/support/toolrunner.h"
 
 #include <QCryptographicHash>
@@ -271,7 +272,8 @@ void TestMcpSdkInterop::sdkCallsAnAllowedTool()
         (QStringList{QStringLiteral("alice"), QStringLiteral("bob"), QStringLiteral("carol")}));
     // Allowed by the policy: nobody was asked.
     QVERIFY(sdk->steps(QStringLiteral("elicitation")).isEmpty());
-    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 300));
+    QVERIFY(channelRoundTrip(*m_companion));
+    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 0));
 }
 
 void TestMcpSdkInterop::sdkCallWaitsForApprovalAndCompletes()

@@ -346,7 +346,7 @@ void TestPlatformSingleInstance::failsWhenTheRunningInstanceDoesNotAnswer()
     SingleInstance second(key(), m_directory->path());
     QCOMPARE(*second.start(), SingleInstance::Role::Secondary);
     SendAnswer answer;
-    second.send({}, answer.callback(), 300);
+    second.send({}, answer.callback(), std::chrono::milliseconds(300));
     QVERIFY(answer.wait());
     QVERIFY(!answer.status().ok());
     QVERIFY(answer.status().error().message.contains(QStringLiteral("did not answer")));

@@ -34,12 +34,12 @@ public:
         return list;
     }
 
-    fido_dev_t *open(const QString &id, int timeoutMs, int *error) override
+    fido_dev_t *open(const QString &id, std::chrono::milliseconds timeout, int *error) override
     {
         std::lock_guard lock(m_mutex);
         for (const SoftAuthenticator *key : std::as_const(m_keys)) {
             if (key->path() == id)
-                return key->openDevice(error, timeoutMs);
+                return key->openDevice(error, static_cast<int>(timeout.count()));
         }
         *error = FIDO_ERR_RX; // what opening an unplugged hidraw path gives
         return nullptr;

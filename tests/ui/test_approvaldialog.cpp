@@ -2,6 +2,7 @@
 #include "protocol/jose/ecprivatekey.h"
 #include "tests/support/manualclock.h"
 #include "tests/support/samplemessages.h"
+#include "tests/support/timerwait.h"
 #include "ui/approvaldialog.h"
 #include "ui/passkeypanel.h"
 #include "ui/safetext.h"
@@ -564,7 +565,7 @@ void TestApprovalDialog::resolvedElsewhereClosesWithoutSignals()
     dialog->present();
     QVERIFY(!dialog->isVisible());
     m_clock.advance(1000);
-    QTest::qWait(400);
+    QVERIFY(testing::waitForTimersToFire(ApprovalDialog::countdownInterval));
     QCOMPARE(expiries.size(), 0);
 }
 
@@ -696,7 +697,9 @@ void TestApprovalDialog::arrivesWithoutTakingFocus()
 
     dialog->present();
     QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
-    QTest::qWait(200);
+    // A round trip to the X server: an activation (ours or the window
+    // manager's) asked for so far has arrived and been delivered.
+    QGuiApplication::sync();
     QVERIFY(dialog->isVisible());
     QCOMPARE(QApplication::activeWindow(), &typing);
     QVERIFY(typing.hasFocus());
@@ -959,8 +962,12 @@ void TestApprovalDialog::saveScreenshot(QWidget &widget, const QString &fileName
 {
     const QString dir = qEnvironmentVariable("COUNTERSIGN_SCREENSHOT_DIR", QDir::currentPath());
     QVERIFY(QDir().mkpath(dir));
-    // On xcb a resize is a round trip to the X server: let it land.
-    QTest::qWait(100);
+    // On xcb a resize is a round trip to the X server: wait until the server
+    // has answered everything asked so far and its events (the resize, the
+    // expose) are delivered, then let the layouts settle.
+    QVERIFY(QTest::qWaitForWindowExposed(&widget));
+    QGuiApplication::sync();
+    QCoreApplication::sendPostedEvents();
     const QString path = QDir(dir).filePath(fileName);
     QVERIFY2(widget.grab().save(path), qPrintable(path));
     qInfo("screenshot: %s", qPrintable(path));

@@ -5,6 +5,7 @@
 #include "gateway/pairing/qrcode.h"
 #include "platform/qrdecoder.h"
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/support/freeport.h"
 #include "ui/pairingdialog.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/safetext.h"
@@ -21,7 +22,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -642,10 +642,8 @@ void TestUiPairingDialog::usedLinkSaysGetANewOne()
 void TestUiPairingDialog::unreachableGatewayCanBeRetried()
 {
     // A loopback port where nothing listens.
-    QTcpServer probe;
-    QVERIFY(probe.listen(QHostAddress::LocalHost));
-    const quint16 port = probe.serverPort();
-    probe.close();
+    const quint16 port = testing::freePort();
+    QVERIFY(port != 0);
     const auto link = PairingLink::create(PairingLink::Fields{
         QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)),
         QStringLiteral("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),

@@ -1,4 +1,6 @@
 #include "examples/agent-cli/mcphttpclient.h"
+#include "tests/support/agenthelpers.h"
+#include "tests/support/freeport.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -9,11 +11,13 @@
 #include <QTest>
 
 using countersign::agent::McpHttpClient;
+using namespace countersign::testing;
 
 // examples/demo/gateway.yaml as a newcomer runs it: the real
 // countersign-gateway binary from the build's bin folder, which starts the
 // directory server next to it as a stdio upstream with its users seeded in
-// the data dir, and accepts the demo agent key.
+// the data dir, and accepts the demo agent key. Only the port differs (serve
+// --listen): a free one instead of the demo's 8780, which may be in use.
 class TestDemoConfig : public QObject {
     Q_OBJECT
 
@@ -28,16 +32,22 @@ private:
 
     QTemporaryDir m_dataDir;
     QProcess m_gateway;
-    const QUrl m_endpoint{QStringLiteral("http://127.0.0.1:8780/mcp")};
+    QString m_base; // http://127.0.0.1:PORT
+    QUrl m_endpoint;
 };
 
 void TestDemoConfig::initTestCase()
 {
     QVERIFY(m_dataDir.isValid());
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    m_base = QStringLiteral("http://127.0.0.1:%1").arg(port);
+    m_endpoint = QUrl(m_base + QStringLiteral("/mcp"));
     m_gateway.setProgram(QStringLiteral(COUNTERSIGN_GATEWAY_BINARY));
     m_gateway.setArguments({QStringLiteral("serve"), QStringLiteral("--config"),
                             QStringLiteral(COUNTERSIGN_DEMO_CONFIG), QStringLiteral("--data-dir"),
-                            m_dataDir.path()});
+                            m_dataDir.path(), QStringLiteral("--listen"),
+                            QStringLiteral("127.0.0.1:%1").arg(port)});
     m_gateway.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_gateway.start();
     QVERIFY(m_gateway.waitForStarted());
@@ -45,16 +55,18 @@ void TestDemoConfig::initTestCase()
     bool healthy = false;
     QVERIFY2(QTest::qWaitFor(
                  [&] {
-                     QNetworkReply *reply = network.get(
-                         QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:8780/healthz"))));
+                     QNetworkReply *reply =
+                         network.get(QNetworkRequest(QUrl(m_base + QStringLiteral("/healthz"))));
                      (void)QTest::qWaitFor([&] { return reply->isFinished(); }, 2000);
                      healthy = reply->error() == QNetworkReply::NoError;
                      reply->deleteLater();
                      return healthy || m_gateway.state() != QProcess::Running;
                  },
                  20000),
-             "the demo gateway did not come up on 127.0.0.1:8780");
-    QVERIFY2(healthy, "the demo gateway exited (is port 8780 in use?)");
+             qPrintable(QStringLiteral("the demo gateway did not come up on ") + m_base));
+    QVERIFY2(healthy,
+             qPrintable(QStringLiteral("the demo gateway exited (is ") + m_base
+                        + QStringLiteral(" in use?)")));
 }
 
 void TestDemoConfig::cleanupTestCase()
@@ -66,12 +78,7 @@ void TestDemoConfig::cleanupTestCase()
 
 std::unique_ptr<McpHttpClient> TestDemoConfig::client()
 {
-    auto mcp = std::make_unique<McpHttpClient>(m_endpoint, "demo-agent-key");
-    bool ready = false;
-    mcp->initialize([&](const McpHttpClient::Response &response) { ready = response.ok(); });
-    if (!QTest::qWaitFor([&] { return ready; }, 10000))
-        return nullptr;
-    return mcp;
+    return initializedMcpClient(m_endpoint, "demo-agent-key");
 }
 
 void TestDemoConfig::demoAgentListsAndReadsUsers()

@@ -2,6 +2,7 @@
 #include "protocol/base64url.h"
 #include "protocol/jose/jws.h"
 #include "protocol/strictjson.h"
+#include "tests/support/channelroundtrip.h"
 
 #include <QSignalSpy>
 
@@ -236,7 +237,8 @@ void TestGatewayApprovals::refusesProofFromAnotherUsersDevice()
     auto bob = m_fixture->pairedCompanion(QStringLiteral("bob@example.com"));
     QVERIFY(bob->connectChannel());
     const ApprovalRecord forAlice = m_fixture->request();
-    QVERIFY(!bob->waitFor(QStringLiteral("approval.requested"), 200));
+    QVERIFY(channelRoundTrip(*bob));
+    QVERIFY(!bob->waitFor(QStringLiteral("approval.requested"), 0));
     // Bob's device learns alice's request somehow and tries to approve it.
     VerifiedApprovalRequest stolen;
     stolen.request.requestId = forAlice.requestId;

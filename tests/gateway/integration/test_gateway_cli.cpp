@@ -1,11 +1,12 @@
 #include "protocol/clock.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/pairing/pairinglink.h"
+#include "tests/support/freeport.h"
 #include "tests/support/testcompanion.h"
 
+#include <QDir>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void pairsCompanionThroughPrintedLink();
     void enrollsTotpWithAWorkingLink();
     void revokeClosesTheLiveChannelOfTheRunningGateway();
+    void serveFailsWhenTheControlSocketCannotListen();
 
 private:
     struct Run {
@@ -69,11 +71,8 @@ void TestGatewayCli::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     // A free port for the server process.
-    {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        m_port = probe.serverPort();
-    }
+    m_port = freePort();
+    QVERIFY(m_port != 0);
     m_config = m_dir.filePath(QStringLiteral("gateway.yaml"));
     QFile config(m_config);
     QVERIFY(config.open(QIODevice::WriteOnly));
@@ -204,6 +203,24 @@ void TestGatewayCli::revokeClosesTheLiveChannelOfTheRunningGateway()
     const Run list = run(
         {QStringLiteral("devices"), QStringLiteral("list"), QStringLiteral("--config"), m_config});
     QVERIFY(list.out.contains(u"REVOKED"));
+}
+
+void TestGatewayCli::serveFailsWhenTheControlSocketCannotListen()
+{
+    // A directory sits where the control socket goes. A gateway running
+    // without it would leave a revoked device's channel open while `devices
+    // revoke` says no gateway runs: it must not start.
+    QTemporaryDir dataDir;
+    QVERIFY(dataDir.isValid());
+    QVERIFY(QDir(dataDir.path()).mkdir(QStringLiteral("control.sock")));
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    const Run serve = run({QStringLiteral("serve"), QStringLiteral("--config"), m_config,
+                           QStringLiteral("--data-dir"), dataDir.path(), QStringLiteral("--listen"),
+                           QStringLiteral("127.0.0.1:%1").arg(port)});
+    QVERIFY2(serve.exitCode > 0, qPrintable(serve.err));
+    QVERIFY2(serve.err.contains(QStringLiteral("cannot listen on the control socket")),
+             qPrintable(serve.err));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayCli)

@@ -3,6 +3,7 @@
 #include "protocol/jose/jws.h"
 #include "protocol/strictjson.h"
 #include "tests/gateway/webauthn/testpasskey.h"
+#include "tests/support/channelroundtrip.h"
 #include "tests/support/samplemessages.h"
 
 #include <QCryptographicHash>
@@ -220,7 +221,8 @@ void TestGatewayPasskeys::registersSelfAttestedPasskeyAndTellsEveryDevice()
     QCOMPARE(first.value(QStringLiteral("user_verification")).toBool(), true);
     QCOMPARE(first.value(QStringLiteral("created")).toInteger(),
              m_fixture->clock().secondsSinceEpoch());
-    QVERIFY(!bob->waitFor(QStringLiteral("passkeys"), 300));
+    QVERIFY(channelRoundTrip(*bob));
+    QVERIFY(!bob->waitFor(QStringLiteral("passkeys"), 0));
 
     const auto stored = m_fixture->gateway().store().passkey(key.credentialId());
     QVERIFY(stored);
@@ -393,7 +395,8 @@ void TestGatewayPasskeys::refusesBadRegistration()
     qInfo() << what << "->" << error->value(QStringLiteral("message")).toString();
     QVERIFY(
         m_fixture->gateway().store().passkeys(QString::fromLatin1(GatewayFixture::user)).isEmpty());
-    QVERIFY(!companion->waitFor(QStringLiteral("passkeys"), 100));
+    QVERIFY(channelRoundTrip(*companion));
+    QVERIFY(!companion->waitFor(QStringLiteral("passkeys"), 0));
 }
 
 void TestGatewayPasskeys::removesPasskey()

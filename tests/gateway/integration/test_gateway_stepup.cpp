@@ -1,5 +1,7 @@
 #include "examples/agent-cli/mcphttpclient.h"
 #include "gatewayfixture.h"
+#include "tests/support/agenthelpers.h"
+#include "tests/support/channelroundtrip.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -41,8 +43,6 @@ private:
     std::shared_ptr<Call> call(McpHttpClient &client, const QString &tool, const QString &user);
     std::optional<VerifiedApprovalRequest> nextRequest();
     bool userDisabled(const QString &id) const;
-    static QString text(const McpHttpClient::Response &response);
-    static QString outcome(const McpHttpClient::Response &response);
 
     std::unique_ptr<GatewayFixture> m_fixture;
     std::unique_ptr<TestCompanion> m_companion;
@@ -76,16 +76,7 @@ std::unique_ptr<McpHttpClient> TestGatewayStepUp::client(bool elicitation)
     McpHttpClient::Options options;
     options.clientName = QStringLiteral("step-up-test");
     options.declareElicitation = elicitation;
-    auto mcp = std::make_unique<McpHttpClient>(url, "step-up-agent-key", options);
-    bool initialized = false;
-    mcp->initialize([&](const McpHttpClient::Response &response) {
-        initialized = response.ok();
-        if (!initialized)
-            qWarning() << "initialize:" << response.transportError << response.error;
-    });
-    if (!QTest::qWaitFor([&] { return initialized; }, 10000))
-        return nullptr;
-    return mcp;
+    return initializedMcpClient(url, "step-up-agent-key", options);
 }
 
 std::shared_ptr<TestGatewayStepUp::Call>
@@ -116,13 +107,7 @@ TestGatewayStepUp::call(McpHttpClient &mcp, const QString &tool, const QString &
 
 std::optional<VerifiedApprovalRequest> TestGatewayStepUp::nextRequest()
 {
-    const auto message = m_companion->waitFor(QStringLiteral("approval.requested"), 10000);
-    if (!message)
-        return std::nullopt;
-    auto verified = m_companion->verify(message->value(QStringLiteral("request")).toString());
-    if (!verified)
-        return std::nullopt;
-    return std::move(verified).value();
+    return nextApprovalRequest(*m_companion);
 }
 
 bool TestGatewayStepUp::userDisabled(const QString &id) const
@@ -139,26 +124,6 @@ bool TestGatewayStepUp::userDisabled(const QString &id) const
             return user.toObject().value(QStringLiteral("disabled")).toBool();
     }
     return false;
-}
-
-QString TestGatewayStepUp::text(const McpHttpClient::Response &response)
-{
-    return response.result.value(QStringLiteral("content"))
-        .toArray()
-        .at(0)
-        .toObject()
-        .value(QStringLiteral("text"))
-        .toString();
-}
-
-QString TestGatewayStepUp::outcome(const McpHttpClient::Response &response)
-{
-    return response.result.value(QStringLiteral("_meta"))
-        .toObject()
-        .value(QStringLiteral("io.github.countersign/approval"))
-        .toObject()
-        .value(QStringLiteral("outcome"))
-        .toString();
 }
 
 void TestGatewayStepUp::approvedWithTotpCompletesTheCall()
@@ -209,7 +174,7 @@ void TestGatewayStepUp::approvedWithTotpCompletesTheCall()
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 15000);
     QVERIFY2(pending->response->ok(), qPrintable(pending->response->transportError));
     QVERIFY2(!pending->response->result.value(QStringLiteral("isError")).toBool(),
-             qPrintable(text(*pending->response)));
+             qPrintable(toolText(pending->response->result)));
     QVERIFY(userDisabled(QStringLiteral("alice")));
     // The elicitation was withdrawn once the person answered in Countersign.
     QCOMPARE(pending->cancellations.size(), 1);
@@ -247,10 +212,10 @@ void TestGatewayStepUp::deniedGivesAToolErrorAndChangesNothing()
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
     QVERIFY(pending->response->ok());
     QVERIFY(pending->response->result.value(QStringLiteral("isError")).toBool());
-    QCOMPARE(outcome(*pending->response), QStringLiteral("denied"));
-    QVERIFY2(text(*pending->response).contains(QStringLiteral("DENIED"))
-                 && text(*pending->response).contains(QStringLiteral("not today")),
-             qPrintable(text(*pending->response)));
+    QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("denied"));
+    QVERIFY2(toolText(pending->response->result).contains(QStringLiteral("DENIED"))
+                 && toolText(pending->response->result).contains(QStringLiteral("not today")),
+             qPrintable(toolText(pending->response->result)));
     QVERIFY(!userDisabled(QStringLiteral("bob")));
 }
 
@@ -284,8 +249,8 @@ void TestGatewayStepUp::expiredApprovalSaysSo()
     m_fixture->clock().advance(3600);
     m_fixture->gateway().broker().expireDue();
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
-    QCOMPARE(outcome(*pending->response), QStringLiteral("expired"));
-    QVERIFY(text(*pending->response).contains(QStringLiteral("timed out")));
+    QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("expired"));
+    QVERIFY(toolText(pending->response->result).contains(QStringLiteral("timed out")));
     QVERIFY(!userDisabled(QStringLiteral("carol")));
 }
 
@@ -300,7 +265,8 @@ void TestGatewayStepUp::clientThatLeftCallsAgainAndAttaches()
     QTRY_VERIFY(!first->progress.isEmpty());
     // The client gives up (its own timeout) and hangs up.
     mcp->abort(first->id);
-    QTest::qWait(0);
+    // A round trip after the hang-up: the gateway has read what came before.
+    QVERIFY(mcpRoundTrip(*mcp));
     // The person approves while nobody waits; the approval stays usable.
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
     QVERIFY(m_companion->waitFor(QStringLiteral("approval.accepted")));
@@ -309,10 +275,11 @@ void TestGatewayStepUp::clientThatLeftCallsAgainAndAttaches()
     auto again = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("carol"));
     QTRY_VERIFY_WITH_TIMEOUT(again->response.has_value(), 15000);
     QVERIFY2(!again->response->result.value(QStringLiteral("isError")).toBool(),
-             qPrintable(text(*again->response)));
+             qPrintable(toolText(again->response->result)));
     QVERIFY(userDisabled(QStringLiteral("carol")));
     QCOMPARE(requested.size(), 1);
-    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 300));
+    QVERIFY(channelRoundTrip(*m_companion));
+    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 0));
 }
 
 void TestGatewayStepUp::twoWaitingCallsOneApprovalOneUpstreamCall()
@@ -336,8 +303,8 @@ void TestGatewayStepUp::twoWaitingCallsOneApprovalOneUpstreamCall()
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
     QTRY_VERIFY_WITH_TIMEOUT(first->response && second->response, 15000);
     QVERIFY2(!second->response->result.value(QStringLiteral("isError")).toBool(),
-             qPrintable(text(*second->response)));
-    QCOMPARE(outcome(*first->response), QStringLiteral("superseded"));
+             qPrintable(toolText(second->response->result)));
+    QCOMPARE(approvalOutcome(first->response->result), QStringLiteral("superseded"));
     QVERIFY(userDisabled(QStringLiteral("bob")));
 }
 
@@ -352,9 +319,10 @@ void TestGatewayStepUp::declinedElicitationCancelsTheApproval()
     mcp->respond(pending->elicitations.first().value(QStringLiteral("id")),
                  QJsonObject{{QStringLiteral("action"), QStringLiteral("decline")}});
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
-    QCOMPARE(outcome(*pending->response), QStringLiteral("cancelled"));
-    QVERIFY2(text(*pending->response).contains(QStringLiteral("declined in the agent's client")),
-             qPrintable(text(*pending->response)));
+    QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("cancelled"));
+    QVERIFY2(toolText(pending->response->result)
+                 .contains(QStringLiteral("declined in the agent's client")),
+             qPrintable(toolText(pending->response->result)));
     // The companion learns that the request is gone.
     const auto resolved = m_companion->waitFor(QStringLiteral("approval.resolved"));
     QVERIFY(resolved);
@@ -396,7 +364,7 @@ void TestGatewayStepUp::anApprovalIsUsedForOneCallOnly()
     QCOMPARE(requested.size(), 2);
     m_companion->deny(*another);
     QTRY_VERIFY_WITH_TIMEOUT(second->response.has_value(), 10000);
-    QCOMPARE(outcome(*second->response), QStringLiteral("denied"));
+    QCOMPARE(approvalOutcome(second->response->result), QStringLiteral("denied"));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayStepUp)

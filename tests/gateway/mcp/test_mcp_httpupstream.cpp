@@ -2,6 +2,7 @@
 #include "gateway/mcp/jsonrpc.h"
 #include "protocol/clock.h"
 #include "tests/examples/directorytestkit.h"
+#include "tests/support/freeport.h"
 
 #include <functional>
 #include <memory>
@@ -416,13 +417,9 @@ void TestMcpHttpUpstream::lostSessionIsOpenedAgainAndTheCallRetried()
 
 void TestMcpHttpUpstream::serverDownFailsCallsNotTheGateway()
 {
-    // A port nobody listens on: bound, then released.
-    quint16 port = 0;
-    {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        port = probe.serverPort();
-    }
+    // A port nobody listens on.
+    const quint16 port = testing::freePort();
+    QVERIFY(port != 0);
     HttpUpstream upstream(httpConfig(QStringLiteral("down"),
                                      QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port))));
     for (int attempt = 0; attempt < 2; ++attempt) {

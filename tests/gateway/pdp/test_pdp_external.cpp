@@ -1,9 +1,11 @@
 #include "gateway/pdp/authzenmodel.h"
 #include "gateway/pdp/externalpdp.h"
+#include "tests/support/freeport.h"
 
 #include <QHttpServer>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -33,6 +35,9 @@ private:
     AccessDecision ask(const QString &basePath,
                        std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
     QUrl base(const QString &path) const;
+    // A reply of m_network (its parent) not yet deleted: ExternalPdp deletes
+    // each reply once it has finished and run (or skipped) the callback.
+    bool inFlight() const { return !m_network.findChildren<QNetworkReply *>().isEmpty(); }
 
     QHttpServer m_server;
     quint16 m_port = 0;
@@ -133,7 +138,10 @@ AccessDecision TestPdpExternal::ask(const QString &basePath, std::chrono::millis
     if (calls != 0)
         qFatal("callback ran inside evaluate()");
     [&] { QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000); }();
-    QTest::qWait(50); // and only once
+    // And only once: the reply that drives the callback is gone, so it
+    // cannot finish again.
+    if (!QTest::qWaitFor([&] { return !inFlight(); }, 10000))
+        qFatal("the reply outlived its answer");
     if (calls != 1)
         qFatal("callback ran %d times", calls);
     return result.value_or(AccessDecision::allow()); // a failed wait must not look like a deny
@@ -197,10 +205,8 @@ void TestPdpExternal::slowPdpTimesOut()
 
 void TestPdpExternal::unreachablePdpDenies()
 {
-    QTcpServer probe; // find a port, then free it so nothing listens there
-    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-    const quint16 port = probe.serverPort();
-    probe.close();
+    const quint16 port = testing::freePort(); // nothing listens there
+    QVERIFY(port != 0);
     const AccessDecision decision = ask(QStringLiteral("http://127.0.0.1:%1").arg(port));
     QVERIFY(decision.isDeny());
     QVERIFY2(decision.reason.contains(QStringLiteral("cannot be reached")),
@@ -214,10 +220,14 @@ void TestPdpExternal::destroyedContextGetsNoCallback()
     ExternalPdp pdp(config, m_network);
     bool called = false;
     auto context = std::make_unique<QObject>();
+    m_lastBody.clear();
     pdp.evaluate(sampleRequest(), context.get(), [&](const AccessDecision &) { called = true; });
+    QVERIFY(inFlight());
     context.reset();
-    // Give the request time to complete.
-    QTest::qWait(500);
+    // The server answered and the reply has finished (and was deleted):
+    // the callback has had its chance.
+    QTRY_VERIFY_WITH_TIMEOUT(!m_lastBody.isEmpty(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!inFlight(), 10000);
     QVERIFY(!called);
 }
 
