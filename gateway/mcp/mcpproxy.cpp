@@ -1,7 +1,7 @@
 #include "mcpproxy.h"
 
 #include "gateway/approvals/approvalbroker.h"
-#include "gateway/http/heldresponse.h"
+#include "gateway/mcp/heldresponse.h"
 #include "gateway/mcp/httpupstream.h"
 #include "gateway/mcp/stdioupstream.h"
 #include "gateway/pdp/authzenmodel.h"

@@ -1,0 +1,1 @@
+// The probe libraries need a source; the probe is configured, never built.
