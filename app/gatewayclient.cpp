@@ -2,18 +2,14 @@
 
 #include "protocol/base64url.h"
 #include "protocol/displaytext.h"
-#include "protocol/jose/jws.h"
-#include "protocol/messages/jsonfields.h"
+#include "protocol/messages/channelmessage.h"
 #include "protocol/strictjson.h"
 #include "protocol/tlspin.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include <QHostAddress>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
@@ -24,19 +20,10 @@ namespace countersign {
 
 namespace {
 
-constexpr int protocolVersion = 1;
-const QString authType = QStringLiteral("countersign-auth+jwt");
-constexpr qsizetype nonceBytes = 32;
-constexpr qsizetype maxRequestIdLength = 128;
-constexpr qsizetype maxErrorCodeLength = 64;
 constexpr qsizetype maxCloseReasonLength = 120;
 constexpr int maxAttemptsLeft = 1000;
 constexpr int closeGraceMs = 5'000;
-constexpr qsizetype maxPasskeyNameLength = 64;
-// Error codes the gateway uses for passkey.register and passkey.remove.
-const QStringList passkeyErrorCodes{
-    QStringLiteral("invalid_registration"), QStringLiteral("passkey_exists"),
-    QStringLiteral("too_many_passkeys"), QStringLiteral("unknown_passkey")};
+constexpr qsizetype maxPasskeyNameLength = channel::maxPasskeyNameLength;
 
 // Close codes of the companion channel (docs/protocol.md 5.3) that the
 // client acts on. When the client itself closes for a malformed message it
@@ -45,11 +32,6 @@ const QStringList passkeyErrorCodes{
 constexpr int closeUnauthorized = 4401;
 constexpr int closeRevoked = 4403;
 constexpr int closeReplaced = 4409;
-
-QByteArray compactJson(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
 
 // Text from the gateway that may reach a person (error messages, close
 // reasons): without characters that make text read differently, and short.
@@ -68,20 +50,12 @@ QString displaySafe(const QString &text, qsizetype maxLength)
 
 bool isRequestId(const QString &id)
 {
-    if (id.isEmpty() || id.size() > maxRequestIdLength)
+    if (id.isEmpty() || id.size() > channel::maxRequestIdLength)
         return false;
     return std::all_of(id.cbegin(), id.cend(), [](QChar c) {
         return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
             || c == u'-' || c == u'_';
     });
-}
-
-bool isErrorCode(const QString &code)
-{
-    if (code.isEmpty() || code.size() > maxErrorCodeLength)
-        return false;
-    return std::all_of(code.cbegin(), code.cend(),
-                       [](QChar c) { return (c >= u'a' && c <= u'z') || c == u'_'; });
 }
 
 bool isLoopbackHost(const QString &host)
@@ -328,11 +302,9 @@ void GatewayClient::onDisconnected()
     // pending list at the next welcome says whether their requests remain.
     const QSet<QString> unanswered = std::exchange(m_awaitingAnswer, {});
     for (const QString &requestId : unanswered) {
-        Q_EMIT proofRefused(ProofRefusal{
-            requestId,
-            QStringLiteral("connection_lost"),
-            QStringLiteral("The connection to the gateway was lost before it answered."),
-            {}});
+        Q_EMIT proofRefused(ProofRefusal::make(
+            requestId, ChannelErrorCode::ConnectionLost,
+            QStringLiteral("The connection to the gateway was lost before it answered.")));
     }
 
     // The gateway's verdicts on this device: retrying would be refused the
@@ -444,39 +416,69 @@ void GatewayClient::onText(const QString &text)
     const QString type = message->value(QStringLiteral("type")).toString();
     switch (m_phase) {
     case Phase::AwaitingHello:
-        if (type == u"hello")
-            onHello(message.value());
-        else
+        if (type != channel::Hello::typeName) {
             fail(QWebSocketProtocol::CloseCodeProtocolError,
                  QStringLiteral("the gateway did not start with hello"));
-        return;
+            return;
+        }
+        break;
     case Phase::AwaitingWelcome:
-        if (type == u"welcome")
-            onWelcome(message.value());
-        else
+        if (type != channel::Welcome::typeName) {
             fail(QWebSocketProtocol::CloseCodeProtocolError,
                  QStringLiteral("the gateway did not answer auth with welcome"));
-        return;
+            return;
+        }
+        break;
     case Phase::Authenticated:
         break;
     case Phase::Closed:
         return;
     }
-    if (type == u"approval.requested")
-        onRequested(message.value());
-    else if (type == u"approval.resolved")
-        onResolved(message.value());
-    else if (type == u"approval.accepted")
-        onAccepted(message.value());
-    else if (type == u"error")
-        onError(message.value());
-    else if (type == u"passkeys")
-        onPasskeys(message.value());
-    else
-        qCDebug(lcGateway) << "ignoring a message of unknown type from" << m_profile.gatewayId;
+    const auto parsed = channel::parseChannelMessage(message.value());
+    if (!parsed) {
+        // The handshake cannot go on without hello or welcome; later, one
+        // bad message costs only itself.
+        if (m_phase != Phase::Authenticated) {
+            fail(QWebSocketProtocol::CloseCodeProtocolError,
+                 QStringLiteral("the gateway sent a malformed %1: %2")
+                     .arg(type, parsed.error().message));
+        } else if (parsed.error().code == ErrorCode::UnsupportedMessage) {
+            qCDebug(lcGateway) << "ignoring a message of unknown type from" << m_profile.gatewayId;
+        } else {
+            qCWarning(lcGateway).noquote() << "ignored a malformed" << type << "from"
+                                           << m_profile.gatewayId << ":" << parsed.error().message;
+        }
+        return;
+    }
+    dispatch(parsed.value());
 }
 
-void GatewayClient::onHello(const QJsonObject &message)
+void GatewayClient::dispatch(const channel::ChannelMessage &message)
+{
+    if (const auto *hello = std::get_if<channel::Hello>(&message);
+        hello && m_phase == Phase::AwaitingHello)
+        onHello(*hello);
+    else if (const auto *welcome = std::get_if<channel::Welcome>(&message);
+             welcome && m_phase == Phase::AwaitingWelcome)
+        onWelcome(*welcome);
+    else if (m_phase != Phase::Authenticated)
+        return;
+    else if (const auto *requested = std::get_if<channel::ApprovalRequested>(&message))
+        onRequested(*requested);
+    else if (const auto *resolved = std::get_if<channel::ApprovalResolved>(&message))
+        onResolved(*resolved);
+    else if (const auto *accepted = std::get_if<channel::ApprovalAccepted>(&message))
+        onAccepted(*accepted);
+    else if (const auto *error = std::get_if<channel::ErrorReply>(&message))
+        onError(*error);
+    else if (const auto *passkeys = std::get_if<channel::Passkeys>(&message))
+        onPasskeys(*passkeys);
+    else
+        qCDebug(lcGateway) << "ignoring a" << channel::channelMessageType(message) << "from"
+                           << m_profile.gatewayId;
+}
+
+void GatewayClient::onHello(const channel::Hello &hello)
 {
     // The auth proof is only ever signed for the pinned gateway, over TLS to
     // the pinned key: a server that is not the gateway learns nothing useful.
@@ -484,65 +486,42 @@ void GatewayClient::onHello(const QJsonObject &message)
         drop(QStringLiteral("the gateway's TLS key does not match the key pinned at pairing"));
         return;
     }
-    const JsonFields fields(message, QStringLiteral("hello"));
-    if (auto version = fields.checkVersion(protocolVersion); !version) {
-        fail(QWebSocketProtocol::CloseCodeProtocolError, version.error().message);
-        return;
-    }
-    if (message.value(QStringLiteral("gateway_id")).toString() != m_profile.gatewayId) {
+    // The version and the nonce's form were checked with the message.
+    if (hello.gatewayId != m_profile.gatewayId) {
         fail(QWebSocketProtocol::CloseCodePolicyViolated,
              QStringLiteral("the gateway does not present the id it was paired with"));
         return;
     }
-    const auto nonce = fields.requiredBase64Url(QStringLiteral("nonce"), nonceBytes, nonceBytes);
-    if (!nonce) {
-        fail(QWebSocketProtocol::CloseCodeProtocolError, nonce.error().message);
-        return;
-    }
-    const QJsonObject claims{
-        {QStringLiteral("v"), protocolVersion},
-        {QStringLiteral("nonce"), QString::fromLatin1(base64UrlEncode(nonce.value()))},
-        {QStringLiteral("gateway_id"), m_profile.gatewayId},
-        {QStringLiteral("iat"), m_clock.secondsSinceEpoch()}};
     const auto proof =
-        Jws::sign(compactJson(claims), m_deviceKey, authType, m_deviceKey.publicKey().thumbprint());
+        channel::AuthClaims{hello.nonce, m_profile.gatewayId, m_clock.secondsSinceEpoch()}.sign(
+            m_deviceKey);
     if (!proof) {
         fail(QWebSocketProtocol::CloseCodeNormal,
              QStringLiteral("cannot sign with the device key: ") + proof.error().message);
         return;
     }
     m_phase = Phase::AwaitingWelcome;
-    m_helloNonce = QString::fromLatin1(base64UrlEncode(nonce.value()));
-    m_socket.sendTextMessage(QString::fromUtf8(
-        compactJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("auth")},
-                                {QStringLiteral("device_id"), m_profile.deviceId},
-                                {QStringLiteral("proof"), QString::fromLatin1(proof.value())}})));
+    m_helloNonce = hello.nonce;
+    m_socket.sendTextMessage(
+        channel::toText(channel::Auth{m_profile.deviceId, QString::fromLatin1(proof.value())}));
 }
 
-void GatewayClient::onWelcome(const QJsonObject &message)
+void GatewayClient::onWelcome(const channel::Welcome &welcome)
 {
-    if (message.value(QStringLiteral("device_id")).toString() != m_profile.deviceId
-        || message.value(QStringLiteral("user")).toString() != m_profile.userId) {
+    if (welcome.deviceId != m_profile.deviceId || welcome.user != m_profile.userId) {
         fail(QWebSocketProtocol::CloseCodePolicyViolated,
              QStringLiteral("the gateway welcomed another device or user than the one paired"));
         return;
     }
-    const QJsonValue pendingValue = message.value(QStringLiteral("pending"));
-    if (!pendingValue.isArray()) {
-        fail(QWebSocketProtocol::CloseCodeProtocolError,
-             QStringLiteral("the gateway's welcome has no pending list"));
-        return;
-    }
-    QJsonArray pending = pendingValue.toArray();
+    QStringList pending = welcome.pending;
     if (pending.size() > maxPendingRequests) {
         qCWarning(lcGateway) << "gateway" << m_profile.gatewayId << "lists" << pending.size()
                              << "pending requests; keeping the first" << maxPendingRequests;
-        while (pending.size() > maxPendingRequests)
-            pending.removeLast();
+        pending.resize(maxPendingRequests);
     }
 
     QList<VerifiedApprovalRequest> current;
-    for (const QJsonValue &value : std::as_const(pending)) {
+    for (const QString &value : std::as_const(pending)) {
         auto verified = verify(value);
         if (!verified)
             continue;
@@ -567,8 +546,7 @@ void GatewayClient::onWelcome(const QJsonObject &message)
 
     // A malformed passkey context costs the passkey method, not the
     // connection: TOTP and denials keep working.
-    const bool passkeys = message.contains(QStringLiteral("passkey"))
-        && takePasskeyContext(message.value(QStringLiteral("passkey")));
+    const bool passkeys = !welcome.passkey.isUndefined() && takePasskeyContext(welcome.passkey);
 
     m_phase = Phase::Authenticated;
     m_handshakeTimer.stop();
@@ -603,18 +581,17 @@ bool GatewayClient::takePasskeyContext(const QJsonValue &value)
     return true;
 }
 
-void GatewayClient::onPasskeys(const QJsonObject &message)
+void GatewayClient::onPasskeys(const channel::Passkeys &message)
 {
-    if (takePasskeyContext(message.value(QStringLiteral("passkey"))))
+    if (takePasskeyContext(message.passkey))
         Q_EMIT passkeysChanged(*m_passkeys);
 }
 
-std::optional<VerifiedApprovalRequest> GatewayClient::verify(const QJsonValue &requestJws) const
+std::optional<VerifiedApprovalRequest> GatewayClient::verify(const QString &text) const
 {
-    const QString text = requestJws.toString();
     const bool ascii =
         std::all_of(text.cbegin(), text.cend(), [](QChar c) { return c.unicode() < 0x80; });
-    if (!requestJws.isString() || !ascii) {
+    if (!ascii) {
         qCWarning(lcGateway) << "dropped a request from" << m_profile.gatewayId
                              << "that is not a compact JWS";
         return std::nullopt;
@@ -689,17 +666,16 @@ void GatewayClient::forgetAllPending()
         Q_EMIT requestResolved(request.request.requestId, ApprovalOutcome::Unknown);
 }
 
-void GatewayClient::onRequested(const QJsonObject &message)
+void GatewayClient::onRequested(const channel::ApprovalRequested &message)
 {
-    if (auto verified = verify(message.value(QStringLiteral("request"))))
+    if (auto verified = verify(message.request))
         addPending(verified.value());
 }
 
-void GatewayClient::onResolved(const QJsonObject &message)
+void GatewayClient::onResolved(const channel::ApprovalResolved &message)
 {
-    const QString requestId = message.value(QStringLiteral("request_id")).toString();
-    const auto outcome =
-        approvalOutcomeFromWire(message.value(QStringLiteral("outcome")).toString());
+    const QString &requestId = message.requestId;
+    const auto outcome = approvalOutcomeFromWire(message.outcome);
     if (!isRequestId(requestId) || !outcome) {
         qCWarning(lcGateway) << "ignored a malformed approval.resolved from" << m_profile.gatewayId;
         return;
@@ -708,11 +684,10 @@ void GatewayClient::onResolved(const QJsonObject &message)
     removePending(requestId, *outcome);
 }
 
-void GatewayClient::onAccepted(const QJsonObject &message)
+void GatewayClient::onAccepted(const channel::ApprovalAccepted &message)
 {
-    const QString requestId = message.value(QStringLiteral("request_id")).toString();
-    const auto outcome =
-        approvalOutcomeFromWire(message.value(QStringLiteral("outcome")).toString());
+    const QString &requestId = message.requestId;
+    const auto outcome = approvalOutcomeFromWire(message.outcome);
     if (!m_awaitingAnswer.contains(requestId) || !outcome
         || (*outcome != ApprovalOutcome::Approved && *outcome != ApprovalOutcome::Denied)) {
         qCWarning(lcGateway) << "ignored an approval.accepted for no proof in flight from"
@@ -723,36 +698,23 @@ void GatewayClient::onAccepted(const QJsonObject &message)
     Q_EMIT proofAccepted(requestId, *outcome);
 }
 
-void GatewayClient::onError(const QJsonObject &message)
+void GatewayClient::onError(const channel::ErrorReply &error)
 {
-    ProofRefusal refusal;
-    refusal.code = message.value(QStringLiteral("code")).toString();
-    if (!isErrorCode(refusal.code)) {
-        qCWarning(lcGateway) << "ignored a malformed error message from" << m_profile.gatewayId;
-        return;
-    }
-    refusal.message =
-        displaySafe(message.value(QStringLiteral("message")).toString(), maxGatewayMessageLength);
-    if (passkeyErrorCodes.contains(refusal.code)) {
+    const QString message = displaySafe(error.message, maxGatewayMessageLength);
+    if (isPasskeyChangeError(error.code)) {
         qCInfo(lcGateway) << "gateway" << m_profile.gatewayId
-                          << "refused a passkey change:" << refusal.code << refusal.message;
-        Q_EMIT passkeyRefused(PasskeyRefusal{refusal.code, refusal.message});
+                          << "refused a passkey change:" << channelErrorCodeName(error.code)
+                          << message;
+        Q_EMIT passkeyRefused(PasskeyRefusal::make(error.code, message));
         return;
     }
-    const QJsonValue attempts = message.value(QStringLiteral("attempts_left"));
-    if (attempts.isDouble()) {
-        const double value = attempts.toDouble();
-        if (value >= 0 && value <= maxAttemptsLeft && value == std::floor(value))
-            refusal.attemptsLeft = static_cast<int>(value);
-    }
-    const QJsonValue requestId = message.value(QStringLiteral("request_id"));
-    if (requestId.isString()) {
-        refusal.requestId = requestId.toString();
-        if (!m_awaitingAnswer.remove(refusal.requestId)) {
-            qCWarning(lcGateway) << "ignored an error for no proof in flight from"
-                                 << m_profile.gatewayId << ":" << refusal.code;
-            return;
-        }
+    ProofRefusal refusal = ProofRefusal::make(error.requestId, error.code, message);
+    if (error.attemptsLeft && *error.attemptsLeft <= maxAttemptsLeft)
+        refusal.attemptsLeft = error.attemptsLeft;
+    if (!refusal.requestId.isEmpty() && !m_awaitingAnswer.remove(refusal.requestId)) {
+        qCWarning(lcGateway) << "ignored an error for no proof in flight from"
+                             << m_profile.gatewayId << ":" << refusal.code;
+        return;
     }
     qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "refused:" << refusal.code
                       << refusal.requestId << refusal.message;
@@ -789,7 +751,7 @@ Status GatewayClient::sendPasskeyMessage(const QJsonObject &message)
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("this gateway does not offer passkeys"));
     }
-    m_socket.sendTextMessage(QString::fromUtf8(compactJson(message)));
+    m_socket.sendTextMessage(channel::toText(message));
     return Ok{};
 }
 
@@ -810,9 +772,7 @@ Status GatewayClient::registerPasskey(const QString &name,
         }
     }
     const Status sent =
-        sendPasskeyMessage(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
-                                       {QStringLiteral("name"), name},
-                                       {QStringLiteral("credential"), evidence.toJson()}});
+        sendPasskeyMessage(channel::PasskeyRegister{name, evidence.toJson()}.toJson());
     if (sent)
         qCInfo(lcGateway) << "sent passkey registration" << name << "to" << m_profile.gatewayId;
     return sent;
@@ -824,9 +784,7 @@ Status GatewayClient::removePasskey(const QByteArray &credentialId)
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("this security key is not registered at the gateway"));
     }
-    return sendPasskeyMessage(QJsonObject{
-        {QStringLiteral("type"), QStringLiteral("passkey.remove")},
-        {QStringLiteral("credential_id"), QString::fromLatin1(base64UrlEncode(credentialId))}});
+    return sendPasskeyMessage(channel::PasskeyRemove{credentialId}.toJson());
 }
 
 Status GatewayClient::approveWithPasskey(const QString &requestId, const PasskeyEvidence &evidence)
@@ -896,9 +854,8 @@ Status GatewayClient::sendProof(const QString &requestId, const ApprovalProof &d
     if (!signedProof)
         return signedProof.error();
     m_awaitingAnswer.insert(requestId);
-    m_socket.sendTextMessage(QString::fromUtf8(compactJson(
-        QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.respond")},
-                    {QStringLiteral("proof"), QString::fromLatin1(signedProof.value())}})));
+    m_socket.sendTextMessage(
+        channel::toText(channel::ApprovalRespond{QString::fromLatin1(signedProof.value())}));
     qCInfo(lcGateway) << "sent" << (proof.decision == Decision::Approve ? "approval" : "denial")
                       << "of" << requestId << "to" << m_profile.gatewayId;
     return Ok{};

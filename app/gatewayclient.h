@@ -9,6 +9,7 @@
 #include "protocol/jose/ecprivatekey.h"
 #include "protocol/messages/approvalproof.h"
 #include "protocol/messages/approvalrequest.h"
+#include "protocol/messages/channelmessage.h"
 
 #include <optional>
 
@@ -37,20 +38,36 @@ struct GatewayClientTimings {
 };
 
 // The gateway's refusal of a proof this client sent (docs/protocol.md 4.1),
-// e.g. invalid_code with the attempts left before the request locks.
+// e.g. invalid_code with the attempts left before the request locks, or
+// connection_lost when the connection dropped before the answer came.
 struct ProofRefusal {
     QString requestId; // empty when the gateway named no request
-    QString code;      // "invalid_code", "locked", "expired", ...
-    QString message;   // for people, display-safe and at most 500 characters
+    ChannelErrorCode errorCode = ChannelErrorCode::MalformedMessage;
+    // channelErrorCodeName(errorCode), for code that still matches names
+    // (ui/companioncontroller.cpp); new code matches errorCode.
+    QString code;
+    QString message; // for people, display-safe and at most 500 characters
     std::optional<int> attemptsLeft;
+
+    static ProofRefusal make(QString requestId, ChannelErrorCode code, QString message)
+    {
+        return ProofRefusal{std::move(requestId), code, channelErrorCodeName(code),
+                            std::move(message), std::nullopt};
+    }
 };
 
 // The gateway's refusal of a passkey registration or removal
 // (docs/protocol.md 8.2): invalid_registration, passkey_exists,
 // too_many_passkeys, unknown_passkey.
 struct PasskeyRefusal {
-    QString code;
+    ChannelErrorCode errorCode = ChannelErrorCode::InvalidRegistration;
+    QString code;    // channelErrorCodeName(errorCode), as in ProofRefusal
     QString message; // for people, display-safe and at most 500 characters
+
+    static PasskeyRefusal make(ChannelErrorCode code, QString message)
+    {
+        return PasskeyRefusal{code, channelErrorCodeName(code), std::move(message)};
+    }
 };
 
 // The companion's connection to one paired gateway (docs/protocol.md 5):
@@ -147,13 +164,15 @@ private:
     void onDisconnected();
     void onSslErrors(const QList<QSslError> &errors);
     void onText(const QString &text);
-    void onHello(const QJsonObject &message);
-    void onWelcome(const QJsonObject &message);
-    void onRequested(const QJsonObject &message);
-    void onResolved(const QJsonObject &message);
-    void onAccepted(const QJsonObject &message);
-    void onError(const QJsonObject &message);
-    void onPasskeys(const QJsonObject &message);
+    // A parsed message, to the handler its phase allows; others are ignored.
+    void dispatch(const channel::ChannelMessage &message);
+    void onHello(const channel::Hello &hello);
+    void onWelcome(const channel::Welcome &welcome);
+    void onRequested(const channel::ApprovalRequested &message);
+    void onResolved(const channel::ApprovalResolved &message);
+    void onAccepted(const channel::ApprovalAccepted &message);
+    void onError(const channel::ErrorReply &error);
+    void onPasskeys(const channel::Passkeys &message);
     // Validates a passkey context; false (logged) when it is malformed.
     bool takePasskeyContext(const QJsonValue &value);
     Status sendPasskeyMessage(const QJsonObject &message);
@@ -167,7 +186,7 @@ private:
     // A close handshake, bounded: a peer that never completes it is aborted.
     void closeSocket(QWebSocketProtocol::CloseCode code, const QString &reason);
     void scheduleReconnect();
-    std::optional<VerifiedApprovalRequest> verify(const QJsonValue &requestJws) const;
+    std::optional<VerifiedApprovalRequest> verify(const QString &requestJws) const;
     qsizetype indexOfPending(const QString &requestId) const;
     bool addPending(const VerifiedApprovalRequest &request);
     void removePending(const QString &requestId, ApprovalOutcome outcome);

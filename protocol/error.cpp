@@ -37,6 +37,8 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("invalid_field");
     case ErrorCode::UnsupportedVersion:
         return QStringLiteral("unsupported_version");
+    case ErrorCode::UnsupportedMessage:
+        return QStringLiteral("unsupported_message");
     case ErrorCode::Expired:
         return QStringLiteral("expired");
     case ErrorCode::NotYetValid:

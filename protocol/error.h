@@ -26,6 +26,7 @@ enum class ErrorCode {
     MissingField,
     InvalidField,
     UnsupportedVersion,
+    UnsupportedMessage, // a channel message of a type nobody defined
     Expired,
     NotYetValid,
     // Pairing links and otpauth URIs

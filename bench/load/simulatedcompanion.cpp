@@ -1,9 +1,7 @@
 #include "simulatedcompanion.h"
 
-#include "protocol/jose/jws.h"
 #include "protocol/messages/approvalproof.h"
 
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
 
@@ -15,11 +13,6 @@ namespace {
 // locks a request after five wrong codes, and a spent or just-expired step is
 // the only reason a code of ours can be refused.
 constexpr int maxTriesPerRequest = 3;
-
-QByteArray compact(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
 
 } // namespace
 
@@ -74,66 +67,60 @@ void SimulatedCompanion::onDisconnected()
     qWarning().noquote() << "companion" << m_index << why;
 }
 
-void SimulatedCompanion::sendText(const QJsonObject &message)
-{
-    m_socket.sendTextMessage(QString::fromUtf8(compact(message)));
-}
-
 void SimulatedCompanion::onMessage(const QString &text)
 {
-    const QJsonObject message = QJsonDocument::fromJson(text.toUtf8()).object();
-    const QString type = message.value(QStringLiteral("type")).toString();
-    if (type == u"hello") {
-        answerHello(message);
-    } else if (type == u"welcome") {
+    const auto message =
+        channel::parseChannelMessage(QJsonDocument::fromJson(text.toUtf8()).object());
+    if (!message) {
+        qWarning().noquote() << "companion" << m_index
+                             << "ignored a message:" << message.error().message;
+        return;
+    }
+    if (const auto *hello = std::get_if<channel::Hello>(&message.value())) {
+        answerHello(*hello);
+    } else if (const auto *welcome = std::get_if<channel::Welcome>(&message.value())) {
         m_welcomed = true;
         Q_EMIT welcomed(this, m_handshake.nsecsElapsed());
         // A request made while we were connecting is delivered here instead.
-        const QJsonArray pending = message.value(QStringLiteral("pending")).toArray();
-        for (const QJsonValue &request : pending)
-            approve(request.toString());
-    } else if (type == u"approval.requested") {
-        approve(message.value(QStringLiteral("request")).toString());
-    } else if (type == u"approval.accepted") {
+        for (const QString &request : welcome->pending)
+            approve(request);
+    } else if (const auto *requested = std::get_if<channel::ApprovalRequested>(&message.value())) {
+        approve(requested->request);
+    } else if (const auto *accepted = std::get_if<channel::ApprovalAccepted>(&message.value())) {
         ++m_tally.accepted;
-        const QString requestId = message.value(QStringLiteral("request_id")).toString();
-        m_answering.remove(requestId);
-        m_stepOf.remove(requestId);
-        m_triesOf.remove(requestId);
-    } else if (type == u"approval.resolved") {
+        forget(accepted->requestId);
+    } else if (const auto *resolved = std::get_if<channel::ApprovalResolved>(&message.value())) {
         ++m_tally.resolved;
-        const QString requestId = message.value(QStringLiteral("request_id")).toString();
-        m_answering.remove(requestId);
-        m_stepOf.remove(requestId);
-        m_triesOf.remove(requestId);
-    } else if (type == u"error") {
-        onError(message);
+        forget(resolved->requestId);
+    } else if (const auto *error = std::get_if<channel::ErrorReply>(&message.value())) {
+        onError(*error);
     }
 }
 
-void SimulatedCompanion::answerHello(const QJsonObject &hello)
+void SimulatedCompanion::forget(const QString &requestId)
 {
-    const QString gatewayId = hello.value(QStringLiteral("gateway_id")).toString();
-    if (gatewayId != m_pin->gatewayId) {
-        Q_EMIT failed(this, QStringLiteral("hello from another gateway: %1").arg(gatewayId));
+    m_answering.remove(requestId);
+    m_stepOf.remove(requestId);
+    m_triesOf.remove(requestId);
+}
+
+void SimulatedCompanion::answerHello(const channel::Hello &hello)
+{
+    if (hello.gatewayId != m_pin->gatewayId) {
+        Q_EMIT failed(this, QStringLiteral("hello from another gateway: %1").arg(hello.gatewayId));
         close();
         return;
     }
-    const QJsonObject claims{{QStringLiteral("v"), 1},
-                             {QStringLiteral("nonce"), hello.value(QStringLiteral("nonce"))},
-                             {QStringLiteral("gateway_id"), gatewayId},
-                             {QStringLiteral("iat"), m_clock.secondsSinceEpoch()}};
     const auto proof =
-        Jws::sign(compact(claims), m_deviceKey, QStringLiteral("countersign-auth+jwt"),
-                  m_deviceKey.publicKey().thumbprint());
+        channel::AuthClaims{hello.nonce, hello.gatewayId, m_clock.secondsSinceEpoch()}.sign(
+            m_deviceKey);
     if (!proof) {
         Q_EMIT failed(this, proof.error().message);
         close();
         return;
     }
-    sendText(QJsonObject{{QStringLiteral("type"), QStringLiteral("auth")},
-                         {QStringLiteral("device_id"), m_deviceId},
-                         {QStringLiteral("proof"), QString::fromLatin1(proof.value())}});
+    m_socket.sendTextMessage(
+        channel::toText(channel::Auth{m_deviceId, QString::fromLatin1(proof.value())}));
 }
 
 void SimulatedCompanion::approve(const QString &requestJws)
@@ -204,16 +191,15 @@ void SimulatedCompanion::sendApproval(const QString &requestId)
         return;
     }
     ++m_tally.proofsSent;
-    sendText(QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.respond")},
-                         {QStringLiteral("proof"), QString::fromLatin1(jws.value())}});
+    m_socket.sendTextMessage(
+        channel::toText(channel::ApprovalRespond{QString::fromLatin1(jws.value())}));
 }
 
-void SimulatedCompanion::onError(const QJsonObject &error)
+void SimulatedCompanion::onError(const channel::ErrorReply &error)
 {
-    const QString code = error.value(QStringLiteral("code")).toString();
-    ++m_tally.errors[code];
-    const QString requestId = error.value(QStringLiteral("request_id")).toString();
-    if (code != u"invalid_code" || !m_answering.contains(requestId))
+    ++m_tally.errors[channelErrorCodeName(error.code)];
+    const QString &requestId = error.requestId;
+    if (error.code != ChannelErrorCode::InvalidCode || !m_answering.contains(requestId))
         return;
     // The step we used was spent already or fell out of the window as the
     // period turned: try another one, a bounded number of times.

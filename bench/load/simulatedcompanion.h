@@ -3,6 +3,7 @@
 #include "protocol/clock.h"
 #include "protocol/jose/ecprivatekey.h"
 #include "protocol/messages/approvalrequest.h"
+#include "protocol/messages/channelmessage.h"
 #include "protocol/otp/totp.h"
 
 #include <QElapsedTimer>
@@ -59,14 +60,14 @@ Q_SIGNALS:
 private:
     void onMessage(const QString &text);
     void onDisconnected();
-    void answerHello(const QJsonObject &hello);
+    void answerHello(const channel::Hello &hello);
     void approve(const QString &requestJws);
     void sendApproval(const QString &requestId);
-    void onError(const QJsonObject &error);
+    void onError(const channel::ErrorReply &error);
     // The next TOTP step this user has not spent, within one step of now;
     // nullopt when all three are spent (try again in the next period).
     std::optional<qint64> freeStep() const;
-    void sendText(const QJsonObject &message);
+    void forget(const QString &requestId);
 
     const int m_index;
     EcPrivateKey m_deviceKey;

@@ -2,7 +2,6 @@
 
 #include "elevatedtokenverifier.h"
 #include "jwkssource.h"
-#include "protocol/strictjson.h"
 #include "userdirectory.h"
 
 #include <QJsonArray>
@@ -15,15 +14,6 @@ Q_LOGGING_CATEGORY(lcMcp, "countersign.directory.mcp")
 namespace countersign::directory {
 
 namespace {
-
-const QString jsonRpcVersion = QStringLiteral("2.0");
-
-QJsonObject resultReply(const QJsonValue &id, const QJsonObject &result)
-{
-    return QJsonObject{{QStringLiteral("jsonrpc"), jsonRpcVersion},
-                       {QStringLiteral("id"), id},
-                       {QStringLiteral("result"), result}};
-}
 
 QJsonObject toolResult(const QString &text, bool isError, const QJsonObject &structured = {})
 {
@@ -143,83 +133,8 @@ const QStringList &McpDispatcher::supportedProtocolVersions()
 
 QJsonObject McpDispatcher::errorReply(const QJsonValue &id, int code, const QString &message)
 {
-    return QJsonObject{
-        {QStringLiteral("jsonrpc"), jsonRpcVersion},
-        {QStringLiteral("id"), id.isUndefined() ? QJsonValue() : id},
-        {QStringLiteral("error"),
-         QJsonObject{{QStringLiteral("code"), code}, {QStringLiteral("message"), message}}}};
-}
-
-McpDispatcher::Incoming McpDispatcher::parse(QByteArrayView bytes)
-{
-    Incoming incoming;
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(bytes.toByteArray(), &parseError);
-    if (parseError.error != QJsonParseError::NoError) {
-        incoming.errorReply = errorReply(QJsonValue(), ParseError,
-                                         QStringLiteral("parse error: %1 at offset %2")
-                                             .arg(parseError.errorString())
-                                             .arg(parseError.offset));
-        return incoming;
-    }
-    if (!document.isObject()) {
-        incoming.errorReply = errorReply(
-            QJsonValue(), InvalidRequest,
-            QStringLiteral("invalid request: one JSON-RPC object expected (no batches)"));
-        return incoming;
-    }
-    const QJsonObject message = document.object();
-    const QJsonValue id = message.value(QStringLiteral("id"));
-    const bool usableId = id.isString() || id.isDouble();
-    const QJsonValue replyId = usableId ? id : QJsonValue();
-    // Duplicate member names could make the hashed arguments differ from
-    // the ones a tool acts on.
-    if (const auto strict = parseStrictJsonObject(bytes, QStringLiteral("the message")); !strict) {
-        incoming.errorReply = errorReply(
-            replyId, InvalidRequest, QStringLiteral("invalid request: ") + strict.error().message);
-        return incoming;
-    }
-    if (message.value(QStringLiteral("jsonrpc")).toString() != jsonRpcVersion) {
-        incoming.errorReply = errorReply(replyId, InvalidRequest,
-                                         QStringLiteral("invalid request: \"jsonrpc\" must be "
-                                                        "\"2.0\""));
-        return incoming;
-    }
-    const QJsonValue method = message.value(QStringLiteral("method"));
-    const bool hasId = message.contains(QStringLiteral("id"));
-    if (hasId && !usableId) {
-        incoming.errorReply =
-            errorReply(QJsonValue(), InvalidRequest,
-                       QStringLiteral("invalid request: \"id\" must be a string or a number"));
-        return incoming;
-    }
-    if (method.isUndefined()) {
-        if (hasId
-            && (message.contains(QStringLiteral("result"))
-                || message.contains(QStringLiteral("error")))) {
-            incoming.kind = Kind::Response;
-            incoming.message = message;
-            return incoming;
-        }
-        incoming.errorReply =
-            errorReply(replyId, InvalidRequest, QStringLiteral("invalid request: no \"method\""));
-        return incoming;
-    }
-    if (!method.isString() || method.toString().isEmpty()) {
-        incoming.errorReply = errorReply(
-            replyId, InvalidRequest, QStringLiteral("invalid request: \"method\" is not a string"));
-        return incoming;
-    }
-    const QJsonValue params = message.value(QStringLiteral("params"));
-    if (!params.isUndefined() && !params.isObject()) {
-        incoming.errorReply =
-            errorReply(replyId, InvalidRequest,
-                       QStringLiteral("invalid request: \"params\" must be an object in MCP"));
-        return incoming;
-    }
-    incoming.kind = hasId ? Kind::Request : Kind::Notification;
-    incoming.message = message;
-    return incoming;
+    return JsonRpcMessage::error(id.isUndefined() ? QJsonValue(QJsonValue::Null) : id, code,
+                                 message);
 }
 
 McpDispatcher::McpDispatcher(UserDirectory &users, ElevatedTokenVerifier &verifier,
@@ -241,9 +156,9 @@ void McpDispatcher::handleRequest(const QJsonObject &request, const CallContext 
     if (method == u"initialize") {
         reply(initialize(id, params));
     } else if (method == u"ping") {
-        reply(resultReply(id, QJsonObject{}));
+        reply(JsonRpcMessage::result(id, QJsonObject{}));
     } else if (method == u"tools/list") {
-        reply(resultReply(id, QJsonObject{{QStringLiteral("tools"), toolList()}}));
+        reply(JsonRpcMessage::result(id, QJsonObject{{QStringLiteral("tools"), toolList()}}));
     } else if (method == u"tools/call") {
         callTool(id, params, context, std::move(reply));
     } else {
@@ -263,7 +178,7 @@ QJsonObject McpDispatcher::initialize(const QJsonValue &id, const QJsonObject &p
     const QString version = supportedProtocolVersions().contains(requested.toString())
         ? requested.toString()
         : supportedProtocolVersions().constFirst();
-    return resultReply(
+    return JsonRpcMessage::result(
         id,
         QJsonObject{
             {QStringLiteral("protocolVersion"), version},
@@ -304,11 +219,11 @@ void McpDispatcher::callTool(const QJsonValue &id, const QJsonObject &params,
     // absent), so check it as received.
     const QJsonObject args = arguments.toObject();
     if (const QString problem = argumentProblem(tool, args); !problem.isEmpty()) {
-        reply(resultReply(id, toolResult(problem, true)));
+        reply(JsonRpcMessage::result(id, toolResult(problem, true)));
         return;
     }
     if (!isMutating(tool)) {
-        reply(resultReply(id, runReadTool(tool, args)));
+        reply(JsonRpcMessage::result(id, runReadTool(tool, args)));
         return;
     }
 
@@ -320,7 +235,7 @@ void McpDispatcher::callTool(const QJsonValue &id, const QJsonObject &params,
     } else if (!context.authorization.isEmpty()) {
         const QByteArray header = context.authorization.trimmed();
         if (!header.toLower().startsWith("bearer ")) {
-            call.reply(resultReply(
+            call.reply(JsonRpcMessage::result(
                 id,
                 toolResult(QStringLiteral("%1 refused: the Authorization header does not "
                                           "carry a Bearer token")
@@ -334,7 +249,7 @@ void McpDispatcher::callTool(const QJsonValue &id, const QJsonObject &params,
         const QString where = m_tokenSource == TokenSource::MetaField
             ? QStringLiteral("params._meta[\"%1\"]").arg(elevatedTokenMetaKey)
             : QStringLiteral("an Authorization: Bearer header");
-        call.reply(resultReply(
+        call.reply(JsonRpcMessage::result(
             id,
             toolResult(QStringLiteral("%1 refused: it needs a person's approval, and no "
                                       "elevated token was presented (expected in %2)")
@@ -357,7 +272,7 @@ void McpDispatcher::authorize(ToolCall call, bool keysRefreshed)
                 return;
             if (!fetched) {
                 qCWarning(lcMcp) << call.tool << "refused:" << fetched.error().message;
-                call.reply(resultReply(
+                call.reply(JsonRpcMessage::result(
                     call.id,
                     toolResult(call.tool + QStringLiteral(" refused: ") + fetched.error().message,
                                true)));
@@ -369,13 +284,13 @@ void McpDispatcher::authorize(ToolCall call, bool keysRefreshed)
     }
     if (!verdict.accepted()) {
         qCWarning(lcMcp) << call.tool << "refused:" << verdict.message;
-        call.reply(resultReply(
+        call.reply(JsonRpcMessage::result(
             call.id, toolResult(call.tool + QStringLiteral(" refused: ") + verdict.message, true)));
         return;
     }
     qCInfo(lcMcp).noquote() << call.tool << "approved by" << verdict.subject << "for agent"
                             << verdict.agent << "(token" << verdict.tokenId << ")";
-    call.reply(resultReply(call.id, runMutatingTool(call, verdict.subject)));
+    call.reply(JsonRpcMessage::result(call.id, runMutatingTool(call, verdict.subject)));
 }
 
 QJsonObject McpDispatcher::runReadTool(const QString &tool, const QJsonObject &arguments) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/jsonrpc/jsonrpcmessage.h"
+
 #include <functional>
 
 #include <QJsonObject>
@@ -28,22 +30,20 @@ public:
         QStringLiteral("io.github.countersign/elevated_token");
 
     enum ErrorCode {
-        ParseError = -32700,
-        InvalidRequest = -32600,
-        MethodNotFound = -32601,
-        InvalidParams = -32602,
-        InternalError = -32603,
+        ParseError = JsonRpcMessage::parseError,
+        InvalidRequest = JsonRpcMessage::invalidRequest,
+        MethodNotFound = JsonRpcMessage::methodNotFound,
+        InvalidParams = JsonRpcMessage::invalidParams,
+        InternalError = JsonRpcMessage::internalError,
     };
 
-    enum class Kind { Request, Notification, Response, Invalid };
-    struct Incoming {
-        Kind kind = Kind::Invalid;
-        QJsonObject message;    // Request, Notification, Response
-        QJsonObject errorReply; // Invalid: the JSON-RPC error to send back
-    };
-    // One JSON-RPC message. Batches (JSON arrays) are Invalid: MCP removed
-    // them in 2025-06-18 and this server only speaks one message at a time.
-    static Incoming parse(QByteArrayView bytes);
+    // One JSON-RPC message, read by protocol/jsonrpc exactly as the gateway
+    // reads it. Batches (JSON arrays) are Invalid: MCP removed them in
+    // 2025-06-18 and this server only speaks one message at a time.
+    using Kind = JsonRpcMessage::Kind;
+    using Incoming = JsonRpcMessage;
+    static Incoming parse(QByteArrayView bytes) { return JsonRpcMessage::parse(bytes); }
+    // An undefined id is answered as null.
     static QJsonObject errorReply(const QJsonValue &id, int code, const QString &message);
 
     // Newest first; the first is offered when a client asks for another.

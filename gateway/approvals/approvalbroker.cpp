@@ -21,9 +21,24 @@ namespace countersign::gateway {
 
 namespace {
 
-ProofRejection reject(const char *reason, QString message, std::optional<int> attemptsLeft = {})
+using Code = ChannelErrorCode;
+
+ProofRejection reject(ChannelErrorCode code, QString message, std::optional<int> attemptsLeft = {})
 {
-    return ProofRejection{QString::fromLatin1(reason), std::move(message), attemptsLeft};
+    return ProofRejection{code, std::move(message), {}, attemptsLeft};
+}
+
+// The request id a proof names, read without trusting it: only echoed in a
+// refusal so that the companion can tell which answer was refused.
+QString claimedRequestId(QByteArrayView proofJws)
+{
+    const auto decoded = Jws::decodeUnverified(proofJws);
+    if (!decoded)
+        return {};
+    const auto claims = parseStrictJsonObject(decoded->payload, QStringLiteral("proof"));
+    if (!claims || !claims->value(QStringLiteral("request_id")).isString())
+        return {};
+    return claims->value(QStringLiteral("request_id")).toString().left(channel::maxRequestIdLength);
 }
 
 bool sameBytes(const QByteArray &a, const QByteArray &b)
@@ -128,46 +143,56 @@ Status ApprovalBroker::cancel(const QString &requestId, const QString &reason)
 std::variant<ApprovalRecord, ProofRejection>
 ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView proofJws)
 {
+    auto outcome = checkProof(authenticated, proofJws);
+    if (auto *rejection = std::get_if<ProofRejection>(&outcome))
+        rejection->requestId = claimedRequestId(proofJws);
+    return outcome;
+}
+
+std::variant<ApprovalRecord, ProofRejection>
+ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView proofJws)
+{
     // The device may have been revoked since its channel was opened.
     const auto device = m_store.device(authenticated.deviceId);
     if (!device)
-        return reject("unknown_device", QStringLiteral("this device is not paired"));
+        return reject(Code::UnknownDevice, QStringLiteral("this device is not paired"));
     if (device->isRevoked())
-        return reject("device_revoked", QStringLiteral("this device was revoked"));
+        return reject(Code::DeviceRevoked, QStringLiteral("this device was revoked"));
     const auto deviceKey = EcPublicKey::fromJwk(device->publicJwk);
     if (!deviceKey)
-        return reject("unknown_device", QStringLiteral("the device key on file is unusable"));
+        return reject(Code::UnknownDevice, QStringLiteral("the device key on file is unusable"));
 
     const auto proof = verifyApprovalProof(proofJws, deviceKey.value());
     if (!proof) {
         const bool signature = proof.error().code == ErrorCode::BadSignature;
-        return reject(signature ? "bad_signature" : "malformed_message", proof.error().message);
+        return reject(signature ? Code::BadSignature : Code::MalformedMessage,
+                      proof.error().message);
     }
     auto approval = m_store.approval(proof->requestId);
     if (!approval)
-        return reject("unknown_request", QStringLiteral("no such request"));
+        return reject(Code::UnknownRequest, QStringLiteral("no such request"));
     if (approval->userId != device->userId) {
-        return reject("wrong_device",
+        return reject(Code::WrongDevice,
                       QStringLiteral("this device is not paired to the request's user"));
     }
     if (approval->state != ApprovalState::Pending) {
         return reject(
-            "already_resolved",
+            Code::AlreadyResolved,
             QStringLiteral("the request was already %1").arg(approvalStateName(approval->state)));
     }
     if (m_clock.secondsSinceEpoch() >= approval->expiresAt) {
         expireDue();
-        return reject("expired", QStringLiteral("the request expired"));
+        return reject(Code::Expired, QStringLiteral("the request expired"));
     }
     if (!sameBytes(proof->requestHash, approval->requestHash)) {
-        return reject("request_hash_mismatch",
+        return reject(Code::RequestHashMismatch,
                       QStringLiteral("the proof is for other request bytes than were sent"));
     }
     const auto fresh = m_store.markUsed(
         QStringLiteral("proof"), QCryptographicHash::hash(proofJws, QCryptographicHash::Sha256),
         approval->expiresAt);
     if (!fresh || !fresh.value())
-        return reject("replayed", QStringLiteral("this proof was already used"));
+        return reject(Code::Replayed, QStringLiteral("this proof was already used"));
 
     if (proof->decision == Decision::Deny) {
         const QString reason =
@@ -175,13 +200,13 @@ ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView pr
         if (auto done = finish(approval->requestId, ApprovalState::Denied, std::nullopt,
                                device->deviceId, reason);
             !done) {
-            return reject("already_resolved", done.error().message);
+            return reject(Code::AlreadyResolved, done.error().message);
         }
         return m_store.approval(approval->requestId).value();
     }
 
     if (!approval->methods.contains(*proof->method)) {
-        return reject("method_not_allowed",
+        return reject(Code::MethodNotAllowed,
                       QStringLiteral("%1 is not allowed for this request")
                           .arg(approvalMethodName(*proof->method)));
     }
@@ -191,7 +216,7 @@ ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView pr
     case ApprovalMethod::Passkey:
         return checkPasskey(*approval, *device, proof->evidence);
     }
-    return reject("method_not_allowed", QStringLiteral("unknown method"));
+    return reject(Code::MethodNotAllowed, QStringLiteral("unknown method"));
 }
 
 std::variant<ApprovalRecord, ProofRejection>
@@ -200,14 +225,14 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
 {
     const auto assertion = PasskeyAssertion::fromEvidence(evidence);
     if (!assertion)
-        return reject("invalid_evidence", assertion.error().message);
+        return reject(Code::InvalidEvidence, assertion.error().message);
     const QString credentialId = QString::fromLatin1(base64UrlEncode(assertion->credentialId));
     // The same answer for unknown keys and other users' keys: which
     // credential ids exist is none of this device's business.
     const auto credential = m_store.passkey(assertion->credentialId);
     if (!credential || credential->userId != approval.userId) {
         return reject(
-            "invalid_evidence",
+            Code::InvalidEvidence,
             QStringLiteral("this security key is not registered for %1").arg(approval.userId));
     }
     const auto verified = verifyAssertion(*assertion, *credential, m_relyingParty,
@@ -216,7 +241,7 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
         audit(QStringLiteral("approval.passkey_rejected"), approval, device.deviceId,
               QJsonObject{{QStringLiteral("credential_id"), credentialId},
                           {QStringLiteral("reason"), verified.error().message}});
-        return reject("invalid_evidence", verified.error().message);
+        return reject(Code::InvalidEvidence, verified.error().message);
     }
     const qint64 now = m_clock.secondsSinceEpoch();
     const auto applied = m_store.approveWithPasskey(
@@ -225,8 +250,8 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
     if (!applied) {
         const auto current = m_store.approval(approval.requestId);
         if (current && current->state != ApprovalState::Pending)
-            return reject("already_resolved", applied.error().message);
-        return reject("invalid_evidence", applied.error().message);
+            return reject(Code::AlreadyResolved, applied.error().message);
+        return reject(Code::InvalidEvidence, applied.error().message);
     }
     if (applied.value() == PasskeyApprovalOutcome::CounterNotIncreased) {
         const auto stored = m_store.passkey(assertion->credentialId);
@@ -238,7 +263,7 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
                           {QStringLiteral("received_count"), qint64{verified->signCount}}});
         qCWarning(lcApprovals) << "passkey" << credentialId << "of" << approval.userId
                                << "sent a counter that did not increase: possible clone";
-        return reject("possible_clone",
+        return reject(Code::PossibleClone,
                       QStringLiteral("the security key's signature counter did not increase; "
                                      "it may have been cloned. The approval is refused and the "
                                      "gateway admin is told."));
@@ -257,11 +282,11 @@ ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &de
         if (auto done = finish(approval.requestId, ApprovalState::Approved, ApprovalMethod::Totp,
                                device.deviceId, {});
             !done) {
-            return reject("already_resolved", done.error().message);
+            return reject(Code::AlreadyResolved, done.error().message);
         }
         return m_store.approval(approval.requestId).value();
     case TotpChecker::Outcome::NotEnrolled:
-        return reject("invalid_evidence",
+        return reject(Code::InvalidEvidence,
                       QStringLiteral("no TOTP authenticator is enrolled for %1; ask the gateway "
                                      "admin to run 'countersign-gateway totp enroll'")
                           .arg(approval.userId));
@@ -276,9 +301,9 @@ ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &de
     if (count >= maxFailedAttempts) {
         (void)finish(approval.requestId, ApprovalState::Denied, std::nullopt, device.deviceId,
                      QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts));
-        return reject("locked", QStringLiteral("too many wrong codes; the request is denied"));
+        return reject(Code::Locked, QStringLiteral("too many wrong codes; the request is denied"));
     }
-    return reject("invalid_code", QStringLiteral("the code is wrong or was already used"),
+    return reject(Code::InvalidCode, QStringLiteral("the code is wrong or was already used"),
                   maxFailedAttempts - count);
 }
 

@@ -36,7 +36,8 @@ public:
     Status cancel(const QString &requestId, const QString &reason);
 
     // A proof from `device`, which the channel has authenticated. Returns the
-    // updated record when the proof was accepted (approved or denied).
+    // updated record when the proof was accepted (approved or denied), else
+    // the refusal with the request id the proof named.
     std::variant<ApprovalRecord, ProofRejection> submitProof(const DeviceRecord &device,
                                                              QByteArrayView proofJws);
 
@@ -65,6 +66,8 @@ private:
     void audit(const QString &kind, const ApprovalRecord &approval, const QString &deviceId,
                const QJsonObject &details = {});
     void scheduleExpiry();
+    std::variant<ApprovalRecord, ProofRejection> checkProof(const DeviceRecord &device,
+                                                            QByteArrayView proofJws);
     std::variant<ApprovalRecord, ProofRejection> checkTotp(const ApprovalRecord &approval,
                                                            const DeviceRecord &device,
                                                            const QJsonObject &evidence);

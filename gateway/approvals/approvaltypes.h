@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/store/store.h"
+#include "protocol/messages/channelmessage.h"
 #include "protocol/messages/sarc.h"
 
 #include <optional>
@@ -21,12 +22,11 @@ struct ApprovalSpec {
     bool userVerificationRequired = false;
 };
 
-// Why a proof was refused, with the reason name of docs/protocol.md 4.1.
-struct ProofRejection {
-    QString reason; // "bad_signature", "invalid_code", ...
-    QString message;
-    std::optional<int> attemptsLeft;
-};
+// Why a proof was refused (docs/protocol.md 4.1): the `error` message the
+// companion gets, with the code, the attempts left for invalid_code, and the
+// request id the proof named (even when its signature did not verify), so
+// the companion knows which of its answers was refused.
+using ProofRejection = channel::ErrorReply;
 
 } // namespace countersign::gateway
 

@@ -3,12 +3,11 @@
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/passkeys/passkeyregistry.h"
 #include "protocol/jose/jws.h"
+#include "protocol/messages/channelmessage.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
 #include "protocol/strictjson.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcChannel, "countersign.gateway.channel")
@@ -65,10 +64,7 @@ CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &st
     });
     m_pingTimer.start(m_timings.pingIntervalMs);
 
-    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("hello")},
-                     {QStringLiteral("v"), 1},
-                     {QStringLiteral("gateway_id"), m_gatewayId},
-                     {QStringLiteral("nonce"), m_nonce}});
+    send(channel::Hello{m_gatewayId, m_nonce}.toJson());
 }
 
 CompanionSession::~CompanionSession()
@@ -89,58 +85,74 @@ void CompanionSession::close(int code, const QString &reason)
 
 void CompanionSession::send(const QJsonObject &message)
 {
-    m_socket->sendTextMessage(
-        QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+    m_socket->sendTextMessage(channel::toText(message));
 }
 
-void CompanionSession::sendError(const QString &code, const QString &message,
-                                 const QJsonObject &extra)
+void CompanionSession::sendError(ChannelErrorCode code, const QString &message)
 {
-    QJsonObject error = extra;
-    error.insert(QStringLiteral("type"), QStringLiteral("error"));
-    error.insert(QStringLiteral("code"), code);
-    error.insert(QStringLiteral("message"), message);
-    send(error);
+    send(channel::ErrorReply{code, message, {}, {}}.toJson());
 }
 
 void CompanionSession::onText(const QString &text)
 {
     if (m_closing)
         return;
-    const auto message = parseStrictJsonObject(text.toUtf8(), QStringLiteral("message"));
-    if (!message) {
-        close(CloseCode::protocolError, message.error().message.left(120));
+    const auto json = parseStrictJsonObject(text.toUtf8(), QStringLiteral("message"));
+    if (!json) {
+        close(CloseCode::protocolError, json.error().message.left(120));
         return;
     }
-    const QString type = message->value(QStringLiteral("type")).toString();
+    const QString type = json->value(QStringLiteral("type")).toString();
+    const auto message = channel::parseChannelMessage(json.value());
     if (!m_device) {
-        if (type != u"auth") {
+        if (type != channel::Auth::typeName) {
             close(CloseCode::unauthorized, QStringLiteral("authenticate first"));
             return;
         }
-        authenticate(message.value());
+        if (!message) {
+            close(CloseCode::unauthorized,
+                  QStringLiteral("malformed auth: ") + message.error().message.left(100));
+            return;
+        }
+        authenticate(std::get<channel::Auth>(message.value()));
         return;
     }
-    if (type == u"approval.respond") {
-        respond(message.value());
+    if (!message) {
+        refuseMalformed(type, message.error());
         return;
     }
-    if (type == u"passkey.register") {
-        registerPasskey(message.value());
-        return;
-    }
-    if (type == u"passkey.remove") {
-        removePasskey(message.value());
-        return;
-    }
-    sendError(QStringLiteral("unsupported_message"),
+    if (const auto *answer = std::get_if<channel::ApprovalRespond>(&message.value()))
+        respond(*answer);
+    else if (const auto *added = std::get_if<channel::PasskeyRegister>(&message.value()))
+        registerPasskey(*added);
+    else if (const auto *removed = std::get_if<channel::PasskeyRemove>(&message.value()))
+        removePasskey(*removed);
+    else
+        refuseUnsupported(type);
+}
+
+void CompanionSession::refuseUnsupported(const QString &type)
+{
+    sendError(ChannelErrorCode::UnsupportedMessage,
               QStringLiteral("unknown message type \"%1\"").arg(type.left(40)));
 }
 
-void CompanionSession::authenticate(const QJsonObject &message)
+void CompanionSession::refuseMalformed(const QString &type, const Error &error)
 {
-    const QString deviceId = message.value(QStringLiteral("device_id")).toString();
-    const QByteArray proof = message.value(QStringLiteral("proof")).toString().toLatin1();
+    // Only the messages a companion sends are malformed; anything else is
+    // refused as unsupported, malformed or not.
+    if (type == channel::PasskeyRegister::typeName)
+        sendError(ChannelErrorCode::InvalidRegistration, error.message);
+    else if (type == channel::ApprovalRespond::typeName || type == channel::PasskeyRemove::typeName)
+        sendError(ChannelErrorCode::MalformedMessage, error.message);
+    else
+        refuseUnsupported(type);
+}
+
+void CompanionSession::authenticate(const channel::Auth &auth)
+{
+    const QString &deviceId = auth.deviceId;
+    const QByteArray proof = auth.proof.toLatin1();
     const auto device = m_store.device(deviceId);
     if (!device) {
         close(CloseCode::unauthorized, QStringLiteral("unknown device"));
@@ -151,8 +163,8 @@ void CompanionSession::authenticate(const QJsonObject &message)
         return;
     }
     const auto key = EcPublicKey::fromJwk(device->publicJwk);
-    const auto jws =
-        key ? Jws::verify(proof, key.value(), authType) : Result<DecodedJws>(key.error());
+    const auto jws = key ? Jws::verify(proof, key.value(), channel::AuthClaims::jwsType)
+                         : Result<DecodedJws>(key.error());
     if (!jws) {
         close(CloseCode::unauthorized, QStringLiteral("authentication proof refused"));
         return;
@@ -172,51 +184,35 @@ void CompanionSession::authenticate(const QJsonObject &message)
     m_device = device;
     qCInfo(lcChannel) << "device" << deviceId << "connected for" << device->userId;
 
-    QJsonArray pending;
+    channel::Welcome welcome;
+    welcome.deviceId = device->deviceId;
+    welcome.user = device->userId;
     for (const ApprovalRecord &approval : m_broker.pending(device->userId))
-        pending.append(QString::fromLatin1(approval.requestJws));
-    QJsonObject welcome{{QStringLiteral("type"), QStringLiteral("welcome")},
-                        {QStringLiteral("device_id"), device->deviceId},
-                        {QStringLiteral("user"), device->userId},
-                        {QStringLiteral("pending"), pending}};
+        welcome.pending.append(QString::fromLatin1(approval.requestJws));
     // Without it the companion only loses the passkey method; TOTP works.
     if (const auto passkey = m_passkeys.context(device->userId))
-        welcome.insert(QStringLiteral("passkey"), passkey.value());
+        welcome.passkey = passkey.value();
     else
         qCWarning(lcChannel) << "no passkey context for" << device->userId << ":"
                              << passkey.error().message;
-    send(welcome);
+    send(welcome.toJson());
     Q_EMIT authenticated(this);
 }
 
-void CompanionSession::respond(const QJsonObject &message)
+void CompanionSession::respond(const channel::ApprovalRespond &message)
 {
-    const QByteArray proof = message.value(QStringLiteral("proof")).toString().toLatin1();
-    const auto outcome = m_broker.submitProof(*m_device, proof);
+    const auto outcome = m_broker.submitProof(*m_device, message.proof.toLatin1());
     if (const auto *rejection = std::get_if<ProofRejection>(&outcome)) {
-        QJsonObject extra;
-        if (rejection->attemptsLeft)
-            extra.insert(QStringLiteral("attempts_left"), *rejection->attemptsLeft);
-        const auto decoded = Jws::decodeUnverified(proof);
-        if (decoded) {
-            const auto claims = parseStrictJsonObject(decoded->payload, QStringLiteral("proof"));
-            if (claims && claims->value(QStringLiteral("request_id")).isString()) {
-                extra.insert(QStringLiteral("request_id"),
-                             claims->value(QStringLiteral("request_id")).toString().left(128));
-            }
-        }
-        sendError(rejection->reason, rejection->message, extra);
-        if (rejection->reason == u"device_revoked")
+        send(rejection->toJson());
+        if (rejection->code == ChannelErrorCode::DeviceRevoked)
             close(CloseCode::revoked, QStringLiteral("device revoked"));
         return;
     }
     const auto &approval = std::get<ApprovalRecord>(outcome);
-    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.accepted")},
-                     {QStringLiteral("request_id"), approval.requestId},
-                     {QStringLiteral("outcome"), approvalStateName(approval.state)}});
+    send(channel::ApprovalAccepted{approval.requestId, approvalStateName(approval.state)}.toJson());
 }
 
-void CompanionSession::registerPasskey(const QJsonObject &message)
+void CompanionSession::registerPasskey(const channel::PasskeyRegister &message)
 {
     // The challenge is this connection's hello nonce: fresh, issued by this
     // gateway, and already bound to this device by the auth proof.
@@ -224,7 +220,7 @@ void CompanionSession::registerPasskey(const QJsonObject &message)
         refusePasskeyChange(*refusal);
 }
 
-void CompanionSession::removePasskey(const QJsonObject &message)
+void CompanionSession::removePasskey(const channel::PasskeyRemove &message)
 {
     if (const auto refusal = m_passkeys.removePasskey(*m_device, message))
         refusePasskeyChange(*refusal);
@@ -232,31 +228,26 @@ void CompanionSession::removePasskey(const QJsonObject &message)
 
 void CompanionSession::refusePasskeyChange(const PasskeyRefusal &refusal)
 {
-    sendError(refusal.code, refusal.message);
-    if (refusal.code == u"device_revoked")
+    send(refusal.toJson());
+    if (refusal.code == ChannelErrorCode::DeviceRevoked)
         close(CloseCode::revoked, QStringLiteral("device revoked"));
 }
 
 void CompanionSession::sendPasskeys(const QJsonObject &context)
 {
-    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkeys")},
-                     {QStringLiteral("passkey"), context}});
+    send(channel::Passkeys{context}.toJson());
 }
 
 void CompanionSession::sendRequest(const ApprovalRecord &approval)
 {
-    send(QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.requested")},
-                     {QStringLiteral("request"), QString::fromLatin1(approval.requestJws)}});
+    send(channel::ApprovalRequested{QString::fromLatin1(approval.requestJws)}.toJson());
 }
 
 void CompanionSession::sendResolved(const ApprovalRecord &approval)
 {
-    QJsonObject message{{QStringLiteral("type"), QStringLiteral("approval.resolved")},
-                        {QStringLiteral("request_id"), approval.requestId},
-                        {QStringLiteral("outcome"), approvalStateName(approval.state)}};
-    if (!approval.reason.isEmpty())
-        message.insert(QStringLiteral("reason"), approval.reason);
-    send(message);
+    send(channel::ApprovalResolved{approval.requestId, approvalStateName(approval.state),
+                                   approval.reason}
+             .toJson());
 }
 
 } // namespace countersign::gateway

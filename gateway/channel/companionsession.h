@@ -2,6 +2,7 @@
 
 #include "gateway/store/store.h"
 #include "protocol/clock.h"
+#include "protocol/messages/channelmessage.h"
 
 #include <memory>
 
@@ -14,7 +15,6 @@ namespace countersign::gateway {
 
 class ApprovalBroker;
 class PasskeyRegistry;
-struct PasskeyRefusal;
 
 // Close codes of the companion channel (docs/protocol.md 5).
 namespace CloseCode {
@@ -38,7 +38,6 @@ class CompanionSession : public QObject {
 
 public:
     static constexpr qint64 maxMessageBytes = 64 * 1024;
-    static inline const QString authType = QStringLiteral("countersign-auth+jwt");
 
     CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store, ApprovalBroker &broker,
                      PasskeyRegistry &passkeys, const Clock &clock, QString gatewayId,
@@ -60,13 +59,15 @@ Q_SIGNALS:
 
 private:
     void onText(const QString &text);
-    void authenticate(const QJsonObject &message);
-    void respond(const QJsonObject &message);
-    void registerPasskey(const QJsonObject &message);
-    void removePasskey(const QJsonObject &message);
-    void refusePasskeyChange(const PasskeyRefusal &refusal);
-    void sendError(const QString &code, const QString &message,
-                   const QJsonObject &extra = QJsonObject());
+    void authenticate(const channel::Auth &auth);
+    void respond(const channel::ApprovalRespond &message);
+    void registerPasskey(const channel::PasskeyRegister &message);
+    void removePasskey(const channel::PasskeyRemove &message);
+    void refusePasskeyChange(const channel::ErrorReply &refusal);
+    // A message of a type the gateway does not take, or malformed.
+    void refuseUnsupported(const QString &type);
+    void refuseMalformed(const QString &type, const Error &error);
+    void sendError(ChannelErrorCode code, const QString &message);
     void send(const QJsonObject &message);
 
     std::unique_ptr<QWebSocket> m_socket;

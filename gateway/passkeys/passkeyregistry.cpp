@@ -2,8 +2,6 @@
 
 #include "gateway/passkeys/registrationverifier.h"
 #include "protocol/base64url.h"
-#include "protocol/displaytext.h"
-#include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
 
 #include <QJsonArray>
@@ -20,9 +18,11 @@ QString b64(const QByteArray &bytes)
     return QString::fromLatin1(base64UrlEncode(bytes));
 }
 
-PasskeyRefusal refusal(const char *code, QString message)
+using Code = ChannelErrorCode;
+
+PasskeyRefusal refusal(ChannelErrorCode code, QString message)
 {
-    return PasskeyRefusal{QString::fromLatin1(code), std::move(message)};
+    return PasskeyRefusal{code, std::move(message), {}, {}};
 }
 
 } // namespace
@@ -54,43 +54,32 @@ Result<QJsonObject> PasskeyRegistry::context(const QString &userId)
                        {QStringLiteral("credentials"), credentials}};
 }
 
-std::optional<PasskeyRefusal> PasskeyRegistry::registerPasskey(const DeviceRecord &device,
-                                                               const QJsonObject &message,
-                                                               const QString &challenge)
+std::optional<PasskeyRefusal>
+PasskeyRegistry::registerPasskey(const DeviceRecord &device,
+                                 const channel::PasskeyRegister &message, const QString &challenge)
 {
     if (auto revoked = refuseRevoked(device))
         return revoked;
-    const JsonFields fields(message, QStringLiteral("passkey.register"));
-    const auto name = fields.requiredString(QStringLiteral("name"), maxNameLength);
-    if (!name)
-        return refusal("invalid_registration", name.error().message);
-    if (name->trimmed().isEmpty() || !isDisplaySafe(name.value())) {
-        return refusal(
-            "invalid_registration",
-            QStringLiteral("name must be 1 to %1 printable characters").arg(maxNameLength));
-    }
-    const auto credentialJson = fields.requiredObject(QStringLiteral("credential"));
-    if (!credentialJson)
-        return refusal("invalid_registration", credentialJson.error().message);
-    const auto registration = PasskeyRegistration::fromJson(credentialJson.value());
+    // The name was checked with the message (1..64 printable characters).
+    const auto registration = PasskeyRegistration::fromJson(message.credential);
     if (!registration)
-        return refusal("invalid_registration", registration.error().message);
+        return refusal(Code::InvalidRegistration, registration.error().message);
     const auto verified = verifyRegistration(registration.value(), m_rp, challenge);
     if (!verified) {
         qCInfo(lcPasskeys) << "registration refused for" << device.userId << ":"
                            << verified.error().message;
         audit(QStringLiteral("passkey.register_refused"), device,
               QJsonObject{{QStringLiteral("reason"), verified.error().message}});
-        return refusal("invalid_registration", verified.error().message);
+        return refusal(Code::InvalidRegistration, verified.error().message);
     }
     // Before it is stored: the user needs a handle for the welcome anyway.
     if (auto handle = context(device.userId); !handle)
-        return refusal("invalid_registration", handle.error().message);
+        return refusal(Code::InvalidRegistration, handle.error().message);
 
     PasskeyCredential credential;
     credential.credentialId = verified->credentialId;
     credential.userId = device.userId;
-    credential.name = name.value();
+    credential.name = message.name;
     credential.publicKey = verified->publicKey;
     credential.signCount = verified->signCount;
     credential.userVerified = verified->userVerified;
@@ -98,12 +87,13 @@ std::optional<PasskeyRefusal> PasskeyRegistry::registerPasskey(const DeviceRecor
     credential.createdAt = m_clock.secondsSinceEpoch();
     const auto added = m_store.addPasskey(credential, RelyingParty::maxPasskeysPerUser);
     if (!added)
-        return refusal("invalid_registration", added.error().message);
+        return refusal(Code::InvalidRegistration, added.error().message);
     switch (added.value()) {
     case PasskeyAddOutcome::Exists:
-        return refusal("passkey_exists", QStringLiteral("this security key is registered already"));
+        return refusal(Code::PasskeyExists,
+                       QStringLiteral("this security key is registered already"));
     case PasskeyAddOutcome::TooMany:
-        return refusal("too_many_passkeys",
+        return refusal(Code::TooManyPasskeys,
                        QStringLiteral("%1 security keys are registered, the most a user may have; "
                                       "remove one first")
                            .arg(RelyingParty::maxPasskeysPerUser));
@@ -127,24 +117,21 @@ std::optional<PasskeyRefusal> PasskeyRegistry::registerPasskey(const DeviceRecor
 }
 
 std::optional<PasskeyRefusal> PasskeyRegistry::removePasskey(const DeviceRecord &device,
-                                                             const QJsonObject &message)
+                                                             const channel::PasskeyRemove &message)
 {
     if (auto revoked = refuseRevoked(device))
         return revoked;
-    const JsonFields fields(message, QStringLiteral("passkey.remove"));
-    const auto id = fields.requiredBase64Url(QStringLiteral("credential_id"), 1, 1023);
-    if (!id)
-        return refusal("malformed_message", id.error().message);
-    const auto removed = m_store.removePasskey(device.userId, id.value());
+    const QByteArray &id = message.credentialId;
+    const auto removed = m_store.removePasskey(device.userId, id);
     if (!removed)
-        return refusal("unknown_passkey", removed.error().message);
+        return refusal(Code::UnknownPasskey, removed.error().message);
     if (!removed.value()) {
         return refusal(
-            "unknown_passkey",
+            Code::UnknownPasskey,
             QStringLiteral("no such security key is registered for %1").arg(device.userId));
     }
     audit(QStringLiteral("passkey.removed"), device,
-          QJsonObject{{QStringLiteral("credential_id"), b64(id.value())}});
+          QJsonObject{{QStringLiteral("credential_id"), b64(id)}});
     qCInfo(lcPasskeys) << "passkey removed for" << device.userId;
     Q_EMIT changed(device.userId);
     return std::nullopt;
@@ -154,7 +141,7 @@ std::optional<PasskeyRefusal> PasskeyRegistry::refuseRevoked(const DeviceRecord 
 {
     const auto current = m_store.device(device.deviceId);
     if (!current || current->isRevoked())
-        return refusal("device_revoked", QStringLiteral("this device was revoked"));
+        return refusal(Code::DeviceRevoked, QStringLiteral("this device was revoked"));
     return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include "gateway/passkeys/relyingparty.h"
 #include "gateway/store/store.h"
 #include "protocol/clock.h"
+#include "protocol/messages/channelmessage.h"
 
 #include <optional>
 
@@ -11,14 +12,10 @@
 
 namespace countersign::gateway {
 
-// Why a passkey.register or passkey.remove was refused: an `error` code of
-// docs/protocol.md 8.2 and a message for people.
-struct PasskeyRefusal {
-    // invalid_registration, passkey_exists, too_many_passkeys, unknown_passkey,
-    // device_revoked, malformed_message
-    QString code;
-    QString message;
-};
+// Why a passkey.register or passkey.remove was refused: the `error` message
+// the device gets (docs/protocol.md 8.2): invalid_registration,
+// passkey_exists, too_many_passkeys, unknown_passkey or device_revoked.
+using PasskeyRefusal = channel::ErrorReply;
 
 // The users' registered security keys as the companion channel sees them:
 // the `passkey` object of welcome and passkeys messages, registration and
@@ -29,7 +26,7 @@ class PasskeyRegistry : public QObject {
 
 public:
     static constexpr qsizetype userHandleBytes = 32;
-    static constexpr qsizetype maxNameLength = 64;
+    static constexpr qsizetype maxNameLength = channel::maxPasskeyNameLength;
 
     PasskeyRegistry(Store &store, const Clock &clock, RelyingParty rp, QObject *parent = nullptr);
 
@@ -42,11 +39,11 @@ public:
     // A passkey.register message from `device`, whose connection issued
     // `challenge` (its hello nonce).
     std::optional<PasskeyRefusal> registerPasskey(const DeviceRecord &device,
-                                                  const QJsonObject &message,
+                                                  const channel::PasskeyRegister &message,
                                                   const QString &challenge);
     // A passkey.remove message from `device`: only the user's own keys.
     std::optional<PasskeyRefusal> removePasskey(const DeviceRecord &device,
-                                                const QJsonObject &message);
+                                                const channel::PasskeyRemove &message);
 
 Q_SIGNALS:
     void changed(const QString &userId);

@@ -1,6 +1,7 @@
 #include "testcompanion.h"
 
 #include "protocol/jose/jws.h"
+#include "protocol/messages/channelmessage.h"
 #include "protocol/tlspin.h"
 
 #include <QEventLoop>
@@ -145,23 +146,17 @@ void TestCompanion::disconnectChannel()
 void TestCompanion::onMessage(const QString &text)
 {
     const QJsonObject message = QJsonDocument::fromJson(text.toUtf8()).object();
-    if (message.value(QStringLiteral("type")).toString() == u"hello" && m_authKey) {
-        const QString nonce = m_nonceOverride.isEmpty()
-            ? message.value(QStringLiteral("nonce")).toString()
-            : m_nonceOverride;
-        const QJsonObject claims{
-            {QStringLiteral("v"), 1},
-            {QStringLiteral("nonce"), nonce},
-            {QStringLiteral("gateway_id"), message.value(QStringLiteral("gateway_id")).toString()},
-            {QStringLiteral("iat"), m_clock.secondsSinceEpoch()}};
-        const QByteArray proof =
-            Jws::sign(compact(claims), *m_authKey, QStringLiteral("countersign-auth+jwt"),
-                      m_authKey->publicKey().thumbprint())
-                .value();
-        sendRaw(QString::fromUtf8(
-            compact(QJsonObject{{QStringLiteral("type"), QStringLiteral("auth")},
-                                {QStringLiteral("device_id"), m_authDeviceId},
-                                {QStringLiteral("proof"), QString::fromLatin1(proof)}})));
+    // Tests read the wire JSON from the inbox; every message the gateway
+    // sends must also be one the companion's parser takes.
+    const auto parsed = channel::parseChannelMessage(message);
+    if (!parsed)
+        qWarning().noquote() << "the gateway sent a malformed message:" << parsed.error().message;
+    const auto *hello = parsed ? std::get_if<channel::Hello>(&parsed.value()) : nullptr;
+    if (hello && m_authKey) {
+        const channel::AuthClaims claims{m_nonceOverride.isEmpty() ? hello->nonce : m_nonceOverride,
+                                         hello->gatewayId, m_clock.secondsSinceEpoch()};
+        const QByteArray proof = claims.sign(*m_authKey).value();
+        sendRaw(channel::toText(channel::Auth{m_authDeviceId, QString::fromLatin1(proof)}));
     }
     m_inbox.append(message);
 }
@@ -225,9 +220,7 @@ void TestCompanion::deny(const VerifiedApprovalRequest &request, const QString &
 
 void TestCompanion::sendProof(const QByteArray &proofJws)
 {
-    sendRaw(QString::fromUtf8(
-        compact(QJsonObject{{QStringLiteral("type"), QStringLiteral("approval.respond")},
-                            {QStringLiteral("proof"), QString::fromLatin1(proofJws)}})));
+    sendRaw(channel::toText(channel::ApprovalRespond{QString::fromLatin1(proofJws)}));
 }
 
 void TestCompanion::sendRaw(const QString &text)

@@ -1,11 +1,11 @@
-#include "jsonrpc.h"
+#include "jsonrpcmessage.h"
 
 #include "protocol/strictjson.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>
 
-namespace countersign::gateway {
+namespace countersign {
 
 namespace {
 
@@ -118,4 +118,4 @@ QJsonObject JsonRpcMessage::error(const QJsonValue &id, int code, const QString 
                        {QStringLiteral("error"), body}};
 }
 
-} // namespace countersign::gateway
+} // namespace countersign
