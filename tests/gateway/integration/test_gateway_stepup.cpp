@@ -231,8 +231,8 @@ void TestGatewayStepUp::bindingCodeMismatchIsExplainedInWords()
     m_companion->deny(*request, ApprovalProof::bindingCodeMismatchReason);
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
     QVERIFY(pending->response->ok());
-    QCOMPARE(outcome(*pending->response), QStringLiteral("denied"));
-    const QString said = text(*pending->response);
+    QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("denied"));
+    const QString said = toolText(pending->response->result);
     QVERIFY2(
         said.contains(QStringLiteral("picked a different code than %1").arg(request->bindingCode)),
         qPrintable(said));
