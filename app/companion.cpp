@@ -22,23 +22,33 @@ Status notPaired()
     return makeError(ErrorCode::InvalidField, QStringLiteral("not paired"));
 }
 
-// What the gateway's refusal of a proof means for the request. The only
-// place that reads the wire's refusal codes (docs/protocol.md 4.1): when
-// they become one enum in protocol/, this switch is what changes.
+// What the gateway's refusal of a proof means for the request
+// (docs/protocol.md 4.1; the codes are protocol/'s ChannelErrorCode).
 RequestEvent eventForRefusal(const ProofRefusal &refusal)
 {
     RequestEvent event;
     event.message = refusal.message;
-    if (refusal.code == u"invalid_evidence" || refusal.code == u"possible_clone"
-        || refusal.code == u"method_not_allowed")
+    switch (refusal.code) {
+    case ChannelErrorCode::InvalidEvidence:
+    case ChannelErrorCode::PossibleClone:
+    case ChannelErrorCode::MethodNotAllowed:
         event.kind = RequestEvent::Kind::PasskeyRefused;
-    else if (refusal.code == u"invalid_code" && refusal.attemptsLeft) {
-        event.kind = RequestEvent::Kind::CodeRejected;
-        event.attemptsLeft = *refusal.attemptsLeft;
-    } else if (refusal.code == u"locked")
+        break;
+    case ChannelErrorCode::InvalidCode:
+        if (refusal.attemptsLeft) {
+            event.kind = RequestEvent::Kind::CodeRejected;
+            event.attemptsLeft = *refusal.attemptsLeft;
+        } else {
+            event.kind = RequestEvent::Kind::NotDelivered;
+        }
+        break;
+    case ChannelErrorCode::Locked:
         event.kind = RequestEvent::Kind::Locked;
-    else
+        break;
+    default:
         event.kind = RequestEvent::Kind::NotDelivered;
+        break;
+    }
     return event;
 }
 

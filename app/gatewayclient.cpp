@@ -713,11 +713,12 @@ void GatewayClient::onError(const channel::ErrorReply &error)
         refusal.attemptsLeft = error.attemptsLeft;
     if (!refusal.requestId.isEmpty() && !m_awaitingAnswer.remove(refusal.requestId)) {
         qCWarning(lcGateway) << "ignored an error for no proof in flight from"
-                             << m_profile.gatewayId << ":" << refusal.code;
+                             << m_profile.gatewayId << ":" << channelErrorCodeName(refusal.code);
         return;
     }
-    qCInfo(lcGateway) << "gateway" << m_profile.gatewayId << "refused:" << refusal.code
-                      << refusal.requestId << refusal.message;
+    qCInfo(lcGateway) << "gateway" << m_profile.gatewayId
+                      << "refused:" << channelErrorCodeName(refusal.code) << refusal.requestId
+                      << refusal.message;
     Q_EMIT proofRefused(refusal);
 }
 

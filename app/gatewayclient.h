@@ -42,17 +42,13 @@ struct GatewayClientTimings {
 // connection_lost when the connection dropped before the answer came.
 struct ProofRefusal {
     QString requestId; // empty when the gateway named no request
-    ChannelErrorCode errorCode = ChannelErrorCode::MalformedMessage;
-    // channelErrorCodeName(errorCode), for code that still matches names
-    // (ui/companioncontroller.cpp); new code matches errorCode.
-    QString code;
+    ChannelErrorCode code = ChannelErrorCode::MalformedMessage;
     QString message; // for people, display-safe and at most 500 characters
     std::optional<int> attemptsLeft;
 
     static ProofRefusal make(QString requestId, ChannelErrorCode code, QString message)
     {
-        return ProofRefusal{std::move(requestId), code, channelErrorCodeName(code),
-                            std::move(message), std::nullopt};
+        return ProofRefusal{std::move(requestId), code, std::move(message), std::nullopt};
     }
 };
 
@@ -60,13 +56,12 @@ struct ProofRefusal {
 // (docs/protocol.md 8.2): invalid_registration, passkey_exists,
 // too_many_passkeys, unknown_passkey.
 struct PasskeyRefusal {
-    ChannelErrorCode errorCode = ChannelErrorCode::InvalidRegistration;
-    QString code;    // channelErrorCodeName(errorCode), as in ProofRefusal
+    ChannelErrorCode code = ChannelErrorCode::InvalidRegistration;
     QString message; // for people, display-safe and at most 500 characters
 
     static PasskeyRefusal make(ChannelErrorCode code, QString message)
     {
-        return PasskeyRefusal{code, channelErrorCodeName(code), std::move(message)};
+        return PasskeyRefusal{code, std::move(message)};
     }
 };
 

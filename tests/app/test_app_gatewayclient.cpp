@@ -509,7 +509,7 @@ void TestAppGatewayClient::sanitizesGatewayErrorText()
          {QStringLiteral("attempts_left"), 3}}));
     QTRY_COMPARE(refused.size(), 1);
     const auto refusal = refused.first().first().value<ProofRefusal>();
-    QCOMPARE(refusal.code, QStringLiteral("invalid_code"));
+    QCOMPARE(refusal.code, ChannelErrorCode::InvalidCode);
     QVERIFY(refusal.attemptsLeft.has_value());
     QCOMPARE(*refusal.attemptsLeft, 3);
     QVERIFY(refusal.message.size() <= GatewayClient::maxGatewayMessageLength);
@@ -625,7 +625,7 @@ void TestAppGatewayClient::wrongTotpCodeReportsAttemptsLeft()
     QTRY_COMPARE(refused.size(), 1);
     const auto refusal = refused.first().first().value<ProofRefusal>();
     QCOMPARE(refusal.requestId, record.requestId);
-    QCOMPARE(refusal.code, QStringLiteral("invalid_code"));
+    QCOMPARE(refusal.code, ChannelErrorCode::InvalidCode);
     QVERIFY(!refusal.message.isEmpty());
     QVERIFY(refusal.attemptsLeft.has_value());
     QCOMPARE(*refusal.attemptsLeft, 4);
@@ -1097,7 +1097,7 @@ void TestAppGatewayClient::registersPasskeyAndFollowsContext()
 
     QVERIFY(client->registerPasskey(QStringLiteral("again"), evidence).ok());
     QTRY_COMPARE(refused.size(), 1);
-    QCOMPARE(refused.first().at(0).value<PasskeyRefusal>().code, QStringLiteral("passkey_exists"));
+    QCOMPARE(refused.first().at(0).value<PasskeyRefusal>().code, ChannelErrorCode::PasskeyExists);
 
     // Unknown ids are refused locally; a known one is removed.
     QVERIFY(!client->removePasskey(QByteArray(16, 'x')).ok());
