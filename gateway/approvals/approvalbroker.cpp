@@ -299,8 +299,14 @@ ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &de
     audit(QStringLiteral("approval.code_rejected"), approval, device.deviceId,
           QJsonObject{{QStringLiteral("failures"), count}});
     if (count >= maxFailedAttempts) {
-        (void)finish(approval.requestId, ApprovalState::Denied, std::nullopt, device.deviceId,
-                     QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts));
+        // A lock that cannot be stored is still refused here; the failure
+        // count stays at the limit, so the next proof locks it again.
+        if (const Status locked =
+                finish(approval.requestId, ApprovalState::Denied, std::nullopt, device.deviceId,
+                       QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts));
+            !locked)
+            qCWarning(lcApprovals) << "approval" << approval.requestId
+                                   << "could not be locked:" << locked.error().message;
         return reject(Code::Locked, QStringLiteral("too many wrong codes; the request is denied"));
     }
     return reject(Code::InvalidCode, QStringLiteral("the code is wrong or was already used"),
@@ -364,8 +370,15 @@ void ApprovalBroker::expireDue()
     const auto all = m_store.pendingApprovals({}, 0);
     for (const ApprovalRecord &approval : all) {
         if (approval.expiresAt <= now) {
-            (void)finish(approval.requestId, ApprovalState::Expired, std::nullopt, {},
-                         QStringLiteral("nobody approved it in time"));
+            // One that cannot be stored as expired stays pending in the store
+            // (and is refused as expired by the proof checks); the next run
+            // tries again.
+            if (const Status expired =
+                    finish(approval.requestId, ApprovalState::Expired, std::nullopt, {},
+                           QStringLiteral("nobody approved it in time"));
+                !expired)
+                qCWarning(lcApprovals) << "approval" << approval.requestId
+                                       << "could not be expired:" << expired.error().message;
         }
     }
     scheduleExpiry();
