@@ -3,6 +3,7 @@
 #include "protocol/messages/approvalrequest.h"
 
 #include <QJsonObject>
+#include <QtGlobal>
 
 namespace countersign::testing {
 
@@ -35,6 +36,23 @@ inline ApprovalRequest sampleRequest(qint64 now)
     request.expiresAt = now + 120;
     request.methods = {ApprovalMethod::Passkey, ApprovalMethod::Totp};
     return request;
+}
+
+// What the companion's dialogs get: `request` signed by the gateway's key
+// and verified with it, as GatewayClient does with the pinned key. A sample
+// that does not verify is a broken test, so it stops the test program.
+inline VerifiedApprovalRequest verifiedAsReceived(const ApprovalRequest &request,
+                                                  const EcPrivateKey &gatewayKey,
+                                                  const Clock &clock)
+{
+    const auto compact = request.sign(gatewayKey);
+    if (!compact.ok())
+        qFatal("sample request cannot be signed: %s", qPrintable(compact.error().message));
+    const auto checked =
+        verifyApprovalRequest(compact.value(), gatewayKey.publicKey(), request.gatewayId, clock);
+    if (!checked.ok())
+        qFatal("sample request does not verify: %s", qPrintable(checked.error().message));
+    return checked.value();
 }
 
 } // namespace countersign::testing

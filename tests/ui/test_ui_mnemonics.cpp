@@ -112,15 +112,9 @@ void TestMnemonics::addMethodRows()
 
 std::unique_ptr<ApprovalDialog> TestMnemonics::makeDialog(const QList<ApprovalMethod> &methods)
 {
-    const ApprovalRequest request = testing::sampleRequest(now);
-    const auto compact = request.sign(*m_gatewayKey);
-    Q_ASSERT(compact.ok());
-    const auto checked = verifyApprovalRequest(compact.value(), m_gatewayKey->publicKey(),
-                                               request.gatewayId, m_clock);
-    if (!checked.ok())
-        qFatal("sample request does not verify: %s", qPrintable(checked.error().message));
     auto dialog = std::make_unique<ApprovalDialog>(
-        checked.value(), QStringLiteral("Example Gateway"), methods, m_clock);
+        testing::verifiedAsReceived(testing::sampleRequest(now), *m_gatewayKey, m_clock),
+        QStringLiteral("Example Gateway"), methods, m_clock);
     dialog->present();
     dialog->activateWindow();
     return dialog;

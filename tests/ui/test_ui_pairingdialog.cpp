@@ -6,6 +6,7 @@
 #include "platform/qrdecoder.h"
 #include "tests/gateway/integration/gatewayfixture.h"
 #include "tests/support/freeport.h"
+#include "tests/support/memorysecretstore.h"
 #include "ui/pairingdialog.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/safetext.h"
@@ -34,33 +35,6 @@ using Page = PairingDialog::Page;
 namespace {
 
 constexpr int timeoutMs = 15'000;
-
-// The keychain, in memory: the real one is covered by the app and platform
-// suites; this one is about what the person sees.
-class MemorySecretStore final : public SecretStore {
-public:
-    void write(const QString &key, const QByteArray &secret, const QObject *context,
-               StatusCallback done) override
-    {
-        m_secrets.insert(key, secret);
-        QTimer::singleShot(0, context, [done] { done(Ok{}); });
-    }
-    void read(const QString &key, const QObject *context, ReadCallback done) override
-    {
-        const auto value = m_secrets.contains(key) ? std::optional(m_secrets.value(key))
-                                                   : std::optional<QByteArray>();
-        QTimer::singleShot(0, context, [done, value] { done(value); });
-    }
-    void remove(const QString &key, const QObject *context, StatusCallback done) override
-    {
-        m_secrets.remove(key);
-        QTimer::singleShot(0, context, [done] { done(Ok{}); });
-    }
-    bool contains(const QString &key) const { return m_secrets.contains(key); }
-
-private:
-    QHash<QString, QByteArray> m_secrets;
-};
 
 // A screen that shows what the test put there, or fails as told.
 class FakeScreenshots final : public ScreenshotSource {
@@ -181,7 +155,7 @@ private:
     QTemporaryDir m_settingsDir;
     QTemporaryDir m_files;
     std::unique_ptr<GatewayFixture> m_fixture;
-    std::unique_ptr<MemorySecretStore> m_secrets;
+    std::unique_ptr<testing::MemorySecretStore> m_secrets;
     std::unique_ptr<PairingClient> m_client;
     std::unique_ptr<PairedGateways> m_gateways;
     FakeScreenshots m_screen;
@@ -202,7 +176,7 @@ void TestUiPairingDialog::init()
     QSettings(AppId::organizationName(), AppId::applicationName()).clear();
     m_fixture = std::make_unique<GatewayFixture>();
     QVERIFY(m_fixture->start());
-    m_secrets = std::make_unique<MemorySecretStore>();
+    m_secrets = std::make_unique<testing::MemorySecretStore>();
     m_client = std::make_unique<PairingClient>(*m_secrets, m_fixture->clock());
     m_gateways = std::make_unique<PairedGateways>(*m_secrets);
     m_screen = FakeScreenshots();

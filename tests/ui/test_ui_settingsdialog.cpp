@@ -4,6 +4,7 @@
 #include "app/pairedgateways.h"
 #include "app/pairingclient.h"
 #include "protocol/jose/ecprivatekey.h"
+#include "tests/support/memorysecretstore.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/passkeypanel.h"
 #include "ui/safetext.h"
@@ -31,40 +32,6 @@
 using namespace countersign;
 
 namespace {
-
-class MemorySecretStore final : public SecretStore {
-public:
-    void write(const QString &key, const QByteArray &secret, const QObject *context,
-               StatusCallback done) override
-    {
-        m_secrets.insert(key, secret);
-        QTimer::singleShot(0, context, [done] { done(Ok{}); });
-    }
-    void read(const QString &key, const QObject *context, ReadCallback done) override
-    {
-        const auto value = m_secrets.contains(key) ? std::optional(m_secrets.value(key))
-                                                   : std::optional<QByteArray>();
-        QTimer::singleShot(0, context, [done, value] { done(value); });
-    }
-    void remove(const QString &key, const QObject *context, StatusCallback done) override
-    {
-        if (refuseRemoval) {
-            QTimer::singleShot(0, context, [done] {
-                done(makeError(ErrorCode::StorageFailure,
-                               QStringLiteral("keychain: the keychain is locked")));
-            });
-            return;
-        }
-        m_secrets.remove(key);
-        QTimer::singleShot(0, context, [done] { done(Ok{}); });
-    }
-    bool contains(const QString &key) const { return m_secrets.contains(key); }
-
-    bool refuseRemoval = false;
-
-private:
-    QHash<QString, QByteArray> m_secrets;
-};
 
 class FakeAutostart final : public Autostart {
 public:
@@ -142,7 +109,7 @@ private:
 
     QTemporaryDir m_settingsDir;
     std::unique_ptr<CompanionSettings> m_settings;
-    std::unique_ptr<MemorySecretStore> m_secrets;
+    std::unique_ptr<testing::MemorySecretStore> m_secrets;
     std::unique_ptr<PairedGateways> m_gateways;
     FakeAutostart m_autostart;
     std::unique_ptr<SettingsDialog> m_dialog;
@@ -160,7 +127,7 @@ void TestUiSettingsDialog::init()
 {
     QSettings(AppId::organizationName(), AppId::applicationName()).clear();
     m_settings = std::make_unique<CompanionSettings>();
-    m_secrets = std::make_unique<MemorySecretStore>();
+    m_secrets = std::make_unique<testing::MemorySecretStore>();
     m_gateways = std::make_unique<PairedGateways>(*m_secrets);
     m_autostart = FakeAutostart();
 }
