@@ -36,8 +36,15 @@ bool CommandContext::parse(const QStringList &arguments)
         return false;
     }
     if (m_parser.isSet(QStringLiteral("help"))) {
-        m_out << m_parser.helpText().replace(QStringLiteral("[options]"),
-                                             m_name + QStringLiteral(" [options]"));
+        // Qt's first line is "Usage: <program> [options] ..."; the command's
+        // full name (which starts with the program's) takes the program's
+        // place, so the name is printed once.
+        QString help = m_parser.helpText();
+        const QString usage = QStringLiteral("Usage: ");
+        const qsizetype options = help.indexOf(QStringLiteral("[options]"));
+        if (help.startsWith(usage) && options > usage.size())
+            help.replace(usage.size(), options - usage.size(), m_name + u' ');
+        m_out << help;
         m_out.flush();
         m_exitCode = Success;
         return false;

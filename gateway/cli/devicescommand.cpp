@@ -19,18 +19,53 @@ QString timeText(qint64 seconds)
 
 int runDevices(const QStringList &arguments)
 {
-    CommandContext context(QStringLiteral("countersign-gateway devices"),
-                           QStringLiteral("List paired companions, or revoke one:\n"
-                                          "  devices list [--user USER]\n"
-                                          "  devices revoke DEVICE_ID"));
+    // "devices list --help" and "devices revoke --help" describe themselves;
+    // the action is the first argument after the program name that is not
+    // an option (or an option's value: only --config, --data-dir and --user
+    // take one).
+    QString named;
+    for (qsizetype i = 1; i < arguments.size(); ++i) {
+        const QString &argument = arguments.at(i);
+        if (argument == u"-c" || argument == u"--config" || argument == u"--data-dir"
+            || argument == u"--user") {
+            ++i;
+            continue;
+        }
+        if (!argument.startsWith(u'-')) {
+            named = argument;
+            break;
+        }
+    }
+    const bool listing = named == u"list";
+    const bool revoking = named == u"revoke";
+    CommandContext context(
+        listing        ? QStringLiteral("countersign-gateway devices list")
+            : revoking ? QStringLiteral("countersign-gateway devices revoke")
+                       : QStringLiteral("countersign-gateway devices"),
+        listing ? QStringLiteral("List the paired companions: device id, user, name, when it was "
+                                 "paired, the start of its key's thumbprint, and whether it is "
+                                 "revoked.")
+            : revoking
+            ? QStringLiteral("Revoke a paired companion: its open connection closes at once "
+                             "and it can never connect again (pair it again to use it).")
+            : QStringLiteral("List paired companions, or revoke one:\n"
+                             "  devices list [--user USER]\n"
+                             "  devices revoke DEVICE_ID"));
     const QCommandLineOption userOption(QStringLiteral("user"),
                                         QStringLiteral("Only this user's devices."),
                                         QStringLiteral("USER"));
-    context.parser().addOption(userOption);
-    context.parser().addPositionalArgument(QStringLiteral("action"),
-                                           QStringLiteral("list or revoke"));
-    context.parser().addPositionalArgument(QStringLiteral("device"),
-                                           QStringLiteral("Device id (revoke)."));
+    if (!revoking)
+        context.parser().addOption(userOption);
+    if (revoking) {
+        context.parser().addPositionalArgument(
+            QStringLiteral("DEVICE_ID"),
+            QStringLiteral("The device to revoke, as 'devices list' shows it."));
+    } else if (!listing) {
+        context.parser().addPositionalArgument(QStringLiteral("action"),
+                                               QStringLiteral("list or revoke"));
+        context.parser().addPositionalArgument(QStringLiteral("device"),
+                                               QStringLiteral("Device id (revoke)."));
+    }
     if (!context.parse(arguments))
         return context.exitCode();
     const QStringList positional = context.parser().positionalArguments();

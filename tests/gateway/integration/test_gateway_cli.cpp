@@ -110,6 +110,25 @@ void TestGatewayCli::helpListsCommands()
     QCOMPARE(pairHelp.exitCode, 0);
     QVERIFY(pairHelp.out.contains(u"--user"));
     QVERIFY(pairHelp.out.contains(u"--png"));
+    // The program's name once, then the command's.
+    QVERIFY2(pairHelp.out.startsWith(u"Usage: countersign-gateway pair [options]"),
+             qPrintable(pairHelp.out));
+    QVERIFY(!pairHelp.out.contains(u"countersign-gateway countersign-gateway"));
+    // Each devices action describes itself.
+    const Run listHelp =
+        run({QStringLiteral("devices"), QStringLiteral("list"), QStringLiteral("--help")});
+    QCOMPARE(listHelp.exitCode, 0);
+    QVERIFY2(listHelp.out.startsWith(u"Usage: countersign-gateway devices list [options]"),
+             qPrintable(listHelp.out));
+    QVERIFY(listHelp.out.contains(u"List the paired companions"));
+    QVERIFY(listHelp.out.contains(u"--user"));
+    const Run revokeHelp =
+        run({QStringLiteral("devices"), QStringLiteral("revoke"), QStringLiteral("--help")});
+    QCOMPARE(revokeHelp.exitCode, 0);
+    QVERIFY2(
+        revokeHelp.out.startsWith(u"Usage: countersign-gateway devices revoke [options] DEVICE_ID"),
+        qPrintable(revokeHelp.out));
+    QVERIFY(revokeHelp.out.contains(u"Revoke a paired companion"));
     QCOMPARE(run({QStringLiteral("--version")}).out.trimmed(),
              QStringLiteral("countersign-gateway " COUNTERSIGN_VERSION));
 }
