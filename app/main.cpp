@@ -258,12 +258,15 @@ int main(int argc, char *argv[])
         QStringLiteral("quit-when-ready"),
         QCoreApplication::translate("main",
                                     "Quit as soon as the tray icon is up (to measure start-up)."));
+    // A benchmark's switch, not the person's: left out of --help.
+    QCommandLineOption hiddenQuitWhenReady = quitWhenReady;
+    hiddenQuitWhenReady.setFlags(QCommandLineOption::HiddenFromHelp);
     const QCommandLineOption unpairOption(
         QStringLiteral("unpair"),
         QCoreApplication::translate(
             "main", "Forget the gateway at this URL: its record and this computer's key for it."),
         QStringLiteral("GATEWAY_URL"));
-    parser.addOptions({pairOption, minimized, quitWhenReady, unpairOption});
+    parser.addOptions({pairOption, minimized, hiddenQuitWhenReady, unpairOption});
     parser.addPositionalArgument(
         QStringLiteral("url"),
         QCoreApplication::translate("main", "A countersign:// pairing link (from the desktop)."),

@@ -23,6 +23,7 @@ class TestUiCommandLine : public QObject {
 
 private Q_SLOTS:
     void quitsWhenReadyWithTheFallbackWindow();
+    void helpShowsThePersonsOptionsOnly();
     void unpairForgetsTheGatewayAndItsKey();
 
 private:
@@ -73,6 +74,17 @@ void TestUiCommandLine::quitsWhenReadyWithTheFallbackWindow()
     const Run run = runCompanion({QStringLiteral("--quit-when-ready")});
     QVERIFY2(run.exitCode == 0, qPrintable(run.out));
     QVERIFY2(run.out.contains(QStringLiteral("tray ready")), qPrintable(run.out));
+}
+
+// --help lists what a person uses; the benchmark's --quit-when-ready works
+// (above) but is not offered.
+void TestUiCommandLine::helpShowsThePersonsOptionsOnly()
+{
+    const Run run = runCompanion({QStringLiteral("--help")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("--pair")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("--unpair")), qPrintable(run.out));
+    QVERIFY2(!run.out.contains(QStringLiteral("quit-when-ready")), qPrintable(run.out));
 }
 
 void TestUiCommandLine::unpairForgetsTheGatewayAndItsKey()
