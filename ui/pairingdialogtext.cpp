@@ -1,17 +1,12 @@
 #include "pairingdialogtext.h"
 
+#include "protocol/jose/jwkthumbprint.h"
+
 namespace countersign {
 
 QString PairingDialogText::groupedFingerprint(const QString &thumbprint)
 {
-    constexpr int group = 4;
-    QString grouped;
-    for (qsizetype i = 0; i < thumbprint.size(); i += group) {
-        if (i > 0)
-            grouped += u' ';
-        grouped += thumbprint.mid(i, group);
-    }
-    return grouped;
+    return fingerprintForReading(thumbprint);
 }
 
 QString PairingDialogText::connectionDescription(const PairingLink &link)

@@ -3,6 +3,7 @@
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pairing/qrcode.h"
 #include "gateway/runtime/gatewayruntime.h"
+#include "protocol/jose/jwkthumbprint.h"
 #include "protocol/tlspin.h"
 
 #include <QDateTime>
@@ -53,7 +54,8 @@ int runPair(const QStringList &arguments)
         << "below on the computer that runs the companion.\n\n"
         << qr->toTerminalText() << '\n'
         << link << "\n\n"
-        << "Gateway key fingerprint: " << key->publicKey().thumbprint() << '\n'
+        << "Gateway key fingerprint: " << fingerprintForReading(key->publicKey().thumbprint())
+        << '\n'
         << "The link works once and expires in "
         << (offer->expiresAt - QDateTime::currentSecsSinceEpoch() + 59) / 60 << " minutes (at "
         << QDateTime::fromSecsSinceEpoch(offer->expiresAt).toString(QStringLiteral("HH:mm"))

@@ -54,4 +54,17 @@ Result<QString> jwkThumbprint(const QJsonObject &jwk)
         base64UrlEncode(QCryptographicHash::hash(json, QCryptographicHash::Sha256)));
 }
 
+QString fingerprintForReading(const QString &thumbprint)
+{
+    constexpr qsizetype group = 4;
+    QString grouped;
+    grouped.reserve(thumbprint.size() + thumbprint.size() / group);
+    for (qsizetype i = 0; i < thumbprint.size(); i += group) {
+        if (i > 0)
+            grouped += u' ';
+        grouped += thumbprint.mid(i, group);
+    }
+    return grouped;
+}
+
 } // namespace countersign

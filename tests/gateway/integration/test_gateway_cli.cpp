@@ -1,4 +1,5 @@
 #include "protocol/clock.h"
+#include "protocol/jose/jwkthumbprint.h"
 #include "protocol/otp/otpauthuri.h"
 #include "protocol/pairing/pairinglink.h"
 #include "tests/support/freeport.h"
@@ -180,6 +181,11 @@ void TestGatewayCli::pairsCompanionThroughPrintedLink()
     const auto link = PairingLink::parse(linkFromPairOutput(pair.out));
     QVERIFY2(link.ok(), qPrintable(pair.out));
     QCOMPARE(link->gatewayUrl().port(), int(m_port));
+    // The fingerprint as the companion shows it: in groups of four.
+    QVERIFY2(pair.out.contains(QStringLiteral("Gateway key fingerprint: ")
+                               + fingerprintForReading(link->keyThumbprint())),
+             qPrintable(pair.out));
+    QVERIFY(fingerprintForReading(link->keyThumbprint()).contains(u' '));
 
     m_companion = std::make_unique<TestCompanion>(m_clock);
     QCOMPARE(m_companion->pair(link.value(), QStringLiteral("cli-test")).status, 201);

@@ -16,6 +16,7 @@ private Q_SLOTS:
     void ecKeyThumbprintIsStable();
     void refusesIncompleteOrUnknownKeys_data();
     void refusesIncompleteOrUnknownKeys();
+    void fingerprintReadsInGroupsOfFour();
 };
 
 void TestJwkThumbprint::matchesRfc7638Example()
@@ -81,6 +82,15 @@ void TestJwkThumbprint::refusesIncompleteOrUnknownKeys()
     const auto thumbprint = jwkThumbprint(jwk);
     QVERIFY(!thumbprint.ok());
     QCOMPARE(thumbprint.error().code, expected);
+}
+
+void TestJwkThumbprint::fingerprintReadsInGroupsOfFour()
+{
+    // The RFC 7638 example's thumbprint, as the CLI and the dialogs show it.
+    QCOMPARE(fingerprintForReading(QStringLiteral("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")),
+             QStringLiteral("NzbL sXh8 uDCc d-6M NwXF 4W_7 noWX FZAf HkxZ sRGC 9Xs"));
+    QCOMPARE(fingerprintForReading(QStringLiteral("abcd")), QStringLiteral("abcd"));
+    QCOMPARE(fingerprintForReading(QString()), QString());
 }
 
 QTEST_APPLESS_MAIN(TestJwkThumbprint)
