@@ -137,7 +137,8 @@ void ApprovalInbox::scheduleExpiry()
             return a.expiresAt() < b.expiresAt();
         });
     const qint64 seconds = std::max<qint64>(0, soonest->expiresAt() - m_clock.secondsSinceEpoch());
-    m_expiryTimer.start(static_cast<int>(std::min<qint64>(seconds * 1000, maxExpiryCheckMs)));
+    m_expiryTimer.start(
+        std::min<std::chrono::milliseconds>(std::chrono::seconds(seconds), maxExpiryCheck));
 }
 
 } // namespace countersign

@@ -4,6 +4,7 @@
 #include "protocol/clock.h"
 #include "protocol/messages/approvalrequest.h"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 
@@ -39,7 +40,7 @@ public:
     // Expiry is re-checked at least this often, so that a wall-clock jump
     // (suspend and resume) is noticed within a minute even though timers
     // run on monotonic time.
-    static constexpr int maxExpiryCheckMs = 60'000;
+    static constexpr std::chrono::milliseconds maxExpiryCheck{60'000};
 
     explicit ApprovalInbox(const Clock &clock, QObject *parent = nullptr);
 

@@ -228,7 +228,7 @@ void GatewayClient::connectNow()
     m_socket.setMaxAllowedIncomingFrameSize(static_cast<quint64>(maxWelcomeBytes));
     setState(State::Connecting);
     qCDebug(lcGateway) << "connecting to" << url.toString();
-    m_handshakeTimer.start(m_timings.handshakeTimeoutMs);
+    m_handshakeTimer.start(m_timings.handshakeTimeout);
     m_socket.open(request);
 }
 
@@ -276,7 +276,7 @@ void GatewayClient::onConnected()
     }
     m_reachedPeer = true;
     m_sinceHeard.start();
-    m_keepAliveTimer.start(m_timings.pingIntervalMs);
+    m_keepAliveTimer.start(m_timings.pingInterval);
 }
 
 void GatewayClient::onDisconnected()
@@ -342,8 +342,8 @@ void GatewayClient::onDisconnected()
 
 void GatewayClient::scheduleReconnect()
 {
-    const int delay = m_backoff.nextDelayMs();
-    qCInfo(lcGateway) << "reconnecting to" << m_profile.gatewayId << "in" << delay << "ms";
+    const std::chrono::milliseconds delay = m_backoff.nextDelay();
+    qCInfo(lcGateway) << "reconnecting to" << m_profile.gatewayId << "in" << delay.count() << "ms";
     m_retryTimer.start(delay);
     Q_EMIT reconnectScheduled(delay);
 }
@@ -388,7 +388,7 @@ void GatewayClient::abortNow()
 
 void GatewayClient::onKeepAliveTick()
 {
-    if (m_sinceHeard.isValid() && m_sinceHeard.elapsed() > m_timings.silenceTimeoutMs) {
+    if (m_sinceHeard.isValid() && m_sinceHeard.elapsed() > m_timings.silenceTimeout.count()) {
         drop(QStringLiteral("the gateway stopped answering"));
         return;
     }
@@ -554,7 +554,7 @@ void GatewayClient::onWelcome(const channel::Welcome &welcome)
     m_socket.setMaxAllowedIncomingFrameSize(static_cast<quint64>(maxMessageBytes));
     m_lastError.clear();
     setState(State::Online);
-    m_stableTimer.start(m_timings.stableAfterMs);
+    m_stableTimer.start(m_timings.stableAfter);
     if (passkeys)
         Q_EMIT passkeysChanged(*m_passkeys);
     for (const VerifiedApprovalRequest &request : std::as_const(current))

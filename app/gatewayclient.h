@@ -11,6 +11,7 @@
 #include "protocol/messages/approvalrequest.h"
 #include "protocol/messages/channelmessage.h"
 
+#include <chrono>
 #include <optional>
 
 #include <QElapsedTimer>
@@ -27,14 +28,14 @@ struct GatewayClientTimings {
     // A connection that stays up this long resets the backoff. Not reset at
     // "welcome" itself: a gateway that accepts and drops at once would
     // otherwise be retried in a tight loop.
-    int stableAfterMs = 30'000;
+    std::chrono::milliseconds stableAfter{30'000};
     // From opening the socket to "welcome" (TCP, TLS, upgrade, hello, auth).
-    int handshakeTimeoutMs = 15'000;
+    std::chrono::milliseconds handshakeTimeout{15'000};
     // The client pings too, so that a half-open connection (laptop resumed,
     // network changed) is noticed and replaced; the gateway pings every 30 s.
-    int pingIntervalMs = 30'000;
+    std::chrono::milliseconds pingInterval{30'000};
     // Nothing heard (pong or message) for this long: the connection is dead.
-    int silenceTimeoutMs = 75'000;
+    std::chrono::milliseconds silenceTimeout{75'000};
 };
 
 // The gateway's refusal of a proof this client sent (docs/protocol.md 4.1),
@@ -138,7 +139,7 @@ public:
 Q_SIGNALS:
     void stateChanged(countersign::GatewayClient::State state);
     // The delay before the next attempt, for "retrying in 8 s".
-    void reconnectScheduled(int delayMs);
+    void reconnectScheduled(std::chrono::milliseconds delay);
     // A request that passed verifyApprovalRequest with the pinned key, for
     // this profile's gateway id and user, not expired. Never anything else.
     void requestReceived(const countersign::VerifiedApprovalRequest &request);

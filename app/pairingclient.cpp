@@ -190,7 +190,7 @@ bool PairingClient::pair(const PairingLink &link, const QString &deviceName)
     // The code goes to the address in the link and nowhere else.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::ManualRedirectPolicy);
-    request.setTransferTimeout(m_timeoutMs);
+    request.setTransferTimeout(static_cast<int>(m_timeout.count()));
     // A connection kept from an earlier pairing was checked against another
     // link's pin; this one must make its own handshake.
     m_network.clearConnectionCache();
@@ -276,7 +276,8 @@ void PairingClient::onFinished(QNetworkReply &reply)
         if (reply.error() == QNetworkReply::OperationCanceledError) {
             return fail(Kind::Unreachable,
                         QStringLiteral("the gateway at %1 did not answer within %2 seconds")
-                            .arg(gateway.toDisplayString(), QString::number(m_timeoutMs / 1000.0)));
+                            .arg(gateway.toDisplayString(),
+                                 QString::number(static_cast<double>(m_timeout.count()) / 1000.0)));
         }
         return fail(Kind::Unreachable,
                     QStringLiteral("cannot reach the gateway at %1: %2")

@@ -7,6 +7,7 @@
 #include "protocol/jose/ecprivatekey.h"
 #include "protocol/pairing/pairinglink.h"
 
+#include <chrono>
 #include <optional>
 
 #include <QList>
@@ -32,7 +33,7 @@ class PairingClient : public QObject {
 public:
     static constexpr qsizetype maxDeviceNameLength = 64; // what gateways accept
     static constexpr qsizetype maxAnswerBytes = 64 * 1024;
-    static constexpr int defaultTimeoutMs = 20'000;
+    static constexpr std::chrono::milliseconds defaultTimeout{20'000};
 
     PairingClient(SecretStore &secrets, const Clock &clock, QObject *parent = nullptr);
     ~PairingClient() override;
@@ -48,7 +49,7 @@ public:
     bool isBusy() const { return m_busy; }
 
     // How long the gateway may take to answer (transfer timeout).
-    void setTimeout(int milliseconds) { m_timeoutMs = milliseconds; }
+    void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
 
 Q_SIGNALS:
     void succeeded(const countersign::GatewayProfile &profile);
@@ -71,7 +72,7 @@ private:
     SecretStore &m_secrets;
     const Clock &m_clock;
     QNetworkAccessManager m_network;
-    int m_timeoutMs = defaultTimeoutMs;
+    std::chrono::milliseconds m_timeout = defaultTimeout;
     bool m_busy = false;
     std::optional<PairingLink> m_link;
     std::optional<EcPrivateKey> m_deviceKey;

@@ -12,23 +12,25 @@ ReconnectBackoff::ReconnectBackoff(BackoffTimings timings, std::function<double(
     , m_random(std::move(random))
 {
     // Nonsense settings must not turn into a busy loop or a negative timer.
-    m_timings.initialMs = std::max(1, m_timings.initialMs);
-    m_timings.maxMs = std::max(m_timings.initialMs, m_timings.maxMs);
+    m_timings.initial = std::max(std::chrono::milliseconds(1), m_timings.initial);
+    m_timings.maximum = std::max(m_timings.initial, m_timings.maximum);
     m_timings.jitter = std::clamp(m_timings.jitter, 0.0, 1.0);
     if (!m_random)
         m_random = [] { return QRandomGenerator::global()->generateDouble(); };
 }
 
-int ReconnectBackoff::nextDelayMs()
+std::chrono::milliseconds ReconnectBackoff::nextDelay()
 {
     // Doubling in floating point: no overflow however many attempts fail.
-    const double base = std::min(static_cast<double>(m_timings.maxMs),
-                                 m_timings.initialMs * std::pow(2.0, std::min(m_attempts, 30)));
+    const auto maximum = static_cast<double>(m_timings.maximum.count());
+    const double base = std::min(maximum,
+                                 static_cast<double>(m_timings.initial.count())
+                                     * std::pow(2.0, std::min(m_attempts, 30)));
     ++m_attempts;
     const double unit = std::clamp(m_random(), 0.0, 1.0);
     const double factor = 1.0 + m_timings.jitter * (2.0 * unit - 1.0);
-    const double delay = std::clamp(base * factor, 0.0, static_cast<double>(m_timings.maxMs));
-    return static_cast<int>(std::lround(delay));
+    const double delay = std::clamp(base * factor, 0.0, maximum);
+    return std::chrono::milliseconds(std::llround(delay));
 }
 
 void ReconnectBackoff::reset()

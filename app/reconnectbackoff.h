@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 namespace countersign {
@@ -9,10 +10,10 @@ namespace countersign {
 // is not met by every companion at the same instant, and a gateway that is
 // down for long is asked once a minute, not hammered.
 struct BackoffTimings {
-    int initialMs = 1'000;
-    int maxMs = 60'000;
+    std::chrono::milliseconds initial{1'000};
+    std::chrono::milliseconds maximum{60'000};
     // Each delay is scaled by a random factor in [1 - jitter, 1 + jitter],
-    // and then capped at maxMs.
+    // and then capped at maximum.
     double jitter = 0.2;
 };
 
@@ -23,8 +24,8 @@ public:
     explicit ReconnectBackoff(BackoffTimings timings = {}, std::function<double()> random = {});
 
     // The delay before the next attempt; each call doubles the next one.
-    int nextDelayMs();
-    // After a connection that proved stable: start again from initialMs.
+    std::chrono::milliseconds nextDelay();
+    // After a connection that proved stable: start again from initial.
     void reset();
     // Attempts since the last reset (how many delays were handed out).
     int attempts() const { return m_attempts; }

@@ -52,17 +52,17 @@ CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &st
     connect(&m_authTimer, &QTimer::timeout, this, [this] {
         close(CloseCode::unauthorized, QStringLiteral("no authentication in time"));
     });
-    m_authTimer.start(m_timings.authTimeoutMs);
+    m_authTimer.start(m_timings.authTimeout);
 
     m_sincePong.start();
     connect(&m_pingTimer, &QTimer::timeout, this, [this] {
-        if (m_sincePong.elapsed() > m_timings.pongTimeoutMs) {
+        if (m_sincePong.elapsed() > m_timings.pongTimeout.count()) {
             close(CloseCode::keepAliveTimeout, QStringLiteral("no pong in time"));
             return;
         }
         m_socket->ping();
     });
-    m_pingTimer.start(m_timings.pingIntervalMs);
+    m_pingTimer.start(m_timings.pingInterval);
 
     send(channel::Hello{m_gatewayId, m_nonce}.toJson());
 }

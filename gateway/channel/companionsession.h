@@ -4,6 +4,7 @@
 #include "protocol/clock.h"
 #include "protocol/messages/channelmessage.h"
 
+#include <chrono>
 #include <memory>
 
 #include <QElapsedTimer>
@@ -26,9 +27,9 @@ constexpr int replaced = 4409;
 } // namespace CloseCode
 
 struct ChannelTimings {
-    int authTimeoutMs = 10'000;
-    int pingIntervalMs = 30'000;
-    int pongTimeoutMs = 60'000;
+    std::chrono::milliseconds authTimeout{10'000};
+    std::chrono::milliseconds pingInterval{30'000};
+    std::chrono::milliseconds pongTimeout{60'000};
 };
 
 // One companion's WebSocket: the hello/auth handshake, then requests out and

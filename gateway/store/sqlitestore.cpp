@@ -356,7 +356,7 @@ Status SqliteStore::configure()
     // resolveApproval would let a proof be replayed after a reboot. Writes are
     // few (one per approval step), so an fsync per commit costs nothing.
     const QStringList pragmas{
-        QStringLiteral("PRAGMA busy_timeout = %1").arg(BusyTimeoutMs),
+        QStringLiteral("PRAGMA busy_timeout = %1").arg(busyTimeout.count()),
         QStringLiteral("PRAGMA foreign_keys = ON"),
         QStringLiteral("PRAGMA synchronous = FULL"),
     };

@@ -3,6 +3,7 @@
 #include "secretbox.h"
 #include "store.h"
 
+#include <chrono>
 #include <memory>
 
 #include <QSqlDatabase>
@@ -22,7 +23,7 @@ namespace countersign::gateway {
 // in-memory state.
 class SqliteStore final : public Store {
 public:
-    static constexpr int BusyTimeoutMs = 5000;
+    static constexpr std::chrono::milliseconds busyTimeout{5000};
 
     // Creates dataDir (mode 0700) when missing, opens or creates the database
     // and the secrets key, and migrates the schema. Fails when the database

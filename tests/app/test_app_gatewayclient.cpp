@@ -28,10 +28,10 @@ namespace {
 GatewayClientTimings fastTimings()
 {
     GatewayClientTimings timings;
-    timings.backoff.initialMs = 50;
-    timings.backoff.maxMs = 400;
+    timings.backoff.initial = std::chrono::milliseconds(50);
+    timings.backoff.maximum = std::chrono::milliseconds(400);
     timings.backoff.jitter = 0.2;
-    timings.handshakeTimeoutMs = 5'000;
+    timings.handshakeTimeout = std::chrono::milliseconds(5'000);
     return timings;
 }
 
@@ -459,8 +459,8 @@ void TestAppGatewayClient::disconnectsOnOversizedOrBinaryMessage()
     FakeGateway gateway;
     // Offline long enough (0.8 to 1.2 s) for QTRY's polling to see it.
     GatewayClientTimings timings = fastTimings();
-    timings.backoff.initialMs = 1'000;
-    timings.backoff.maxMs = 1'000;
+    timings.backoff.initial = std::chrono::milliseconds(1'000);
+    timings.backoff.maximum = std::chrono::milliseconds(1'000);
     GatewayClient client(gateway.profile(), EcPrivateKey::generate().value(), m_fixture->clock(),
                          timings);
     QSignalSpy retries(&client, &GatewayClient::reconnectScheduled);
@@ -745,10 +745,13 @@ void TestAppGatewayClient::reconnectsWithBackoffAndResyncsPending()
     QVERIFY(!client->lastError().isEmpty());
     // While the gateway is down the client keeps trying, each wait longer.
     QTRY_VERIFY_WITH_TIMEOUT(retries.size() >= 4, 10'000);
+    const auto delay = [&retries](qsizetype i) {
+        return retries.at(i).first().value<std::chrono::milliseconds>().count();
+    };
     for (qsizetype i = 1; i < 4; ++i)
-        QVERIFY(retries.at(i).first().toInt() > retries.at(i - 1).first().toInt());
-    QVERIFY(retries.at(0).first().toInt() >= 40 && retries.at(0).first().toInt() <= 60);
-    QVERIFY(retries.at(3).first().toInt() <= 400);
+        QVERIFY(delay(i) > delay(i - 1));
+    QVERIFY(delay(0) >= 40 && delay(0) <= 60);
+    QVERIFY(delay(3) <= 400);
     // Offline is not resolved: the person still sees what waits for them.
     QCOMPARE(inbox.count(), 2);
     QCOMPARE(resolved.size(), 0);
@@ -984,7 +987,7 @@ void TestAppGatewayClient::handshakeTimeoutRetries()
     QVERIFY(pairing);
     pairing->profile.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(server.serverPort()));
     GatewayClientTimings timings = fastTimings();
-    timings.handshakeTimeoutMs = 200;
+    timings.handshakeTimeout = std::chrono::milliseconds(200);
     auto client = makeClient(*pairing, timings);
     QSignalSpy retries(client.get(), &GatewayClient::reconnectScheduled);
     client->start();

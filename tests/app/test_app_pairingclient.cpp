@@ -355,7 +355,7 @@ void TestAppPairingClient::reportsGatewayThatDoesNotAnswer()
     CannedHttpServer silent({});
     const PairingLink link = linkTo(silent.url(), cannedGatewayKey().publicKey().thumbprint());
     PairingClient client(*m_secrets, m_systemClock);
-    client.setTimeout(300);
+    client.setTimeout(std::chrono::milliseconds(300));
     QSignalSpy failed(&client, &PairingClient::failed);
     QVERIFY(client.pair(link, QStringLiteral("alice-laptop")));
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, timeoutMs);

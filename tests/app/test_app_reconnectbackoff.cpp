@@ -6,6 +6,16 @@ using namespace countersign;
 
 // The reconnection delays: 1 s doubling to 60 s, with +/-20 % jitter, reset
 // after a stable connection.
+namespace {
+
+// The next delay in milliseconds, as the tests compare it.
+int delayOf(ReconnectBackoff &backoff)
+{
+    return static_cast<int>(backoff.nextDelay().count());
+}
+
+} // namespace
+
 class TestAppReconnectBackoff : public QObject {
     Q_OBJECT
 
@@ -22,10 +32,11 @@ private Q_SLOTS:
 
 void TestAppReconnectBackoff::doublesUpToTheCapWithoutJitter()
 {
-    ReconnectBackoff backoff(BackoffTimings{1'000, 60'000, 0.0});
+    ReconnectBackoff backoff(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.0});
     QList<int> delays;
     for (int i = 0; i < 9; ++i)
-        delays.append(backoff.nextDelayMs());
+        delays.append(delayOf(backoff));
     QCOMPARE(delays,
              (QList<int>{1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 60'000, 60'000, 60'000}));
     QCOMPARE(backoff.attempts(), 9);
@@ -44,40 +55,48 @@ void TestAppReconnectBackoff::jitterStaysWithinItsBand()
 {
     QFETCH(double, random);
     QFETCH(int, expected);
-    ReconnectBackoff backoff(BackoffTimings{1'000, 60'000, 0.2}, [random] { return random; });
-    QCOMPARE(backoff.nextDelayMs(), expected);
-    QCOMPARE(backoff.nextDelayMs(), expected * 2);
+    ReconnectBackoff backoff(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.2},
+        [random] { return random; });
+    QCOMPARE(delayOf(backoff), expected);
+    QCOMPARE(delayOf(backoff), expected * 2);
 }
 
 void TestAppReconnectBackoff::capHoldsWithJitter()
 {
     // At the cap, jitter can only shorten the wait: 60 s stays the maximum.
-    ReconnectBackoff high(BackoffTimings{1'000, 60'000, 0.2}, [] { return 0.999; });
-    ReconnectBackoff low(BackoffTimings{1'000, 60'000, 0.2}, [] { return 0.0; });
+    ReconnectBackoff high(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.2},
+        [] { return 0.999; });
+    ReconnectBackoff low(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.2},
+        [] { return 0.0; });
     for (int i = 0; i < 7; ++i) {
-        (void)high.nextDelayMs();
-        (void)low.nextDelayMs();
+        (void)high.nextDelay();
+        (void)low.nextDelay();
     }
-    QCOMPARE(high.nextDelayMs(), 60'000);
-    QCOMPARE(low.nextDelayMs(), 48'000);
+    QCOMPARE(delayOf(high), 60'000);
+    QCOMPARE(delayOf(low), 48'000);
 }
 
 void TestAppReconnectBackoff::resetStartsOver()
 {
-    ReconnectBackoff backoff(BackoffTimings{1'000, 60'000, 0.0});
+    ReconnectBackoff backoff(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.0});
     for (int i = 0; i < 5; ++i)
-        (void)backoff.nextDelayMs();
+        (void)backoff.nextDelay();
     backoff.reset();
     QCOMPARE(backoff.attempts(), 0);
-    QCOMPARE(backoff.nextDelayMs(), 1'000);
+    QCOMPARE(delayOf(backoff), 1'000);
 }
 
 void TestAppReconnectBackoff::manyFailuresDoNotOverflow()
 {
-    ReconnectBackoff backoff(BackoffTimings{1'000, 60'000, 0.0});
+    ReconnectBackoff backoff(
+        BackoffTimings{std::chrono::milliseconds(1'000), std::chrono::milliseconds(60'000), 0.0});
     int last = 0;
     for (int i = 0; i < 10'000; ++i)
-        last = backoff.nextDelayMs();
+        last = delayOf(backoff);
     QCOMPARE(last, 60'000);
 }
 
@@ -85,11 +104,14 @@ void TestAppReconnectBackoff::nonsenseSettingsAreTamed()
 {
     // No busy loop from a zero or negative delay, no delay beyond the cap,
     // no negative delay from a jitter over 100 %.
-    ReconnectBackoff zero(BackoffTimings{0, -5, 3.0}, [] { return 0.0; });
-    QVERIFY(zero.nextDelayMs() >= 0);
-    ReconnectBackoff inverted(BackoffTimings{5'000, 1'000, 0.0});
-    QCOMPARE(inverted.nextDelayMs(), 5'000);
-    QCOMPARE(inverted.nextDelayMs(), 5'000);
+    ReconnectBackoff zero(
+        BackoffTimings{std::chrono::milliseconds(0), std::chrono::milliseconds(-5), 3.0},
+        [] { return 0.0; });
+    QVERIFY(delayOf(zero) >= 0);
+    ReconnectBackoff inverted(
+        BackoffTimings{std::chrono::milliseconds(5'000), std::chrono::milliseconds(1'000), 0.0});
+    QCOMPARE(delayOf(inverted), 5'000);
+    QCOMPARE(delayOf(inverted), 5'000);
 }
 
 void TestAppReconnectBackoff::defaultRandomSpreadsDelays()
@@ -98,7 +120,7 @@ void TestAppReconnectBackoff::defaultRandomSpreadsDelays()
     QSet<int> seen;
     for (int i = 0; i < 50; ++i) {
         ReconnectBackoff backoff;
-        const int delay = backoff.nextDelayMs();
+        const int delay = delayOf(backoff);
         QVERIFY(delay >= 800 && delay <= 1'200);
         seen.insert(delay);
     }

@@ -37,7 +37,7 @@ private:
 void TestGatewayChannel::init()
 {
     gateway::ChannelTimings timings;
-    timings.authTimeoutMs = 500;
+    timings.authTimeout = std::chrono::milliseconds(500);
     m_fixture = std::make_unique<GatewayFixture>(timings);
     QVERIFY(m_fixture->start());
 }
@@ -199,8 +199,8 @@ void TestGatewayChannel::closesConnectionThatStopsAnsweringPings()
     // QWebSocket always answers pings, so this client speaks the WebSocket
     // framing itself over a plain socket and never sends a pong.
     gateway::ChannelTimings timings;
-    timings.pingIntervalMs = 100;
-    timings.pongTimeoutMs = 300;
+    timings.pingInterval = std::chrono::milliseconds(100);
+    timings.pongTimeout = std::chrono::milliseconds(300);
     GatewayFixture fixture(timings);
     QVERIFY(fixture.start());
     QTcpSocket socket;
