@@ -355,38 +355,36 @@ void Companion::connectAuthenticator()
     connect(authenticator, &Authenticator::failed, this, &Companion::onKeyFailed);
 }
 
-void Companion::onKeyState(Authenticator::State state)
+bool Companion::toKeyApproval(const RequestEvent &event)
 {
     switch (m_keyApproval.phase) {
-    case KeyApproval::Phase::Asserting: {
-        RequestEvent event = eventOf(RequestEvent::Kind::KeyState);
-        event.keyState = state;
+    case KeyApproval::Phase::Asserting:
         emitEvent(m_keyApproval.request, event);
-        return;
-    }
+        return true;
     case KeyApproval::Phase::Abandoned:
-        return;
+        return true; // its dialog went away: nobody to tell
     case KeyApproval::Phase::Idle:
         break;
     }
+    return false;
+}
+
+void Companion::onKeyState(Authenticator::State state)
+{
+    RequestEvent event = eventOf(RequestEvent::Kind::KeyState);
+    event.keyState = state;
+    if (toKeyApproval(event))
+        return;
     if (m_keyRegistration.phase != KeyRegistration::Phase::Idle)
         Q_EMIT passkeyRegistration(m_keyRegistration.gatewayId, state, false, false, QString());
 }
 
 void Companion::onPinRequested(int retriesLeft)
 {
-    switch (m_keyApproval.phase) {
-    case KeyApproval::Phase::Asserting: {
-        RequestEvent event = eventOf(RequestEvent::Kind::KeyPinNeeded);
-        event.pinRetries = retriesLeft;
-        emitEvent(m_keyApproval.request, event);
+    RequestEvent event = eventOf(RequestEvent::Kind::KeyPinNeeded);
+    event.pinRetries = retriesLeft;
+    if (toKeyApproval(event))
         return;
-    }
-    case KeyApproval::Phase::Abandoned:
-        return;
-    case KeyApproval::Phase::Idle:
-        break;
-    }
     if (m_keyRegistration.phase != KeyRegistration::Phase::Idle)
         Q_EMIT passkeyRegistration(m_keyRegistration.gatewayId, Authenticator::State::PinNeeded,
                                    false, false, QString::number(retriesLeft));

@@ -164,6 +164,9 @@ private:
     void emitEvent(const RequestKey &request, RequestEvent event);
     void notSent(const RequestKey &request, const Status &sent);
     void connectAuthenticator();
+    // Sends the security key's news to the request it is asserting for;
+    // false when no approval uses the key (a registration may).
+    bool toKeyApproval(const RequestEvent &event);
     void onKeyState(Authenticator::State state);
     void onPinRequested(int retriesLeft);
     void onAsserted(const AssertionResult &result);
