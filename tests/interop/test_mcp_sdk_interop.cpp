@@ -1,4 +1,5 @@
 #include "tests/gateway/integration/gatewayfixture.h"
+#include "tests/support/agenthelpers.h"
 #include "tests/support/channelroundtrip.h"
 #include "tests/support/toolrunner.h"
 
@@ -112,16 +113,6 @@ private:
     QByteArray m_stderr;
     QList<QJsonObject> m_steps;
 };
-
-QString resultText(const QJsonObject &result)
-{
-    return result.value(QStringLiteral("content"))
-        .toArray()
-        .at(0)
-        .toObject()
-        .value(QStringLiteral("text"))
-        .toString();
-}
 
 } // namespace
 
@@ -258,7 +249,8 @@ void TestMcpSdkInterop::sdkCallsAnAllowedTool()
     const auto step = sdk->step(QStringLiteral("result"));
     QVERIFY2(step, sdk->transcript().constData());
     const QJsonObject result = step->value(QStringLiteral("result")).toObject();
-    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(), qPrintable(resultText(result)));
+    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(testing::toolText(result)));
     QStringList ids;
     for (const QJsonValue &user : result.value(QStringLiteral("structuredContent"))
                                       .toObject()
@@ -327,7 +319,8 @@ void TestMcpSdkInterop::sdkCallWaitsForApprovalAndCompletes()
     const auto step = sdk->step(QStringLiteral("result"));
     QVERIFY2(step, sdk->transcript().constData());
     const QJsonObject result = step->value(QStringLiteral("result")).toObject();
-    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(), qPrintable(resultText(result)));
+    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(testing::toolText(result)));
     const QJsonObject user = result.value(QStringLiteral("structuredContent")).toObject();
     QCOMPARE(user.value(QStringLiteral("id")).toString(), QStringLiteral("alice"));
     QCOMPARE(user.value(QStringLiteral("disabled")).toBool(), true);
@@ -364,8 +357,8 @@ void TestMcpSdkInterop::sdkDeclinesTheElicitationAndTheApprovalIsCancelled()
                                      .toObject();
     QCOMPARE(approval.value(QStringLiteral("outcome")).toString(), QStringLiteral("cancelled"));
     QCOMPARE(approval.value(QStringLiteral("id")).toString(), request->request.requestId);
-    QVERIFY2(resultText(result).contains(QStringLiteral("declined in the agent's client")),
-             qPrintable(resultText(result)));
+    QVERIFY2(testing::toolText(result).contains(QStringLiteral("declined in the agent's client")),
+             qPrintable(testing::toolText(result)));
 
     // The companion hears that the request is gone; nothing changed.
     const auto resolved = m_companion->waitFor(QStringLiteral("approval.resolved"));
@@ -404,7 +397,8 @@ void TestMcpSdkInterop::sdkFormLeftOpenIsWithdrawnWhenApprovedInTheCompanion()
              sdk->transcript().constData());
     const QJsonObject result =
         sdk->step(QStringLiteral("result"))->value(QStringLiteral("result")).toObject();
-    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(), qPrintable(resultText(result)));
+    QVERIFY2(!result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(testing::toolText(result)));
     QCOMPARE(userDisabled(QStringLiteral("alice")), std::optional<bool>(true));
 }
 

@@ -2,6 +2,7 @@
 #include "protocol/base64url.h"
 #include "protocol/jose/jws.h"
 #include "protocol/strictjson.h"
+#include "tests/support/agenthelpers.h"
 #include "tests/support/channelroundtrip.h"
 
 #include <QSignalSpy>
@@ -53,13 +54,7 @@ void TestGatewayApprovals::cleanup()
 
 std::optional<VerifiedApprovalRequest> TestGatewayApprovals::receive(TestCompanion &companion)
 {
-    const auto message = companion.waitFor(QStringLiteral("approval.requested"));
-    if (!message)
-        return std::nullopt;
-    auto verified = companion.verify(message->value(QStringLiteral("request")).toString());
-    if (!verified)
-        return std::nullopt;
-    return std::move(verified).value();
+    return testing::nextApprovalRequest(companion);
 }
 
 std::optional<QJsonObject> TestGatewayApprovals::errorFor(TestCompanion &companion,

@@ -3,6 +3,7 @@
 #include "protocol/jose/jws.h"
 #include "protocol/strictjson.h"
 #include "tests/gateway/webauthn/testpasskey.h"
+#include "tests/support/agenthelpers.h"
 #include "tests/support/channelroundtrip.h"
 #include "tests/support/samplemessages.h"
 
@@ -138,13 +139,7 @@ ApprovalRecord TestGatewayPasskeys::request(bool userVerificationRequired, const
 
 std::optional<VerifiedApprovalRequest> TestGatewayPasskeys::receive(TestCompanion &companion)
 {
-    const auto message = companion.waitFor(QStringLiteral("approval.requested"));
-    if (!message)
-        return std::nullopt;
-    auto verified = companion.verify(message->value(QStringLiteral("request")).toString());
-    if (!verified)
-        return std::nullopt;
-    return std::move(verified).value();
+    return testing::nextApprovalRequest(companion);
 }
 
 void TestGatewayPasskeys::approve(TestCompanion &companion, const VerifiedApprovalRequest &request,
