@@ -90,6 +90,10 @@ Companion::Companion(PairedGateways &gateways, SecretStore &secrets, History &hi
 
 Companion::~Companion()
 {
+    // Shutting down ends nothing at the gateway: requests still pending
+    // there must not go into the history as ended here (they may yet be
+    // approved on another device).
+    disconnect(&m_inbox, nullptr, this, nullptr);
     // Clients go before the inbox that watches them.
     for (auto &[id, client] : m_clients)
         m_inbox.removeClient(client.get());
@@ -206,8 +210,10 @@ void Companion::watchClient(GatewayClient *raw)
     connect(raw, &GatewayClient::stateChanged, this,
             [this, raw](GatewayClient::State state) { onClientState(raw, state); });
     connect(raw, &GatewayClient::proofAccepted, this,
-            [this, gatewayId](const QString &requestId, ApprovalOutcome) {
-                emitEvent({gatewayId, requestId}, eventOf(RequestEvent::Kind::Accepted));
+            [this, gatewayId](const QString &requestId, ApprovalOutcome outcome) {
+                RequestEvent accepted = eventOf(RequestEvent::Kind::Accepted);
+                accepted.outcome = outcome;
+                emitEvent({gatewayId, requestId}, accepted);
             });
     connect(raw, &GatewayClient::proofRefused, this,
             [this, gatewayId](const ProofRefusal &refusal) {
@@ -299,8 +305,12 @@ void Companion::recordInHistory(const RequestKey &request, ApprovalOutcome outco
         entry.action = sarc.action.name;
         entry.resource = sarc.resource.id;
     }
-    if (outcome == ApprovalOutcome::Approved && answered.has_value())
-        entry.method = answered;
+    if (outcome == ApprovalOutcome::Approved)
+        entry.method = answered.method;
+    // The person's own words (or the companion's, for a code that did not
+    // match) when this computer denied it.
+    if (outcome == ApprovalOutcome::Denied && !answered.method)
+        entry.detail = answered.denyReason;
     const Status written = m_history.append(entry);
     if (!written)
         qCWarning(lcCompanion).noquote() << "history:" << written.error().message;
@@ -326,7 +336,7 @@ void Companion::approveWithCode(const RequestKey &request, const QString &code)
         notSent(request, sent);
         return;
     }
-    m_answered.insert(request, ApprovalMethod::Totp);
+    m_answered.insert(request, Answer{ApprovalMethod::Totp, {}});
 }
 
 void Companion::deny(const RequestKey &request, const QString &reason)
@@ -338,7 +348,7 @@ void Companion::deny(const RequestKey &request, const QString &reason)
         notSent(request, sent);
         return;
     }
-    m_answered.insert(request, std::nullopt);
+    m_answered.insert(request, Answer{std::nullopt, reason});
 }
 
 // The security key for approvals.
@@ -472,7 +482,7 @@ void Companion::onAsserted(const AssertionResult &result)
         notSent(done.request, sent);
         return;
     }
-    m_answered.insert(done.request, ApprovalMethod::Passkey);
+    m_answered.insert(done.request, Answer{ApprovalMethod::Passkey, {}});
     emitEvent(done.request, eventOf(RequestEvent::Kind::KeySent));
 }
 

@@ -182,8 +182,13 @@ private:
     const Clock &m_clock;
     ApprovalInbox m_inbox;
     std::map<QString, std::unique_ptr<GatewayClient>> m_clients; // by gateway id
-    // What this device answered, to record how a request ended.
-    QHash<RequestKey, std::optional<ApprovalMethod>> m_answered;
+    // What this device answered, to record how a request ended: the method
+    // of an approval, or the reason given with a denial.
+    struct Answer {
+        std::optional<ApprovalMethod> method;
+        QString denyReason;
+    };
+    QHash<RequestKey, Answer> m_answered;
     QHash<RequestKey, PendingApproval> m_seen; // pending ones, for the history
     bool m_notificationsEnabled = true;
     std::optional<ApprovalMethod> m_preferredMethod;

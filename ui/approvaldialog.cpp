@@ -23,7 +23,9 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
+#include <QScreen>
 #include <QSignalBlocker>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace countersign {
@@ -34,6 +36,11 @@ namespace {
 // enough to start reading the request.
 constexpr qint64 urgentSeconds = 30;
 constexpr int defaultWidth = 560;
+// Room kept for a status message whether or not one shows, so that a
+// message appearing (a wrong code, "checking…") never moves the buttons.
+constexpr int statusLinesReserved = 3;
+// The request details never shrink below this to fit a small screen.
+constexpr int minimumDetailsHeight = 120;
 
 // Remote text for a label: display-safe, plain, wrappable.
 QString shown(const QString &remote)
@@ -100,6 +107,14 @@ ApprovalDialog::ApprovalDialog(VerifiedApprovalRequest request, QString gatewayN
     column->addWidget(buildFooter());
     setUpTabOrder();
 
+    m_approveHoldBack.setSingleShot(true);
+    m_approveHoldBack.setInterval(approveHoldBack);
+    connect(&m_approveHoldBack, &QTimer::timeout, this, &ApprovalDialog::updateApproveEnabled);
+    m_outcomeTimer.setSingleShot(true);
+    m_outcomeTimer.setInterval(outcomeShownFor);
+    connect(&m_outcomeTimer, &QTimer::timeout, this, &ApprovalDialog::closeQuietly);
+    keepDisabledLookDistinct(m_approve);
+
     // The first tick runs from the event loop, after the owner has connected
     // to expired(); until then the label shows the time left as it is.
     m_countdownTimer.setInterval(countdownInterval);
@@ -119,6 +134,11 @@ const VerifiedApprovalRequest &ApprovalDialog::request() const
 QList<ApprovalMethod> ApprovalDialog::offeredMethods() const
 {
     return m_offered;
+}
+
+bool ApprovalDialog::isApproveHeldBack() const
+{
+    return m_approveHoldBack.isActive();
 }
 
 QList<ApprovalMethod> ApprovalDialog::supportedMethods()
@@ -167,20 +187,22 @@ QWidget *ApprovalDialog::buildHeader()
     headline->setObjectName(QStringLiteral("headline"));
     headline->setWordWrap(true);
     scaleFont(headline, 1.3, true);
-    grid->addWidget(headline, 0, 1, 1, 2);
+    grid->addWidget(headline, 0, 1);
 
     auto *subline = new PlainLabel(
         tr("For %1, through %2").arg(shown(sarc.subject.id), shown(m_gatewayName)), header);
     subline->setObjectName(QStringLiteral("subline"));
     subline->setWordWrap(true);
     subline->setForegroundRole(QPalette::PlaceholderText);
-    grid->addWidget(subline, 1, 1, Qt::AlignVCenter);
+    // Under the headline and the chip both: the chip beside it would make
+    // even a short subtitle wrap.
+    grid->addWidget(subline, 1, 1, 1, 2, Qt::AlignVCenter);
 
     m_countdown = new PlainLabel(QString(), header);
     m_countdown->setObjectName(QStringLiteral("countdownLabel"));
     m_countdown->setAccessibleName(tr("Time left"));
     m_countdown->setAlignment(Qt::AlignCenter);
-    grid->addWidget(m_countdown, 1, 2, Qt::AlignVCenter | Qt::AlignRight);
+    grid->addWidget(m_countdown, 0, 2, Qt::AlignTop | Qt::AlignRight);
     grid->setColumnStretch(1, 1);
     return header;
 }
@@ -188,6 +210,7 @@ QWidget *ApprovalDialog::buildHeader()
 QWidget *ApprovalDialog::buildSteps()
 {
     auto *steps = new QWidget(this);
+    m_steps = steps;
     auto *layout = new QVBoxLayout(steps);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(8);
@@ -203,7 +226,8 @@ QWidget *ApprovalDialog::buildSteps()
     m_totpCode->setValidator(new QRegularExpressionValidator(
         QRegularExpression(QStringLiteral("[0-9]{%1}").arg(totpDigits)), m_totpCode));
     m_totpCode->setInputMethodHints(Qt::ImhDigitsOnly);
-    m_totpCode->setPlaceholderText(tr("6 digits"));
+    // Why the field does not take input yet; "6 digits" once it does.
+    m_totpCode->setPlaceholderText(tr("Pick the code first"));
     m_totpCode->setAlignment(Qt::AlignCenter);
     m_totpCode->setEnabled(false);
     m_totpCode->setFixedWidth(170);
@@ -304,6 +328,11 @@ QWidget *ApprovalDialog::buildSteps()
     m_status = new PlainLabel(QString(), steps);
     m_status->setObjectName(QStringLiteral("statusLabel"));
     m_status->setWordWrap(true);
+    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_status->setMinimumHeight(m_status->fontMetrics().lineSpacing() * statusLinesReserved);
+    QSizePolicy keepRoom = m_status->sizePolicy();
+    keepRoom.setRetainSizeWhenHidden(true);
+    m_status->setSizePolicy(keepRoom);
     m_status->hide();
     layout->addWidget(m_status);
     return steps;
@@ -333,12 +362,18 @@ QWidget *ApprovalDialog::buildFooter()
     layout->addLayout(reasonRow);
 
     auto *buttonRow = new QHBoxLayout;
-    auto *requestId =
-        new PlainLabel(tr("Request %1").arg(shown(m_request.request.requestId)), footer);
-    requestId->setObjectName(QStringLiteral("requestIdLabel"));
-    requestId->setForegroundRole(QPalette::PlaceholderText);
-    requestId->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    buttonRow->addWidget(requestId, 1);
+    // The ids matter to whoever looks the request up in the gateway's audit
+    // log, not to the decision: folded away until asked for.
+    auto *technicalToggle = new QToolButton(footer);
+    technicalToggle->setObjectName(QStringLiteral("technicalDetailsToggle"));
+    technicalToggle->setText(tr("Details"));
+    technicalToggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    technicalToggle->setArrowType(Qt::RightArrow);
+    technicalToggle->setAutoRaise(true);
+    technicalToggle->setCheckable(true);
+    technicalToggle->setAccessibleName(tr("Show the request's technical details"));
+    buttonRow->addWidget(technicalToggle);
+    buttonRow->addStretch(1);
 
     // No QDialogButtonBox: it makes its first accept-role button the default
     // when shown, and nothing here may ever be default. Every button is
@@ -357,6 +392,32 @@ QWidget *ApprovalDialog::buildFooter()
     buttonRow->addWidget(m_approve);
     buttonRow->addWidget(m_close);
     layout->addLayout(buttonRow);
+
+    m_technical = new QWidget(footer);
+    m_technical->setObjectName(QStringLiteral("technicalDetails"));
+    auto *technicalRows = new QVBoxLayout(m_technical);
+    technicalRows->setContentsMargins(0, 0, 0, 0);
+    technicalRows->setSpacing(2);
+    const auto addTechnical = [this, technicalRows](const QString &text, const QString &name) {
+        auto *label = new PlainLabel(text, m_technical);
+        label->setObjectName(name);
+        label->setWordWrap(true);
+        label->setForegroundRole(QPalette::PlaceholderText);
+        label->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+        technicalRows->addWidget(label);
+    };
+    addTechnical(tr("Request %1").arg(shown(m_request.request.requestId)),
+                 QStringLiteral("requestIdLabel"));
+    addTechnical(tr("Gateway %1").arg(shown(m_request.request.gatewayId)),
+                 QStringLiteral("gatewayIdLabel"));
+    m_technical->hide();
+    layout->addWidget(m_technical);
+    connect(technicalToggle, &QToolButton::toggled, this, [this, technicalToggle](bool open) {
+        technicalToggle->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+        m_technical->setVisible(open);
+        if (isVisible())
+            fitDetailsHeight();
+    });
 
     connect(m_deny, &QPushButton::clicked, this, &ApprovalDialog::onDenyClicked);
     connect(m_approve, &QPushButton::clicked, this, &ApprovalDialog::onApproveClicked);
@@ -379,7 +440,10 @@ void ApprovalDialog::setUpTabOrder()
         if (inPanel->focusPolicy() & Qt::TabFocus)
             order << inPanel;
     }
-    order << m_denyReason << m_deny << m_close << m_details;
+    order << m_denyReason << m_deny << m_close;
+    if (auto *toggle = findChild<QToolButton *>(QStringLiteral("technicalDetailsToggle")))
+        order << toggle;
+    order << m_details;
     for (qsizetype i = 0; i + 1 < order.size(); ++i)
         setTabOrder(order.at(i), order.at(i + 1));
     // Where the keyboard lands when the person switches to the dialog.
@@ -411,8 +475,21 @@ void ApprovalDialog::fitDetailsHeight()
     // where their text wraps.
     layout()->activate();
     m_details->fitContentHeight();
-    const int dialogHeight = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
-                                                           : sizeHint().height();
+    int dialogHeight = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                     : sizeHint().height();
+    // A dialog taller than the screen hides Approve and Deny below its
+    // edge: the details scroll instead (a 768-pixel laptop screen included).
+    if (const QScreen *shownOn = screen()) {
+        const int frame = frameGeometry().height() - geometry().height();
+        const int available = shownOn->availableGeometry().height() - qMax(frame, 0);
+        const int excess = dialogHeight - available;
+        if (excess > 0) {
+            m_details->setMinimumHeight(
+                qMax(minimumDetailsHeight, m_details->minimumHeight() - excess));
+            dialogHeight = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                         : sizeHint().height();
+        }
+    }
     resize(width(), qMax(dialogHeight, minimumSizeHint().height()));
 }
 
@@ -424,6 +501,7 @@ void ApprovalDialog::onCodePicked(const QString &code)
         m_picker->keepOnly(code);
         m_state = State::EnteringCode;
         m_totpCode->setEnabled(true);
+        m_totpCode->setPlaceholderText(tr("6 digits"));
         // The person is working in the dialog now, so moving the keyboard
         // within it is what they expect.
         if (m_method == ApprovalMethod::Totp)
@@ -438,9 +516,9 @@ void ApprovalDialog::onCodePicked(const QString &code)
     // person's agent started (or another one arrived at the same moment).
     // Deny it; the agent's own request, if different, is still waiting.
     m_picker->setEnabled(false);
-    settle(tr("%1 is not this request's code, so Countersign denied it: it may not be the "
-              "request your agent started. If your agent still shows %1, look for another "
-              "pending request.")
+    m_answer = Answer::Deny;
+    settle(tr("The code you picked (%1) did not match: this request may not be yours — it was "
+              "denied. If your agent still shows %1, look for another pending request.")
                .arg(code));
     // Signals go last everywhere: an owner may delete the dialog in its slot.
     Q_EMIT denied(bindingCodeMismatchReason);
@@ -452,6 +530,7 @@ void ApprovalDialog::onApproveClicked()
         return;
     if (m_method == ApprovalMethod::Passkey) {
         m_state = State::UsingKey;
+        m_answer = Answer::Approve;
         if (m_methodChoice)
             m_methodChoice->setEnabled(false);
         m_status->hide();
@@ -463,18 +542,31 @@ void ApprovalDialog::onApproveClicked()
     if (!m_totpCode->hasAcceptableInput())
         return;
     m_state = State::Checking;
+    m_answer = Answer::Approve;
     m_totpCode->setEnabled(false);
     updateApproveEnabled();
-    showStatus(tr("Checking the code with %1…").arg(shown(m_gatewayName)), false);
+    showStatus(tr("Checking the code with %1…").arg(shown(m_gatewayName)), Tone::Neutral);
     Q_EMIT approveWithTotp(m_totpCode->text());
 }
 
 void ApprovalDialog::onDenyClicked()
 {
-    if (m_state == State::Settled || m_state == State::Closed)
+    if (m_state == State::Settled || m_state == State::Closed || m_state == State::Denying)
         return;
     const QString reason = m_denyReason->text().trimmed();
-    closeQuietly();
+    // The key stops with the denial (the owner sees to it); if the denial
+    // does not get through, the person starts again from Approve.
+    const bool keyWasWorking = m_state == State::UsingKey || m_state == State::Checking;
+    m_stateBeforeDenying = keyWasWorking ? State::EnteringCode : m_state;
+    if (keyWasWorking && m_method == ApprovalMethod::Passkey)
+        m_passkeyPanel->showIdle(tr("Press Approve, then touch your security key."));
+    m_state = State::Denying;
+    m_answer = Answer::Deny;
+    m_steps->setEnabled(false);
+    m_denyReason->setEnabled(false);
+    m_deny->setEnabled(false);
+    updateApproveEnabled();
+    showStatus(tr("Sending your denial to %1…").arg(shown(m_gatewayName)), Tone::Neutral);
     Q_EMIT denied(reason);
 }
 
@@ -498,7 +590,7 @@ void ApprovalDialog::showCodeRejected(int attemptsLeft)
         : tr("Wrong code, %n attempts left.", nullptr, attemptsLeft);
     showStatus(wrong + QLatin1Char(' ')
                    + tr("If the code was about to change, wait for the next one."),
-               true);
+               Tone::Problem);
 }
 
 void ApprovalDialog::showLocked()
@@ -511,9 +603,26 @@ void ApprovalDialog::showLocked()
 
 void ApprovalDialog::showNotDelivered()
 {
+    if (m_state == State::Denying) {
+        m_state = m_stateBeforeDenying;
+        m_answer = Answer::None;
+        m_steps->setEnabled(true);
+        m_denyReason->setEnabled(true);
+        m_deny->setEnabled(true);
+        if (m_methodChoice)
+            m_methodChoice->setEnabled(true);
+        m_totpCode->setEnabled(m_state == State::EnteringCode);
+        updateApproveEnabled();
+        showStatus(tr("Your denial did not reach %1. Nothing was decided; deny again when it is "
+                      "back.")
+                       .arg(shown(m_gatewayName)),
+                   Tone::Problem);
+        return;
+    }
     if (m_state != State::Checking && m_state != State::UsingKey)
         return;
     m_state = State::EnteringCode;
+    m_answer = Answer::None;
     if (m_methodChoice)
         m_methodChoice->setEnabled(true);
     if (m_method == ApprovalMethod::Passkey)
@@ -522,7 +631,7 @@ void ApprovalDialog::showNotDelivered()
     updateApproveEnabled();
     showStatus(tr("Your answer did not reach %1. Nothing was decided; try again when it is back.")
                    .arg(shown(m_gatewayName)),
-               true);
+               Tone::Problem);
 }
 
 void ApprovalDialog::chooseMethod(ApprovalMethod method)
@@ -542,8 +651,10 @@ void ApprovalDialog::chooseMethod(ApprovalMethod method)
     if (passkey)
         m_passkeyPanel->showIdle(tr("Press Approve, then touch your security key."));
     updateApproveEnabled();
-    if (isVisible())
+    if (isVisible()) {
         fitDetailsHeight();
+        holdBackApprove(); // the steps changed: Approve may have moved
+    }
 }
 
 void ApprovalDialog::showPasskeyState(Authenticator::State state)
@@ -585,7 +696,8 @@ void ApprovalDialog::showPasskeySent()
     m_state = State::Checking;
     m_pinAsked = false;
     m_passkeyPanel->showIdle(QString());
-    showStatus(tr("Checking the security key's answer with %1…").arg(shown(m_gatewayName)), false);
+    showStatus(tr("Checking the security key's answer with %1…").arg(shown(m_gatewayName)),
+               Tone::Neutral);
 }
 
 void ApprovalDialog::showPasskeyRefused(const QString &message)
@@ -593,23 +705,66 @@ void ApprovalDialog::showPasskeyRefused(const QString &message)
     if (m_state != State::Checking && m_state != State::UsingKey)
         return;
     m_state = State::EnteringCode;
+    m_answer = Answer::None;
     if (m_methodChoice)
         m_methodChoice->setEnabled(true);
     m_passkeyPanel->showIdle(tr("Press Approve to try again."));
     updateApproveEnabled();
     showStatus(
         tr("%1 refused the security key's answer: %2").arg(shown(m_gatewayName), shown(message)),
-        true);
+        Tone::Problem);
 }
 
-void ApprovalDialog::markResolvedElsewhere()
+void ApprovalDialog::showAccepted(ApprovalOutcome outcome)
 {
-    closeQuietly();
+    showResolved(outcome);
+}
+
+void ApprovalDialog::showResolved(ApprovalOutcome outcome)
+{
+    // Settled already says how it ended (a mismatch, a lock, an outcome).
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    if (!isVisible()) {
+        closeQuietly();
+        return;
+    }
+    showOutcome(outcome);
+}
+
+void ApprovalDialog::showOutcome(ApprovalOutcome outcome)
+{
+    const bool answeredHere = (outcome == ApprovalOutcome::Approved && m_answer == Answer::Approve)
+        || (outcome == ApprovalOutcome::Denied && m_answer == Answer::Deny);
+    const Tone tone =
+        answeredHere && outcome == ApprovalOutcome::Approved ? Tone::Success : Tone::Neutral;
+    settle(outcomeText(outcome), tone);
+    m_outcomeTimer.start();
+}
+
+QString ApprovalDialog::outcomeText(ApprovalOutcome outcome) const
+{
+    switch (outcome) {
+    case ApprovalOutcome::Approved:
+        return m_answer == Answer::Approve ? tr("Approved. The agent's action goes ahead.")
+                                           : tr("Decided on another device: approved.");
+    case ApprovalOutcome::Denied:
+        return m_answer == Answer::Deny ? tr("Denied. The agent was told it may not go ahead.")
+                                        : tr("Decided on another device: denied.");
+    case ApprovalOutcome::Expired:
+        return tr("Expired before anyone approved it. Nothing was run.");
+    case ApprovalOutcome::Cancelled:
+        return tr("Cancelled at the gateway. Nothing was run.");
+    case ApprovalOutcome::Unknown:
+        break;
+    }
+    return tr("This request no longer waits for an answer from this computer.");
 }
 
 void ApprovalDialog::reject()
 {
-    const bool pending = m_state != State::Settled && m_state != State::Closed;
+    const bool pending =
+        m_state != State::Settled && m_state != State::Closed && m_state != State::Denying;
     m_state = State::Closed;
     m_countdownTimer.stop();
     QDialog::reject();
@@ -628,7 +783,10 @@ void ApprovalDialog::refreshCountdown()
         return;
     const qint64 left = secondsLeft();
     if (left <= 0) {
-        closeQuietly();
+        if (isVisible())
+            showOutcome(ApprovalOutcome::Expired);
+        else
+            closeQuietly();
         Q_EMIT expired();
         return;
     }
@@ -661,48 +819,92 @@ void ApprovalDialog::updateApproveEnabled()
     if (!m_approve)
         return; // still building: the footer comes after the steps
     m_approve->setEnabled(
-        m_state == State::EnteringCode
+        m_state == State::EnteringCode && !m_approveHoldBack.isActive()
         && (m_method == ApprovalMethod::Passkey || m_totpCode->hasAcceptableInput()));
 }
 
-void ApprovalDialog::settle(const QString &message)
+void ApprovalDialog::holdBackApprove()
+{
+    m_approveHoldBack.start();
+    updateApproveEnabled();
+}
+
+void ApprovalDialog::showEvent(QShowEvent *event)
+{
+    QDialog::showEvent(event);
+    holdBackApprove();
+}
+
+void ApprovalDialog::resizeEvent(QResizeEvent *event)
+{
+    QDialog::resizeEvent(event);
+    // Everything below the details moves when the dialog changes size.
+    if (isVisible())
+        holdBackApprove();
+}
+
+void ApprovalDialog::changeEvent(QEvent *event)
+{
+    QDialog::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_approve)
+        keepDisabledLookDistinct(m_approve);
+}
+
+void ApprovalDialog::settle(const QString &message, Tone tone)
 {
     // The request is decided (denied here or locked by the gateway): leave
     // the explanation up, take every control away but Close.
     m_state = State::Settled;
     m_countdownTimer.stop();
-    m_countdown->hide();
+    m_approveHoldBack.stop();
+    // The chip keeps its place (the header must not reflow) but says it
+    // no longer counts.
+    m_countdown->setText(tr("Ended"));
+    m_countdown->setStyleSheet(
+        QStringLiteral("background: rgba(127, 127, 127, 0.14); border-radius: 8px; "
+                       "padding: 3px 10px;"));
+    m_steps->setEnabled(true); // a denial on its way disabled it; the parts stay off below
     m_picker->setEnabled(false);
     m_totpCode->setEnabled(false);
     if (m_methodChoice)
-        if (m_methodChoice)
-            m_methodChoice->setEnabled(false);
+        m_methodChoice->setEnabled(false);
     m_passkeyPanel->showIdle(QString());
     m_denyReason->setEnabled(false);
     m_approve->hide();
     m_deny->hide();
     m_close->show();
-    showStatus(message, true);
+    m_close->setFocus();
+    showStatus(message, tone);
 }
 
 void ApprovalDialog::closeQuietly()
 {
     m_state = State::Closed;
     m_countdownTimer.stop();
+    m_outcomeTimer.stop();
     done(QDialog::Rejected);
 }
 
-void ApprovalDialog::showStatus(const QString &text, bool problem)
+void ApprovalDialog::showStatus(const QString &text, Tone tone)
 {
     m_status->setText(text);
-    setForeground(m_status, problem ? problemColour() : palette().color(QPalette::WindowText));
-    if (!m_status->isVisible()) {
-        m_status->show();
-        // Grow rather than squeeze the details: the message must not hide
-        // what the request says.
-        if (isVisible())
-            fitDetailsHeight();
+    switch (tone) {
+    case Tone::Neutral:
+        setForeground(m_status, palette().color(QPalette::WindowText));
+        break;
+    case Tone::Success:
+        setForeground(m_status, successColour());
+        break;
+    case Tone::Problem:
+        setForeground(m_status, problemColour());
+        break;
     }
+    m_status->show();
+    // Its room is kept whether or not it shows (statusLinesReserved), so
+    // this changes nothing unless the message is longer: then the dialog
+    // grows rather than squeezing the details, which must stay readable.
+    if (isVisible())
+        fitDetailsHeight();
     // Screen readers announce it: the person may not be looking at the label.
     QAccessibleEvent event(m_status, QAccessible::Alert);
     QAccessible::updateAccessibility(&event);

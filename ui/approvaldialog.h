@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/approvaloutcome.h"
 #include "app/authenticator.h"
 #include "protocol/clock.h"
 #include "protocol/messages/approvalmethod.h"
@@ -57,6 +58,17 @@ public:
     // changes once a second, but a coarse timer could show a stale second
     // for a while.
     static constexpr std::chrono::milliseconds countdownInterval{250};
+    // Approve stays disabled this long after the dialog appears or its
+    // layout changes: longer than a double click (400 ms by default), so
+    // the second click of a double click elsewhere, or a click aimed at a
+    // button that just moved, cannot land on Approve. Firefox's security
+    // dialogs hold their accept button back the same way.
+    static constexpr std::chrono::milliseconds approveHoldBack{600};
+    // How long the outcome (Approved, Denied, Expired, decided elsewhere)
+    // stays in the dialog before it closes by itself; Close or Escape end it
+    // sooner. Outcomes the person must act on (a code that did not match, a
+    // locked request) stay until closed.
+    static constexpr std::chrono::milliseconds outcomeShownFor{4000};
 
     // `methods`: what the owner can carry out for this gateway; the dialog
     // offers those the request allows and it supports (see
@@ -70,6 +82,9 @@ public:
 
     const VerifiedApprovalRequest &request() const;
     QList<ApprovalMethod> offeredMethods() const;
+    // Whether Approve is being held back after the dialog appeared or moved
+    // (approveHoldBack).
+    bool isApproveHeldBack() const;
 
 public Q_SLOTS:
     // Shows and raises the dialog without activating it: a request arriving
@@ -96,9 +111,13 @@ public Q_SLOTS:
     void showPasskeySent();
     // The gateway refused the passkey evidence (invalid_evidence): say why.
     void showPasskeyRefused(const QString &message);
-    // The request was decided, expired or cancelled elsewhere (another
-    // device, or this one's own answer was accepted): close without a signal.
-    void markResolvedElsewhere();
+    // The gateway accepted this device's answer: show the outcome for a
+    // moment (outcomeShownFor), then close. No signal.
+    void showAccepted(countersign::ApprovalOutcome outcome);
+    // The request is no longer pending (decided on another device, expired,
+    // cancelled, or this device's own answer): show how it ended for a
+    // moment, then close. No signal.
+    void showResolved(countersign::ApprovalOutcome outcome);
 
     // Escape and the window's close button: close without deciding. The
     // request stays pending at the gateway; emits dismissed() unless the
@@ -123,9 +142,14 @@ private:
         EnteringCode, // matching code picked; TOTP entry or the key's Approve open
         UsingKey,     // the security key is working (touch, PIN)
         Checking,     // approval sent, waiting for the gateway
-        Settled,      // denied here (mismatch) or locked: only Close is left
+        Denying,      // denial sent, waiting for the gateway
+        Settled,      // it ended (outcome shown, denied by mismatch, locked): only Close is left
         Closed,       // done; no more signals
     };
+    // What this dialog answered, to tell "Approved" from "approved on
+    // another device".
+    enum class Answer { None, Approve, Deny };
+    enum class Tone { Neutral, Success, Problem };
 
     QWidget *buildHeader();
     QWidget *buildSteps();
@@ -140,10 +164,17 @@ private:
     qint64 secondsLeft() const;
     void updateApproveEnabled();
     void chooseMethod(ApprovalMethod method);
-    void settle(const QString &message);
+    void settle(const QString &message, Tone tone = Tone::Problem);
+    void showOutcome(ApprovalOutcome outcome);
     void closeQuietly();
     void fitDetailsHeight();
-    void showStatus(const QString &text, bool problem);
+    void holdBackApprove();
+    void showStatus(const QString &text, Tone tone);
+    QString outcomeText(ApprovalOutcome outcome) const;
+
+    void showEvent(QShowEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
     static bool isSupported(ApprovalMethod method);
     static QString timeLeftText(qint64 seconds);
@@ -153,10 +184,16 @@ private:
     QList<ApprovalMethod> m_offered;
     const Clock &m_clock;
     State m_state = State::ChoosingCode;
+    State m_stateBeforeDenying = State::ChoosingCode;
+    Answer m_answer = Answer::None;
     QTimer m_countdownTimer;
+    QTimer m_approveHoldBack;
+    QTimer m_outcomeTimer;
 
     PlainLabel *m_countdown = nullptr;
     RequestDetails *m_details = nullptr;
+    QWidget *m_steps = nullptr;
+    QWidget *m_technical = nullptr;
     BindingCodePicker *m_picker = nullptr;
     QLineEdit *m_totpCode = nullptr;
     ApprovalMethod m_method = ApprovalMethod::Totp;

@@ -45,8 +45,10 @@ void CompanionController::onRequestChanged(const RequestKey &request, const Requ
     case Kind::Arrived:
         break;
     case Kind::Accepted:
+        open->showAccepted(event.outcome);
+        break;
     case Kind::Resolved:
-        open->markResolvedElsewhere();
+        open->showResolved(event.outcome);
         break;
     case Kind::NotDelivered:
         open->showNotDelivered();

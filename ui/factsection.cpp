@@ -38,6 +38,7 @@ QString panelStyle(FactSection::Trust trust)
 
 FactSection::FactSection(Trust trust, const QString &title, const QString &note, QWidget *parent)
     : QFrame(parent)
+    , m_trust(trust)
 {
     setStyleSheet(panelStyle(trust));
     setAccessibleName(title);
@@ -95,7 +96,24 @@ PlainLabel *FactSection::addFact(const QString &caption, const QString &value,
 void FactSection::addJsonFacts(const QJsonObject &object)
 {
     for (auto it = object.constBegin(); it != object.constEnd(); ++it)
-        addValueRow(it.key(), jsonValueLines(it.value()));
+        addValueRow(m_trust == Trust::Verified ? captionFor(it.key()) : it.key(),
+                    jsonValueLines(it.value()));
+}
+
+QString FactSection::captionFor(const QString &memberName)
+{
+    // The members the gateway itself writes (gateway/mcp/stepupflow.cpp).
+    if (memberName == u"arguments")
+        return tr("Arguments");
+    if (memberName == u"upstream")
+        return tr("Upstream server");
+    if (memberName == u"policy_reason")
+        return tr("Policy");
+    QString caption = memberName;
+    caption.replace(u'_', u' ').replace(u'-', u' ');
+    if (!caption.isEmpty())
+        caption[0] = caption.at(0).toUpper();
+    return caption;
 }
 
 void FactSection::addHeading(const QString &text)

@@ -32,8 +32,9 @@ public:
     PlainLabel *addFact(const QString &caption, const QString &value,
                         const QString &valueObjectName = QString());
 
-    // One row per member of `object`, captioned by the member's name, the
-    // value as jsonValueLines shows it.
+    // One row per member of `object`, captioned by the member's name (in
+    // words, captionFor, when Verified: the agent's own names are shown as
+    // it wrote them), the value as jsonValueLines shows it.
     void addJsonFacts(const QJsonObject &object);
 
     // A row spanning both columns that introduces the rows after it.
@@ -41,9 +42,15 @@ public:
 
     int factCount() const;
 
+    // The caption a person reads for a member name: the gateway's own
+    // names in words ("upstream" -> "Upstream server"), others with "_" and
+    // "-" as spaces and a capital first letter ("reason" -> "Reason").
+    static QString captionFor(const QString &memberName);
+
 private:
     PlainLabel *addValueRow(const QString &caption, const QStringList &lines);
 
+    Trust m_trust;
     QFormLayout *m_form = nullptr;
     int m_factCount = 0;
 };

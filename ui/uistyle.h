@@ -21,5 +21,10 @@ QColor successColour();
 void setForeground(QWidget *widget, const QColor &colour);
 // The widget's font at `factor` times its size, bold or not (titles).
 void scaleFont(QWidget *widget, qreal factor, bool bold);
+// Gives a button's disabled text a colour halfway between its background
+// and its normal text: some dark themes draw disabled text nearly as bright
+// as enabled text, and a disabled Approve must look disabled. Call again
+// when the palette changes.
+void keepDisabledLookDistinct(QWidget *button);
 
 } // namespace countersign

@@ -436,7 +436,8 @@ void TestE2eFlow::approveWithTotp()
     QVERIFY(totp && totp->isEnabled());
     QTest::keyClicks(totp, m_totp->code(m_clock).value());
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
-    QVERIFY(approve && approve->isEnabled());
+    QVERIFY(approve);
+    QTRY_VERIFY(approve->isEnabled()); // held back a moment after the dialog appears
     const qint64 approvedAt = agent.now();
     QTest::mouseClick(approve, Qt::LeftButton);
 
@@ -505,7 +506,8 @@ void TestE2eFlow::approveWithPasskey()
     QTRY_VERIFY_WITH_TIMEOUT(!bindingCodeIn(agent.out()).isEmpty(), deadlineMs);
     pickCode(*dialog, bindingCodeIn(agent.out()));
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
-    QVERIFY(approve && approve->isEnabled());
+    QVERIFY(approve);
+    QTRY_VERIFY(approve->isEnabled()); // held back a moment after the dialog appears
     const qint64 approvedAt = agent.now();
     QTest::mouseClick(approve, Qt::LeftButton);
 
@@ -612,6 +614,7 @@ void TestE2eFlow::mcpSdkClientIsApprovedToo()
     const testing::ManualClock nextStep(m_clock.secondsSinceEpoch() + m_totp->period());
     QTest::keyClicks(totp, m_totp->code(nextStep).value());
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
+    QTRY_VERIFY(approve->isEnabled());
     QTest::mouseClick(approve, Qt::LeftButton);
 
     QTRY_VERIFY_WITH_TIMEOUT(sdk.finished(), deadlineMs);

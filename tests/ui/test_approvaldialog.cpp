@@ -4,6 +4,7 @@
 #include "tests/support/samplemessages.h"
 #include "tests/support/timerwait.h"
 #include "ui/approvaldialog.h"
+#include "ui/factsection.h"
 #include "ui/passkeypanel.h"
 #include "ui/safetext.h"
 
@@ -17,14 +18,18 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolButton>
 #include <QWindow>
 
 using namespace countersign;
 using countersign::testing::ManualClock;
+
+Q_DECLARE_METATYPE(countersign::ApprovalOutcome)
 
 namespace {
 
@@ -101,6 +106,12 @@ private Q_SLOTS:
     void approveWithSecurityKey();
     void securityKeyPinAndFailures();
     void switchingMethods();
+    void outcomesAreShownThenTheDialogCloses_data();
+    void outcomesAreShownThenTheDialogCloses();
+    void approveIsHeldBackAfterAppearingOrMoving();
+    void messagesDoNotMoveTheButtons();
+    void fitsASmallScreen();
+    void disabledApproveLooksDisabledOnADarkTheme();
     void screenshot();
 
 private:
@@ -114,6 +125,7 @@ private:
     static QLineEdit *edit(ApprovalDialog &dialog, const char *name);
     static QLabel *label(ApprovalDialog &dialog, const char *name);
     static void pickRealCode(ApprovalDialog &dialog);
+    static void waitUntilApproveIsNotHeldBack(ApprovalDialog &dialog);
     void saveScreenshot(QWidget &widget, const QString &fileName);
 
     std::optional<EcPrivateKey> m_gatewayKey;
@@ -186,8 +198,17 @@ QLabel *TestApprovalDialog::label(ApprovalDialog &dialog, const char *name)
     return found;
 }
 
+void TestApprovalDialog::waitUntilApproveIsNotHeldBack(ApprovalDialog &dialog)
+{
+    QTRY_VERIFY(!dialog.isApproveHeldBack());
+}
+
+// Waits out Approve's hold-back after the dialog appeared first, so that
+// what a test checks of Approve afterwards is the dialog's rule, not the
+// hold-back (approveIsHeldBackAfterAppearingOrMoving tests that).
 void TestApprovalDialog::pickRealCode(ApprovalDialog &dialog)
 {
+    waitUntilApproveIsNotHeldBack(dialog);
     QPushButton *real = choiceFor(dialog, dialog.request().bindingCode);
     QVERIFY(real);
     QTest::mouseClick(real, Qt::LeftButton);
@@ -218,11 +239,26 @@ void TestApprovalDialog::showsTheSignedRequest()
     QVERIFY2(verifiedValues.contains(QStringLiteral("user: bob")),
              qPrintable(verifiedValues.join(QLatin1Char('|'))));
     QVERIFY(verifiedValues.contains(QStringLiteral("s-1")));
-    QVERIFY(labelTexts(verifiedSection, QStringLiteral("factCaption"))
-                .contains(QStringLiteral("session")));
+    // Member names read as words, the gateway's own in plain language.
+    const QStringList captions = labelTexts(verifiedSection, QStringLiteral("factCaption"));
+    QVERIFY2(captions.contains(QStringLiteral("Session")), qPrintable(captions.join(u'|')));
+    QVERIFY(!captions.contains(QStringLiteral("session")));
+    QCOMPARE(FactSection::captionFor(QStringLiteral("arguments")), QStringLiteral("Arguments"));
+    QCOMPARE(FactSection::captionFor(QStringLiteral("upstream")),
+             QStringLiteral("Upstream server"));
+    QCOMPARE(FactSection::captionFor(QStringLiteral("policy_reason")), QStringLiteral("Policy"));
+    QCOMPARE(FactSection::captionFor(QStringLiteral("ticket-id")), QStringLiteral("Ticket id"));
 
     QCOMPARE(readable(label(*dialog, "countdownLabel")), QStringLiteral("Expires in 2:00"));
-    QCOMPARE(readable(label(*dialog, "requestIdLabel")), QStringLiteral("Request req_7Hk2"));
+    // The ids are folded away under Details, for whoever reads the audit log.
+    QLabel *requestId = label(*dialog, "requestIdLabel");
+    QCOMPARE(readable(requestId), QStringLiteral("Request req_7Hk2"));
+    QVERIFY(!requestId->isVisible());
+    auto *details = dialog->findChild<QToolButton *>(QStringLiteral("technicalDetailsToggle"));
+    QVERIFY(details);
+    QTest::mouseClick(details, Qt::LeftButton);
+    QVERIFY(requestId->isVisible());
+    QVERIFY(readable(label(*dialog, "gatewayIdLabel")).contains(QStringLiteral("gateway.example")));
 
     // Three distinct choices, exactly one of them the request's code.
     QStringList choices;
@@ -482,7 +518,19 @@ void TestApprovalDialog::denyWithAndWithoutReason()
         QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
         QCOMPARE(denials.size(), 1);
         QCOMPARE(denials.first().first().toString(), QStringLiteral("Not during the freeze"));
-        QVERIFY(!dialog->isVisible());
+        // On its way: nothing more to press but Close (Escape).
+        QVERIFY(dialog->isVisible());
+        QVERIFY(readable(label(*dialog, "statusLabel")).contains(QStringLiteral("denial")));
+        QVERIFY(!button(*dialog, "denyButton")->isEnabled());
+        QVERIFY(!button(*dialog, "approveButton")->isEnabled());
+        QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
+        QCOMPARE(denials.size(), 1);
+        // The gateway took it: the outcome shows, then the dialog goes.
+        dialog->showAccepted(ApprovalOutcome::Denied);
+        QVERIFY(readable(label(*dialog, "statusLabel")).startsWith(QStringLiteral("Denied.")));
+        QVERIFY(button(*dialog, "closeButton")->isVisible());
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->isVisible(),
+                                 static_cast<int>(ApprovalDialog::outcomeShownFor.count()) + 5000);
         QCOMPARE(dismissals.size(), 0);
     }
     {
@@ -493,6 +541,14 @@ void TestApprovalDialog::denyWithAndWithoutReason()
         QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
         QCOMPARE(denials.size(), 1);
         QCOMPARE(denials.first().first().toString(), QString());
+
+        // A denial that did not get through leaves the request to answer again.
+        dialog->showNotDelivered();
+        QVERIFY(readable(label(*dialog, "statusLabel")).contains(QStringLiteral("did not reach")));
+        QVERIFY(button(*dialog, "denyButton")->isEnabled());
+        QVERIFY(choiceFor(*dialog, dialog->request().bindingCode)->isEnabled());
+        QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
+        QCOMPARE(denials.size(), 2);
     }
 }
 
@@ -513,7 +569,13 @@ void TestApprovalDialog::countdownFollowsTheClockAndClosesAtExpiry()
     QVERIFY(dialog->isVisible());
 
     m_clock.set(now + 120);
-    QTRY_VERIFY(!dialog->isVisible());
+    // It says so for a moment, then goes.
+    QTRY_COMPARE(expiries.size(), 1);
+    QVERIFY(dialog->isVisible());
+    QVERIFY(readable(label(*dialog, "statusLabel")).startsWith(QStringLiteral("Expired")));
+    QVERIFY(!button(*dialog, "approveButton")->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isVisible(),
+                             static_cast<int>(ApprovalDialog::outcomeShownFor.count()) + 5000);
     QCOMPARE(expiries.size(), 1);
     QCOMPARE(dismissals.size(), 0);
     QCOMPARE(denials.size(), 0);
@@ -548,8 +610,13 @@ void TestApprovalDialog::resolvedElsewhereClosesWithoutSignals()
     pickRealCode(*dialog);
     QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("1234"));
 
-    dialog->markResolvedElsewhere();
-    QVERIFY(!dialog->isVisible());
+    dialog->showResolved(ApprovalOutcome::Approved);
+    QCOMPARE(readable(label(*dialog, "statusLabel")),
+             QStringLiteral("Decided on another device: approved."));
+    QVERIFY(!button(*dialog, "approveButton")->isVisible());
+    QVERIFY(!edit(*dialog, "totpCodeEdit")->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isVisible(),
+                             static_cast<int>(ApprovalDialog::outcomeShownFor.count()) + 5000);
     QCOMPARE(finished.size(), 1);
     QCOMPARE(approvals.size() + denials.size() + dismissals.size() + expiries.size(), 0);
 
@@ -708,6 +775,7 @@ void TestApprovalDialog::keyboardAccessible()
     dialog->present();
     dialog->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+    waitUntilApproveIsNotHeldBack(*dialog);
 
     // The keyboard starts on the first binding-code choice.
     auto *first = dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice0"));
@@ -829,9 +897,10 @@ void TestApprovalDialog::approveWithSecurityKey()
     QSignalSpy totp(dialog.get(), &ApprovalDialog::approveWithTotp);
 
     // The code comes first, as with TOTP.
+    waitUntilApproveIsNotHeldBack(*dialog);
     QVERIFY(!button(*dialog, "approveButton")->isEnabled());
     pickRealCode(*dialog);
-    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
     // Enter never approves, with the key chosen either.
     QTest::keyClick(dialog.get(), Qt::Key_Return);
     QTest::keyClick(dialog.get(), Qt::Key_Enter);
@@ -854,7 +923,7 @@ void TestApprovalDialog::approveWithSecurityKey()
     QVERIFY(label(*dialog, "statusLabel")->text().contains(gatewayName));
     dialog->showPasskeyRefused(QStringLiteral("the signature count did not increase"));
     QVERIFY(label(*dialog, "statusLabel")->text().contains(QStringLiteral("did not increase")));
-    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
     QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
     QCOMPARE(approve.count(), 2);
 }
@@ -940,14 +1009,195 @@ void TestApprovalDialog::switchingMethods()
     QTest::mouseClick(passkeyChoice, Qt::LeftButton);
     QVERIFY(passkeyChoice->isChecked());
     QVERIFY(!edit(*dialog, "totpCodeEdit")->isVisible());
-    QVERIFY(button(*dialog, "approveButton")->isEnabled());
+    // The steps changed under the pointer: Approve is held back a moment.
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
     QTest::mouseClick(totpChoice, Qt::LeftButton);
     QVERIFY(edit(*dialog, "totpCodeEdit")->isVisible());
     QVERIFY(!button(*dialog, "approveButton")->isEnabled());
     QSignalSpy totp(dialog.get(), &ApprovalDialog::approveWithTotp);
     QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
     QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
     QCOMPARE(totp.count(), 1);
+}
+
+void TestApprovalDialog::outcomesAreShownThenTheDialogCloses_data()
+{
+    QTest::addColumn<QString>("answer"); // what this dialog did: approve, deny, nothing
+    QTest::addColumn<ApprovalOutcome>("outcome");
+    QTest::addColumn<bool>("viaAccepted"); // the gateway's accepted, or resolved
+    QTest::addColumn<QString>("shown");
+
+    QTest::newRow("approved here") << "approve" << ApprovalOutcome::Approved << true
+                                   << "Approved. The agent's action goes ahead.";
+    QTest::newRow("denied here") << "deny" << ApprovalOutcome::Denied << true
+                                 << "Denied. The agent was told it may not go ahead.";
+    QTest::newRow("approved elsewhere")
+        << "" << ApprovalOutcome::Approved << false << "Decided on another device: approved.";
+    QTest::newRow("denied elsewhere while checking")
+        << "approve" << ApprovalOutcome::Denied << false << "Decided on another device: denied.";
+    QTest::newRow("expired") << "" << ApprovalOutcome::Expired << false
+                             << "Expired before anyone approved it. Nothing was run.";
+    QTest::newRow("cancelled") << "" << ApprovalOutcome::Cancelled << false
+                               << "Cancelled at the gateway. Nothing was run.";
+}
+
+void TestApprovalDialog::outcomesAreShownThenTheDialogCloses()
+{
+    QFETCH(QString, answer);
+    QFETCH(ApprovalOutcome, outcome);
+    QFETCH(bool, viaAccepted);
+    QFETCH(QString, shown);
+
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy dismissals(dialog.get(), &ApprovalDialog::dismissed);
+    QSignalSpy finished(dialog.get(), &QDialog::finished);
+    dialog->present();
+    pickRealCode(*dialog);
+    if (answer == u"approve") {
+        QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+        QTest::mouseClick(button(*dialog, "approveButton"), Qt::LeftButton);
+    } else if (answer == u"deny") {
+        QTest::mouseClick(button(*dialog, "denyButton"), Qt::LeftButton);
+    }
+    if (viaAccepted)
+        dialog->showAccepted(outcome);
+    else
+        dialog->showResolved(outcome);
+
+    QLabel *status = label(*dialog, "statusLabel");
+    QVERIFY(status->isVisible());
+    QCOMPARE(readable(status), shown);
+    QVERIFY(dialog->isVisible());
+    QVERIFY(!button(*dialog, "approveButton")->isVisible());
+    QVERIFY(!button(*dialog, "denyButton")->isVisible());
+    QVERIFY(button(*dialog, "closeButton")->isVisible());
+    QCOMPARE(readable(label(*dialog, "countdownLabel")), QStringLiteral("Ended"));
+    // A later word about the same request changes nothing.
+    dialog->showResolved(ApprovalOutcome::Unknown);
+    QCOMPARE(readable(status), shown);
+
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isVisible(),
+                             static_cast<int>(ApprovalDialog::outcomeShownFor.count()) + 5000);
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(dismissals.size(), 0);
+}
+
+void TestApprovalDialog::approveIsHeldBackAfterAppearingOrMoving()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    QSignalSpy approvals(dialog.get(), &ApprovalDialog::approveWithTotp);
+    dialog->present();
+    QVERIFY(dialog->isApproveHeldBack());
+    // Everything ready at once (a fast person, or clicks meant for another
+    // window): Approve stays disabled and a click on it does nothing.
+    QTest::mouseClick(choiceFor(*dialog, dialog->request().bindingCode), Qt::LeftButton);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QPushButton *approve = button(*dialog, "approveButton");
+    QVERIFY(dialog->isApproveHeldBack());
+    QVERIFY(!approve->isEnabled());
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QCOMPARE(approvals.size(), 0);
+
+    QTRY_VERIFY(approve->isEnabled());
+    QVERIFY(!dialog->isApproveHeldBack());
+
+    // The dialog changes size (the details open, the window is resized):
+    // Approve moved, so it is held back again.
+    dialog->resize(dialog->width() + 40, dialog->height() + 40);
+    QTRY_VERIFY(dialog->isApproveHeldBack() || approve->isEnabled());
+    QVERIFY(dialog->isApproveHeldBack());
+    QVERIFY(!approve->isEnabled());
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QCOMPARE(approvals.size(), 0);
+    QTRY_VERIFY(approve->isEnabled());
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QCOMPARE(approvals.size(), 1);
+}
+
+void TestApprovalDialog::messagesDoNotMoveTheButtons()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+    pickRealCode(*dialog);
+    QPushButton *approve = button(*dialog, "approveButton");
+    QPushButton *deny = button(*dialog, "denyButton");
+    const int height = dialog->height();
+    const QPoint approveAt = approve->mapTo(dialog.get(), QPoint(0, 0));
+    const QPoint denyAt = deny->mapTo(dialog.get(), QPoint(0, 0));
+
+    // A wrong TOTP code: the message takes the room kept for it.
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("111111"));
+    QTest::mouseClick(approve, Qt::LeftButton);
+    dialog->showCodeRejected(3);
+    QCoreApplication::sendPostedEvents();
+    QVERIFY(label(*dialog, "statusLabel")->isVisible());
+    QCOMPARE(dialog->height(), height);
+    QCOMPARE(approve->mapTo(dialog.get(), QPoint(0, 0)), approveAt);
+    QCOMPARE(deny->mapTo(dialog.get(), QPoint(0, 0)), denyAt);
+    QVERIFY(!dialog->isApproveHeldBack());
+
+    // A wrong binding code: the explanation takes the same room.
+    auto other = makeDialog(testing::sampleRequest(now));
+    other->present();
+    QVERIFY(QTest::qWaitForWindowExposed(other.get()));
+    waitUntilApproveIsNotHeldBack(*other);
+    const int otherHeight = other->height();
+    const int buttonRowY = button(*other, "denyButton")->mapTo(other.get(), QPoint(0, 0)).y();
+    QTest::mouseClick(decoyFor(*other), Qt::LeftButton);
+    QCoreApplication::sendPostedEvents();
+    QCOMPARE(other->height(), otherHeight);
+    QCOMPARE(button(*other, "closeButton")->mapTo(other.get(), QPoint(0, 0)).y(), buttonRowY);
+}
+
+void TestApprovalDialog::fitsASmallScreen()
+{
+    // Many facts: more than a 768-pixel screen (or the offscreen one) holds.
+    ApprovalRequest request = testing::sampleRequest(now);
+    QJsonObject arguments;
+    for (int i = 0; i < 40; ++i)
+        arguments.insert(QStringLiteral("field_%1").arg(i, 2, 10, QLatin1Char('0')),
+                         QStringLiteral("value %1").arg(i));
+    request.sarc.resource.properties = QJsonObject{{QStringLiteral("arguments"), arguments}};
+    auto dialog = makeDialog(request);
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+    const QRect available = dialog->screen()->availableGeometry();
+    QVERIFY2(dialog->frameGeometry().height() <= available.height(),
+             qPrintable(QStringLiteral("%1 > %2")
+                            .arg(dialog->frameGeometry().height())
+                            .arg(available.height())));
+    // The details scroll instead, and stay readable.
+    auto *details = dialog->findChild<QScrollArea *>(QStringLiteral("details"));
+    QVERIFY(details->height() >= 120);
+    QVERIFY(details->verticalScrollBar()->maximum() > 0);
+}
+
+void TestApprovalDialog::disabledApproveLooksDisabledOnADarkTheme()
+{
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
+    dark.setColor(QPalette::Button, QColor(0x3c, 0x3c, 0x3c));
+    dark.setColor(QPalette::ButtonText, QColor(0xf0, 0xf0, 0xf0));
+    // A theme that (like some) draws disabled text as bright as enabled.
+    dark.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->setPalette(dark);
+    QPushButton *approve = button(*dialog, "approveButton");
+    QVERIFY(!approve->isEnabled());
+    const QPalette shown = approve->palette();
+    const QColor disabledText = shown.color(QPalette::Disabled, QPalette::ButtonText);
+    const QColor enabledText = shown.color(QPalette::Active, QPalette::ButtonText);
+    const QColor background = shown.color(QPalette::Active, QPalette::Button);
+    // Nearer the background than the enabled text is.
+    const auto distance = [](const QColor &a, const QColor &b) {
+        return qAbs(a.lightness() - b.lightness());
+    };
+    QVERIFY2(distance(disabledText, enabledText) > 80,
+             qPrintable(disabledText.name() + u' ' + enabledText.name()));
+    QVERIFY(distance(disabledText, background) < distance(enabledText, background));
 }
 
 void TestApprovalDialog::saveScreenshot(QWidget &widget, const QString &fileName)

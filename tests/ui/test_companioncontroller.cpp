@@ -8,6 +8,7 @@
 #include "ui/companioncontroller.h"
 
 #include <QApplication>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void denyThroughTheDialog();
     void resolvedElsewhereClosesTheDialog();
     void notificationOnlyOpensTheDialog();
+    void quittingWithARequestWaitingRecordsNothing();
 
 private:
     // A notifier that records what it was asked to show.
@@ -157,7 +159,9 @@ void TestCompanionController::approveThroughTheDialog()
     QCOMPARE(m_notifier->shown.size(), 1);
     pickCodeAndEnter(*dialog, m_totp->code(m_fixture->clock()).value());
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
-    QVERIFY(approve && approve->isEnabled());
+    QVERIFY(approve);
+    QTRY_VERIFY(approve->isEnabled()); // after the hold-back that follows its appearing
+    const QPointer<ApprovalDialog> open(dialog);
     QTest::mouseClick(approve, Qt::LeftButton);
 
     QTRY_VERIFY_WITH_TIMEOUT(m_fixture->gateway().broker().approval(approval.requestId)->state
@@ -165,6 +169,12 @@ void TestCompanionController::approveThroughTheDialog()
                              15000);
     QTRY_COMPARE(m_controller->summary().pending.size(), 0);
     QTRY_VERIFY(!m_controller->dialog(m_gatewayId, approval.requestId));
+    // The person sees the outcome before the dialog goes.
+    QVERIFY(open);
+    auto *status = open->findChild<QLabel *>(QStringLiteral("statusLabel"));
+    QTRY_VERIFY(status->text().startsWith(QStringLiteral("Approved.")));
+    QTRY_VERIFY_WITH_TIMEOUT(open.isNull(),
+                             static_cast<int>(ApprovalDialog::outcomeShownFor.count()) + 5000);
     QTRY_COMPARE(m_history->entries().size(), 1);
     const HistoryEntry entry = m_history->entries().first();
     QCOMPARE(entry.requestId, approval.requestId);
@@ -182,6 +192,7 @@ void TestCompanionController::wrongCodeThenRightCode()
     const QString wrong = right == u"000000" ? QStringLiteral("111111") : QStringLiteral("000000");
     pickCodeAndEnter(*dialog, wrong);
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
+    QTRY_VERIFY(approve->isEnabled());
     QTest::mouseClick(approve, Qt::LeftButton);
     // The gateway refuses; the dialog says so and lets the person retry.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -204,13 +215,19 @@ void TestCompanionController::denyThroughTheDialog()
     QVERIFY(dialog);
     auto *deny = dialog->findChild<QPushButton *>(QStringLiteral("denyButton"));
     QVERIFY(deny);
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(QStringLiteral("denyReasonEdit")),
+                     QStringLiteral("Not during the freeze"));
     QTest::mouseClick(deny, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(m_fixture->gateway().broker().approval(approval.requestId)->state
                                  == gateway::ApprovalState::Denied,
                              15000);
+    auto *status = dialog->findChild<QLabel *>(QStringLiteral("statusLabel"));
+    QTRY_VERIFY(status->text().startsWith(QStringLiteral("Denied.")));
+    // History keeps the outcome and the person's reason.
     QTRY_COMPARE(m_history->entries().size(), 1);
     QCOMPARE(m_history->entries().first().outcome, ApprovalOutcome::Denied);
     QVERIFY(!m_history->entries().first().method);
+    QCOMPARE(m_history->entries().first().detail, QStringLiteral("Not during the freeze"));
 }
 
 void TestCompanionController::resolvedElsewhereClosesTheDialog()
@@ -223,7 +240,9 @@ void TestCompanionController::resolvedElsewhereClosesTheDialog()
                 .broker()
                 .cancel(approval.requestId, QStringLiteral("agent gave up"))
                 .ok());
-    // Closed and gone (it deletes itself on close).
+    // It says so, then it is closed and gone (it deletes itself on close).
+    auto *status = shown->findChild<QLabel *>(QStringLiteral("statusLabel"));
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("Cancelled")), 15000);
     QTRY_VERIFY_WITH_TIMEOUT(dialog.isNull(), 15000);
     QTRY_COMPARE(m_controller->summary().pending.size(), 0);
     QVERIFY(m_notifier->closed.contains(m_gatewayId + u'\n' + approval.requestId));
@@ -242,6 +261,20 @@ void TestCompanionController::notificationOnlyOpensTheDialog()
     QTRY_VERIFY(m_controller->dialog(m_gatewayId, approval.requestId));
     ApprovalDialog *again = m_controller->dialog(m_gatewayId, approval.requestId);
     QVERIFY(again && again->isVisible());
+    QCOMPARE(m_fixture->gateway().broker().approval(approval.requestId)->state,
+             gateway::ApprovalState::Pending);
+}
+
+void TestCompanionController::quittingWithARequestWaitingRecordsNothing()
+{
+    const gateway::ApprovalRecord approval = m_fixture->request();
+    QVERIFY(waitForDialog(approval));
+    // Quit: the companion goes while the request still waits at the
+    // gateway, where another device may yet approve it.
+    m_controller.reset();
+    m_companion.reset();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    QCOMPARE(m_history->entries().size(), 0);
     QCOMPARE(m_fixture->gateway().broker().approval(approval.requestId)->state,
              gateway::ApprovalState::Pending);
 }
