@@ -106,6 +106,15 @@ void Companion::start()
     Q_EMIT summaryChanged();
 }
 
+void Companion::reconnectNow()
+{
+    for (const auto &[id, client] : m_clients) {
+        const GatewayClient::State state = client->state();
+        if (state != GatewayClient::State::Online && state != GatewayClient::State::Connecting)
+            client->start();
+    }
+}
+
 std::optional<PendingApproval> Companion::find(const RequestKey &request) const
 {
     return m_inbox.find(request.gatewayId, request.requestId);
@@ -130,8 +139,10 @@ CompanionSummary Companion::summary() const
     CompanionSummary summary;
     summary.pairedGateways = static_cast<int>(m_gateways.all().size());
     for (const auto &[id, client] : m_clients) {
-        if (client->state() == GatewayClient::State::Online)
+        const bool online = client->state() == GatewayClient::State::Online;
+        if (online)
             ++summary.connectedGateways;
+        summary.gateways.append(GatewaySummary{client->profile().name, online});
     }
     summary.pending = m_inbox.pending();
     return summary;

@@ -46,10 +46,17 @@ struct RequestEvent {
     QString message;
 };
 
+// One paired gateway as the tray names it.
+struct GatewaySummary {
+    QString name;
+    bool online = false;
+};
+
 // Counts and pending requests, for the tray.
 struct CompanionSummary {
     int pairedGateways = 0;
     int connectedGateways = 0;
+    QList<GatewaySummary> gateways; // every paired gateway with a client, by id
     QList<PendingApproval> pending; // oldest first
 };
 
@@ -74,6 +81,10 @@ public:
 
     // Connects to every paired gateway (again after pairing or unpairing).
     void start();
+    // The person asked to reconnect now ("Reconnect now" in the tray): every
+    // gateway that is not connected or connecting tries at once, skipping
+    // the rest of its backoff.
+    void reconnectNow();
     CompanionSummary summary() const;
     ApprovalInbox &inbox() { return m_inbox; }
     std::optional<PendingApproval> find(const RequestKey &request) const;

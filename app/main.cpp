@@ -289,6 +289,10 @@ int main(int argc, char *argv[])
             if (!sent) {
                 qCCritical(lcMain).noquote() << sent.error().message;
                 exitCode = 1;
+            } else {
+                // Not silence: say where the launch went.
+                QTextStream(stdout) << QCoreApplication::translate(
+                    "main", "Countersign is already running; it opens its window.\n");
             }
             QCoreApplication::quit();
         });
@@ -347,21 +351,40 @@ int main(int argc, char *argv[])
     QObject::connect(&tray, &TrayIcon::openPairing, &app, [&windows] { windows.pairing(); });
     QObject::connect(&tray, &TrayIcon::openSettings, &app,
                      [&windows, &companion] { windows.settings(companion); });
+    QObject::connect(&tray, &TrayIcon::reconnectNow, &companion, &Companion::reconnectNow);
     // exit(), not quit(): since Qt 6, quit() first asks every window to
     // close, and the fallback window refuses (closing it only puts it away),
     // which would cancel Quit.
     QObject::connect(&tray, &TrayIcon::quit, &app, [] { QCoreApplication::exit(0); });
 
-    const auto handle = [&](const QStringList &arguments) {
+    // A plain launch while running (from the desktop's menu, say) means
+    // "show me Countersign": the oldest waiting request, else the window
+    // that stands in for the tray, else Settings (the paired gateways).
+    const auto showMainWindow = [&] {
+        const TrayIconState state = controller.summary();
+        qCInfo(lcMain) << "launched again: showing the main window";
+        if (!state.pending.isEmpty()) {
+            const TrayPendingItem &oldest = state.pending.constFirst();
+            controller.openApproval(oldest.gatewayId, oldest.requestId);
+        } else if (tray.fallbackWindow()) {
+            tray.show();
+        } else {
+            windows.settings(companion);
+        }
+    };
+    const auto handle = [&](const QStringList &arguments, bool launchedAgain) {
         const QString link = UrlScheme::linkInArguments(arguments);
         if (const QString unpair = unpairTargetIn(arguments); !unpair.isEmpty())
             unpairGateway(gateways, unpair, &app, [](bool) {});
         else if (!link.isEmpty())
             windows.pairing()->showLinkText(link);
+        else if (launchedAgain && !arguments.contains(QStringLiteral("--minimized")))
+            showMainWindow();
         else if (tray.isShowingFallbackWindow())
             tray.show();
     };
-    QObject::connect(&instance, &SingleInstance::messageReceived, &app, handle);
+    QObject::connect(&instance, &SingleInstance::messageReceived, &app,
+                     [&handle](const QStringList &arguments) { handle(arguments, true); });
     // macOS hands a clicked countersign:// link over as an event, not an argument.
     UrlOpenEvents urlEvents;
     app.installEventFilter(&urlEvents);
@@ -372,7 +395,7 @@ int main(int argc, char *argv[])
     tray.setState(controller.summary());
     tray.show();
     if (!parser.isSet(minimized) || !UrlScheme::linkInArguments(forwarded).isEmpty())
-        handle(forwarded);
+        handle(forwarded, false);
     // Ready once the event loop has run once: the icon (or the fallback
     // window) has been handed to the desktop.
     QTimer::singleShot(0, &app, [&] {

@@ -7,11 +7,13 @@ namespace countersign {
 
 // How long to wait before the next reconnection attempt: exponential
 // (initial, doubling, capped) with random jitter, so that a gateway restart
-// is not met by every companion at the same instant, and a gateway that is
-// down for long is asked once a minute, not hammered.
+// is not met by every companion at the same instant. The cap is 5 s: a
+// gateway that comes back is reached within 5 s of being reachable (a person
+// waiting for an approval should not wait a minute), and a refused TCP
+// connection every 5 s costs a down gateway's host next to nothing.
 struct BackoffTimings {
     std::chrono::milliseconds initial{1'000};
-    std::chrono::milliseconds maximum{60'000};
+    std::chrono::milliseconds maximum{5'000};
     // Each delay is scaled by a random factor in [1 - jitter, 1 + jitter],
     // and then capped at maximum.
     double jitter = 0.2;

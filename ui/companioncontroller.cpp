@@ -164,6 +164,8 @@ TrayIconState CompanionController::summary() const
     TrayIconState state;
     state.pairedGateways = summary.pairedGateways;
     state.connectedGateways = summary.connectedGateways;
+    for (const GatewaySummary &gateway : summary.gateways)
+        state.gateways.append(TrayGatewayItem{gateway.name, gateway.online});
     for (const PendingApproval &approval : summary.pending) {
         const Sarc &sarc = approval.request.request.sarc;
         state.pending.append(TrayPendingItem{approval.gatewayId(), approval.requestId(),

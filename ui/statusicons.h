@@ -29,6 +29,11 @@ class StatusIcons {
 public:
     static QIcon appIcon();
     static QIcon icon(StatusIconKind kind, StatusIconStyle style = StatusIconStyle::Colour);
+    // The Pending icon with the number of waiting requests in a badge at its
+    // lower right ("9+" above nine), drawn at the common panel sizes.
+    static QIcon pendingIcon(int waiting, StatusIconStyle style = StatusIconStyle::Colour);
+    // The badge's text: "1" to "9", then "9+".
+    static QString badgeText(int waiting);
 
     // ":/countersign/icons/io.github.countersign.Countersign.svg"
     static QString appIconPath();

@@ -5,6 +5,8 @@
 #include <QAction>
 #include <QCursor>
 #include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
 
 namespace countersign {
 
@@ -53,6 +55,10 @@ void TrayIcon::buildMenu()
     m_statusAction = m_menu->addAction(QString());
     m_statusAction->setObjectName(QStringLiteral("statusAction"));
     m_statusAction->setEnabled(false);
+    m_reconnectAction = m_menu->addAction(tr("&Reconnect now"));
+    m_reconnectAction->setObjectName(QStringLiteral("reconnectAction"));
+    m_reconnectAction->setVisible(false);
+    connect(m_reconnectAction, &QAction::triggered, this, &TrayIcon::reconnectNow);
     m_pendingSeparator = m_menu->addSeparator();
 
     QAction *history = m_menu->addAction(tr("&History"));
@@ -70,7 +76,45 @@ void TrayIcon::buildMenu()
     m_menu->addSeparator();
     QAction *quit = m_menu->addAction(tr("&Quit Countersign"));
     quit->setObjectName(QStringLiteral("quitAction"));
-    connect(quit, &QAction::triggered, this, &TrayIcon::quit);
+    connect(quit, &QAction::triggered, this, &TrayIcon::requestQuit);
+}
+
+void TrayIcon::requestQuit()
+{
+    const auto waiting = static_cast<int>(m_state.pending.size());
+    if (waiting == 0) {
+        Q_EMIT quit();
+        return;
+    }
+    if (QMessageBox *asking = m_quitConfirmation.data(); asking != nullptr && !asking->isHidden()) {
+        asking->raise();
+        asking->activateWindow();
+        return;
+    }
+    auto *box =
+        new QMessageBox(QMessageBox::Warning, tr("Quit Countersign?"),
+                        waiting == 1 ? tr("1 approval request is waiting.")
+                                     : tr("%n approval requests are waiting.", nullptr, waiting),
+                        QMessageBox::NoButton);
+    box->setObjectName(QStringLiteral("quitConfirmation"));
+    box->setInformativeText(
+        tr("If you quit, nothing is approved or denied: the requests stay pending at the "
+           "gateway until they expire, and this computer cannot answer them until you start "
+           "Countersign again."));
+    QPushButton *quitAnyway = box->addButton(tr("&Quit Anyway"), QMessageBox::DestructiveRole);
+    quitAnyway->setObjectName(QStringLiteral("quitAnywayButton"));
+    QPushButton *stay = box->addButton(QMessageBox::Cancel);
+    // Enter and Escape both keep Countersign running.
+    box->setDefaultButton(stay);
+    box->setEscapeButton(stay);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this, box, quitAnyway] {
+        m_quitConfirmation.clear();
+        if (box->clickedButton() == quitAnyway)
+            Q_EMIT quit();
+    });
+    m_quitConfirmation = box;
+    box->open();
 }
 
 void TrayIcon::setState(const TrayIconState &state)
@@ -91,9 +135,10 @@ void TrayIcon::refreshMenu()
     m_dynamicActions.clear();
 
     const auto count = static_cast<int>(m_state.pending.size());
-    m_statusAction->setText(count == 0 ? m_state.statusText()
+    m_statusAction->setText(count == 0 ? menuText(m_state.statusText())
                                        : (count == 1 ? tr("1 approval waiting")
                                                      : tr("%n approvals waiting", nullptr, count)));
+    m_reconnectAction->setVisible(m_state.hasOfflineGateway());
 
     const auto addPending = [this](const QString &text, const TrayPendingItem &item,
                                    const QString &name) {
@@ -118,12 +163,15 @@ void TrayIcon::refreshMenu()
     }
     if (count > 0) {
         // Under the waiting requests, the connection state still shows.
-        auto *connection = new QAction(m_state.statusText(), m_menu.get());
+        auto *connection = new QAction(menuText(m_state.statusText()), m_menu.get());
         connection->setObjectName(QStringLiteral("connectionAction"));
         connection->setEnabled(false);
         m_menu->insertAction(m_pendingSeparator, connection);
         m_dynamicActions.append(connection);
     }
+    // Right under the line that says which gateway is offline.
+    m_menu->removeAction(m_reconnectAction);
+    m_menu->insertAction(m_pendingSeparator, m_reconnectAction);
 }
 
 void TrayIcon::refreshIcon()
@@ -134,6 +182,8 @@ void TrayIcon::refreshIcon()
 
 QIcon TrayIcon::currentIcon() const
 {
+    if (m_state.iconKind() == StatusIconKind::Pending)
+        return StatusIcons::pendingIcon(static_cast<int>(m_state.pending.size()), m_style);
     return StatusIcons::icon(m_state.iconKind(), m_style);
 }
 
@@ -161,7 +211,7 @@ void TrayIcon::show(Presence presence)
         connect(window, &FallbackWindow::openHistory, this, &TrayIcon::openHistory);
         connect(window, &FallbackWindow::openPairing, this, &TrayIcon::openPairing);
         connect(window, &FallbackWindow::openSettings, this, &TrayIcon::openSettings);
-        connect(window, &FallbackWindow::quit, this, &TrayIcon::quit);
+        connect(window, &FallbackWindow::quit, this, &TrayIcon::requestQuit);
     }
     m_window->present();
 }

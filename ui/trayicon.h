@@ -6,10 +6,12 @@
 #include <memory>
 
 #include <QObject>
+#include <QPointer>
 #include <QSystemTrayIcon>
 
 class QAction;
 class QMenu;
+class QMessageBox;
 
 namespace countersign {
 
@@ -25,9 +27,12 @@ class FallbackWindow;
 // instead, with the same state and the same actions, which explains once
 // why it is there.
 //
-// Menu, top to bottom: the status line (disabled), one entry per pending
+// Menu, top to bottom: the status line (disabled; it names the gateways),
+// "Reconnect now" while a paired gateway is offline, one entry per pending
 // request (at most maxMenuItems, then "N more…", which opens the first one
-// not listed), History, Pair a gateway…, Settings…, Quit Countersign.
+// not listed), History, Pair a gateway…, Settings…, Quit Countersign. The
+// icon carries the number of waiting requests. Quit asks first while
+// requests wait (they stay pending at the gateway, unanswerable here).
 // Clicking the icon opens the oldest pending request, or the menu when
 // nothing waits.
 class TrayIcon : public QObject {
@@ -71,9 +76,17 @@ Q_SIGNALS:
     void openHistory();
     void openPairing();
     void openSettings();
+    void reconnectNow();
+    // Quit was chosen (and confirmed, while requests wait).
     void quit();
     // The person clicked the last balloon message.
     void messageClicked();
+
+public Q_SLOTS:
+    // Quit Countersign, from the menu or the fallback window: at once when
+    // nothing waits, else after the person confirms (the confirmation is a
+    // QMessageBox named "quitConfirmation"; Cancel is its default).
+    void requestQuit();
 
 private:
     void buildMenu();
@@ -86,7 +99,9 @@ private:
     std::unique_ptr<QMenu> m_menu; // a QMenu cannot have a QObject parent
     QSystemTrayIcon *m_tray = nullptr;
     std::unique_ptr<FallbackWindow> m_window; // only where there is no tray
+    QPointer<QMessageBox> m_quitConfirmation;
     QAction *m_statusAction = nullptr;
+    QAction *m_reconnectAction = nullptr;
     QAction *m_pendingSeparator = nullptr; // pending entries go right before it
     QList<QAction *> m_dynamicActions;     // pending entries and the connection line
 };

@@ -13,7 +13,52 @@ StatusIconKind TrayIconState::iconKind() const
     return StatusIconKind::Offline;
 }
 
+namespace {
+
+// A gateway's name in a menu line: display-safe and short.
+QString gatewayNameShown(const QString &name)
+{
+    constexpr qsizetype maxNameLength = 40;
+    QString shown = displaySafeText(name).text;
+    if (shown.size() > maxNameLength)
+        shown = shown.left(maxNameLength - 1) + u'…';
+    return shown;
+}
+
+} // namespace
+
+bool TrayIconState::hasOfflineGateway() const
+{
+    return pairedGateways > 0 && connectedGateways < pairedGateways;
+}
+
 QString TrayIconState::statusText() const
+{
+    if (pairedGateways <= 0 || gateways.isEmpty())
+        return countsText();
+    QStringList offline;
+    for (const TrayGatewayItem &gateway : gateways) {
+        if (!gateway.online)
+            offline.append(gatewayNameShown(gateway.name));
+    }
+    const auto total = static_cast<int>(gateways.size());
+    if (total == 1) {
+        const QString name = gatewayNameShown(gateways.constFirst().name);
+        return offline.isEmpty() ? tr("Connected to %1").arg(name)
+                                 : tr("Offline: %1 is not reachable").arg(name);
+    }
+    if (offline.isEmpty())
+        return tr("Connected to %n gateways", nullptr, total);
+    if (offline.size() == total)
+        return tr("Offline: no gateway is reachable");
+    constexpr qsizetype maxNamesListed = 3;
+    QString names = offline.mid(0, maxNamesListed).join(QStringLiteral(", "));
+    if (offline.size() > maxNamesListed)
+        names += QStringLiteral(", …");
+    return tr("Offline: %1 (%2 of %3 connected)").arg(names).arg(total - offline.size()).arg(total);
+}
+
+QString TrayIconState::countsText() const
 {
     if (pairedGateways <= 0)
         return tr("No gateway paired yet");
@@ -31,11 +76,11 @@ QString TrayIconState::toolTip() const
 {
     const QString app = QStringLiteral("Countersign");
     if (pending.isEmpty())
-        return app + u'\n' + statusText();
+        return app + u'\n' + countsText();
     const auto count = static_cast<int>(pending.size());
     const QString waiting =
         count == 1 ? tr("1 approval waiting") : tr("%n approvals waiting", nullptr, count);
-    return app + u'\n' + waiting + u'\n' + statusText();
+    return app + u'\n' + waiting + u'\n' + countsText();
 }
 
 QString TrayIconState::itemText(const TrayPendingItem &item)

@@ -28,6 +28,7 @@ private Q_SLOTS:
     void manyFailuresDoNotOverflow();
     void nonsenseSettingsAreTamed();
     void defaultRandomSpreadsDelays();
+    void defaultsReachAReturningGatewayWithinFiveSeconds();
 };
 
 void TestAppReconnectBackoff::doublesUpToTheCapWithoutJitter()
@@ -77,6 +78,19 @@ void TestAppReconnectBackoff::capHoldsWithJitter()
     }
     QCOMPARE(delayOf(high), 60'000);
     QCOMPARE(delayOf(low), 48'000);
+}
+
+void TestAppReconnectBackoff::defaultsReachAReturningGatewayWithinFiveSeconds()
+{
+    // However long the gateway was down, the next attempt is at most 5 s
+    // away, and never a busy loop.
+    ReconnectBackoff backoff(BackoffTimings{}, [] { return 0.999999; });
+    QCOMPARE(BackoffTimings{}.maximum, std::chrono::milliseconds(5'000));
+    for (int i = 0; i < 50; ++i) {
+        const int delay = delayOf(backoff);
+        QVERIFY2(delay > 0 && delay <= 5'000, qPrintable(QString::number(delay)));
+    }
+    QCOMPARE(delayOf(backoff), 5'000);
 }
 
 void TestAppReconnectBackoff::resetStartsOver()

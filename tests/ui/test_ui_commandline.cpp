@@ -25,6 +25,7 @@ private Q_SLOTS:
     void quitsWhenReadyWithTheFallbackWindow();
     void helpShowsThePersonsOptionsOnly();
     void unpairForgetsTheGatewayAndItsKey();
+    void secondLaunchOpensTheRunningOnesWindow();
 
 private:
     struct Run {
@@ -125,6 +126,42 @@ void TestUiCommandLine::unpairForgetsTheGatewayAndItsKey()
     const auto key = readSecret(secrets, SecretStore::deviceKeyName(gatewayId));
     QVERIFY2(key.has_value(), "the keychain could not be read");
     QVERIFY2(!key->has_value(), "the device key is still in the keychain");
+}
+
+// A plain `countersign` while one runs: the running one shows its window,
+// and the second says so instead of ending silently.
+void TestUiCommandLine::secondLaunchOpensTheRunningOnesWindow()
+{
+    QProcess first;
+    first.setProcessChannelMode(QProcess::MergedChannels);
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    // "tray ready" is a debug line: it tells when the first one listens.
+    environment.insert(QStringLiteral("QT_LOGGING_RULES"),
+                       QStringLiteral("countersign.app.debug=true"));
+    first.setProcessEnvironment(environment);
+    first.start(QStringLiteral(COUNTERSIGN_COMPANION_BINARY), {QStringLiteral("--minimized")});
+    QVERIFY(first.waitForStarted(15'000));
+    QString firstOut;
+    const auto firstSaid = [&](const QString &text) {
+        firstOut += QString::fromUtf8(first.readAll());
+        return firstOut.contains(text);
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(firstSaid(QStringLiteral("tray ready")), qPrintable(firstOut),
+                              30'000);
+    QVERIFY(!firstOut.contains(QStringLiteral("showing the main window")));
+
+    const Run second = runCompanion({});
+    QVERIFY2(second.exitCode == 0, qPrintable(second.out));
+    QVERIFY2(second.out.contains(QStringLiteral("already running")), qPrintable(second.out));
+    QTRY_VERIFY2_WITH_TIMEOUT(firstSaid(QStringLiteral("launched again: showing the main window")),
+                              qPrintable(firstOut), 15'000);
+    QCOMPARE(first.state(), QProcess::Running);
+
+    first.terminate();
+    if (!first.waitForFinished(10'000)) {
+        first.kill();
+        first.waitForFinished(5'000);
+    }
 }
 
 int main(int argc, char *argv[])

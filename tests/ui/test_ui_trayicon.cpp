@@ -5,11 +5,13 @@
 #include "ui/trayiconnotifier.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -38,11 +40,14 @@ TrayIconState connectedWith(int pending)
     return state;
 }
 
-// The menu as a person reads it: separators as "-", disabled entries in [].
+// The menu as a person reads it: separators as "-", disabled entries in [],
+// hidden entries left out.
 QStringList menuLines(const QMenu &menu)
 {
     QStringList lines;
     for (const QAction *action : menu.actions()) {
+        if (!action->isVisible())
+            continue;
         if (action->isSeparator())
             lines.append(QStringLiteral("-"));
         else if (!action->isEnabled())
@@ -108,6 +113,10 @@ private Q_SLOTS:
     void fallbackWindowHasTheSameStateAndActions();
     void fallbackWindowCloseDoesNotQuit();
     void notifierNeedsAVisibleTray();
+    void statusNamesTheGateways();
+    void reconnectNowWhileAGatewayIsOffline();
+    void iconCountsTheWaitingRequests();
+    void quitAsksWhileRequestsWait();
     void screenshots();
 
 private:
@@ -340,10 +349,14 @@ void TestUiTrayIcon::iconFollowsTheState()
     tray.setState(connectedWith(0));
     QVERIFY(shows(StatusIconKind::Connected, StatusIconStyle::Colour));
     tray.setState(connectedWith(1));
-    QVERIFY(shows(StatusIconKind::Pending, StatusIconStyle::Colour));
+    const auto showsPending = [&tray](int waiting, StatusIconStyle style) {
+        return rendered(tray.systemTrayIcon()->icon())
+            == rendered(StatusIcons::pendingIcon(waiting, style));
+    };
+    QVERIFY(showsPending(1, StatusIconStyle::Colour));
     tray.setIconStyle(StatusIconStyle::OnDarkPanel);
-    QVERIFY(shows(StatusIconKind::Pending, StatusIconStyle::OnDarkPanel));
-    QVERIFY(!shows(StatusIconKind::Pending, StatusIconStyle::Colour));
+    QVERIFY(showsPending(1, StatusIconStyle::OnDarkPanel));
+    QVERIFY(!showsPending(1, StatusIconStyle::Colour));
     tray.setState(TrayIconState{});
     QVERIFY(shows(StatusIconKind::Offline, StatusIconStyle::OnDarkPanel));
 }
@@ -465,6 +478,12 @@ void TestUiTrayIcon::fallbackWindowHasTheSameStateAndActions()
                       Qt::LeftButton);
     QTest::mouseClick(window->findChild<QPushButton *>(QStringLiteral("quitButton")),
                       Qt::LeftButton);
+    // Requests wait: Quit asks first, as from the menu.
+    auto *confirmation = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    QVERIFY(confirmation);
+    QCOMPARE(quit.count(), 0);
+    QTest::mouseClick(confirmation->findChild<QPushButton *>(QStringLiteral("quitAnywayButton")),
+                      Qt::LeftButton);
     QCOMPARE(history.count(), 1);
     QCOMPARE(pairing.count(), 1);
     QCOMPARE(settings.count(), 1);
@@ -510,6 +529,129 @@ void TestUiTrayIcon::saveScreenshot(QWidget &widget, const QString &fileName)
     const QString path = QDir(dir).filePath(fileName);
     QVERIFY2(widget.grab().save(path), qPrintable(path));
     qInfo("screenshot: %s", qPrintable(path));
+}
+
+void TestUiTrayIcon::statusNamesTheGateways()
+{
+    TrayIconState state;
+    state.pairedGateways = 1;
+    state.connectedGateways = 1;
+    state.gateways = {TrayGatewayItem{QStringLiteral("Example Gateway"), true}};
+    QCOMPARE(state.statusText(), QStringLiteral("Connected to Example Gateway"));
+    state.connectedGateways = 0;
+    state.gateways.first().online = false;
+    QCOMPARE(state.statusText(), QStringLiteral("Offline: Example Gateway is not reachable"));
+
+    state.pairedGateways = 3;
+    state.connectedGateways = 1;
+    state.gateways = {TrayGatewayItem{QStringLiteral("Lab"), false},
+                      TrayGatewayItem{QStringLiteral("Prod"), true},
+                      TrayGatewayItem{QStringLiteral("Evil\u202Eman"), false}};
+    QCOMPARE(state.statusText(),
+             QStringLiteral("Offline: Lab, Evil\\u{202E}man (1 of 3 connected)"));
+    // The tooltip stays with counts (some trays read it as markup).
+    QVERIFY(!state.toolTip().contains(QStringLiteral("Lab")));
+    QVERIFY(state.toolTip().contains(QStringLiteral("1 of 3 gateways connected")));
+
+    TrayIcon tray;
+    state.pairedGateways = 1;
+    state.connectedGateways = 1;
+    state.gateways = {TrayGatewayItem{QStringLiteral("R&D"), true}};
+    tray.setState(state);
+    // '&' stays a character, not a mnemonic.
+    QCOMPARE(menuLines(*tray.menu()).first(), QStringLiteral("[Connected to R&&D]"));
+}
+
+void TestUiTrayIcon::reconnectNowWhileAGatewayIsOffline()
+{
+    TrayIcon tray;
+    QSignalSpy reconnect(&tray, &TrayIcon::reconnectNow);
+    QAction *action = actionNamed(*tray.menu(), QStringLiteral("reconnectAction"));
+    QVERIFY(action);
+    QVERIFY(!action->isVisible()); // nothing paired: nothing to reconnect
+
+    TrayIconState offline;
+    offline.pairedGateways = 1;
+    offline.gateways = {TrayGatewayItem{QStringLiteral("Example Gateway"), false}};
+    tray.setState(offline);
+    QVERIFY(action->isVisible());
+    QCOMPARE(menuLines(*tray.menu()).mid(0, 2),
+             (QStringList{QStringLiteral("[Offline: Example Gateway is not reachable]"),
+                          QStringLiteral("&Reconnect now")}));
+    action->trigger();
+    QCOMPARE(reconnect.count(), 1);
+
+    // With requests waiting it sits under the connection line.
+    offline.pending = {item(1)};
+    tray.setState(offline);
+    const QStringList lines = menuLines(*tray.menu());
+    QCOMPARE(lines.indexOf(QStringLiteral("&Reconnect now")),
+             lines.indexOf(QStringLiteral("[Offline: Example Gateway is not reachable]")) + 1);
+
+    tray.setState(connectedWith(0));
+    QVERIFY(!action->isVisible());
+}
+
+void TestUiTrayIcon::iconCountsTheWaitingRequests()
+{
+    QCOMPARE(StatusIcons::badgeText(1), QStringLiteral("1"));
+    QCOMPARE(StatusIcons::badgeText(9), QStringLiteral("9"));
+    QCOMPARE(StatusIcons::badgeText(10), QStringLiteral("9+"));
+    QCOMPARE(StatusIcons::badgeText(250), QStringLiteral("9+"));
+    for (const int size : {16, 22, 32, 48}) {
+        const QImage one = rendered(StatusIcons::pendingIcon(1), size);
+        const QImage three = rendered(StatusIcons::pendingIcon(3), size);
+        const QImage plain = rendered(StatusIcons::icon(StatusIconKind::Pending), size);
+        QCOMPARE(one.size(), QSize(size, size));
+        // The number is drawn: each count looks different, and unlike the
+        // plain icon.
+        QVERIFY(one != three);
+        QVERIFY(one != plain);
+        // The badge is the red disc at the lower right.
+        const QColor badge = one.pixelColor(size - size / 8 - 1, size - size / 4);
+        QVERIFY2(badge.red() > 150 && badge.green() < 90,
+                 qPrintable(QStringLiteral("%1 at %2 px").arg(badge.name()).arg(size)));
+    }
+    TrayIcon tray;
+    tray.setState(connectedWith(3));
+    QCOMPARE(rendered(tray.systemTrayIcon()->icon()), rendered(StatusIcons::pendingIcon(3)));
+}
+
+void TestUiTrayIcon::quitAsksWhileRequestsWait()
+{
+    TrayIcon tray;
+    QSignalSpy quit(&tray, &TrayIcon::quit);
+    // Nothing waits: Quit quits.
+    tray.setState(connectedWith(0));
+    actionNamed(*tray.menu(), QStringLiteral("quitAction"))->trigger();
+    QCOMPARE(quit.count(), 1);
+
+    tray.setState(connectedWith(2));
+    actionNamed(*tray.menu(), QStringLiteral("quitAction"))->trigger();
+    QCOMPARE(quit.count(), 1);
+    auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    QVERIFY(box);
+    QCOMPARE(box->objectName(), QStringLiteral("quitConfirmation"));
+    QVERIFY(box->text().contains(QStringLiteral("2 approval requests")));
+    QVERIFY(box->informativeText().contains(QStringLiteral("pending")));
+    // Enter and Escape keep it running.
+    QCOMPARE(box->defaultButton(), box->button(QMessageBox::Cancel));
+    QTest::keyClick(box, Qt::Key_Return);
+    QTRY_VERIFY(!QApplication::activeModalWidget());
+    QCOMPARE(quit.count(), 1);
+    actionNamed(*tray.menu(), QStringLiteral("quitAction"))->trigger();
+    box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    QVERIFY(box);
+    QTest::keyClick(box, Qt::Key_Escape);
+    QTRY_VERIFY(!QApplication::activeModalWidget());
+    QCOMPARE(quit.count(), 1);
+    // Quit Anyway quits.
+    actionNamed(*tray.menu(), QStringLiteral("quitAction"))->trigger();
+    box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    QVERIFY(box);
+    QTest::mouseClick(box->findChild<QPushButton *>(QStringLiteral("quitAnywayButton")),
+                      Qt::LeftButton);
+    QCOMPARE(quit.count(), 2);
 }
 
 void TestUiTrayIcon::screenshots()
