@@ -848,6 +848,10 @@ void ApprovalDialog::changeEvent(QEvent *event)
     QDialog::changeEvent(event);
     if (event->type() == QEvent::PaletteChange && m_approve)
         keepDisabledLookDistinct(m_approve);
+    if (event->type() == QEvent::ActivationChange && isActiveWindow() && !m_seen) {
+        m_seen = true;
+        Q_EMIT seen();
+    }
 }
 
 void ApprovalDialog::settle(const QString &message, Tone tone)

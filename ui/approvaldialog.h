@@ -135,6 +135,10 @@ Q_SIGNALS:
     void denied(const QString &reason);
     void dismissed();
     void expired();
+    // The dialog became the active window for the first time: the person
+    // switched to it (it never activates itself), so it has their attention
+    // and its notification can go.
+    void seen();
 
 private:
     enum class State {
@@ -186,6 +190,7 @@ private:
     State m_state = State::ChoosingCode;
     State m_stateBeforeDenying = State::ChoosingCode;
     Answer m_answer = Answer::None;
+    bool m_seen = false;
     QTimer m_countdownTimer;
     QTimer m_approveHoldBack;
     QTimer m_outcomeTimer;

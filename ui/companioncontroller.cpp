@@ -106,8 +106,12 @@ ApprovalDialog *CompanionController::ensureDialog(const RequestKey &request)
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialogs.insert(request, dialog);
     connectDialog(dialog, request);
-    // The dialog is up: the notification has done its job.
-    m_companion.withdrawNotification(request);
+    // The notification stays while the dialog waits unseen (it never takes
+    // the keyboard, so it may sit behind other windows or a locked screen):
+    // it goes once the person switches to the dialog, or the request ends.
+    Companion *companion = &m_companion;
+    connect(dialog, &ApprovalDialog::seen, companion,
+            [companion, request] { companion->withdrawNotification(request); });
     return dialog;
 }
 
@@ -141,7 +145,9 @@ void CompanionController::openApproval(const QString &gatewayId, const QString &
     ApprovalDialog *dialog = ensureDialog({gatewayId, requestId});
     if (!dialog)
         return;
-    // The person asked for it: bring it forward with the keyboard.
+    // The person asked for it: bring it forward with the keyboard; its
+    // notification has done its job.
+    m_companion.withdrawNotification({gatewayId, requestId});
     dialog->show();
     dialog->raise();
     dialog->activateWindow();

@@ -754,6 +754,7 @@ void TestApprovalDialog::arrivesWithoutTakingFocus()
     QVERIFY(QTest::qWaitForWindowActive(&typing));
     QVERIFY(typing.hasFocus());
 
+    QSignalSpy seen(dialog.get(), &ApprovalDialog::seen);
     dialog->present();
     QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
     // A round trip to the X server: an activation (ours or the window
@@ -763,10 +764,22 @@ void TestApprovalDialog::arrivesWithoutTakingFocus()
     QCOMPARE(QApplication::activeWindow(), &typing);
     QVERIFY(typing.hasFocus());
     QVERIFY(!dialog->isActiveWindow());
+    // Not seen yet: its notification stays up.
+    QCOMPARE(seen.size(), 0);
 
     // Keys typed meanwhile stay in the editor.
     QTest::keyClicks(&typing, QStringLiteral("ls -la"));
     QCOMPARE(typing.text(), QStringLiteral("ls -la"));
+
+    // The person switches to it: seen, once.
+    dialog->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+    QCOMPARE(seen.size(), 1);
+    typing.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&typing));
+    dialog->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+    QCOMPARE(seen.size(), 1);
 }
 
 void TestApprovalDialog::keyboardAccessible()
