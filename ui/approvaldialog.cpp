@@ -38,7 +38,7 @@ constexpr qint64 urgentSeconds = 30;
 constexpr int defaultWidth = 560;
 // Room kept for a status message whether or not one shows, so that a
 // message appearing (a wrong code, "checking…") never moves the buttons.
-constexpr int statusLinesReserved = 3;
+constexpr int statusLinesReserved = 2;
 // The request details never shrink below this to fit a small screen.
 constexpr int minimumDetailsHeight = 120;
 
@@ -202,6 +202,16 @@ QWidget *ApprovalDialog::buildHeader()
     m_countdown->setObjectName(QStringLiteral("countdownLabel"));
     m_countdown->setAccessibleName(tr("Time left"));
     m_countdown->setAlignment(Qt::AlignCenter);
+    // One width for every text it will show (the longest countdown this
+    // request can have, "Ended"), so the headline beside it never rewraps
+    // when the text changes. Digits are equally wide in the usual fonts.
+    const int chipPadding = 2 * 10 + 8;
+    const QFontMetrics chipFont = m_countdown->fontMetrics();
+    const qint64 lifetime = qMax<qint64>(secondsLeft(), 0);
+    m_countdown->setFixedWidth(
+        chipPadding
+        + qMax(chipFont.horizontalAdvance(tr("Expires in %1").arg(timeLeftText(lifetime))),
+               chipFont.horizontalAdvance(tr("Ended"))));
     grid->addWidget(m_countdown, 0, 2, Qt::AlignTop | Qt::AlignRight);
     grid->setColumnStretch(1, 1);
     return header;
@@ -226,8 +236,7 @@ QWidget *ApprovalDialog::buildSteps()
     m_totpCode->setValidator(new QRegularExpressionValidator(
         QRegularExpression(QStringLiteral("[0-9]{%1}").arg(totpDigits)), m_totpCode));
     m_totpCode->setInputMethodHints(Qt::ImhDigitsOnly);
-    // Why the field does not take input yet; "6 digits" once it does.
-    m_totpCode->setPlaceholderText(tr("Pick the code first"));
+    m_totpCode->setPlaceholderText(tr("6 digits"));
     m_totpCode->setAlignment(Qt::AlignCenter);
     m_totpCode->setEnabled(false);
     m_totpCode->setFixedWidth(170);
@@ -300,7 +309,20 @@ QWidget *ApprovalDialog::buildSteps()
         codeTitle->setBuddy(m_totpCode);
         m_totpCode->setParent(m_totpStep);
         totpColumn->addWidget(codeTitle);
-        totpColumn->addWidget(m_totpCode);
+        // Why the field does not take input yet: beside it until the code
+        // is picked.
+        auto *codeRow = new QHBoxLayout;
+        codeRow->setContentsMargins(0, 0, 0, 0);
+        codeRow->addWidget(m_totpCode);
+        m_totpHint = new PlainLabel(tr("Pick the code shown by your agent first."), m_totpStep);
+        m_totpHint->setObjectName(QStringLiteral("totpHint"));
+        m_totpHint->setForegroundRole(QPalette::PlaceholderText);
+        m_totpHint->setWordWrap(true);
+        QSizePolicy keepRoom = m_totpHint->sizePolicy();
+        keepRoom.setRetainSizeWhenHidden(true);
+        m_totpHint->setSizePolicy(keepRoom);
+        codeRow->addWidget(m_totpHint, 1);
+        totpColumn->addLayout(codeRow);
         layout->addWidget(m_totpStep);
 
         if (!totp) {
@@ -501,7 +523,8 @@ void ApprovalDialog::onCodePicked(const QString &code)
         m_picker->keepOnly(code);
         m_state = State::EnteringCode;
         m_totpCode->setEnabled(true);
-        m_totpCode->setPlaceholderText(tr("6 digits"));
+        if (m_totpHint)
+            m_totpHint->hide();
         // The person is working in the dialog now, so moving the keyboard
         // within it is what they expect.
         if (m_method == ApprovalMethod::Totp)
@@ -870,6 +893,8 @@ void ApprovalDialog::settle(const QString &message, Tone tone)
     m_steps->setEnabled(true); // a denial on its way disabled it; the parts stay off below
     m_picker->setEnabled(false);
     m_totpCode->setEnabled(false);
+    if (m_totpHint)
+        m_totpHint->hide();
     if (m_methodChoice)
         m_methodChoice->setEnabled(false);
     m_passkeyPanel->showIdle(QString());

@@ -201,6 +201,7 @@ private:
     QWidget *m_technical = nullptr;
     BindingCodePicker *m_picker = nullptr;
     QLineEdit *m_totpCode = nullptr;
+    PlainLabel *m_totpHint = nullptr;
     ApprovalMethod m_method = ApprovalMethod::Totp;
     QWidget *m_methodChoice = nullptr;
     QRadioButton *m_passkeyChoice = nullptr;

@@ -379,8 +379,10 @@ void TestApprovalDialog::approveNeedsMatchingCodeAndSixDigits()
     // The code field opens only after the binding code matches.
     QVERIFY(!code->isEnabled());
 
+    QVERIFY(label(*dialog, "totpHint")->isVisible());
     pickRealCode(*dialog);
     QVERIFY(code->isEnabled());
+    QVERIFY(!label(*dialog, "totpHint")->isVisible());
     QVERIFY(!approve->isEnabled());
 
     QTest::keyClicks(code, QStringLiteral("12a3-45"));
@@ -1158,9 +1160,13 @@ void TestApprovalDialog::messagesDoNotMoveTheButtons()
     waitUntilApproveIsNotHeldBack(*other);
     const int otherHeight = other->height();
     const int buttonRowY = button(*other, "denyButton")->mapTo(other.get(), QPoint(0, 0)).y();
+    const int chipWidth = label(*other, "countdownLabel")->width();
+    QVERIFY(label(*other, "totpHint")->isVisible()); // why the code field is off
     QTest::mouseClick(decoyFor(*other), Qt::LeftButton);
     QCoreApplication::sendPostedEvents();
     QCOMPARE(other->height(), otherHeight);
+    // "Ended" takes the countdown's width: the headline beside it stays put.
+    QCOMPARE(label(*other, "countdownLabel")->width(), chipWidth);
     QCOMPARE(button(*other, "closeButton")->mapTo(other.get(), QPoint(0, 0)).y(), buttonRowY);
 }
 
