@@ -226,6 +226,17 @@ void Companion::watchClient(GatewayClient *raw)
                 accepted.outcome = outcome;
                 emitEvent({gatewayId, requestId}, accepted);
             });
+    connect(raw, &GatewayClient::agentWaitingChanged, this,
+            [this, gatewayId](const QString &requestId, bool waiting) {
+                const RequestKey request{gatewayId, requestId};
+                if (waiting)
+                    m_agentGone.remove(request);
+                else
+                    m_agentGone.insert(request);
+                RequestEvent changed = eventOf(RequestEvent::Kind::AgentWaiting);
+                changed.agentWaiting = waiting;
+                emitEvent(request, changed);
+            });
     connect(raw, &GatewayClient::proofRefused, this,
             [this, gatewayId](const ProofRefusal &refusal) {
                 emitEvent({gatewayId, refusal.requestId}, eventForRefusal(refusal));
@@ -290,6 +301,7 @@ void Companion::onRemoved(const QString &gatewayId, const QString &requestId,
                           ApprovalOutcome outcome)
 {
     const RequestKey request{gatewayId, requestId};
+    m_agentGone.remove(request);
     withdrawNotification(request);
     RequestEvent resolved = eventOf(RequestEvent::Kind::Resolved);
     resolved.outcome = outcome;

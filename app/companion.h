@@ -17,6 +17,7 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 
 namespace countersign {
 
@@ -36,6 +37,7 @@ struct RequestEvent {
         KeyPinNeeded,   // the key wants its PIN (`pinRetries`, -1 when it does not say)
         KeySent,        // the key's assertion went to the gateway
         KeyFailed,      // the key ended without an assertion (`keyState`, `message`)
+        AgentWaiting,   // the agent stopped waiting for it, or waits again (`agentWaiting`)
     };
 
     Kind kind = Kind::Arrived;
@@ -44,6 +46,7 @@ struct RequestEvent {
     Authenticator::State keyState = Authenticator::State::Idle;
     int pinRetries = -1;
     QString message;
+    bool agentWaiting = true;
 };
 
 // One paired gateway as the tray names it.
@@ -88,6 +91,9 @@ public:
     CompanionSummary summary() const;
     ApprovalInbox &inbox() { return m_inbox; }
     std::optional<PendingApproval> find(const RequestKey &request) const;
+    // False while the agent behind a pending request has stopped waiting
+    // for it (the gateway said so); true otherwise.
+    bool isAgentWaiting(const RequestKey &request) const { return !m_agentGone.contains(request); }
     GatewayClient *client(const QString &gatewayId) const;
     // Every paired gateway's client.
     QList<GatewayClient *> clients() const;
@@ -201,6 +207,7 @@ private:
     };
     QHash<RequestKey, Answer> m_answered;
     QHash<RequestKey, PendingApproval> m_seen; // pending ones, for the history
+    QSet<RequestKey> m_agentGone;              // pending ones nobody waits for now
     bool m_notificationsEnabled = true;
     std::optional<ApprovalMethod> m_preferredMethod;
     QPointer<Authenticator> m_authenticator;

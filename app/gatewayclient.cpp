@@ -469,6 +469,8 @@ void GatewayClient::dispatch(const channel::ChannelMessage &message)
         onResolved(*resolved);
     else if (const auto *accepted = std::get_if<channel::ApprovalAccepted>(&message))
         onAccepted(*accepted);
+    else if (const auto *waiting = std::get_if<channel::ApprovalWaiting>(&message))
+        onAgentWaiting(*waiting);
     else if (const auto *error = std::get_if<channel::ErrorReply>(&message))
         onError(*error);
     else if (const auto *passkeys = std::get_if<channel::Passkeys>(&message))
@@ -682,6 +684,17 @@ void GatewayClient::onResolved(const channel::ApprovalResolved &message)
     }
     // Unknown ids (a request we dropped, or never saw) need no action.
     removePending(requestId, *outcome);
+}
+
+void GatewayClient::onAgentWaiting(const channel::ApprovalWaiting &message)
+{
+    // Only about a request this client holds (and so has verified).
+    for (const VerifiedApprovalRequest &pending : std::as_const(m_pending)) {
+        if (pending.request.requestId == message.requestId) {
+            Q_EMIT agentWaitingChanged(message.requestId, message.agentWaiting);
+            return;
+        }
+    }
 }
 
 void GatewayClient::onAccepted(const channel::ApprovalAccepted &message)

@@ -145,6 +145,9 @@ Q_SIGNALS:
     void requestReceived(const countersign::VerifiedApprovalRequest &request);
     // A request emitted before is no longer pending.
     void requestResolved(const QString &requestId, countersign::ApprovalOutcome outcome);
+    // The agent behind a pending request stopped waiting for it (approving
+    // runs nothing until it calls again), or waits again.
+    void agentWaitingChanged(const QString &requestId, bool waiting);
     // The gateway's answer to a proof this client sent.
     void proofAccepted(const QString &requestId, countersign::ApprovalOutcome outcome);
     void proofRefused(const countersign::ProofRefusal &refusal);
@@ -166,6 +169,7 @@ private:
     void onWelcome(const channel::Welcome &welcome);
     void onRequested(const channel::ApprovalRequested &message);
     void onResolved(const channel::ApprovalResolved &message);
+    void onAgentWaiting(const channel::ApprovalWaiting &message);
     void onAccepted(const channel::ApprovalAccepted &message);
     void onError(const channel::ErrorReply &error);
     void onPasskeys(const channel::Passkeys &message);

@@ -101,6 +101,15 @@ ApprovalDialog::ApprovalDialog(VerifiedApprovalRequest request, QString gatewayN
     column->setContentsMargins(20, 18, 20, 16);
     column->setSpacing(16);
     column->addWidget(buildHeader());
+    m_agentGoneNotice = new PlainLabel(
+        tr("The agent is no longer waiting: approving now runs nothing until it calls again."),
+        this);
+    m_agentGoneNotice->setObjectName(QStringLiteral("agentGoneNotice"));
+    m_agentGoneNotice->setWordWrap(true);
+    m_agentGoneNotice->setStyleSheet(QStringLiteral(
+        "background: rgba(232, 160, 0, 0.16); border-radius: 6px; padding: 6px 10px;"));
+    m_agentGoneNotice->hide();
+    column->addWidget(m_agentGoneNotice);
     m_details = new RequestDetails(m_request, m_gatewayName, this);
     column->addWidget(m_details, 1);
     column->addWidget(buildSteps());
@@ -736,6 +745,21 @@ void ApprovalDialog::showPasskeyRefused(const QString &message)
     showStatus(
         tr("%1 refused the security key's answer: %2").arg(shown(m_gatewayName), shown(message)),
         Tone::Problem);
+}
+
+void ApprovalDialog::showAgentWaiting(bool waiting)
+{
+    if (m_state == State::Settled || m_state == State::Closed)
+        return;
+    if (m_agentGoneNotice->isHidden() == waiting)
+        return;
+    m_agentGoneNotice->setVisible(!waiting);
+    if (isVisible()) {
+        fitDetailsHeight();
+        holdBackApprove(); // everything below moved
+    }
+    QAccessibleEvent event(m_agentGoneNotice, QAccessible::Alert);
+    QAccessible::updateAccessibility(&event);
 }
 
 void ApprovalDialog::showAccepted(ApprovalOutcome outcome)

@@ -111,6 +111,10 @@ public Q_SLOTS:
     void showPasskeySent();
     // The gateway refused the passkey evidence (invalid_evidence): say why.
     void showPasskeyRefused(const QString &message);
+    // Whether the agent behind the request still waits for the answer. While
+    // it does not, a notice says that approving runs nothing until the
+    // agent calls again (the request itself stays answerable).
+    void showAgentWaiting(bool waiting);
     // The gateway accepted this device's answer: show the outcome for a
     // moment (outcomeShownFor), then close. No signal.
     void showAccepted(countersign::ApprovalOutcome outcome);
@@ -202,6 +206,7 @@ private:
     BindingCodePicker *m_picker = nullptr;
     QLineEdit *m_totpCode = nullptr;
     PlainLabel *m_totpHint = nullptr;
+    PlainLabel *m_agentGoneNotice = nullptr;
     ApprovalMethod m_method = ApprovalMethod::Totp;
     QWidget *m_methodChoice = nullptr;
     QRadioButton *m_passkeyChoice = nullptr;

@@ -62,6 +62,9 @@ void CompanionController::onRequestChanged(const RequestKey &request, const Requ
     case Kind::PasskeyRefused:
         open->showPasskeyRefused(event.message);
         break;
+    case Kind::AgentWaiting:
+        open->showAgentWaiting(event.agentWaiting);
+        break;
     case Kind::KeyState:
     case Kind::KeyPinNeeded:
     case Kind::KeySent:
@@ -106,6 +109,8 @@ ApprovalDialog *CompanionController::ensureDialog(const RequestKey &request)
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialogs.insert(request, dialog);
     connectDialog(dialog, request);
+    if (!m_companion.isAgentWaiting(request))
+        dialog->showAgentWaiting(false);
     // The notification stays while the dialog waits unseen (it never takes
     // the keyboard, so it may sit behind other windows or a locked screen):
     // it goes once the person switches to the dialog, or the request ends.

@@ -423,8 +423,27 @@ void ApprovalBroker::announce(const QString &requestId, ApprovalState state,
         details.insert(QStringLiteral("user_verified"), approval->userVerified);
     audit(QStringLiteral("approval.") + approvalStateName(state), *approval, deviceId, details);
     qCInfo(lcApprovals) << "approval" << requestId << approvalStateName(state);
+    m_agentGone.remove(requestId);
     scheduleExpiry();
     Q_EMIT resolved(*approval);
+}
+
+void ApprovalBroker::setAgentWaiting(const QString &requestId, bool waiting)
+{
+    if (waiting == !m_agentGone.contains(requestId))
+        return;
+    const auto approval = m_store.approval(requestId);
+    if (!approval || approval->state != ApprovalState::Pending) {
+        m_agentGone.remove(requestId);
+        return;
+    }
+    if (waiting)
+        m_agentGone.remove(requestId);
+    else
+        m_agentGone.insert(requestId);
+    qCInfo(lcApprovals) << "approval" << requestId
+                        << (waiting ? "has its agent waiting again" : "lost its waiting agent");
+    Q_EMIT agentWaitingChanged(*approval, waiting);
 }
 
 void ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,

@@ -7,6 +7,7 @@
 #include "protocol/jose/ecprivatekey.h"
 
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 namespace countersign::gateway {
@@ -45,6 +46,13 @@ public:
     // so an approval is good for one upstream call.
     Result<ElevatedToken> redeem(const QString &requestId);
 
+    // Whether the agent behind a pending request still waits for the answer
+    // (its MCP client is connected). Announced on a change only; not stored:
+    // it describes live connections, which a restart ends anyway. Unknown
+    // or no longer pending ids are ignored.
+    void setAgentWaiting(const QString &requestId, bool waiting);
+    bool isAgentWaiting(const QString &requestId) const { return !m_agentGone.contains(requestId); }
+
     QList<ApprovalRecord> pending(const QString &userId) const;
     std::optional<ApprovalRecord> approval(const QString &requestId) const;
 
@@ -55,6 +63,8 @@ Q_SIGNALS:
     void requested(const countersign::gateway::ApprovalRecord &approval);
     // Approved, denied, expired or cancelled.
     void resolved(const countersign::gateway::ApprovalRecord &approval);
+    // The agent stopped waiting for a pending request, or waits again.
+    void agentWaitingChanged(const countersign::gateway::ApprovalRecord &approval, bool waiting);
 
 private:
     Status finish(const QString &requestId, ApprovalState state,
@@ -83,6 +93,7 @@ private:
     RelyingParty m_relyingParty;
     TotpChecker m_totp;
     QTimer m_expiryTimer;
+    QSet<QString> m_agentGone; // pending requests whose agent stopped waiting
 };
 
 } // namespace countersign::gateway

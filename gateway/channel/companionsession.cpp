@@ -243,6 +243,11 @@ void CompanionSession::sendRequest(const ApprovalRecord &approval)
     send(channel::ApprovalRequested{QString::fromLatin1(approval.requestJws)}.toJson());
 }
 
+void CompanionSession::sendAgentWaiting(const ApprovalRecord &approval, bool waiting)
+{
+    send(channel::ApprovalWaiting{approval.requestId, waiting}.toJson());
+}
+
 void CompanionSession::sendResolved(const ApprovalRecord &approval)
 {
     send(channel::ApprovalResolved{approval.requestId, approvalStateName(approval.state),

@@ -50,6 +50,8 @@ public:
 
     void sendRequest(const ApprovalRecord &approval);
     void sendResolved(const ApprovalRecord &approval);
+    // The agent behind the request stopped waiting for it, or waits again.
+    void sendAgentWaiting(const ApprovalRecord &approval, bool waiting);
     // The user's passkey context (docs/protocol.md 8.1) after a change.
     void sendPasskeys(const QJsonObject &context);
     void close(int code, const QString &reason);

@@ -203,6 +203,8 @@ void StepUpFlow::attach(Entry &entry, const ToolCall &call, const AccessDecision
         m_elicitations.insert(waiter.elicitationId, entry.approvalId);
     }
     entry.waiters.append(std::move(waiter));
+    // A call again after its client left: the person's dialog is live again.
+    m_broker.setAgentWaiting(entry.approvalId, true);
     updateTimer();
 }
 
@@ -460,6 +462,10 @@ void StepUpFlow::tick()
             still.append(std::move(waiter));
         }
         entry.waiters = std::move(still);
+        // Nobody waits for this approval now: the person's dialog says that
+        // approving runs nothing until the agent calls again.
+        if (entry.waiters.isEmpty())
+            m_broker.setAgentWaiting(entry.approvalId, false);
     }
     m_undelivered.removeIf(
         [now](const QHash<QString, Delivered>::iterator &it) { return it->keepUntil < now; });

@@ -254,6 +254,29 @@ Result<ApprovalResolved> ApprovalResolved::fromJson(const QJsonObject &json)
     return ApprovalResolved{requestId.value(), result.value(), reason.value()};
 }
 
+QJsonObject ApprovalWaiting::toJson() const
+{
+    QJsonObject json = envelope(typeName);
+    json.insert(QStringLiteral("request_id"), requestId);
+    json.insert(QStringLiteral("agent_waiting"), agentWaiting);
+    return json;
+}
+
+Result<ApprovalWaiting> ApprovalWaiting::fromJson(const QJsonObject &json)
+{
+    auto requestId = requiredText(json, typeName, QStringLiteral("request_id"), maxRequestIdLength);
+    if (!requestId)
+        return requestId.error();
+    const QJsonValue waiting = json.value(QStringLiteral("agent_waiting"));
+    if (waiting.isUndefined())
+        return makeError(ErrorCode::MissingField,
+                         QStringLiteral("%1: agent_waiting is missing").arg(typeName));
+    if (!waiting.isBool())
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("%1: agent_waiting must be true or false").arg(typeName));
+    return ApprovalWaiting{requestId.value(), waiting.toBool()};
+}
+
 QJsonObject Passkeys::toJson() const
 {
     QJsonObject json = envelope(typeName);
@@ -379,6 +402,8 @@ Result<ChannelMessage> parseChannelMessage(const QJsonObject &message)
         return parseAs<ApprovalAccepted>(message);
     if (name == ApprovalResolved::typeName)
         return parseAs<ApprovalResolved>(message);
+    if (name == ApprovalWaiting::typeName)
+        return parseAs<ApprovalWaiting>(message);
     if (name == Passkeys::typeName)
         return parseAs<Passkeys>(message);
     if (name == PasskeyRegister::typeName)

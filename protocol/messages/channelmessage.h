@@ -125,6 +125,19 @@ struct ApprovalResolved {
     friend bool operator==(const ApprovalResolved &, const ApprovalResolved &) = default;
 };
 
+// gateway -> every device of the request's user when the agent behind a
+// pending request stops or starts waiting for it again (5.3): while it is
+// not waiting, an approval runs nothing until the agent calls again.
+struct ApprovalWaiting {
+    static inline const QString typeName = QStringLiteral("approval.waiting");
+    QString requestId;
+    bool agentWaiting = true;
+
+    QJsonObject toJson() const;
+    static Result<ApprovalWaiting> fromJson(const QJsonObject &json);
+    friend bool operator==(const ApprovalWaiting &, const ApprovalWaiting &) = default;
+};
+
 // gateway -> every device of the user after a passkey change (5.3, 8.1).
 struct Passkeys {
     static inline const QString typeName = QStringLiteral("passkeys");
@@ -169,9 +182,9 @@ struct ErrorReply {
     friend bool operator==(const ErrorReply &, const ErrorReply &) = default;
 };
 
-using ChannelMessage =
-    std::variant<Hello, Auth, Welcome, ApprovalRequested, ApprovalRespond, ApprovalAccepted,
-                 ApprovalResolved, Passkeys, PasskeyRegister, PasskeyRemove, ErrorReply>;
+using ChannelMessage = std::variant<Hello, Auth, Welcome, ApprovalRequested, ApprovalRespond,
+                                    ApprovalAccepted, ApprovalResolved, ApprovalWaiting, Passkeys,
+                                    PasskeyRegister, PasskeyRemove, ErrorReply>;
 
 // Reads one message of either direction from a JSON object (parse the bytes
 // with parseStrictJsonObject first: duplicate members are refused there). An

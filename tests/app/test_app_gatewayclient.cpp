@@ -249,6 +249,7 @@ private Q_SLOTS:
     void deniesWithReason();
     void refusesToSendWhatCannotBeRight();
     void resolutionElsewhereRemovesFromInbox();
+    void hearsWhenTheAgentStopsWaiting();
     void reconnectsWithBackoffAndResyncsPending();
     void revokedDeviceDoesNotReconnect();
     void revokedAtConnectStaysRevoked();
@@ -680,6 +681,34 @@ void TestAppGatewayClient::refusesToSendWhatCannotBeRight()
     QCOMPARE(m_fixture->gateway().broker().approval(record.requestId)->state,
              gateway::ApprovalState::Pending);
     QCOMPARE(m_fixture->gateway().broker().approval(record.requestId)->failedAttempts, 0);
+}
+
+void TestAppGatewayClient::hearsWhenTheAgentStopsWaiting()
+{
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    auto client = makeClient(*pairing);
+    QSignalSpy received(client.get(), &GatewayClient::requestReceived);
+    QSignalSpy waiting(client.get(), &GatewayClient::agentWaitingChanged);
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    QTRY_VERIFY(m_fixture->gateway().hub().isConnected(pairing->profile.deviceId));
+    const auto approval = m_fixture->request();
+    QTRY_COMPARE(received.size(), 1);
+
+    gateway::ApprovalBroker &broker = m_fixture->gateway().broker();
+    broker.setAgentWaiting(approval.requestId, false);
+    QTRY_COMPARE(waiting.size(), 1);
+    QCOMPARE(waiting.first().at(0).toString(), approval.requestId);
+    QCOMPARE(waiting.first().at(1).toBool(), false);
+    // Only changes are sent; a request the client does not hold is ignored.
+    broker.setAgentWaiting(approval.requestId, false);
+    broker.setAgentWaiting(QStringLiteral("req_unknown"), false);
+    broker.setAgentWaiting(approval.requestId, true);
+    // Messages arrive in order: had the repeat been sent, the second signal
+    // would say false.
+    QTRY_COMPARE(waiting.size(), 2);
+    QCOMPARE(waiting.at(1).at(1).toBool(), true);
 }
 
 void TestAppGatewayClient::resolutionElsewhereRemovesFromInbox()

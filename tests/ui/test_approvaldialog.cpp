@@ -111,6 +111,7 @@ private Q_SLOTS:
     void approveIsHeldBackAfterAppearingOrMoving();
     void messagesDoNotMoveTheButtons();
     void fitsASmallScreen();
+    void saysWhenTheAgentStoppedWaiting();
     void disabledApproveLooksDisabledOnADarkTheme();
     void screenshot();
 
@@ -1168,6 +1169,28 @@ void TestApprovalDialog::messagesDoNotMoveTheButtons()
     // "Ended" takes the countdown's width: the headline beside it stays put.
     QCOMPARE(label(*other, "countdownLabel")->width(), chipWidth);
     QCOMPARE(button(*other, "closeButton")->mapTo(other.get(), QPoint(0, 0)).y(), buttonRowY);
+}
+
+void TestApprovalDialog::saysWhenTheAgentStoppedWaiting()
+{
+    auto dialog = makeDialog(testing::sampleRequest(now));
+    dialog->present();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+    pickRealCode(*dialog);
+    QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
+    QLabel *notice = label(*dialog, "agentGoneNotice");
+    QVERIFY(!notice->isVisible());
+
+    dialog->showAgentWaiting(false);
+    QVERIFY(notice->isVisible());
+    QVERIFY(readable(notice).contains(QStringLiteral("no longer waiting")));
+    // The request can still be answered, but Approve moved: held back.
+    QVERIFY(dialog->isApproveHeldBack());
+    QTRY_VERIFY(button(*dialog, "approveButton")->isEnabled());
+
+    dialog->showAgentWaiting(true);
+    QVERIFY(!notice->isVisible());
 }
 
 void TestApprovalDialog::fitsASmallScreen()

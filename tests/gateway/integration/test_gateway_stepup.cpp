@@ -26,6 +26,7 @@ private Q_SLOTS:
     void bindingCodeMismatchIsExplainedInWords();
     void expiredApprovalSaysSo();
     void clientThatLeftCallsAgainAndAttaches();
+    void companionHearsWhenTheAgentStopsWaiting();
     void twoWaitingCallsOneApprovalOneUpstreamCall();
     void declinedElicitationCancelsTheApproval();
     void clientWithoutElicitationGetsProgressOnly();
@@ -280,6 +281,34 @@ void TestGatewayStepUp::clientThatLeftCallsAgainAndAttaches()
     QCOMPARE(requested.size(), 1);
     QVERIFY(channelRoundTrip(*m_companion));
     QVERIFY(!m_companion->waitFor(QStringLiteral("approval.requested"), 0));
+}
+
+void TestGatewayStepUp::companionHearsWhenTheAgentStopsWaiting()
+{
+    auto mcp = client();
+    QVERIFY(mcp);
+    auto first = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    const auto request = nextRequest();
+    QVERIFY(request);
+    QTRY_VERIFY(!first->progress.isEmpty());
+    QVERIFY(!m_companion->waitFor(QStringLiteral("approval.waiting"), 0));
+    mcp->abort(first->id);
+    // Found at the next progress tick (every 10 s): the person's dialog can
+    // say that approving now runs nothing until the agent calls again.
+    const auto gone = m_companion->waitFor(QStringLiteral("approval.waiting"), 20000);
+    QVERIFY(gone);
+    QCOMPARE(gone->value(QStringLiteral("request_id")).toString(), request->request.requestId);
+    QCOMPARE(gone->value(QStringLiteral("agent_waiting")), QJsonValue(false));
+    QVERIFY(!m_fixture->gateway().broker().isAgentWaiting(request->request.requestId));
+
+    // The agent calls again: it attaches, and the companion hears so at once.
+    auto again = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("bob"));
+    const auto back = m_companion->waitFor(QStringLiteral("approval.waiting"));
+    QVERIFY(back);
+    QCOMPARE(back->value(QStringLiteral("agent_waiting")), QJsonValue(true));
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(again->response.has_value(), 15000);
+    QVERIFY(userDisabled(QStringLiteral("bob")));
 }
 
 void TestGatewayStepUp::twoWaitingCallsOneApprovalOneUpstreamCall()

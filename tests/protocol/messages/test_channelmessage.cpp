@@ -69,6 +69,10 @@ void TestChannelMessage::roundTrip_data()
         QStringLiteral("req_1"), QStringLiteral("cancelled"), QStringLiteral("the agent gave up")});
     QTest::newRow("approval.resolved without reason")
         << ChannelMessage(ApprovalResolved{QStringLiteral("req_1"), QStringLiteral("expired"), {}});
+    QTest::newRow("approval.waiting no")
+        << ChannelMessage(ApprovalWaiting{QStringLiteral("req_1"), false});
+    QTest::newRow("approval.waiting again")
+        << ChannelMessage(ApprovalWaiting{QStringLiteral("req_1"), true});
     QTest::newRow("passkeys") << ChannelMessage(Passkeys{passkeyContext()});
     QTest::newRow("passkey.register") << ChannelMessage(PasskeyRegister{
         QStringLiteral("YubiKey 5"), QJsonObject{{QStringLiteral("fmt"), QStringLiteral("none")}}});
@@ -120,6 +124,9 @@ void TestChannelMessage::wireFormat_data()
         ApprovalAccepted{QStringLiteral("r"), QStringLiteral("approved")})
                               << QStringLiteral(R"({"outcome":"approved","request_id":"r",)"
                                                 R"("type":"approval.accepted"})");
+    QTest::newRow("waiting") << toText(ApprovalWaiting{QStringLiteral("r"), false})
+                             << QStringLiteral(R"({"agent_waiting":false,"request_id":"r",)"
+                                               R"("type":"approval.waiting"})");
     QTest::newRow("remove") << toText(PasskeyRemove{QByteArrayLiteral("\xff\xfe")})
                             << QStringLiteral(R"({"credential_id":"__4","type":"passkey.remove"})");
 }
@@ -200,6 +207,12 @@ void TestChannelMessage::refusesMalformed_data()
         << QStringLiteral(
                R"({"type":"approval.resolved","request_id":"r","outcome":"denied","reason":1})")
         << ErrorCode::InvalidField << QStringLiteral("reason");
+    QTest::newRow("waiting without the flag")
+        << QStringLiteral(R"({"type":"approval.waiting","request_id":"r"})")
+        << ErrorCode::MissingField << QStringLiteral("agent_waiting");
+    QTest::newRow("waiting flag a string")
+        << QStringLiteral(R"({"type":"approval.waiting","request_id":"r","agent_waiting":"no"})")
+        << ErrorCode::InvalidField << QStringLiteral("agent_waiting");
     QTest::newRow("passkeys without context")
         << QStringLiteral(R"({"type":"passkeys"})") << ErrorCode::MissingField
         << QStringLiteral("passkey");
