@@ -75,7 +75,9 @@ public:
     // the capture.
     static constexpr std::chrono::milliseconds hideBeforeCapture{300};
 
-    enum class Page { Source, Confirm, Progress, Done, Failed };
+    // AlreadyPaired: the link is for a gateway this computer is paired with
+    // (same key or address); says so and what to do instead of pairing.
+    enum class Page { Source, Confirm, Progress, Done, Failed, AlreadyPaired };
 
     explicit PairingDialog(Services services, QWidget *parent = nullptr);
     ~PairingDialog() override;
@@ -109,6 +111,7 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -119,12 +122,21 @@ private:
     QWidget *buildProgressPage();
     QWidget *buildDonePage();
     QWidget *buildFailedPage();
+    QWidget *buildAlreadyPairedPage();
     QWidget *buildFooter();
 
     void showPage(Page page);
     void setHeader(const QIcon &icon, const QString &title, const QString &subtitle);
     void fitHeight();
-    void showSourceError(const QString &text);
+    // `linkText`: the text that was not a link, put back in the link field
+    // to be corrected (empty: the field keeps what it has).
+    void showSourceError(const QString &text, const QString &linkText = QString());
+    // A link read from the sources (`fromSources`) or given from outside
+    // (command line, URL handler), when the source page was never seen.
+    void useLinkText(const QString &text, bool fromSources);
+    void useLink(const PairingLink &link, bool fromSources);
+    std::optional<GatewayProfile> pairedGatewayFor(const PairingLink &link) const;
+    void noteSourcePageShown();
     void useDecodedImages(const QList<QImage> &images, const QString &whereNothing);
     void onScreenCaptured(const QList<QImage> &images);
     void onScreenCaptureFailed(const ScreenshotFailure &failure);
@@ -143,6 +155,10 @@ private:
     bool m_canRetry = false;
     bool m_pairing = false;
     bool m_capturing = false;
+    // The person came to the confirmation from the source page: only then
+    // is there a page to go back to.
+    bool m_linkFromSources = false;
+    bool m_sourcePageSeen = false;
 
     PlainLabel *m_headerIcon = nullptr;
     PlainLabel *m_title = nullptr;
@@ -176,6 +192,8 @@ private:
     // Failed
     PlainLabel *m_failedAdvice = nullptr;
     PlainLabel *m_failedDetails = nullptr;
+    // Already paired
+    PlainLabel *m_alreadyPairedText = nullptr;
     // Footer
     QPushButton *m_back = nullptr;
     QPushButton *m_cancel = nullptr;
