@@ -51,6 +51,8 @@ class SettingsDialog : public QDialog {
 
 public:
     static constexpr int maxGatewayNameLength = 64;
+    // Rows of the gateway list visible without scrolling.
+    static constexpr int minVisibleGateways = 4;
 
     // `autostart` may be null (no way to start at login here). All must
     // outlive the dialog. `methods`: the approval methods this computer can
@@ -90,6 +92,11 @@ private:
     QWidget *buildGateways();
     QWidget *buildPasskeys();
     void updatePasskeys();
+    // The default method shown: never a security key while no gateway has
+    // one registered (the stored choice comes back once one has).
+    void updateDefaultMethod();
+    bool anySecurityKeyRegistered() const;
+    void fitGatewayList();
     void reloadGateways();
     void updateGatewayDetails();
     void onAutostartToggled(bool enabled);
@@ -115,11 +122,16 @@ private:
     PlainLabel *m_autostartError = nullptr;
     QCheckBox *m_notifications = nullptr;
     QComboBox *m_defaultMethod = nullptr;
+    PlainLabel *m_defaultMethodHint = nullptr;
     QLineEdit *m_deviceName = nullptr;
     PlainLabel *m_deviceNameError = nullptr;
     QTreeWidget *m_list = nullptr;
     PlainLabel *m_empty = nullptr;
-    PlainLabel *m_details = nullptr;
+    QWidget *m_details = nullptr;
+    PlainLabel *m_detailAddress = nullptr;
+    PlainLabel *m_detailFingerprint = nullptr;
+    PlainLabel *m_detailDevice = nullptr;
+    PlainLabel *m_detailPin = nullptr;
     PlainLabel *m_gatewayMessage = nullptr;
     QPushButton *m_rename = nullptr;
     QPushButton *m_unpair = nullptr;
@@ -127,6 +139,8 @@ private:
 
     QHash<QString, PasskeyContext> m_passkeys; // by gateway id
     QString m_registering;                     // gateway id while adding a key
+    bool m_stopRequested = false;              // the person pressed Stop while adding
+    QString m_passkeyHint;                     // the hint updatePasskeys() last showed
     QWidget *m_passkeyGroup = nullptr;
     QListWidget *m_passkeyList = nullptr;
     QLineEdit *m_passkeyName = nullptr;
