@@ -263,6 +263,8 @@ QWidget *PairingDialog::buildGatewayPanel()
     m_fingerprint = addRow(tr("Key fingerprint"), QStringLiteral("fingerprintValue"));
     m_fingerprint->setFont(PairingDialogText::fingerprintFont(m_fingerprint->font()));
     m_connection = addRow(tr("Connection"), QStringLiteral("connectionValue"));
+    m_pin = addRow(tr("Certificate pin"), QStringLiteral("pinValue"));
+    m_pin->setFont(PairingDialogText::fingerprintFont(m_pin->font()));
     // Known only once paired: the gateway names the account in its answer.
     m_account = addRow(tr("Account"), QStringLiteral("accountValue"));
     m_device = addRow(tr("This computer"), QStringLiteral("deviceValue"));
@@ -453,6 +455,7 @@ void PairingDialog::showPage(Page page)
     m_panel->setVisible(page != Page::Source && m_link.has_value());
     m_panelForm->setRowVisible(m_account, paired);
     m_panelForm->setRowVisible(m_device, paired);
+    m_panelForm->setRowVisible(m_pin, m_link && m_link->hasSpkiPin());
 
     switch (page) {
     case Page::Source:
@@ -584,6 +587,7 @@ void PairingDialog::useLink(const PairingLink &link, bool fromSources)
     m_gatewayUrl->setText(shown(link.gatewayUrl().toDisplayString()));
     m_fingerprint->setText(PairingDialogText::groupedFingerprint(link.keyThumbprint()));
     m_connection->setText(shown(PairingDialogText::connectionDescription(link)));
+    m_pin->setText(PairingDialogText::groupedFingerprint(link.spki()));
     // Pairing again would register a second device there and replace this
     // one's key and record here, leaving the first registration orphaned.
     if (const auto known = pairedGatewayFor(link)) {

@@ -178,6 +178,7 @@ private:
     PlainLabel *m_gatewayUrl = nullptr;
     PlainLabel *m_fingerprint = nullptr;
     PlainLabel *m_connection = nullptr;
+    PlainLabel *m_pin = nullptr; // the link's TLS pin, when it has one
     PlainLabel *m_account = nullptr;
     PlainLabel *m_device = nullptr;
     // Confirm

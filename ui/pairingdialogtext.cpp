@@ -41,9 +41,8 @@ QString PairingDialogText::connectionDescription(const PairingLink &link)
         return tr("Not encrypted. Allowed only because the gateway runs on this computer.");
     }
     if (link.hasSpkiPin()) {
-        return tr("Encrypted (TLS) with the gateway's own certificate, pinned by the link: "
-                  "%1")
-            .arg(groupedFingerprint(link.spki()));
+        // The pin itself has a row of its own, set like every fingerprint.
+        return tr("Encrypted (TLS) with the gateway's own certificate, pinned by the link.");
     }
     return tr("Encrypted (TLS), with a certificate this computer's trusted authorities vouch for.");
 }

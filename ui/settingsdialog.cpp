@@ -234,7 +234,7 @@ QWidget *SettingsDialog::buildGateways()
         addDetail(tr("Key fingerprint"), QStringLiteral("gatewayFingerprintValue"));
     m_detailFingerprint->setFont(PairingDialogText::fingerprintFont(m_detailFingerprint->font()));
     m_detailDevice = addDetail(tr("This computer there"), QStringLiteral("gatewayDeviceValue"));
-    m_detailPin = addDetail(tr("Certificate pinned"), QStringLiteral("gatewayPinValue"));
+    m_detailPin = addDetail(tr("Certificate pin"), QStringLiteral("gatewayPinValue"));
     m_detailPin->setFont(PairingDialogText::fingerprintFont(m_detailPin->font()));
     column->addWidget(m_details);
 

@@ -477,6 +477,7 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
     QCOMPARE(
         text(QStringLiteral("connectionValue")),
         QStringLiteral("Not encrypted. Allowed only because the gateway runs on this computer."));
+    QVERIFY(!child<QLabel>(QStringLiteral("pinValue"))->isVisible());
     QCOMPARE(child<QLineEdit>(QStringLiteral("deviceNameEdit"))->text(),
              QStringLiteral("alice-laptop"));
     QVERIFY(child<QPushButton>(QStringLiteral("pairButton"))->isVisible());
@@ -497,8 +498,12 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
              QStringLiteral("https://gw.example.com:8443"));
     QCOMPARE(text(QStringLiteral("connectionValue")),
              QStringLiteral("Encrypted (TLS) with the gateway's own certificate, pinned by the "
-                            "link: ")
-                 + PairingDialogText::groupedFingerprint(spki));
+                            "link."));
+    // The pin is a fingerprint like the key's: its own row, grouped, fixed-pitch.
+    auto *pin = child<QLabel>(QStringLiteral("pinValue"));
+    QVERIFY(pin->isVisible());
+    QCOMPARE(readable(pin), PairingDialogText::groupedFingerprint(spki));
+    QVERIFY(QFontInfo(pin->font()).fixedPitch());
 
     // Back: to the sources, forgetting the link.
     QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
