@@ -634,7 +634,7 @@ QString SettingsDialog::stateText(const QString &gatewayId) const
     case GatewayClient::State::Refused:
         return tr("Refused this computer");
     case GatewayClient::State::Revoked:
-        return tr("Revoked: pair again");
+        return tr("Revoked: unpair, then pair again");
     }
     return tr("Not connected");
 }

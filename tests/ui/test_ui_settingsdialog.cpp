@@ -499,10 +499,10 @@ void TestUiSettingsDialog::connectionStatesFollow()
     m_dialog->setGatewayState(id, GatewayClient::State::Online);
     QCOMPARE(item->text(2), QStringLiteral("Connected"));
     m_dialog->setGatewayState(id, GatewayClient::State::Revoked);
-    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: unpair, then pair again"));
     m_dialog->setGatewayState(QStringLiteral("https://other.example"),
                               GatewayClient::State::Online);
-    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: unpair, then pair again"));
 }
 
 void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
