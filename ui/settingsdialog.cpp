@@ -81,7 +81,8 @@ SettingsDialog::SettingsDialog(CompanionSettings &settings, PairedGateways &gate
     connect(&m_gateways, &PairedGateways::changed, this, &SettingsDialog::reloadGateways,
             Qt::QueuedConnection);
     reloadGateways();
-    resize(std::max(640, sizeHint().width()), std::max(600, sizeHint().height()));
+    // The lists' own size hints are generous; their minimums (four gateways) count.
+    resize(std::max(640, sizeHint().width()), std::max(560, minimumSizeHint().height()));
 }
 
 SettingsDialog::~SettingsDialog() = default;
@@ -128,8 +129,6 @@ QWidget *SettingsDialog::buildGeneral()
     auto *methodLabel = new PlainLabel(tr("Default approval &method:"), methodRow);
     m_defaultMethod = new QComboBox(methodRow);
     m_defaultMethod->setObjectName(QStringLiteral("defaultMethodCombo"));
-    m_defaultMethod->setToolTip(tr("The method a request opens with when it allows several. "
-                                   "You can still switch in the request."));
     for (ApprovalMethod method : std::as_const(m_methods)) {
         m_defaultMethod->addItem(method == ApprovalMethod::Passkey ? tr("Security key (passkey)")
                                                                    : tr("Authenticator app code"),
@@ -147,13 +146,6 @@ QWidget *SettingsDialog::buildGeneral()
     methodLayout->addWidget(m_defaultMethod, 1);
     methodRow->setVisible(m_methods.size() > 1);
     column->addWidget(methodRow);
-    m_defaultMethodHint = new PlainLabel(
-        tr("Security key becomes a choice once one is added to a gateway, below."), group);
-    m_defaultMethodHint->setObjectName(QStringLiteral("defaultMethodHint"));
-    m_defaultMethodHint->setWordWrap(true);
-    m_defaultMethodHint->setForegroundRole(QPalette::PlaceholderText);
-    m_defaultMethodHint->hide();
-    column->addWidget(m_defaultMethodHint);
     updateDefaultMethod();
 
     auto *nameRow = new QHBoxLayout;
@@ -452,11 +444,13 @@ void SettingsDialog::updateDefaultMethod()
         return;
     const bool keyUsable = anySecurityKeyRegistered();
     const int passkeyIndex = static_cast<int>(m_methods.indexOf(ApprovalMethod::Passkey));
+    // Disabled, saying why where the person looks for it: in the list.
     if (auto *model = qobject_cast<QStandardItemModel *>(m_defaultMethod->model());
         model && passkeyIndex >= 0) {
         if (QStandardItem *item = model->item(passkeyIndex)) {
             item->setEnabled(keyUsable);
-            item->setToolTip(keyUsable ? QString() : m_defaultMethodHint->text());
+            item->setText(keyUsable ? tr("Security key (passkey)")
+                                    : tr("Security key: add one to a gateway below first"));
         }
     }
     // Shown, not stored: the person's choice stays for when a key exists
@@ -476,7 +470,12 @@ void SettingsDialog::updateDefaultMethod()
         m_defaultMethod->setCurrentIndex(
             std::max(0, static_cast<int>(m_methods.indexOf(shownMethod))));
     }
-    m_defaultMethodHint->setVisible(passkeyIndex >= 0 && m_methods.size() > 1 && !keyUsable);
+    m_defaultMethod->setToolTip(
+        keyUsable || passkeyIndex < 0
+            ? tr("The method a request opens with when it allows several. You can still switch "
+                 "in the request.")
+            : tr("The method a request opens with when it allows several. A security key can be "
+                 "the default once one is registered at a gateway (Security keys, below)."));
 }
 
 void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authenticator::State state,

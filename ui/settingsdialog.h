@@ -122,7 +122,6 @@ private:
     PlainLabel *m_autostartError = nullptr;
     QCheckBox *m_notifications = nullptr;
     QComboBox *m_defaultMethod = nullptr;
-    PlainLabel *m_defaultMethodHint = nullptr;
     QLineEdit *m_deviceName = nullptr;
     PlainLabel *m_deviceNameError = nullptr;
     QTreeWidget *m_list = nullptr;

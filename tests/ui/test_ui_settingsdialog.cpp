@@ -246,7 +246,6 @@ void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
     QVERIFY(child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
     auto *combo = child<QComboBox>(QStringLiteral("defaultMethodCombo"));
     QCOMPARE(combo->currentData().toString(), QStringLiteral("passkey"));
-    QVERIFY(!child<QLabel>(QStringLiteral("defaultMethodHint"))->isVisible());
     QSignalSpy changed(m_dialog.get(), &SettingsDialog::defaultMethodChanged);
     // By keyboard, as a person would: Alt+M reaches the list, Down picks TOTP.
     QTest::keyClick(m_dialog.get(), Qt::Key_M, Qt::AltModifier);
@@ -395,22 +394,22 @@ void TestUiSettingsDialog::defaultMethodFallsBackWithoutAKey()
     QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
     m_dialog = makeDialog(&m_autostart, both);
     auto *combo = child<QComboBox>(QStringLiteral("defaultMethodCombo"));
-    auto *hint = child<QLabel>(QStringLiteral("defaultMethodHint"));
     auto *model = qobject_cast<QStandardItemModel *>(combo->model());
     QVERIFY(model);
     // No key anywhere: never shown as the default, not choosable, and why.
     QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
     QVERIFY(!model->item(0)->isEnabled());
-    QVERIFY(hint->isVisible());
+    QCOMPARE(model->item(0)->text(),
+             QStringLiteral("Security key: add one to a gateway below first"));
     m_dialog->setPasskeys(id, passkeys(0)); // takes keys, has none yet
     QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
-    QVERIFY(hint->isVisible());
+    QVERIFY(!model->item(0)->isEnabled());
     // The person's choice is kept for when there is a key.
     QCOMPARE(m_settings->defaultMethod(both), ApprovalMethod::Passkey);
     m_dialog->setPasskeys(id, passkeys(1));
     QCOMPARE(combo->currentData().toString(), QStringLiteral("passkey"));
     QVERIFY(model->item(0)->isEnabled());
-    QVERIFY(!hint->isVisible());
+    QCOMPARE(model->item(0)->text(), QStringLiteral("Security key (passkey)"));
     // The last key removed: back to the code.
     m_dialog->setPasskeys(id, passkeys(0));
     QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
@@ -756,6 +755,24 @@ void TestUiSettingsDialog::screenshot()
     QVERIFY2(confirmation()->grab().save(boxPath), qPrintable(boxPath));
     qInfo("screenshot: %s", qPrintable(boxPath));
     confirmation()->reject();
+
+    // With security keys: the whole dialog still fits a 768-pixel screen.
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    m_dialog->setGatewayState(QStringLiteral("https://gateway.example.com"),
+                              GatewayClient::State::Online);
+    m_dialog->setPasskeys(QStringLiteral("https://gateway.example.com"), passkeys(2));
+    // Shown and hidden rows are laid out on the next turn of the event loop.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    // Rows shown or hidden meanwhile are laid out on the next turn of the
+    // event loop, as for a person.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    QVERIFY(child<QWidget>(QStringLiteral("gatewayList"))->geometry().bottom()
+            < child<QWidget>(QStringLiteral("gatewayDetails"))->geometry().top());
+    const QString keysPath = QDir(dir).filePath(QStringLiteral("settingsdialog-keys.png"));
+    QVERIFY2(m_dialog->grab().save(keysPath), qPrintable(keysPath));
+    qInfo("screenshot: %s", qPrintable(keysPath));
+    QVERIFY2(m_dialog->height() <= 700, qPrintable(QString::number(m_dialog->height())));
+    QVERIFY(m_dialog->minimumSizeHint().height() <= 700);
 }
 
 QTEST_MAIN(TestUiSettingsDialog)
