@@ -39,13 +39,17 @@ struct ScreenshotFailure;
 //    the code), or typed. QR codes are read by the injected reader
 //    (platform's QrDecoder::decode) and the link picked by
 //    PairingLinkFinder; every text is untrusted and parsed strictly.
+//    A text that is not a link stays in the link field, to be corrected.
 // 2. Confirm: the gateway's name, address, key fingerprint (grouped as the
-//    gateway prints it) and how the connection is protected, with the name
-//    this computer gets there. Cancel is the default button; Pair takes a
-//    click (or Space, or Alt+P): Enter never pairs.
-// 3. Progress: PairingClient makes the device key, registers it with the
-//    gateway and stores it in the keychain; the record is saved in
-//    PairedGateways.
+//    gateway prints it, fixed-pitch) and how the connection is protected,
+//    with the name this computer gets there. Cancel is the default button;
+//    Pair takes a click (or Space, or Alt+P): Enter never pairs. Back only
+//    when the person came from the source page. A gateway already in
+//    PairedGateways (same key or address) is not paired again: the
+//    AlreadyPaired page says so and what to do (unpair it in Settings first).
+// 3. Progress: PairingClient makes the device key, checks the keychain,
+//    registers the key with the gateway and stores it in the keychain; the
+//    record is saved in PairedGateways.
 // 4. Done, or what went wrong and what to do next (PairingFailure kinds in
 //    sentences), with "Try again" where the same link may still work.
 //

@@ -35,17 +35,21 @@ class PlainLabel;
 //   XDG autostart entry); hidden when there is none.
 // - Notifications on/off, the default approval method (which one a request
 //   that allows several opens with; shown only when this computer can carry
-//   out more than one) and the default name this computer gets when
+//   out more than one, and never the security key while no paired gateway
+//   has one registered) and the default name this computer gets when
 //   pairing, kept in the injected CompanionSettings (app/, where the
 //   companion reads them).
-// - Paired gateways: name (renamable in place), account, connection state
-//   (fed by the app through setGatewayState), address, key fingerprint;
+// - Paired gateways (at least minVisibleGateways rows without scrolling):
+//   name (renamable in place), account, connection state (fed by the app
+//   through setGatewayState), address, key fingerprint and TLS pin (as in
+//   the pairing dialog), the device name this computer was paired under;
 //   Unpair asks first (Cancel is the default) and then removes the device
 //   key from the keychain and the record (PairedGateways::unpair).
 // - Security keys registered at the selected gateway (fed by the app through
 //   setPasskeys): add one (the owner runs the key and reports back through
 //   showPasskeyRegistration) or remove one (asks first). Shown only when
-//   this computer can use security keys (`methods` has passkey).
+//   this computer can use security keys (`methods` has passkey). Its line
+//   follows the state; Stop reads as a cancel.
 class SettingsDialog : public QDialog {
     Q_OBJECT
 
