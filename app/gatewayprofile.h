@@ -16,6 +16,7 @@ struct GatewayProfile {
     QString name;           // display name (the gateway's, until the person renames it)
     QUrl baseUrl;           // where the gateway answers (the link's "gw")
     QString deviceId;       // this device's id at the gateway
+    QString deviceName;     // the name it was registered under (empty in older records)
     QString userId;         // the person the gateway paired this device for
     QJsonObject gatewayKey; // the gateway's public signing JWK, pinned
     QString spkiPin;        // base64url SHA-256 of the TLS key when pinned, else empty

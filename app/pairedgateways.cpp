@@ -25,6 +25,7 @@ const QString idKey = QStringLiteral("gatewayId");
 const QString nameKey = QStringLiteral("name");
 const QString urlKey = QStringLiteral("url");
 const QString deviceKey = QStringLiteral("deviceId");
+const QString deviceNameKey = QStringLiteral("deviceName");
 const QString userKey = QStringLiteral("userId");
 const QString gatewayKeyKey = QStringLiteral("gatewayKey");
 const QString spkiKey = QStringLiteral("spkiPin");
@@ -44,6 +45,7 @@ Result<GatewayProfile> readProfile(const QSettings &settings)
     profile.name = settings.value(nameKey).toString();
     profile.baseUrl = QUrl(settings.value(urlKey).toString(), QUrl::StrictMode);
     profile.deviceId = settings.value(deviceKey).toString();
+    profile.deviceName = settings.value(deviceNameKey).toString();
     profile.userId = settings.value(userKey).toString();
     profile.spkiPin = settings.value(spkiKey).toString();
     profile.gatewayKey =
@@ -74,6 +76,8 @@ void writeProfile(QSettings &settings, const GatewayProfile &profile)
     settings.setValue(nameKey, profile.name);
     settings.setValue(urlKey, profile.baseUrl.toString(QUrl::FullyEncoded));
     settings.setValue(deviceKey, profile.deviceId);
+    if (!profile.deviceName.isEmpty())
+        settings.setValue(deviceNameKey, profile.deviceName);
     settings.setValue(userKey, profile.userId);
     settings.setValue(
         gatewayKeyKey,

@@ -6,9 +6,11 @@
 #include "protocol/strictjson.h"
 #include "protocol/tlspin.h"
 
+#include <QDir>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QNetworkReply>
+#include <QRandomGenerator>
 #include <QSysInfo>
 #include <QTimer>
 
@@ -26,6 +28,14 @@ constexpr qsizetype maxUserLength = 256;
 constexpr qsizetype maxGatewayIdLength = 2048;
 // Refusal texts come from the gateway: shown only cleaned and cut short.
 constexpr qsizetype maxShownGatewayText = 300;
+
+QByteArray randomProbe()
+{
+    QByteArray bytes(16, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()),
+                                          bytes.size() / static_cast<qsizetype>(sizeof(quint32)));
+    return bytes;
+}
 
 QByteArray compactJson(const QJsonObject &object)
 {
@@ -141,10 +151,37 @@ PairingClient::~PairingClient()
 
 QString PairingClient::defaultDeviceName()
 {
-    const QString host = QSysInfo::machineHostName().left(maxDeviceNameLength);
-    if (!deviceNameProblem(host))
-        return host;
+    return defaultDeviceName(QSysInfo::machineHostName(), currentUserName());
+}
+
+QString PairingClient::defaultDeviceName(const QString &hostName, const QString &userName)
+{
+    // The first label only: "build-box.corp.example.com" is "build-box".
+    const QString host = hostName.section(u'.', 0, 0).trimmed();
+    const QString user = userName.trimmed();
+    const bool hostUsable = !host.isEmpty() && host != u"localhost" && !deviceNameProblem(host);
+    const bool userUsable = !user.isEmpty() && !deviceNameProblem(user);
+    QString name;
+    if (hostUsable && userUsable)
+        name = QStringLiteral("%1 on %2").arg(user, host);
+    else if (hostUsable)
+        name = host;
+    else if (userUsable)
+        name = QStringLiteral("%1's computer").arg(user);
+    name = name.left(maxDeviceNameLength);
+    if (!name.isEmpty() && !deviceNameProblem(name))
+        return name;
     return QStringLiteral("Countersign companion");
+}
+
+QString PairingClient::currentUserName()
+{
+    for (const char *variable : {"USER", "LOGNAME", "USERNAME"}) {
+        const QString name = qEnvironmentVariable(variable).trimmed();
+        if (!name.isEmpty())
+            return name;
+    }
+    return QDir::home().dirName();
 }
 
 bool PairingClient::pair(const PairingLink &link, const QString &deviceName)
@@ -178,11 +215,53 @@ bool PairingClient::pair(const PairingLink &link, const QString &deviceName)
         return true;
     }
     m_deviceKey = std::move(key).value();
-    const QJsonObject body{{QStringLiteral("v"), protocolVersion},
-                           {QStringLiteral("code"), link.code()},
-                           {QStringLiteral("device_name"), name},
-                           {QStringLiteral("device_key"), m_deviceKey->publicKey().toJwk()},
-                           {QStringLiteral("proof"), QString::fromLatin1(proof.value())}};
+    m_deviceName = name;
+    m_body =
+        compactJson(QJsonObject{{QStringLiteral("v"), protocolVersion},
+                                {QStringLiteral("code"), link.code()},
+                                {QStringLiteral("device_name"), name},
+                                {QStringLiteral("device_key"), m_deviceKey->publicKey().toJwk()},
+                                {QStringLiteral("proof"), QString::fromLatin1(proof.value())}});
+    // The keychain first: a locked or missing one would otherwise leave the
+    // gateway with a registered device whose key nobody keeps.
+    probeKeychain();
+    return true;
+}
+
+void PairingClient::probeKeychain()
+{
+    const QByteArray probe = randomProbe();
+    const auto unusable = [this](const QString &step, const QString &why) {
+        fail(Kind::KeychainUnavailable,
+             QStringLiteral("the system keychain could not %1 a test entry (%2), so this computer "
+                            "could not keep its key. Nothing was sent to the gateway: unlock or "
+                            "set up the keychain, then try again")
+                 .arg(step, why));
+    };
+    m_secrets.write(probeKeyName, probe, this, [this, probe, unusable](const Status &written) {
+        if (!written)
+            return unusable(QStringLiteral("store"), written.error().message);
+        m_secrets.read(
+            probeKeyName, this,
+            [this, probe, unusable](const Result<std::optional<QByteArray>> &read) {
+                if (!read)
+                    return unusable(QStringLiteral("read back"), read.error().message);
+                if (read.value() != std::optional(probe)) {
+                    return unusable(QStringLiteral("read back"),
+                                    QStringLiteral("it returned something else"));
+                }
+                m_secrets.remove(probeKeyName, this, [this, unusable](const Status &removed) {
+                    if (!removed)
+                        return unusable(QStringLiteral("remove"), removed.error().message);
+                    post();
+                });
+            });
+    });
+}
+
+void PairingClient::post()
+{
+    const PairingLink &link = *m_link;
 
     QNetworkRequest request(pairingUrl(link.gatewayUrl()));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
@@ -197,7 +276,7 @@ bool PairingClient::pair(const PairingLink &link, const QString &deviceName)
 
     qCInfo(lcPairingClient) << "pairing with" << link.gatewayUrl().toDisplayString()
                             << (link.hasSpkiPin() ? "(TLS key pinned)" : "");
-    QNetworkReply *reply = m_network.post(request, compactJson(body));
+    QNetworkReply *reply = m_network.post(request, m_body);
     m_reply = reply;
     connect(reply, &QNetworkReply::sslErrors, this,
             [this, reply](const QList<QSslError> &errors) { onSslErrors(*reply, errors); });
@@ -214,7 +293,6 @@ bool PairingClient::pair(const PairingLink &link, const QString &deviceName)
                       QStringLiteral("the gateway's answer is too large"));
     });
     connect(reply, &QNetworkReply::finished, this, [this, reply] { onFinished(*reply); });
-    return true;
 }
 
 void PairingClient::abortWith(QNetworkReply &reply, PairingFailure::Kind kind,
@@ -350,6 +428,7 @@ std::optional<PairingFailure> PairingClient::readAnswer(const QByteArray &body,
     profile.name = name.value();
     profile.baseUrl = m_link->gatewayUrl();
     profile.deviceId = deviceId.value();
+    profile.deviceName = m_deviceName;
     profile.userId = user.value();
     profile.gatewayKey = key->toJwk();
     profile.spkiPin = m_link->spki();
@@ -395,6 +474,8 @@ void PairingClient::reset()
     m_deviceKey.reset(); // the keychain has it now, or it is of no use
     m_abortReason.reset();
     m_tlsErrors.clear();
+    m_body.clear();
+    m_deviceName.clear();
 }
 
 } // namespace countersign

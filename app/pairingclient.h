@@ -25,6 +25,11 @@ namespace countersign {
 // very key the link names, stores the private key in the keychain and hands
 // back the record to remember (PairedGateways keeps it).
 //
+// Before anything goes to the gateway it checks that the keychain works
+// (writes, reads back and removes probeKeyName): a locked or missing
+// keychain fails as KeychainUnavailable with the link unspent, instead of
+// leaving a device registered at the gateway whose key nobody keeps.
+//
 // The private key exists only in this object's memory until the keychain has
 // it, and is dropped right after.
 class PairingClient : public QObject {
@@ -38,9 +43,19 @@ public:
     PairingClient(SecretStore &secrets, const Clock &clock, QObject *parent = nullptr);
     ~PairingClient() override;
 
-    // This computer's host name when it is a usable device name, else a
-    // generic one: what the gateway lists the device as.
+    // What the gateway lists this device as unless the person says
+    // otherwise: "alice on build-box" (the user, and the first label of the
+    // host name), so that the computers of a team, often installed from one
+    // image with one host name, still differ by their user. Falls back to
+    // whichever part is usable, else a generic name.
     static QString defaultDeviceName();
+    static QString defaultDeviceName(const QString &hostName, const QString &userName);
+    // The login name of the person running the companion.
+    static QString currentUserName();
+
+    // The keychain entry pairing writes, reads back and removes before it
+    // contacts the gateway, to know the device key can be kept.
+    static inline const QString probeKeyName = QStringLiteral("pairing-probe");
 
     // Starts pairing. Exactly one of succeeded() or failed() follows, always
     // later from the event loop. Returns false (and signals nothing) while a
@@ -63,6 +78,8 @@ private:
     std::optional<PairingFailure> readAnswer(const QByteArray &body, GatewayProfile &profile) const;
     void storeKey(const GatewayProfile &profile);
     bool peerMatchesPin(const QNetworkReply &reply) const;
+    void probeKeychain();
+    void post();
     // Ends the request from this side and remembers why.
     void abortWith(QNetworkReply &reply, PairingFailure::Kind kind, const QString &message);
     void fail(PairingFailure::Kind kind, const QString &message);
@@ -76,6 +93,8 @@ private:
     bool m_busy = false;
     std::optional<PairingLink> m_link;
     std::optional<EcPrivateKey> m_deviceKey;
+    QString m_deviceName;
+    QByteArray m_body;                // the request, signed, until the keychain is known to work
     QNetworkReply *m_reply = nullptr; // the request in flight, owned by m_network
     // Set when this side ends the exchange on purpose (pin mismatch, answer
     // too large), so that the resulting "operation cancelled" reads right.

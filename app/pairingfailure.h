@@ -19,6 +19,7 @@ struct PairingFailure {
         Refused,              // any other refusal by the gateway
         MalformedAnswer,      // not the answer docs/protocol.md 2.2 describes
         GatewayKeyMismatch,   // the gateway key is not the one the link names (kid)
+        KeychainUnavailable,  // the keychain failed its check: nothing was sent
         KeychainFailure,      // paired, but the device key could not be stored
         Internal,             // key generation or signing failed
     };

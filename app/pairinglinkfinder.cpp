@@ -14,6 +14,11 @@ Result<PairingLink> PairingLinkFinder::fromDecodedTexts(const QStringList &texts
         auto link = PairingLink::parse(text);
         if (!link) {
             lastProblem = link.error().message;
+            // "(not a pairing link: it must start with …)" would repeat
+            // what the sentence below says.
+            if (const QString repeated = QStringLiteral("not a pairing link: ");
+                lastProblem.startsWith(repeated))
+                lastProblem = lastProblem.mid(repeated.size());
             continue;
         }
         if (!links.contains(link.value()))

@@ -5,14 +5,54 @@
 #include "ui/plainlabel.h"
 #include "ui/statusicons.h"
 
+#include <algorithm>
+
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
 
 namespace countersign {
+
+namespace {
+
+// Words are cut at the end ("Denied: not during the rel…"); paths and ids,
+// where the start and the end say most, in the middle (the view's mode).
+class ElideRightDelegate final : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        option->textElideMode = Qt::ElideRight;
+    }
+};
+
+// The widest each column is made when sized to its content, in average
+// characters; the tooltip has the whole value.
+int columnCap(int column)
+{
+    switch (column) {
+    case HistoryWindowModel::DecisionColumn:
+        return 42;
+    case HistoryWindowModel::ActionColumn:
+    case HistoryWindowModel::UserColumn:
+        return 22;
+    case HistoryWindowModel::GatewayColumn:
+        return 20;
+    default:
+        return 18;
+    }
+}
+
+} // namespace
 
 HistoryWindow::HistoryWindow(History &history, QWidget *parent)
     : QWidget(parent, Qt::Window)
@@ -25,7 +65,8 @@ HistoryWindow::HistoryWindow(History &history, QWidget *parent)
     m_model = new HistoryWindowModel(this);
     m_filter = new QSortFilterProxyModel(this);
     m_filter->setSourceModel(m_model);
-    m_filter->setFilterKeyColumn(-1); // any column
+    m_filter->setFilterKeyColumn(-1);                        // any column
+    m_filter->setFilterRole(HistoryWindowModel::FilterRole); // whole ids, not shortened
     m_filter->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_filter->setSortRole(Qt::UserRole);
     m_filter->setSortCaseSensitivity(Qt::CaseInsensitive);
@@ -62,11 +103,23 @@ HistoryWindow::HistoryWindow(History &history, QWidget *parent)
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 10);
     m_view->horizontalHeader()->setHighlightSections(false);
-    // The resource takes what the others leave: no sideways scrolling.
+    // The resource takes what the others leave, but never collapses: below
+    // its minimum the table scrolls sideways instead (fitResourceColumn).
     m_view->horizontalHeader()->setStretchLastSection(false);
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    m_view->horizontalHeader()->setSectionResizeMode(HistoryWindowModel::ResourceColumn,
-                                                     QHeaderView::Stretch);
+    m_view->viewport()->installEventFilter(this);
+    connect(m_view->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int logical) {
+        if (logical != HistoryWindowModel::ResourceColumn)
+            fitResourceColumn();
+    });
+    auto *wordsDelegate = new ElideRightDelegate(m_view);
+    for (int wordsColumn : {HistoryWindowModel::DecisionColumn, HistoryWindowModel::AgentColumn,
+                            HistoryWindowModel::ActionColumn, HistoryWindowModel::UserColumn,
+                            HistoryWindowModel::GatewayColumn, HistoryWindowModel::MethodColumn})
+        m_view->setItemDelegateForColumn(wordsColumn, wordsDelegate);
+    // The decision says how ("Approved with authenticator code"); the
+    // method column stays in the model for the filter and sorting.
+    m_view->setColumnHidden(HistoryWindowModel::MethodColumn, true);
     m_view->sortByColumn(HistoryWindowModel::WhenColumn, Qt::DescendingOrder);
     m_view->setAccessibleName(tr("Decisions"));
     column->addWidget(m_view, 1);
@@ -86,7 +139,7 @@ HistoryWindow::HistoryWindow(History &history, QWidget *parent)
         updateCount();
     });
     reload();
-    resize(1120, 520);
+    resize(1240, 520);
 }
 
 HistoryWindow::~HistoryWindow() = default;
@@ -94,12 +147,64 @@ HistoryWindow::~HistoryWindow() = default;
 void HistoryWindow::reload()
 {
     m_model->setEntries(m_history.entries());
-    // Sized once to the content, then the person's own widths stay.
+    // Sized once to the content, then the person's own widths stay. Each
+    // column is capped (its cells elide, the tooltip has it all) so that
+    // the resource keeps its room.
     m_view->resizeColumnsToContents();
     const auto header = m_view->horizontalHeader();
-    for (int column = 0; column < HistoryWindowModel::ColumnCount; ++column)
-        header->resizeSection(column, qMin(header->sectionSize(column) + 8, 200));
+    const int character = fontMetrics().averageCharWidth();
+    for (int column = 0; column < HistoryWindowModel::ColumnCount; ++column) {
+        // Dates and shortened ids are short by themselves.
+        if (column == HistoryWindowModel::ResourceColumn || column == HistoryWindowModel::WhenColumn
+            || column == HistoryWindowModel::RequestColumn)
+            continue;
+        header->resizeSection(column,
+                              qMin(header->sectionSize(column) + 8, character * columnCap(column)));
+    }
+    fitResourceColumn();
     updateCount();
+}
+
+int HistoryWindow::minimumResourceWidth() const
+{
+    return fontMetrics().averageCharWidth() * minResourceCharacters;
+}
+
+void HistoryWindow::fitResourceColumn()
+{
+    if (m_fitting)
+        return;
+    m_fitting = true;
+    const auto header = m_view->horizontalHeader();
+    int others = 0;
+    for (int column = 0; column < HistoryWindowModel::ColumnCount; ++column) {
+        if (column != HistoryWindowModel::ResourceColumn && !header->isSectionHidden(column))
+            others += header->sectionSize(column);
+    }
+    const int available = m_view->viewport()->width() - others;
+    header->resizeSection(HistoryWindowModel::ResourceColumn,
+                          std::max(minimumResourceWidth(), available));
+    m_fitting = false;
+}
+
+bool HistoryWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize)
+        fitResourceColumn();
+    return QWidget::eventFilter(watched, event);
+}
+
+void HistoryWindow::keyPressEvent(QKeyEvent *event)
+{
+    if (event->key() == Qt::Key_Escape && event->modifiers() == Qt::NoModifier) {
+        if (m_filterEdit->hasFocus() && !m_filterEdit->text().isEmpty())
+            m_filterEdit->clear();
+        else
+            close();
+        event->accept();
+        return;
+    }
+    QWidget::keyPressEvent(event);
 }
 
 void HistoryWindow::setFilterText(const QString &text)

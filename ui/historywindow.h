@@ -15,7 +15,11 @@ class PlainLabel;
 // What happened to the requests this computer saw, newest first, with a
 // filter that matches any column (agent, action, resource, gateway,
 // decision, request id…). It follows the History it is given: entries
-// appended while it is open appear on top.
+// appended while it is open appear on top. The Resource column takes the
+// width the others leave but never less than minimumResourceWidth() (the
+// table scrolls sideways first), and elides in the middle, where ids
+// differ least. Escape clears the filter when it has the keyboard and
+// text, else closes the window.
 class HistoryWindow : public QWidget {
     Q_OBJECT
 
@@ -27,12 +31,21 @@ public:
     QTableView *view() const { return m_view; }
     // Rows shown after filtering.
     int visibleCount() const;
+    // Room for about this many characters of a resource, whatever the width.
+    static constexpr int minResourceCharacters = 28;
+    int minimumResourceWidth() const;
 
 public Q_SLOTS:
     void setFilterText(const QString &text);
 
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void reload();
+    // The Resource column: what the others leave, at least its minimum.
+    void fitResourceColumn();
     void updateCount();
 
     History &m_history;
@@ -42,6 +55,7 @@ private:
     QTableView *m_view = nullptr;
     PlainLabel *m_count = nullptr;
     PlainLabel *m_empty = nullptr;
+    bool m_fitting = false;
 };
 
 } // namespace countersign

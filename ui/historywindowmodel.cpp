@@ -1,5 +1,6 @@
 #include "historywindowmodel.h"
 
+#include "protocol/messages/approvalproof.h"
 #include "ui/safetext.h"
 #include "ui/uistyle.h"
 
@@ -60,21 +61,36 @@ int HistoryWindowModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QString HistoryWindowModel::outcomeText(ApprovalOutcome outcome)
+QString HistoryWindowModel::outcomeText(const HistoryEntry &entry)
 {
-    switch (outcome) {
+    switch (entry.outcome) {
     case ApprovalOutcome::Approved:
-        return tr("Approved");
+        // The Companion keeps the method only for an answer from here.
+        if (!entry.method)
+            return tr("Approved on another device");
+        return *entry.method == ApprovalMethod::Passkey ? tr("Approved with security key")
+                                                        : tr("Approved with authenticator code");
     case ApprovalOutcome::Denied:
+        if (entry.detail == ApprovalProof::bindingCodeMismatchReason)
+            return tr("Denied: the code you picked did not match");
+        if (!entry.detail.trimmed().isEmpty())
+            return tr("Denied: %1").arg(shown(entry.detail.simplified()));
         return tr("Denied");
     case ApprovalOutcome::Expired:
         return tr("Expired");
     case ApprovalOutcome::Cancelled:
-        return tr("Cancelled");
+        return tr("Cancelled by the gateway");
     case ApprovalOutcome::Unknown:
         break;
     }
-    return tr("Closed elsewhere");
+    return tr("Decided on another device or withdrawn");
+}
+
+QString HistoryWindowModel::shortId(const QString &id)
+{
+    if (id.size() <= maxWholeIdLength)
+        return id;
+    return id.left(8) + QChar(0x2026) + id.right(4);
 }
 
 QString HistoryWindowModel::displayText(const HistoryEntry &entry, int column) const
@@ -83,7 +99,7 @@ QString HistoryWindowModel::displayText(const HistoryEntry &entry, int column) c
     case WhenColumn:
         return QLocale().toString(localTime(entry.time), QLocale::ShortFormat);
     case DecisionColumn:
-        return outcomeText(entry.outcome);
+        return outcomeText(entry);
     case AgentColumn:
         return shown(entry.agent);
     case ActionColumn:
@@ -99,7 +115,7 @@ QString HistoryWindowModel::displayText(const HistoryEntry &entry, int column) c
             return QString();
         return *entry.method == ApprovalMethod::Totp ? tr("Authenticator code") : tr("Passkey");
     case RequestColumn:
-        return shown(entry.requestId);
+        return shortId(shown(entry.requestId));
     default:
         return QString();
     }
@@ -116,14 +132,26 @@ QVariant HistoryWindowModel::data(const QModelIndex &index, int role) const
     case Qt::UserRole:
         if (index.column() == WhenColumn)
             return entry.time;
+        if (index.column() == RequestColumn)
+            return shown(entry.requestId);
+        return displayText(entry, index.column());
+    case FilterRole:
+        if (index.column() == RequestColumn)
+            return shown(entry.requestId);
+        if (index.column() == GatewayColumn)
+            return QString(displayText(entry, index.column()) + u' ' + shown(entry.gatewayId));
         return displayText(entry, index.column());
     case Qt::ToolTipRole:
         if (index.column() == WhenColumn)
             return QLocale().toString(localTime(entry.time), QLocale::LongFormat);
-        if (index.column() == DecisionColumn && !entry.detail.isEmpty())
-            return tr("%1: %2").arg(outcomeText(entry.outcome), shown(entry.detail));
+        if (index.column() == DecisionColumn && entry.outcome == ApprovalOutcome::Unknown) {
+            return tr("Countersign did not learn how it ended: it was decided on another device "
+                      "while this one was offline, or this computer could no longer answer it.");
+        }
         if (index.column() == GatewayColumn)
             return shown(entry.gatewayId);
+        if (index.column() == RequestColumn)
+            return tr("Request %1").arg(shown(entry.requestId));
         return displayText(entry, index.column());
     case Qt::ForegroundRole:
         if (index.column() != DecisionColumn)

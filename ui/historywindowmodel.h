@@ -9,8 +9,13 @@ namespace countersign {
 
 // The history as a table, newest first: When, Decision, Agent, Action,
 // Resource, User, Gateway, Method, Request. Display texts are display-safe
-// (the values came from requests); Qt::UserRole gives the raw value to sort
-// by (the time in seconds for When).
+// (the values came from requests). The decision is said in words from the
+// outcome, the method and the detail ("Approved with authenticator code",
+// "Denied: not during the freeze", "Denied: the code you picked did not
+// match"); long request ids are shortened ("3f9c1a7e…b20d", the whole id in
+// the tooltip). Qt::UserRole gives the value to sort by (the time in
+// seconds for When, the whole id for Request), FilterRole the whole text a
+// filter matches.
 class HistoryWindowModel : public QAbstractTableModel {
     Q_OBJECT
 
@@ -27,6 +32,10 @@ public:
         RequestColumn,
         ColumnCount
     };
+    static constexpr int FilterRole = Qt::UserRole + 1;
+    // Ids up to this length are shown whole; longer ones as the first 8 and
+    // the last 4 characters.
+    static constexpr qsizetype maxWholeIdLength = 14;
 
     explicit HistoryWindowModel(QObject *parent = nullptr);
 
@@ -42,7 +51,10 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    static QString outcomeText(ApprovalOutcome outcome);
+    // The decision in words, from what the entry says.
+    static QString outcomeText(const HistoryEntry &entry);
+    // "3f9c1a7e…b20d" for a long id; short ones as they are.
+    static QString shortId(const QString &id);
 
 private:
     QString displayText(const HistoryEntry &entry, int column) const;

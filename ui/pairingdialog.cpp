@@ -5,6 +5,7 @@
 #include "app/pairinglinkfinder.h"
 #include "app/screenshotsource.h"
 #include "protocol/displaytext.h"
+#include "protocol/jose/ecpublickey.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/plainbutton.h"
 #include "ui/plainlabel.h"
@@ -20,7 +21,6 @@
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFontDatabase>
 #include <QFormLayout>
 #include <QFrame>
 #include <QGridLayout>
@@ -33,6 +33,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QShowEvent>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStyle>
@@ -107,6 +108,7 @@ PairingDialog::PairingDialog(Services services, QWidget *parent)
     m_pages->addWidget(buildProgressPage());
     m_pages->addWidget(buildDonePage());
     m_pages->addWidget(buildFailedPage());
+    m_pages->addWidget(buildAlreadyPairedPage());
     column->addWidget(m_pages, 1);
     column->addWidget(buildFooter());
 
@@ -259,10 +261,10 @@ QWidget *PairingDialog::buildGatewayPanel()
     scaleFont(m_gatewayName, 1.0, true);
     m_gatewayUrl = addRow(tr("Address"), QStringLiteral("gatewayUrlValue"));
     m_fingerprint = addRow(tr("Key fingerprint"), QStringLiteral("fingerprintValue"));
-    QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    fixed.setPointSizeF(m_fingerprint->font().pointSizeF());
-    m_fingerprint->setFont(fixed);
+    m_fingerprint->setFont(PairingDialogText::fingerprintFont(m_fingerprint->font()));
     m_connection = addRow(tr("Connection"), QStringLiteral("connectionValue"));
+    m_pin = addRow(tr("Certificate pin"), QStringLiteral("pinValue"));
+    m_pin->setFont(PairingDialogText::fingerprintFont(m_pin->font()));
     // Known only once paired: the gateway names the account in its answer.
     m_account = addRow(tr("Account"), QStringLiteral("accountValue"));
     m_device = addRow(tr("This computer"), QStringLiteral("deviceValue"));
@@ -371,6 +373,19 @@ QWidget *PairingDialog::buildFailedPage()
     return page;
 }
 
+QWidget *PairingDialog::buildAlreadyPairedPage()
+{
+    auto *page = new QWidget(this);
+    auto *column = new QVBoxLayout(page);
+    column->setContentsMargins(0, 0, 0, 0);
+    m_alreadyPairedText = new PlainLabel(QString(), page);
+    m_alreadyPairedText->setObjectName(QStringLiteral("alreadyPairedText"));
+    m_alreadyPairedText->setWordWrap(true);
+    column->addWidget(m_alreadyPairedText);
+    column->addStretch(1);
+    return page;
+}
+
 QWidget *PairingDialog::buildFooter()
 {
     auto *footer = new QWidget(this);
@@ -414,22 +429,33 @@ void PairingDialog::showPage(Page page)
     const QIcon appIcon = StatusIcons::appIcon();
     const QString gateway = m_link ? shown(m_link->displayName()) : QString();
 
-    m_back->setVisible(page == Page::Confirm || page == Page::Failed);
+    // Back only where there is a page the person saw to go back to: a
+    // link given from outside (--pair, a countersign:// link) opens the
+    // dialog on the confirmation. After a failure the way to another link
+    // is there either way, named for what it does.
+    m_back->setVisible(((page == Page::Confirm || page == Page::AlreadyPaired) && m_linkFromSources)
+                       || page == Page::Failed);
+    const bool backToConfirm =
+        page == Page::Failed && m_failureKind == PairingFailure::Kind::InvalidDeviceName;
+    m_back->setText(m_linkFromSources || backToConfirm ? tr("&Back") : tr("Use &another link"));
     m_cancel->setVisible(page != Page::Done);
     m_cancel->setEnabled(page != Page::Progress);
     m_pair->setVisible(page == Page::Confirm);
     m_retry->setVisible(page == Page::Failed && m_canRetry);
     m_done->setVisible(page == Page::Done);
-    m_cancel->setText(page == Page::Failed ? tr("C&lose") : tr("Cancel"));
+    m_cancel->setText(page == Page::Failed || page == Page::AlreadyPaired ? tr("C&lose")
+                                                                          : tr("Cancel"));
     // Only the safe answer may be default: Cancel on the confirmation
-    // (Enter there never pairs), Done once paired. Elsewhere nothing.
-    m_cancel->setDefault(page == Page::Confirm);
+    // (Enter there never pairs) and Close when already paired, Done once
+    // paired. Elsewhere nothing.
+    m_cancel->setDefault(page == Page::Confirm || page == Page::AlreadyPaired);
     m_done->setDefault(page == Page::Done);
 
     const bool paired = page == Page::Done;
     m_panel->setVisible(page != Page::Source && m_link.has_value());
     m_panelForm->setRowVisible(m_account, paired);
     m_panelForm->setRowVisible(m_device, paired);
+    m_panelForm->setRowVisible(m_pin, m_link && m_link->hasSpkiPin());
 
     switch (page) {
     case Page::Source:
@@ -459,7 +485,13 @@ void PairingDialog::showPage(Page page)
         setHeader(style()->standardIcon(QStyle::SP_MessageBoxWarning), m_title->text(), QString());
         (m_retry->isVisible() ? m_retry : m_cancel)->setFocus();
         break;
+    case Page::AlreadyPaired:
+        setHeader(appIcon, tr("Already paired with %1").arg(gateway), QString());
+        m_cancel->setFocus();
+        break;
     }
+    if (page == Page::Source && isVisible())
+        noteSourcePageShown();
     fitHeight();
     announce(m_title);
 }
@@ -475,36 +507,102 @@ void PairingDialog::fitHeight()
         resize(width(), needed);
 }
 
-void PairingDialog::showSourceError(const QString &text)
+void PairingDialog::showSourceError(const QString &text, const QString &linkText)
 {
     showPage(Page::Source);
+    // The text that was not a link stays in the field, to be corrected
+    // rather than typed or pasted again.
+    const QString kept = linkText.simplified();
+    if (!kept.isEmpty() && kept.size() <= m_linkEdit->maxLength() && m_linkEdit->text() != kept)
+        m_linkEdit->setText(kept);
     m_sourceError->setText(text);
     m_sourceError->show();
     fitHeight();
+    if (!kept.isEmpty())
+        m_linkEdit->setFocus();
     announce(m_sourceError);
+}
+
+void PairingDialog::noteSourcePageShown()
+{
+    // Seen only if it is still there once the event loop has drawn it: a
+    // link given right after show() (main.cpp's --pair) replaces it first.
+    QTimer::singleShot(0, this, [this] {
+        if (isVisible() && page() == Page::Source)
+            m_sourcePageSeen = true;
+    });
+}
+
+void PairingDialog::showEvent(QShowEvent *event)
+{
+    QDialog::showEvent(event);
+    if (page() == Page::Source)
+        noteSourcePageShown();
 }
 
 void PairingDialog::showLinkText(const QString &text)
 {
-    auto link = PairingLink::parse(text);
-    if (!link) {
-        showSourceError(
-            tr("That is not a Countersign pairing link: %1.").arg(shown(link.error().message)));
-        return;
-    }
-    showLink(link.value());
+    useLinkText(text, false);
 }
 
 void PairingDialog::showLink(const PairingLink &link)
 {
+    useLink(link, false);
+}
+
+void PairingDialog::useLinkText(const QString &text, bool fromSources)
+{
+    auto link = PairingLink::parse(text);
+    if (!link) {
+        showSourceError(tr("That is not a Countersign pairing link: %1.")
+                            .arg(shown(PairingDialogText::linkProblem(link.error().message))),
+                        text);
+        return;
+    }
+    useLink(link.value(), fromSources);
+}
+
+std::optional<GatewayProfile> PairingDialog::pairedGatewayFor(const PairingLink &link) const
+{
+    const auto comparable = [](const QUrl &url) {
+        return url.adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments);
+    };
+    for (const GatewayProfile &profile : m_services.gateways.all()) {
+        const auto key = EcPublicKey::fromJwk(profile.gatewayKey);
+        if ((key && key->thumbprint() == link.keyThumbprint())
+            || comparable(profile.baseUrl) == comparable(link.gatewayUrl()))
+            return profile;
+    }
+    return std::nullopt;
+}
+
+void PairingDialog::useLink(const PairingLink &link, bool fromSources)
+{
     if (m_pairing)
         return;
     m_link = link;
+    m_linkFromSources = fromSources || m_sourcePageSeen;
     m_sourceError->hide();
     m_gatewayName->setText(shown(link.displayName()));
     m_gatewayUrl->setText(shown(link.gatewayUrl().toDisplayString()));
     m_fingerprint->setText(PairingDialogText::groupedFingerprint(link.keyThumbprint()));
     m_connection->setText(shown(PairingDialogText::connectionDescription(link)));
+    m_pin->setText(PairingDialogText::groupedFingerprint(link.spki()));
+    // Pairing again would register a second device there and replace this
+    // one's key and record here, leaving the first registration orphaned.
+    if (const auto known = pairedGatewayFor(link)) {
+        const QString name = shown(known->name);
+        const QString device =
+            shown(known->deviceName.isEmpty() ? known->deviceId : known->deviceName);
+        m_alreadyPairedText->setText(
+            tr("This computer is already paired with %1, as \"%2\" for %3: its requests "
+               "already reach you here, and there is nothing to do.\n\nTo pair with it again "
+               "(for instance because it revoked this computer, or for another account), first "
+               "unpair %1 in Settings, under Paired gateways, then use a new link.")
+                .arg(name, device, shown(known->userId)));
+        showPage(Page::AlreadyPaired);
+        return;
+    }
     showPage(Page::Confirm);
 }
 
@@ -524,7 +622,7 @@ void PairingDialog::onTypedLink()
 {
     if (m_linkEdit->text().trimmed().isEmpty())
         return;
-    showLinkText(m_linkEdit->text());
+    useLinkText(m_linkEdit->text(), true);
 }
 
 void PairingDialog::useDecodedImages(const QList<QImage> &images, const QString &whereNothing)
@@ -546,7 +644,7 @@ void PairingDialog::useDecodedImages(const QList<QImage> &images, const QString 
             tr("Countersign found a QR code, but %1.").arg(shown(link.error().message)));
         return;
     }
-    showLink(link.value());
+    useLink(link.value(), true);
 }
 
 void PairingDialog::openImageFile(const QString &path)
@@ -580,7 +678,7 @@ void PairingDialog::pasteFromClipboard()
     const QString text = mime ? mime->text().trimmed() : QString();
     // A link is exact; an image only when there is no link.
     if (!text.isEmpty() && PairingLink::parse(text)) {
-        showLinkText(text);
+        useLinkText(text, true);
         return;
     }
     if (mime && mime->hasImage()) {
@@ -591,7 +689,7 @@ void PairingDialog::pasteFromClipboard()
         return;
     }
     if (!text.isEmpty()) {
-        showLinkText(text);
+        useLinkText(text, true);
         return;
     }
     showSourceError(tr("The clipboard holds neither a link nor an image. Copy the link or the QR "
@@ -644,7 +742,8 @@ void PairingDialog::onScreenCaptureFailed(const ScreenshotFailure &failure)
 
 void PairingDialog::onPairClicked()
 {
-    if (!m_link || m_pairing)
+    // Only from the pages that offer it (never for a gateway already paired).
+    if (!m_link || m_pairing || (page() != Page::Confirm && page() != Page::Failed))
         return;
     const QString deviceName = m_deviceName->text().trimmed();
     QString problem;

@@ -39,13 +39,17 @@ struct ScreenshotFailure;
 //    the code), or typed. QR codes are read by the injected reader
 //    (platform's QrDecoder::decode) and the link picked by
 //    PairingLinkFinder; every text is untrusted and parsed strictly.
+//    A text that is not a link stays in the link field, to be corrected.
 // 2. Confirm: the gateway's name, address, key fingerprint (grouped as the
-//    gateway prints it) and how the connection is protected, with the name
-//    this computer gets there. Cancel is the default button; Pair takes a
-//    click (or Space, or Alt+P): Enter never pairs.
-// 3. Progress: PairingClient makes the device key, registers it with the
-//    gateway and stores it in the keychain; the record is saved in
-//    PairedGateways.
+//    gateway prints it, fixed-pitch) and how the connection is protected,
+//    with the name this computer gets there. Cancel is the default button;
+//    Pair takes a click (or Space, or Alt+P): Enter never pairs. Back only
+//    when the person came from the source page. A gateway already in
+//    PairedGateways (same key or address) is not paired again: the
+//    AlreadyPaired page says so and what to do (unpair it in Settings first).
+// 3. Progress: PairingClient makes the device key, checks the keychain,
+//    registers the key with the gateway and stores it in the keychain; the
+//    record is saved in PairedGateways.
 // 4. Done, or what went wrong and what to do next (PairingFailure kinds in
 //    sentences), with "Try again" where the same link may still work.
 //
@@ -75,7 +79,9 @@ public:
     // the capture.
     static constexpr std::chrono::milliseconds hideBeforeCapture{300};
 
-    enum class Page { Source, Confirm, Progress, Done, Failed };
+    // AlreadyPaired: the link is for a gateway this computer is paired with
+    // (same key or address); says so and what to do instead of pairing.
+    enum class Page { Source, Confirm, Progress, Done, Failed, AlreadyPaired };
 
     explicit PairingDialog(Services services, QWidget *parent = nullptr);
     ~PairingDialog() override;
@@ -109,6 +115,7 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -119,12 +126,21 @@ private:
     QWidget *buildProgressPage();
     QWidget *buildDonePage();
     QWidget *buildFailedPage();
+    QWidget *buildAlreadyPairedPage();
     QWidget *buildFooter();
 
     void showPage(Page page);
     void setHeader(const QIcon &icon, const QString &title, const QString &subtitle);
     void fitHeight();
-    void showSourceError(const QString &text);
+    // `linkText`: the text that was not a link, put back in the link field
+    // to be corrected (empty: the field keeps what it has).
+    void showSourceError(const QString &text, const QString &linkText = QString());
+    // A link read from the sources (`fromSources`) or given from outside
+    // (command line, URL handler), when the source page was never seen.
+    void useLinkText(const QString &text, bool fromSources);
+    void useLink(const PairingLink &link, bool fromSources);
+    std::optional<GatewayProfile> pairedGatewayFor(const PairingLink &link) const;
+    void noteSourcePageShown();
     void useDecodedImages(const QList<QImage> &images, const QString &whereNothing);
     void onScreenCaptured(const QList<QImage> &images);
     void onScreenCaptureFailed(const ScreenshotFailure &failure);
@@ -143,6 +159,10 @@ private:
     bool m_canRetry = false;
     bool m_pairing = false;
     bool m_capturing = false;
+    // The person came to the confirmation from the source page: only then
+    // is there a page to go back to.
+    bool m_linkFromSources = false;
+    bool m_sourcePageSeen = false;
 
     PlainLabel *m_headerIcon = nullptr;
     PlainLabel *m_title = nullptr;
@@ -162,6 +182,7 @@ private:
     PlainLabel *m_gatewayUrl = nullptr;
     PlainLabel *m_fingerprint = nullptr;
     PlainLabel *m_connection = nullptr;
+    PlainLabel *m_pin = nullptr; // the link's TLS pin, when it has one
     PlainLabel *m_account = nullptr;
     PlainLabel *m_device = nullptr;
     // Confirm
@@ -176,6 +197,8 @@ private:
     // Failed
     PlainLabel *m_failedAdvice = nullptr;
     PlainLabel *m_failedDetails = nullptr;
+    // Already paired
+    PlainLabel *m_alreadyPairedText = nullptr;
     // Footer
     QPushButton *m_back = nullptr;
     QPushButton *m_cancel = nullptr;

@@ -2,11 +2,37 @@
 
 #include "protocol/jose/jwkthumbprint.h"
 
+#include <QFontDatabase>
+
 namespace countersign {
 
 QString PairingDialogText::groupedFingerprint(const QString &thumbprint)
 {
     return fingerprintForReading(thumbprint);
+}
+
+QFont PairingDialogText::fingerprintFont(const QFont &like)
+{
+    QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    fixed.setStyleHint(QFont::Monospace);
+    if (like.pointSizeF() > 0)
+        fixed.setPointSizeF(like.pointSizeF());
+    else if (like.pixelSize() > 0)
+        fixed.setPixelSize(like.pixelSize());
+    return fixed;
+}
+
+QString PairingDialogText::linkProblem(const QString &parserMessage)
+{
+    // The parser starts some messages with what the dialog's sentence says
+    // already ("not a pairing link: it must start with countersign://").
+    static const QString prefix = QStringLiteral("not a pairing link: ");
+    QString problem = parserMessage.trimmed();
+    if (problem.startsWith(prefix, Qt::CaseInsensitive))
+        problem = problem.mid(prefix.size());
+    while (problem.endsWith(u'.'))
+        problem.chop(1);
+    return problem;
 }
 
 QString PairingDialogText::connectionDescription(const PairingLink &link)
@@ -15,9 +41,8 @@ QString PairingDialogText::connectionDescription(const PairingLink &link)
         return tr("Not encrypted. Allowed only because the gateway runs on this computer.");
     }
     if (link.hasSpkiPin()) {
-        return tr("Encrypted (TLS) with the gateway's own certificate, pinned by the link: "
-                  "%1")
-            .arg(groupedFingerprint(link.spki()));
+        // The pin itself has a row of its own, set like every fingerprint.
+        return tr("Encrypted (TLS) with the gateway's own certificate, pinned by the link.");
     }
     return tr("Encrypted (TLS), with a certificate this computer's trusted authorities vouch for.");
 }
@@ -44,6 +69,8 @@ QString PairingDialogText::failureHeadline(PairingFailure::Kind kind)
         return tr("The gateway's answer was not understood");
     case Kind::GatewayKeyMismatch:
         return tr("The gateway's key is not the one the link names");
+    case Kind::KeychainUnavailable:
+        return tr("The system keychain is not usable");
     case Kind::KeychainFailure:
         return tr("The key could not be stored in the keychain");
     case Kind::Internal:
@@ -83,6 +110,10 @@ QString PairingDialogText::failureAdvice(PairingFailure::Kind kind)
     case Kind::GatewayKeyMismatch:
         return tr("This may not be the gateway the link came from. Nothing was paired. Make a new "
                   "link directly on the gateway.");
+    case Kind::KeychainUnavailable:
+        return tr("Countersign keeps this computer's key in the system keychain, and could not "
+                  "use it. Nothing was sent to the gateway and the link still works: unlock the "
+                  "keychain (GNOME Keyring, KWallet) or set one up, then try again.");
     case Kind::KeychainFailure:
         return tr("The gateway registered this computer, but without its key Countersign cannot "
                   "use it. Unlock or set up the system keychain (GNOME Keyring, KWallet), then "
@@ -100,6 +131,7 @@ bool PairingDialogText::canRetry(PairingFailure::Kind kind)
     switch (kind) {
     case Kind::Unreachable:
     case Kind::RateLimited:
+    case Kind::KeychainUnavailable:
     case Kind::Internal:
         return true;
     case Kind::InvalidDeviceName:

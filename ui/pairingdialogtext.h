@@ -4,6 +4,7 @@
 #include "protocol/pairing/pairinglink.h"
 
 #include <QCoreApplication>
+#include <QFont>
 #include <QString>
 
 namespace countersign {
@@ -18,6 +19,14 @@ public:
     // same characters `countersign-gateway pair` prints as "Gateway key
     // fingerprint", easier to compare.
     static QString groupedFingerprint(const QString &thumbprint);
+    // The font fingerprints are shown in, everywhere (pairing, Settings):
+    // the system's fixed-pitch font at the size of `like`, so that the
+    // groups line up as in the gateway's terminal.
+    static QFont fingerprintFont(const QFont &like);
+
+    // A link parser's message, to follow "That is not a Countersign pairing
+    // link: ": without what that sentence says already, nor a final stop.
+    static QString linkProblem(const QString &parserMessage);
 
     // How the connection to the gateway is protected, from the link.
     static QString connectionDescription(const PairingLink &link);

@@ -20,6 +20,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
+#include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -28,7 +29,10 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSignalBlocker>
+#include <QStandardItemModel>
+#include <QStyle>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -77,7 +81,8 @@ SettingsDialog::SettingsDialog(CompanionSettings &settings, PairedGateways &gate
     connect(&m_gateways, &PairedGateways::changed, this, &SettingsDialog::reloadGateways,
             Qt::QueuedConnection);
     reloadGateways();
-    resize(600, 560);
+    // The lists' own size hints are generous; their minimums (four gateways) count.
+    resize(std::max(640, sizeHint().width()), std::max(560, minimumSizeHint().height()));
 }
 
 SettingsDialog::~SettingsDialog() = default;
@@ -124,15 +129,11 @@ QWidget *SettingsDialog::buildGeneral()
     auto *methodLabel = new PlainLabel(tr("Default approval &method:"), methodRow);
     m_defaultMethod = new QComboBox(methodRow);
     m_defaultMethod->setObjectName(QStringLiteral("defaultMethodCombo"));
-    m_defaultMethod->setToolTip(tr("The method a request opens with when it allows several. "
-                                   "You can still switch in the request."));
     for (ApprovalMethod method : std::as_const(m_methods)) {
         m_defaultMethod->addItem(method == ApprovalMethod::Passkey ? tr("Security key (passkey)")
                                                                    : tr("Authenticator app code"),
                                  approvalMethodName(method));
     }
-    m_defaultMethod->setCurrentIndex(
-        std::max(0, static_cast<int>(m_methods.indexOf(m_settings.defaultMethod(m_methods)))));
     methodLabel->setBuddy(m_defaultMethod);
     connect(m_defaultMethod, &QComboBox::currentIndexChanged, this, [this](int index) {
         if (index < 0 || index >= m_methods.size())
@@ -145,6 +146,7 @@ QWidget *SettingsDialog::buildGeneral()
     methodLayout->addWidget(m_defaultMethod, 1);
     methodRow->setVisible(m_methods.size() > 1);
     column->addWidget(methodRow);
+    updateDefaultMethod();
 
     auto *nameRow = new QHBoxLayout;
     auto *nameLabel = new PlainLabel(tr("Name for this &computer when pairing:"), group);
@@ -185,6 +187,9 @@ QWidget *SettingsDialog::buildGateways()
     m_list->header()->setSectionResizeMode(NameColumn, QHeaderView::Stretch);
     m_list->header()->setSectionResizeMode(UserColumn, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(StateColumn, QHeaderView::ResizeToContents);
+    // Names give way (elided) before the account or the state is cut.
+    m_list->setTextElideMode(Qt::ElideMiddle);
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &SettingsDialog::updateGatewayDetails);
     connect(m_list, &QTreeWidget::itemChanged, this, &SettingsDialog::onItemChanged);
     column->addWidget(m_list, 1);
@@ -197,10 +202,32 @@ QWidget *SettingsDialog::buildGateways()
     m_empty->setForegroundRole(QPalette::PlaceholderText);
     column->addWidget(m_empty);
 
-    m_details = new PlainLabel(QString(), group);
+    m_details = new QWidget(group);
     m_details->setObjectName(QStringLiteral("gatewayDetails"));
-    m_details->setWordWrap(true);
-    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *form = new QFormLayout(m_details);
+    form->setContentsMargins(0, 0, 0, 0);
+    form->setHorizontalSpacing(12);
+    form->setVerticalSpacing(4);
+    form->setLabelAlignment(Qt::AlignLeft | Qt::AlignTop);
+    form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    const auto addDetail = [this, form](const QString &caption, const QString &name) {
+        auto *captionLabel = new PlainLabel(caption, m_details);
+        captionLabel->setForegroundRole(QPalette::PlaceholderText);
+        auto *value = new PlainLabel(QString(), m_details);
+        value->setObjectName(name);
+        value->setWordWrap(true);
+        value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        value->setAccessibleName(caption);
+        form->addRow(captionLabel, value);
+        return value;
+    };
+    m_detailAddress = addDetail(tr("Address"), QStringLiteral("gatewayAddressValue"));
+    m_detailFingerprint =
+        addDetail(tr("Key fingerprint"), QStringLiteral("gatewayFingerprintValue"));
+    m_detailFingerprint->setFont(PairingDialogText::fingerprintFont(m_detailFingerprint->font()));
+    m_detailDevice = addDetail(tr("This computer there"), QStringLiteral("gatewayDeviceValue"));
+    m_detailPin = addDetail(tr("Certificate pin"), QStringLiteral("gatewayPinValue"));
+    m_detailPin->setFont(PairingDialogText::fingerprintFont(m_detailPin->font()));
     column->addWidget(m_details);
 
     m_gatewayMessage = new PlainLabel(QString(), group);
@@ -266,7 +293,32 @@ void SettingsDialog::reloadGateways()
     const bool any = !m_profiles.isEmpty();
     m_list->setVisible(any);
     m_empty->setVisible(!any);
+    fitGatewayList();
     updateGatewayDetails();
+    updateDefaultMethod();
+}
+
+void SettingsDialog::fitGatewayList()
+{
+    // Room for minVisibleGateways rows before it scrolls, and a dialog
+    // wide enough for the account and state columns beside a name.
+    const int row = m_list->topLevelItemCount() > 0
+        ? std::max(m_list->sizeHintForRow(0), fontMetrics().height() + 4)
+        : fontMetrics().height() + 8;
+    const int frame = 2 * m_list->frameWidth();
+    m_list->setMinimumHeight(m_list->header()->sizeHint().height() + minVisibleGateways * row
+                             + frame + 2);
+    const auto widest = [this](int column) {
+        int width = m_list->header()->sectionSizeHint(column);
+        for (int i = 0; i < m_list->topLevelItemCount(); ++i)
+            width = std::max(
+                width,
+                m_list->fontMetrics().horizontalAdvance(m_list->topLevelItem(i)->text(column)));
+        return width + 2 * m_list->style()->pixelMetric(QStyle::PM_FocusFrameHMargin) + 16;
+    };
+    const int wanted = fontMetrics().horizontalAdvance(QLatin1Char('M')) * 12 // a name
+        + widest(UserColumn) + widest(StateColumn) + frame;
+    m_list->setMinimumWidth(std::min(wanted, 900));
 }
 
 void SettingsDialog::setRowIcon(QTreeWidgetItem *item, bool online)
@@ -324,6 +376,7 @@ QWidget *SettingsDialog::buildPasskeys()
         if (!profile || !m_registering.isEmpty())
             return;
         m_registering = profile->gatewayId;
+        m_stopRequested = false;
         m_passkeyPanel->showState(Authenticator::State::InsertKey);
         updatePasskeys();
         Q_EMIT addPasskey(profile->gatewayId, m_passkeyName->text().trimmed());
@@ -353,7 +406,13 @@ QWidget *SettingsDialog::buildPasskeys()
 
     m_passkeyPanel = new PasskeyPanel(group);
     connect(m_passkeyPanel, &PasskeyPanel::pinEntered, this, &SettingsDialog::passkeyPinEntered);
-    connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, &SettingsDialog::passkeyStopped);
+    connect(m_passkeyPanel, &PasskeyPanel::stopRequested, this, [this] {
+        if (!m_registering.isEmpty()) {
+            m_stopRequested = true;
+            m_passkeyPanel->showIdle(tr("Stopping…"));
+        }
+        Q_EMIT passkeyStopped();
+    });
     connect(m_passkeyPanel, &PasskeyPanel::keyChosen, this, &SettingsDialog::passkeyKeyChosen);
     m_passkeyPanel->showIdle(QString());
     column->addWidget(m_passkeyPanel);
@@ -366,6 +425,57 @@ void SettingsDialog::setPasskeys(const QString &gatewayId, const PasskeyContext 
 {
     m_passkeys.insert(gatewayId, context);
     updatePasskeys();
+    updateDefaultMethod();
+}
+
+bool SettingsDialog::anySecurityKeyRegistered() const
+{
+    for (const GatewayProfile &profile : m_profiles) {
+        const auto context = m_passkeys.constFind(profile.gatewayId);
+        if (context != m_passkeys.cend() && !context->credentials.isEmpty())
+            return true;
+    }
+    return false;
+}
+
+void SettingsDialog::updateDefaultMethod()
+{
+    if (!m_defaultMethod)
+        return;
+    const bool keyUsable = anySecurityKeyRegistered();
+    const int passkeyIndex = static_cast<int>(m_methods.indexOf(ApprovalMethod::Passkey));
+    // Disabled, saying why where the person looks for it: in the list.
+    if (auto *model = qobject_cast<QStandardItemModel *>(m_defaultMethod->model());
+        model && passkeyIndex >= 0) {
+        if (QStandardItem *item = model->item(passkeyIndex)) {
+            item->setEnabled(keyUsable);
+            item->setText(keyUsable ? tr("Security key (passkey)")
+                                    : tr("Security key: add one to a gateway below first"));
+        }
+    }
+    // Shown, not stored: the person's choice stays for when a key exists
+    // (the companion never opens a request with a method it cannot offer).
+    ApprovalMethod shownMethod = m_settings.defaultMethod(m_methods);
+    const bool fallBack = shownMethod == ApprovalMethod::Passkey && !keyUsable;
+    if (fallBack) {
+        for (ApprovalMethod method : std::as_const(m_methods)) {
+            if (method != ApprovalMethod::Passkey) {
+                shownMethod = method;
+                break;
+            }
+        }
+    }
+    {
+        const QSignalBlocker blocker(m_defaultMethod);
+        m_defaultMethod->setCurrentIndex(
+            std::max(0, static_cast<int>(m_methods.indexOf(shownMethod))));
+    }
+    m_defaultMethod->setToolTip(
+        keyUsable || passkeyIndex < 0
+            ? tr("The method a request opens with when it allows several. You can still switch "
+                 "in the request.")
+            : tr("The method a request opens with when it allows several. A security key can be "
+                 "the default once one is registered at a gateway (Security keys, below)."));
 }
 
 void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authenticator::State state,
@@ -373,8 +483,14 @@ void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authentic
 {
     if (gatewayId != m_registering && !(done && m_registering.isEmpty()))
         return;
+    // Stop is the person's own doing: it reads as a cancel, never as the
+    // key failing (the Companion ends a stopped registration as Failed).
+    const bool stopped =
+        state == Authenticator::State::Cancelled || (done && !ok && m_stopRequested);
     if (!done) {
-        if (state == Authenticator::State::PinNeeded)
+        if (stopped)
+            m_passkeyPanel->showIdle(tr("Stopping…"));
+        else if (state == Authenticator::State::PinNeeded)
             m_passkeyPanel->askForPin(message.toInt(), false);
         else if (state == Authenticator::State::ChooseKey)
             m_passkeyPanel->showKeyChoice(m_securityKeys);
@@ -385,10 +501,13 @@ void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authentic
         return;
     }
     m_registering.clear();
+    m_stopRequested = false;
     if (ok) {
         m_passkeyName->clear();
         m_passkeyPanel->showIdle(tr("The security key was added. It can now approve requests "
                                     "from this gateway."));
+    } else if (stopped) {
+        m_passkeyPanel->showIdle(tr("Cancelled. No security key was added."));
     } else if (state == Authenticator::State::Failed) {
         m_passkeyPanel->showFailure(Authenticator::State::Failed, message);
     } else {
@@ -448,10 +567,31 @@ void SettingsDialog::updatePasskeys()
     m_addPasskey->setEnabled(online && accepts && idle
                              && context->credentials.size() < PasskeyContext::maxCredentials);
     m_removePasskey->setEnabled(online && idle && m_passkeyList->currentItem() != nullptr);
-    if (idle && profile && !online)
-        m_passkeyPanel->showIdle(tr("Connect to the gateway to add or remove security keys."));
-    else if (idle && profile && !accepts)
-        m_passkeyPanel->showIdle(tr("This gateway does not accept security keys."));
+    if (!idle)
+        return;
+    // The line follows the state: a hint of an earlier state is replaced
+    // (or cleared), while a result the person has not read yet ("added",
+    // "stopped", a failure) stays until the next hint has something to say.
+    QString hint;
+    if (profile && !online)
+        hint = tr("Connect to the gateway to add or remove security keys.");
+    else if (profile && !accepts)
+        hint = tr("This gateway does not accept security keys.");
+    else if (profile && context->credentials.isEmpty())
+        hint = tr("No security key is registered here yet. Insert one, name it and click Add "
+                  "security key….");
+    const bool showingHint =
+        !m_passkeyHint.isEmpty() && m_passkeyPanel->statusText() == m_passkeyHint;
+    if (!hint.isEmpty()) {
+        // A new state, or nothing else to read: the hint.
+        if (hint != m_passkeyHint || showingHint || m_passkeyPanel->statusText().isEmpty())
+            m_passkeyPanel->showIdle(hint);
+        m_passkeyHint = hint;
+    } else {
+        if (showingHint)
+            m_passkeyPanel->showIdle(QString());
+        m_passkeyHint.clear();
+    }
 }
 
 void SettingsDialog::updateGatewayDetails()
@@ -467,15 +607,16 @@ void SettingsDialog::updateGatewayDetails()
     QString fingerprint;
     if (const auto key = EcPublicKey::fromJwk(profile->gatewayKey))
         fingerprint = PairingDialogText::groupedFingerprint(key->thumbprint());
-    QStringList lines{
-        tr("Address: %1").arg(shown(profile->baseUrl.toDisplayString())),
-        tr("Key fingerprint: %1").arg(fingerprint),
-        tr("This computer there: %1").arg(shown(profile->deviceId)),
-    };
-    if (!profile->spkiPin.isEmpty())
-        lines.append(tr("Certificate pinned: %1")
-                         .arg(PairingDialogText::groupedFingerprint(profile->spkiPin)));
-    m_details->setText(wrappableText(lines.join(u'\n')));
+    m_detailAddress->setText(wrappableText(shown(profile->baseUrl.toDisplayString())));
+    m_detailFingerprint->setText(fingerprint);
+    // The name it was paired under, as the gateway lists it; the id only
+    // for records from before names were kept.
+    m_detailDevice->setText(wrappableText(
+        shown(profile->deviceName.isEmpty() ? profile->deviceId : profile->deviceName)));
+    m_detailDevice->setToolTip(tr("Device id at the gateway: %1").arg(shown(profile->deviceId)));
+    m_detailPin->setText(PairingDialogText::groupedFingerprint(profile->spkiPin));
+    if (auto *form = qobject_cast<QFormLayout *>(m_details->layout()))
+        form->setRowVisible(m_detailPin, !profile->spkiPin.isEmpty());
 }
 
 QString SettingsDialog::stateText(const QString &gatewayId) const
@@ -492,7 +633,7 @@ QString SettingsDialog::stateText(const QString &gatewayId) const
     case GatewayClient::State::Refused:
         return tr("Refused this computer");
     case GatewayClient::State::Revoked:
-        return tr("Revoked: pair again");
+        return tr("Revoked: unpair, then pair again");
     }
     return tr("Not connected");
 }

@@ -35,22 +35,28 @@ class PlainLabel;
 //   XDG autostart entry); hidden when there is none.
 // - Notifications on/off, the default approval method (which one a request
 //   that allows several opens with; shown only when this computer can carry
-//   out more than one) and the default name this computer gets when
+//   out more than one, and never the security key while no paired gateway
+//   has one registered) and the default name this computer gets when
 //   pairing, kept in the injected CompanionSettings (app/, where the
 //   companion reads them).
-// - Paired gateways: name (renamable in place), account, connection state
-//   (fed by the app through setGatewayState), address, key fingerprint;
+// - Paired gateways (at least minVisibleGateways rows without scrolling):
+//   name (renamable in place), account, connection state (fed by the app
+//   through setGatewayState), address, key fingerprint and TLS pin (as in
+//   the pairing dialog), the device name this computer was paired under;
 //   Unpair asks first (Cancel is the default) and then removes the device
 //   key from the keychain and the record (PairedGateways::unpair).
 // - Security keys registered at the selected gateway (fed by the app through
 //   setPasskeys): add one (the owner runs the key and reports back through
 //   showPasskeyRegistration) or remove one (asks first). Shown only when
-//   this computer can use security keys (`methods` has passkey).
+//   this computer can use security keys (`methods` has passkey). Its line
+//   follows the state; Stop reads as a cancel.
 class SettingsDialog : public QDialog {
     Q_OBJECT
 
 public:
     static constexpr int maxGatewayNameLength = 64;
+    // Rows of the gateway list visible without scrolling.
+    static constexpr int minVisibleGateways = 4;
 
     // `autostart` may be null (no way to start at login here). All must
     // outlive the dialog. `methods`: the approval methods this computer can
@@ -90,6 +96,11 @@ private:
     QWidget *buildGateways();
     QWidget *buildPasskeys();
     void updatePasskeys();
+    // The default method shown: never a security key while no gateway has
+    // one registered (the stored choice comes back once one has).
+    void updateDefaultMethod();
+    bool anySecurityKeyRegistered() const;
+    void fitGatewayList();
     void reloadGateways();
     void updateGatewayDetails();
     void onAutostartToggled(bool enabled);
@@ -119,7 +130,11 @@ private:
     PlainLabel *m_deviceNameError = nullptr;
     QTreeWidget *m_list = nullptr;
     PlainLabel *m_empty = nullptr;
-    PlainLabel *m_details = nullptr;
+    QWidget *m_details = nullptr;
+    PlainLabel *m_detailAddress = nullptr;
+    PlainLabel *m_detailFingerprint = nullptr;
+    PlainLabel *m_detailDevice = nullptr;
+    PlainLabel *m_detailPin = nullptr;
     PlainLabel *m_gatewayMessage = nullptr;
     QPushButton *m_rename = nullptr;
     QPushButton *m_unpair = nullptr;
@@ -127,6 +142,8 @@ private:
 
     QHash<QString, PasskeyContext> m_passkeys; // by gateway id
     QString m_registering;                     // gateway id while adding a key
+    bool m_stopRequested = false;              // the person pressed Stop while adding
+    QString m_passkeyHint;                     // the hint updatePasskeys() last showed
     QWidget *m_passkeyGroup = nullptr;
     QListWidget *m_passkeyList = nullptr;
     QLineEdit *m_passkeyName = nullptr;

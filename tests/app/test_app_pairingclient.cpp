@@ -6,13 +6,16 @@
 #include "protocol/tlspin.h"
 #include "tests/gateway/integration/gatewayfixture.h"
 #include "tests/support/freeport.h"
+#include "tests/support/memorysecretstore.h"
 
 #include <QFile>
+#include <QHash>
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -78,25 +81,42 @@ private:
     int m_requests = 0;
 };
 
-// A keychain that refuses every write, as a locked or missing one does.
+// A keychain that refuses every write, as a locked or missing one does; or,
+// with `refusePrefix`, only writes of keys that start with it (a keychain
+// that fails between the probe and the device key).
 class RefusingSecretStore final : public SecretStore {
 public:
-    void write(const QString &, const QByteArray &, const QObject *context,
+    void write(const QString &key, const QByteArray &secret, const QObject *context,
                StatusCallback done) override
     {
+        ++writes;
+        if (!refusePrefix.isEmpty() && !key.startsWith(refusePrefix)) {
+            m_kept.insert(key, secret);
+            QTimer::singleShot(0, context, [done] { done(Ok{}); });
+            return;
+        }
         QTimer::singleShot(0, context, [done] {
             done(makeError(ErrorCode::StorageFailure,
                            QStringLiteral("keychain: no keychain is available")));
         });
     }
-    void read(const QString &, const QObject *context, ReadCallback done) override
+    void read(const QString &key, const QObject *context, ReadCallback done) override
     {
-        QTimer::singleShot(0, context, [done] { done(std::optional<QByteArray>()); });
+        const auto value =
+            m_kept.contains(key) ? std::optional(m_kept.value(key)) : std::optional<QByteArray>();
+        QTimer::singleShot(0, context, [done, value] { done(value); });
     }
-    void remove(const QString &, const QObject *context, StatusCallback done) override
+    void remove(const QString &key, const QObject *context, StatusCallback done) override
     {
+        m_kept.remove(key);
         QTimer::singleShot(0, context, [done] { done(Ok{}); });
     }
+
+    QString refusePrefix;
+    int writes = 0;
+
+private:
+    QHash<QString, QByteArray> m_kept;
 };
 
 QByteArray httpResponse(int status, const QByteArray &body, const QByteArray &extraHeaders = {})
@@ -168,7 +188,9 @@ private Q_SLOTS:
     void refusesLinkWithWrongKid();
     void reportsUnreachableGateway();
     void reportsGatewayThatDoesNotAnswer();
+    void unusableKeychainStopsBeforeTheGateway();
     void reportsKeychainFailure();
+    void defaultDeviceNameTellsComputersApart();
     void refusesInvalidDeviceName_data();
     void refusesInvalidDeviceName();
     void pairsOneAtATime();
@@ -371,9 +393,70 @@ void TestAppPairingClient::reportsGatewayThatDoesNotAnswer()
     waiting.reset();
 }
 
-void TestAppPairingClient::reportsKeychainFailure()
+void TestAppPairingClient::unusableKeychainStopsBeforeTheGateway()
 {
     RefusingSecretStore refusing;
+    const auto offer =
+        m_fixture->gateway().pairing().createOffer(QString::fromLatin1(GatewayFixture::user));
+    PairingClient client(refusing, m_fixture->clock());
+    QSignalSpy succeeded(&client, &PairingClient::succeeded);
+    QSignalSpy failed(&client, &PairingClient::failed);
+    QVERIFY(client.pair(offer->link, QStringLiteral("alice-laptop")));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, timeoutMs);
+    QCOMPARE(succeeded.count(), 0);
+    const auto failure = failed.first().first().value<PairingFailure>();
+    QCOMPARE(failure.kind, Kind::KeychainUnavailable);
+    QVERIFY2(failure.message.contains(u"Nothing was sent to the gateway"),
+             qPrintable(failure.message));
+    QVERIFY(failure.message.contains(u"no keychain is available"));
+    QCOMPARE(refusing.writes, 1); // the probe, never the device key
+    // No orphan registration, and the link still works.
+    QVERIFY(m_fixture->gateway().store().devices().isEmpty());
+    QVERIFY(!client.isBusy());
+    testing::MemorySecretStore working;
+    PairingClient again(working, m_fixture->clock());
+    QSignalSpy paired(&again, &PairingClient::succeeded);
+    QVERIFY(again.pair(offer->link, QStringLiteral("alice-laptop")));
+    QTRY_COMPARE_WITH_TIMEOUT(paired.count(), 1, timeoutMs);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
+    // The probe leaves nothing behind.
+    QVERIFY(!working.contains(PairingClient::probeKeyName));
+    const auto profile = paired.first().first().value<GatewayProfile>();
+    QCOMPARE(profile.deviceName, QStringLiteral("alice-laptop"));
+}
+
+void TestAppPairingClient::defaultDeviceNameTellsComputersApart()
+{
+    QCOMPARE(PairingClient::defaultDeviceName(QStringLiteral("build-box"), QStringLiteral("alice")),
+             QStringLiteral("alice on build-box"));
+    QCOMPARE(PairingClient::defaultDeviceName(QStringLiteral("build-box.corp.example.com"),
+                                              QStringLiteral("bob")),
+             QStringLiteral("bob on build-box"));
+    QCOMPARE(PairingClient::defaultDeviceName(QStringLiteral("localhost"), QStringLiteral("bob")),
+             QStringLiteral("bob's computer"));
+    QCOMPARE(PairingClient::defaultDeviceName(QStringLiteral("build-box"), QString()),
+             QStringLiteral("build-box"));
+    QCOMPARE(PairingClient::defaultDeviceName(QString(), QString()),
+             QStringLiteral("Countersign companion"));
+    QCOMPARE(PairingClient::defaultDeviceName(QStringLiteral("box"), QStringLiteral("x\u202E")),
+             QStringLiteral("box"));
+    QVERIFY(PairingClient::defaultDeviceName(QString(100, u'h'), QStringLiteral("alice")).size()
+            <= PairingClient::maxDeviceNameLength);
+    // This computer's: its user and host.
+    const QString name = PairingClient::defaultDeviceName();
+    const QString host = QSysInfo::machineHostName().section(u'.', 0, 0);
+    const QString user = PairingClient::currentUserName();
+    if (!host.isEmpty() && host != u"localhost" && !user.isEmpty()) {
+        QVERIFY2(name.contains(host) && name.contains(user), qPrintable(name));
+    }
+}
+
+void TestAppPairingClient::reportsKeychainFailure()
+{
+    // The probe works, the device key then does not (the keychain locked in
+    // between): paired at the gateway, and said so.
+    RefusingSecretStore refusing;
+    refusing.refusePrefix = QStringLiteral("device-key/");
     const auto offer =
         m_fixture->gateway().pairing().createOffer(QString::fromLatin1(GatewayFixture::user));
     PairingClient client(refusing, m_fixture->clock());

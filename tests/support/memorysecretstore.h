@@ -9,12 +9,20 @@ namespace countersign::testing {
 
 // A SecretStore in memory, for tests that need no real keychain. It answers
 // later from the event loop, as a keychain does (SecretStore's contract);
-// `refuseRemoval` makes remove() fail like a locked keychain.
+// `refuseWrites` and `refuseRemoval` make write() and remove() fail like a
+// locked keychain.
 class MemorySecretStore final : public SecretStore {
 public:
     void write(const QString &key, const QByteArray &secret, const QObject *context,
                StatusCallback done) override
     {
+        if (refuseWrites) {
+            QTimer::singleShot(0, context, [done] {
+                done(makeError(ErrorCode::StorageFailure,
+                               QStringLiteral("keychain: the keychain is locked")));
+            });
+            return;
+        }
         m_secrets.insert(key, secret);
         QTimer::singleShot(0, context, [done] { done(Ok{}); });
     }
@@ -40,6 +48,7 @@ public:
     // Stores at once (test set-up, no callback).
     void put(const QString &key, const QByteArray &secret) { m_secrets.insert(key, secret); }
 
+    bool refuseWrites = false;
     bool refuseRemoval = false;
 
 private:

@@ -15,6 +15,7 @@
 #include <QClipboard>
 #include <QDir>
 #include <QFileDialog>
+#include <QFontInfo>
 #include <QHash>
 #include <QLabel>
 #include <QLineEdit>
@@ -23,6 +24,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -135,6 +137,13 @@ private Q_SLOTS:
     void unreachableGatewayCanBeRetried();
     void deviceNameIsChecked();
     void linkFromTheCommandLine();
+    void errorKeepsTheLinkEditable();
+    void problemIsSaidOnce();
+    void noBackOnTheFirstVisiblePage();
+    void alreadyPairedSaysWhatToDo();
+    void keychainIsCheckedBeforeRegistering();
+    void defaultNameTellsComputersApart();
+    void fingerprintIsMonospace();
     void screenshots();
 
 private:
@@ -151,6 +160,11 @@ private:
     }
     QString text(const QString &labelName) const { return readable(child<QLabel>(labelName)); }
     void saveScreenshot(const QString &fileName);
+    void forgetPairedGateways()
+    {
+        QSettings(AppId::organizationName(), AppId::applicationName()).clear();
+        QVERIFY(m_gateways->all().isEmpty());
+    }
 
     QTemporaryDir m_settingsDir;
     QTemporaryDir m_files;
@@ -463,6 +477,7 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
     QCOMPARE(
         text(QStringLiteral("connectionValue")),
         QStringLiteral("Not encrypted. Allowed only because the gateway runs on this computer."));
+    QVERIFY(!child<QLabel>(QStringLiteral("pinValue"))->isVisible());
     QCOMPARE(child<QLineEdit>(QStringLiteral("deviceNameEdit"))->text(),
              QStringLiteral("alice-laptop"));
     QVERIFY(child<QPushButton>(QStringLiteral("pairButton"))->isVisible());
@@ -483,8 +498,12 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
              QStringLiteral("https://gw.example.com:8443"));
     QCOMPARE(text(QStringLiteral("connectionValue")),
              QStringLiteral("Encrypted (TLS) with the gateway's own certificate, pinned by the "
-                            "link: ")
-                 + PairingDialogText::groupedFingerprint(spki));
+                            "link."));
+    // The pin is a fingerprint like the key's: its own row, grouped, fixed-pitch.
+    auto *pin = child<QLabel>(QStringLiteral("pinValue"));
+    QVERIFY(pin->isVisible());
+    QCOMPARE(readable(pin), PairingDialogText::groupedFingerprint(spki));
+    QVERIFY(QFontInfo(pin->font()).fixedPitch());
 
     // Back: to the sources, forgetting the link.
     QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
@@ -595,6 +614,7 @@ void TestUiPairingDialog::usedLinkSaysGetANewOne()
     m_dialog->showLink(link);
     QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    forgetPairedGateways(); // else the dialog says it is paired already
 
     m_dialog = makeDialog();
     m_dialog->showLink(link);
@@ -667,6 +687,184 @@ void TestUiPairingDialog::linkFromTheCommandLine()
                 .startsWith(u"That is not a Countersign pairing link"));
 }
 
+void TestUiPairingDialog::errorKeepsTheLinkEditable()
+{
+    // A link from outside that is not one: the source page, with the text
+    // in the link field and the keyboard there, to be corrected.
+    m_dialog = makeDialog();
+    const QString broken =
+        newLink().toString().replace(QStringLiteral("pair?"), QStringLiteral("pear?"));
+    m_dialog->showLinkText(broken);
+    QCOMPARE(m_dialog->page(), Page::Source);
+    auto *edit = child<QLineEdit>(QStringLiteral("linkEdit"));
+    QVERIFY(edit->isVisible());
+    QVERIFY(edit->isEnabled());
+    QVERIFY(!edit->isReadOnly());
+    QCOMPARE(edit->text(), broken);
+    QTRY_VERIFY(edit->hasFocus());
+    QVERIFY(child<QLabel>(QStringLiteral("sourceErrorLabel"))->isVisible());
+    // Corrected in place, it works.
+    edit->setText(QString(broken).replace(QStringLiteral("pear?"), QStringLiteral("pair?")));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+
+    // A typed link with a mistake stays as typed.
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
+    edit->clear();
+    edit->setFocus();
+    QTest::keyClicks(edit, QStringLiteral("countersign://pair?v=1&gw=nowhere"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QCOMPARE(m_dialog->page(), Page::Source);
+    QCOMPARE(edit->text(), QStringLiteral("countersign://pair?v=1&gw=nowhere"));
+    QVERIFY(edit->hasFocus());
+}
+
+void TestUiPairingDialog::problemIsSaidOnce()
+{
+    m_dialog = makeDialog();
+    auto *error = child<QLabel>(QStringLiteral("sourceErrorLabel"));
+    m_dialog->showLinkText(QStringLiteral("hello"));
+    QCOMPARE(readable(error),
+             QStringLiteral("That is not a Countersign pairing link: it must "
+                            "start with countersign://."));
+    QCOMPARE(readable(error).count(u"pairing link"), 1);
+
+    const QString path = m_files.filePath(QStringLiteral("menu.png"));
+    QVERIFY(qrImage(QStringLiteral("https://example.com/menu")).save(path));
+    m_dialog->openImageFile(path);
+    QVERIFY2(readable(error).count(u"not a pairing link")
+                     + readable(error).count(u"not a Countersign pairing link")
+                 == 1,
+             qPrintable(readable(error)));
+}
+
+void TestUiPairingDialog::noBackOnTheFirstVisiblePage()
+{
+    // Source: nothing before it.
+    m_dialog = makeDialog();
+    QVERIFY(!child<QPushButton>(QStringLiteral("backButton"))->isVisible());
+
+    // A link from the command line opens the dialog on the confirmation,
+    // as main.cpp does it: show, then the link at once. (A gateway that is
+    // not there, for the failure below.)
+    const quint16 port = testing::freePort();
+    QVERIFY(port != 0);
+    const auto gone = PairingLink::create(PairingLink::Fields{
+        QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)),
+        QStringLiteral("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        m_fixture->gateway().signingKey().thumbprint(), QString(), QStringLiteral("Gone")});
+    QVERIFY(gone.ok());
+    m_dialog = std::make_unique<PairingDialog>(PairingDialog::Services{
+        *m_client, *m_gateways, &QrDecoder::decode, &m_screen, QStringLiteral("alice-laptop")});
+    m_dialog->show();
+    m_dialog->showLinkText(gone->toString());
+    QVERIFY(QTest::qWaitForWindowExposed(m_dialog.get()));
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QVERIFY(!child<QPushButton>(QStringLiteral("backButton"))->isVisible());
+    QVERIFY(child<QPushButton>(QStringLiteral("cancelButton"))->isVisible());
+
+    // After a failure there is a way to another link, named for what it does.
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
+    auto *back = child<QPushButton>(QStringLiteral("backButton"));
+    QVERIFY(back->isVisible());
+    QCOMPARE(back->text(), QStringLiteral("Use &another link"));
+    QTest::mouseClick(back, Qt::LeftButton);
+    QCOMPARE(m_dialog->page(), Page::Source);
+    QVERIFY(!back->isVisible());
+}
+
+void TestUiPairingDialog::alreadyPairedSaysWhatToDo()
+{
+    m_dialog = makeDialog();
+    m_dialog->showLink(newLink());
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
+
+    // A new link of the same gateway.
+    m_dialog = makeDialog();
+    QApplication::clipboard()->setText(newLink().toString());
+    QTest::mouseClick(child<QToolButton>(QStringLiteral("pasteButton")), Qt::LeftButton);
+    QCOMPARE(m_dialog->page(), Page::AlreadyPaired);
+    QCOMPARE(text(QStringLiteral("titleLabel")),
+             QStringLiteral("Already paired with Test gateway"));
+    const QString advice = text(QStringLiteral("alreadyPairedText"));
+    QVERIFY2(advice.contains(u"already paired with Test gateway, as \"alice-laptop\" for "
+                             u"alice@example.com"),
+             qPrintable(advice));
+    QVERIFY(advice.contains(u"there is nothing to do"));
+    QVERIFY(advice.contains(u"first unpair Test gateway in Settings"));
+    // The gateway is shown, pairing is not offered, Close is the answer.
+    QVERIFY(child<QLabel>(QStringLiteral("fingerprintValue"))->isVisible());
+    auto *pair = child<QPushButton>(QStringLiteral("pairButton"));
+    QVERIFY(!pair->isVisible());
+    auto *close = child<QPushButton>(QStringLiteral("cancelButton"));
+    QCOMPARE(close->text(), QStringLiteral("C&lose"));
+    QVERIFY(close->isDefault());
+    pair->click(); // hidden, and would do nothing
+    QVERIFY(!m_client->isBusy());
+    QCOMPARE(m_dialog->page(), Page::AlreadyPaired);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
+    // Back to the sources for another link.
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
+    QCOMPARE(m_dialog->page(), Page::Source);
+}
+
+void TestUiPairingDialog::keychainIsCheckedBeforeRegistering()
+{
+    m_secrets->refuseWrites = true; // a locked keychain
+    m_dialog = makeDialog();
+    const PairingLink link = newLink();
+    m_dialog->showLink(link);
+    QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
+    QCOMPARE(text(QStringLiteral("titleLabel")),
+             QStringLiteral("The system keychain is not usable"));
+    QVERIFY(text(QStringLiteral("failedAdvice")).contains(u"Nothing was sent to the gateway"));
+    // The gateway never heard of this computer: no orphan registration.
+    QVERIFY(m_fixture->gateway().store().devices().isEmpty());
+    QCOMPARE(paired.count(), 0);
+    // The link is not spent: unlocked, Try again pairs with it.
+    auto *retry = child<QPushButton>(QStringLiteral("retryButton"));
+    QVERIFY(retry->isVisible());
+    m_secrets->refuseWrites = false;
+    QTest::mouseClick(retry, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
+    QVERIFY(!m_secrets->contains(PairingClient::probeKeyName));
+}
+
+void TestUiPairingDialog::defaultNameTellsComputersApart()
+{
+    // No name chosen in Settings: the user and the host.
+    m_dialog = std::make_unique<PairingDialog>(
+        PairingDialog::Services{*m_client, *m_gateways, &QrDecoder::decode, &m_screen, QString()});
+    m_dialog->show();
+    m_dialog->showLink(newLink());
+    const QString name = child<QLineEdit>(QStringLiteral("deviceNameEdit"))->text();
+    QCOMPARE(name, PairingClient::defaultDeviceName());
+    const QString host = QSysInfo::machineHostName().section(u'.', 0, 0);
+    const QString user = PairingClient::currentUserName();
+    if (host.isEmpty() || host == u"localhost" || user.isEmpty())
+        QSKIP("this machine has no usable host or user name");
+    QVERIFY2(name.contains(host), qPrintable(name));
+    QVERIFY2(name.contains(user), qPrintable(name));
+}
+
+void TestUiPairingDialog::fingerprintIsMonospace()
+{
+    m_dialog = makeDialog();
+    m_dialog->showLink(newLink());
+    auto *fingerprint = child<QLabel>(QStringLiteral("fingerprintValue"));
+    QCOMPARE(readable(fingerprint),
+             PairingDialogText::groupedFingerprint(m_fixture->gateway().signingKey().thumbprint()));
+    QVERIFY(readable(fingerprint).contains(u' '));
+    QVERIFY2(QFontInfo(fingerprint->font()).fixedPitch(),
+             qPrintable(QFontInfo(fingerprint->font()).family()));
+}
+
 void TestUiPairingDialog::saveScreenshot(const QString &fileName)
 {
     const QString dir = qEnvironmentVariable("COUNTERSIGN_SCREENSHOT_DIR", QDir::currentPath());
@@ -696,6 +894,20 @@ void TestUiPairingDialog::screenshots()
     saveScreenshot(QStringLiteral("pairingdialog-progress.png"));
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
     saveScreenshot(QStringLiteral("pairingdialog-done.png"));
+
+    m_dialog = makeDialog();
+    m_dialog->showLink(newLink());
+    QCOMPARE(m_dialog->page(), Page::AlreadyPaired);
+    saveScreenshot(QStringLiteral("pairingdialog-already-paired.png"));
+    forgetPairedGateways();
+
+    m_dialog = makeDialog();
+    m_secrets->refuseWrites = true;
+    m_dialog->showLink(newLink());
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
+    saveScreenshot(QStringLiteral("pairingdialog-keychain.png"));
+    m_secrets->refuseWrites = false;
 
     m_dialog = makeDialog();
     m_dialog->showLink(link);

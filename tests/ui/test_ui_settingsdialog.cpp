@@ -9,18 +9,22 @@
 #include "ui/passkeypanel.h"
 #include "ui/safetext.h"
 #include "ui/settingsdialog.h"
+#include "ui/uistyle.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFontInfo>
 #include <QHash>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QStyle>
 #include <QStyleOptionButton>
@@ -66,6 +70,20 @@ GatewayProfile profile(const QString &id, const QString &name, const QString &sp
     return profile;
 }
 
+PasskeyContext passkeys(int keys)
+{
+    PasskeyContext context;
+    context.rpId = QStringLiteral("gw.example.com");
+    context.userHandle = QByteArray(32, 'h');
+    context.userName = QStringLiteral("alice@example.com");
+    for (int i = 0; i < keys; ++i) {
+        context.credentials.append(
+            PasskeyCredentialInfo{QByteArray("cred-") + QByteArray::number(i),
+                                  QStringLiteral("Key %1").arg(i), 1'750'000'000, true});
+    }
+    return context;
+}
+
 } // namespace
 
 class TestUiSettingsDialog : public QObject {
@@ -82,6 +100,11 @@ private Q_SLOTS:
     void defaultMethodIsChosenOnlyAmongSeveral();
     void defaultDeviceName();
     void listsPairedGateways();
+    void showsTheDeviceNameNotItsId();
+    void gatewayListShowsFourRows();
+    void defaultMethodFallsBackWithoutAKey();
+    void securityKeyLineFollowsTheState();
+    void stopReadsAsCancel();
     void connectionStatesFollow();
     void securityKeysOfTheSelectedGateway();
     void unpairAsksFirstWithCancelAsDefault();
@@ -215,7 +238,11 @@ void TestUiSettingsDialog::defaultMethodIsChosenOnlyAmongSeveral()
     // Nothing chosen yet: the first this computer offers.
     QCOMPARE(m_settings->defaultMethod(both), ApprovalMethod::Passkey);
 
+    // A security key is registered at a gateway: it can be the default.
+    const QString id = QStringLiteral("https://gw.example.com");
+    QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
     m_dialog = makeDialog(&m_autostart, both);
+    m_dialog->setPasskeys(id, passkeys(1));
     QVERIFY(child<QWidget>(QStringLiteral("defaultMethodRow"))->isVisible());
     auto *combo = child<QComboBox>(QStringLiteral("defaultMethodCombo"));
     QCOMPARE(combo->currentData().toString(), QStringLiteral("passkey"));
@@ -287,19 +314,174 @@ void TestUiSettingsDialog::listsPairedGateways()
     QCOMPARE(list->topLevelItem(1)->text(0), QStringLiteral("<b>Staging</b>"));
     QVERIFY(!child<QLabel>(QStringLiteral("noGatewaysLabel"))->isVisible());
 
-    // The selected one's details, fingerprint as the gateway prints it.
-    const QString details =
-        withoutBreakOpportunities(child<QLabel>(QStringLiteral("gatewayDetails"))->text());
-    QVERIFY2(details.contains(QStringLiteral("Address: https://gw.example.com")),
-             qPrintable(details));
-    QVERIFY(details.contains(QStringLiteral("Key fingerprint: ")
-                             + PairingDialogText::groupedFingerprint(
-                                 EcPublicKey::fromJwk(prod.gatewayKey)->thumbprint())));
-    QVERIFY(details.contains(QStringLiteral("This computer there: dev-pro")));
-    QVERIFY(details.contains(QStringLiteral("Certificate pinned: q1MK E-RZ")));
+    // The selected one's details, fingerprints as the gateway prints them,
+    // in a fixed-pitch font as in the pairing dialog.
+    const auto value = [this](const QString &name) {
+        return withoutBreakOpportunities(child<QLabel>(name)->text());
+    };
+    QCOMPARE(value(QStringLiteral("gatewayAddressValue")),
+             QStringLiteral("https://gw.example.com"));
+    QCOMPARE(
+        value(QStringLiteral("gatewayFingerprintValue")),
+        PairingDialogText::groupedFingerprint(EcPublicKey::fromJwk(prod.gatewayKey)->thumbprint()));
+    QVERIFY(value(QStringLiteral("gatewayPinValue")).startsWith(u"q1MK E-RZ"));
+    for (const QString &name :
+         {QStringLiteral("gatewayFingerprintValue"), QStringLiteral("gatewayPinValue")}) {
+        const QFont font = child<QLabel>(name)->font();
+        QVERIFY2(QFontInfo(font).fixedPitch(), qPrintable(name));
+    }
+    // A record from before device names were kept shows the id.
+    QCOMPARE(value(QStringLiteral("gatewayDeviceValue")), QStringLiteral("dev-pro"));
     list->setCurrentItem(list->topLevelItem(1));
-    QVERIFY(withoutBreakOpportunities(child<QLabel>(QStringLiteral("gatewayDetails"))->text())
-                .contains(QStringLiteral("Address: http://127.0.0.1:8080")));
+    QCOMPARE(value(QStringLiteral("gatewayAddressValue")), QStringLiteral("http://127.0.0.1:8080"));
+    QVERIFY(!child<QLabel>(QStringLiteral("gatewayPinValue"))->isVisible());
+}
+
+void TestUiSettingsDialog::showsTheDeviceNameNotItsId()
+{
+    GatewayProfile prod =
+        profile(QStringLiteral("https://gw.example.com"), QStringLiteral("Production"));
+    prod.deviceId = QStringLiteral("dv_3Jq9xK2mP7wR4tY8");
+    prod.deviceName = QStringLiteral("alice on build-box");
+    QVERIFY(m_gateways->save(prod).ok());
+    m_dialog = makeDialog(&m_autostart);
+    auto *device = child<QLabel>(QStringLiteral("gatewayDeviceValue"));
+    QCOMPARE(withoutBreakOpportunities(device->text()), QStringLiteral("alice on build-box"));
+    QVERIFY(device->toolTip().contains(u"dv_3Jq9xK2mP7wR4tY8"));
+}
+
+void TestUiSettingsDialog::gatewayListShowsFourRows()
+{
+    for (int i = 1; i <= SettingsDialog::minVisibleGateways; ++i) {
+        GatewayProfile gateway = profile(QStringLiteral("https://gw%1.example.com").arg(i),
+                                         QStringLiteral("Gateway number %1").arg(i));
+        gateway.userId = QStringLiteral("alice.longname-%1@accounts.example.com").arg(i);
+        QVERIFY(m_gateways->save(gateway).ok());
+    }
+    m_dialog = makeDialog(&m_autostart);
+    m_dialog->setGatewayState(QStringLiteral("https://gw1.example.com"),
+                              GatewayClient::State::Revoked);
+    auto *list = child<QTreeWidget>(QStringLiteral("gatewayList"));
+    QCOMPARE(list->topLevelItemCount(), SettingsDialog::minVisibleGateways);
+    // Every row without scrolling.
+    QTRY_COMPARE(list->verticalScrollBar()->maximum(), 0);
+    const QRect last =
+        list->visualItemRect(list->topLevelItem(SettingsDialog::minVisibleGateways - 1));
+    QVERIFY(list->viewport()->rect().contains(last));
+    // The account and the state whole, not cut.
+    for (int column : {1, 2}) {
+        int widest = 0;
+        for (int i = 0; i < list->topLevelItemCount(); ++i)
+            widest = std::max(
+                widest, list->fontMetrics().horizontalAdvance(list->topLevelItem(i)->text(column)));
+        QVERIFY2(list->columnWidth(column) >= widest,
+                 qPrintable(QStringLiteral("column %1: %2 < %3")
+                                .arg(column)
+                                .arg(list->columnWidth(column))
+                                .arg(widest)));
+    }
+    int total = 0;
+    for (int column = 0; column < list->columnCount(); ++column)
+        total += list->columnWidth(column);
+    QVERIFY(total <= list->viewport()->width());
+}
+
+void TestUiSettingsDialog::defaultMethodFallsBackWithoutAKey()
+{
+    const QList<ApprovalMethod> both{ApprovalMethod::Passkey, ApprovalMethod::Totp};
+    m_settings->setDefaultMethod(ApprovalMethod::Passkey);
+    const QString id = QStringLiteral("https://gw.example.com");
+    QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
+    m_dialog = makeDialog(&m_autostart, both);
+    auto *combo = child<QComboBox>(QStringLiteral("defaultMethodCombo"));
+    auto *model = qobject_cast<QStandardItemModel *>(combo->model());
+    QVERIFY(model);
+    // No key anywhere: never shown as the default, not choosable, and why.
+    QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
+    QVERIFY(!model->item(0)->isEnabled());
+    QCOMPARE(model->item(0)->text(),
+             QStringLiteral("Security key: add one to a gateway below first"));
+    m_dialog->setPasskeys(id, passkeys(0)); // takes keys, has none yet
+    QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
+    QVERIFY(!model->item(0)->isEnabled());
+    // The person's choice is kept for when there is a key.
+    QCOMPARE(m_settings->defaultMethod(both), ApprovalMethod::Passkey);
+    m_dialog->setPasskeys(id, passkeys(1));
+    QCOMPARE(combo->currentData().toString(), QStringLiteral("passkey"));
+    QVERIFY(model->item(0)->isEnabled());
+    QCOMPARE(model->item(0)->text(), QStringLiteral("Security key (passkey)"));
+    // The last key removed: back to the code.
+    m_dialog->setPasskeys(id, passkeys(0));
+    QCOMPARE(combo->currentData().toString(), QStringLiteral("totp"));
+    QVERIFY(!model->item(0)->isEnabled());
+}
+
+void TestUiSettingsDialog::securityKeyLineFollowsTheState()
+{
+    const QString id = QStringLiteral("https://gw.example.com");
+    QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    auto *status = child<QLabel>(QStringLiteral("passkeyStatusLabel"));
+    auto *add = child<QPushButton>(QStringLiteral("addPasskeyButton"));
+    m_dialog->setGatewayState(id, GatewayClient::State::Online);
+    QCOMPARE(status->text(), QStringLiteral("This gateway does not accept security keys."));
+    QVERIFY(!add->isEnabled());
+    // The gateway says it takes keys: the line no longer says otherwise.
+    m_dialog->setPasskeys(id, passkeys(0));
+    QVERIFY(add->isEnabled());
+    QVERIFY2(!status->text().contains(u"does not accept"), qPrintable(status->text()));
+    QVERIFY(status->text().startsWith(u"No security key is registered here yet"));
+    // A key added: the result is said, and stays while the list follows.
+    QTest::mouseClick(add, Qt::LeftButton);
+    m_dialog->setPasskeys(id, passkeys(1));
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Done, true, true, {});
+    QVERIFY(status->text().contains(u"was added"));
+    m_dialog->setPasskeys(id, passkeys(1));
+    QVERIFY(status->text().contains(u"was added"));
+    QVERIFY(add->isEnabled());
+    // Offline and back: the hint comes and goes, never stale.
+    m_dialog->setGatewayState(id, GatewayClient::State::Offline);
+    QVERIFY(status->text().startsWith(u"Connect to the gateway"));
+    QVERIFY(!add->isEnabled());
+    m_dialog->setGatewayState(id, GatewayClient::State::Online);
+    QVERIFY2(status->text().isEmpty(), qPrintable(status->text()));
+    QVERIFY(add->isEnabled());
+    // The result of an earlier add gives way when the key is gone again.
+    QTest::mouseClick(add, Qt::LeftButton);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Done, true, true, {});
+    QVERIFY(status->text().contains(u"was added"));
+    m_dialog->setPasskeys(id, passkeys(0));
+    QVERIFY2(status->text().startsWith(u"No security key is registered here yet"),
+             qPrintable(status->text()));
+}
+
+void TestUiSettingsDialog::stopReadsAsCancel()
+{
+    const QString id = QStringLiteral("https://gw.example.com");
+    QVERIFY(m_gateways->save(profile(id, QStringLiteral("Production"))).ok());
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    m_dialog->setGatewayState(id, GatewayClient::State::Online);
+    m_dialog->setPasskeys(id, passkeys(0));
+    auto *status = child<QLabel>(QStringLiteral("passkeyStatusLabel"));
+    QSignalSpy stopped(m_dialog.get(), &SettingsDialog::passkeyStopped);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("addPasskeyButton")), Qt::LeftButton);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::TouchKey, false, false, {});
+    auto *stop = child<QPushButton>(QStringLiteral("passkeyStopButton"));
+    QVERIFY(stop->isVisible());
+    QTest::mouseClick(stop, Qt::LeftButton);
+    QCOMPARE(stopped.count(), 1);
+    // The Companion ends a stopped registration as a failure with libfido2's
+    // words; the person reads that they cancelled.
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Failed, true, false,
+                                      QStringLiteral("FIDO_ERR_KEEPALIVE_CANCEL"));
+    QCOMPARE(status->text(), QStringLiteral("Cancelled. No security key was added."));
+    QVERIFY(status->palette().color(QPalette::WindowText) != problemColour());
+    QVERIFY(child<QPushButton>(QStringLiteral("addPasskeyButton"))->isEnabled());
+    // A real failure still reads as one.
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("addPasskeyButton")), Qt::LeftButton);
+    m_dialog->showPasskeyRegistration(id, Authenticator::State::Failed, true, false,
+                                      QStringLiteral("FIDO_ERR_TX"));
+    QVERIFY(status->text().startsWith(u"The security key did not answer as expected."));
 }
 
 void TestUiSettingsDialog::connectionStatesFollow()
@@ -316,10 +498,10 @@ void TestUiSettingsDialog::connectionStatesFollow()
     m_dialog->setGatewayState(id, GatewayClient::State::Online);
     QCOMPARE(item->text(2), QStringLiteral("Connected"));
     m_dialog->setGatewayState(id, GatewayClient::State::Revoked);
-    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: unpair, then pair again"));
     m_dialog->setGatewayState(QStringLiteral("https://other.example"),
                               GatewayClient::State::Online);
-    QCOMPARE(item->text(2), QStringLiteral("Revoked: pair again"));
+    QCOMPARE(item->text(2), QStringLiteral("Revoked: unpair, then pair again"));
 }
 
 void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
@@ -573,6 +755,24 @@ void TestUiSettingsDialog::screenshot()
     QVERIFY2(confirmation()->grab().save(boxPath), qPrintable(boxPath));
     qInfo("screenshot: %s", qPrintable(boxPath));
     confirmation()->reject();
+
+    // With security keys: the whole dialog still fits a 768-pixel screen.
+    m_dialog = makeDialog(&m_autostart, {ApprovalMethod::Passkey, ApprovalMethod::Totp});
+    m_dialog->setGatewayState(QStringLiteral("https://gateway.example.com"),
+                              GatewayClient::State::Online);
+    m_dialog->setPasskeys(QStringLiteral("https://gateway.example.com"), passkeys(2));
+    // Shown and hidden rows are laid out on the next turn of the event loop.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    // Rows shown or hidden meanwhile are laid out on the next turn of the
+    // event loop, as for a person.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    QVERIFY(child<QWidget>(QStringLiteral("gatewayList"))->geometry().bottom()
+            < child<QWidget>(QStringLiteral("gatewayDetails"))->geometry().top());
+    const QString keysPath = QDir(dir).filePath(QStringLiteral("settingsdialog-keys.png"));
+    QVERIFY2(m_dialog->grab().save(keysPath), qPrintable(keysPath));
+    qInfo("screenshot: %s", qPrintable(keysPath));
+    QVERIFY2(m_dialog->height() <= 700, qPrintable(QString::number(m_dialog->height())));
+    QVERIFY(m_dialog->minimumSizeHint().height() <= 700);
 }
 
 QTEST_MAIN(TestUiSettingsDialog)
