@@ -270,8 +270,8 @@ void Companion::onClientState(GatewayClient *client, GatewayClient::State state)
                            "answered. Add the key again when it is connected."));
     if (state == GatewayClient::State::Revoked) {
         Q_EMIT gatewayProblem(client->profile().name,
-                              tr("The gateway revoked this computer. Pair it again to "
-                                 "approve its requests."));
+                              tr("The gateway revoked this computer. To approve its requests "
+                                 "again, unpair it in Settings, then pair again."));
     } else if (state == GatewayClient::State::Refused) {
         Q_EMIT gatewayProblem(client->profile().name, client->lastError());
     }

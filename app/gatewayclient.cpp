@@ -311,7 +311,8 @@ void GatewayClient::onDisconnected()
     // same way (and look like an attack in its logs), so wait for a person.
     if (code == closeRevoked || code == closeUnauthorized || code == closeReplaced) {
         if (code == closeRevoked) {
-            m_lastError = QStringLiteral("the gateway revoked this device; pair again");
+            m_lastError = QStringLiteral(
+                "the gateway revoked this device: unpair it in Settings, then pair again");
         } else if (code == closeReplaced) {
             m_lastError = QStringLiteral("another connection of this device replaced this one");
         } else {
