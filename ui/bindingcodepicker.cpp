@@ -1,7 +1,8 @@
 #include "bindingcodepicker.h"
 
+#include "focusringbutton.h"
+
 #include <QHBoxLayout>
-#include <QPushButton>
 
 namespace countersign {
 
@@ -20,7 +21,7 @@ BindingCodePicker::BindingCodePicker(const QStringList &choices, QWidget *parent
         const QString &code = choices.at(i);
         // The code is two digits we formatted ourselves, so no "&" can turn
         // into a mnemonic here.
-        auto *button = new QPushButton(code, this);
+        auto *button = new FocusRingButton(code, this);
         button->setObjectName(QStringLiteral("bindingCodeChoice%1").arg(i));
         button->setCheckable(true);
         // A dialog's push buttons are auto-default unless told otherwise;

@@ -1,13 +1,13 @@
 #include "plainbutton.h"
 
-#include <QPushButton>
+#include "focusringbutton.h"
 
 namespace countersign {
 
 QPushButton *makePlainButton(const QString &text, const QString &objectName, QWidget *parent,
                              int minimumWidth)
 {
-    auto *button = new QPushButton(text, parent);
+    auto *button = new FocusRingButton(text, parent);
     button->setObjectName(objectName);
     button->setAutoDefault(false);
     button->setDefault(false);

@@ -796,6 +796,28 @@ void TestApprovalDialog::keyboardAccessible()
     // The keyboard starts on the first binding-code choice.
     auto *first = dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice0"));
     QCOMPARE(dialog->focusWidget(), first);
+    // And it shows: a ring in the highlight colour around that code only.
+    const QColor ring = first->palette().color(QPalette::Active, QPalette::Highlight);
+    const auto ringPixels = [&ring](QWidget *button) {
+        const QImage image = button->grab().toImage();
+        int count = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            for (int x = 0; x < image.width(); ++x) {
+                const bool edge =
+                    x < 3 || y < 3 || x >= image.width() - 3 || y >= image.height() - 3;
+                const QColor pixel = image.pixelColor(x, y);
+                if (edge && qAbs(pixel.red() - ring.red()) < 30
+                    && qAbs(pixel.green() - ring.green()) < 30
+                    && qAbs(pixel.blue() - ring.blue()) < 30)
+                    ++count;
+            }
+        }
+        return count;
+    };
+    auto *second = dialog->findChild<QPushButton *>(QStringLiteral("bindingCodeChoice1"));
+    QVERIFY2(ringPixels(first) > first->width(), qPrintable(QString::number(ringPixels(first))));
+    QVERIFY2(ringPixels(second) < second->width() / 4,
+             qPrintable(QString::number(ringPixels(second))));
 
     // Arrow keys never pick a code (in an exclusive button group they would
     // click, and a wrong pick denies).
@@ -1278,6 +1300,11 @@ void TestApprovalDialog::screenshot()
         dialog->present();
         QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
         saveScreenshot(*dialog, QStringLiteral("approvaldialog.png"));
+        // The keyboard on the first code, as after Tab: the focus must show.
+        dialog->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(dialog.get()));
+        QTest::keyClick(dialog->focusWidget(), Qt::Key_Tab);
+        saveScreenshot(*dialog, QStringLiteral("approvaldialog-focus.png"));
 
         pickRealCode(*dialog);
         QTest::keyClicks(edit(*dialog, "totpCodeEdit"), QStringLiteral("287082"));
