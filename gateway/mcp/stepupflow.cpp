@@ -191,9 +191,9 @@ QString StepUpFlow::instruction(const Entry &entry)
 QString StepUpFlow::waitingMessage(const Entry &entry) const
 {
     const qint64 left = qMax<qint64>(0, entry.expiresAt - m_clock.secondsSinceEpoch());
+    // One arg() call: a %N in the tool name must not be filled in.
     return QStringLiteral("Approval required: %1. Waiting %2 s more.")
-        .arg(instruction(entry))
-        .arg(left);
+        .arg(instruction(entry), QString::number(left));
 }
 
 void StepUpFlow::answerClientsThatCannotWait(const QString &approvalId)
@@ -209,8 +209,7 @@ void StepUpFlow::answerClientsThatCannotWait(const QString &approvalId)
         QStringLiteral("Approval required: %1 within %2 s, then make this same call again (same "
                        "arguments): it runs once approved. This client cannot be told while a "
                        "call waits, so the gateway answers now; nothing was performed yet.")
-            .arg(instruction(entry))
-            .arg(left);
+            .arg(instruction(entry), QString::number(left));
     QList<Waiter> still;
     for (Waiter &waiter : entry.waiters) {
         if (canBeToldWhileWaiting(waiter.call, *waiter.stream)) {
