@@ -457,25 +457,31 @@ void Companion::approveWithPasskey(const RequestKey &request)
     authenticator->getAssertion(options);
 }
 
+// These read m_authenticator (a QPointer) once: each -> on a QPointer reads it
+// anew, and GCC at -O3 rightly warns that the second read may be null
+// (-Wnull-dereference).
 void Companion::setPasskeyPin(const RequestKey &request, const QString &pin)
 {
+    Authenticator *authenticator = m_authenticator.data();
     if (m_keyApproval.phase == KeyApproval::Phase::Asserting && m_keyApproval.request == request
-        && m_authenticator)
-        m_authenticator->setPin(pin);
+        && authenticator)
+        authenticator->setPin(pin);
 }
 
 void Companion::choosePasskeyDevice(const RequestKey &request, const QString &deviceId)
 {
+    Authenticator *authenticator = m_authenticator.data();
     if (m_keyApproval.phase == KeyApproval::Phase::Asserting && m_keyApproval.request == request
-        && m_authenticator)
-        m_authenticator->selectDevice(deviceId);
+        && authenticator)
+        authenticator->selectDevice(deviceId);
 }
 
 void Companion::stopPasskey(const RequestKey &request)
 {
+    Authenticator *authenticator = m_authenticator.data();
     if (m_keyApproval.phase != KeyApproval::Phase::Idle && m_keyApproval.request == request
-        && m_authenticator && m_authenticator->isBusy())
-        m_authenticator->cancel();
+        && authenticator && authenticator->isBusy())
+        authenticator->cancel();
 }
 
 void Companion::abandonPasskey(const RequestKey &request)
@@ -483,8 +489,9 @@ void Companion::abandonPasskey(const RequestKey &request)
     if (m_keyApproval.phase != KeyApproval::Phase::Asserting || !(m_keyApproval.request == request))
         return;
     m_keyApproval.phase = KeyApproval::Phase::Abandoned;
-    if (m_authenticator && m_authenticator->isBusy())
-        m_authenticator->cancel();
+    if (Authenticator *authenticator = m_authenticator.data();
+        authenticator && authenticator->isBusy())
+        authenticator->cancel();
 }
 
 void Companion::onAsserted(const AssertionResult &result)

@@ -19,7 +19,8 @@ public:
     void steppedUp(const ToolCall &call, const AccessDecision &decision, const QString &approvalId);
     // "mcp.call": how a call ended, with the decision that led there.
     // Outcomes: completed, upstream_error, denied_by_policy, denied, expired,
-    // cancelled, superseded, failed; `detail` says more for people. One
+    // cancelled, superseded, failed, delivered_again, input_required (told
+    // the code and to call again); `detail` says more for people. One
     // write per allowed call keeps the synchronous audit cheap.
     void finished(const ToolCall &call, const AccessDecision &decision, const QString &outcome,
                   const QString &approvalId = {}, const QString &detail = {});

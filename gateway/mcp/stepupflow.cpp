@@ -29,6 +29,18 @@ QString clientLabel(const QJsonObject &clientInfo)
     return version.isEmpty() ? name : QString(name + u' ' + version);
 }
 
+// Whether anything reaches the client while its call waits: a progress
+// notification (it sent a progressToken) or the form elicitation, both on an
+// event stream. A client with neither (MCP Inspector's CLI, a client that
+// takes only application/json) would wait without ever seeing the binding
+// code the person must pick.
+bool canBeToldWhileWaiting(const ToolCall &call, const ResponseStream &stream)
+{
+    if (!stream.canStream())
+        return false;
+    return call.elicitation || !(call.progressToken.isUndefined() || call.progressToken.isNull());
+}
+
 } // namespace
 
 StepUpFlow::StepUpFlow(ApprovalBroker &broker, McpAudit &audit, const Clock &clock,
@@ -101,7 +113,9 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
         } else {
             qCInfo(lcMcp) << "call again while approval" << entry.approvalId
                           << "is pending - attaching";
+            const QString approvalId = entry.approvalId;
             attach(entry, call, decision, std::move(stream));
+            answerClientsThatCannotWait(approvalId);
         }
         return;
     }
@@ -157,21 +171,59 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
     Entry &stored = m_byApproval.insert(entry.approvalId, entry).value();
     qCInfo(lcMcp) << "approval" << stored.approvalId << "raised for" << call.resourceId()
                   << "binding code" << stored.bindingCode;
+    const QString approvalId = stored.approvalId;
     attach(stored, call, decision, std::move(stream));
     // Whoever listens to requested() may already have resolved it.
-    if (const auto current = m_broker.approval(stored.approvalId);
+    if (const auto current = m_broker.approval(approvalId);
         current && current->state != ApprovalState::Pending) {
         onResolved(*current);
     }
+    answerClientsThatCannotWait(approvalId);
+}
+
+QString StepUpFlow::instruction(const Entry &entry)
+{
+    return QStringLiteral(
+               "open Countersign on your desktop and approve \"%1\" with binding code %2")
+        .arg(entry.action, entry.bindingCode);
 }
 
 QString StepUpFlow::waitingMessage(const Entry &entry) const
 {
     const qint64 left = qMax<qint64>(0, entry.expiresAt - m_clock.secondsSinceEpoch());
-    return QStringLiteral("Approval required: open Countersign on your desktop and approve "
-                          "\"%1\" with binding code %2. Waiting %3 s more.")
-        .arg(entry.action, entry.bindingCode)
-        .arg(left);
+    // One arg() call: a %N in the tool name must not be filled in.
+    return QStringLiteral("Approval required: %1. Waiting %2 s more.")
+        .arg(instruction(entry), QString::number(left));
+}
+
+void StepUpFlow::answerClientsThatCannotWait(const QString &approvalId)
+{
+    const auto found = m_byApproval.find(approvalId);
+    if (found == m_byApproval.end() || found->phase != Entry::Phase::Pending)
+        return;
+    Entry &entry = *found;
+    const qint64 left = qMax<qint64>(0, entry.expiresAt - m_clock.secondsSinceEpoch());
+    // The approval stays pending: the same call again attaches to it, and
+    // once approved it runs for that call (freshApproval).
+    const QString text =
+        QStringLiteral("Approval required: %1 within %2 s, then make this same call again (same "
+                       "arguments): it runs once approved. This client cannot be told while a "
+                       "call waits, so the gateway answers now; nothing was performed yet.")
+            .arg(instruction(entry), QString::number(left));
+    QList<Waiter> still;
+    for (Waiter &waiter : entry.waiters) {
+        if (canBeToldWhileWaiting(waiter.call, *waiter.stream)) {
+            still.append(std::move(waiter));
+            continue;
+        }
+        qCInfo(lcMcp) << "client can hear nothing while waiting - answering now for approval"
+                      << entry.approvalId;
+        m_audit.finished(waiter.call, waiter.decision, QStringLiteral("input_required"),
+                         entry.approvalId);
+        waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text,
+                                              QStringLiteral("input_required"), entry.approvalId));
+    }
+    entry.waiters = std::move(still);
 }
 
 void StepUpFlow::attach(Entry &entry, const ToolCall &call, const AccessDecision &decision,
@@ -335,19 +387,22 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
                        .arg(entry.bindingCode, entry.action);
             break;
         }
-        text = QStringLiteral("DENIED in Countersign%1. \"%2\" was not performed.")
-                   .arg(suffix, entry.action);
+        text = QStringLiteral("DENIED in Countersign%1. \"%2\" (binding code %3) was not "
+                              "performed.")
+                   .arg(suffix, entry.action, entry.bindingCode);
         break;
     case ApprovalState::Expired:
         outcome = QStringLiteral("expired");
-        text = QStringLiteral("Approval timed out: nobody approved \"%1\" in time, so it was not "
-                              "performed. Call again to ask again.")
-                   .arg(entry.action);
+        text = QStringLiteral("Approval timed out: nobody approved \"%1\" with binding code %2 in "
+                              "Countersign in time, so it was not performed. Call again to ask "
+                              "again, then open Countersign on your desktop and pick the binding "
+                              "code given then.")
+                   .arg(entry.action, entry.bindingCode);
         break;
     default:
         outcome = QStringLiteral("cancelled");
-        text = QStringLiteral("Approval cancelled%1. \"%2\" was not performed.")
-                   .arg(suffix, entry.action);
+        text = QStringLiteral("Approval cancelled%1. \"%2\" (binding code %3) was not performed.")
+                   .arg(suffix, entry.action, entry.bindingCode);
         break;
     }
     for (Waiter &waiter : entry.waiters) {

@@ -89,6 +89,13 @@ private:
     void tick();
     void updateTimer();
     QString waitingMessage(const Entry &entry) const;
+    // What the person does: "open Countersign ... with binding code 59".
+    static QString instruction(const Entry &entry);
+    // Answers at once, with the binding code and the instruction, the
+    // waiters of a pending approval that nothing can reach while they wait
+    // (no progressToken, no elicitation, or no event stream); the approval
+    // stays pending for the same call again.
+    void answerClientsThatCannotWait(const QString &approvalId);
     void sendProgress(Waiter &waiter, const QString &message);
     void forget(const QString &approvalId);
 

@@ -120,7 +120,11 @@ std::variant<QJsonObject, PairingRefusal> PairingService::redeem(QByteArrayView 
     }
 
     DeviceRecord device;
-    device.deviceId = randomToken(16);
+    // Never a leading '-': `devices revoke ID` would read the id as an
+    // option (1 id in 64 did, and could only be revoked after `--`).
+    do {
+        device.deviceId = randomToken(16);
+    } while (device.deviceId.startsWith(u'-'));
     device.name = name.value();
     device.publicJwk = deviceKey->toJwk();
     device.keyThumbprint = deviceKey->thumbprint();

@@ -37,6 +37,43 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         runtime->m_pdp = std::make_unique<PolicyDecisionPoint>(std::move(policy).value());
     }
 
+    // Every mistake in the configuration is reported before the port is
+    // bound: "port in use" must never hide a config error (docs/gateway.md).
+    struct McpConfig {
+        AgentDirectory agents;
+        QList<UpstreamConfig> upstreams;
+    };
+    std::optional<McpConfig> mcpConfig;
+    if (config.reserved.contains(QStringLiteral("pdp"))) {
+        // Accepted silently, it would let an admin believe an external PDP
+        // decides while the embedded policy (or nothing) does.
+        return makeError(ErrorCode::ConfigError,
+                         QStringLiteral("%1:%2: pdp: an external AuthZEN PDP is not supported by "
+                                        "serve yet; remove the section and write the rules in "
+                                        "policy: (docs/gateway.md, \"Policy\")")
+                             .arg(config.sourcePath)
+                             .arg(config.reserved[QStringLiteral("pdp")].line));
+    }
+    if (config.reserved.contains(QStringLiteral("upstreams"))) {
+        if (!runtime->m_pdp) {
+            return makeError(ErrorCode::ConfigError,
+                             QStringLiteral("%1: upstreams: needs a policy: section (without one "
+                                            "every tool call would be denied)")
+                                 .arg(config.sourcePath));
+        }
+        const auto agentsSection = config.reserved.value(QStringLiteral("agents"));
+        auto agents = AgentDirectory::fromConfigSection(agentsSection.yaml, agentsSection.line,
+                                                        config.sourcePath);
+        if (!agents)
+            return agents.error();
+        const auto &upstreamsSection = config.reserved[QStringLiteral("upstreams")];
+        auto upstreams = UpstreamConfig::fromConfigSection(
+            upstreamsSection.yaml, upstreamsSection.line, config.sourcePath);
+        if (!upstreams)
+            return upstreams.error();
+        mcpConfig = McpConfig{std::move(agents).value(), std::move(upstreams).value()};
+    }
+
     ServerOptions options;
     options.address = config.listenAddress;
     options.port = config.listenPort;
@@ -93,26 +130,10 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         runtime->m_server->attachPdp(*runtime->m_pdpEndpoints);
     }
 
-    if (config.reserved.contains(QStringLiteral("upstreams"))) {
-        if (!runtime->m_pdp) {
-            return makeError(ErrorCode::ConfigError,
-                             QStringLiteral("%1: upstreams: needs a policy: section (without one "
-                                            "every tool call would be denied)")
-                                 .arg(config.sourcePath));
-        }
-        const auto agentsSection = config.reserved.value(QStringLiteral("agents"));
-        auto agents = AgentDirectory::fromConfigSection(agentsSection.yaml, agentsSection.line,
-                                                        config.sourcePath);
-        if (!agents)
-            return agents.error();
-        const auto &upstreamsSection = config.reserved[QStringLiteral("upstreams")];
-        auto upstreams = UpstreamConfig::fromConfigSection(
-            upstreamsSection.yaml, upstreamsSection.line, config.sourcePath);
-        if (!upstreams)
-            return upstreams.error();
+    if (mcpConfig) {
         // ${DATA_DIR} and ${GATEWAY_URL} in a command are only known now;
         // a bare program name is first looked for next to the gateway.
-        QList<UpstreamConfig> resolved = upstreams.value();
+        QList<UpstreamConfig> resolved = mcpConfig->upstreams;
         for (UpstreamConfig &upstream : resolved) {
             for (QString &argument : upstream.arguments) {
                 argument.replace(QStringLiteral("${DATA_DIR}"), dataDir)
@@ -128,7 +149,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         McpProxySettings settings;
         settings.stepUp.approvalTimeout = config.approvalTimeout;
         runtime->m_mcp =
-            std::make_unique<McpProxy>(std::move(agents).value(), resolved, *runtime->m_pdp,
+            std::make_unique<McpProxy>(std::move(mcpConfig->agents), resolved, *runtime->m_pdp,
                                        *runtime->m_broker, *runtime->m_store, clock, settings);
         runtime->m_server->attachMcp(*runtime->m_mcp);
     }

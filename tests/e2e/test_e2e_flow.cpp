@@ -49,7 +49,7 @@ namespace {
 
 const QString user = QStringLiteral("alice@example.com");
 const QByteArray agentKey = "demo-agent-key";
-// The demo's approval timeout is 120 s; here it is short so that the
+// The demo's approval timeout is 55 s; here it is short so that the
 // no-answer scenario ends in reasonable time, and long enough for the
 // machine part of the other scenarios on a busy CI runner.
 constexpr int approvalTimeoutSeconds = 20;
@@ -212,10 +212,10 @@ void TestE2eFlow::initTestCase()
     QVERIFY(copyEdited(QStringLiteral(COUNTERSIGN_DEMO_DIR "/gateway.yaml"), m_configPath,
                        {{QStringLiteral("listen: 127.0.0.1:8780"),
                          QStringLiteral("listen: 127.0.0.1:%1").arg(m_port)},
-                        {QStringLiteral("timeout: 120s"), timeout}}));
+                        {QStringLiteral("timeout: 55s"), timeout}}));
     QVERIFY(copyEdited(QStringLiteral(COUNTERSIGN_DEMO_DIR "/policy.yaml"),
                        m_dir.filePath(QStringLiteral("policy.yaml")),
-                       {{QStringLiteral("timeout: 120s"), timeout}}));
+                       {{QStringLiteral("timeout: 55s"), timeout}}));
 
     m_gateway.setProgram(binary("countersign-gateway"));
     m_gateway.setArguments({QStringLiteral("serve"), QStringLiteral("--config"), m_configPath,

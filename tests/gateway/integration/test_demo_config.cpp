@@ -7,6 +7,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -121,6 +122,12 @@ void TestDemoConfig::disableUserWaitsForAnApproval()
     QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 20000);
     QVERIFY2(progress.first().contains(QStringLiteral("binding code")),
              qPrintable(progress.first()));
+    // The demo's approval ends before the 60 s after which MCP clients with
+    // default settings give up (docs/gateway.md, "Client timeouts").
+    const auto waiting =
+        QRegularExpression(QStringLiteral("Waiting (\\d+) s more")).match(progress.first());
+    QVERIFY2(waiting.hasMatch(), qPrintable(progress.first()));
+    QVERIFY2(waiting.captured(1).toInt() < 60, qPrintable(progress.first()));
     // Nobody is paired: it waits; nothing approves it.
     QVERIFY(!answer);
     mcp->abort(id);

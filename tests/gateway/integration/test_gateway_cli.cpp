@@ -29,6 +29,8 @@ private Q_SLOTS:
     void enrollsTotpWithAWorkingLink();
     void revokeClosesTheLiveChannelOfTheRunningGateway();
     void serveFailsWhenTheControlSocketCannotListen();
+    void serveReportsConfigErrorsBeforeThePort_data();
+    void serveReportsConfigErrorsBeforeThePort();
 
 private:
     struct Run {
@@ -246,6 +248,56 @@ void TestGatewayCli::serveFailsWhenTheControlSocketCannotListen()
     QVERIFY2(serve.exitCode > 0, qPrintable(serve.err));
     QVERIFY2(serve.err.contains(QStringLiteral("cannot listen on the control socket")),
              qPrintable(serve.err));
+}
+
+void TestGatewayCli::serveReportsConfigErrorsBeforeThePort_data()
+{
+    QTest::addColumn<QString>("sections");
+    QTest::addColumn<QString>("expected");
+    const QString agents =
+        QStringLiteral("agents:\n  - {name: a, user: alice@example.com, key_sha256: "
+                       "0000000000000000000000000000000000000000000000000000000000000000}\n");
+    const QString upstreams = QStringLiteral("upstreams:\n  - {name: directory, command: [x]}\n");
+    const QString rules = QStringLiteral("policy: {rules: [{name: all, effect: deny}]}\n");
+    // The control: a good configuration fails on the port, which is taken.
+    QTest::newRow("nothing wrong") << QString() << QStringLiteral("cannot listen");
+    QTest::newRow("policy file missing") << QStringLiteral("policy: {file: no-such-policy.yaml}\n")
+                                         << QStringLiteral("no-such-policy.yaml");
+    QTest::newRow("agent with an unknown key") << QString(
+        rules + upstreams + u"agents:\n  - {name: a, user: alice@example.com, token: x}\n")
+                                               << QStringLiteral("token");
+    QTest::newRow("upstream without a program")
+        << QString(rules + agents + u"upstreams:\n  - {name: directory}\n")
+        << QStringLiteral("upstreams");
+    QTest::newRow("upstreams without a policy")
+        << QString(agents + upstreams) << QStringLiteral("needs a policy");
+    QTest::newRow("external pdp") << QStringLiteral("pdp: {url: 'https://pdp.example.com'}\n")
+                                  << QStringLiteral("pdp: an external AuthZEN PDP");
+}
+
+// A mistake in the configuration is reported as such even when the port is
+// taken as well: the admin fixes the file first, not the port.
+void TestGatewayCli::serveReportsConfigErrorsBeforeThePort()
+{
+    QFETCH(QString, sections);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("gateway.yaml"));
+    QFile config(path);
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    // m_port: the gateway of initTestCase listens there.
+    config.write(QStringLiteral("listen: 127.0.0.1:%1\nusers: [alice@example.com]\n%2")
+                     .arg(m_port)
+                     .arg(sections)
+                     .toUtf8());
+    config.close();
+    const Run serve = run({QStringLiteral("serve"), QStringLiteral("--config"), path,
+                           QStringLiteral("--data-dir"), dir.filePath(QStringLiteral("data"))});
+    QCOMPARE(serve.exitCode, 1);
+    QVERIFY2(serve.err.contains(expected), qPrintable(serve.err));
+    if (!sections.isEmpty())
+        QVERIFY2(!serve.err.contains(QStringLiteral("cannot listen")), qPrintable(serve.err));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayCli)

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void twoWaitingCallsOneApprovalOneUpstreamCall();
     void declinedElicitationCancelsTheApproval();
     void clientWithoutElicitationGetsProgressOnly();
+    void clientThatHearsNothingWhileWaitingIsToldTheCodeAtOnce();
     void anApprovalIsUsedForOneCallOnly();
 
 private:
@@ -41,7 +42,8 @@ private:
         qint64 id = 0;
     };
     std::unique_ptr<McpHttpClient> client(bool elicitation = true);
-    std::shared_ptr<Call> call(McpHttpClient &client, const QString &tool, const QString &user);
+    std::shared_ptr<Call> call(McpHttpClient &client, const QString &tool, const QString &user,
+                               bool askForProgress = true);
     std::optional<VerifiedApprovalRequest> nextRequest();
     bool userDisabled(const QString &id) const;
 
@@ -80,8 +82,10 @@ std::unique_ptr<McpHttpClient> TestGatewayStepUp::client(bool elicitation)
     return initializedMcpClient(url, "step-up-agent-key", options);
 }
 
-std::shared_ptr<TestGatewayStepUp::Call>
-TestGatewayStepUp::call(McpHttpClient &mcp, const QString &tool, const QString &user)
+std::shared_ptr<TestGatewayStepUp::Call> TestGatewayStepUp::call(McpHttpClient &mcp,
+                                                                 const QString &tool,
+                                                                 const QString &user,
+                                                                 bool askForProgress)
 {
     auto state = std::make_shared<Call>();
     QObject::connect(&mcp, &McpHttpClient::notification, &mcp, [state](const QJsonObject &message) {
@@ -93,15 +97,15 @@ TestGatewayStepUp::call(McpHttpClient &mcp, const QString &tool, const QString &
     });
     QObject::connect(&mcp, &McpHttpClient::serverRequest, &mcp,
                      [state](const QJsonObject &message) { state->elicitations.append(message); });
+    QJsonObject meta{
+        {QStringLiteral("io.github.countersign/reason"), QStringLiteral("offboarding ticket 42")}};
+    if (askForProgress)
+        meta.insert(QStringLiteral("progressToken"), QStringLiteral("p-%1").arg(tool));
     state->id = mcp.request(
         QStringLiteral("tools/call"),
-        QJsonObject{
-            {QStringLiteral("name"), tool},
-            {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), user}}},
-            {QStringLiteral("_meta"),
-             QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("p-%1").arg(tool)},
-                         {QStringLiteral("io.github.countersign/reason"),
-                          QStringLiteral("offboarding ticket 42")}}}},
+        QJsonObject{{QStringLiteral("name"), tool},
+                    {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), user}}},
+                    {QStringLiteral("_meta"), meta}},
         [state](const McpHttpClient::Response &response) { state->response = response; });
     return state;
 }
@@ -214,9 +218,12 @@ void TestGatewayStepUp::deniedGivesAToolErrorAndChangesNothing()
     QVERIFY(pending->response->ok());
     QVERIFY(pending->response->result.value(QStringLiteral("isError")).toBool());
     QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("denied"));
-    QVERIFY2(toolText(pending->response->result).contains(QStringLiteral("DENIED"))
-                 && toolText(pending->response->result).contains(QStringLiteral("not today")),
-             qPrintable(toolText(pending->response->result)));
+    // What was refused, in words, with the code the person saw: a client
+    // that showed nothing before still tells which request it was.
+    const QString said = toolText(pending->response->result);
+    QVERIFY2(said.contains(QStringLiteral("DENIED")) && said.contains(QStringLiteral("not today"))
+                 && said.contains(QStringLiteral("binding code %1").arg(request->bindingCode)),
+             qPrintable(said));
     QVERIFY(!userDisabled(QStringLiteral("bob")));
 }
 
@@ -246,12 +253,17 @@ void TestGatewayStepUp::expiredApprovalSaysSo()
     auto mcp = client();
     QVERIFY(mcp);
     auto pending = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("carol"));
-    QVERIFY(nextRequest());
+    const auto request = nextRequest();
+    QVERIFY(request);
     m_fixture->clock().advance(3600);
     m_fixture->gateway().broker().expireDue();
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
     QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("expired"));
-    QVERIFY(toolText(pending->response->result).contains(QStringLiteral("timed out")));
+    const QString said = toolText(pending->response->result);
+    QVERIFY2(said.contains(QStringLiteral("timed out"))
+                 && said.contains(QStringLiteral("binding code %1").arg(request->bindingCode))
+                 && said.contains(QStringLiteral("open Countersign on your desktop")),
+             qPrintable(said));
     QVERIFY(!userDisabled(QStringLiteral("carol")));
 }
 
@@ -349,9 +361,10 @@ void TestGatewayStepUp::declinedElicitationCancelsTheApproval()
                  QJsonObject{{QStringLiteral("action"), QStringLiteral("decline")}});
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 10000);
     QCOMPARE(approvalOutcome(pending->response->result), QStringLiteral("cancelled"));
-    QVERIFY2(toolText(pending->response->result)
-                 .contains(QStringLiteral("declined in the agent's client")),
-             qPrintable(toolText(pending->response->result)));
+    const QString said = toolText(pending->response->result);
+    QVERIFY2(said.contains(QStringLiteral("declined in the agent's client"))
+                 && said.contains(QStringLiteral("binding code %1").arg(request->bindingCode)),
+             qPrintable(said));
     // The companion learns that the request is gone.
     const auto resolved = m_companion->waitFor(QStringLiteral("approval.resolved"));
     QVERIFY(resolved);
@@ -367,11 +380,62 @@ void TestGatewayStepUp::clientWithoutElicitationGetsProgressOnly()
     const auto request = nextRequest();
     QVERIFY(request);
     QTRY_VERIFY(!pending->progress.isEmpty());
+    // The progress text is what tells this client the code and what to do.
+    const QString said = pending->progress.first().value(QStringLiteral("message")).toString();
+    QVERIFY2(said.contains(QStringLiteral("binding code %1").arg(request->bindingCode))
+                 && said.contains(QStringLiteral("open Countersign on your desktop")),
+             qPrintable(said));
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
     QTRY_VERIFY_WITH_TIMEOUT(pending->response.has_value(), 15000);
     QVERIFY(pending->elicitations.isEmpty());
     QVERIFY(pending->cancellations.isEmpty());
     QVERIFY(userDisabled(QStringLiteral("alice")));
+}
+
+// No elicitation and no progressToken (MCP Inspector's CLI): nothing could
+// reach the client while it waits, so it is answered at once with the code
+// and the instruction; the approval stays pending and the same call again
+// runs once the person approved.
+void TestGatewayStepUp::clientThatHearsNothingWhileWaitingIsToldTheCodeAtOnce()
+{
+    QSignalSpy requested(&m_fixture->gateway().broker(), &gateway::ApprovalBroker::requested);
+    auto mcp = client(false);
+    QVERIFY(mcp);
+    auto first = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"), false);
+    const auto request = nextRequest();
+    QVERIFY(request);
+    // Answered while the request is still pending in the companion.
+    QTRY_VERIFY_WITH_TIMEOUT(first->response.has_value(), 10000);
+    QVERIFY(first->response->ok());
+    QVERIFY(first->response->result.value(QStringLiteral("isError")).toBool());
+    QCOMPARE(approvalOutcome(first->response->result), QStringLiteral("input_required"));
+    const QString said = toolText(first->response->result);
+    QVERIFY2(said.contains(QStringLiteral("binding code %1").arg(request->bindingCode))
+                 && said.contains(QStringLiteral("open Countersign on your desktop"))
+                 && said.contains(QStringLiteral("same call again")),
+             qPrintable(said));
+    QVERIFY(first->progress.isEmpty());
+    QVERIFY(!userDisabled(QStringLiteral("alice")));
+
+    // Called again before the person answered: the same approval, the same
+    // code, still nothing performed.
+    auto second = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"), false);
+    QTRY_VERIFY_WITH_TIMEOUT(second->response.has_value(), 10000);
+    QCOMPARE(approvalOutcome(second->response->result), QStringLiteral("input_required"));
+    QVERIFY2(toolText(second->response->result)
+                 .contains(QStringLiteral("binding code %1").arg(request->bindingCode)),
+             qPrintable(toolText(second->response->result)));
+    QCOMPARE(requested.size(), 1);
+
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QVERIFY(m_companion->waitFor(QStringLiteral("approval.accepted")));
+    QVERIFY(!userDisabled(QStringLiteral("alice")));
+    auto third = call(*mcp, QStringLiteral("disable_user"), QStringLiteral("alice"), false);
+    QTRY_VERIFY_WITH_TIMEOUT(third->response.has_value(), 15000);
+    QVERIFY2(!third->response->result.value(QStringLiteral("isError")).toBool(),
+             qPrintable(toolText(third->response->result)));
+    QVERIFY(userDisabled(QStringLiteral("alice")));
+    QCOMPARE(requested.size(), 1);
 }
 
 void TestGatewayStepUp::anApprovalIsUsedForOneCallOnly()

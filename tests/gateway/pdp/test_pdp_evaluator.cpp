@@ -162,7 +162,7 @@ void TestPdpEvaluator::demoPolicy()
     if (decision.isStepUp()) {
         QCOMPARE(decision.methods,
                  (QList<ApprovalMethod>{ApprovalMethod::Passkey, ApprovalMethod::Totp}));
-        QCOMPARE(decision.timeout, std::optional(seconds(120)));
+        QCOMPARE(decision.timeout, std::optional(seconds(55)));
         QVERIFY(!decision.reason.isEmpty());
     }
     if (decision.isDeny())
