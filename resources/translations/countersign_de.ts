@@ -8,10 +8,6 @@
         <translation>Nicht verschlüsselt. Nur erlaubt, weil das Gateway auf diesem Computer läuft.</translation>
     </message>
     <message>
-        <source>Encrypted (TLS) with the gateway&apos;s own certificate, pinned by the link: %1</source>
-        <translation>Verschlüsselt (TLS) mit dem eigenen Zertifikat des Gateways, durch den Link festgelegt: %1</translation>
-    </message>
-    <message>
         <source>Encrypted (TLS), with a certificate this computer&apos;s trusted authorities vouch for.</source>
         <translation>Verschlüsselt (TLS), mit einem Zertifikat, für das die vertrauenswürdigen Stellen dieses Computers bürgen.</translation>
     </message>
@@ -103,6 +99,18 @@
         <source>Try again. If it keeps failing, please report it with the details below.</source>
         <translation>Versuchen Sie es erneut. Schlägt es weiterhin fehl, melden Sie es bitte mit den Details unten.</translation>
     </message>
+    <message>
+        <source>Encrypted (TLS) with the gateway&apos;s own certificate, pinned by the link.</source>
+        <translation>Verschlüsselt (TLS) mit dem eigenen Zertifikat des Gateways, durch den Link festgelegt.</translation>
+    </message>
+    <message>
+        <source>The system keychain is not usable</source>
+        <translation>Der Schlüsselbund des Systems ist nicht nutzbar</translation>
+    </message>
+    <message>
+        <source>Countersign keeps this computer&apos;s key in the system keychain, and could not use it. Nothing was sent to the gateway and the link still works: unlock the keychain (GNOME Keyring, KWallet) or set one up, then try again.</source>
+        <translation>Countersign bewahrt den Schlüssel dieses Computers im Schlüsselbund des Systems auf, konnte den Schlüsselbund aber nicht nutzen. Es wurde nichts an das Gateway gesendet, und der Link funktioniert weiterhin: Entsperren Sie den Schlüsselbund (GNOME Keyring, KWallet) oder richten Sie einen ein, und versuchen Sie es dann erneut.</translation>
+    </message>
 </context>
 <context>
     <name>RunKeyAutostart</name>
@@ -158,6 +166,18 @@
     <message>
         <source>%1 wants to run %2 (%3)</source>
         <translation>%1 möchte %2 ausführen (%3)</translation>
+    </message>
+    <message>
+        <source>Connected to %1</source>
+        <translation>Mit %1 verbunden</translation>
+    </message>
+    <message>
+        <source>Offline: %1 is not reachable</source>
+        <translation>Offline: %1 ist nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>Offline: %1 (%2 of %3 connected)</source>
+        <translation>Offline: %1 (%2 von %3 verbunden)</translation>
     </message>
 </context>
 <context>
@@ -232,10 +252,6 @@
     <message>
         <source>C&amp;lose</source>
         <translation>Sch&amp;ließen</translation>
-    </message>
-    <message>
-        <source>%1 is not this request&apos;s code, so Countersign denied it: it may not be the request your agent started. If your agent still shows %1, look for another pending request.</source>
-        <translation>%1 ist nicht der Code dieser Anfrage, daher hat Countersign sie abgelehnt: Es ist vielleicht nicht die Anfrage, die Ihr Agent gestellt hat. Zeigt Ihr Agent weiterhin %1, suchen Sie nach einer anderen offenen Anfrage.</translation>
     </message>
     <message>
         <source>Checking the code with %1…</source>
@@ -316,6 +332,70 @@
         <source>%1 refused the security key&apos;s answer: %2</source>
         <translation>%1 hat die Antwort des Sicherheitsschlüssels abgelehnt: %2</translation>
     </message>
+    <message>
+        <source>The agent is no longer waiting: approving now runs nothing until it calls again.</source>
+        <translation>Der Agent wartet nicht mehr: Eine Freigabe führt jetzt nichts aus, bis er die Aktion erneut aufruft.</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>Beendet</translation>
+    </message>
+    <message>
+        <source>Pick the code shown by your agent first.</source>
+        <translation>Wählen Sie zuerst den Code, den Ihr Agent anzeigt.</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>Show the request&apos;s technical details</source>
+        <translation>Technische Details der Anfrage anzeigen</translation>
+    </message>
+    <message>
+        <source>Gateway %1</source>
+        <translation>Gateway %1</translation>
+    </message>
+    <message>
+        <source>The code you picked (%1) did not match: this request may not be yours — it was denied. If your agent still shows %1, look for another pending request.</source>
+        <translation>Der gewählte Code (%1) stimmte nicht überein: Diese Anfrage ist vielleicht nicht Ihre — sie wurde abgelehnt. Zeigt Ihr Agent weiterhin %1, suchen Sie nach einer anderen offenen Anfrage.</translation>
+    </message>
+    <message>
+        <source>Sending your denial to %1…</source>
+        <translation>Ihre Ablehnung wird an %1 gesendet …</translation>
+    </message>
+    <message>
+        <source>Your denial did not reach %1. Nothing was decided; deny again when it is back.</source>
+        <translation>Ihre Ablehnung hat %1 nicht erreicht. Es wurde nichts entschieden; lehnen Sie erneut ab, sobald es wieder erreichbar ist.</translation>
+    </message>
+    <message>
+        <source>Approved. The agent&apos;s action goes ahead.</source>
+        <translation>Freigegeben. Die Aktion des Agenten wird ausgeführt.</translation>
+    </message>
+    <message>
+        <source>Decided on another device: approved.</source>
+        <translation>Auf einem anderen Gerät entschieden: freigegeben.</translation>
+    </message>
+    <message>
+        <source>Denied. The agent was told it may not go ahead.</source>
+        <translation>Abgelehnt. Dem Agenten wurde mitgeteilt, dass er die Aktion nicht ausführen darf.</translation>
+    </message>
+    <message>
+        <source>Decided on another device: denied.</source>
+        <translation>Auf einem anderen Gerät entschieden: abgelehnt.</translation>
+    </message>
+    <message>
+        <source>Expired before anyone approved it. Nothing was run.</source>
+        <translation>Abgelaufen, bevor jemand sie freigegeben hat. Es wurde nichts ausgeführt.</translation>
+    </message>
+    <message>
+        <source>Cancelled at the gateway. Nothing was run.</source>
+        <translation>Am Gateway abgebrochen. Es wurde nichts ausgeführt.</translation>
+    </message>
+    <message>
+        <source>This request no longer waits for an answer from this computer.</source>
+        <translation>Diese Anfrage wartet nicht mehr auf eine Antwort von diesem Computer.</translation>
+    </message>
 </context>
 <context>
     <name>countersign::BindingCodePicker</name>
@@ -337,10 +417,6 @@
     <message>
         <source>This computer&apos;s key for it is unreadable. Unpair it and pair again.</source>
         <translation>Der Schlüssel dieses Computers für dieses Gateway ist nicht lesbar. Entkoppeln Sie es und koppeln Sie es erneut.</translation>
-    </message>
-    <message>
-        <source>The gateway revoked this computer. Pair it again to approve its requests.</source>
-        <translation>Das Gateway hat diesen Computer gesperrt. Koppeln Sie es erneut, um seine Anfragen freizugeben.</translation>
     </message>
     <message>
         <source>%1 for %2, through %3. Open Countersign to review it.</source>
@@ -382,6 +458,10 @@
         <source>The connection to the gateway was lost before it answered. Add the key again when it is connected.</source>
         <translation>Die Verbindung zum Gateway wurde getrennt, bevor es geantwortet hat. Fügen Sie den Schlüssel erneut hinzu, sobald es verbunden ist.</translation>
     </message>
+    <message>
+        <source>The gateway revoked this computer. To approve its requests again, unpair it in Settings, then pair again.</source>
+        <translation>Das Gateway hat diesen Computer gesperrt. Um seine Anfragen wieder freizugeben, entkoppeln Sie es in den Einstellungen und koppeln Sie es dann erneut.</translation>
+    </message>
 </context>
 <context>
     <name>countersign::DesktopNotifier</name>
@@ -395,6 +475,18 @@
     <message>
         <source>Contains hidden or control characters, shown as \u{…} escapes.</source>
         <translation>Enthält versteckte oder Steuerzeichen, angezeigt als \u{…}-Escapes.</translation>
+    </message>
+    <message>
+        <source>Arguments</source>
+        <translation>Argumente</translation>
+    </message>
+    <message>
+        <source>Upstream server</source>
+        <translation>Upstream-Server</translation>
+    </message>
+    <message>
+        <source>Policy</source>
+        <translation>Richtlinie</translation>
     </message>
 </context>
 <context>
@@ -592,10 +684,6 @@
 <context>
     <name>countersign::HistoryWindowModel</name>
     <message>
-        <source>Approved</source>
-        <translation>Freigegeben</translation>
-    </message>
-    <message>
         <source>Denied</source>
         <translation>Abgelehnt</translation>
     </message>
@@ -604,24 +692,12 @@
         <translation>Abgelaufen</translation>
     </message>
     <message>
-        <source>Cancelled</source>
-        <translation>Abgebrochen</translation>
-    </message>
-    <message>
-        <source>Closed elsewhere</source>
-        <translation>Anderswo geschlossen</translation>
-    </message>
-    <message>
         <source>Authenticator code</source>
         <translation>Authenticator-Code</translation>
     </message>
     <message>
         <source>Passkey</source>
         <translation>Passkey</translation>
-    </message>
-    <message>
-        <source>%1: %2</source>
-        <translation>%1: %2</translation>
     </message>
     <message>
         <source>When</source>
@@ -658,6 +734,42 @@
     <message>
         <source>Request</source>
         <translation>Anfrage</translation>
+    </message>
+    <message>
+        <source>Approved on another device</source>
+        <translation>Auf einem anderen Gerät freigegeben</translation>
+    </message>
+    <message>
+        <source>Approved with security key</source>
+        <translation>Mit Sicherheitsschlüssel freigegeben</translation>
+    </message>
+    <message>
+        <source>Approved with authenticator code</source>
+        <translation>Mit Authenticator-Code freigegeben</translation>
+    </message>
+    <message>
+        <source>Denied: the code you picked did not match</source>
+        <translation>Abgelehnt: Der gewählte Code stimmte nicht überein</translation>
+    </message>
+    <message>
+        <source>Denied: %1</source>
+        <translation>Abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>Cancelled by the gateway</source>
+        <translation>Vom Gateway abgebrochen</translation>
+    </message>
+    <message>
+        <source>Decided on another device or withdrawn</source>
+        <translation>Auf einem anderen Gerät entschieden oder zurückgezogen</translation>
+    </message>
+    <message>
+        <source>Countersign did not learn how it ended: it was decided on another device while this one was offline, or this computer could no longer answer it.</source>
+        <translation>Countersign hat nicht erfahren, wie die Anfrage ausging: Sie wurde auf einem anderen Gerät entschieden, während dieses offline war, oder dieser Computer konnte sie nicht mehr beantworten.</translation>
+    </message>
+    <message>
+        <source>Request %1</source>
+        <translation>Anfrage %1</translation>
     </message>
 </context>
 <context>
@@ -881,6 +993,26 @@
     <message>
         <source>Approve this gateway&apos;s requests with a touch of your FIDO2 security key.</source>
         <translation>Anfragen dieses Gateways mit einer Berührung Ihres FIDO2-Sicherheitsschlüssels freigeben.</translation>
+    </message>
+    <message>
+        <source>Certificate pin</source>
+        <translation>Festgelegtes Zertifikat</translation>
+    </message>
+    <message>
+        <source>Use &amp;another link</source>
+        <translation>&amp;Anderen Link verwenden</translation>
+    </message>
+    <message>
+        <source>Already paired with %1</source>
+        <translation>Bereits mit %1 gekoppelt</translation>
+    </message>
+    <message>
+        <source>This computer is already paired with %1, as &quot;%2&quot; for %3: its requests already reach you here, and there is nothing to do.
+
+To pair with it again (for instance because it revoked this computer, or for another account), first unpair %1 in Settings, under Paired gateways, then use a new link.</source>
+        <translation>Dieser Computer ist bereits mit %1 gekoppelt, als „%2“ für %3: Seine Anfragen erreichen Sie schon hier, es ist nichts zu tun.
+
+Um erneut mit dem Gateway zu koppeln (etwa weil es diesen Computer gesperrt hat, oder für ein anderes Konto), entkoppeln Sie %1 zuerst in den Einstellungen unter „Gekoppelte Gateways“ und verwenden Sie dann einen neuen Link.</translation>
     </message>
 </context>
 <context>
@@ -1152,22 +1284,6 @@
         <translation>&amp;Entkoppeln …</translation>
     </message>
     <message>
-        <source>Address: %1</source>
-        <translation>Adresse: %1</translation>
-    </message>
-    <message>
-        <source>Key fingerprint: %1</source>
-        <translation>Schlüssel-Fingerabdruck: %1</translation>
-    </message>
-    <message>
-        <source>This computer there: %1</source>
-        <translation>Dieser Computer dort: %1</translation>
-    </message>
-    <message>
-        <source>Certificate pinned: %1</source>
-        <translation>Festgelegtes Zertifikat: %1</translation>
-    </message>
-    <message>
         <source>Not connected</source>
         <translation>Nicht verbunden</translation>
     </message>
@@ -1186,10 +1302,6 @@
     <message>
         <source>Refused this computer</source>
         <translation>Hat diesen Computer abgewiesen</translation>
-    </message>
-    <message>
-        <source>Revoked: pair again</source>
-        <translation>Gesperrt: erneut koppeln</translation>
     </message>
     <message>
         <source>Could not turn on starting at login: %1</source>
@@ -1315,6 +1427,50 @@
         <source>This gateway does not accept security keys.</source>
         <translation>Dieses Gateway akzeptiert keine Sicherheitsschlüssel.</translation>
     </message>
+    <message>
+        <source>Address</source>
+        <translation>Adresse</translation>
+    </message>
+    <message>
+        <source>Key fingerprint</source>
+        <translation>Schlüssel-Fingerabdruck</translation>
+    </message>
+    <message>
+        <source>This computer there</source>
+        <translation>Dieser Computer dort</translation>
+    </message>
+    <message>
+        <source>Certificate pin</source>
+        <translation>Festgelegtes Zertifikat</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>Wird angehalten …</translation>
+    </message>
+    <message>
+        <source>Security key: add one to a gateway below first</source>
+        <translation>Sicherheitsschlüssel: zuerst unten bei einem Gateway hinzufügen</translation>
+    </message>
+    <message>
+        <source>The method a request opens with when it allows several. A security key can be the default once one is registered at a gateway (Security keys, below).</source>
+        <translation>Die Methode, mit der sich eine Anfrage öffnet, wenn sie mehrere erlaubt. Ein Sicherheitsschlüssel kann Standard werden, sobald einer bei einem Gateway registriert ist (unten unter „Sicherheitsschlüssel“).</translation>
+    </message>
+    <message>
+        <source>Cancelled. No security key was added.</source>
+        <translation>Abgebrochen. Es wurde kein Sicherheitsschlüssel hinzugefügt.</translation>
+    </message>
+    <message>
+        <source>No security key is registered here yet. Insert one, name it and click Add security key….</source>
+        <translation>Hier ist noch kein Sicherheitsschlüssel registriert. Stecken Sie einen ein, benennen Sie ihn und klicken Sie auf „Sicherheitsschlüssel hinzufügen …“.</translation>
+    </message>
+    <message>
+        <source>Device id at the gateway: %1</source>
+        <translation>Geräte-ID beim Gateway: %1</translation>
+    </message>
+    <message>
+        <source>Revoked: unpair, then pair again</source>
+        <translation>Gesperrt: entkoppeln, dann erneut koppeln</translation>
+    </message>
 </context>
 <context>
     <name>countersign::SingleInstance</name>
@@ -1395,6 +1551,33 @@
             <numerusform>%n weitere warten …</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Reconnect now</source>
+        <translation>&amp;Jetzt neu verbinden</translation>
+    </message>
+    <message>
+        <source>Quit Countersign?</source>
+        <translation>Countersign beenden?</translation>
+    </message>
+    <message>
+        <source>1 approval request is waiting.</source>
+        <translation>1 Freigabeanfrage wartet.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n approval requests are waiting.</source>
+        <translation>
+            <numerusform>%n Freigabeanfrage wartet.</numerusform>
+            <numerusform>%n Freigabeanfragen warten.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>If you quit, nothing is approved or denied: the requests stay pending at the gateway until they expire, and this computer cannot answer them until you start Countersign again.</source>
+        <translation>Wenn Sie beenden, wird nichts freigegeben oder abgelehnt: Die Anfragen bleiben beim Gateway offen, bis sie ablaufen, und dieser Computer kann sie erst beantworten, wenn Sie Countersign wieder starten.</translation>
+    </message>
+    <message>
+        <source>&amp;Quit Anyway</source>
+        <translation>&amp;Trotzdem beenden</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1421,6 +1604,12 @@
     <message>
         <source>Forget the gateway at this URL: its record and this computer&apos;s key for it.</source>
         <translation>Das Gateway unter dieser URL vergessen: seinen Eintrag und den Schlüssel dieses Computers dafür.</translation>
+    </message>
+    <message>
+        <source>Countersign is already running; it opens its window.
+</source>
+        <translation>Countersign läuft bereits; es öffnet sein Fenster.
+</translation>
     </message>
 </context>
 </TS>
