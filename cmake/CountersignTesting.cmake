@@ -32,6 +32,10 @@ function(countersign_add_qtest name)
             "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp"
             "ASAN_OPTIONS=fast_unwind_on_malloc=0")
     endif()
+    if(COUNTERSIGN_TSAN)
+        list(APPEND environment
+            "TSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan.supp halt_on_error=1")
+    endif()
     set_tests_properties(${name} PROPERTIES
         LABELS "${ARG_LABELS}"
         TIMEOUT ${ARG_TIMEOUT}

@@ -31,7 +31,7 @@ CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, PasskeyRegistry
             });
 }
 
-void CompanionHub::accept(std::unique_ptr<QWebSocket> socket)
+void CompanionHub::accept(std::shared_ptr<CompanionConnection> socket)
 {
     auto *session = new CompanionSession(std::move(socket), m_store, m_broker, m_passkeys, m_clock,
                                          m_gatewayId, m_timings, this);

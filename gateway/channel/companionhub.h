@@ -19,7 +19,7 @@ public:
                  const Clock &clock, QString gatewayId, ChannelTimings timings = {},
                  QObject *parent = nullptr);
 
-    void accept(std::unique_ptr<QWebSocket> socket);
+    void accept(std::shared_ptr<CompanionConnection> socket);
     // Closes the device's channel at once (its future proofs are refused by
     // the broker, which re-reads the device).
     void disconnectDevice(const QString &deviceId, int closeCode, const QString &reason);

@@ -20,7 +20,7 @@ constexpr qint64 authFreshnessSeconds = 300;
 
 } // namespace
 
-CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store,
+CompanionSession::CompanionSession(std::shared_ptr<CompanionConnection> socket, Store &store,
                                    ApprovalBroker &broker, PasskeyRegistry &passkeys,
                                    const Clock &clock, QString gatewayId, ChannelTimings timings,
                                    QObject *parent)
@@ -34,19 +34,22 @@ CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &st
     , m_timings(timings)
     , m_nonce(randomToken(32))
 {
-    m_socket->setMaxAllowedIncomingMessageSize(maxMessageBytes);
-    m_socket->setMaxAllowedIncomingFrameSize(maxMessageBytes);
-    connect(m_socket.get(), &QWebSocket::textMessageReceived, this, &CompanionSession::onText);
-    connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
-        close(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+    // The edge refuses messages over its limit (limits.websocket_message,
+    // 64 KiB by default, closing with 1009) before they reach us. Events
+    // arrive on this thread, and stop when this session is destroyed.
+    CompanionConnection::Events events;
+    events.text = [this](const QString &text) { onText(text); };
+    events.binary = [this] {
+        close(CloseCode::unsupportedData,
               QStringLiteral("binary frames are not part of the protocol"));
-    });
-    connect(m_socket.get(), &QWebSocket::pong, this, [this] { m_sincePong.restart(); });
-    connect(m_socket.get(), &QWebSocket::disconnected, this, [this] {
+    };
+    events.pong = [this] { m_sincePong.restart(); };
+    events.closed = [this] {
         m_authTimer.stop();
         m_pingTimer.stop();
         Q_EMIT closed(this);
-    });
+    };
+    m_socket->start(this, std::move(events));
 
     m_authTimer.setSingleShot(true);
     connect(&m_authTimer, &QTimer::timeout, this, [this] {
@@ -69,8 +72,10 @@ CompanionSession::CompanionSession(std::unique_ptr<QWebSocket> socket, Store &st
 
 CompanionSession::~CompanionSession()
 {
-    if (m_socket)
-        m_socket->disconnect(this);
+    // Nothing is delivered to a destroyed session; a socket still open is
+    // closed rather than left to the peer.
+    if (m_socket && !m_closing)
+        m_socket->close(1001, QStringLiteral("going away"));
 }
 
 void CompanionSession::close(int code, const QString &reason)
@@ -80,12 +85,12 @@ void CompanionSession::close(int code, const QString &reason)
     m_closing = true;
     qCInfo(lcChannel) << "closing channel" << (m_device ? m_device->deviceId : QString()) << code
                       << reason;
-    m_socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+    m_socket->close(code, reason);
 }
 
 void CompanionSession::send(const QJsonObject &message)
 {
-    m_socket->sendTextMessage(channel::toText(message));
+    m_socket->sendText(channel::toText(message));
 }
 
 void CompanionSession::sendError(ChannelErrorCode code, const QString &message)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/edge/companionconnection.h"
 #include "gateway/store/store.h"
 #include "protocol/clock.h"
 #include "protocol/messages/channelmessage.h"
@@ -10,7 +11,6 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
-#include <QWebSocket>
 
 namespace countersign::gateway {
 
@@ -24,6 +24,8 @@ constexpr int unauthorized = 4401;
 constexpr int revoked = 4403;
 constexpr int keepAliveTimeout = 4408;
 constexpr int replaced = 4409;
+// RFC 6455 codes the session uses.
+constexpr int unsupportedData = 1003;
 } // namespace CloseCode
 
 struct ChannelTimings {
@@ -40,9 +42,9 @@ class CompanionSession : public QObject {
 public:
     static constexpr qint64 maxMessageBytes = 64 * 1024;
 
-    CompanionSession(std::unique_ptr<QWebSocket> socket, Store &store, ApprovalBroker &broker,
-                     PasskeyRegistry &passkeys, const Clock &clock, QString gatewayId,
-                     ChannelTimings timings, QObject *parent = nullptr);
+    CompanionSession(std::shared_ptr<CompanionConnection> socket, Store &store,
+                     ApprovalBroker &broker, PasskeyRegistry &passkeys, const Clock &clock,
+                     QString gatewayId, ChannelTimings timings, QObject *parent = nullptr);
     ~CompanionSession() override;
 
     bool isAuthenticated() const { return m_device.has_value(); }
@@ -73,7 +75,7 @@ private:
     void sendError(ChannelErrorCode code, const QString &message);
     void send(const QJsonObject &message);
 
-    std::unique_ptr<QWebSocket> m_socket;
+    std::shared_ptr<CompanionConnection> m_socket;
     Store &m_store;
     ApprovalBroker &m_broker;
     PasskeyRegistry &m_passkeys;

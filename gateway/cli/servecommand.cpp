@@ -17,6 +17,11 @@ int runServe(const QStringList &arguments)
         QStringLiteral("Listen address (overrides listen in the config)."),
         QStringLiteral("HOST:PORT"));
     context.parser().addOption(listenOption);
+    const QCommandLineOption ioThreadsOption(
+        QStringLiteral("io-threads"),
+        QStringLiteral("Network I/O threads (default: one per core; 1 to 256)."),
+        QStringLiteral("N"));
+    context.parser().addOption(ioThreadsOption);
     if (!context.parse(arguments))
         return context.exitCode();
     auto config = context.loadConfig();
@@ -38,6 +43,14 @@ int runServe(const QStringList &arguments)
             config->publicUrl.setHost(listen->address.toString());
             config->publicUrl.setPort(listen->port);
         }
+    }
+
+    if (context.parser().isSet(ioThreadsOption)) {
+        bool ok = false;
+        const int threads = context.parser().value(ioThreadsOption).toInt(&ok);
+        if (!ok || threads < 1 || threads > 256)
+            return context.usage(QStringLiteral("--io-threads: a number from 1 to 256"));
+        config->ioThreads = threads;
     }
 
     SystemClock clock;

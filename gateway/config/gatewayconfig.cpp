@@ -69,6 +69,7 @@ private:
     Status readTls(const YamlMap &top);
     Status readPublicUrl(const YamlMap &top);
     Status readDurations(const YamlMap &top);
+    Status readLimits(const YamlMap &top);
     Status readAdmin(const YamlMap &top);
     Status readPasskeys(const YamlMap &top);
     Status readUsers(const YamlMap &top);
@@ -89,7 +90,7 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
         QStringLiteral("listen"),   QStringLiteral("public_url"), QStringLiteral("name"),
         QStringLiteral("data_dir"), QStringLiteral("tls"),        QStringLiteral("approvals"),
         QStringLiteral("tokens"),   QStringLiteral("pairing"),    QStringLiteral("admin"),
-        QStringLiteral("users"),    QStringLiteral("passkeys")};
+        QStringLiteral("users"),    QStringLiteral("passkeys"),   QStringLiteral("limits")};
     topKeys += GatewayConfig::reservedKeys();
     // An empty file has no marks at all; line 1 is the honest place to point.
     const auto top = YamlMap::open(m_source, root, {}, YAML::Mark(), topKeys);
@@ -100,7 +101,7 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
          {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
           &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
           &ConfigParser::readAdmin, &ConfigParser::readPasskeys, &ConfigParser::readUsers,
-          &ConfigParser::readReserved}) {
+          &ConfigParser::readLimits, &ConfigParser::readReserved}) {
         const Status status = (this->*step)(top.value());
         if (!status.ok()) {
             return status.error();
@@ -335,6 +336,108 @@ Status ConfigParser::readDurations(const YamlMap &top)
             }
             m_config.maxPairingAttemptsPerMinute = value.value();
         }
+    }
+    return Ok{};
+}
+
+Status ConfigParser::readLimits(const YamlMap &top)
+{
+    // Sizes are bytes, counts are plain numbers, timeouts durations. The
+    // ranges keep a typo from disabling a limit (a zero body limit, an
+    // hour-long header timeout): docs/gateway.md "Limits".
+    struct Size {
+        const char *key;
+        int minimum;
+        int maximum;
+        std::size_t *target;
+    };
+    struct Count {
+        const char *key;
+        int minimum;
+        int maximum;
+        int *target;
+    };
+    struct Timeout {
+        const char *key;
+        std::chrono::milliseconds *target;
+    };
+    constexpr int kib = 1024;
+    constexpr int mib = 1024 * 1024;
+    EdgeLimits &limits = m_config.limits;
+    const QList<Size> sizes{
+        {"header_bytes", 1 * kib, 1 * mib, &limits.headerBytes},
+        {"mcp_body_bytes", 1 * kib, 64 * mib, &limits.mcpBodyBytes},
+        {"authzen_body_bytes", 1 * kib, 64 * mib, &limits.authzenBodyBytes},
+        {"pairing_body_bytes", 1 * kib, 1 * mib, &limits.pairingBodyBytes},
+        {"admin_body_bytes", 1 * kib, 64 * mib, &limits.adminBodyBytes},
+        {"other_body_bytes", 0, 1 * mib, &limits.otherBodyBytes},
+        {"websocket_message_bytes", 1 * kib, 16 * mib, &limits.webSocketMessageBytes},
+        {"send_queue_bytes", 64 * kib, 256 * mib, &limits.sendQueueBytes},
+    };
+    const QList<Count> counts{
+        // 0: derived from the open-files limit.
+        {"max_connections", 0, 1'000'000, &limits.maxConnections},
+        {"max_connections_per_address", 1, 1'000'000, &limits.maxConnectionsPerAddress},
+        {"websocket_pings_per_10s", 1, 10'000, &limits.webSocketPingsPer10s},
+    };
+    const QList<Timeout> timeouts{
+        {"header_timeout", &limits.headerTimeout},
+        {"body_idle_timeout", &limits.bodyIdleTimeout},
+        {"keep_alive_timeout", &limits.keepAliveTimeout},
+        {"write_stall_timeout", &limits.writeStallTimeout},
+    };
+    QStringList allowed;
+    for (const Size &size : sizes)
+        allowed << QLatin1String(size.key);
+    for (const Count &count : counts)
+        allowed << QLatin1String(count.key);
+    for (const Timeout &timeout : timeouts)
+        allowed << QLatin1String(timeout.key);
+    const QString key = QStringLiteral("limits");
+    const auto section = YamlMap::open(m_source, top.value(key), key, top.markOf(key), allowed);
+    if (!section.ok())
+        return section.error();
+    for (const Size &size : sizes) {
+        const QString name = QLatin1String(size.key);
+        if (!section->contains(name))
+            continue;
+        auto value = readInt(m_source, section->value(name), section->pathOf(name),
+                             section->markOf(name), size.minimum, size.maximum);
+        if (!value.ok())
+            return value.error();
+        *size.target = static_cast<std::size_t>(value.value());
+    }
+    for (const Count &count : counts) {
+        const QString name = QLatin1String(count.key);
+        if (!section->contains(name))
+            continue;
+        auto value = readInt(m_source, section->value(name), section->pathOf(name),
+                             section->markOf(name), count.minimum, count.maximum);
+        if (!value.ok())
+            return value.error();
+        *count.target = value.value();
+    }
+    for (const Timeout &timeout : timeouts) {
+        const QString name = QLatin1String(timeout.key);
+        if (!section->contains(name))
+            continue;
+        auto value = readDuration(m_source, section->value(name), section->pathOf(name),
+                                  section->markOf(name), std::chrono::seconds(1),
+                                  std::chrono::seconds(3600));
+        if (!value.ok())
+            return value.error();
+        *timeout.target = value.value();
+    }
+    if (limits.maxConnections != 0 && limits.maxConnections < 16) {
+        return m_source.error(section->markOf(QStringLiteral("max_connections")),
+                              section->pathOf(QStringLiteral("max_connections")),
+                              QStringLiteral("must be 0 (from the open-files limit) or at least "
+                                             "16"));
+    }
+    if (limits.sendQueueBytes < limits.webSocketMessageBytes) {
+        return m_source.error(section->markOf(QStringLiteral("send_queue_bytes")),
+                              section->pathOf(QStringLiteral("send_queue_bytes")),
+                              QStringLiteral("must be at least websocket_message_bytes"));
     }
     return Ok{};
 }

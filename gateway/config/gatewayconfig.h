@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/config/edgelimits.h"
 #include "protocol/result.h"
 
 #include <chrono>
@@ -83,6 +84,19 @@ namespace countersign::gateway {
 //       (relative to this file) or inline `policy: {rules: [...]}`; the
 //       language is in gateway/pdp/policy.h and docs/gateway.md. Read by
 //       GatewayRuntime with Policy::fromConfigSection.
+//   limits:               What one client may make the gateway hold or wait
+//                         for (EdgeLimits, gateway/config/edgelimits.h; the
+//                         defaults and their reasons: docs/gateway.md
+//                         "Limits"). Sizes in bytes: header_bytes,
+//                         mcp_body_bytes, authzen_body_bytes,
+//                         pairing_body_bytes, admin_body_bytes,
+//                         other_body_bytes, websocket_message_bytes,
+//                         send_queue_bytes. Durations (1s to 1h):
+//                         header_timeout, body_idle_timeout,
+//                         keep_alive_timeout, write_stall_timeout. Counts:
+//                         max_connections (0: from the open-files limit),
+//                         max_connections_per_address,
+//                         websocket_pings_per_10s.
 //   agents, upstreams, pdp:
 //       Reserved for the MCP proxy and an external PDP; accepted and kept
 //       unparsed in `reserved` for their own parsers.
@@ -149,6 +163,8 @@ struct GatewayConfig {
     QList<User> users;
     QMap<QString, ReservedSection> reserved; // "agents", "upstreams", "policy", "pdp"
     QString sourcePath; // the file it was read from (anchors relative paths of later parsers)
+    EdgeLimits limits;  // limits:, see docs/gateway.md "Limits"
+    int ioThreads = 0;  // serve --io-threads; 0: one per core
 
     // Reads and validates the file at path (errors name it as given).
     static Result<GatewayConfig> load(const QString &path);

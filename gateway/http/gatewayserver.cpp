@@ -2,7 +2,6 @@
 
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/channel/companionhub.h"
-#include "gateway/http/websocketroute.h"
 #include "gateway/mcp/mcpproxy.h"
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pdp/pdpendpoints.h"
@@ -14,7 +13,6 @@
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QLoggingCategory>
-#include <QWebSocket>
 
 #include <openssl/crypto.h>
 
@@ -24,18 +22,16 @@ namespace countersign::gateway {
 
 namespace {
 
-using Status = QHttpServerResponder::StatusCode;
-
 const QString companionPath = QStringLiteral("/companion/v1");
 
-QHttpServerResponse json(const QJsonObject &body, Status status = Status::Ok)
+HttpResponse json(const QJsonObject &body, int status = HttpStatus::ok)
 {
-    QHttpServerResponse response(body, status);
+    HttpResponse response = HttpResponse::json(body, status);
     response.setHeader("Cache-Control", "no-store");
     return response;
 }
 
-QHttpServerResponse failure(Status status, const QString &code, const QString &message)
+HttpResponse failure(int status, const QString &code, const QString &message)
 {
     return json(QJsonObject{{QStringLiteral("error"), code}, {QStringLiteral("message"), message}},
                 status);
@@ -56,102 +52,145 @@ QJsonObject describe(const ApprovalRecord &approval)
     return body;
 }
 
+EdgeOptions edgeOptions(const ServerOptions &options)
+{
+    EdgeOptions edge;
+    edge.address = options.address;
+    edge.port = options.port;
+    edge.tls = options.tls;
+    edge.limits = options.limits;
+    edge.ioThreads = options.ioThreads;
+    return edge;
+}
+
+// scheme://host[:port], as a browser sends it in Origin.
+QByteArray originOf(const QUrl &url)
+{
+    return url
+        .adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment
+                  | QUrl::RemoveUserInfo)
+        .toString(QUrl::FullyEncoded)
+        .toLatin1();
+}
+
 } // namespace
 
 GatewayServer::GatewayServer(ServerOptions options, const Clock &clock, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
     , m_pairingLimiter(m_options.pairingAttemptsPerMinute, clock)
+    , m_edge(edgeOptions(m_options))
 {
+    m_edge.setHttpHandler([this](const HttpRequest &request, Responder &&responder) {
+        m_router.handle(request, std::move(responder));
+    });
+}
+
+GatewayServer::~GatewayServer()
+{
+    stop();
+}
+
+void GatewayServer::stop()
+{
+    m_edge.stop();
 }
 
 void GatewayServer::attach(ApprovalBroker &broker, PairingService &pairing, CompanionHub &hub,
-                           QJsonObject jwks)
+                           QJsonObject jwks, const QUrl &publicUrl)
 {
     m_broker = &broker;
     m_pairing = &pairing;
     m_hub = &hub;
     m_jwks = std::move(jwks);
+    m_ownOrigin = originOf(publicUrl);
     addRoutes();
-    connect(&m_http, &QAbstractHttpServer::newWebSocketConnection, this, [this] {
-        while (m_http.hasPendingWebSocketConnections()) {
-            std::unique_ptr<QWebSocket> socket = m_http.nextPendingWebSocketConnection();
-            if (socket && socket->requestUrl().path() == companionPath) {
-                m_hub->accept(std::move(socket));
-            } else if (socket) {
-                socket->close(QWebSocketProtocol::CloseCodePolicyViolated,
-                              QStringLiteral("no WebSocket service here"));
-            }
-        }
-    });
+    m_edge.setWebSocketHandler([this](const HttpRequest &request) { return checkUpgrade(request); },
+                               [this](std::shared_ptr<CompanionConnection> connection) {
+                                   m_hub->accept(std::move(connection));
+                               });
+}
+
+std::optional<HttpResponse> GatewayServer::checkUpgrade(const HttpRequest &request) const
+{
+    if (request.path != companionPath) {
+        return failure(HttpStatus::notFound, QStringLiteral("not_found"),
+                       QStringLiteral("no WebSocket service here"));
+    }
+    // Companions are programs and send no Origin (or, at most, the
+    // gateway's own). A browser always sends the page's: a web page must
+    // not open a channel (and learn the gateway id and a nonce).
+    if (const auto origin = request.header("Origin"); origin && *origin != m_ownOrigin) {
+        return failure(HttpStatus::forbidden, QStringLiteral("forbidden_origin"),
+                       QStringLiteral("WebSocket connections from web pages are not allowed"));
+    }
+    return std::nullopt;
 }
 
 Result<quint16> GatewayServer::listen()
 {
-    if (m_options.tls)
-        m_http.sslSetup(*m_options.tls);
-    const quint16 port = m_http.listen(m_options.address, m_options.port);
-    if (port == 0) {
-        return makeError(ErrorCode::ConfigError,
-                         QStringLiteral("cannot listen on %1:%2; is another gateway running?")
-                             .arg(m_options.address.toString())
-                             .arg(m_options.port));
-    }
-    qCInfo(lcHttp) << "listening on" << m_options.address.toString() << port;
-    return port;
+    return m_edge.listen();
 }
 
 void GatewayServer::addRoutes()
 {
-    m_http.route(QStringLiteral("/healthz"), [] {
-        return json(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}});
-    });
-    m_http.route(QStringLiteral("/.well-known/jwks.json"), [this] { return json(m_jwks); });
-    m_http.route(QStringLiteral("/companion/v1/pair"), QHttpServerRequest::Method::Post,
-                 [this](const QHttpServerRequest &request) { return pair(request); });
-    allowWebSocketUpgrade(m_http, companionPath);
-    m_http.route(QStringLiteral("/approvals"), QHttpServerRequest::Method::Post,
-                 [this](const QHttpServerRequest &request) { return createApproval(request); });
-    m_http.route(QStringLiteral("/approvals/<arg>"), QHttpServerRequest::Method::Get,
-                 [this](const QString &id, const QHttpServerRequest &request) {
-                     return approvalStatus(id, request);
-                 });
-    m_http.route(QStringLiteral("/approvals/<arg>/token"), QHttpServerRequest::Method::Post,
-                 [this](const QString &id, const QHttpServerRequest &request) {
-                     return redeemApproval(id, request);
-                 });
+    using Simple = HttpRouter::SimpleHandler;
+    m_router.route(QStringLiteral("/healthz"), HttpMethod::Get,
+                   Simple([](const HttpRequest &, const QStringList &) {
+                       return json(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}});
+                   }));
+    m_router.route(
+        QStringLiteral("/.well-known/jwks.json"), HttpMethod::Get,
+        Simple([this](const HttpRequest &, const QStringList &) { return json(m_jwks); }));
+    m_router.route(
+        QStringLiteral("/companion/v1/pair"), HttpMethod::Post,
+        Simple([this](const HttpRequest &request, const QStringList &) { return pair(request); }));
+    m_router.route(QStringLiteral("/approvals"), HttpMethod::Post,
+                   Simple([this](const HttpRequest &request, const QStringList &) {
+                       return createApproval(request);
+                   }));
+    m_router.route(QStringLiteral("/approvals/<arg>"), HttpMethod::Get,
+                   Simple([this](const HttpRequest &request, const QStringList &args) {
+                       return approvalStatus(args.value(0), request);
+                   }));
+    m_router.route(QStringLiteral("/approvals/<arg>/token"), HttpMethod::Post,
+                   Simple([this](const HttpRequest &request, const QStringList &args) {
+                       return redeemApproval(args.value(0), request);
+                   }));
 }
 
 void GatewayServer::attachPdp(const PdpEndpoints &endpoints)
 {
+    using Simple = HttpRouter::SimpleHandler;
     const PdpEndpoints *pdp = &endpoints;
-    m_http.route(QStringLiteral("/.well-known/authzen-configuration"),
-                 QHttpServerRequest::Method::Get,
-                 [pdp](const QHttpServerRequest &request) { return pdp->configuration(request); });
-    m_http.route(QStringLiteral("/access/v1/evaluation"), QHttpServerRequest::Method::Post,
-                 [this, pdp](const QHttpServerRequest &request) {
-                     if (!isAdmin(request)) {
-                         return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
-                                        QStringLiteral("an admin bearer token is required"));
-                     }
-                     return pdp->evaluation(request);
-                 });
-    m_http.route(QStringLiteral("/access/v1/evaluations"), QHttpServerRequest::Method::Post,
-                 [this, pdp](const QHttpServerRequest &request) {
-                     if (!isAdmin(request)) {
-                         return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
-                                        QStringLiteral("an admin bearer token is required"));
-                     }
-                     return pdp->evaluations(request);
-                 });
+    m_router.route(QStringLiteral("/.well-known/authzen-configuration"), HttpMethod::Get,
+                   Simple([pdp](const HttpRequest &request, const QStringList &) {
+                       return pdp->configuration(request);
+                   }));
+    m_router.route(QStringLiteral("/access/v1/evaluation"), HttpMethod::Post,
+                   Simple([this, pdp](const HttpRequest &request, const QStringList &) {
+                       if (!isAdmin(request)) {
+                           return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
+                                          QStringLiteral("an admin bearer token is required"));
+                       }
+                       return pdp->evaluation(request);
+                   }));
+    m_router.route(QStringLiteral("/access/v1/evaluations"), HttpMethod::Post,
+                   Simple([this, pdp](const HttpRequest &request, const QStringList &) {
+                       if (!isAdmin(request)) {
+                           return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
+                                          QStringLiteral("an admin bearer token is required"));
+                       }
+                       return pdp->evaluations(request);
+                   }));
 }
 
 void GatewayServer::attachMcp(McpProxy &proxy)
 {
-    proxy.addRoutes(m_http);
+    proxy.addRoutes(m_router);
 }
 
-bool GatewayServer::isAdmin(const QHttpServerRequest &request) const
+bool GatewayServer::isAdmin(const HttpRequest &request) const
 {
     if (m_options.adminTokenSha256.isEmpty())
         return false;
@@ -166,45 +205,45 @@ bool GatewayServer::isAdmin(const QHttpServerRequest &request) const
         == 0;
 }
 
-QHttpServerResponse GatewayServer::pair(const QHttpServerRequest &request)
+HttpResponse GatewayServer::pair(const HttpRequest &request)
 {
-    if (!m_pairingLimiter.allow(request.remoteAddress().toString())) {
-        return failure(Status::TooManyRequests, QStringLiteral("rate_limited"),
+    if (!m_pairingLimiter.allow(request.peerAddress.toString())) {
+        return failure(HttpStatus::tooManyRequests, QStringLiteral("rate_limited"),
                        QStringLiteral("too many pairing attempts; wait a minute"));
     }
-    const auto outcome = m_pairing->redeem(request.body());
+    const auto outcome = m_pairing->redeem(request.body);
     if (const auto *refusal = std::get_if<PairingRefusal>(&outcome)) {
-        return failure(static_cast<Status>(refusal->httpStatus), refusal->error, refusal->message);
+        return failure(refusal->httpStatus, refusal->error, refusal->message);
     }
-    return json(std::get<QJsonObject>(outcome), Status::Created);
+    return json(std::get<QJsonObject>(outcome), HttpStatus::created);
 }
 
-QHttpServerResponse GatewayServer::createApproval(const QHttpServerRequest &request)
+HttpResponse GatewayServer::createApproval(const HttpRequest &request)
 {
     if (!isAdmin(request)) {
-        return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
+        return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
                        QStringLiteral("an admin bearer token is required"));
     }
-    if (request.body().size() > maxBodyBytes) {
-        return failure(Status::PayloadTooLarge, QStringLiteral("too_large"),
+    if (request.body.size() > maxBodyBytes) {
+        return failure(HttpStatus::payloadTooLarge, QStringLiteral("too_large"),
                        QStringLiteral("request body over %1 bytes").arg(maxBodyBytes));
     }
-    const auto body = parseStrictJsonObject(request.body(), QStringLiteral("body"));
+    const auto body = parseStrictJsonObject(request.body, QStringLiteral("body"));
     if (!body)
-        return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        body.error().message);
     const JsonFields fields(body.value(), QStringLiteral("body"));
     if (auto known = fields.checkOnly({QStringLiteral("sarc"), QStringLiteral("methods"),
                                        QStringLiteral("timeout"), QStringLiteral("upstream"),
                                        QStringLiteral("arguments_hash")});
         !known) {
-        return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        known.error().message);
     }
     const auto sarcJson = fields.requiredObject(QStringLiteral("sarc"));
     const auto sarc = sarcJson ? Sarc::fromJson(sarcJson.value()) : Result<Sarc>(sarcJson.error());
     if (!sarc)
-        return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        sarc.error().message);
 
     ApprovalSpec spec;
@@ -213,7 +252,7 @@ QHttpServerResponse GatewayServer::createApproval(const QHttpServerRequest &requ
     if (body->contains(QStringLiteral("timeout"))) {
         const auto timeout = fields.requiredInteger(QStringLiteral("timeout"));
         if (!timeout) {
-            return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+            return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                            timeout.error().message);
         }
         spec.timeoutSeconds = timeout.value();
@@ -223,7 +262,7 @@ QHttpServerResponse GatewayServer::createApproval(const QHttpServerRequest &requ
         for (const QJsonValue &name : body->value(QStringLiteral("methods")).toArray()) {
             const auto method = approvalMethodFromName(name.toString());
             if (!method) {
-                return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+                return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                                QStringLiteral("body.methods has an unknown method"));
             }
             spec.methods.append(*method);
@@ -231,49 +270,48 @@ QHttpServerResponse GatewayServer::createApproval(const QHttpServerRequest &requ
     }
     const auto upstream = fields.optionalString(QStringLiteral("upstream"), 512);
     if (!upstream)
-        return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        upstream.error().message);
     spec.upstream = upstream.value();
     if (body->contains(QStringLiteral("arguments_hash"))) {
         const auto hash = fields.requiredBase64Url(QStringLiteral("arguments_hash"), 32, 32);
         if (!hash) {
-            return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+            return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                            hash.error().message);
         }
         spec.argumentsHash = hash.value();
     }
     const auto approval = m_broker->create(spec);
     if (!approval) {
-        return failure(Status::BadRequest, QStringLiteral("malformed_request"),
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        approval.error().message);
     }
-    return json(describe(approval.value()), Status::Created);
+    return json(describe(approval.value()), HttpStatus::created);
 }
 
-QHttpServerResponse GatewayServer::approvalStatus(const QString &requestId,
-                                                  const QHttpServerRequest &request)
+HttpResponse GatewayServer::approvalStatus(const QString &requestId, const HttpRequest &request)
 {
     if (!isAdmin(request)) {
-        return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
+        return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
                        QStringLiteral("an admin bearer token is required"));
     }
     const auto approval = m_broker->approval(requestId);
     if (!approval)
-        return failure(Status::NotFound, QStringLiteral("unknown_request"),
+        return failure(HttpStatus::notFound, QStringLiteral("unknown_request"),
                        QStringLiteral("no such request"));
     return json(describe(approval.value()));
 }
 
-QHttpServerResponse GatewayServer::redeemApproval(const QString &requestId,
-                                                  const QHttpServerRequest &request)
+HttpResponse GatewayServer::redeemApproval(const QString &requestId, const HttpRequest &request)
 {
     if (!isAdmin(request)) {
-        return failure(Status::Unauthorized, QStringLiteral("unauthorized"),
+        return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
                        QStringLiteral("an admin bearer token is required"));
     }
     const auto token = m_broker->redeem(requestId);
     if (!token)
-        return failure(Status::Conflict, QStringLiteral("not_redeemable"), token.error().message);
+        return failure(HttpStatus::conflict, QStringLiteral("not_redeemable"),
+                       token.error().message);
     return json(QJsonObject{{QStringLiteral("token"), QString::fromLatin1(token->token)},
                             {QStringLiteral("token_id"), token->tokenId},
                             {QStringLiteral("expires_at"), token->expiresAt}});

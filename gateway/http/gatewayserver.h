@@ -1,14 +1,15 @@
 #pragma once
 
+#include "gateway/edge/edgeserver.h"
+#include "gateway/edge/httprouter.h"
 #include "gateway/http/ratelimiter.h"
 #include "protocol/result.h"
 
 #include <optional>
 
 #include <QHostAddress>
-#include <QHttpServer>
 #include <QJsonObject>
-#include <QSslConfiguration>
+#include <QUrl>
 
 namespace countersign::gateway {
 
@@ -21,15 +22,18 @@ class McpProxy;
 struct ServerOptions {
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 8780; // 0: any free port
-    std::optional<QSslConfiguration> tls;
+    std::optional<EdgeTls> tls;
+    EdgeLimits limits;
+    int ioThreads = 0;           // 0: one per core
     QByteArray adminTokenSha256; // empty: the /approvals endpoints are disabled
     int pairingAttemptsPerMinute = 10;
     qint64 defaultApprovalTimeout = 120;
 };
 
 // The gateway's one listening port: HTTP endpoints and the companion
-// WebSocket (docs/gateway.md lists them). Routes only; the work is done by
-// the services it is given.
+// WebSocket (docs/gateway.md lists them). Routes only; the edge
+// (EdgeServer) does the network and the services the work. Everything here
+// runs on the Qt thread.
 class GatewayServer : public QObject {
     Q_OBJECT
 
@@ -37,25 +41,33 @@ public:
     static constexpr qsizetype maxBodyBytes = 64 * 1024;
 
     GatewayServer(ServerOptions options, const Clock &clock, QObject *parent = nullptr);
+    ~GatewayServer() override;
 
     // Starts listening; returns the port (useful with port 0). Nothing is
     // routed until attach(): the public URL may depend on the port.
     Result<quint16> listen();
+    // publicUrl gives the one browser Origin the companion WebSocket takes.
     void attach(ApprovalBroker &broker, PairingService &pairing, CompanionHub &hub,
-                QJsonObject jwks);
+                QJsonObject jwks, const QUrl &publicUrl);
     // The embedded PDP's AuthZEN API. Evaluations need the admin token (a
     // decision tells what the policy allows); discovery is public.
     void attachPdp(const PdpEndpoints &endpoints);
     // The agent-facing MCP endpoint (/mcp).
     void attachMcp(McpProxy &proxy);
+    // Stops the edge (docs/architecture.md "Threading", shutdown): no
+    // request reaches the services after this.
+    void stop();
+
+    const EdgeServer &edge() const { return m_edge; }
 
 private:
     void addRoutes();
-    bool isAdmin(const QHttpServerRequest &request) const;
-    QHttpServerResponse createApproval(const QHttpServerRequest &request);
-    QHttpServerResponse approvalStatus(const QString &requestId, const QHttpServerRequest &request);
-    QHttpServerResponse redeemApproval(const QString &requestId, const QHttpServerRequest &request);
-    QHttpServerResponse pair(const QHttpServerRequest &request);
+    std::optional<HttpResponse> checkUpgrade(const HttpRequest &request) const;
+    bool isAdmin(const HttpRequest &request) const;
+    HttpResponse createApproval(const HttpRequest &request);
+    HttpResponse approvalStatus(const QString &requestId, const HttpRequest &request);
+    HttpResponse redeemApproval(const QString &requestId, const HttpRequest &request);
+    HttpResponse pair(const HttpRequest &request);
 
     ApprovalBroker *m_broker = nullptr;
     PairingService *m_pairing = nullptr;
@@ -63,7 +75,9 @@ private:
     QJsonObject m_jwks;
     ServerOptions m_options;
     RateLimiter m_pairingLimiter;
-    QHttpServer m_http;
+    QByteArray m_ownOrigin; // scheme://host[:port] of the public URL
+    HttpRouter m_router;
+    EdgeServer m_edge;
 };
 
 } // namespace countersign::gateway

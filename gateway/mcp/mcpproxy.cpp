@@ -14,7 +14,6 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QPointer>
-#include <QTcpSocket>
 #include <QUrl>
 
 Q_LOGGING_CATEGORY(lcMcp, "countersign.gateway.mcp")
@@ -23,52 +22,44 @@ namespace countersign::gateway {
 
 namespace {
 
-using Status = QHttpServerResponder::StatusCode;
-
 const QByteArray sessionHeader = QByteArrayLiteral("Mcp-Session-Id");
 const QByteArray versionHeader = QByteArrayLiteral("MCP-Protocol-Version");
 
-// HTTP header names are case-insensitive; this does not rely on how Qt 6.4
-// stores them.
-std::optional<QByteArray> header(const QHttpServerRequest &request, const QByteArray &name)
+// HTTP header names are case-insensitive (HttpRequest::header compares so).
+std::optional<QByteArray> header(const HttpRequest &request, const QByteArray &name)
 {
-    for (const auto &[key, value] : request.headers()) {
-        if (key.compare(name, Qt::CaseInsensitive) == 0)
-            return value;
-    }
-    return std::nullopt;
+    return request.header(name);
 }
 
-QHttpServerResponse jsonResponse(const QJsonObject &body, Status status = Status::Ok)
+HttpResponse jsonResponse(const QJsonObject &body, int status = HttpStatus::ok)
 {
-    QHttpServerResponse response(QByteArrayLiteral("application/json"),
-                                 QJsonDocument(body).toJson(QJsonDocument::Compact), status);
+    HttpResponse response = HttpResponse::json(body, status);
     response.setHeader("Cache-Control", "no-store");
     return response;
 }
 
 // Transport-level refusals carry a JSON-RPC error without an id, as the MCP
 // reference implementations send them.
-QHttpServerResponse refusal(Status status, const QString &message)
+HttpResponse refusal(int status, const QString &message)
 {
     return jsonResponse(JsonRpcMessage::error(QJsonValue::Null, -32000, message), status);
 }
 
 // Not JSON-RPC: the client is not yet anyone the gateway talks MCP with.
-QHttpServerResponse unauthorized()
+HttpResponse unauthorized()
 {
-    QHttpServerResponse response = jsonResponse(
+    HttpResponse response = jsonResponse(
         QJsonObject{{QStringLiteral("error"), QStringLiteral("unauthorized")},
                     {QStringLiteral("message"),
                      QStringLiteral("an agent key is required: Authorization: Bearer <key>")}},
-        Status::Unauthorized);
+        HttpStatus::unauthorized);
     response.setHeader("WWW-Authenticate", "Bearer");
     return response;
 }
 
 // DNS rebinding: a web page must not reach the proxy through a browser on
 // the same machine. Programs send no Origin.
-bool originAllowed(const QHttpServerRequest &request)
+bool originAllowed(const HttpRequest &request)
 {
     const auto origin = header(request, "Origin");
     if (!origin)
@@ -82,7 +73,7 @@ bool originAllowed(const QHttpServerRequest &request)
 
 // The client can read an event stream (MCP asks clients to accept both
 // application/json and text/event-stream on POST).
-bool acceptsEventStream(const QHttpServerRequest &request)
+bool acceptsEventStream(const HttpRequest &request)
 {
     return header(request, "Accept").value_or(QByteArray()).toLower().contains("text/event-stream");
 }
@@ -133,27 +124,30 @@ QStringList McpProxy::supportedProtocolVersions()
             QStringLiteral("2025-03-26")};
 }
 
-void McpProxy::addRoutes(QHttpServer &http)
+void McpProxy::addRoutes(HttpRouter &router)
 {
-    http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Post,
-               [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
-                   post(request, std::move(responder));
-               });
-    http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Delete,
-               [this](const QHttpServerRequest &request) { return remove(request); });
-    http.route(QStringLiteral("/mcp"), QHttpServerRequest::Method::Get,
-               [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
-                   get(request, std::move(responder));
-               });
+    const QString path = QStringLiteral("/mcp");
+    router.route(path, HttpMethod::Post,
+                 HttpRouter::Handler(
+                     [this](const HttpRequest &request, const QStringList &,
+                            Responder &&responder) { post(request, std::move(responder)); }));
+    router.route(path, HttpMethod::Delete,
+                 HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
+                     return remove(request);
+                 }));
+    router.route(
+        path, HttpMethod::Get,
+        HttpRouter::Handler([this](const HttpRequest &request, const QStringList &,
+                                   Responder &&responder) { get(request, std::move(responder)); }));
 }
 
-std::variant<QString, QHttpServerResponse> McpProxy::sessionOf(const QHttpServerRequest &request,
-                                                               const McpAgent &agent)
+std::variant<QString, HttpResponse> McpProxy::sessionOf(const HttpRequest &request,
+                                                        const McpAgent &agent)
 {
     const QString sessionId =
         QString::fromLatin1(header(request, sessionHeader).value_or(QByteArray()));
     if (sessionId.isEmpty()) {
-        return refusal(Status::BadRequest,
+        return refusal(HttpStatus::badRequest,
                        QStringLiteral("Mcp-Session-Id header is required; send initialize first"));
     }
     expireIdleSessions();
@@ -161,11 +155,11 @@ std::variant<QString, QHttpServerResponse> McpProxy::sessionOf(const QHttpServer
     // must not let one agent act as another.
     const auto session = m_sessions.find(sessionId);
     if (session == m_sessions.end() || session->agentName != agent.name)
-        return refusal(Status::NotFound,
+        return refusal(HttpStatus::notFound,
                        QStringLiteral("unknown or ended session; initialize again"));
     if (const auto version = header(request, versionHeader);
         version && QString::fromLatin1(*version) != session->protocolVersion) {
-        return refusal(Status::BadRequest,
+        return refusal(HttpStatus::badRequest,
                        QStringLiteral("MCP-Protocol-Version \"%1\" differs from the session's "
                                       "\"%2\"")
                            .arg(QString::fromLatin1(*version), session->protocolVersion));
@@ -175,17 +169,16 @@ std::variant<QString, QHttpServerResponse> McpProxy::sessionOf(const QHttpServer
     return sessionId;
 }
 
-void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+void McpProxy::post(const HttpRequest &request, Responder &&responder)
 {
-    const auto send = [&responder](QHttpServerResponse response) {
-        response.write(std::move(responder));
-    };
+    const auto send = [&responder](HttpResponse response) { responder.send(std::move(response)); };
     if (!originAllowed(request)) {
-        send(refusal(Status::Forbidden, QStringLiteral("requests from web pages are not allowed")));
+        send(refusal(HttpStatus::forbidden,
+                     QStringLiteral("requests from web pages are not allowed")));
         return;
     }
-    if (request.body().size() > maxBodyBytes) {
-        send(refusal(Status::PayloadTooLarge,
+    if (request.body.size() > maxBodyBytes) {
+        send(refusal(HttpStatus::payloadTooLarge,
                      QStringLiteral("message larger than %1 bytes").arg(maxBodyBytes)));
         return;
     }
@@ -198,15 +191,15 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
     if (const auto version = header(request, versionHeader)) {
         if (!supportedProtocolVersions().contains(QString::fromLatin1(*version))) {
             send(refusal(
-                Status::BadRequest,
+                HttpStatus::badRequest,
                 QStringLiteral("unsupported MCP-Protocol-Version \"%1\"; supported: %2")
                     .arg(QString::fromLatin1(*version), supportedProtocolVersions().join(u", "))));
             return;
         }
     }
-    const JsonRpcMessage message = JsonRpcMessage::parse(request.body());
+    const JsonRpcMessage message = JsonRpcMessage::parse(request.body);
     if (message.kind == JsonRpcMessage::Kind::Invalid) {
-        send(jsonResponse(message.errorReply, Status::BadRequest));
+        send(jsonResponse(message.errorReply, HttpStatus::badRequest));
         return;
     }
     const bool initializing =
@@ -214,14 +207,14 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
     if (initializing) {
         QString version;
         const QJsonObject reply = initialize(message, &version);
-        QHttpServerResponse response = jsonResponse(reply);
+        HttpResponse response = jsonResponse(reply);
         response.setHeader(sessionHeader,
                            openSession(*agent, message.params(), version).toLatin1());
         send(std::move(response));
         return;
     }
     auto checked = sessionOf(request, *agent);
-    if (auto *refused = std::get_if<QHttpServerResponse>(&checked)) {
+    if (auto *refused = std::get_if<HttpResponse>(&checked)) {
         send(std::move(*refused));
         return;
     }
@@ -232,14 +225,14 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
         // acknowledged and dropped.
         if (!m_stepUps->handleClientResponse(sessionId, message.message))
             qCInfo(lcMcp) << "response to an unknown request" << message.id();
-        responder.write(Status::Accepted);
+        responder.send(HttpStatus::accepted);
         return;
     }
     if (message.kind == JsonRpcMessage::Kind::Notification) {
         // initialized, cancelled, progress: nothing to do. A cancelled
         // tools/call leaves its approval pending: the person may still
         // approve, and the same call again will use it.
-        responder.write(Status::Accepted);
+        responder.send(HttpStatus::accepted);
         return;
     }
 
@@ -287,13 +280,12 @@ void McpProxy::post(const QHttpServerRequest &request, QHttpServerResponder &&re
     }
 }
 
-void McpProxy::get(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+void McpProxy::get(const HttpRequest &request, Responder &&responder)
 {
-    const auto send = [&responder](QHttpServerResponse response) {
-        response.write(std::move(responder));
-    };
+    const auto send = [&responder](HttpResponse response) { responder.send(std::move(response)); };
     if (!originAllowed(request)) {
-        send(refusal(Status::Forbidden, QStringLiteral("requests from web pages are not allowed")));
+        send(refusal(HttpStatus::forbidden,
+                     QStringLiteral("requests from web pages are not allowed")));
         return;
     }
     const auto agent =
@@ -302,9 +294,9 @@ void McpProxy::get(const QHttpServerRequest &request, QHttpServerResponder &&res
         send(unauthorized());
         return;
     }
-    if (!acceptsEventStream(request) || !ResponseStream::qtCanStream()) {
-        QHttpServerResponse response =
-            refusal(Status::MethodNotAllowed,
+    if (!acceptsEventStream(request)) {
+        HttpResponse response =
+            refusal(HttpStatus::methodNotAllowed,
                     QStringLiteral("GET /mcp opens an event stream: send Accept: "
                                    "text/event-stream"));
         response.setHeader("Allow", "POST, GET, DELETE");
@@ -312,7 +304,7 @@ void McpProxy::get(const QHttpServerRequest &request, QHttpServerResponder &&res
         return;
     }
     auto checked = sessionOf(request, *agent);
-    if (auto *refused = std::get_if<QHttpServerResponse>(&checked)) {
+    if (auto *refused = std::get_if<HttpResponse>(&checked)) {
         send(std::move(*refused));
         return;
     }
@@ -323,7 +315,7 @@ void McpProxy::get(const QHttpServerRequest &request, QHttpServerResponder &&res
     });
     if (session.streams.size() >= maxStreamsPerSession) {
         send(refusal(
-            Status::TooManyRequests,
+            HttpStatus::tooManyRequests,
             QStringLiteral("at most %1 open streams per session").arg(maxStreamsPerSession)));
         return;
     }
@@ -353,22 +345,22 @@ void McpProxy::keepStreamsAlive()
         m_keepAlive.stop();
 }
 
-QHttpServerResponse McpProxy::remove(const QHttpServerRequest &request)
+HttpResponse McpProxy::remove(const HttpRequest &request)
 {
     if (!originAllowed(request))
-        return refusal(Status::Forbidden,
+        return refusal(HttpStatus::forbidden,
                        QStringLiteral("requests from web pages are not allowed"));
     const auto agent =
         m_agents.authenticate(header(request, "Authorization").value_or(QByteArray()));
     if (!agent)
         return unauthorized();
     auto checked = sessionOf(request, *agent);
-    if (auto *refused = std::get_if<QHttpServerResponse>(&checked))
+    if (auto *refused = std::get_if<HttpResponse>(&checked))
         return std::move(*refused);
     const Session ended = m_sessions.take(std::get<QString>(checked));
     for (const auto &stream : ended.streams)
         stream->close();
-    return QHttpServerResponse(Status::Ok);
+    return HttpResponse(HttpStatus::ok);
 }
 
 QJsonObject McpProxy::initialize(const JsonRpcMessage &message, QString *protocolVersion) const

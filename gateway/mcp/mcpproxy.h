@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/edge/httprouter.h"
 #include "gateway/mcp/agentdirectory.h"
 #include "gateway/mcp/jsonrpc.h"
 #include "gateway/mcp/mcpaudit.h"
@@ -12,10 +13,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include <QHash>
-#include <QHttpServer>
 #include <QJsonObject>
 #include <QObject>
 #include <QStringList>
@@ -60,8 +61,8 @@ public:
              const Clock &clock, McpProxySettings settings = {}, QObject *parent = nullptr);
     ~McpProxy() override;
 
-    // Adds POST, DELETE and GET /mcp to http.
-    void addRoutes(QHttpServer &http);
+    // Adds POST, DELETE and GET /mcp to router.
+    void addRoutes(HttpRouter &router);
 
     // Newest first; the first is what the gateway answers when the client
     // asks for a version it does not know.
@@ -82,12 +83,12 @@ private:
     };
     using Reply = std::function<void(const QJsonObject &)>;
 
-    void post(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void get(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    QHttpServerResponse remove(const QHttpServerRequest &request);
+    void post(const HttpRequest &request, Responder &&responder);
+    void get(const HttpRequest &request, Responder &&responder);
+    HttpResponse remove(const HttpRequest &request);
     // The session of a request after the common checks, or the refusal.
-    std::variant<QString, QHttpServerResponse> sessionOf(const QHttpServerRequest &request,
-                                                         const McpAgent &agent);
+    std::variant<QString, HttpResponse> sessionOf(const HttpRequest &request,
+                                                  const McpAgent &agent);
     QString openSession(const McpAgent &agent, const QJsonObject &params, QString protocolVersion);
     void expireIdleSessions();
     QJsonObject initialize(const JsonRpcMessage &message, QString *protocolVersion) const;

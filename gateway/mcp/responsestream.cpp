@@ -1,16 +1,10 @@
 #include "responsestream.h"
 
-#include <QHttpServerResponse>
 #include <QJsonDocument>
-#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
-#include <QHttpHeaders>
-#endif
 
 namespace countersign::gateway {
 
 namespace {
-
-using Status = QHttpServerResponder::StatusCode;
 
 QByteArray event(const QJsonObject &message)
 {
@@ -21,12 +15,9 @@ QByteArray event(const QJsonObject &message)
 
 } // namespace
 
-ResponseStream::ResponseStream(QHttpServerResponder &&responder, bool clientAcceptsEventStream)
+ResponseStream::ResponseStream(Responder &&responder, bool clientAcceptsEventStream)
     : m_responder(std::move(responder))
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    , m_socket(m_responder.socket())
-#endif
-    , m_streamable(clientAcceptsEventStream && qtCanStream())
+    , m_streamable(clientAcceptsEventStream)
 {
 }
 
@@ -38,22 +29,9 @@ ResponseStream::~ResponseStream()
         close();
 }
 
-bool ResponseStream::qtCanStream()
-{
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0) || QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
-    return true;
-#else
-    return false;
-#endif
-}
-
 bool ResponseStream::clientStillThere() const
 {
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    return !m_socket.isNull() && m_socket->state() == QAbstractSocket::ConnectedState;
-#else
-    return true;
-#endif
+    return m_responder.clientStillThere();
 }
 
 void ResponseStream::open()
@@ -61,31 +39,8 @@ void ResponseStream::open()
     if (m_open || m_finished || !m_streamable || !clientStillThere())
         return;
     m_open = true;
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    m_responder.writeStatusLine(Status::Ok);
-    m_responder.writeHeader("Content-Type", "text/event-stream");
-    m_responder.writeHeader("Cache-Control", "no-store");
-    m_responder.writeHeader("Transfer-Encoding", "chunked");
-    m_socket->write("\r\n");
-#elif QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
-    QHttpHeaders headers;
-    headers.append(QHttpHeaders::WellKnownHeader::ContentType, "text/event-stream");
-    headers.append(QHttpHeaders::WellKnownHeader::CacheControl, "no-store");
-    m_responder.writeBeginChunked(headers, Status::Ok);
-#endif
-}
-
-void ResponseStream::writeChunk(const QByteArray &data)
-{
-    if (!clientStillThere())
-        return;
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    m_socket->write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
-#elif QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
-    m_responder.writeChunk(data);
-#else
-    Q_UNUSED(data);
-#endif
+    m_responder.beginStream(HttpStatus::ok,
+                            {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-store"}});
 }
 
 void ResponseStream::send(const QJsonObject &message)
@@ -93,14 +48,14 @@ void ResponseStream::send(const QJsonObject &message)
     if (m_finished || !m_streamable)
         return;
     open();
-    writeChunk(event(message));
+    m_responder.writeChunk(event(message));
 }
 
 void ResponseStream::keepAlive()
 {
     if (m_finished || !m_open)
         return;
-    writeChunk(QByteArrayLiteral(": waiting\n\n"));
+    m_responder.writeChunk(QByteArrayLiteral(": waiting\n\n"));
 }
 
 void ResponseStream::finish(const QJsonObject &response)
@@ -109,15 +64,12 @@ void ResponseStream::finish(const QJsonObject &response)
         return;
     if (!m_open) {
         m_finished = true;
-        if (!clientStillThere())
-            return;
-        QHttpServerResponse reply(QByteArrayLiteral("application/json"),
-                                  QJsonDocument(response).toJson(QJsonDocument::Compact));
+        HttpResponse reply = HttpResponse::json(response);
         reply.setHeader("Cache-Control", "no-store");
-        std::move(reply).write(std::move(m_responder));
+        m_responder.send(std::move(reply));
         return;
     }
-    writeChunk(event(response));
+    m_responder.writeChunk(event(response));
     close();
 }
 
@@ -126,13 +78,10 @@ void ResponseStream::close()
     if (m_finished)
         return;
     m_finished = true;
-    if (!m_open || !clientStillThere())
-        return;
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    m_socket->write("0\r\n\r\n");
-#elif QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
-    m_responder.writeEndChunked(QByteArray());
-#endif
+    if (m_open)
+        m_responder.endStream();
+    else
+        m_responder.send(HttpStatus::ok); // nothing was ever said: an empty answer
 }
 
 } // namespace countersign::gateway

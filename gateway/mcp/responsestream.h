@@ -1,12 +1,9 @@
 #pragma once
 
-#include <memory>
+#include "gateway/edge/responder.h"
 
 #include <QByteArray>
-#include <QHttpServerResponder>
 #include <QJsonObject>
-#include <QPointer>
-#include <QTcpSocket>
 
 namespace countersign::gateway {
 
@@ -14,23 +11,18 @@ namespace countersign::gateway {
 // may carry messages before it: MCP Streamable HTTP lets the server answer
 // with a text/event-stream whose events are JSON-RPC messages (progress,
 // elicitation requests) ending with the response. When the client does not
-// accept event streams, or this Qt cannot stream (6.5 to 6.7), only the
-// final response is sent, as one JSON body.
-//
-// Qt 6.4 writes the chunked stream by hand (PLATFORM-NOTES.md); Qt 6.8 and
-// later have writeBeginChunked/writeChunk/writeEndChunked. The difference
-// stays in this class.
+// accept event streams, only the final response is sent, as one JSON body.
 class ResponseStream {
 public:
-    ResponseStream(QHttpServerResponder &&responder, bool clientAcceptsEventStream);
+    ResponseStream(Responder &&responder, bool clientAcceptsEventStream);
     ~ResponseStream();
     ResponseStream(const ResponseStream &) = delete;
     ResponseStream &operator=(const ResponseStream &) = delete;
 
     // Whether messages before the response can reach the client.
     bool canStream() const { return m_streamable; }
-    // False once the client is known to have hung up (Qt 6.4 tells; newer
-    // Qt does not, and writes to a gone client are dropped by Qt).
+    // False once the client is known to have hung up (a failed write, a
+    // timeout, the server stopping).
     bool clientStillThere() const;
     bool isFinished() const { return m_finished; }
 
@@ -47,15 +39,8 @@ public:
     // Ends an event stream without a response (GET stream at session end).
     void close();
 
-    static bool qtCanStream();
-
 private:
-    void writeChunk(const QByteArray &data);
-
-    QHttpServerResponder m_responder;
-#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    QPointer<QTcpSocket> m_socket;
-#endif
+    Responder m_responder;
     bool m_streamable = false;
     bool m_open = false;
     bool m_finished = false;

@@ -5,44 +5,30 @@
 #include "gateway/pdp/policydecisionpoint.h"
 #include "protocol/strictjson.h"
 
-#include <QHttpServer>
 #include <QJsonArray>
 
 namespace countersign::gateway {
 
 namespace {
 
-using HttpStatus = QHttpServerResponder::StatusCode;
-
 const QString evaluationPath = QStringLiteral("/access/v1/evaluation");
 const QString evaluationsPath = QStringLiteral("/access/v1/evaluations");
 const QString configurationPath = QStringLiteral("/.well-known/authzen-configuration");
 
-QByteArray requestId(const QHttpServerRequest &request)
+HttpResponse json(const HttpRequest &request, const QJsonObject &body, int status = HttpStatus::ok)
 {
-    // Header names are case-insensitive; look at every header rather than
-    // rely on how this Qt version stores them.
-    const auto headers = request.headers();
-    for (const auto &[name, value] : headers) {
-        if (name.compare("X-Request-ID", Qt::CaseInsensitive) == 0)
-            return value;
-    }
-    return {};
-}
-
-QHttpServerResponse json(const QHttpServerRequest &request, const QJsonObject &body,
-                         HttpStatus status = HttpStatus::Ok)
-{
-    QHttpServerResponse response(body, status);
+    HttpResponse response = HttpResponse::json(body, status);
     response.setHeader("Cache-Control", "no-store");
-    // AuthZEN: an X-Request-ID sent by the PEP MUST be echoed, also on errors.
-    if (const QByteArray id = requestId(request); !id.isEmpty())
+    // AuthZEN: an X-Request-ID sent by the PEP MUST be echoed, also on
+    // errors; only a short printable token is (anything else could carry
+    // header injection or bulk into our answer).
+    if (const QByteArray id = request.value("X-Request-ID"); isEchoableToken(id))
         response.setHeader("X-Request-ID", id);
     return response;
 }
 
-QHttpServerResponse failure(const QHttpServerRequest &request, HttpStatus status,
-                            const QString &code, const QString &message)
+HttpResponse failure(const HttpRequest &request, int status, const QString &code,
+                     const QString &message)
 {
     return json(request,
                 QJsonObject{{QStringLiteral("error"), code}, {QStringLiteral("message"), message}},
@@ -50,16 +36,16 @@ QHttpServerResponse failure(const QHttpServerRequest &request, HttpStatus status
 }
 
 // The body as a JSON object, or the error response to send instead.
-std::variant<QJsonObject, QHttpServerResponse> readBody(const QHttpServerRequest &request)
+std::variant<QJsonObject, HttpResponse> readBody(const HttpRequest &request)
 {
-    if (request.body().size() > PdpEndpoints::maxBodyBytes) {
+    if (request.body.size() > PdpEndpoints::maxBodyBytes) {
         return failure(
-            request, HttpStatus::PayloadTooLarge, QStringLiteral("too_large"),
+            request, HttpStatus::payloadTooLarge, QStringLiteral("too_large"),
             QStringLiteral("request body over %1 bytes").arg(PdpEndpoints::maxBodyBytes));
     }
-    auto body = parseStrictJsonObject(request.body(), QStringLiteral("request body"));
+    auto body = parseStrictJsonObject(request.body, QStringLiteral("request body"));
     if (!body) {
-        return failure(request, HttpStatus::BadRequest, QStringLiteral("malformed_request"),
+        return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        body.error().message);
     }
     return body.value();
@@ -89,14 +75,20 @@ void PdpEndpoints::setPublicUrl(QUrl publicUrl)
     m_publicUrl = std::move(publicUrl);
 }
 
-void PdpEndpoints::addRoutes(QHttpServer &server)
+void PdpEndpoints::addRoutes(HttpRouter &router)
 {
-    server.route(evaluationPath, QHttpServerRequest::Method::Post,
-                 [this](const QHttpServerRequest &request) { return evaluation(request); });
-    server.route(evaluationsPath, QHttpServerRequest::Method::Post,
-                 [this](const QHttpServerRequest &request) { return evaluations(request); });
-    server.route(configurationPath, QHttpServerRequest::Method::Get,
-                 [this](const QHttpServerRequest &request) { return configuration(request); });
+    router.route(evaluationPath, HttpMethod::Post,
+                 HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
+                     return evaluation(request);
+                 }));
+    router.route(evaluationsPath, HttpMethod::Post,
+                 HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
+                     return evaluations(request);
+                 }));
+    router.route(configurationPath, HttpMethod::Get,
+                 HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
+                     return configuration(request);
+                 }));
 }
 
 QString PdpEndpoints::endpoint(const QString &path) const
@@ -125,32 +117,32 @@ QJsonObject PdpEndpoints::discoveryDocument() const
     };
 }
 
-QHttpServerResponse PdpEndpoints::configuration(const QHttpServerRequest &request) const
+HttpResponse PdpEndpoints::configuration(const HttpRequest &request) const
 {
     return json(request, discoveryDocument());
 }
 
-QHttpServerResponse PdpEndpoints::evaluation(const QHttpServerRequest &request) const
+HttpResponse PdpEndpoints::evaluation(const HttpRequest &request) const
 {
     auto body = readBody(request);
-    if (auto *refusal = std::get_if<QHttpServerResponse>(&body))
+    if (auto *refusal = std::get_if<HttpResponse>(&body))
         return std::move(*refusal);
     const auto access = AccessRequest::fromJson(std::get<QJsonObject>(body));
     if (!access) {
-        return failure(request, HttpStatus::BadRequest, QStringLiteral("malformed_request"),
+        return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        access.error().message);
     }
     return json(request, m_pdp.evaluate(access.value()).toAuthzenJson());
 }
 
-QHttpServerResponse PdpEndpoints::evaluations(const QHttpServerRequest &request) const
+HttpResponse PdpEndpoints::evaluations(const HttpRequest &request) const
 {
     auto body = readBody(request);
-    if (auto *refusal = std::get_if<QHttpServerResponse>(&body))
+    if (auto *refusal = std::get_if<HttpResponse>(&body))
         return std::move(*refusal);
     const auto batch = AccessEvaluationsRequest::fromJson(std::get<QJsonObject>(body));
     if (!batch) {
-        return failure(request, HttpStatus::BadRequest, QStringLiteral("malformed_request"),
+        return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        batch.error().message);
     }
     if (batch->single) {

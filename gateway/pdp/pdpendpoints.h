@@ -1,11 +1,9 @@
 #pragma once
 
+#include "gateway/edge/httprouter.h"
+
 #include <QJsonObject>
 #include <QUrl>
-
-class QHttpServer;
-class QHttpServerRequest;
-class QHttpServerResponse;
 
 namespace countersign::gateway {
 
@@ -17,7 +15,8 @@ class PolicyDecisionPoint;
 //   GET  /.well-known/authzen-configuration   PDP metadata
 // Decisions are 200 (deny is {"decision": false}, not an HTTP error);
 // malformed requests are 400 {"error": "malformed_request", "message"},
-// bodies over 64 KiB 413. X-Request-ID is echoed on every answer.
+// bodies over 64 KiB 413. X-Request-ID is echoed on every answer when it
+// is a short printable token (isEchoableToken).
 // Authentication is left to the caller (AuthZEN leaves it out of scope):
 // anyone who reaches these routes can ask what the policy would decide.
 class PdpEndpoints {
@@ -30,15 +29,15 @@ public:
 
     // Adds the three routes; this object must outlive the server's use of
     // them (the routes call back into it).
-    void addRoutes(QHttpServer &server);
+    void addRoutes(HttpRouter &router);
 
     // With port 0 the URL is only known after listening.
     void setPublicUrl(QUrl publicUrl);
     QJsonObject discoveryDocument() const;
 
-    QHttpServerResponse evaluation(const QHttpServerRequest &request) const;
-    QHttpServerResponse evaluations(const QHttpServerRequest &request) const;
-    QHttpServerResponse configuration(const QHttpServerRequest &request) const;
+    HttpResponse evaluation(const HttpRequest &request) const;
+    HttpResponse evaluations(const HttpRequest &request) const;
+    HttpResponse configuration(const HttpRequest &request) const;
 
 private:
     QString endpoint(const QString &path) const;

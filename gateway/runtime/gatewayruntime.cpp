@@ -12,7 +12,13 @@
 
 namespace countersign::gateway {
 
-GatewayRuntime::~GatewayRuntime() = default;
+GatewayRuntime::~GatewayRuntime()
+{
+    // The edge first: its I/O threads are joined and requests still queued
+    // for this thread dropped before any service they would call is gone.
+    if (m_server)
+        m_server->stop();
+}
 
 Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfig &config,
                                                               const QString &dataDir,
@@ -79,12 +85,18 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
     options.port = config.listenPort;
     options.pairingAttemptsPerMinute = config.maxPairingAttemptsPerMinute;
     options.defaultApprovalTimeout = config.approvalTimeout.count();
+    options.limits = config.limits;
+    options.ioThreads = config.ioThreads;
     QString pin;
     if (config.tls) {
-        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-        tls.setLocalCertificateChain(config.tls->certificateChain);
-        tls.setPrivateKey(config.tls->privateKey);
-        options.tls = tls;
+        // The same certificate and key as loaded and checked by the config,
+        // handed to the edge as PEM: what the gateway presents (and the SPKI
+        // hash companions pin) does not depend on the TLS stack.
+        EdgeTls tls;
+        for (const QSslCertificate &certificate : config.tls->certificateChain)
+            tls.certificateChainPem += certificate.toPem();
+        tls.privateKeyPem = config.tls->privateKey.toPem();
+        options.tls = std::move(tls);
         const QSslCertificate &leaf = config.tls->certificateChain.constFirst();
         if (leaf.isSelfSigned())
             pin = spkiPin(leaf);
@@ -122,7 +134,8 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
     runtime->m_hub = std::make_unique<CompanionHub>(
         *runtime->m_store, *runtime->m_broker, *runtime->m_passkeys, clock, gatewayId, timings);
     runtime->m_server->attach(*runtime->m_broker, *runtime->m_pairing, *runtime->m_hub,
-                              SigningKey::jwks(runtime->m_signingKey->publicKey()));
+                              SigningKey::jwks(runtime->m_signingKey->publicKey()),
+                              runtime->m_publicUrl);
 
     if (runtime->m_pdp) {
         runtime->m_pdpEndpoints =

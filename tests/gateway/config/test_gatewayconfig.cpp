@@ -57,6 +57,7 @@ private Q_SLOTS:
     void publicUrlRules();
     void durationsAndLimits_data();
     void durationsAndLimits();
+    void edgeLimitsAreRead();
     void errorsNameKeyPathAndLine_data();
     void errorsNameKeyPathAndLine();
     void tlsFiles_data();
@@ -359,6 +360,26 @@ void TestGatewayConfig::durationsAndLimits_data()
         << QByteArray("pairing:\n  max_attempts_per_minute: 0")
         << QStringLiteral("gateway.yaml:2: pairing.max_attempts_per_minute: \"0\" is outside the "
                           "allowed range 1 to 1000");
+    QTest::newRow("edge limits") << QByteArray(
+        "limits:\n  header_bytes: 8192\n  header_timeout: 2s\n  max_connections: 0")
+                                 << QString();
+    QTest::newRow("edge timeout below")
+        << QByteArray("limits:\n  header_timeout: 0")
+        << QStringLiteral("gateway.yaml:2: limits.header_timeout: \"0\" is below the minimum 1s");
+    QTest::newRow("edge header bytes above")
+        << QByteArray("limits:\n  header_bytes: 2000000")
+        << QStringLiteral("gateway.yaml:2: limits.header_bytes: \"2000000\" is outside the "
+                          "allowed range 1024 to 1048576");
+    QTest::newRow("edge connection cap too small")
+        << QByteArray("limits:\n  max_connections: 5")
+        << QStringLiteral("gateway.yaml:2: limits.max_connections: must be 0");
+    QTest::newRow("edge send queue below a message")
+        << QByteArray("limits:\n  websocket_message_bytes: 131072\n  send_queue_bytes: 65536")
+        << QStringLiteral("gateway.yaml:3: limits.send_queue_bytes: must be at least "
+                          "websocket_message_bytes");
+    QTest::newRow("edge unknown key")
+        << QByteArray("limits:\n  header_size: 1")
+        << QStringLiteral("gateway.yaml:2: limits.header_size: unknown key");
     QTest::newRow("attempts not a number")
         << QByteArray("pairing:\n  max_attempts_per_minute: ten")
         << QStringLiteral("gateway.yaml:2: pairing.max_attempts_per_minute: \"ten\" is not a "
@@ -376,6 +397,31 @@ void TestGatewayConfig::durationsAndLimits()
         QVERIFY(!config.ok());
         QVERIFY2(config.error().message.startsWith(expected), qPrintable(config.error().message));
     }
+}
+
+void TestGatewayConfig::edgeLimitsAreRead()
+{
+    const auto defaults = parse("users: [alice@example.com]\n");
+    QVERIFY2(defaults.ok(), qPrintable(messageOf(defaults)));
+    QCOMPARE(defaults->limits.headerBytes, std::size_t(16 * 1024));
+    QCOMPARE(defaults->limits.headerTimeout, std::chrono::milliseconds(10'000));
+    QCOMPARE(defaults->limits.maxConnections, 0);
+    const auto config = parse("users: [alice@example.com]\n"
+                              "limits:\n"
+                              "  header_bytes: 4096\n"
+                              "  mcp_body_bytes: 65536\n"
+                              "  body_idle_timeout: 5s\n"
+                              "  keep_alive_timeout: 1m\n"
+                              "  max_connections_per_address: 8\n"
+                              "  websocket_pings_per_10s: 3\n");
+    QVERIFY2(config.ok(), qPrintable(messageOf(config)));
+    QCOMPARE(config->limits.headerBytes, std::size_t(4096));
+    QCOMPARE(config->limits.mcpBodyBytes, std::size_t(65536));
+    QCOMPARE(config->limits.bodyLimitFor("/mcp"), std::size_t(65536));
+    QCOMPARE(config->limits.bodyIdleTimeout, std::chrono::milliseconds(5000));
+    QCOMPARE(config->limits.keepAliveTimeout, std::chrono::milliseconds(60'000));
+    QCOMPARE(config->limits.maxConnectionsPerAddress, 8);
+    QCOMPARE(config->limits.webSocketPingsPer10s, 3);
 }
 
 void TestGatewayConfig::errorsNameKeyPathAndLine_data()

@@ -1,5 +1,6 @@
 #include "examples/agent-cli/mcphttpclient.h"
 #include "gateway/approvals/approvalbroker.h"
+#include "gateway/edge/edgeserver.h"
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/keys/signingkey.h"
 #include "gateway/mcp/agentdirectory.h"
@@ -11,7 +12,6 @@
 
 #include <QCryptographicHash>
 #include <QFile>
-#include <QHttpServer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -23,7 +23,7 @@
 using namespace countersign;
 using namespace countersign::gateway;
 
-// The proxy on a real loopback QHttpServer in front of the real
+// The proxy on the gateway's real edge (EdgeServer, loopback) in front of the real
 // countersign-directory over stdio, with a policy that allows reads, needs
 // approval to disable a user and denies everything else.
 class TestMcpProxy : public QObject {
@@ -70,7 +70,8 @@ private:
     std::unique_ptr<SqliteStore> m_store;
     std::unique_ptr<TokenIssuer> m_issuer;
     std::unique_ptr<ApprovalBroker> m_broker;
-    std::unique_ptr<QHttpServer> m_http;
+    std::unique_ptr<HttpRouter> m_router;
+    std::unique_ptr<EdgeServer> m_http;
     std::unique_ptr<McpProxy> m_proxy;
     quint16 m_port = 0;
     QByteArray m_session;
@@ -155,9 +156,11 @@ void TestMcpProxy::initTestCase()
                                                 *m_issuer, m_clock);
     m_proxy = std::make_unique<McpProxy>(testAgents(m_key), QList<UpstreamConfig>{directory}, m_pdp,
                                          *m_broker, *m_store, m_clock);
-    m_http = std::make_unique<QHttpServer>();
-    m_proxy->addRoutes(*m_http);
-    m_port = m_http->listen(QHostAddress::LocalHost, 0);
+    m_router = std::make_unique<HttpRouter>();
+    m_proxy->addRoutes(*m_router);
+    m_http = std::make_unique<EdgeServer>(EdgeOptions{});
+    m_http->serve(*m_router);
+    m_port = m_http->listen().value();
     QVERIFY(m_port != 0);
     m_session = initialize(m_port);
     QVERIFY(!m_session.isEmpty());
@@ -165,8 +168,8 @@ void TestMcpProxy::initTestCase()
 
 void TestMcpProxy::cleanupTestCase()
 {
+    m_http.reset(); // the edge first: nothing reaches the proxy afterwards
     m_proxy.reset();
-    m_http.reset();
     m_broker.reset();
 }
 
@@ -472,9 +475,11 @@ void TestMcpProxy::missingUpstreamFailsCallsNotTheProxy()
     missing.name = QStringLiteral("directory");
     missing.program = m_dir.filePath(QStringLiteral("no-such-server"));
     McpProxy proxy(testAgents(m_key), {missing}, m_pdp, *m_broker, *m_store, m_clock);
-    QHttpServer http;
-    proxy.addRoutes(http);
-    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    HttpRouter router;
+    proxy.addRoutes(router);
+    EdgeServer http{EdgeOptions{}};
+    http.serve(router);
+    const quint16 port = http.listen().value();
     QVERIFY(port != 0);
     const QByteArray session = initialize(port);
     QVERIFY(!session.isEmpty());
@@ -507,9 +512,11 @@ void TestMcpProxy::idleSessionExpires()
     McpProxySettings settings;
     settings.sessionIdleTimeout = std::chrono::minutes(10);
     McpProxy proxy(testAgents(m_key), {}, m_pdp, *m_broker, *m_store, clock, settings);
-    QHttpServer http;
-    proxy.addRoutes(http);
-    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    HttpRouter router;
+    proxy.addRoutes(router);
+    EdgeServer http{EdgeOptions{}};
+    http.serve(router);
+    const quint16 port = http.listen().value();
     QVERIFY(port != 0);
     const QByteArray session = initialize(port);
     QVERIFY(!session.isEmpty());
@@ -560,9 +567,11 @@ void TestMcpProxy::progressRepeatsWhileWaiting()
     missing.name = QStringLiteral("directory");
     missing.program = m_dir.filePath(QStringLiteral("no-such-server"));
     McpProxy proxy(testAgents(m_key), {missing}, m_pdp, *m_broker, *m_store, m_clock, settings);
-    QHttpServer http;
-    proxy.addRoutes(http);
-    const quint16 port = http.listen(QHostAddress::LocalHost, 0);
+    HttpRouter router;
+    proxy.addRoutes(router);
+    EdgeServer http{EdgeOptions{}};
+    http.serve(router);
+    const quint16 port = http.listen().value();
     QVERIFY(port != 0);
 
     agent::McpHttpClient client(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port)), m_key);

@@ -1,7 +1,7 @@
+#include "gateway/edge/edgeserver.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policydecisionpoint.h"
 
-#include <QHttpServer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -12,7 +12,7 @@ using namespace countersign;
 using namespace countersign::gateway;
 
 // AuthZEN conformance-style tests of the embedded PDP's HTTP API over a real
-// QHttpServer on a free loopback port.
+// the gateway's edge (EdgeServer) on a free loopback port.
 class TestPdpEndpoints : public QObject {
     Q_OBJECT
 
@@ -45,7 +45,8 @@ private:
 
     PolicyDecisionPoint m_pdp;
     std::unique_ptr<PdpEndpoints> m_endpoints;
-    QHttpServer m_server;
+    HttpRouter m_router;
+    EdgeServer m_server{EdgeOptions{}};
     QUrl m_base;
     QNetworkAccessManager m_network;
 };
@@ -92,8 +93,9 @@ void TestPdpEndpoints::initTestCase()
     QVERIFY(policy.ok());
     m_pdp.setPolicy(policy.value());
     m_endpoints = std::make_unique<PdpEndpoints>(m_pdp, QUrl());
-    m_endpoints->addRoutes(m_server);
-    const quint16 port = m_server.listen(QHostAddress::LocalHost, 0);
+    m_endpoints->addRoutes(m_router);
+    m_server.serve(m_router);
+    const quint16 port = m_server.listen().value();
     QVERIFY(port != 0);
     m_base = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
     m_endpoints->setPublicUrl(m_base);
@@ -189,6 +191,12 @@ void TestPdpEndpoints::echoesRequestId()
     QCOMPARE(error.requestId, QByteArray("req-err"));
     // None sent, none echoed.
     QVERIFY(call("POST", QStringLiteral("/access/v1/evaluation"), body).requestId.isEmpty());
+    // Only a short printable token is echoed: not a long one, not one with
+    // spaces or other characters a header could be abused with.
+    QVERIFY(call("POST", QStringLiteral("/access/v1/evaluation"), body, QByteArray(129, 'a'))
+                .requestId.isEmpty());
+    QVERIFY(
+        call("POST", QStringLiteral("/access/v1/evaluation"), body, "a b;c").requestId.isEmpty());
 }
 
 void TestPdpEndpoints::malformedRequestsAre400_data()
