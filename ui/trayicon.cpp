@@ -211,6 +211,7 @@ void TrayIcon::show(Presence presence)
         connect(window, &FallbackWindow::openHistory, this, &TrayIcon::openHistory);
         connect(window, &FallbackWindow::openPairing, this, &TrayIcon::openPairing);
         connect(window, &FallbackWindow::openSettings, this, &TrayIcon::openSettings);
+        connect(window, &FallbackWindow::reconnectNow, this, &TrayIcon::reconnectNow);
         connect(window, &FallbackWindow::quit, this, &TrayIcon::requestQuit);
     }
     m_window->present();
