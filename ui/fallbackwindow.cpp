@@ -107,6 +107,11 @@ QWidget *FallbackWindow::buildHeader()
     m_status->setForegroundRole(QPalette::PlaceholderText);
     texts->addWidget(m_status);
     row->addLayout(texts, 1);
+    // As in the tray menu: while a paired gateway is offline.
+    m_reconnect = makePlainButton(tr("&Reconnect now"), QStringLiteral("reconnectButton"), header);
+    m_reconnect->hide();
+    connect(m_reconnect, &QPushButton::clicked, this, &FallbackWindow::reconnectNow);
+    row->addWidget(m_reconnect, 0, Qt::AlignVCenter);
     return header;
 }
 
@@ -169,8 +174,12 @@ void FallbackWindow::setState(const TrayIconState &state)
 {
     m_state = state;
     const int size = headerIconSize;
-    m_icon->setPixmap(StatusIcons::icon(m_state.iconKind()).pixmap(QSize(size, size)));
+    const QIcon icon = m_state.iconKind() == StatusIconKind::Pending
+        ? StatusIcons::pendingIcon(static_cast<int>(m_state.pending.size()))
+        : StatusIcons::icon(m_state.iconKind());
+    m_icon->setPixmap(icon.pixmap(QSize(size, size)));
     m_status->setText(m_state.statusText());
+    m_reconnect->setVisible(m_state.hasOfflineGateway());
 
     const QString selectedGateway = m_pending->currentItem()
         ? m_pending->currentItem()->data(Qt::UserRole).toString()

@@ -44,6 +44,7 @@ Q_SIGNALS:
     void openHistory();
     void openPairing();
     void openSettings();
+    void reconnectNow();
     void quit();
 
 protected:
@@ -60,6 +61,7 @@ private:
     TrayIconState m_state;
     PlainLabel *m_icon = nullptr;
     PlainLabel *m_status = nullptr;
+    QPushButton *m_reconnect = nullptr;
     QFrame *m_explanation = nullptr;
     PlainLabel *m_pendingTitle = nullptr;
     QListWidget *m_pending = nullptr;

@@ -6,6 +6,7 @@
 #include "app/pairingclient.h"
 #include "protocol/displaytext.h"
 #include "protocol/jose/ecpublickey.h"
+#include "ui/confirmation.h"
 #include "ui/pairingdialogtext.h"
 #include "ui/passkeypanel.h"
 #include "ui/plainbutton.h"
@@ -718,22 +719,16 @@ void SettingsDialog::onUnpairClicked()
         return;
     // Window-modal and asynchronous (open, not exec): the person answers in
     // their own time and tests can answer it too.
-    m_confirm =
-        new QMessageBox(QMessageBox::Warning, tr("Unpair %1?").arg(shown(profile->name)),
-                        tr("Unpair %1?").arg(shown(profile->name)), QMessageBox::NoButton, this);
-    m_confirm->setObjectName(QStringLiteral("unpairConfirmation"));
-    m_confirm->setTextFormat(Qt::PlainText);
-    m_confirm->setInformativeText(
-        tr("This computer's key for the gateway is deleted from the keychain and the gateway is "
-           "forgotten: its requests will no longer reach you here. The gateway still lists this "
-           "computer until its administrator revokes it. To use it again, pair with a new link."));
-    QPushButton *confirm = m_confirm->addButton(tr("&Unpair"), QMessageBox::DestructiveRole);
-    confirm->setObjectName(QStringLiteral("confirmUnpairButton"));
-    QPushButton *cancel = m_confirm->addButton(QMessageBox::Cancel);
-    cancel->setObjectName(QStringLiteral("cancelUnpairButton"));
-    m_confirm->setDefaultButton(cancel);
-    m_confirm->setEscapeButton(cancel);
-    m_confirm->setAttribute(Qt::WA_DeleteOnClose);
+    const Confirmation asked = makeConfirmation(
+        {tr("Unpair %1?").arg(shown(profile->name)), tr("Unpair %1?").arg(shown(profile->name)),
+         tr("This computer's key for the gateway is deleted from the keychain and the gateway is "
+            "forgotten: its requests will no longer reach you here. The gateway still lists this "
+            "computer until its administrator revokes it. To use it again, pair with a new link."),
+         tr("&Unpair")},
+        QStringLiteral("unpairConfirmation"), QStringLiteral("confirmUnpairButton"),
+        QStringLiteral("cancelUnpairButton"), this);
+    m_confirm = asked.box;
+    QPushButton *confirm = asked.action;
     connect(m_confirm, &QMessageBox::buttonClicked, this,
             [this, confirm, profile = *profile](QAbstractButton *button) {
                 if (button == confirm)

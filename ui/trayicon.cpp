@@ -1,5 +1,6 @@
 #include "trayicon.h"
 
+#include "ui/confirmation.h"
 #include "ui/fallbackwindow.h"
 
 #include <QAction>
@@ -91,23 +92,18 @@ void TrayIcon::requestQuit()
         asking->activateWindow();
         return;
     }
-    auto *box =
-        new QMessageBox(QMessageBox::Warning, tr("Quit Countersign?"),
-                        waiting == 1 ? tr("1 approval request is waiting.")
-                                     : tr("%n approval requests are waiting.", nullptr, waiting),
-                        QMessageBox::NoButton);
-    box->setObjectName(QStringLiteral("quitConfirmation"));
-    box->setInformativeText(
-        tr("If you quit, nothing is approved or denied: the requests stay pending at the "
-           "gateway until they expire, and this computer cannot answer them until you start "
-           "Countersign again."));
-    QPushButton *quitAnyway = box->addButton(tr("&Quit Anyway"), QMessageBox::DestructiveRole);
-    quitAnyway->setObjectName(QStringLiteral("quitAnywayButton"));
-    QPushButton *stay = box->addButton(QMessageBox::Cancel);
-    // Enter and Escape both keep Countersign running.
-    box->setDefaultButton(stay);
-    box->setEscapeButton(stay);
-    box->setAttribute(Qt::WA_DeleteOnClose);
+    // Enter and Escape both keep Countersign running (Cancel).
+    const Confirmation asked = makeConfirmation(
+        {tr("Quit Countersign?"),
+         waiting == 1 ? tr("1 approval request is waiting.")
+                      : tr("%n approval requests are waiting.", nullptr, waiting),
+         tr("If you quit, nothing is approved or denied: the requests stay pending at the "
+            "gateway until they expire, and this computer cannot answer them until you start "
+            "Countersign again."),
+         tr("&Quit Anyway")},
+        QStringLiteral("quitConfirmation"), QStringLiteral("quitAnywayButton"), QString(), nullptr);
+    QMessageBox *box = asked.box;
+    QPushButton *quitAnyway = asked.action;
     connect(box, &QMessageBox::finished, this, [this, box, quitAnyway] {
         m_quitConfirmation.clear();
         if (box->clickedButton() == quitAnyway)
@@ -211,6 +207,7 @@ void TrayIcon::show(Presence presence)
         connect(window, &FallbackWindow::openHistory, this, &TrayIcon::openHistory);
         connect(window, &FallbackWindow::openPairing, this, &TrayIcon::openPairing);
         connect(window, &FallbackWindow::openSettings, this, &TrayIcon::openSettings);
+        connect(window, &FallbackWindow::reconnectNow, this, &TrayIcon::reconnectNow);
         connect(window, &FallbackWindow::quit, this, &TrayIcon::requestQuit);
     }
     m_window->present();

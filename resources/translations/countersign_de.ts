@@ -492,6 +492,10 @@
 <context>
     <name>countersign::FallbackWindow</name>
     <message>
+        <source>&amp;Reconnect now</source>
+        <translation>&amp;Jetzt neu verbinden</translation>
+    </message>
+    <message>
         <source>Requests waiting for you</source>
         <translation>Anfragen, die auf Sie warten</translation>
     </message>

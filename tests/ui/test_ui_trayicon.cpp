@@ -440,6 +440,18 @@ void TestUiTrayIcon::fallbackWindowHasTheSameStateAndActions()
     QVERIFY(empty->isVisible());
     QVERIFY(!list->isVisible());
     QVERIFY(!open->isEnabled());
+    // Reconnect now, as in the menu, while a paired gateway is offline.
+    auto *reconnect = window->findChild<QPushButton *>(QStringLiteral("reconnectButton"));
+    QVERIFY(reconnect && !reconnect->isVisible());
+    TrayIconState offline;
+    offline.pairedGateways = 1;
+    offline.gateways = {TrayGatewayItem{QStringLiteral("Example Gateway"), false}};
+    tray.setState(offline);
+    QCOMPARE(status->text(), QStringLiteral("Offline: Example Gateway is not reachable"));
+    QVERIFY(reconnect->isVisible());
+    QSignalSpy reconnects(&tray, &TrayIcon::reconnectNow);
+    QTest::mouseClick(reconnect, Qt::LeftButton);
+    QCOMPARE(reconnects.count(), 1);
 
     tray.setState(connectedWith(2));
     QCOMPARE(status->text(), QStringLiteral("Connected"));
