@@ -52,17 +52,6 @@ QJsonObject describe(const ApprovalRecord &approval)
     return body;
 }
 
-EdgeOptions edgeOptions(const ServerOptions &options)
-{
-    EdgeOptions edge;
-    edge.address = options.address;
-    edge.port = options.port;
-    edge.tls = options.tls;
-    edge.limits = options.limits;
-    edge.ioThreads = options.ioThreads;
-    return edge;
-}
-
 // scheme://host[:port], as a browser sends it in Origin.
 QByteArray originOf(const QUrl &url)
 {
@@ -79,7 +68,7 @@ GatewayServer::GatewayServer(ServerOptions options, const Clock &clock, QObject 
     : QObject(parent)
     , m_options(std::move(options))
     , m_pairingLimiter(m_options.pairingAttemptsPerMinute, clock)
-    , m_edge(edgeOptions(m_options))
+    , m_edge(m_options.edge)
 {
     m_edge.setHttpHandler([this](const HttpRequest &request, Responder &&responder) {
         m_router.handle(request, std::move(responder));

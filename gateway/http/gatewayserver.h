@@ -20,11 +20,7 @@ class PdpEndpoints;
 class McpProxy;
 
 struct ServerOptions {
-    QHostAddress address = QHostAddress::LocalHost;
-    quint16 port = 8780; // 0: any free port
-    std::optional<EdgeTls> tls;
-    EdgeLimits limits;
-    int ioThreads = 0;           // 0: one per core
+    EdgeOptions edge;            // address, port, TLS, limits, I/O threads
     QByteArray adminTokenSha256; // empty: the /approvals endpoints are disabled
     int pairingAttemptsPerMinute = 10;
     qint64 defaultApprovalTimeout = 120;

@@ -81,12 +81,12 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
     }
 
     ServerOptions options;
-    options.address = config.listenAddress;
-    options.port = config.listenPort;
+    options.edge.address = config.listenAddress;
+    options.edge.port = config.listenPort;
     options.pairingAttemptsPerMinute = config.maxPairingAttemptsPerMinute;
     options.defaultApprovalTimeout = config.approvalTimeout.count();
-    options.limits = config.limits;
-    options.ioThreads = config.ioThreads;
+    options.edge.limits = config.limits;
+    options.edge.ioThreads = config.ioThreads;
     QString pin;
     if (config.tls) {
         // The same certificate and key as loaded and checked by the config,
@@ -96,7 +96,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         for (const QSslCertificate &certificate : config.tls->certificateChain)
             tls.certificateChainPem += certificate.toPem();
         tls.privateKeyPem = config.tls->privateKey.toPem();
-        options.tls = std::move(tls);
+        options.edge.tls = std::move(tls);
         const QSslCertificate &leaf = config.tls->certificateChain.constFirst();
         if (leaf.isSelfSigned())
             pin = spkiPin(leaf);
