@@ -187,6 +187,7 @@ void CompanionSession::authenticate(const channel::Auth &auth)
     }
     m_authTimer.stop();
     m_device = device;
+    m_socket->markTrusted();
     qCInfo(lcChannel) << "device" << deviceId << "connected for" << device->userId;
 
     channel::Welcome welcome;

@@ -34,6 +34,10 @@ public:
     // peer that does not read has it ended after the write-stall timeout.
     virtual void close(int code, const QString &reason) = 0;
     virtual QHostAddress peerAddress() const = 0;
+    // The peer has authenticated: from now on the edge never closes this
+    // connection to make room for a newcomer at the connection cap (until
+    // then it may, like an idle HTTP connection).
+    virtual void markTrusted() = 0;
 };
 
 } // namespace countersign::gateway

@@ -188,7 +188,8 @@ private:
         if (ec)
             return;
         const std::string address = remote.address().to_string();
-        switch (m_shared->limiter.acquire(address)) {
+        ConnectionLimiter::Evictable victim;
+        switch (m_shared->limiter.acquire(address, &victim)) {
         case ConnectionLimiter::Verdict::OverGlobalCap:
             m_shared->log.trip(LimitLog::ConnectionCap, QString::fromStdString(address));
             return; // the socket closes as it goes out of scope
@@ -197,6 +198,10 @@ private:
             return;
         case ConnectionLimiter::Verdict::Accepted:
             break;
+        }
+        if (const auto closable = victim.lock()) {
+            m_shared->log.trip(LimitLog::Evicted, QString::fromStdString(address));
+            closable->closeNow();
         }
         socket.set_option(tcp::no_delay(true), ec);
         ConnectionSlot slot(m_shared, address);

@@ -40,13 +40,6 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 class CompanionConnectionImpl;
 
-// Something the server can close when it stops (any thread).
-class Closable {
-public:
-    virtual ~Closable() = default;
-    virtual void closeNow() = 0;
-};
-
 // Decided on the Qt thread for a WebSocket upgrade: accept, or this answer.
 using UpgradeVerdict = std::function<void(std::optional<HttpResponse> refusal)>;
 

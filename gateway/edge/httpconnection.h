@@ -112,12 +112,14 @@ public:
     ~HttpConnection() override
     {
         m_client->open.store(false, std::memory_order_release);
+        m_shared->limiter.setBusy(this);
         m_shared->unregisterLive(this);
     }
 
     void start()
     {
         m_shared->registerLive(this, this->shared_from_this());
+        markEvictable();
         if constexpr (std::is_same_v<Stream, TlsStream>) {
             lowest().expires_after(m_shared->limits.headerTimeout);
             m_stream.async_handshake(ssl::stream_base::server,
@@ -197,6 +199,16 @@ public:
 private:
     auto &lowest() { return beast::get_lowest_layer(m_stream); }
 
+    // Between requests, and while one arrives, closing this connection to
+    // make room for another loses nothing anyone waits for
+    // (ConnectionLimiter); from dispatch to the end of the answer it does.
+    void markEvictable()
+    {
+        m_shared->limiter.setEvictable(this, m_slot.address(),
+                                       std::weak_ptr<Closable>(this->shared_from_this()));
+    }
+    void markBusy() { m_shared->limiter.setBusy(this); }
+
     void readRequest(bool first)
     {
         m_parser.emplace();
@@ -206,6 +218,7 @@ private:
         // as soon as the header ends.
         m_parser->body_limit(m_shared->limits.largestBody());
         m_sawBytes = first || m_buffer.size() > 0;
+        markEvictable();
         m_headerDeadline = std::chrono::steady_clock::now() + m_shared->limits.headerTimeout;
         readHeader();
     }
@@ -254,20 +267,19 @@ private:
 
         if (websocket::is_upgrade(request)) {
             if (m_parser->content_length().value_or(0) > 0 || m_parser->chunked()) {
-                refuse(HttpStatus::badRequest, "an upgrade request has no body");
+                refuse(HttpStatus::badRequest, "malformed_request",
+                       QStringLiteral("an upgrade request has no body"));
                 return;
             }
             upgrade();
             return;
         }
-        const std::string_view target(request.target().data(), request.target().size());
-        const std::string_view path = target.substr(0, target.find('?'));
-        const std::size_t limit = m_shared->limits.bodyLimitFor(path);
+        const std::size_t limit = bodyLimitOfRequest();
         if (const auto length = m_parser->content_length(); length && *length > limit) {
             m_shared->log.trip(LimitLog::BodyTooLarge,
                                m_peer.text() + QStringLiteral(" Content-Length ")
                                    + QString::number(*length));
-            refuse(HttpStatus::payloadTooLarge, "request body too large");
+            refuseBody(limit);
             return;
         }
         m_parser->body_limit(limit);
@@ -311,12 +323,12 @@ private:
         }
         if (ec == http::error::header_limit) {
             m_shared->log.trip(LimitLog::HeaderTooLarge, m_peer.text());
-            refuse(HttpStatus::headersTooLarge, "request header fields too large");
+            refuseHeader();
             return;
         }
         if (ec == http::error::body_limit) {
             m_shared->log.trip(LimitLog::BodyTooLarge, m_peer.text());
-            refuse(HttpStatus::payloadTooLarge, "request body too large");
+            refuseBody(bodyLimitOfRequest());
             return;
         }
         if (ec.category() == http::make_error_code(http::error::bad_target).category()
@@ -327,7 +339,10 @@ private:
             // never be read as another request.
             m_shared->log.trip(LimitLog::BadFraming,
                                m_peer.text() + u' ' + QString::fromStdString(ec.message()));
-            refuse(HttpStatus::badRequest, "malformed request");
+            refuse(HttpStatus::badRequest, "malformed_request",
+                   QStringLiteral("malformed request (%1); nothing more is read from this "
+                                  "connection")
+                       .arg(QString::fromStdString(ec.message())));
             return;
         }
         closeHard();
@@ -335,6 +350,7 @@ private:
 
     void dispatch()
     {
+        markBusy();
         lowest().expires_never();
         auto sink = std::make_shared<HttpExchangeSink<Stream>>(
             m_shared->io.lock(), m_stream.get_executor(), this->shared_from_this(), m_client,
@@ -395,6 +411,7 @@ private:
 
     void upgrade()
     {
+        markBusy();
         lowest().expires_never();
         m_upgradeRequest = m_parser->release();
         const HttpRequest request =
@@ -426,15 +443,49 @@ private:
         connection->accept(std::move(m_upgradeRequest), std::move(m_buffer));
     }
 
-    // An answer from the edge itself (limits, framing): then close.
-    void refuse(int status, const char *message)
+    // Over the header limit: 414 when the request line alone does not fit
+    // (the parser has no target yet), else 431.
+    void refuseHeader()
+    {
+        const QString limit = QString::number(m_shared->limits.headerBytes);
+        if (m_parser->get().target().empty()) {
+            refuse(HttpStatus::uriTooLong, "uri_too_long",
+                   QStringLiteral("the request line is longer than the %1-byte limit").arg(limit));
+            return;
+        }
+        refuse(HttpStatus::headersTooLarge, "headers_too_large",
+               QStringLiteral("the request line and headers are longer than the %1-byte limit")
+                   .arg(limit));
+    }
+
+    // The body limit of the request's path (the largest until its header
+    // is parsed).
+    std::size_t bodyLimitOfRequest()
+    {
+        if (!m_parser || !m_parser->is_header_done())
+            return m_shared->limits.largestBody();
+        const auto &target = m_parser->get().target();
+        const std::string_view path(target.data(), target.substr(0, target.find('?')).size());
+        return m_shared->limits.bodyLimitFor(path);
+    }
+
+    void refuseBody(std::size_t limit)
+    {
+        refuse(HttpStatus::payloadTooLarge, "too_large",
+               QStringLiteral("the request body is larger than the %1-byte limit for this path")
+                   .arg(limit));
+    }
+
+    // An answer from the edge itself (limits, framing), in the routes'
+    // error shape ({"error": code, "message"}); then close.
+    void refuse(int status, const char *code, const QString &message)
     {
         m_answered = true;
         m_closeAfter = true;
-        HttpResponse response = HttpResponse::json(
-            QJsonObject{{QStringLiteral("error"), QString::fromLatin1(httpReasonPhrase(status))},
-                        {QStringLiteral("message"), QString::fromLatin1(message)}},
-            status);
+        HttpResponse response =
+            HttpResponse::json(QJsonObject{{QStringLiteral("error"), QString::fromLatin1(code)},
+                                           {QStringLiteral("message"), message}},
+                               status);
         response.setHeader("Cache-Control", "no-store");
         queueResponse(std::move(response));
     }
@@ -509,6 +560,7 @@ private:
             // The pending watch read continues as the next request's first
             // read; bounded by the keep-alive timeout meanwhile.
             m_resumeAfterWatch = true;
+            markEvictable();
             m_idleTimer.expires_after(m_shared->limits.keepAliveTimeout);
             m_idleTimer.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
                 if (ec)

@@ -29,6 +29,7 @@ constexpr int notFound = 404;
 constexpr int methodNotAllowed = 405;
 constexpr int conflict = 409;
 constexpr int payloadTooLarge = 413;
+constexpr int uriTooLong = 414;
 constexpr int tooManyRequests = 429;
 constexpr int headersTooLarge = 431;
 constexpr int internalServerError = 500;

@@ -21,6 +21,8 @@ const char *kindName(LimitLog::Kind kind)
         return "connection timed out";
     case LimitLog::ConnectionCap:
         return "connection cap reached";
+    case LimitLog::Evicted:
+        return "connection cap reached, idle connection closed for a newcomer";
     case LimitLog::AddressCap:
         return "per-address connection cap reached";
     case LimitLog::AcceptFailed:

@@ -19,6 +19,7 @@ public:
         BadFraming,
         Timeout,
         ConnectionCap,
+        Evicted,
         AddressCap,
         AcceptFailed,
         SendQueueFull,

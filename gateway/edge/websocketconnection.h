@@ -32,11 +32,19 @@ public:
     {
     }
 
-    ~WebSocketConnection() override { m_shared->unregisterLive(this); }
+    ~WebSocketConnection() override
+    {
+        m_shared->limiter.setBusy(this);
+        m_shared->unregisterLive(this);
+    }
 
     void accept(http::request<http::string_body> request, beast::flat_buffer)
     {
         m_shared->registerLive(this, this->shared_from_this());
+        // Until the companion proves who it is (markTrusted()), it may be
+        // closed to make room for others, like an idle HTTP connection.
+        m_shared->limiter.setEvictable(this, m_slot.address(),
+                                       std::weak_ptr<Closable>(this->shared_from_this()));
         beast::get_lowest_layer(m_ws).expires_never();
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = m_shared->limits.headerTimeout;
@@ -95,6 +103,8 @@ public:
     }
 
     QHostAddress peerAddress() const override { return m_peer.address; }
+
+    void markTrusted() override { m_shared->limiter.setBusy(this); }
 
     // Closable (any thread).
     void closeNow() override

@@ -213,10 +213,6 @@ HttpResponse GatewayServer::createApproval(const HttpRequest &request)
         return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
                        QStringLiteral("an admin bearer token is required"));
     }
-    if (request.body.size() > maxBodyBytes) {
-        return failure(HttpStatus::payloadTooLarge, QStringLiteral("too_large"),
-                       QStringLiteral("request body over %1 bytes").arg(maxBodyBytes));
-    }
     const auto body = parseStrictJsonObject(request.body, QStringLiteral("body"));
     if (!body)
         return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),

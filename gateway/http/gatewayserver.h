@@ -34,8 +34,6 @@ class GatewayServer : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr qsizetype maxBodyBytes = 64 * 1024;
-
     GatewayServer(ServerOptions options, const Clock &clock, QObject *parent = nullptr);
     ~GatewayServer() override;
 

@@ -177,11 +177,6 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
                      QStringLiteral("requests from web pages are not allowed")));
         return;
     }
-    if (request.body.size() > maxBodyBytes) {
-        send(refusal(HttpStatus::payloadTooLarge,
-                     QStringLiteral("message larger than %1 bytes").arg(maxBodyBytes)));
-        return;
-    }
     const auto agent =
         m_agents.authenticate(header(request, "Authorization").value_or(QByteArray()));
     if (!agent) {

@@ -47,7 +47,6 @@ class McpProxy : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr qsizetype maxBodyBytes = 256 * 1024;
     static constexpr qsizetype maxSessions = 1024;
     static constexpr qsizetype maxStreamsPerSession = 4;
     static constexpr qsizetype maxKnownResources = 4096;

@@ -38,11 +38,6 @@ HttpResponse failure(const HttpRequest &request, int status, const QString &code
 // The body as a JSON object, or the error response to send instead.
 std::variant<QJsonObject, HttpResponse> readBody(const HttpRequest &request)
 {
-    if (request.body.size() > PdpEndpoints::maxBodyBytes) {
-        return failure(
-            request, HttpStatus::payloadTooLarge, QStringLiteral("too_large"),
-            QStringLiteral("request body over %1 bytes").arg(PdpEndpoints::maxBodyBytes));
-    }
     auto body = parseStrictJsonObject(request.body, QStringLiteral("request body"));
     if (!body) {
         return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),

@@ -14,15 +14,14 @@ class PolicyDecisionPoint;
 //   POST /access/v1/evaluations           a batch, with evaluations_semantic
 //   GET  /.well-known/authzen-configuration   PDP metadata
 // Decisions are 200 (deny is {"decision": false}, not an HTTP error);
-// malformed requests are 400 {"error": "malformed_request", "message"},
-// bodies over 64 KiB 413. X-Request-ID is echoed on every answer when it
+// malformed requests are 400 {"error": "malformed_request", "message"}
+// (bodies over limits.authzen_body_bytes never get here: the edge answers
+// 413). X-Request-ID is echoed on every answer when it
 // is a short printable token (isEchoableToken).
 // Authentication is left to the caller (AuthZEN leaves it out of scope):
 // anyone who reaches these routes can ask what the policy would decide.
 class PdpEndpoints {
 public:
-    static constexpr qsizetype maxBodyBytes = 64 * 1024;
-
     // pdp must outlive this object. publicUrl is the gateway's public URL;
     // it is the policy_decision_point identifier in the metadata.
     PdpEndpoints(const PolicyDecisionPoint &pdp, QUrl publicUrl);

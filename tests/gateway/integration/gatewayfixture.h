@@ -38,6 +38,7 @@ public:
     QString dataDir() const { return m_dir.path(); }
     const gateway::GatewayConfig &config() const { return m_config; }
     void setAdminTokenFile(const QString &path) { m_config.adminTokenFile = path; }
+    void setEdgeLimits(const gateway::EdgeLimits &limits) { m_config.limits = limits; }
 
     // A companion paired for `userId` (not yet connected).
     std::unique_ptr<TestCompanion>

@@ -45,6 +45,11 @@ void TestGatewayHttp::init()
     const QString tokenFile = m_fixture->dataDir() + QStringLiteral("/admin.token");
     QVERIFY(gateway::writePrivateFile(tokenFile, m_adminToken + '\n').ok());
     m_fixture->setAdminTokenFile(tokenFile);
+    // A smaller admin body limit than the default 256 KiB, so that the
+    // oversized case (the edge's 413 for /approvals) stays a small request.
+    gateway::EdgeLimits limits;
+    limits.adminBodyBytes = 64 * 1024;
+    m_fixture->setEdgeLimits(limits);
     QVERIFY(m_fixture->start());
 }
 

@@ -23,6 +23,9 @@
 using namespace countersign;
 using namespace countersign::gateway;
 
+// A body one byte over the /mcp limit the test's edge is given.
+constexpr qsizetype oversizedMcpBody = 64 * 1024 + 1;
+
 // The proxy on the gateway's real edge (EdgeServer, loopback) in front of the real
 // countersign-directory over stdio, with a policy that allows reads, needs
 // approval to disable a user and denies everything else.
@@ -158,7 +161,11 @@ void TestMcpProxy::initTestCase()
                                          *m_broker, *m_store, m_clock);
     m_router = std::make_unique<HttpRouter>();
     m_proxy->addRoutes(*m_router);
-    m_http = std::make_unique<EdgeServer>(EdgeOptions{});
+    // The /mcp body limit smaller than the default 4 MiB: oversizedBodyIs413
+    // then needs only a small request.
+    EdgeOptions options;
+    options.limits.mcpBodyBytes = oversizedMcpBody - 1;
+    m_http = std::make_unique<EdgeServer>(options);
     m_http->serve(*m_router);
     m_port = m_http->listen().value();
     QVERIFY(m_port != 0);
@@ -356,8 +363,10 @@ void TestMcpProxy::malformedMessages()
 
 void TestMcpProxy::oversizedBodyIs413()
 {
-    const QByteArray body = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")"
-        + QByteArray(McpProxy::maxBodyBytes, 'a') + R"("}})";
+    // The configured limit (limits: mcp_body_bytes) is the only one.
+    QByteArray body = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")";
+    body += QByteArray(oversizedMcpBody - body.size() - 3, 'a') + R"("}})";
+    QCOMPARE(body.size(), oversizedMcpBody);
     QCOMPARE(
         post(m_port, body, {{"Authorization", "Bearer " + m_key}, {"Mcp-Session-Id", m_session}})
             .status,

@@ -46,7 +46,16 @@ private:
     PolicyDecisionPoint m_pdp;
     std::unique_ptr<PdpEndpoints> m_endpoints;
     HttpRouter m_router;
-    EdgeServer m_server{EdgeOptions{}};
+    EdgeServer m_server{smallBodyLimit()};
+
+    // The AuthZEN body limit smaller than the default 1 MiB:
+    // oversizedBodyIs413 then needs only a small request.
+    static EdgeOptions smallBodyLimit()
+    {
+        EdgeOptions options;
+        options.limits.authzenBodyBytes = 64 * 1024;
+        return options;
+    }
     QUrl m_base;
     QNetworkAccessManager m_network;
 };
@@ -259,7 +268,12 @@ void TestPdpEndpoints::malformedRequestsAre400()
 void TestPdpEndpoints::oversizedBodyIs413()
 {
     const QByteArray body = "{\"pad\":\"" + QByteArray(70 * 1024, 'x') + "\"}";
-    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluation"), body).status, 413);
+    // The edge refuses it with the configured limit (limits:
+    // authzen_body_bytes), in the endpoints' error shape.
+    const Reply single = call("POST", QStringLiteral("/access/v1/evaluation"), body);
+    QCOMPARE(single.status, 413);
+    QCOMPARE(single.body.value(QStringLiteral("error")).toString(), QStringLiteral("too_large"));
+    QVERIFY(single.body.value(QStringLiteral("message")).toString().contains(u"65536"));
     QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluations"), body).status, 413);
 }
 
