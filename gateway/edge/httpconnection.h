@@ -164,14 +164,14 @@ public:
 
     void writeChunk(quint64 exchange, QByteArray data)
     {
-        if (exchange != m_exchange || !m_streaming)
+        if (exchange != m_exchange || !m_streaming || m_closed)
             return;
         if (m_queuedBytes + static_cast<std::size_t>(data.size())
             > m_shared->limits.sendQueueBytes) {
             // The client does not read its event stream: drop it rather
             // than buffer for it.
             m_shared->log.trip(LimitLog::SendQueueFull, m_peer.text());
-            closeHard();
+            abortConnection();
             return;
         }
         queue(chunk(data));
@@ -527,13 +527,22 @@ private:
             return;
         }
         m_writing = true;
-        lowest().expires_after(m_shared->limits.writeStallTimeout);
+        // Our own timer, not the stream's expiry: that one would close the
+        // socket itself, gracefully, and the FIN would wait behind the
+        // unread data (see abortConnection()).
+        m_stallTimer.expires_after(m_shared->limits.writeStallTimeout);
+        m_stallTimer.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+            if (ec)
+                return; // cancelled: the write finished
+            if (auto self = weak.lock()) {
+                self->m_shared->log.trip(LimitLog::Timeout, self->m_peer.text() + u" (write)");
+                self->abortConnection();
+            }
+        });
         net::async_write(m_stream, net::buffer(m_out.front()),
                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->m_stallTimer.cancel();
                              if (ec) {
-                                 if (ec == beast::error::timeout)
-                                     self->m_shared->log.trip(LimitLog::Timeout,
-                                                              self->m_peer.text() + u" (write)");
                                  self->closeHard();
                                  return;
                              }
@@ -643,10 +652,22 @@ private:
         m_closed = true;
         m_client->open.store(false, std::memory_order_release);
         m_idleTimer.cancel();
+        m_stallTimer.cancel();
         // m_out stays: a write in progress still points into it.
         beast::error_code ignored;
         lowest().socket().close(ignored);
         m_shared->unregisterLive(this);
+    }
+
+    // Ends a connection whose peer stopped reading with a reset: the
+    // kernel then drops what is queued for it at once, instead of keeping
+    // it (up to the socket buffers, several MiB) in an orphaned socket that
+    // never gets its FIN out.
+    void abortConnection()
+    {
+        beast::error_code ignored;
+        lowest().socket().set_option(net::socket_base::linger(true, 0), ignored);
+        closeHard();
     }
 
     void fail(beast::error_code ec, const char *what)
@@ -669,6 +690,8 @@ private:
     // Keeps a connection whose answer is written but whose watch read is
     // still pending from idling forever (see watch()).
     net::steady_timer m_idleTimer{m_stream.get_executor()};
+    // A write that makes no progress for limits.writeStallTimeout.
+    net::steady_timer m_stallTimer{m_stream.get_executor()};
     std::deque<std::string> m_out;
     std::size_t m_queuedBytes = 0;
     std::size_t m_drained = 0;

@@ -240,6 +240,12 @@ private:
                 return; // cancelled: the write finished
             if (auto self = weak.lock()) {
                 self->m_shared->log.trip(LimitLog::Timeout, self->m_peer.text() + u" (write)");
+                // A reset: the kernel drops what is queued for a peer that
+                // does not read, instead of keeping it in an orphaned socket.
+                beast::error_code ignored;
+                beast::get_lowest_layer(self->m_ws)
+                    .socket()
+                    .set_option(net::socket_base::linger(true, 0), ignored);
                 self->closeHard();
             }
         });
