@@ -21,6 +21,13 @@ struct EdgeLimits {
     std::size_t pairingBodyBytes = 16 * 1024;
     std::size_t adminBodyBytes = 256 * 1024;
     std::size_t otherBodyBytes = 16 * 1024;
+    // Request bodies being received on all connections together. Each body
+    // limit bounds one connection, but connections are many (the cap is in
+    // the thousands): without this, idle-slow uploads of 4 MiB bodies could
+    // hold gigabytes. A body is counted from its Content-Length (or as its
+    // chunks arrive) until it is handed to its route; one that would pass
+    // this gets 503 with Retry-After.
+    std::size_t bufferedBodyBytes = 128 * 1024 * 1024;
 
     // From the first byte of a request (or the connection) to the end of
     // its headers; also the TLS handshake.

@@ -373,6 +373,7 @@ Status ConfigParser::readLimits(const YamlMap &top)
         {"other_body_bytes", 0, 1 * mib, &limits.otherBodyBytes},
         {"websocket_message_bytes", 1 * kib, 16 * mib, &limits.webSocketMessageBytes},
         {"send_queue_bytes", 64 * kib, 256 * mib, &limits.sendQueueBytes},
+        {"buffered_body_bytes", 1 * mib, 1024 * mib, &limits.bufferedBodyBytes},
     };
     const QList<Count> counts{
         // 0: derived from the open-files limit.
@@ -433,6 +434,13 @@ Status ConfigParser::readLimits(const YamlMap &top)
                               section->pathOf(QStringLiteral("max_connections")),
                               QStringLiteral("must be 0 (from the open-files limit) or at least "
                                              "16"));
+    }
+    if (limits.bufferedBodyBytes < limits.largestBody()) {
+        return m_source.error(section->markOf(QStringLiteral("buffered_body_bytes")),
+                              section->pathOf(QStringLiteral("buffered_body_bytes")),
+                              QStringLiteral("must be at least the largest *_body_bytes (%1), or "
+                                             "no request of that size could ever be received")
+                                  .arg(limits.largestBody()));
     }
     if (limits.sendQueueBytes < limits.webSocketMessageBytes) {
         return m_source.error(section->markOf(QStringLiteral("send_queue_bytes")),

@@ -52,6 +52,23 @@ struct EdgeShared {
 
     const EdgeLimits limits;
     ConnectionLimiter limiter;
+    // Request body bytes being received, all connections (see
+    // EdgeLimits::bufferedBodyBytes).
+    std::atomic<std::size_t> bufferedBodyBytes{0};
+    bool reserveBody(std::size_t bytes)
+    {
+        std::size_t current = bufferedBodyBytes.load(std::memory_order_relaxed);
+        do {
+            if (current + bytes > limits.bufferedBodyBytes)
+                return false;
+        } while (!bufferedBodyBytes.compare_exchange_weak(current, current + bytes,
+                                                          std::memory_order_relaxed));
+        return true;
+    }
+    void releaseBody(std::size_t bytes)
+    {
+        bufferedBodyBytes.fetch_sub(bytes, std::memory_order_relaxed);
+    }
     LimitLog log;
     std::optional<ssl::context> tls;
     // The io_context, for the sinks that must outlive it being run.

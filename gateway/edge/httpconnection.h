@@ -114,6 +114,7 @@ public:
         m_client->open.store(false, std::memory_order_release);
         m_shared->limiter.setBusy(this);
         m_shared->unregisterLive(this);
+        releaseBody();
     }
 
     void start()
@@ -211,6 +212,7 @@ private:
 
     void readRequest(bool first)
     {
+        releaseBody();
         m_parser.emplace();
         m_parser->header_limit(static_cast<std::uint32_t>(m_shared->limits.headerBytes));
         // The per-route limit is applied once the path is known; until
@@ -283,6 +285,10 @@ private:
             return;
         }
         m_parser->body_limit(limit);
+        if (const auto length = m_parser->content_length(); length && !reserveBodyUpTo(*length)) {
+            refuseBusy();
+            return;
+        }
         if (beast::iequals(request[http::field::expect], "100-continue") && !m_parser->is_done()) {
             queue(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
             m_continueSent = true;
@@ -293,6 +299,11 @@ private:
 
     void readBody()
     {
+        // A chunked body is counted as it arrives.
+        if (!m_parser->content_length() && !reserveBodyUpTo(m_parser->get().body().size())) {
+            refuseBusy();
+            return;
+        }
         if (m_parser->is_done()) {
             dispatch();
             return;
@@ -356,6 +367,7 @@ private:
             m_shared->io.lock(), m_stream.get_executor(), this->shared_from_this(), m_client,
             m_exchange);
         m_shared->dispatchRequest(toHttpRequest(m_parser->release(), m_peer), std::move(sink));
+        releaseBody(); // the parser's copy is gone; the route has its own
         if (m_buffer.size() == 0)
             watch();
     }
@@ -456,6 +468,40 @@ private:
         refuse(HttpStatus::headersTooLarge, "headers_too_large",
                QStringLiteral("the request line and headers are longer than the %1-byte limit")
                    .arg(limit));
+    }
+
+    // Counts this request's body against the gateway-wide budget
+    // (EdgeLimits::bufferedBodyBytes) up to `total` bytes.
+    bool reserveBodyUpTo(std::size_t total)
+    {
+        if (total <= m_bodyReserved)
+            return true;
+        if (!m_shared->reserveBody(total - m_bodyReserved))
+            return false;
+        m_bodyReserved = total;
+        return true;
+    }
+
+    void releaseBody()
+    {
+        m_shared->releaseBody(m_bodyReserved);
+        m_bodyReserved = 0;
+    }
+
+    void refuseBusy()
+    {
+        m_shared->log.trip(LimitLog::BodyBudget, m_peer.text());
+        m_answered = true;
+        m_closeAfter = true;
+        HttpResponse response = HttpResponse::json(
+            QJsonObject{{QStringLiteral("error"), QStringLiteral("busy")},
+                        {QStringLiteral("message"),
+                         QStringLiteral("the gateway is receiving too many request bodies at "
+                                        "once; retry in a moment")}},
+            HttpStatus::serviceUnavailable);
+        response.setHeader("Retry-After", "1");
+        response.setHeader("Cache-Control", "no-store");
+        queueResponse(std::move(response));
     }
 
     // The body limit of the request's path (the largest until its header
@@ -694,6 +740,7 @@ private:
     net::steady_timer m_stallTimer{m_stream.get_executor()};
     std::deque<std::string> m_out;
     std::size_t m_queuedBytes = 0;
+    std::size_t m_bodyReserved = 0;
     std::size_t m_drained = 0;
     std::array<char, 4096> m_scratch{};
     quint64 m_exchange = 0;

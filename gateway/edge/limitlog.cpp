@@ -15,6 +15,8 @@ const char *kindName(LimitLog::Kind kind)
         return "request headers too large";
     case LimitLog::BodyTooLarge:
         return "request body too large";
+    case LimitLog::BodyBudget:
+        return "request bodies being received reached buffered_body_bytes";
     case LimitLog::BadFraming:
         return "malformed request framing";
     case LimitLog::Timeout:

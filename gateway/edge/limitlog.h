@@ -16,6 +16,7 @@ public:
     enum Kind {
         HeaderTooLarge,
         BodyTooLarge,
+        BodyBudget,
         BadFraming,
         Timeout,
         ConnectionCap,

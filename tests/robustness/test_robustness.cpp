@@ -99,6 +99,7 @@ private Q_SLOTS:
     void smugglingIsRefusedWithoutASecondResponse_data();
     void smugglingIsRefusedWithoutASecondResponse();
     void negativeChunkSizeIsRefused();
+    void bodiesBeingReceivedShareOneBudget();
     void shortBodyForAHugeContentLengthIsClosed();
     void idleConnectionIsClosed();
     void slowlorisIsClosed();
@@ -285,7 +286,8 @@ void TestRobustness::initTestCase()
                          QStringLiteral("  header_timeout: 1s\n"
                                         "  body_idle_timeout: 1s\n"
                                         "  keep_alive_timeout: 2s\n"
-                                        "  write_stall_timeout: 2s\n")));
+                                        "  write_stall_timeout: 2s\n"
+                                        "  buffered_body_bytes: 8388608\n")));
 }
 
 void TestRobustness::cleanupTestCase()
@@ -586,6 +588,47 @@ void TestRobustness::negativeChunkSizeIsRefused()
     QVERIFY(reply.closed);
     QCOMPARE(reply.status, 400);
     QCOMPARE(reply.all.count("HTTP/1.1 "), 1);
+}
+
+void TestRobustness::bodiesBeingReceivedShareOneBudget()
+{
+    // Two 4 MiB bodies being received fill the 8 MiB budget (limits:
+    // buffered_body_bytes here): a third body waits for room, with 503.
+    const QByteArray bigHead = "POST /mcp HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 4194304\r\n\r\n{";
+    auto first = connectRaw(attackerNumber(1));
+    auto second = connectRaw(attackerNumber(2));
+    QVERIFY(first && second);
+    first->write(bigHead);
+    second->write(bigHead);
+    const QByteArray small = "POST /mcp HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 2\r\n\r\n{}";
+    // Until the gateway has read both heads; the uploads trickle on (the
+    // body idle timeout is 1 s here).
+    const auto smallRequestStatus = [&] {
+        first->write(" ");
+        second->write(" ");
+        first->flush();
+        second->flush();
+        auto socket = connectRaw(attackerNumber(3));
+        return socket ? exchange(*socket, small, 1000) : RawReply();
+    };
+    RawReply busy;
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 5000 && (busy = smallRequestStatus()).status != 503) {
+    }
+    QCOMPARE(busy.status, 503);
+    QVERIFY(busy.head.contains("\r\nRetry-After: 1"));
+    QVERIFY(busy.all.contains("\"error\":\"busy\""));
+    // One upload gone: room again (401: the request reached the route,
+    // which wants the agent's key).
+    first->abort();
+    RawReply served;
+    timer.restart();
+    while (timer.elapsed() < 5000 && (served = smallRequestStatus()).status == 503) {
+    }
+    QCOMPARE(served.status, 401);
 }
 
 void TestRobustness::shortBodyForAHugeContentLengthIsClosed()

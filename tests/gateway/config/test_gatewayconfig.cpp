@@ -377,6 +377,10 @@ void TestGatewayConfig::durationsAndLimits_data()
         << QByteArray("limits:\n  websocket_message_bytes: 131072\n  send_queue_bytes: 65536")
         << QStringLiteral("gateway.yaml:3: limits.send_queue_bytes: must be at least "
                           "websocket_message_bytes");
+    QTest::newRow("edge body budget below one body")
+        << QByteArray("limits:\n  mcp_body_bytes: 8388608\n  buffered_body_bytes: 4194304")
+        << QStringLiteral("gateway.yaml:3: limits.buffered_body_bytes: must be at least the "
+                          "largest *_body_bytes (8388608)");
     QTest::newRow("edge unknown key")
         << QByteArray("limits:\n  header_size: 1")
         << QStringLiteral("gateway.yaml:2: limits.header_size: unknown key");
