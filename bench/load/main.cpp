@@ -2,6 +2,7 @@
 // gateway over loopback sockets; measures handshakes, requested->resolved
 // latency, proofs verified per second and memory. See README.md.
 
+#include "bench/load/childgatewayrun.h"
 #include "bench/load/intoption.h"
 #include "bench/load/loadrun.h"
 
@@ -37,6 +38,8 @@ int main(int argc, char *argv[])
     const QString json = QStringLiteral("json");
     const QString gatewayLog = QStringLiteral("gateway-log");
     const QString dataRoot = QStringLiteral("data-root");
+    const QString gatewayBinary = QStringLiteral("gateway-binary");
+    const QString ioThreads = QStringLiteral("io-threads");
     parser.addOptions({
         {companions, QStringLiteral("Simulated companions, one user each (default 1000)."),
          QStringLiteral("N"), QStringLiteral("1000")},
@@ -57,13 +60,20 @@ int main(int argc, char *argv[])
          QStringLiteral("Directory for the temporary data dir (default: the system temp dir). "
                         "A tmpfs here shows what the database's fsyncs cost."),
          QStringLiteral("DIR")},
+        {gatewayBinary,
+         QStringLiteral("Connect the companions to this countersign-gateway run as a child "
+                        "process (serve), its devices written into its data dir beforehand, "
+                        "and report its own RSS; connect only, no approvals."),
+         QStringLiteral("PATH")},
+        {ioThreads,
+         QStringLiteral("With --gateway-binary: serve --io-threads N (default: the gateway's)."),
+         QStringLiteral("N"), QStringLiteral("0")},
         {gatewayLog,
          QStringLiteral("Keep the gateway's per-connection and per-approval info "
                         "log lines (off: thousands of lines)")},
     });
     parser.process(app);
 
-    LoadOptions options;
     const auto n = intOption(parser, companions, 1, 20'000, err);
     const auto c = intOption(parser, concurrency, 1, 20'000, err);
     const auto p = intOption(parser, connectParallel, 1, 1000, err);
@@ -74,6 +84,37 @@ int main(int argc, char *argv[])
         err << QStringLiteral("see --help\n");
         return 2;
     }
+    if (parser.isSet(gatewayBinary)) {
+        const auto threads = intOption(parser, ioThreads, 0, 256, err);
+        if (!threads)
+            return 2;
+        ChildGatewayOptions childOptions;
+        childOptions.companions = *n;
+        childOptions.connectParallel = *p;
+        childOptions.ioThreads = *threads;
+        childOptions.phaseTimeoutSeconds = *s;
+        childOptions.gatewayProgram = parser.value(gatewayBinary);
+        childOptions.dataRoot = parser.value(dataRoot);
+        ChildGatewayReport report;
+        {
+            ChildGatewayRun run(childOptions);
+            report = run.run();
+        }
+        out << report.toText();
+        out.flush();
+        if (parser.isSet(json)) {
+            QFile file(parser.value(json));
+            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+                || file.write(QJsonDocument(report.toJson()).toJson()) < 0) {
+                err << QStringLiteral("cannot write %1: %2\n")
+                           .arg(file.fileName(), file.errorString());
+                return 1;
+            }
+        }
+        return report.passed() ? 0 : 1;
+    }
+
+    LoadOptions options;
     options.companions = *n;
     options.requests = *r;
     options.concurrency = *c;

@@ -2,6 +2,8 @@
 
 #include "gateway/edge/httpconnection.h"
 
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -236,6 +238,53 @@ HttpResponse upgradeRefusal(int status, const QString &message)
 
 } // namespace
 
+// The calls waiting for the Qt thread (see toQt in the constructor).
+struct ToQtQueue : std::enable_shared_from_this<ToQtQueue> {
+    std::mutex mutex;
+    std::deque<std::function<void()>> calls;
+    bool drainQueued = false; // a drain is queued or running
+
+    void queueDrain(const QPointer<QObject> &dispatcher)
+    {
+        if (dispatcher.isNull())
+            return;
+        QMetaObject::invokeMethod(
+            dispatcher.data(), [self = shared_from_this(), dispatcher] { self->drain(dispatcher); },
+            Qt::QueuedConnection);
+    }
+
+    // On the Qt thread. One call at a time from the shared FIFO: a call
+    // that runs a nested event loop (and so a nested drain) cannot reorder
+    // what follows it.
+    void drain(const QPointer<QObject> &dispatcher)
+    {
+        std::size_t count = 0;
+        {
+            const std::lock_guard lock(mutex);
+            count = calls.size();
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            std::function<void()> call;
+            {
+                const std::lock_guard lock(mutex);
+                if (calls.empty())
+                    break;
+                call = std::move(calls.front());
+                calls.pop_front();
+            }
+            call();
+        }
+        {
+            const std::lock_guard lock(mutex);
+            if (calls.empty()) {
+                drainQueued = false;
+                return;
+            }
+        }
+        queueDrain(dispatcher);
+    }
+};
+
 struct EdgeServer::Impl {
     EdgeOptions options;
     HttpHandler httpHandler;
@@ -244,6 +293,7 @@ struct EdgeServer::Impl {
     // Queued calls from the I/O threads land on this object (Qt thread);
     // destroyed after the I/O threads are joined, it drops what is left.
     std::unique_ptr<QObject> dispatcher = std::make_unique<QObject>();
+    std::shared_ptr<ToQtQueue> toQtQueue = std::make_shared<ToQtQueue>();
     std::shared_ptr<net::io_context> io;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
     std::shared_ptr<EdgeShared> shared;
@@ -272,10 +322,21 @@ EdgeServer::EdgeServer(EdgeOptions options)
     Impl *impl = d.get();
     // Only ever run on the Qt thread, where impl lives until after the I/O
     // threads are joined; the QPointer drops calls queued before that.
-    d->shared->toQt = [dispatcher](std::function<void()> f) {
-        if (dispatcher.isNull())
-            return;
-        QMetaObject::invokeMethod(dispatcher.data(), std::move(f), Qt::QueuedConnection);
+    // Batched: calls wait in one FIFO and only the first of a burst wakes
+    // the Qt thread, so requests that arrive while it is busy cost no
+    // wake-up of their own. A drain runs the calls that were there when it
+    // started, then, if more came meanwhile, queues the next drain behind
+    // the Qt thread's other events (timers, upstream sockets) instead of
+    // starving them.
+    d->shared->toQt = [dispatcher, queue = d->toQtQueue](std::function<void()> f) {
+        {
+            const std::lock_guard lock(queue->mutex);
+            queue->calls.push_back(std::move(f));
+            if (queue->drainQueued)
+                return;
+            queue->drainQueued = true;
+        }
+        queue->queueDrain(dispatcher);
     };
     d->shared->dispatchRequest = [toQt = d->shared->toQt,
                                   impl](HttpRequest request, std::shared_ptr<ResponseSink> sink) {
@@ -409,8 +470,16 @@ void EdgeServer::stop()
             thread.join();
         d->threads.clear();
     }
-    // Calls already queued for the Qt thread are dropped with it.
+    // Calls already queued for the Qt thread are dropped with it, here on
+    // the Qt thread (the I/O threads are joined: nothing adds to the queue).
     d->dispatcher.reset();
+    {
+        std::deque<std::function<void()>> dropped;
+        {
+            const std::lock_guard lock(d->toQtQueue->mutex);
+            dropped.swap(d->toQtQueue->calls);
+        }
+    }
     d->listener.reset();
 }
 
