@@ -168,9 +168,12 @@ private:
             m_pingWindowStart = now;
             m_pingsInWindow = 0;
         }
-        if (++m_pingsInWindow > m_shared->limits.webSocketPingsPer10s) {
+        if (++m_pingsInWindow > m_shared->limits.webSocketPingsPer10s && !m_finished) {
+            // Reset at once, without a close frame: a flooder keeps
+            // sending while a close frame waits for its turn, and every
+            // byte of that would still be read and parsed.
             m_shared->log.trip(LimitLog::PingFlood, m_peer.text());
-            requestClose(websocket::close_code::policy_error, "too many pings");
+            abortConnection();
         }
     }
 
@@ -240,13 +243,7 @@ private:
                 return; // cancelled: the write finished
             if (auto self = weak.lock()) {
                 self->m_shared->log.trip(LimitLog::Timeout, self->m_peer.text() + u" (write)");
-                // A reset: the kernel drops what is queued for a peer that
-                // does not read, instead of keeping it in an orphaned socket.
-                beast::error_code ignored;
-                beast::get_lowest_layer(self->m_ws)
-                    .socket()
-                    .set_option(net::socket_base::linger(true, 0), ignored);
-                self->closeHard();
+                self->abortConnection();
             }
         });
         Out &out = m_out.front();
@@ -276,6 +273,17 @@ private:
             });
             break;
         }
+    }
+
+    // Ends the connection with a reset: the kernel drops what is queued
+    // for the peer at once (a peer that does not read would otherwise keep
+    // it in an orphaned socket) and nothing more is read from it.
+    void abortConnection()
+    {
+        beast::error_code ignored;
+        beast::get_lowest_layer(m_ws).socket().set_option(net::socket_base::linger(true, 0),
+                                                          ignored);
+        closeHard();
     }
 
     void closeHard()
