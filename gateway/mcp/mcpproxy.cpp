@@ -389,12 +389,18 @@ QString McpProxy::openSession(const McpAgent &agent, const QJsonObject &params,
                               QString protocolVersion)
 {
     expireIdleSessions();
-    if (m_sessions.size() >= maxSessions) {
-        auto oldest = m_sessions.begin();
-        for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
-            if (it->lastUsed < oldest->lastUsed)
-                oldest = it;
-        }
+    auto oldest = m_sessions.end();
+    qsizetype agentSessions = 0;
+    for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
+        if (it->agentName != agent.name)
+            continue;
+        ++agentSessions;
+        if (oldest == m_sessions.end() || it->lastUsed < oldest->lastUsed)
+            oldest = it;
+    }
+    if (agentSessions >= maxSessionsPerAgent) {
+        qCInfo(lcMcp) << "agent" << agent.name << "has" << agentSessions
+                      << "sessions: its least recently used one ends";
         for (const auto &stream : std::as_const(oldest->streams))
             stream->close();
         m_sessions.erase(oldest);

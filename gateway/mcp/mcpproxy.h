@@ -47,7 +47,11 @@ class McpProxy : public QObject {
     Q_OBJECT
 
 public:
-    static constexpr qsizetype maxSessions = 1024;
+    // Per agent, so that one agent (or a stolen key) opening sessions
+    // without end evicts only its own oldest ones, never another agent's.
+    // The agents are a fixed list from the configuration, so this also
+    // bounds the whole.
+    static constexpr qsizetype maxSessionsPerAgent = 256;
     static constexpr qsizetype maxStreamsPerSession = 4;
     static constexpr qsizetype maxKnownResources = 4096;
     // Between upstream and tool in tool names when there are several

@@ -36,6 +36,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void agentKeyIsRequired();
+    void sessionsOfOneAgentNeverEvictAnothers();
     void webPageOriginIsRefused();
     void initializeOpensASession();
     void sessionErrors();
@@ -99,10 +100,16 @@ const QByteArray policyYaml = R"(rules:
     reason: "disabling a user needs a person"
 )";
 
+// A second agent, for the tests of what one agent can do to another's.
+const QByteArray otherAgentKey = "other-agent-key-for-tests";
+
 AgentDirectory testAgents(const QByteArray &key)
 {
-    return AgentDirectory({McpAgent{QStringLiteral("claude"), QStringLiteral("alice@example.com"),
-                                    QCryptographicHash::hash(key, QCryptographicHash::Sha256)}});
+    return AgentDirectory(
+        {McpAgent{QStringLiteral("claude"), QStringLiteral("alice@example.com"),
+                  QCryptographicHash::hash(key, QCryptographicHash::Sha256)},
+         McpAgent{QStringLiteral("other"), QStringLiteral("bob@example.com"),
+                  QCryptographicHash::hash(otherAgentKey, QCryptographicHash::Sha256)}});
 }
 
 QByteArray message(const QString &method, const QJsonObject &params, int id = 1)
@@ -234,6 +241,30 @@ void TestMcpProxy::agentKeyIsRequired()
         QVERIFY(!reply.json.contains(QStringLiteral("jsonrpc")));
         QVERIFY(reply.session.isEmpty());
     }
+}
+
+void TestMcpProxy::sessionsOfOneAgentNeverEvictAnothers()
+{
+    const QByteArray mine = initialize(m_port);
+    QVERIFY(!mine.isEmpty());
+    const auto openOther = [this] {
+        const Reply reply = post(m_port, message(QStringLiteral("initialize"), initializeParams()),
+                                 {{"Authorization", "Bearer " + otherAgentKey}});
+        return reply.status == 200 ? reply.session : QByteArray();
+    };
+    const QByteArray othersFirst = openOther();
+    QVERIFY(!othersFirst.isEmpty());
+    for (qsizetype i = 0; i < McpProxy::maxSessionsPerAgent + 10; ++i)
+        QVERIFY(!openOther().isEmpty());
+    const auto pingStatus = [this](const QByteArray &key, const QByteArray &session) {
+        return post(m_port, message(QStringLiteral("ping"), {}),
+                    {{"Authorization", "Bearer " + key}, {"Mcp-Session-Id", session}})
+            .status;
+    };
+    // The other agent lost its own oldest session, and only that.
+    QCOMPARE(pingStatus(otherAgentKey, othersFirst), 404);
+    QCOMPARE(pingStatus(m_key, mine), 200);
+    QCOMPARE(pingStatus(m_key, m_session), 200);
 }
 
 void TestMcpProxy::webPageOriginIsRefused()
