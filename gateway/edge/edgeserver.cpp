@@ -1,6 +1,7 @@
 #include "edgeserver.h"
 
 #include "gateway/edge/httpconnection.h"
+#include "protocol/queuedcalls.h"
 
 #include <thread>
 #include <vector>
@@ -238,7 +239,7 @@ struct EdgeServer::Impl {
     WebSocketHandler webSocketHandler;
     // Queued calls from the I/O threads land on this object (Qt thread);
     // destroyed after the I/O threads are joined, it drops what is left.
-    std::unique_ptr<QObject> dispatcher = std::make_unique<QObject>();
+    std::unique_ptr<QueuedCalls> dispatcher = std::make_unique<QueuedCalls>();
     std::shared_ptr<net::io_context> io;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
     std::shared_ptr<EdgeShared> shared;
@@ -263,14 +264,14 @@ EdgeServer::EdgeServer(EdgeOptions options)
     d->shared = std::make_shared<EdgeShared>(d->options.limits, d->connectionCap);
     d->shared->io = d->io;
 
-    QPointer<QObject> dispatcher = d->dispatcher.get();
+    QPointer<QueuedCalls> dispatcher = d->dispatcher.get();
     Impl *impl = d.get();
     // Only ever run on the Qt thread, where impl lives until after the I/O
     // threads are joined; the QPointer drops calls queued before that.
     d->shared->toQt = [dispatcher](std::function<void()> f) {
         if (dispatcher.isNull())
             return;
-        QMetaObject::invokeMethod(dispatcher.data(), std::move(f), Qt::QueuedConnection);
+        dispatcher->post(std::move(f));
     };
     d->shared->dispatchRequest = [toQt = d->shared->toQt,
                                   impl](HttpRequest request, std::shared_ptr<ResponseSink> sink) {
