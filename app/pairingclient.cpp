@@ -455,11 +455,11 @@ void PairingClient::storeKey(const GatewayProfile &profile)
         });
 }
 
-void PairingClient::fail(PairingFailure::Kind kind, const QString &message)
+void PairingClient::fail(PairingFailure::Kind kind, QString message)
 {
     qCWarning(lcPairingClient).noquote() << "pairing failed:" << message;
     reset();
-    Q_EMIT failed(PairingFailure{kind, message});
+    Q_EMIT failed(PairingFailure{kind, std::move(message)});
 }
 
 void PairingClient::failLater(PairingFailure::Kind kind, const QString &message)

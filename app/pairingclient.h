@@ -82,7 +82,8 @@ private:
     void post();
     // Ends the request from this side and remembers why.
     void abortWith(QNetworkReply &reply, PairingFailure::Kind kind, const QString &message);
-    void fail(PairingFailure::Kind kind, const QString &message);
+    // message by value: callers pass m_abortReason's, which reset() ends.
+    void fail(PairingFailure::Kind kind, QString message);
     void failLater(PairingFailure::Kind kind, const QString &message);
     void reset();
 

@@ -7,6 +7,15 @@
 # session with gnome-keyring-daemon unlocked in a throwaway HOME, so that
 # keychain code meets a real Secret Service; such tests also get the label
 # `keyring`.
+# In a ThreadSanitizer build (COUNTERSIGN_TSAN) every test runs through
+# tests/support/with-tsan-check, and the integration and e2e tests also get
+# the label `tsan`: the suite scripts/test runs under TSan. The target
+# countersign_tsan_suite builds exactly those tests and the programs they
+# start, nothing else.
+if(COUNTERSIGN_TSAN)
+    add_custom_target(countersign_tsan_suite)
+endif()
+
 function(countersign_add_qtest name)
     cmake_parse_arguments(ARG "KEYRING" "TIMEOUT" "SOURCES;LIBRARIES;LABELS;ENVIRONMENT" ${ARGN})
     if(NOT ARG_LABELS)
@@ -14,13 +23,24 @@ function(countersign_add_qtest name)
     endif()
     add_executable(${name} ${ARG_SOURCES})
     target_link_libraries(${name} PRIVATE Qt6::Test countersign_policy ${ARG_LIBRARIES})
-    if(ARG_KEYRING)
-        add_test(NAME ${name}
-            COMMAND "${PROJECT_SOURCE_DIR}/tests/support/with-keyring" $<TARGET_FILE:${name}>)
-        list(APPEND ARG_LABELS keyring)
-    else()
-        add_test(NAME ${name} COMMAND ${name})
+    set(runners)
+    if(COUNTERSIGN_TSAN)
+        # A ThreadSanitizer report from the test or from any program it
+        # starts (gateway, directory, agent: built with TSan too) fails it.
+        list(APPEND runners "${PROJECT_SOURCE_DIR}/tests/support/with-tsan-check")
+        # The suite CI runs under TSan (scripts/test): everything that has
+        # real threads next to the Qt thread, i.e. the edge's I/O threads
+        # (every test that starts a gateway) and the FIDO worker.
+        if("integration" IN_LIST ARG_LABELS OR "e2e" IN_LIST ARG_LABELS)
+            list(APPEND ARG_LABELS tsan)
+            add_dependencies(countersign_tsan_suite ${name})
+        endif()
     endif()
+    if(ARG_KEYRING)
+        list(APPEND runners "${PROJECT_SOURCE_DIR}/tests/support/with-keyring")
+        list(APPEND ARG_LABELS keyring)
+    endif()
+    add_test(NAME ${name} COMMAND ${runners} $<TARGET_FILE:${name}>)
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 120)
     endif()

@@ -259,7 +259,7 @@ void FidoAuthenticator::finish(const Outcome &outcome)
 
 void FidoAuthenticator::post(std::function<void()> call)
 {
-    QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
+    m_calls.post(std::move(call));
 }
 
 std::chrono::milliseconds FidoAuthenticator::remaining() const

@@ -2,6 +2,7 @@
 
 #include "app/authenticator.h"
 #include "platform/fidodevicesource.h"
+#include "protocol/queuedcalls.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -110,6 +111,8 @@ private:
     // A cancel can reach the key just before the request it should stop;
     // it is repeated until the operation ends.
     QTimer m_cancelRepeat;
+    // The worker's and lister's way back to this thread (post()).
+    QueuedCalls m_calls;
     std::thread m_worker;
     std::thread m_lister;
     std::chrono::steady_clock::time_point m_deadline;

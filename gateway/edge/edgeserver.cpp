@@ -1,6 +1,7 @@
 #include "edgeserver.h"
 
 #include "gateway/edge/httpconnection.h"
+#include "protocol/queuedcalls.h"
 
 #include <deque>
 #include <mutex>
@@ -244,19 +245,19 @@ struct ToQtQueue : std::enable_shared_from_this<ToQtQueue> {
     std::deque<std::function<void()>> calls;
     bool drainQueued = false; // a drain is queued or running
 
-    void queueDrain(const QPointer<QObject> &dispatcher)
+    void queueDrain(const QPointer<QueuedCalls> &dispatcher)
     {
         if (dispatcher.isNull())
             return;
-        QMetaObject::invokeMethod(
-            dispatcher.data(), [self = shared_from_this(), dispatcher] { self->drain(dispatcher); },
-            Qt::QueuedConnection);
+        // QueuedCalls, not invokeMethod: ThreadSanitizer must see the
+        // ordering (the calls themselves pass through the mutex above).
+        dispatcher->post([self = shared_from_this(), dispatcher] { self->drain(dispatcher); });
     }
 
     // On the Qt thread. One call at a time from the shared FIFO: a call
     // that runs a nested event loop (and so a nested drain) cannot reorder
     // what follows it.
-    void drain(const QPointer<QObject> &dispatcher)
+    void drain(const QPointer<QueuedCalls> &dispatcher)
     {
         std::size_t count = 0;
         {
@@ -292,7 +293,7 @@ struct EdgeServer::Impl {
     WebSocketHandler webSocketHandler;
     // Queued calls from the I/O threads land on this object (Qt thread);
     // destroyed after the I/O threads are joined, it drops what is left.
-    std::unique_ptr<QObject> dispatcher = std::make_unique<QObject>();
+    std::unique_ptr<QueuedCalls> dispatcher = std::make_unique<QueuedCalls>();
     std::shared_ptr<ToQtQueue> toQtQueue = std::make_shared<ToQtQueue>();
     std::shared_ptr<net::io_context> io;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -318,7 +319,7 @@ EdgeServer::EdgeServer(EdgeOptions options)
     d->shared = std::make_shared<EdgeShared>(d->options.limits, d->connectionCap);
     d->shared->io = d->io;
 
-    QPointer<QObject> dispatcher = d->dispatcher.get();
+    QPointer<QueuedCalls> dispatcher = d->dispatcher.get();
     Impl *impl = d.get();
     // Only ever run on the Qt thread, where impl lives until after the I/O
     // threads are joined; the QPointer drops calls queued before that.

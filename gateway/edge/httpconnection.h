@@ -103,6 +103,7 @@ public:
                    Peer peer)
         : m_shared(std::move(shared))
         , m_stream(std::move(stream))
+        , m_strand(m_stream.get_executor())
         , m_slot(std::move(slot))
         , m_peer(std::move(peer))
         , m_buffer(m_shared->limits.headerBytes + 4096)
@@ -136,9 +137,15 @@ public:
         }
     }
 
+    // Any thread (EdgeServer::stop): m_stream belongs to the strand, which
+    // may be moving it into a WebSocketConnection right now
+    // (onUpgradeVerdict), so only the executor copied at construction is
+    // read here.
     void closeNow() override
     {
-        net::post(m_stream.get_executor(), [self = this->shared_from_this()] {
+        net::post(m_strand, [self = this->shared_from_this()] {
+            if (self->m_upgraded)
+                return; // the socket is the WebSocketConnection's now
             self->m_client->open.store(false, std::memory_order_release);
             beast::error_code ignored;
             self->lowest().socket().close(ignored);
@@ -450,6 +457,7 @@ private:
         }
         m_client->open.store(false, std::memory_order_release);
         m_shared->unregisterLive(this);
+        m_upgraded = true;
         auto connection = std::make_shared<WebSocketConnection<Stream>>(
             m_shared, std::move(m_stream), std::move(m_slot), m_peer);
         connection->accept(std::move(m_upgradeRequest), std::move(m_buffer));
@@ -725,6 +733,8 @@ private:
 
     std::shared_ptr<EdgeShared> m_shared;
     Stream m_stream;
+    // m_stream's executor (its strand), for closeNow() from other threads.
+    const net::any_io_executor m_strand;
     ConnectionSlot m_slot;
     Peer m_peer;
     beast::flat_buffer m_buffer;
@@ -755,6 +765,7 @@ private:
     bool m_closed = false;
     bool m_watching = false;
     bool m_resumeAfterWatch = false;
+    bool m_upgraded = false; // m_stream moved to a WebSocketConnection
 };
 
 } // namespace countersign::gateway::edge
