@@ -3,11 +3,10 @@
 #include "protocol/pairing/pairinglink.h"
 #include "tests/support/agenthelpers.h"
 #include "tests/support/freeport.h"
+#include "tests/support/tcpstate.h"
 #include "tests/support/testcompanion.h"
 
 #include <memory>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -24,6 +23,7 @@
 #include <QTest>
 
 using namespace countersign;
+using testing::peerHasClosed;
 
 namespace {
 
@@ -34,20 +34,6 @@ struct RawReply {
     QByteArray all; // every byte read until the deadline or the close
     bool closed = false;
 };
-
-// The TCP state of a socket, read without reading from it: whether the
-// peer has closed (FIN: CLOSE_WAIT, reset: CLOSE) shows without draining
-// what it sent.
-bool peerHasClosed(const QTcpSocket &socket)
-{
-    tcp_info info{};
-    socklen_t length = sizeof(info);
-    if (getsockopt(static_cast<int>(socket.socketDescriptor()), IPPROTO_TCP, TCP_INFO, &info,
-                   &length)
-        != 0)
-        return true;
-    return info.tcpi_state != TCP_ESTABLISHED;
-}
 
 int statusOf(const QByteArray &data)
 {

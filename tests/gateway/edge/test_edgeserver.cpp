@@ -1,9 +1,8 @@
 #include "gateway/edge/edgeserver.h"
 #include "gateway/edge/httprouter.h"
+#include "tests/support/tcpstate.h"
 
 #include <memory>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <QElapsedTimer>
@@ -11,21 +10,9 @@
 #include <QTest>
 
 using namespace countersign::gateway;
+using countersign::testing::peerHasClosed;
 
 namespace {
-
-// Whether the peer closed (FIN or reset), read from the TCP state so that
-// the test never reads (and so never drains) what the server sent.
-bool peerHasClosed(const QTcpSocket &socket)
-{
-    tcp_info info{};
-    socklen_t length = sizeof(info);
-    if (getsockopt(static_cast<int>(socket.socketDescriptor()), IPPROTO_TCP, TCP_INFO, &info,
-                   &length)
-        != 0)
-        return true;
-    return info.tcpi_state != TCP_ESTABLISHED;
-}
 
 // A client that sends its request and then reads nothing: Qt's read
 // buffer is kept tiny, so what the server sends piles up in the kernel.
