@@ -204,13 +204,7 @@ bool ChildGatewayRun::startGateway()
 bool ChildGatewayRun::connectAll(std::vector<CompanionSpec> specs, const EcPublicKey &gatewayKey)
 {
     std::optional<ConnectOutcome> outcome;
-    m_pool = new CompanionPool(m_clock, [this](std::function<void()> call) {
-        QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
-    });
-    m_pool->moveToThread(&m_clientThread);
-    connect(&m_clientThread, &QThread::finished, m_pool, &QObject::deleteLater);
-    m_clientThread.setObjectName(QStringLiteral("companions"));
-    m_clientThread.start();
+    m_pool = CompanionPool::startOn(m_clientThread, m_clock, this);
 
     const QUrl url = m_gateway->url();
     QUrl channel = url;

@@ -4,6 +4,7 @@
 
 #include <QJsonDocument>
 #include <QNetworkReply>
+#include <QThread>
 
 namespace countersign::load {
 
@@ -25,6 +26,18 @@ QUrl channelUrl(const QUrl &gateway)
 }
 
 } // namespace
+
+CompanionPool *CompanionPool::startOn(QThread &thread, const Clock &clock, QObject *home)
+{
+    auto *pool = new CompanionPool(clock, [home](std::function<void()> call) {
+        QMetaObject::invokeMethod(home, std::move(call), Qt::QueuedConnection);
+    });
+    pool->moveToThread(&thread);
+    QObject::connect(&thread, &QThread::finished, pool, &QObject::deleteLater);
+    thread.setObjectName(QStringLiteral("companions"));
+    thread.start();
+    return pool;
+}
 
 CompanionPool::CompanionPool(const Clock &clock, Report report, QObject *parent)
     : QObject(parent)

@@ -45,6 +45,10 @@ public:
 
     CompanionPool(const Clock &clock, Report report, QObject *parent = nullptr);
 
+    // A pool living on `thread` (started here, named "companions"), whose
+    // reports run on `home`'s thread; deleted when the thread finishes.
+    static CompanionPool *startOn(QThread &thread, const Clock &clock, QObject *home);
+
     void create(std::vector<CompanionSpec> specs, const GatewayPin &pin);
     // POST /companion/v1/pair for every companion that has a link, at most
     // `parallel` at once.

@@ -135,13 +135,7 @@ bool LoadRun::startGateway()
     m_runtime = std::move(runtime).value();
     connect(&m_runtime->broker(), &gateway::ApprovalBroker::resolved, this, &LoadRun::onResolved);
 
-    m_pool = new CompanionPool(m_clock, [this](std::function<void()> call) {
-        QMetaObject::invokeMethod(this, std::move(call), Qt::QueuedConnection);
-    });
-    m_pool->moveToThread(&m_clientThread);
-    connect(&m_clientThread, &QThread::finished, m_pool, &QObject::deleteLater);
-    m_clientThread.setObjectName(QStringLiteral("companions"));
-    m_clientThread.start();
+    m_pool = CompanionPool::startOn(m_clientThread, m_clock, this);
     return true;
 }
 

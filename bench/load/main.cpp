@@ -17,6 +17,23 @@
 
 using namespace countersign::load;
 
+namespace {
+
+// The report as JSON in `path`; false (with a message on err) when it
+// cannot be written.
+bool writeJson(const QString &path, const QJsonObject &report, QTextStream &err)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+        || file.write(QJsonDocument(report).toJson()) < 0) {
+        err << QStringLiteral("cannot write %1: %2\n").arg(file.fileName(), file.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
@@ -102,15 +119,8 @@ int main(int argc, char *argv[])
         }
         out << report.toText();
         out.flush();
-        if (parser.isSet(json)) {
-            QFile file(parser.value(json));
-            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-                || file.write(QJsonDocument(report.toJson()).toJson()) < 0) {
-                err << QStringLiteral("cannot write %1: %2\n")
-                           .arg(file.fileName(), file.errorString());
-                return 1;
-            }
-        }
+        if (parser.isSet(json) && !writeJson(parser.value(json), report.toJson(), err))
+            return 1;
         return report.passed() ? 0 : 1;
     }
 
@@ -133,13 +143,7 @@ int main(int argc, char *argv[])
     out << report.toText();
     out.flush();
 
-    if (parser.isSet(json)) {
-        QFile file(parser.value(json));
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            || file.write(QJsonDocument(report.toJson()).toJson()) < 0) {
-            err << QStringLiteral("cannot write %1: %2\n").arg(file.fileName(), file.errorString());
-            return 1;
-        }
-    }
+    if (parser.isSet(json) && !writeJson(parser.value(json), report.toJson(), err))
+        return 1;
     return report.passed() ? 0 : 1;
 }
