@@ -542,12 +542,36 @@ void PairingDialog::showEvent(QShowEvent *event)
 
 void PairingDialog::showLinkText(const QString &text)
 {
+    if (keepsTheLinkBeingChecked(PairingLink::parse(text)))
+        return;
     useLinkText(text, false);
 }
 
 void PairingDialog::showLink(const PairingLink &link)
 {
+    if (keepsTheLinkBeingChecked(link))
+        return;
     useLink(link, false);
+}
+
+bool PairingDialog::keepsTheLinkBeingChecked(const Result<PairingLink> &incoming)
+{
+    // Any program of this user, and any web page through the countersign://
+    // handler, can send a link at any moment: replacing the gateway the
+    // person is checking would let it change under their eyes just before
+    // they click Pair (docs/threat-model.md, "The countersign:// handler").
+    // The same link again changes nothing and is let through.
+    if (page() != Page::Confirm || !m_link
+        || (incoming && incoming->toString() == m_link->toString()))
+        return false;
+    m_confirmError->setText(
+        tr("Another pairing link arrived while you check this one. It was set aside, so that "
+           "what you check cannot change: to use the other link, cancel this pairing and open "
+           "that link again."));
+    m_confirmError->show();
+    fitHeight();
+    announce(m_confirmError);
+    return true;
 }
 
 void PairingDialog::useLinkText(const QString &text, bool fromSources)

@@ -93,7 +93,9 @@ public:
 public Q_SLOTS:
     // A link that arrived another way (--pair on the command line, the
     // countersign:// URL handler): straight to the confirmation, or the
-    // source page with the reason it is not a pairing link.
+    // source page with the reason it is not a pairing link. While the
+    // confirmation shows another link, that link stays and a note says
+    // the new one was set aside.
     void showLinkText(const QString &text);
     void showLink(const PairingLink &link);
     // What "Open image…" does with the chosen file.
@@ -139,6 +141,9 @@ private:
     // (command line, URL handler), when the source page was never seen.
     void useLinkText(const QString &text, bool fromSources);
     void useLink(const PairingLink &link, bool fromSources);
+    // True when a link from outside must not replace the one on the
+    // confirmation page (it says so there instead).
+    bool keepsTheLinkBeingChecked(const Result<PairingLink> &incoming);
     std::optional<GatewayProfile> pairedGatewayFor(const PairingLink &link) const;
     void noteSourcePageShown();
     void useDecodedImages(const QList<QImage> &images, const QString &whereNothing);

@@ -137,6 +137,7 @@ private Q_SLOTS:
     void unreachableGatewayCanBeRetried();
     void deviceNameIsChecked();
     void linkFromTheCommandLine();
+    void linkFromOutsideNeverReplacesTheOneBeingChecked();
     void errorKeepsTheLinkEditable();
     void problemIsSaidOnce();
     void noBackOnTheFirstVisiblePage();
@@ -491,6 +492,8 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
         PairingLink::Fields{QUrl(QStringLiteral("https://gw.example.com:8443")), link.code(),
                             link.keyThumbprint(), spki, QStringLiteral("<b>Prod</b> & co")});
     QVERIFY(pinned.ok());
+    // (A link from outside never replaces the one being checked: back first.)
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
     m_dialog->showLink(pinned.value());
     QCOMPARE(text(QStringLiteral("gatewayNameValue")), QStringLiteral("<b>Prod</b> & co"));
     QCOMPARE(child<QLabel>(QStringLiteral("gatewayNameValue"))->textFormat(), Qt::PlainText);
@@ -681,10 +684,55 @@ void TestUiPairingDialog::linkFromTheCommandLine()
     m_dialog = makeDialog();
     m_dialog->showLinkText(newLink().toString());
     QCOMPARE(m_dialog->page(), Page::Confirm);
+
+    m_dialog = makeDialog();
     m_dialog->showLinkText(QStringLiteral("countersign://pair?v=1"));
     QCOMPARE(m_dialog->page(), Page::Source);
     QVERIFY(text(QStringLiteral("sourceErrorLabel"))
                 .startsWith(u"That is not a Countersign pairing link"));
+}
+
+void TestUiPairingDialog::linkFromOutsideNeverReplacesTheOneBeingChecked()
+{
+    // Any program, or a web page through the countersign:// handler, can
+    // send a link while the person compares this one's fingerprint: it must
+    // not swap the gateway under the Pair button (docs/threat-model.md).
+    m_dialog = makeDialog();
+    const PairingLink checked = newLink();
+    m_dialog->showLinkText(checked.toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    const QString fingerprint = text(QStringLiteral("fingerprintValue"));
+    const QString url = text(QStringLiteral("gatewayUrlValue"));
+    auto *note = child<QLabel>(QStringLiteral("confirmErrorLabel"));
+    QVERIFY(!note->isVisible());
+
+    const auto attacker = PairingLink::create(PairingLink::Fields{
+        QUrl(QStringLiteral("https://gateway.attacker.example")), checked.code(),
+        QStringLiteral("q1MKE-RZFJjrefm6ivlcl7m3J_NtPjnPxU1nNjLqsyI"), QString(),
+        QStringLiteral("Test gateway")});
+    QVERIFY(attacker.ok());
+    m_dialog->showLinkText(attacker->toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QCOMPARE(m_dialog->link()->toString(), checked.toString());
+    QCOMPARE(text(QStringLiteral("fingerprintValue")), fingerprint);
+    QCOMPARE(text(QStringLiteral("gatewayUrlValue")), url);
+    QVERIFY(note->isVisible());
+    QVERIFY(note->text().startsWith(u"Another pairing link arrived while you check this one"));
+
+    // Nor through the source page: a broken link does not clear the page.
+    m_dialog->showLink(attacker.value());
+    m_dialog->showLinkText(QStringLiteral("countersign://pair?v=1"));
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QCOMPARE(m_dialog->link()->toString(), checked.toString());
+
+    // The same link again is harmless, and Pair pairs with the one checked.
+    m_dialog->showLinkText(checked.toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    QCOMPARE(paired.count(), 1);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
 }
 
 void TestUiPairingDialog::errorKeepsTheLinkEditable()
@@ -889,6 +937,7 @@ void TestUiPairingDialog::screenshots()
     m_dialog->showLink(pinned.value());
     saveScreenshot(QStringLiteral("pairingdialog-confirm.png"));
 
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
     m_dialog->showLink(link);
     QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
     saveScreenshot(QStringLiteral("pairingdialog-progress.png"));
