@@ -112,6 +112,10 @@ PairingDialog::PairingDialog(Services services, QWidget *parent)
     column->addWidget(m_pages, 1);
     column->addWidget(buildFooter());
 
+    m_pairHoldBack.setSingleShot(true);
+    m_pairHoldBack.setInterval(pairHoldBack);
+    connect(&m_pairHoldBack, &QTimer::timeout, this, [this] { m_pair->setEnabled(true); });
+
     connect(&m_services.client, &PairingClient::succeeded, this, &PairingDialog::onSucceeded);
     connect(&m_services.client, &PairingClient::failed, this, &PairingDialog::onFailed);
 
@@ -545,6 +549,7 @@ void PairingDialog::showLinkText(const QString &text)
     if (keepsTheLinkBeingChecked(PairingLink::parse(text)))
         return;
     useLinkText(text, false);
+    holdBackPairAfterOutsideLink();
 }
 
 void PairingDialog::showLink(const PairingLink &link)
@@ -552,6 +557,15 @@ void PairingDialog::showLink(const PairingLink &link)
     if (keepsTheLinkBeingChecked(link))
         return;
     useLink(link, false);
+    holdBackPairAfterOutsideLink();
+}
+
+void PairingDialog::holdBackPairAfterOutsideLink()
+{
+    if (page() != Page::Confirm)
+        return;
+    m_pair->setEnabled(false);
+    m_pairHoldBack.start();
 }
 
 bool PairingDialog::keepsTheLinkBeingChecked(const Result<PairingLink> &incoming)
@@ -767,7 +781,8 @@ void PairingDialog::onScreenCaptureFailed(const ScreenshotFailure &failure)
 void PairingDialog::onPairClicked()
 {
     // Only from the pages that offer it (never for a gateway already paired).
-    if (!m_link || m_pairing || (page() != Page::Confirm && page() != Page::Failed))
+    if (!m_link || m_pairing || (page() != Page::Confirm && page() != Page::Failed)
+        || (page() == Page::Confirm && m_pairHoldBack.isActive()))
         return;
     const QString deviceName = m_deviceName->text().trimmed();
     QString problem;
