@@ -2,8 +2,10 @@
 
 #include "protocol/base64url.h"
 
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QUrl>
 
 namespace countersign {
 
@@ -34,6 +36,17 @@ QByteArray webAuthnAssertionClientData(const QByteArray &requestHash, const QStr
 QByteArray webAuthnRegistrationClientData(const QString &challenge, const QString &origin)
 {
     return webAuthnClientData(QStringLiteral("webauthn.create"), challenge, origin);
+}
+
+bool rpIdFitsOrigin(const QString &rpId, const QString &origin)
+{
+    const QString host = QUrl(origin, QUrl::StrictMode).host().toLower();
+    if (rpId.isEmpty() || host.isEmpty() || rpId != rpId.toLower())
+        return false;
+    if (rpId == host)
+        return true;
+    // A parent domain ends at a label boundary; an address has no parent.
+    return QHostAddress(host).isNull() && rpId.contains(u'.') && host.endsWith(u'.' + rpId);
 }
 
 } // namespace countersign

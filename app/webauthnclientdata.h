@@ -16,4 +16,11 @@ QByteArray webAuthnAssertionClientData(const QByteArray &requestHash, const QStr
 // type "webauthn.create" with the gateway's challenge text.
 QByteArray webAuthnRegistrationClientData(const QString &challenge, const QString &origin);
 
+// The WebAuthn client's rule for an RP id: the origin's host itself, or a
+// parent domain of it (never of an IP address, never a bare top-level name).
+// Browsers enforce it; here the companion is the client, so it does too: a
+// gateway's `welcome` names the RP id, and a gateway must not get the
+// person's security key to sign for another site (docs/threat-model.md).
+bool rpIdFitsOrigin(const QString &rpId, const QString &origin);
+
 } // namespace countersign

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cbor.h>
+#include <utility>
 
 #include <fido.h>
 
@@ -219,6 +220,22 @@ void FidoAuthenticator::start(Request request)
         // Not an error of the running operation: reported on its own.
         post([this] {
             Q_EMIT failed(State::Failed, tr("Another security key operation is still running."));
+        });
+        return;
+    }
+    // As a browser would: the RP id must be the origin's host or a parent
+    // of it, or a gateway could have the key sign for another site.
+    const auto [rpId, origin] = std::visit(
+        [](const auto &operation) {
+            return std::pair{operation.options.rpId, operation.options.origin};
+        },
+        request);
+    if (!rpIdFitsOrigin(rpId, origin)) {
+        post([this, rpId, origin] {
+            Q_EMIT failed(State::Failed,
+                          tr("The gateway %1 asked for a security key of the site \"%2\", which "
+                             "is not its own; Countersign refused.")
+                              .arg(origin, rpId));
         });
         return;
     }

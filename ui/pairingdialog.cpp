@@ -112,6 +112,10 @@ PairingDialog::PairingDialog(Services services, QWidget *parent)
     column->addWidget(m_pages, 1);
     column->addWidget(buildFooter());
 
+    m_pairHoldBack.setSingleShot(true);
+    m_pairHoldBack.setInterval(pairHoldBack);
+    connect(&m_pairHoldBack, &QTimer::timeout, this, [this] { m_pair->setEnabled(true); });
+
     connect(&m_services.client, &PairingClient::succeeded, this, &PairingDialog::onSucceeded);
     connect(&m_services.client, &PairingClient::failed, this, &PairingDialog::onFailed);
 
@@ -542,12 +546,46 @@ void PairingDialog::showEvent(QShowEvent *event)
 
 void PairingDialog::showLinkText(const QString &text)
 {
+    if (keepsTheLinkBeingChecked(PairingLink::parse(text)))
+        return;
     useLinkText(text, false);
+    holdBackPairAfterOutsideLink();
 }
 
 void PairingDialog::showLink(const PairingLink &link)
 {
+    if (keepsTheLinkBeingChecked(link))
+        return;
     useLink(link, false);
+    holdBackPairAfterOutsideLink();
+}
+
+void PairingDialog::holdBackPairAfterOutsideLink()
+{
+    if (page() != Page::Confirm)
+        return;
+    m_pair->setEnabled(false);
+    m_pairHoldBack.start();
+}
+
+bool PairingDialog::keepsTheLinkBeingChecked(const Result<PairingLink> &incoming)
+{
+    // Any program of this user, and any web page through the countersign://
+    // handler, can send a link at any moment: replacing the gateway the
+    // person is checking would let it change under their eyes just before
+    // they click Pair (docs/threat-model.md, "The countersign:// handler").
+    // The same link again changes nothing and is let through.
+    if (page() != Page::Confirm || !m_link
+        || (incoming && incoming->toString() == m_link->toString()))
+        return false;
+    m_confirmError->setText(
+        tr("Another pairing link arrived while you check this one. It was set aside, so that "
+           "what you check cannot change: to use the other link, cancel this pairing and open "
+           "that link again."));
+    m_confirmError->show();
+    fitHeight();
+    announce(m_confirmError);
+    return true;
 }
 
 void PairingDialog::useLinkText(const QString &text, bool fromSources)
@@ -743,7 +781,8 @@ void PairingDialog::onScreenCaptureFailed(const ScreenshotFailure &failure)
 void PairingDialog::onPairClicked()
 {
     // Only from the pages that offer it (never for a gateway already paired).
-    if (!m_link || m_pairing || (page() != Page::Confirm && page() != Page::Failed))
+    if (!m_link || m_pairing || (page() != Page::Confirm && page() != Page::Failed)
+        || (page() == Page::Confirm && m_pairHoldBack.isActive()))
         return;
     const QString deviceName = m_deviceName->text().trimmed();
     QString problem;

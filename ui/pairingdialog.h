@@ -12,6 +12,7 @@
 #include <QImage>
 #include <QList>
 #include <QStringList>
+#include <QTimer>
 
 class QFormLayout;
 class QFrame;
@@ -78,6 +79,11 @@ public:
     // Time for the desktop to take the hidden dialog off the screen before
     // the capture.
     static constexpr std::chrono::milliseconds hideBeforeCapture{300};
+    // Pair stays disabled this long after a link from outside brought up
+    // the confirmation: the dialog may pop up under a pointer that was
+    // about to click something else (the approval dialog's Approve waits
+    // the same).
+    static constexpr std::chrono::milliseconds pairHoldBack{600};
 
     // AlreadyPaired: the link is for a gateway this computer is paired with
     // (same key or address); says so and what to do instead of pairing.
@@ -89,11 +95,15 @@ public:
     Page page() const;
     // The link being confirmed or paired, once one was read.
     std::optional<PairingLink> link() const { return m_link; }
+    // Pair is disabled for pairHoldBack after a link arrived from outside.
+    bool isPairHeldBack() const { return m_pairHoldBack.isActive(); }
 
 public Q_SLOTS:
     // A link that arrived another way (--pair on the command line, the
     // countersign:// URL handler): straight to the confirmation, or the
-    // source page with the reason it is not a pairing link.
+    // source page with the reason it is not a pairing link. While the
+    // confirmation shows another link, that link stays and a note says
+    // the new one was set aside.
     void showLinkText(const QString &text);
     void showLink(const PairingLink &link);
     // What "Open image…" does with the chosen file.
@@ -139,6 +149,12 @@ private:
     // (command line, URL handler), when the source page was never seen.
     void useLinkText(const QString &text, bool fromSources);
     void useLink(const PairingLink &link, bool fromSources);
+    // True when a link from outside must not replace the one on the
+    // confirmation page (it says so there instead).
+    bool keepsTheLinkBeingChecked(const Result<PairingLink> &incoming);
+    // Disables Pair for pairHoldBack when a link from outside brought up
+    // the confirmation.
+    void holdBackPairAfterOutsideLink();
     std::optional<GatewayProfile> pairedGatewayFor(const PairingLink &link) const;
     void noteSourcePageShown();
     void useDecodedImages(const QList<QImage> &images, const QString &whereNothing);
@@ -158,6 +174,7 @@ private:
     std::optional<PairingFailure::Kind> m_failureKind; // of the failure shown
     bool m_canRetry = false;
     bool m_pairing = false;
+    QTimer m_pairHoldBack;
     bool m_capturing = false;
     // The person came to the confirmation from the source page: only then
     // is there a page to go back to.

@@ -559,6 +559,10 @@
         <translation>Ein anderer Vorgang mit dem Sicherheitsschlüssel läuft noch.</translation>
     </message>
     <message>
+        <source>The gateway %1 asked for a security key of the site &quot;%2&quot;, which is not its own; Countersign refused.</source>
+        <translation>Das Gateway %1 hat einen Sicherheitsschlüssel der Website „%2“ angefordert, die nicht seine eigene ist; Countersign hat abgelehnt.</translation>
+    </message>
+    <message>
         <source>Could not open the security key (%1).</source>
         <translation>Der Sicherheitsschlüssel konnte nicht geöffnet werden (%1).</translation>
     </message>
@@ -965,6 +969,10 @@
     <message>
         <source>Another pairing is still running. Wait for it to finish.</source>
         <translation>Eine andere Kopplung läuft noch. Warten Sie, bis sie abgeschlossen ist.</translation>
+    </message>
+    <message>
+        <source>Another pairing link arrived while you check this one. It was set aside, so that what you check cannot change: to use the other link, cancel this pairing and open that link again.</source>
+        <translation>Ein anderer Kopplungslink ist eingetroffen, während Sie diesen prüfen. Er wurde zurückgestellt, damit sich nicht ändert, was Sie prüfen: Um den anderen Link zu verwenden, brechen Sie diese Kopplung ab und öffnen Sie jenen Link erneut.</translation>
     </message>
     <message>
         <source>Paired, but not saved</source>

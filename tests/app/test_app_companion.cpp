@@ -1,6 +1,7 @@
 #include "app/appid.h"
 #include "app/companion.h"
 #include "protocol/base64url.h"
+#include "protocol/messages/bindingcode.h"
 #include "tests/gateway/integration/gatewayfixture.h"
 #include "tests/gateway/webauthn/testpasskey.h"
 #include "tests/support/memorysecretstore.h"
@@ -88,9 +89,14 @@ private:
 
 class RecordingNotifier final : public Notifier {
 public:
-    void notify(const QString &, const QString &, const QString &id) override { shown.append(id); }
+    void notify(const QString &title, const QString &body, const QString &id) override
+    {
+        shown.append(id);
+        texts.append(title + u'\n' + body);
+    }
     void close(const QString &id) override { closed.append(id); }
     QStringList shown;
+    QStringList texts; // title, a newline, body
     QStringList closed;
 };
 
@@ -114,6 +120,7 @@ private Q_SLOTS:
     void denyEndsInHistory();
     void resolvedElsewhere();
     void notificationOnlyAsksToOpen();
+    void notificationNamesWhoAndWhatButNoArgumentsOrCode();
     void registersAndApprovesWithPasskey();
 
 private:
@@ -326,6 +333,27 @@ void TestAppCompanion::notificationOnlyAsksToOpen()
     QVERIFY(m_companion->find(request));
     QCOMPARE(m_fixture->gateway().broker().approval(approval.requestId)->state,
              gateway::ApprovalState::Pending);
+}
+
+void TestAppCompanion::notificationNamesWhoAndWhatButNoArgumentsOrCode()
+{
+    // Notifications may show on a locked screen (docs/threat-model.md 5.4):
+    // agent, action, resource, user and gateway, nothing more.
+    const gateway::ApprovalRecord approval = m_fixture->request();
+    waitForArrival(approval);
+    QCOMPARE(m_notifier->texts.size(), 1);
+    const QString text = m_notifier->texts.constFirst();
+    const Sarc sarc = sampleSarc();
+    QCOMPARE(text.section(u'\n', 0, 0),
+             QStringLiteral("%1 wants to run %2").arg(sarc.subject.agent, sarc.action.name));
+    for (const QString &shown : {sarc.resource.id, sarc.subject.id, m_fixture->config().name})
+        QVERIFY2(text.contains(shown), qPrintable(text));
+    // Not the arguments, the agent's own words, the verified context or the
+    // binding code.
+    for (const QString &hidden :
+         {QStringLiteral("bob"), QStringLiteral("Bob left"), QStringLiteral("s-1"),
+          bindingCodeForRequestHash(approval.requestHash)})
+        QVERIFY2(!text.contains(hidden), qPrintable(text + QStringLiteral(" has ") + hidden));
 }
 
 void TestAppCompanion::registersAndApprovesWithPasskey()

@@ -155,6 +155,8 @@ private Q_SLOTS:
     void noKeyThenInsert();
     void chooseAmongTwoKeys();
     void busyWhileRunning();
+    void rpIdMustBeTheOriginsHostOrAParent_data();
+    void rpIdMustBeTheOriginsHostOrAParent();
 
 private:
     QByteArray registerOn(Harness &harness);
@@ -527,6 +529,68 @@ void TestPlatformFidoAuthenticator::busyWhileRunning()
     key.touch();
     QTRY_COMPARE(registered.count(), 1);
     QCOMPARE(key.credentialIds().size(), 1);
+}
+
+void TestPlatformFidoAuthenticator::rpIdMustBeTheOriginsHostOrAParent_data()
+{
+    QTest::addColumn<QString>("rp");
+    QTest::addColumn<QString>("site");
+    QTest::addColumn<bool>("allowed");
+    const QString gateway = QStringLiteral("https://gw.example.com:8443");
+    QTest::newRow("the host") << QStringLiteral("gw.example.com") << gateway << true;
+    QTest::newRow("a parent") << QStringLiteral("example.com") << gateway << true;
+    QTest::newRow("an address itself")
+        << QStringLiteral("127.0.0.1") << QStringLiteral("http://127.0.0.1:8780") << true;
+    QTest::newRow("another site") << QStringLiteral("github.com") << gateway << false;
+    QTest::newRow("a sibling") << QStringLiteral("login.example.com") << gateway << false;
+    QTest::newRow("a child") << QStringLiteral("a.gw.example.com") << gateway << false;
+    QTest::newRow("not at a label boundary") << QStringLiteral("xample.com") << gateway << false;
+    QTest::newRow("a top-level name") << QStringLiteral("com") << gateway << false;
+    QTest::newRow("part of an address")
+        << QStringLiteral("0.0.1") << QStringLiteral("http://127.0.0.1:8780") << false;
+    QTest::newRow("upper case") << QStringLiteral("GW.example.com") << gateway << false;
+}
+
+void TestPlatformFidoAuthenticator::rpIdMustBeTheOriginsHostOrAParent()
+{
+    // The gateway names the RP id in its welcome; a browser would never let
+    // a site use another's, and neither does the companion: a hostile
+    // gateway must not get the person's key to sign for, say, github.com.
+    QFETCH(QString, rp);
+    QFETCH(QString, site);
+    QFETCH(bool, allowed);
+    SoftAuthenticator key;
+    Harness harness;
+    harness.source->plug(&key);
+    QSignalSpy registered(harness.authenticator.get(), &Authenticator::registered);
+    QSignalSpy asserted(harness.authenticator.get(), &Authenticator::asserted);
+    QSignalSpy failed(harness.authenticator.get(), &Authenticator::failed);
+
+    RegistrationOptions registration = registrationOptions();
+    registration.rpId = rp;
+    registration.origin = site;
+    harness.authenticator->registerCredential(registration);
+    if (allowed) {
+        QVERIFY(registered.wait(5000));
+        QCOMPARE(failed.count(), 0);
+        return;
+    }
+    QTRY_COMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(0).value<State>(), State::Failed);
+    QVERIFY2(failed.at(0).at(1).toString().contains(u'"' + rp + u'"'),
+             qPrintable(failed.at(0).at(1).toString()));
+    QCOMPARE(key.requestCount(), 0); // the key was never asked
+    QVERIFY(!harness.authenticator->isBusy());
+
+    AssertionOptions assertion = assertionOptions(randomHash(), {QByteArray(32, 'c')});
+    assertion.rpId = rp;
+    assertion.origin = site;
+    harness.authenticator->getAssertion(assertion);
+    QTRY_COMPARE(failed.count(), 2);
+    QCOMPARE(failed.at(1).at(0).value<State>(), State::Failed);
+    QCOMPARE(key.requestCount(), 0);
+    QCOMPARE(registered.count(), 0);
+    QCOMPARE(asserted.count(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestPlatformFidoAuthenticator)

@@ -137,6 +137,8 @@ private Q_SLOTS:
     void unreachableGatewayCanBeRetried();
     void deviceNameIsChecked();
     void linkFromTheCommandLine();
+    void linkFromOutsideNeverReplacesTheOneBeingChecked();
+    void pairIsHeldBackAfterALinkFromOutside();
     void errorKeepsTheLinkEditable();
     void problemIsSaidOnce();
     void noBackOnTheFirstVisiblePage();
@@ -159,6 +161,13 @@ private:
         return found;
     }
     QString text(const QString &labelName) const { return readable(child<QLabel>(labelName)); }
+    // Clicks Pair once a link from outside no longer holds it back
+    // (pairIsHeldBackAfterALinkFromOutside tests the hold-back).
+    void clickPair()
+    {
+        QTRY_VERIFY(!m_dialog->isPairHeldBack());
+        QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    }
     void saveScreenshot(const QString &fileName);
     void forgetPairedGateways()
     {
@@ -491,6 +500,8 @@ void TestUiPairingDialog::confirmationShowsWhatTheLinkSays()
         PairingLink::Fields{QUrl(QStringLiteral("https://gw.example.com:8443")), link.code(),
                             link.keyThumbprint(), spki, QStringLiteral("<b>Prod</b> & co")});
     QVERIFY(pinned.ok());
+    // (A link from outside never replaces the one being checked: back first.)
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
     m_dialog->showLink(pinned.value());
     QCOMPARE(text(QStringLiteral("gatewayNameValue")), QStringLiteral("<b>Prod</b> & co"));
     QCOMPARE(child<QLabel>(QStringLiteral("gatewayNameValue"))->textFormat(), Qt::PlainText);
@@ -542,7 +553,7 @@ void TestUiPairingDialog::pairsWithTheRealGateway()
     name->selectAll();
     QTest::keyClicks(name, QStringLiteral("alice-desk"));
     QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QCOMPARE(m_dialog->page(), Page::Progress);
     QVERIFY(!child<QPushButton>(QStringLiteral("cancelButton"))->isEnabled());
 
@@ -582,7 +593,7 @@ void TestUiPairingDialog::offersToAddASecurityKey()
 {
     m_dialog = makeDialog(true, true);
     m_dialog->showLink(newLink());
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
     auto *add = child<QPushButton>(QStringLiteral("addSecurityKeyButton"));
     QVERIFY(add->isVisible());
@@ -599,7 +610,7 @@ void TestUiPairingDialog::cannotCloseWhilePairing()
 {
     m_dialog = makeDialog();
     m_dialog->showLink(newLink());
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QCOMPARE(m_dialog->page(), Page::Progress);
     QTest::keyClick(m_dialog.get(), Qt::Key_Escape);
     QVERIFY(!m_dialog->close());
@@ -612,14 +623,14 @@ void TestUiPairingDialog::usedLinkSaysGetANewOne()
     const PairingLink link = newLink();
     m_dialog = makeDialog();
     m_dialog->showLink(link);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
     forgetPairedGateways(); // else the dialog says it is paired already
 
     m_dialog = makeDialog();
     m_dialog->showLink(link);
     QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     QCOMPARE(paired.count(), 0);
     QCOMPARE(text(QStringLiteral("titleLabel")),
@@ -645,7 +656,7 @@ void TestUiPairingDialog::unreachableGatewayCanBeRetried()
     QVERIFY(link.ok());
     m_dialog = makeDialog();
     m_dialog->showLink(link.value());
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     QCOMPARE(text(QStringLiteral("titleLabel")),
              QStringLiteral("The gateway could not be reached"));
@@ -664,12 +675,12 @@ void TestUiPairingDialog::deviceNameIsChecked()
     auto *name = child<QLineEdit>(QStringLiteral("deviceNameEdit"));
     auto *error = child<QLabel>(QStringLiteral("confirmErrorLabel"));
     name->clear();
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QCOMPARE(m_dialog->page(), Page::Confirm);
     QVERIFY(error->isVisible());
     QVERIFY(readable(error).startsWith(u"Give this computer a name"));
     name->setText(QStringLiteral("desk\u202Eevil"));
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QCOMPARE(m_dialog->page(), Page::Confirm);
     QVERIFY(readable(error).contains(u"control or formatting characters"));
     QVERIFY(!m_client->isBusy());
@@ -681,10 +692,78 @@ void TestUiPairingDialog::linkFromTheCommandLine()
     m_dialog = makeDialog();
     m_dialog->showLinkText(newLink().toString());
     QCOMPARE(m_dialog->page(), Page::Confirm);
+
+    m_dialog = makeDialog();
     m_dialog->showLinkText(QStringLiteral("countersign://pair?v=1"));
     QCOMPARE(m_dialog->page(), Page::Source);
     QVERIFY(text(QStringLiteral("sourceErrorLabel"))
                 .startsWith(u"That is not a Countersign pairing link"));
+}
+
+void TestUiPairingDialog::linkFromOutsideNeverReplacesTheOneBeingChecked()
+{
+    // Any program, or a web page through the countersign:// handler, can
+    // send a link while the person compares this one's fingerprint: it must
+    // not swap the gateway under the Pair button (docs/threat-model.md).
+    m_dialog = makeDialog();
+    const PairingLink checked = newLink();
+    m_dialog->showLinkText(checked.toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    const QString fingerprint = text(QStringLiteral("fingerprintValue"));
+    const QString url = text(QStringLiteral("gatewayUrlValue"));
+    auto *note = child<QLabel>(QStringLiteral("confirmErrorLabel"));
+    QVERIFY(!note->isVisible());
+
+    const auto attacker = PairingLink::create(PairingLink::Fields{
+        QUrl(QStringLiteral("https://gateway.attacker.example")), checked.code(),
+        QStringLiteral("q1MKE-RZFJjrefm6ivlcl7m3J_NtPjnPxU1nNjLqsyI"), QString(),
+        QStringLiteral("Test gateway")});
+    QVERIFY(attacker.ok());
+    m_dialog->showLinkText(attacker->toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QCOMPARE(m_dialog->link()->toString(), checked.toString());
+    QCOMPARE(text(QStringLiteral("fingerprintValue")), fingerprint);
+    QCOMPARE(text(QStringLiteral("gatewayUrlValue")), url);
+    QVERIFY(note->isVisible());
+    QVERIFY(note->text().startsWith(u"Another pairing link arrived while you check this one"));
+
+    // Nor through the source page: a broken link does not clear the page.
+    m_dialog->showLink(attacker.value());
+    m_dialog->showLinkText(QStringLiteral("countersign://pair?v=1"));
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QCOMPARE(m_dialog->link()->toString(), checked.toString());
+
+    // The same link again is harmless, and Pair pairs with the one checked.
+    m_dialog->showLinkText(checked.toString());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
+    clickPair();
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    QCOMPARE(paired.count(), 1);
+    QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
+}
+
+void TestUiPairingDialog::pairIsHeldBackAfterALinkFromOutside()
+{
+    // A web page can open a link that pops the dialog up under a pointer
+    // about to click elsewhere: that click must not pair.
+    m_dialog = makeDialog();
+    QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
+    m_dialog->showLink(newLink());
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    auto *pair = child<QPushButton>(QStringLiteral("pairButton"));
+    QVERIFY(m_dialog->isPairHeldBack());
+    QVERIFY(!pair->isEnabled());
+    QTest::mouseClick(pair, Qt::LeftButton);
+    QCOMPARE(m_dialog->page(), Page::Confirm);
+    QCOMPARE(paired.count(), 0);
+    QVERIFY(m_fixture->gateway().store().devices().isEmpty());
+    // Then it works as usual.
+    QTRY_VERIFY(pair->isEnabled());
+    QVERIFY(!m_dialog->isPairHeldBack());
+    QTest::mouseClick(pair, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
+    QCOMPARE(paired.count(), 1);
 }
 
 void TestUiPairingDialog::errorKeepsTheLinkEditable()
@@ -764,7 +843,7 @@ void TestUiPairingDialog::noBackOnTheFirstVisiblePage()
     QVERIFY(child<QPushButton>(QStringLiteral("cancelButton"))->isVisible());
 
     // After a failure there is a way to another link, named for what it does.
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     auto *back = child<QPushButton>(QStringLiteral("backButton"));
     QVERIFY(back->isVisible());
@@ -778,7 +857,7 @@ void TestUiPairingDialog::alreadyPairedSaysWhatToDo()
 {
     m_dialog = makeDialog();
     m_dialog->showLink(newLink());
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
     QCOMPARE(m_fixture->gateway().store().devices().size(), 1);
 
@@ -818,7 +897,7 @@ void TestUiPairingDialog::keychainIsCheckedBeforeRegistering()
     const PairingLink link = newLink();
     m_dialog->showLink(link);
     QSignalSpy paired(m_dialog.get(), &PairingDialog::paired);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     QCOMPARE(text(QStringLiteral("titleLabel")),
              QStringLiteral("The system keychain is not usable"));
@@ -887,10 +966,12 @@ void TestUiPairingDialog::screenshots()
         QStringLiteral("q1MKE-RZFJjrefm6ivlcl7m3J_NtPjnPxU1nNjLqsyI"),
         QStringLiteral("Example Gateway")});
     m_dialog->showLink(pinned.value());
+    QTRY_VERIFY(!m_dialog->isPairHeldBack()); // as a person sees it a moment later
     saveScreenshot(QStringLiteral("pairingdialog-confirm.png"));
 
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("backButton")), Qt::LeftButton);
     m_dialog->showLink(link);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     saveScreenshot(QStringLiteral("pairingdialog-progress.png"));
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Done, timeoutMs);
     saveScreenshot(QStringLiteral("pairingdialog-done.png"));
@@ -904,14 +985,14 @@ void TestUiPairingDialog::screenshots()
     m_dialog = makeDialog();
     m_secrets->refuseWrites = true;
     m_dialog->showLink(newLink());
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     saveScreenshot(QStringLiteral("pairingdialog-keychain.png"));
     m_secrets->refuseWrites = false;
 
     m_dialog = makeDialog();
     m_dialog->showLink(link);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("pairButton")), Qt::LeftButton);
+    clickPair();
     QTRY_COMPARE_WITH_TIMEOUT(m_dialog->page(), Page::Failed, timeoutMs);
     saveScreenshot(QStringLiteral("pairingdialog-failed.png"));
 }
