@@ -186,11 +186,15 @@ void CompanionSession::authenticate(const channel::Auth &auth)
         // The same work as for a known id, so that timing tells no more.
         if (const auto &decoy = decoyKey())
             (void)verifyDeviceJws(proof, *decoy, channel::AuthClaims::jwsType);
+        // The log, unlike the peer, may say which it was.
+        qCInfo(lcChannel) << "auth refused: no usable device" << auth.deviceId.left(64);
         close(CloseCode::unauthorized, refused);
         return;
     }
     const auto jws = verifyDeviceJws(proof, *key, channel::AuthClaims::jwsType);
     if (!jws) {
+        qCInfo(lcChannel) << "auth refused for device" << device->deviceId << ":"
+                          << jws.error().message.left(100);
         close(CloseCode::unauthorized, refused);
         return;
     }
