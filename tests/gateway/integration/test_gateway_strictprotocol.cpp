@@ -37,6 +37,7 @@ private Q_SLOTS:
     void pairingProofWithUnknownMemberDoesNotPair();
     void pairingProofOfAnotherVersionDoesNotPair();
     void pairingProofWithKidOfAnotherKeyDoesNotPair();
+    void pairingProofOutsideItsTimeWindowDoesNotPair();
     // The pairing endpoint (2.2).
     void pairingRefusesWebPagesWithoutUsingTheLimit();
     void successfulPairingsDoNotCountTowardsTheLimit();
@@ -403,6 +404,32 @@ void TestGatewayStrictProtocol::pairingProofWithKidOfAnotherKeyDoesNotPair()
     QCOMPARE(reply.status, 400);
     QCOMPARE(reply.body.value(QStringLiteral("error")).toString(), QStringLiteral("invalid_proof"));
     QVERIFY(m_fixture->gateway().store().devices().isEmpty());
+}
+
+void TestGatewayStrictProtocol::pairingProofOutsideItsTimeWindowDoesNotPair()
+{
+    const auto offer =
+        m_fixture->gateway().pairing().createOffer(QStringLiteral("alice@example.com"));
+    QVERIFY(offer.ok());
+    const EcPrivateKey key = EcPrivateKey::generate().value();
+    const qint64 now = m_fixture->clock().secondsSinceEpoch();
+    // docs/protocol.md 2.2: iat within 300 seconds of the gateway's clock.
+    for (const qint64 skew : {qint64(-301), qint64(301)}) {
+        QJsonObject claims = proofClaims(offer->link);
+        claims.insert(QStringLiteral("iat"), now + skew);
+        const Reply reply = post(QStringLiteral("/companion/v1/pair"),
+                                 pairingBody(offer->link, key, claims), "application/json");
+        QCOMPARE(reply.status, 400);
+        QCOMPARE(reply.body.value(QStringLiteral("error")).toString(),
+                 QStringLiteral("invalid_proof"));
+    }
+    QVERIFY(m_fixture->gateway().store().devices().isEmpty());
+    QJsonObject edge = proofClaims(offer->link);
+    edge.insert(QStringLiteral("iat"), now - 300);
+    QCOMPARE(post(QStringLiteral("/companion/v1/pair"), pairingBody(offer->link, key, edge),
+                  "application/json")
+                 .status,
+             201);
 }
 
 void TestGatewayStrictProtocol::pairingRefusesWebPagesWithoutUsingTheLimit()
