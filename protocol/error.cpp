@@ -25,6 +25,8 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("unexpected_type");
     case ErrorCode::BadSignature:
         return QStringLiteral("bad_signature");
+    case ErrorCode::UnknownKeyId:
+        return QStringLiteral("unknown_key_id");
     case ErrorCode::MalformedKey:
         return QStringLiteral("malformed_key");
     case ErrorCode::UnsupportedKey:

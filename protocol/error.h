@@ -19,6 +19,7 @@ enum class ErrorCode {
     UnsupportedHeader,
     UnexpectedType,
     BadSignature,
+    UnknownKeyId, // a device JWS whose kid is not its key's thumbprint
     MalformedKey,
     UnsupportedKey,
     CryptoFailure,

@@ -28,6 +28,23 @@ ProofRejection reject(ChannelErrorCode code, QString message, std::optional<int>
     return ProofRejection{code, std::move(message), {}, attemptsLeft};
 }
 
+// Why verifyApprovalProof() refused a proof, as docs/protocol.md 4.1 names
+// it: a kid other than the connection's device key names no device of this
+// channel (unknown_device); a version the gateway does not speak is said so.
+ChannelErrorCode proofRefusalCode(ErrorCode error)
+{
+    switch (error) {
+    case ErrorCode::BadSignature:
+        return Code::BadSignature;
+    case ErrorCode::UnknownKeyId:
+        return Code::UnknownDevice;
+    case ErrorCode::UnsupportedVersion:
+        return Code::UnsupportedVersion;
+    default:
+        return Code::MalformedMessage;
+    }
+}
+
 // The request id a proof names, read without trusting it: only echoed in a
 // refusal so that the companion can tell which answer was refused.
 QString claimedRequestId(QByteArrayView proofJws)
@@ -163,11 +180,8 @@ ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView pro
         return reject(Code::UnknownDevice, QStringLiteral("the device key on file is unusable"));
 
     const auto proof = verifyApprovalProof(proofJws, deviceKey.value());
-    if (!proof) {
-        const bool signature = proof.error().code == ErrorCode::BadSignature;
-        return reject(signature ? Code::BadSignature : Code::MalformedMessage,
-                      proof.error().message);
-    }
+    if (!proof)
+        return reject(proofRefusalCode(proof.error().code), proof.error().message);
     auto approval = m_store.approval(proof->requestId);
     if (!approval)
         return reject(Code::UnknownRequest, QStringLiteral("no such request"));

@@ -4,6 +4,7 @@
 #include "gateway/passkeys/passkeyregistry.h"
 #include "protocol/jose/jws.h"
 #include "protocol/messages/channelmessage.h"
+#include "protocol/messages/deviceproof.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
 #include "protocol/strictjson.h"
@@ -17,6 +18,19 @@ namespace countersign::gateway {
 namespace {
 
 constexpr qint64 authFreshnessSeconds = 300;
+
+// A key no device has: an auth for an unknown device id is verified with it,
+// so that refusing it costs what refusing a known id's bad proof does.
+const std::optional<EcPublicKey> &decoyKey()
+{
+    static const std::optional<EcPublicKey> key = []() -> std::optional<EcPublicKey> {
+        auto generated = EcPrivateKey::generate();
+        if (!generated)
+            return std::nullopt;
+        return generated->publicKey();
+    }();
+    return key;
+}
 
 } // namespace
 
@@ -156,31 +170,50 @@ void CompanionSession::refuseMalformed(const QString &type, const Error &error)
 
 void CompanionSession::authenticate(const channel::Auth &auth)
 {
-    const QString &deviceId = auth.deviceId;
+    // One answer for an unknown device id, a proof that does not verify
+    // with the device's key and a kid that is not that key's thumbprint:
+    // only whoever holds a device's key learns that it is revoked, and
+    // nobody learns which device ids exist (docs/protocol.md 5.2).
+    const QString refused = QStringLiteral("unknown device or bad authentication proof");
     const QByteArray proof = auth.proof.toLatin1();
-    const auto device = m_store.device(deviceId);
-    if (!device) {
-        close(CloseCode::unauthorized, QStringLiteral("unknown device"));
+    const auto device = m_store.device(auth.deviceId);
+    std::optional<EcPublicKey> key;
+    if (device) {
+        if (auto stored = EcPublicKey::fromJwk(device->publicJwk))
+            key = std::move(stored).value();
+    }
+    if (!key) {
+        // The same work as for a known id, so that timing tells no more.
+        if (const auto &decoy = decoyKey())
+            (void)verifyDeviceJws(proof, *decoy, channel::AuthClaims::jwsType);
+        // The log, unlike the peer, may say which it was.
+        qCInfo(lcChannel) << "auth refused: no usable device" << auth.deviceId.left(64);
+        close(CloseCode::unauthorized, refused);
+        return;
+    }
+    const auto jws = verifyDeviceJws(proof, *key, channel::AuthClaims::jwsType);
+    if (!jws) {
+        qCInfo(lcChannel) << "auth refused for device" << device->deviceId << ":"
+                          << jws.error().message.left(100);
+        close(CloseCode::unauthorized, refused);
         return;
     }
     if (device->isRevoked()) {
         close(CloseCode::revoked, QStringLiteral("device revoked"));
         return;
     }
-    const auto key = EcPublicKey::fromJwk(device->publicJwk);
-    const auto jws = key ? Jws::verify(proof, key.value(), channel::AuthClaims::jwsType)
-                         : Result<DecodedJws>(key.error());
-    if (!jws) {
-        close(CloseCode::unauthorized, QStringLiteral("authentication proof refused"));
+    const auto claims = parseAuthClaims(jws->payload);
+    if (!claims) {
+        close(CloseCode::unauthorized,
+              claims.error().code == ErrorCode::UnsupportedVersion
+                  ? QStringLiteral("unsupported_version: this gateway speaks version %1")
+                        .arg(channel::protocolVersion)
+                  : QStringLiteral("malformed auth proof: ") + claims.error().message.left(100));
         return;
     }
-    const auto claims = parseStrictJsonObject(jws->payload, QStringLiteral("auth proof"));
-    const JsonFields fields(claims ? claims.value() : QJsonObject(), QStringLiteral("auth"));
-    const auto issuedAt = fields.requiredInteger(QStringLiteral("iat"));
     const qint64 now = m_clock.secondsSinceEpoch();
-    if (!claims || claims->value(QStringLiteral("nonce")).toString() != m_nonce
-        || claims->value(QStringLiteral("gateway_id")).toString() != m_gatewayId || !issuedAt
-        || qAbs(issuedAt.value() - now) > authFreshnessSeconds) {
+    if (claims->nonce != m_nonce || claims->gatewayId != m_gatewayId
+        || qAbs(claims->issuedAt - now) > authFreshnessSeconds) {
         close(CloseCode::unauthorized,
               QStringLiteral("authentication proof is for another nonce, gateway or time"));
         return;
@@ -188,7 +221,7 @@ void CompanionSession::authenticate(const channel::Auth &auth)
     m_authTimer.stop();
     m_device = device;
     m_socket->markTrusted();
-    qCInfo(lcChannel) << "device" << deviceId << "connected for" << device->userId;
+    qCInfo(lcChannel) << "device" << device->deviceId << "connected for" << device->userId;
 
     channel::Welcome welcome;
     welcome.deviceId = device->deviceId;

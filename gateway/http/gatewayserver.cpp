@@ -6,6 +6,7 @@
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "protocol/base64url.h"
+#include "protocol/canonicaljson.h"
 #include "protocol/messages/bindingcode.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/strictjson.h"
@@ -60,6 +61,34 @@ QByteArray originOf(const QUrl &url)
                   | QUrl::RemoveUserInfo)
         .toString(QUrl::FullyEncoded)
         .toLatin1();
+}
+
+constexpr int unsupportedMediaType = 415;
+
+// base64url(SHA-256(JCS(arguments))) of sarc.resource.properties.arguments,
+// which must be an object (a tool call's arguments); absent, it is {}.
+Result<QByteArray> boundArgumentsHash(const Sarc &sarc)
+{
+    const QJsonValue arguments = sarc.resource.properties.value(QStringLiteral("arguments"));
+    if (!arguments.isUndefined() && !arguments.isObject()) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("sarc.resource.properties.arguments must be an object"));
+    }
+    auto hash = argumentsHash(arguments.toObject());
+    if (!hash) {
+        return makeError(hash.error().code,
+                         QStringLiteral("sarc.resource.properties.arguments: ")
+                             + hash.error().message);
+    }
+    return hash;
+}
+
+// "application/json", in any case, with or without parameters (charset).
+bool isJsonContentType(const QByteArray &value)
+{
+    const qsizetype semicolon = value.indexOf(';');
+    return value.left(semicolon < 0 ? value.size() : semicolon).trimmed().toLower()
+        == "application/json";
 }
 
 } // namespace
@@ -196,12 +225,31 @@ bool GatewayServer::isAdmin(const HttpRequest &request) const
 
 HttpResponse GatewayServer::pair(const HttpRequest &request)
 {
-    if (!m_pairingLimiter.allow(request.peerAddress.toString())) {
+    // A companion is a program: it sends JSON and no Origin. A web page can
+    // send a "simple" cross-site POST (text/plain, no preflight) but not one
+    // without its Origin, nor application/json without a preflight nobody
+    // answers; both are refused before they are tried or counted, so a page
+    // cannot use up a person's pairing attempts (docs/protocol.md 2.2).
+    if (request.header("Origin")) {
+        return failure(HttpStatus::forbidden, QStringLiteral("forbidden_origin"),
+                       QStringLiteral("pairing requests from web pages are not allowed; pair "
+                                      "with the Countersign companion"));
+    }
+    if (!isJsonContentType(request.value("Content-Type"))) {
+        return failure(unsupportedMediaType, QStringLiteral("unsupported_media_type"),
+                       QStringLiteral("send the pairing request as Content-Type: "
+                                      "application/json"));
+    }
+    const QString address = request.peerAddress.toString();
+    if (m_pairingLimiter.isLimited(address)) {
         return failure(HttpStatus::tooManyRequests, QStringLiteral("rate_limited"),
-                       QStringLiteral("too many pairing attempts; wait a minute"));
+                       QStringLiteral("too many failed pairing attempts; wait a minute"));
     }
     const auto outcome = m_pairing->redeem(request.body);
     if (const auto *refusal = std::get_if<PairingRefusal>(&outcome)) {
+        // The gateway's own failure is not the caller's attempt.
+        if (refusal->httpStatus < HttpStatus::internalServerError)
+            m_pairingLimiter.recordFailure(address);
         return failure(refusal->httpStatus, refusal->error, refusal->message);
     }
     return json(std::get<QJsonObject>(outcome), HttpStatus::created);
@@ -258,13 +306,26 @@ HttpResponse GatewayServer::createApproval(const HttpRequest &request)
         return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        upstream.error().message);
     spec.upstream = upstream.value();
+    // The token binds the operation's arguments as the MCP path does
+    // (docs/protocol.md 6): from the SARC the person sees, never from a
+    // hash the caller made up. A SARC without arguments is bound to {}.
+    const auto bound = boundArgumentsHash(spec.sarc);
+    if (!bound)
+        return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
+                       bound.error().message);
+    spec.argumentsHash = bound.value();
     if (body->contains(QStringLiteral("arguments_hash"))) {
         const auto hash = fields.requiredBase64Url(QStringLiteral("arguments_hash"), 32, 32);
         if (!hash) {
             return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                            hash.error().message);
         }
-        spec.argumentsHash = hash.value();
+        if (hash.value() != spec.argumentsHash) {
+            return failure(HttpStatus::badRequest, QStringLiteral("arguments_hash_mismatch"),
+                           QStringLiteral("body.arguments_hash is not the RFC 8785 hash of "
+                                          "sarc.resource.properties.arguments; leave it out and "
+                                          "the gateway computes it"));
+        }
     }
     const auto approval = m_broker->create(spec);
     if (!approval) {

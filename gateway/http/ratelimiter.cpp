@@ -12,18 +12,29 @@ RateLimiter::RateLimiter(int limitPerMinute, const Clock &clock)
 {
 }
 
-bool RateLimiter::allow(const QString &key)
+void RateLimiter::forgetOld()
 {
     const qint64 now = m_clock.secondsSinceEpoch();
-    for (auto it = m_attempts.begin(); it != m_attempts.end();) {
+    for (auto it = m_failures.begin(); it != m_failures.end();) {
         it->removeIf([now](qint64 at) { return at <= now - windowSeconds; });
-        it = it->isEmpty() ? m_attempts.erase(it) : std::next(it);
+        it = it->isEmpty() ? m_failures.erase(it) : std::next(it);
     }
-    QList<qint64> &attempts = m_attempts[key];
-    if (attempts.size() >= m_limit)
-        return false;
-    attempts.append(now);
-    return true;
+}
+
+bool RateLimiter::isLimited(const QString &key)
+{
+    forgetOld();
+    const auto found = m_failures.constFind(key);
+    return found != m_failures.constEnd() && found->size() >= m_limit;
+}
+
+void RateLimiter::recordFailure(const QString &key)
+{
+    forgetOld();
+    QList<qint64> &failures = m_failures[key];
+    // Bounded: a key at its limit is refused before it is tried.
+    if (failures.size() < m_limit)
+        failures.append(m_clock.secondsSinceEpoch());
 }
 
 } // namespace countersign::gateway

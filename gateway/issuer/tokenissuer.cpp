@@ -11,6 +11,8 @@ namespace countersign::gateway {
 
 namespace {
 
+constexpr qsizetype argumentsHashBytes = 32; // SHA-256
+
 // RFC 8176 method references.
 QJsonArray methodReferences(const ElevatedGrant &grant)
 {
@@ -71,6 +73,15 @@ QJsonObject TokenIssuer::claims(const ElevatedGrant &grant, const QString &token
 
 Result<ElevatedToken> TokenIssuer::issue(const ElevatedGrant &grant) const
 {
+    // A token bound to no arguments would let its holder run the approved
+    // tool with any; an operation without arguments is bound to the hash
+    // of {} (docs/protocol.md 6), never to nothing.
+    if (grant.argumentsHash.size() != argumentsHashBytes
+        || grant.requestHash.size() != argumentsHashBytes) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("refusing to issue a token not bound to the approved "
+                                        "arguments and request"));
+    }
     const QString tokenId = randomToken(16);
     const qint64 issuedAt = m_clock.secondsSinceEpoch();
     const QByteArray payload =

@@ -1,7 +1,7 @@
 #include "pairingservice.h"
 
 #include "gateway/store/auditrecord.h"
-#include "protocol/jose/jws.h"
+#include "protocol/messages/deviceproof.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/randombytes.h"
 #include "protocol/strictjson.h"
@@ -21,6 +21,13 @@ constexpr qsizetype maxDeviceNameLength = 64;
 PairingRefusal malformed(QString message)
 {
     return PairingRefusal{400, QStringLiteral("malformed_request"), std::move(message)};
+}
+
+// The proof of possession failed: the request is well-formed, but the
+// device key did not sign this code now.
+PairingRefusal invalidProof(QString message)
+{
+    return PairingRefusal{400, QStringLiteral("invalid_proof"), std::move(message)};
 }
 
 } // namespace
@@ -104,19 +111,22 @@ std::variant<QJsonObject, PairingRefusal> PairingService::redeem(QByteArrayView 
     if (!deviceKey)
         return malformed(QStringLiteral("pair.device_key: ") + deviceKey.error().message);
 
-    // Possession of the device key: it signed this very code, recently.
-    const auto proof = Jws::verify(proofText->toLatin1(), deviceKey.value(), proofType);
-    if (!proof)
-        return malformed(QStringLiteral("pair.proof: ") + proof.error().message);
-    const auto claims = parseStrictJsonObject(proof->payload, QStringLiteral("pair.proof"));
-    if (!claims)
-        return malformed(claims.error().message);
+    // Possession of the device key: it signed this very code, recently,
+    // under its own thumbprint as kid. Checked before the code is looked
+    // at, so a refused proof leaves the code unspent (docs/protocol.md 2.2).
+    const auto proof = verifyPairingProof(proofText->toLatin1(), deviceKey.value());
+    if (!proof) {
+        if (proof.error().code == ErrorCode::UnsupportedVersion) {
+            return PairingRefusal{400, QStringLiteral("unsupported_version"),
+                                  proof.error().message};
+        }
+        return invalidProof(QStringLiteral("pair.proof: ") + proof.error().message);
+    }
     const qint64 now = m_clock.secondsSinceEpoch();
-    const JsonFields proofFields(claims.value(), QStringLiteral("pair.proof"));
-    const auto issuedAt = proofFields.requiredInteger(QStringLiteral("iat"));
-    if (claims->value(QStringLiteral("code")).toString() != code.value() || !issuedAt
-        || qAbs(issuedAt.value() - now) > proofFreshnessSeconds) {
-        return malformed(QStringLiteral("pair.proof must sign this code and the current time"));
+    if (proof->code != code.value() || qAbs(proof->issuedAt - now) > proofFreshnessSeconds) {
+        return invalidProof(QStringLiteral("pair.proof must sign this code and the current time "
+                                           "(iat within %1 seconds of the gateway's clock)")
+                                .arg(proofFreshnessSeconds));
     }
 
     DeviceRecord device;

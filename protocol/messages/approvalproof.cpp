@@ -2,6 +2,7 @@
 
 #include "protocol/base64url.h"
 #include "protocol/jose/jws.h"
+#include "protocol/messages/deviceproof.h"
 #include "protocol/messages/jsonfields.h"
 #include "protocol/strictjson.h"
 
@@ -93,6 +94,10 @@ QJsonObject ApprovalProof::toJson() const
 Result<ApprovalProof> ApprovalProof::fromJson(const QJsonObject &json)
 {
     const JsonFields fields(json, QStringLiteral("proof"));
+    // The version first: another version may define other members, and
+    // "unsupported version" is the answer that tells the sender what to do.
+    if (auto version = fields.checkVersion(protocolVersion); !version)
+        return version.error();
     if (auto known = fields.checkOnly({QStringLiteral("v"), QStringLiteral("request_id"),
                                        QStringLiteral("request_hash"), QStringLiteral("decision"),
                                        QStringLiteral("method"), QStringLiteral("evidence"),
@@ -100,8 +105,6 @@ Result<ApprovalProof> ApprovalProof::fromJson(const QJsonObject &json)
         !known) {
         return known.error();
     }
-    if (auto version = fields.checkVersion(protocolVersion); !version)
-        return version.error();
 
     ApprovalProof proof;
     auto requestId = fields.requiredString(QStringLiteral("request_id"), maxIdLength);
@@ -175,7 +178,7 @@ Result<QByteArray> ApprovalProof::sign(const EcPrivateKey &deviceKey) const
 
 Result<ApprovalProof> verifyApprovalProof(QByteArrayView compact, const EcPublicKey &deviceKey)
 {
-    const auto jws = Jws::verify(compact, deviceKey, ApprovalProof::jwsType);
+    const auto jws = verifyDeviceJws(compact, deviceKey, ApprovalProof::jwsType);
     if (!jws)
         return jws.error();
     const auto payload = parseStrictJsonObject(jws->payload, QStringLiteral("proof payload"));

@@ -53,7 +53,8 @@ struct ApprovalProof {
     friend bool operator==(const ApprovalProof &, const ApprovalProof &) = default;
 };
 
-// Checks the proof's signature with the device's key, then its shape.
+// Checks the proof's signature with the device's key and that its kid is
+// that key's thumbprint (ErrorCode::UnknownKeyId otherwise), then its shape.
 Result<ApprovalProof> verifyApprovalProof(QByteArrayView compact, const EcPublicKey &deviceKey);
 
 } // namespace countersign

@@ -34,6 +34,7 @@ enum class ChannelErrorCode {
     // The channel itself (5.3)
     MalformedMessage,   // malformed_message
     UnsupportedMessage, // unsupported_message
+    UnsupportedVersion, // unsupported_version: a signed payload's "v" is not 1 (9)
     // Never on the wire: the companion's own refusal of a proof whose answer
     // cannot come because the connection dropped.
     ConnectionLost, // connection_lost

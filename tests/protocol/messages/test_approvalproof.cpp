@@ -199,7 +199,9 @@ void TestApprovalProof::refusesInvalidProofs()
     QFETCH(ErrorCode, expected);
     QFETCH(QString, mentions);
     const QByteArray payload = QJsonDocument(json).toJson(QJsonDocument::Compact);
-    const auto compact = Jws::sign(payload, *m_deviceKey, ApprovalProof::jwsType, {});
+    // Signed as a companion signs, kid and all: only the payload is wrong.
+    const auto compact = Jws::sign(payload, *m_deviceKey, ApprovalProof::jwsType,
+                                   m_deviceKey->publicKey().thumbprint());
     const auto verified = verifyApprovalProof(compact.value(), m_deviceKey->publicKey());
     QVERIFY(!verified.ok());
     QCOMPARE(verified.error().code, expected);
