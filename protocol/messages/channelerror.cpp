@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<ChannelErrorCode, const char16_t *>;
 
 // One table for both directions, so a name and its parse cannot drift apart.
-constexpr std::array<Entry, 21> names{{
+constexpr std::array<Entry, 22> names{{
     {ChannelErrorCode::BadSignature, u"bad_signature"},
     {ChannelErrorCode::UnknownDevice, u"unknown_device"},
     {ChannelErrorCode::DeviceRevoked, u"device_revoked"},
@@ -31,6 +31,7 @@ constexpr std::array<Entry, 21> names{{
     {ChannelErrorCode::UnknownPasskey, u"unknown_passkey"},
     {ChannelErrorCode::MalformedMessage, u"malformed_message"},
     {ChannelErrorCode::UnsupportedMessage, u"unsupported_message"},
+    {ChannelErrorCode::StorageUnavailable, u"storage_unavailable"},
     {ChannelErrorCode::ConnectionLost, u"connection_lost"},
 }};
 

@@ -34,6 +34,7 @@ enum class ChannelErrorCode {
     // The channel itself (5.3)
     MalformedMessage,   // malformed_message
     UnsupportedMessage, // unsupported_message
+    StorageUnavailable, // storage_unavailable: the gateway could not store it; try again later
     // Never on the wire: the companion's own refusal of a proof whose answer
     // cannot come because the connection dropped.
     ConnectionLost, // connection_lost
