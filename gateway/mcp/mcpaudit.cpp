@@ -1,5 +1,8 @@
 #include "mcpaudit.h"
 
+#include "protocol/base64url.h"
+#include "protocol/canonicaljson.h"
+
 #include <QLoggingCategory>
 
 Q_DECLARE_LOGGING_CATEGORY(lcMcp)
@@ -42,6 +45,12 @@ Status McpAudit::decided(const ToolCall &call, const AccessDecision &decision,
     QJsonObject details{{QStringLiteral("decision"), effectName(decision)}};
     if (!decision.ruleName.isEmpty())
         details.insert(QStringLiteral("rule"), decision.ruleName);
+    // What was forwarded, not only which tool: the RFC 8785 hash of the
+    // arguments (base64url), as in elevated tokens.
+    if (const auto hash = argumentsHash(call.arguments); hash) {
+        details.insert(QStringLiteral("arguments_hash"),
+                       QString::fromLatin1(base64UrlEncode(hash.value())));
+    }
     return append(QStringLiteral("mcp.decided"), call, approvalId, std::move(details));
 }
 
