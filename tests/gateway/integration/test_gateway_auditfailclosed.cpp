@@ -96,6 +96,7 @@ private Q_SLOTS:
     void denialStaysADenialWhenItsRecordFails();
     void callThatRanIsAnsweredWhenItsFinishedRecordFails();
     void approvalIsRefusedAsStorageUnavailable();
+    void denialThatCannotBeStoredIsRefusedAsStorageUnavailable();
 
 private:
     struct Reply {
@@ -283,6 +284,27 @@ void TestGatewayAuditFailClosed::approvalIsRefusedAsStorageUnavailable()
     QVERIFY(failInserts(QStringLiteral("used_values")));
     QTest::ignoreMessage(QtCriticalMsg, QRegularExpression(QStringLiteral("storage unavailable")));
     companion->approveWithTotp(*request, totp.code(m_fixture->clock()).value());
+    const auto error = companion->waitFor(QStringLiteral("error"));
+    QVERIFY(error);
+    QCOMPARE(error->value(QStringLiteral("code")).toString(),
+             QStringLiteral("storage_unavailable"));
+    QCOMPARE(m_fixture->gateway().broker().pending(QStringLiteral("alice@example.com")).size(), 1);
+}
+
+void TestGatewayAuditFailClosed::denialThatCannotBeStoredIsRefusedAsStorageUnavailable()
+{
+    auto companion = m_fixture->pairedCompanion();
+    QVERIFY(companion->connectChannel());
+    m_fixture->request();
+    const auto request = nextApprovalRequest(*companion);
+    QVERIFY(request);
+    // The proof is recorded, but its outcome cannot be: not "already
+    // resolved", which would tell the person someone else answered.
+    QVERIFY(
+        m_raw->exec(QStringLiteral("CREATE TRIGGER test_fail_updates BEFORE UPDATE ON approvals"
+                                   " BEGIN SELECT RAISE(ABORT, 'injected: disk is full'); END")));
+    QTest::ignoreMessage(QtCriticalMsg, QRegularExpression(QStringLiteral("storage unavailable")));
+    companion->deny(*request, QStringLiteral("not today"));
     const auto error = companion->waitFor(QStringLiteral("error"));
     QVERIFY(error);
     QCOMPARE(error->value(QStringLiteral("code")).toString(),
