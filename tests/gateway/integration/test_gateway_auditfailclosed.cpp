@@ -1,9 +1,11 @@
 #include "../store/rawdatabase.h"
 #include "gateway/edge/edgeserver.h"
 #include "gateway/edge/httprouter.h"
+#include "gateway/keys/signingkey.h"
 #include "gateway/store/sqlitestore.h"
 #include "gatewayfixture.h"
 #include "tests/support/agenthelpers.h"
+#include "tests/support/freeport.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -11,7 +13,9 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 
 using namespace countersign;
 using namespace countersign::testing;
@@ -97,6 +101,7 @@ private Q_SLOTS:
     void callThatRanIsAnsweredWhenItsFinishedRecordFails();
     void approvalIsRefusedAsStorageUnavailable();
     void denialThatCannotBeStoredIsRefusedAsStorageUnavailable();
+    void fullDiskStopsForwardingBeforeTheUpstream();
 
 private:
     struct Reply {
@@ -310,6 +315,120 @@ void TestGatewayAuditFailClosed::denialThatCannotBeStoredIsRefusedAsStorageUnava
     QCOMPARE(error->value(QStringLiteral("code")).toString(),
              QStringLiteral("storage_unavailable"));
     QCOMPARE(m_fixture->gateway().broker().pending(QStringLiteral("alice@example.com")).size(), 1);
+}
+
+// A real full disk, without root: the gateway process runs with
+// RLIMIT_FSIZE (prlimit) just above what its SQLite files hold at start and
+// SIGXFSZ ignored, so a write past the limit fails with EFBIG as on a full
+// file system. Calls run while the WAL has room; then the first call whose
+// mcp.decided record cannot be written is refused, and the upstream never
+// sees it.
+void TestGatewayAuditFailClosed::fullDiskStopsForwardingBeforeTheUpstream()
+{
+    const QString prlimit = QStandardPaths::findExecutable(QStringLiteral("prlimit"));
+    if (prlimit.isEmpty())
+        QSKIP("prlimit (util-linux) is not installed");
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString dataDir = dir.filePath(QStringLiteral("data"));
+    {
+        // Database, migrations and keys made before the limit applies.
+        auto store = gateway::SqliteStore::open(dataDir);
+        QVERIFY(store.ok());
+        QVERIFY(gateway::SigningKey::loadOrCreate(dataDir).ok());
+    }
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    const QByteArray keyHash =
+        QCryptographicHash::hash(agentKey, QCryptographicHash::Sha256).toHex();
+    const QString config = dir.filePath(QStringLiteral("gateway.yaml"));
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("listen: 127.0.0.1:%1\nusers: [alice@example.com]\ndata_dir: %2\n"
+                              "policy:\n  file: %3\n"
+                              "agents:\n  - name: auditor\n    user: alice@example.com\n"
+                              "    key_sha256: %4\n"
+                              "upstreams:\n  - name: counting\n    url: http://127.0.0.1:%5/mcp\n")
+                   .arg(port)
+                   .arg(dataDir, m_dir.filePath(QStringLiteral("policy.yaml")),
+                        QString::fromLatin1(keyHash))
+                   .arg(m_upstream->port())
+                   .toUtf8());
+    file.close();
+
+    // 48 KiB: above the 32 KiB the -shm index takes, room for a few WAL
+    // frames (4 KiB pages) and far below what many calls need.
+    constexpr int fileSizeLimit = 48 * 1024;
+    QProcess gatewayProcess;
+    gatewayProcess.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    gatewayProcess.start(QStringLiteral("/bin/sh"),
+                         {QStringLiteral("-c"), QStringLiteral("trap '' XFSZ; exec \"$0\" \"$@\""),
+                          prlimit, QStringLiteral("--fsize=%1:%1").arg(fileSizeLimit),
+                          QStringLiteral("--"), QStringLiteral(COUNTERSIGN_GATEWAY_BINARY),
+                          QStringLiteral("serve"), QStringLiteral("--config"), config});
+    QVERIFY(gatewayProcess.waitForStarted());
+    QByteArray output;
+    QTRY_VERIFY_WITH_TIMEOUT((output += gatewayProcess.readAllStandardOutput()).contains("serving"),
+                             15000);
+
+    // Talk to the child instead of the in-process fixture.
+    m_fixture.reset();
+    const auto postTo = [&](const QJsonObject &message, const QByteArray &session) {
+        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port)));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        request.setRawHeader("Accept", "application/json, text/event-stream");
+        request.setRawHeader("Authorization", "Bearer " + agentKey);
+        if (!session.isEmpty()) {
+            request.setRawHeader("Mcp-Session-Id", session);
+            request.setRawHeader("MCP-Protocol-Version", "2025-06-18");
+        }
+        QNetworkReply *reply = m_network.post(request, QJsonDocument(message).toJson());
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 30000); }();
+        Reply result{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                     QJsonDocument::fromJson(reply->readAll()).object(),
+                     reply->rawHeader("Mcp-Session-Id")};
+        reply->deleteLater();
+        return result;
+    };
+    const QByteArray session =
+        postTo(QJsonDocument::fromJson(R"({"jsonrpc":"2.0","id":1,"method":"initialize",
+        "params":{"protocolVersion":"2025-06-18","capabilities":{},
+                  "clientInfo":{"name":"test","version":"1"}}})")
+                   .object(),
+               {})
+            .session;
+    QVERIFY(!session.isEmpty());
+    QJsonObject call;
+    call.insert(QStringLiteral("jsonrpc"), QStringLiteral("2.0"));
+    call.insert(QStringLiteral("id"), 2);
+    call.insert(QStringLiteral("method"), QStringLiteral("tools/call"));
+    call.insert(QStringLiteral("params"),
+                QJsonObject{{QStringLiteral("name"), QStringLiteral("echo")}});
+
+    const int before = m_upstream->toolCalls();
+    int answered = 0;
+    QJsonObject refusal;
+    for (int i = 0; i < 200 && refusal.isEmpty(); ++i) {
+        const QJsonObject body = postTo(call, session).body;
+        if (body.contains(QStringLiteral("result")))
+            ++answered;
+        else
+            refusal = body.value(QStringLiteral("error")).toObject();
+    }
+    QVERIFY2(answered > 0, "no call ran before the disk filled: the limit is too low");
+    QCOMPARE(refusal.value(QStringLiteral("code")).toInt(), -32003);
+    // Every call the upstream saw was answered; the refused one never left.
+    QCOMPARE(m_upstream->toolCalls() - before, answered);
+    QVERIFY(postTo(call, session).body.contains(QStringLiteral("error")));
+    QCOMPARE(m_upstream->toolCalls() - before, answered);
+
+    gatewayProcess.terminate();
+    QVERIFY(gatewayProcess.waitForFinished(15000));
+    // What was forwarded was recorded first.
+    RawDatabase raw(QDir(dataDir).filePath(gateway::SqliteStore::databaseFileName()));
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM audit_log WHERE kind = 'mcp.decided'"))
+                 .toInt(),
+             answered);
 }
 
 QTEST_GUILESS_MAIN(TestGatewayAuditFailClosed)
