@@ -61,7 +61,8 @@ void TestAuditChain::append(int count, qint64 at)
         event.kind = QStringLiteral("test.event");
         event.userId = QStringLiteral("alice@example.com");
         event.details =
-            QJsonObject{{QStringLiteral("n"), i}, {QStringLiteral("text"), QString::fromUtf8("\xc3\xa9 \xf0\x9f\x94\x91")}};
+            QJsonObject{{QStringLiteral("n"), i},
+                        {QStringLiteral("text"), QString::fromUtf8("\xc3\xa9 \xf0\x9f\x94\x91")}};
         QVERIFY(m_store->appendAudit(event).ok());
     }
 }
