@@ -22,6 +22,11 @@ using namespace countersign::testing;
 
 namespace {
 
+QJsonObject objectSchema()
+{
+    return QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}};
+}
+
 // A Streamable HTTP MCP server on loopback with one tool, `echo`, that
 // counts the tools/call requests it receives: the upstream's own view of
 // whether the gateway forwarded a call.
@@ -59,10 +64,10 @@ private:
         } else if (method == u"tools/list") {
             result = QJsonObject{
                 {QStringLiteral("tools"),
-                 QJsonArray{QJsonObject{
-                     {QStringLiteral("name"), QStringLiteral("echo")},
-                     {QStringLiteral("inputSchema"),
-                      QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}}}}}};
+                 QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("echo")},
+                                        {QStringLiteral("inputSchema"), objectSchema()}},
+                            QJsonObject{{QStringLiteral("name"), QStringLiteral("guarded")},
+                                        {QStringLiteral("inputSchema"), objectSchema()}}}}};
         } else if (method == u"tools/call") {
             ++m_toolCalls;
             result = QJsonObject{
@@ -102,6 +107,7 @@ private Q_SLOTS:
     void approvalIsRefusedAsStorageUnavailable();
     void denialThatCannotBeStoredIsRefusedAsStorageUnavailable();
     void fullDiskStopsForwardingBeforeTheUpstream();
+    void approvedCallIsNotRunWhenItsRecordFails();
 
 private:
     struct Reply {
@@ -133,6 +139,8 @@ void TestGatewayAuditFailClosed::initTestCase()
     QVERIFY(policyFile.open(QIODevice::WriteOnly));
     policyFile.write("rules:\n"
                      "  - name: echo\n    match: {action: echo}\n    effect: allow\n"
+                     "  - name: guarded\n    match: {action: guarded}\n    effect: step_up\n"
+                     "    methods: [totp]\n"
                      "  - name: nothing-else\n    match: {action: \"*\"}\n    effect: deny\n"
                      "    reason: not on the list\n");
     policyFile.close();
@@ -180,9 +188,17 @@ TestGatewayAuditFailClosed::Reply TestGatewayAuditFailClosed::post(const QJsonOb
     }
     QNetworkReply *reply = m_network.post(request, QJsonDocument(message).toJson());
     [&] { QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 30000); }();
+    // A JSON answer, or the last message of an event stream.
+    QByteArray bytes = reply->readAll();
+    if (reply->header(QNetworkRequest::ContentTypeHeader)
+            .toString()
+            .startsWith(u"text/event-stream")) {
+        const qsizetype data = bytes.lastIndexOf("data:");
+        bytes = data < 0 ? QByteArray() : bytes.mid(data + 5);
+        bytes = bytes.left(bytes.indexOf('\n')).trimmed();
+    }
     Reply result{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
-                 QJsonDocument::fromJson(reply->readAll()).object(),
-                 reply->rawHeader("Mcp-Session-Id")};
+                 QJsonDocument::fromJson(bytes).object(), reply->rawHeader("Mcp-Session-Id")};
     reply->deleteLater();
     return result;
 }
@@ -315,6 +331,48 @@ void TestGatewayAuditFailClosed::denialThatCannotBeStoredIsRefusedAsStorageUnava
     QCOMPARE(error->value(QStringLiteral("code")).toString(),
              QStringLiteral("storage_unavailable"));
     QCOMPARE(m_fixture->gateway().broker().pending(QStringLiteral("alice@example.com")).size(), 1);
+}
+
+void TestGatewayAuditFailClosed::approvedCallIsNotRunWhenItsRecordFails()
+{
+    const Totp totp = m_fixture->enrollTotp();
+    auto companion = m_fixture->pairedCompanion();
+    QVERIFY(companion->connectChannel());
+    // This client can be told nothing while it waits: it gets the binding
+    // code at once (input_required) and calls again once approved.
+    const QJsonObject first = callTool(QStringLiteral("guarded"));
+    QCOMPARE(first.value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("_meta"))
+                 .toObject()
+                 .value(QStringLiteral("io.github.countersign/approval"))
+                 .toObject()
+                 .value(QStringLiteral("outcome"))
+                 .toString(),
+             QStringLiteral("input_required"));
+    const auto request = nextApprovalRequest(*companion);
+    QVERIFY(request);
+    companion->approveWithTotp(*request, totp.code(m_fixture->clock()).value());
+    QTRY_VERIFY(m_fixture->gateway().broker().approval(request->request.requestId)->state
+                == gateway::ApprovalState::Approved);
+
+    const int before = m_upstream->toolCalls();
+    QVERIFY(
+        failInserts(QStringLiteral("audit_log"), QStringLiteral("WHEN NEW.kind = 'mcp.decided'")));
+    QTest::ignoreMessage(
+        QtCriticalMsg,
+        QRegularExpression(QStringLiteral("audit log write failed for mcp.decided")));
+    const QJsonObject again = callTool(QStringLiteral("guarded"));
+    const QJsonObject result = again.value(QStringLiteral("result")).toObject();
+    QVERIFY(result.value(QStringLiteral("isError")).toBool());
+    QCOMPARE(result.value(QStringLiteral("_meta"))
+                 .toObject()
+                 .value(QStringLiteral("io.github.countersign/approval"))
+                 .toObject()
+                 .value(QStringLiteral("outcome"))
+                 .toString(),
+             QStringLiteral("storage_unavailable"));
+    QCOMPARE(m_upstream->toolCalls(), before);
 }
 
 // A real full disk, without root: the gateway process runs with
