@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -953,16 +954,36 @@ Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &re
 namespace {
 
 // What a string field holds after a trip through UTF-8: a lone surrogate
-// (an upstream's message cut in the middle of a pair) becomes U+FFFD, so
+// (an upstream's message cut in the middle of a pair) is replaced, so
 // the record can always be canonicalized.
 QString wellFormed(const QString &value)
 {
     return QString::fromUtf8(value.toUtf8());
 }
 
+QJsonValue wellFormedValue(const QJsonValue &value);
+
 QJsonObject wellFormed(const QJsonObject &details)
 {
-    return QJsonDocument::fromJson(QJsonDocument(details).toJson(QJsonDocument::Compact)).object();
+    QJsonObject clean;
+    for (auto it = details.begin(); it != details.end(); ++it)
+        clean.insert(wellFormed(it.key()), wellFormedValue(it.value()));
+    return clean;
+}
+
+QJsonValue wellFormedValue(const QJsonValue &value)
+{
+    if (value.isString())
+        return wellFormed(value.toString());
+    if (value.isObject())
+        return wellFormed(value.toObject());
+    if (value.isArray()) {
+        QJsonArray clean;
+        for (const QJsonValue &item : value.toArray())
+            clean.append(wellFormedValue(item));
+        return clean;
+    }
+    return value;
 }
 
 AuditEvent auditEventFromRow(const QSqlQuery &query)

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void deleteAbovePrunePointIsRefused();
     void recordsBeforeSchemaFourStayUnchained();
     void finishedApprovalsArePruned();
+    void loneSurrogatesDoNotStopARecord();
 
 private:
     void append(int count, qint64 at = 1000);
@@ -242,6 +243,23 @@ void TestAuditChain::finishedApprovalsArePruned()
     QCOMPARE(m_store->pruneApprovals(21, 100).value(), 1);
     QVERIFY(!m_store->approval(QStringLiteral("old")));
     QVERIFY(m_store->approval(QStringLiteral("pending"))); // pending is never pruned
+}
+
+void TestAuditChain::loneSurrogatesDoNotStopARecord()
+{
+    // An agent's tool name or an upstream's message cut in a surrogate pair
+    // must not make the record (and so the call) fail: it is stored as the
+    // UTF-8 round trip, the surrogate replaced.
+    const QString broken = QStringLiteral("tool") + QChar(0xD800);
+    AuditEvent event;
+    event.at = 1;
+    event.kind = QStringLiteral("mcp.decided");
+    event.userId = broken;
+    event.details = QJsonObject{{QStringLiteral("action"), broken}};
+    QVERIFY(m_store->appendAudit(event).ok());
+    const AuditEvent stored = m_store->auditEvents().constFirst();
+    QVERIFY(!stored.details.value(QStringLiteral("action")).toString().contains(QChar(0xD800)));
+    QVERIFY(verifyAuditLog(*m_store)->intact());
 }
 
 QTEST_GUILESS_MAIN(TestAuditChain)
