@@ -20,6 +20,7 @@ const Command commands[] = {
     {"pair", "create a pairing link and QR code for a user's companion", runPair},
     {"devices", "list or revoke paired companions", runDevices},
     {"totp", "enrol a user's phone authenticator app", runTotp},
+    {"audit", "export the audit log as JSON lines, or verify its hash chain", runAudit},
 };
 
 void printUsage(QTextStream &stream)

@@ -45,6 +45,25 @@ ChannelErrorCode proofRefusalCode(ErrorCode error)
     }
 }
 
+// The store could not record the proof's use or the outcome: nothing was
+// approved or denied, and saying `replayed` or `already_resolved` would
+// send the person looking for a problem that is not there.
+ProofRejection storageUnavailable(const Error &error)
+{
+    qCCritical(lcApprovals).noquote() << "proof refused, storage unavailable:" << error.message;
+    return reject(Code::StorageUnavailable,
+                  QStringLiteral("the gateway could not store the answer, so nothing was decided; "
+                                 "try again later or ask the gateway admin to check its disk"));
+}
+
+// A resolution that failed: in storage, or because another answer won.
+ProofRejection resolveFailed(const Error &error)
+{
+    if (error.code == ErrorCode::StorageFailure)
+        return storageUnavailable(error);
+    return reject(Code::AlreadyResolved, error.message);
+}
+
 // The request id a proof names, read without trusting it: only echoed in a
 // refusal so that the companion can tell which answer was refused.
 QString claimedRequestId(QByteArrayView proofJws)
@@ -205,7 +224,9 @@ ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView pro
     const auto fresh = m_store.markUsed(
         QStringLiteral("proof"), QCryptographicHash::hash(proofJws, QCryptographicHash::Sha256),
         approval->expiresAt);
-    if (!fresh || !fresh.value())
+    if (!fresh)
+        return storageUnavailable(fresh.error());
+    if (!fresh.value())
         return reject(Code::Replayed, QStringLiteral("this proof was already used"));
 
     if (proof->decision == Decision::Deny) {
@@ -214,7 +235,7 @@ ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView pro
         if (auto done = finish(approval->requestId, ApprovalState::Denied, std::nullopt,
                                device->deviceId, reason);
             !done) {
-            return reject(Code::AlreadyResolved, done.error().message);
+            return resolveFailed(done.error());
         }
         return m_store.approval(approval->requestId).value();
     }
@@ -262,6 +283,8 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
         approval.requestId, device.deviceId, now,
         PasskeyUse{assertion->credentialId, verified->signCount, verified->userVerified});
     if (!applied) {
+        if (applied.error().code == ErrorCode::StorageFailure)
+            return storageUnavailable(applied.error());
         const auto current = m_store.approval(approval.requestId);
         if (current && current->state != ApprovalState::Pending)
             return reject(Code::AlreadyResolved, applied.error().message);
@@ -296,7 +319,7 @@ ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &de
         if (auto done = finish(approval.requestId, ApprovalState::Approved, ApprovalMethod::Totp,
                                device.deviceId, {});
             !done) {
-            return reject(Code::AlreadyResolved, done.error().message);
+            return resolveFailed(done.error());
         }
         return m_store.approval(approval.requestId).value();
     case TotpChecker::Outcome::NotEnrolled:
@@ -304,6 +327,11 @@ ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &de
                       QStringLiteral("no TOTP authenticator is enrolled for %1; ask the gateway "
                                      "admin to run 'countersign-gateway totp enroll'")
                           .arg(approval.userId));
+    case TotpChecker::Outcome::StorageUnavailable:
+        return reject(Code::StorageUnavailable,
+                      QStringLiteral("the gateway could not record the code's use; nothing was "
+                                     "approved. Try again later or ask the gateway admin to "
+                                     "check its disk."));
     case TotpChecker::Outcome::Wrong:
     case TotpChecker::Outcome::Reused:
         break;

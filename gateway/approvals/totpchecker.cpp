@@ -32,7 +32,9 @@ TotpChecker::Outcome TotpChecker::check(const QString &userId, QStringView code)
     const auto fresh =
         m_store.markUsed(QStringLiteral("totp-step"),
                          userId.toUtf8() + '\n' + QByteArray::number(step.value()), keepUntil);
-    if (!fresh || !fresh.value())
+    if (!fresh)
+        return Outcome::StorageUnavailable;
+    if (!fresh.value())
         return Outcome::Reused;
     return Outcome::Valid;
 }

@@ -14,6 +14,7 @@ public:
         Wrong,
         Reused,
         NotEnrolled,
+        StorageUnavailable, // the code's use could not be recorded: not valid
     };
 
     TotpChecker(Store &store, const Clock &clock);

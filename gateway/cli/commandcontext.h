@@ -57,5 +57,6 @@ int runServe(const QStringList &arguments);
 int runPair(const QStringList &arguments);
 int runDevices(const QStringList &arguments);
 int runTotp(const QStringList &arguments);
+int runAudit(const QStringList &arguments);
 
 } // namespace countersign::gateway

@@ -76,6 +76,7 @@ private:
     Result<GatewayConfig::User> readUser(const YAML::Node &node, const QString &path,
                                          const YAML::Mark &fallback);
     Status readReserved(const YamlMap &top);
+    Status readRetention(const YamlMap &top);
     Result<QString> readPath(const YamlMap &map, const QString &key);
 
     ConfigSource m_source;
@@ -91,6 +92,7 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
         QStringLiteral("data_dir"), QStringLiteral("tls"),        QStringLiteral("approvals"),
         QStringLiteral("tokens"),   QStringLiteral("pairing"),    QStringLiteral("admin"),
         QStringLiteral("users"),    QStringLiteral("passkeys"),   QStringLiteral("limits")};
+    topKeys << QStringLiteral("retention");
     topKeys += GatewayConfig::reservedKeys();
     // An empty file has no marks at all; line 1 is the honest place to point.
     const auto top = YamlMap::open(m_source, root, {}, YAML::Mark(), topKeys);
@@ -101,13 +103,35 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
          {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
           &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
           &ConfigParser::readAdmin, &ConfigParser::readPasskeys, &ConfigParser::readUsers,
-          &ConfigParser::readLimits, &ConfigParser::readReserved}) {
+          &ConfigParser::readLimits, &ConfigParser::readRetention, &ConfigParser::readReserved}) {
         const Status status = (this->*step)(top.value());
         if (!status.ok()) {
             return status.error();
         }
     }
     return m_config;
+}
+
+Status ConfigParser::readRetention(const YamlMap &top)
+{
+    const QString key = QStringLiteral("retention");
+    const QString audit = QStringLiteral("audit_days");
+    const QString approvals = QStringLiteral("approvals_days");
+    const auto section =
+        YamlMap::open(m_source, top.value(key), key, top.markOf(key), {audit, approvals});
+    if (!section.ok())
+        return section.error();
+    for (const auto &[name, target] : {std::pair{audit, &m_config.retention.auditDays},
+                                       std::pair{approvals, &m_config.retention.approvalDays}}) {
+        if (!section->contains(name))
+            continue;
+        auto value = readInt(m_source, section->value(name), section->pathOf(name),
+                             section->markOf(name), 1, GatewayConfig::Retention::maxDays);
+        if (!value.ok())
+            return value.error();
+        *target = value.value();
+    }
+    return Ok{};
 }
 
 Status ConfigParser::readListen(const YamlMap &top)

@@ -97,6 +97,15 @@ namespace countersign::gateway {
 //                         max_connections (0: from the open-files limit),
 //                         max_connections_per_address,
 //                         websocket_pings_per_10s.
+//   retention:            How long the store keeps what is finished
+//                         (docs/gateway.md "Retention"); pruned in the
+//                         background, hourly and at start.
+//     audit_days: integer Default 90, min 1, max 3650. Audit records older
+//                         than this are deleted below a recorded prune point.
+//     approvals_days: integer
+//                         Default 90, min 1, max 3650. Approvals resolved or
+//                         expired longer ago than this are deleted; pending
+//                         ones never are.
 //   agents, upstreams, pdp:
 //       Reserved for the MCP proxy and an external PDP; accepted and kept
 //       unparsed in `reserved` for their own parsers.
@@ -165,6 +174,15 @@ struct GatewayConfig {
     QString sourcePath; // the file it was read from (anchors relative paths of later parsers)
     EdgeLimits limits;  // limits:, see docs/gateway.md "Limits"
     int ioThreads = 0;  // serve --io-threads; 0: one per core
+
+    // retention: (see above and docs/gateway.md "Retention")
+    struct Retention {
+        static constexpr int defaultDays = 90;
+        static constexpr int maxDays = 3650;
+        int auditDays = defaultDays;
+        int approvalDays = defaultDays;
+    };
+    Retention retention;
 
     // Reads and validates the file at path (errors name it as given).
     static Result<GatewayConfig> load(const QString &path);

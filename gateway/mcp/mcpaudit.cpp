@@ -1,5 +1,8 @@
 #include "mcpaudit.h"
 
+#include "protocol/base64url.h"
+#include "protocol/canonicaljson.h"
+
 #include <QLoggingCategory>
 
 Q_DECLARE_LOGGING_CATEGORY(lcMcp)
@@ -31,10 +34,27 @@ void McpAudit::steppedUp(const ToolCall &call, const AccessDecision &decision,
     QJsonObject details{{QStringLiteral("decision"), effectName(decision)}};
     if (!decision.ruleName.isEmpty())
         details.insert(QStringLiteral("rule"), decision.ruleName);
-    append(QStringLiteral("mcp.step_up"), call, approvalId, std::move(details));
+    // Already logged by append(); the step-up itself is stored by the
+    // broker, which fails closed on its own.
+    static_cast<void>(append(QStringLiteral("mcp.step_up"), call, approvalId, std::move(details)));
 }
 
-void McpAudit::finished(const ToolCall &call, const AccessDecision &decision,
+Status McpAudit::decided(const ToolCall &call, const AccessDecision &decision,
+                         const QString &approvalId)
+{
+    QJsonObject details{{QStringLiteral("decision"), effectName(decision)}};
+    if (!decision.ruleName.isEmpty())
+        details.insert(QStringLiteral("rule"), decision.ruleName);
+    // What was forwarded, not only which tool: the RFC 8785 hash of the
+    // arguments (base64url), as in elevated tokens.
+    if (const auto hash = argumentsHash(call.arguments); hash) {
+        details.insert(QStringLiteral("arguments_hash"),
+                       QString::fromLatin1(base64UrlEncode(hash.value())));
+    }
+    return append(QStringLiteral("mcp.decided"), call, approvalId, std::move(details));
+}
+
+bool McpAudit::finished(const ToolCall &call, const AccessDecision &decision,
                         const QString &outcome, const QString &approvalId, const QString &detail)
 {
     QJsonObject details{{QStringLiteral("decision"), effectName(decision)},
@@ -43,11 +63,11 @@ void McpAudit::finished(const ToolCall &call, const AccessDecision &decision,
         details.insert(QStringLiteral("rule"), decision.ruleName);
     if (!detail.isEmpty())
         details.insert(QStringLiteral("detail"), detail.left(512));
-    append(QStringLiteral("mcp.call"), call, approvalId, std::move(details));
+    return append(QStringLiteral("mcp.call"), call, approvalId, std::move(details)).ok();
 }
 
-void McpAudit::append(const QString &kind, const ToolCall &call, const QString &approvalId,
-                      QJsonObject details)
+Status McpAudit::append(const QString &kind, const ToolCall &call, const QString &approvalId,
+                        QJsonObject details)
 {
     details.insert(QStringLiteral("agent"), call.agentName);
     details.insert(QStringLiteral("action"), call.tool);
@@ -59,9 +79,13 @@ void McpAudit::append(const QString &kind, const ToolCall &call, const QString &
     event.userId = call.userId;
     event.requestId = approvalId;
     event.details = details;
-    const Status status = m_store.appendAudit(event);
-    if (!status)
-        qCWarning(lcMcp).noquote() << "audit log write failed:" << status.error().message;
+    Status status = m_store.appendAudit(event);
+    if (!status) {
+        qCCritical(lcMcp).noquote()
+            << "audit log write failed for" << kind << "of" << call.resourceId() << "by agent"
+            << call.agentName << ":" << status.error().message;
+    }
+    return status;
 }
 
 } // namespace countersign::gateway

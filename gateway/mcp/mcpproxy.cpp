@@ -625,12 +625,32 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
         return;
     }
     if (decision.isDeny()) {
-        m_audit.finished(call, decision, QStringLiteral("denied_by_policy"), {}, decision.reason);
+        const bool recorded = m_audit.finished(call, decision, QStringLiteral("denied_by_policy"),
+                                               {}, decision.reason);
+        const QString denialText = decision.reason.isEmpty()
+            ? QStringLiteral("denied by policy")
+            : QStringLiteral("denied by policy: %1").arg(decision.reason);
+        // Still a denial; the agent (and whoever reads its transcript) is
+        // told that the gateway could not record it.
+        stream->finish(
+            recorded ? JsonRpcMessage::error(id, JsonRpcMessage::accessDenied, denialText)
+                     : JsonRpcMessage::error(
+                         id, JsonRpcMessage::accessDenied,
+                         denialText
+                             + QStringLiteral(" (and the gateway could not write the denial to "
+                                              "its audit log: storage unavailable)"),
+                         QJsonObject{
+                             {QStringLiteral("reason"), QStringLiteral("storage_unavailable")}}));
+        return;
+    }
+    // Fail closed: nothing reaches the upstream unless its record is durable.
+    if (const Status recorded = m_audit.decided(call, decision); !recorded) {
         stream->finish(JsonRpcMessage::error(
-            id, JsonRpcMessage::accessDenied,
-            decision.reason.isEmpty()
-                ? QStringLiteral("denied by policy")
-                : QStringLiteral("denied by policy: %1").arg(decision.reason)));
+            id, JsonRpcMessage::storageUnavailable,
+            QStringLiteral("the call was not run: the gateway could not write its audit record "
+                           "(storage unavailable). Ask the gateway admin to check the gateway's "
+                           "disk and database, then call again."),
+            QJsonObject{{QStringLiteral("reason"), QStringLiteral("storage_unavailable")}}));
         return;
     }
     QPointer<McpProxy> self(this);

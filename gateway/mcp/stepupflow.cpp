@@ -430,6 +430,17 @@ void StepUpFlow::useApproval(Entry &entry, Waiter waiter)
         forget(approvalId);
         return;
     }
+    // Fail closed: an approved call runs only with its record written.
+    if (const Status recorded = m_audit.decided(waiter.call, waiter.decision, approvalId);
+        !recorded) {
+        waiter.stream->finish(toolErrorResult(
+            waiter.call.rpcId,
+            QStringLiteral("Approved, but not run: the gateway could not write its audit record "
+                           "(storage unavailable). Ask the gateway admin to check the disk."),
+            QStringLiteral("storage_unavailable"), approvalId));
+        forget(approvalId);
+        return;
+    }
     // One approval, one upstream call. While it runs, the same call again
     // waits for its result rather than raising another approval.
     entry.phase = Entry::Phase::Running;

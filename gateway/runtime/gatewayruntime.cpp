@@ -18,6 +18,8 @@ GatewayRuntime::~GatewayRuntime()
     // for this thread dropped before any service they would call is gone.
     if (m_server)
         m_server->stop();
+    if (m_auditHeadLogger)
+        m_auditHeadLogger->stop(); // the head at shutdown
 }
 
 Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfig &config,
@@ -176,6 +178,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
             });
     if (auto listening = runtime->m_control->listen(dataDir); !listening)
         return listening.error();
+
+    runtime->m_auditHeadLogger = std::make_unique<AuditHeadLogger>(*runtime->m_store);
+    runtime->m_auditHeadLogger->start();
+    RetentionPruner::Settings retention;
+    retention.auditRetention = std::chrono::days(config.retention.auditDays);
+    retention.approvalRetention = std::chrono::days(config.retention.approvalDays);
+    runtime->m_retention = std::make_unique<RetentionPruner>(*runtime->m_store, clock, retention);
+    runtime->m_retention->start();
     return runtime;
 }
 

@@ -11,6 +11,8 @@
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policydecisionpoint.h"
 #include "gateway/runtime/controlsocket.h"
+#include "gateway/store/auditheadlogger.h"
+#include "gateway/store/retentionpruner.h"
 #include "gateway/store/sqlitestore.h"
 
 #include <memory>
@@ -55,6 +57,9 @@ private:
     std::unique_ptr<PolicyDecisionPoint> m_pdp;
     std::unique_ptr<PdpEndpoints> m_pdpEndpoints;
     std::unique_ptr<McpProxy> m_mcp; // after m_pdp: destroyed before the PDP it uses
+    // Audit chain head in the log; retention (docs/gateway.md "The audit log")
+    std::unique_ptr<AuditHeadLogger> m_auditHeadLogger;
+    std::unique_ptr<RetentionPruner> m_retention;
     quint16 m_port = 0;
     QUrl m_publicUrl;
 };

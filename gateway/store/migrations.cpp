@@ -142,6 +142,67 @@ Migration passkeys()
     };
 }
 
+// PLACEHOLDER, for this branch only: version 3 belongs to the approvals
+// change of issue 16, merged separately; replace this with it when merging.
+// Migrations::apply() would skip a gap, but test_store_migrations requires
+// consecutive versions.
+Migration approvalsPlaceholder()
+{
+    return Migration{
+        3, QStringLiteral("placeholder for the approvals step"), {QStringLiteral("SELECT 1")}};
+}
+
+// Independent of version 3.
+Migration auditChain()
+{
+    return Migration{
+        4,
+        QStringLiteral("audit hash chain, prune points for retention"),
+        {
+            // Rows written before this version keep NULL hashes: they are
+            // not chained (docs/gateway.md, "The audit log"). The chain
+            // starts after them, from the "legacy" anchor inserted below.
+            QStringLiteral("ALTER TABLE audit_log ADD COLUMN prev_hash BLOB"),
+            QStringLiteral("ALTER TABLE audit_log ADD COLUMN hash BLOB"),
+            // Where the chain may start: 'legacy' after the last unchained
+            // row, 'prune' after the last row retention deleted, with the
+            // hash of that row, so the remaining chain still verifies.
+            QStringLiteral("CREATE TABLE audit_prunes ("
+                           " id INTEGER PRIMARY KEY,"
+                           " through_id INTEGER NOT NULL CHECK (through_id >= 0),"
+                           " anchor_hash BLOB NOT NULL CHECK (length(anchor_hash) = 32),"
+                           " at INTEGER NOT NULL,"
+                           " kind TEXT NOT NULL CHECK (kind IN ('legacy', 'prune'))"
+                           ") STRICT"),
+            QStringLiteral("INSERT INTO audit_prunes (through_id, anchor_hash, at, kind)"
+                           " SELECT COALESCE(MAX(id), 0), zeroblob(32),"
+                           " CAST(strftime('%s', 'now') AS INTEGER), 'legacy' FROM audit_log"),
+            QStringLiteral("CREATE TRIGGER audit_prunes_no_update BEFORE UPDATE ON audit_prunes"
+                           " BEGIN SELECT RAISE(ABORT, 'audit_prunes is append-only'); END"),
+            QStringLiteral("CREATE TRIGGER audit_prunes_no_delete BEFORE DELETE ON audit_prunes"
+                           " BEGIN SELECT RAISE(ABORT, 'audit_prunes is append-only'); END"),
+            // Every new row is chained and comes after every row and every
+            // prune point: nothing can be slipped in behind the head.
+            QStringLiteral(
+                "CREATE TRIGGER audit_log_chained BEFORE INSERT ON audit_log"
+                " WHEN NEW.hash IS NULL OR length(NEW.hash) <> 32"
+                "  OR NEW.prev_hash IS NULL OR length(NEW.prev_hash) <> 32"
+                "  OR NEW.id <= (SELECT COALESCE(MAX(id), 0) FROM audit_log)"
+                "  OR NEW.id <= (SELECT COALESCE(MAX(through_id), 0) FROM audit_prunes)"
+                " BEGIN SELECT RAISE(ABORT, 'audit_log rows are appended in order, chained');"
+                " END"),
+            // Deleting stays refused, except for rows at or below a recorded
+            // prune point (retention inserts the point, then deletes).
+            QStringLiteral("DROP TRIGGER audit_log_no_delete"),
+            QStringLiteral("CREATE TRIGGER audit_log_delete_pruned_only BEFORE DELETE ON audit_log"
+                           " WHEN OLD.id > (SELECT COALESCE(MAX(through_id), 0) FROM audit_prunes"
+                           "  WHERE kind = 'prune')"
+                           " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only (rows are deleted"
+                           " only at or below a prune point)'); END"),
+        },
+    };
+}
+
 Status ensureVersionTable(const QSqlDatabase &db)
 {
     QSqlQuery query(db);
@@ -210,7 +271,8 @@ Status applyStep(const QSqlDatabase &db, const Migration &step, qint64 now)
 
 const QList<Migration> &Migrations::steps()
 {
-    static const QList<Migration> all{initialSchema(), passkeys()};
+    static const QList<Migration> all{initialSchema(), passkeys(), approvalsPlaceholder(),
+                                      auditChain()};
     return all;
 }
 

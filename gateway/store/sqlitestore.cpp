@@ -1,6 +1,7 @@
 #include "sqlitestore.h"
 
 #include "migrations.h"
+#include "protocol/canonicaljson.h"
 #include "sqlerror.h"
 #include "sqltransaction.h"
 #include "storelogging.h"
@@ -11,6 +12,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -949,46 +951,258 @@ Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &re
 
 // Audit
 
+namespace {
+
+// What a string field holds after a trip through UTF-8: a lone surrogate
+// (an upstream's message cut in the middle of a pair) is replaced, so
+// the record can always be canonicalized.
+QString wellFormed(const QString &value)
+{
+    return QString::fromUtf8(value.toUtf8());
+}
+
+QJsonValue wellFormedValue(const QJsonValue &value);
+
+QJsonObject wellFormed(const QJsonObject &details)
+{
+    QJsonObject clean;
+    for (auto it = details.begin(); it != details.end(); ++it)
+        clean.insert(wellFormed(it.key()), wellFormedValue(it.value()));
+    return clean;
+}
+
+QJsonValue wellFormedValue(const QJsonValue &value)
+{
+    if (value.isString())
+        return wellFormed(value.toString());
+    if (value.isObject())
+        return wellFormed(value.toObject());
+    if (value.isArray()) {
+        QJsonArray clean;
+        for (const QJsonValue &item : value.toArray())
+            clean.append(wellFormedValue(item));
+        return clean;
+    }
+    return value;
+}
+
+AuditEvent auditEventFromRow(const QSqlQuery &query)
+{
+    AuditEvent event;
+    event.id = query.value(0).toLongLong();
+    event.at = query.value(1).toLongLong();
+    event.kind = query.value(2).toString();
+    event.userId = query.value(3).toString();
+    event.requestId = query.value(4).toString();
+    event.deviceId = query.value(5).toString();
+    event.details = jsonObject(query.value(6));
+    event.prevHash = query.value(7).toByteArray();
+    event.hash = query.value(8).toByteArray();
+    return event;
+}
+
+} // namespace
+
 Status SqliteStore::appendAudit(const AuditEvent &event)
 {
     if (event.kind.isEmpty())
         return invalid(QStringLiteral("audit event kind is empty"));
+    AuditEvent record;
+    record.at = event.at;
+    record.kind = wellFormed(event.kind);
+    record.userId = wellFormed(event.userId);
+    record.requestId = wellFormed(event.requestId);
+    record.deviceId = wellFormed(event.deviceId);
+    record.details = wellFormed(event.details);
+    const auto detailsText = canonicalJson(record.details);
+    if (!detailsText)
+        return detailsText.error();
+    // Two tries: the second after re-reading the head, when another process
+    // (the CLI, a second gateway on the same file) appended in between.
+    for (int attempt = 0;; ++attempt) {
+        if (!m_auditHead) {
+            auto head = auditHead();
+            if (!head)
+                return head.error();
+            m_auditHead = std::move(head).value();
+        }
+        record.id = m_auditHead->id + 1;
+        record.prevHash = m_auditHead->hash;
+        const auto hash = auditRecordHash(record.prevHash, record);
+        if (!hash)
+            return hash.error();
+        QSqlQuery query(m_db);
+        const Status inserted =
+            run(query,
+                QStringLiteral("INSERT INTO audit_log (id, at, kind, user_id, request_id,"
+                               " device_id, details, prev_hash, hash)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                {integer(record.id), integer(record.at), record.kind, text(record.userId),
+                 text(record.requestId), text(record.deviceId),
+                 QString::fromUtf8(detailsText.value()), record.prevHash, hash.value()},
+                QStringLiteral("append audit event"));
+        if (inserted) {
+            m_auditHead = AuditHead{record.id, hash.value()};
+            return Ok{};
+        }
+        const AuditHead tried = *m_auditHead;
+        m_auditHead.reset();
+        const auto current = auditHead();
+        if (attempt > 0 || !current || current.value() == tried)
+            return inserted;
+    }
+}
+
+Result<QList<AuditEvent>> SqliteStore::readAuditEvents(qint64 afterId, int limit) const
+{
+    if (limit <= 0)
+        return QList<AuditEvent>{};
     QSqlQuery query(m_db);
-    return run(query,
-               QStringLiteral("INSERT INTO audit_log (at, kind, user_id, request_id, device_id,"
-                              " details) VALUES (?, ?, ?, ?, ?, ?)"),
-               {integer(event.at), event.kind, text(event.userId), text(event.requestId),
-                text(event.deviceId), jsonText(event.details)},
-               QStringLiteral("append audit event"));
+    const Status ran = run(query,
+                           QStringLiteral("SELECT id, at, kind, user_id, request_id, device_id,"
+                                          " details, prev_hash, hash"
+                                          " FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"),
+                           {integer(afterId), limit}, QStringLiteral("read audit events"));
+    if (!ran)
+        return ran.error();
+    QList<AuditEvent> events;
+    while (query.next())
+        events.append(auditEventFromRow(query));
+    if (query.lastError().isValid())
+        return databaseError(QStringLiteral("read audit events"), query.lastError());
+    return events;
 }
 
 QList<AuditEvent> SqliteStore::auditEvents(qint64 afterId, int limit) const
 {
-    if (limit <= 0)
+    auto events = readAuditEvents(afterId, limit);
+    if (!events) {
+        qCWarning(lcStore) << events.error().message;
         return {};
+    }
+    return std::move(events).value();
+}
+
+Result<AuditHead> SqliteStore::auditAnchor() const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT through_id, anchor_hash FROM audit_prunes"
+                                          " ORDER BY through_id DESC, id DESC LIMIT 1"),
+                           {}, QStringLiteral("read the audit anchor"));
+    if (!ran)
+        return ran.error();
+    if (!query.next())
+        return AuditHead{0, auditGenesisHash()};
+    return AuditHead{query.value(0).toLongLong(), query.value(1).toByteArray()};
+}
+
+Result<AuditHead> SqliteStore::auditHead() const
+{
+    auto anchor = auditAnchor();
+    if (!anchor)
+        return anchor;
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query, QStringLiteral("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"), {},
+            QStringLiteral("read the audit head"));
+    if (!ran)
+        return ran.error();
+    if (query.next() && query.value(0).toLongLong() > anchor->id)
+        return AuditHead{query.value(0).toLongLong(), query.value(1).toByteArray()};
+    return anchor;
+}
+
+Result<qint64> SqliteStore::unchainedAuditRecords() const
+{
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT COUNT(*) FROM audit_log WHERE id <= (SELECT"
+                                          " COALESCE(MAX(through_id), 0) FROM audit_prunes)"),
+                           {}, QStringLiteral("count unchained audit records"));
+    if (!ran)
+        return ran.error();
+    return query.next() ? query.value(0).toLongLong() : 0;
+}
+
+Result<int> SqliteStore::pruneAudit(qint64 before, int batch, qint64 now)
+{
+    if (batch <= 0)
+        return 0;
+    auto transaction = SqlTransaction::begin(m_db);
+    if (!transaction)
+        return transaction.error();
+    const auto anchor = auditAnchor();
+    if (!anchor)
+        return anchor.error();
+    // The oldest rows, in id order, up to the first one that is still kept:
+    // the prune point is a prefix, so what remains is one unbroken chain.
+    QSqlQuery oldest(m_db);
+    const Status ran = run(oldest,
+                           QStringLiteral("SELECT id, at, hash FROM audit_log"
+                                          " ORDER BY id LIMIT ?"),
+                           {batch}, QStringLiteral("read the oldest audit records"));
+    if (!ran)
+        return ran.error();
+    qint64 through = 0;
+    QByteArray throughHash;
+    int count = 0;
+    while (oldest.next() && oldest.value(1).toLongLong() < before) {
+        through = oldest.value(0).toLongLong();
+        throughHash = oldest.value(2).toByteArray();
+        ++count;
+    }
+    oldest.finish();
+    if (count == 0)
+        return 0;
+    // Records below the chain's anchor carry no hash (written before schema
+    // 4): the chain still starts from that anchor.
+    const QByteArray anchorHash =
+        through > anchor->id || throughHash.size() == auditHashSize ? throughHash : anchor->hash;
+    QSqlQuery point(m_db);
+    if (const Status recorded =
+            run(point,
+                QStringLiteral("INSERT INTO audit_prunes (through_id, anchor_hash, at, kind)"
+                               " VALUES (?, ?, ?, 'prune')"),
+                {integer(through), anchorHash, integer(now)},
+                QStringLiteral("record the audit prune point"));
+        !recorded) {
+        return recorded.error();
+    }
+    QSqlQuery removal(m_db);
+    if (const Status removed = run(removal, QStringLiteral("DELETE FROM audit_log WHERE id <= ?"),
+                                   {integer(through)}, QStringLiteral("prune audit records"));
+        !removed) {
+        return removed.error();
+    }
+    const int deleted = removal.numRowsAffected();
+    if (const Status committed = transaction.value().commit(); !committed)
+        return committed.error();
+    AuditEvent pruned;
+    pruned.at = now;
+    pruned.kind = QStringLiteral("audit.pruned");
+    pruned.details = QJsonObject{{QStringLiteral("through_id"), through},
+                                 {QStringLiteral("deleted"), deleted},
+                                 {QStringLiteral("before"), before}};
+    if (const Status written = appendAudit(pruned); !written)
+        qCWarning(lcStore) << "audit prune not recorded:" << written.error().message;
+    return deleted;
+}
+
+Result<int> SqliteStore::pruneApprovals(qint64 before, int batch)
+{
+    if (batch <= 0)
+        return 0;
     QSqlQuery query(m_db);
     const Status ran =
         run(query,
-            QStringLiteral("SELECT id, at, kind, user_id, request_id, device_id, details"
-                           " FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"),
-            {integer(afterId), limit}, QStringLiteral("read audit events"));
-    if (!ran) {
-        qCWarning(lcStore) << ran.error().message;
-        return {};
-    }
-    QList<AuditEvent> events;
-    while (query.next()) {
-        AuditEvent event;
-        event.id = query.value(0).toLongLong();
-        event.at = query.value(1).toLongLong();
-        event.kind = query.value(2).toString();
-        event.userId = query.value(3).toString();
-        event.requestId = query.value(4).toString();
-        event.deviceId = query.value(5).toString();
-        event.details = jsonObject(query.value(6));
-        events.append(std::move(event));
-    }
-    return events;
+            QStringLiteral("DELETE FROM approvals WHERE request_id IN (SELECT request_id FROM"
+                           " approvals WHERE state <> 'pending'"
+                           " AND MAX(resolved_at, expires_at) < ? LIMIT ?)"),
+            {integer(before), batch}, QStringLiteral("prune finished approvals"));
+    if (!ran)
+        return ran.error();
+    return query.numRowsAffected();
 }
 
 } // namespace countersign::gateway

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "auditchain.h"
 #include "secretbox.h"
 #include "store.h"
 
@@ -87,6 +88,27 @@ public:
     // Audit
     Status appendAudit(const AuditEvent &event) override;
     QList<AuditEvent> auditEvents(qint64 afterId = 0, int limit = 1000) const override;
+    // As auditEvents, but a failed read is an error, not an empty page
+    // (`audit verify` must not call an unreadable log intact).
+    Result<QList<AuditEvent>> readAuditEvents(qint64 afterId, int limit) const;
+    // Where the chain starts: the newest prune point or the anchor after the
+    // records written before schema 4 (id 0 and 32 zero bytes for a log
+    // that started chained).
+    Result<AuditHead> auditAnchor() const;
+    // The newest record's id and hash; the anchor when there is none. Read
+    // from the file, so it sees what other processes appended.
+    Result<AuditHead> auditHead() const;
+    // How many records at or below the anchor are not chained (legacy).
+    Result<qint64> unchainedAuditRecords() const;
+    // Retention: deletes up to `batch` of the oldest audit records, in id
+    // order, as long as their `at` is before `before`. Records the prune
+    // point (the last deleted record's id and hash) in the same
+    // transaction, so the rest of the chain still verifies, then appends an
+    // "audit.pruned" record. Returns how many were deleted.
+    Result<int> pruneAudit(qint64 before, int batch, qint64 now);
+    // Retention: deletes up to `batch` approvals that are no longer pending
+    // and were resolved (or expired) before `before`. Returns how many.
+    Result<int> pruneApprovals(qint64 before, int batch);
 
 private:
     SqliteStore(QString connectionName, QString databasePath, SecretBox secretBox);
@@ -96,6 +118,10 @@ private:
     QString m_databasePath;
     QSqlDatabase m_db;
     SecretBox m_secretBox;
+    // The chain's head as this instance last wrote it, so an append needs no
+    // read. Another process appending makes the insert fail (its id is
+    // taken); then the head is read again and the append retried.
+    std::optional<AuditHead> m_auditHead;
 };
 
 } // namespace countersign::gateway

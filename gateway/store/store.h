@@ -130,6 +130,10 @@ struct AuditEvent {
     QString requestId;
     QString deviceId;
     QJsonObject details;
+    // The hash chain (gateway/store/auditchain.h), set by the store: empty
+    // for records written before schema 4, which are not chained.
+    QByteArray prevHash; // 32 bytes
+    QByteArray hash;     // SHA-256(prevHash || JCS(record))
 
     friend bool operator==(const AuditEvent &, const AuditEvent &) = default;
 };
@@ -202,7 +206,9 @@ public:
     virtual Status setTotpEnrollment(const TotpEnrollment &enrollment) = 0;
     virtual std::optional<TotpEnrollment> totpEnrollment(const QString &userId) const = 0;
 
-    // Append-only audit log
+    // Append-only audit log, a hash chain. appendAudit assigns id, prevHash
+    // and hash (whatever `event` has in them is ignored) and fails, writing
+    // nothing, when the record cannot be made durable.
     virtual Status appendAudit(const AuditEvent &event) = 0;
     virtual QList<AuditEvent> auditEvents(qint64 afterId = 0, int limit = 1000) const = 0;
 };

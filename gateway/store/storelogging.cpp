@@ -3,5 +3,6 @@
 namespace countersign::gateway {
 
 Q_LOGGING_CATEGORY(lcStore, "countersign.gateway.store")
+Q_LOGGING_CATEGORY(lcAudit, "countersign.gateway.audit")
 
 } // namespace countersign::gateway

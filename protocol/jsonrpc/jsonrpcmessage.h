@@ -20,8 +20,9 @@ struct JsonRpcMessage {
     static constexpr int methodNotFound = -32601;
     static constexpr int invalidParams = -32602;
     static constexpr int internalError = -32603;
-    static constexpr int accessDenied = -32001;    // denied by policy, or approval required
-    static constexpr int upstreamFailure = -32002; // the upstream is missing, died or timed out
+    static constexpr int accessDenied = -32001;       // denied by policy, or approval required
+    static constexpr int upstreamFailure = -32002;    // the upstream is missing, died or timed out
+    static constexpr int storageUnavailable = -32003; // no durable audit record: not run
 
     Kind kind = Kind::Invalid;
     QJsonObject message;    // the whole message unless Invalid

@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<ChannelErrorCode, const char16_t *>;
 
 // One table for both directions, so a name and its parse cannot drift apart.
-constexpr std::array<Entry, 22> names{{
+constexpr std::array<Entry, 23> names{{
     {ChannelErrorCode::BadSignature, u"bad_signature"},
     {ChannelErrorCode::UnknownDevice, u"unknown_device"},
     {ChannelErrorCode::DeviceRevoked, u"device_revoked"},
@@ -32,6 +32,7 @@ constexpr std::array<Entry, 22> names{{
     {ChannelErrorCode::MalformedMessage, u"malformed_message"},
     {ChannelErrorCode::UnsupportedMessage, u"unsupported_message"},
     {ChannelErrorCode::UnsupportedVersion, u"unsupported_version"},
+    {ChannelErrorCode::StorageUnavailable, u"storage_unavailable"},
     {ChannelErrorCode::ConnectionLost, u"connection_lost"},
 }};
 

@@ -35,6 +35,7 @@ enum class ChannelErrorCode {
     MalformedMessage,   // malformed_message
     UnsupportedMessage, // unsupported_message
     UnsupportedVersion, // unsupported_version: a signed payload's "v" is not 1 (9)
+    StorageUnavailable, // storage_unavailable: the gateway could not store it; try again later
     // Never on the wire: the companion's own refusal of a proof whose answer
     // cannot come because the connection dropped.
     ConnectionLost, // connection_lost

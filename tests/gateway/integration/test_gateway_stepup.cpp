@@ -203,7 +203,8 @@ void TestGatewayStepUp::approvedWithTotpCompletesTheCall()
         }
     }
     QCOMPARE(trail,
-             (QStringList{QStringLiteral("mcp.step_up:"), QStringLiteral("mcp.call:completed")}));
+             (QStringList{QStringLiteral("mcp.step_up:"), QStringLiteral("mcp.decided:"),
+                          QStringLiteral("mcp.call:completed")}));
 }
 
 void TestGatewayStepUp::deniedGivesAToolErrorAndChangesNothing()
