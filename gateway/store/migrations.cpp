@@ -208,9 +208,38 @@ Status applyStep(const QSqlDatabase &db, const Migration &step, qint64 now)
 
 } // namespace
 
+namespace {
+
+Migration approvalOrigins()
+{
+    return Migration{
+        3,
+        QStringLiteral("approval agent, origin and operation key (approval limits, restarts)"),
+        {
+            // Limits count a user's and an agent's approvals, the push-
+            // fatigue hold counts an agent's denials.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN agent TEXT NOT NULL DEFAULT ''"),
+            // Only 'admin' approvals may be redeemed through the admin API;
+            // rows from before this step are 'unknown' and may not.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN origin TEXT NOT NULL"
+                           " DEFAULT 'unknown' CHECK (origin IN ('unknown', 'admin', 'mcp'))"),
+            // SHA-256 over user, agent, upstream, tool and arguments hash
+            // (MCP proxy), so a call again after a restart attaches to its
+            // approval; empty for the admin API.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN dedupe_key BLOB NOT NULL DEFAULT x''"),
+            QStringLiteral(
+                "CREATE INDEX approvals_by_agent ON approvals (user_id, agent, created_at)"),
+            QStringLiteral("CREATE INDEX approvals_by_operation ON approvals (dedupe_key)"
+                           " WHERE dedupe_key <> x''"),
+        },
+    };
+}
+
+} // namespace
+
 const QList<Migration> &Migrations::steps()
 {
-    static const QList<Migration> all{initialSchema(), passkeys()};
+    static const QList<Migration> all{initialSchema(), passkeys(), approvalOrigins()};
     return all;
 }
 
