@@ -230,6 +230,7 @@ void TestGatewayFlood::welcomeFitsTheMessageLimitWith200Pending()
     QCOMPARE(welcome->value(QStringLiteral("pending_total")).toInt(), 200);
     const QJsonArray listed = welcome->value(QStringLiteral("pending")).toArray();
     QVERIFY(listed.size() > 0 && listed.size() < 200);
+    qInfo() << "welcome:" << size << "bytes," << listed.size() << "of 200 requests listed";
 
     QSet<QString> heard;
     for (const QJsonValue &jws : listed)
