@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include <QDateTime>
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcCompanion, "countersign.app.companion")
@@ -59,6 +60,10 @@ RequestEvent eventOf(RequestEvent::Kind kind)
     return event;
 }
 
+// In the notification id of a held-agent notice ("<gateway>\nagent.held:
+// <agent>"): one per gateway and agent, so a new count replaces the old.
+const QString heldNoticeMarker = QStringLiteral("\nagent.held:");
+
 } // namespace
 
 Companion::Companion(PairedGateways &gateways, SecretStore &secrets, History &history,
@@ -82,6 +87,9 @@ Companion::Companion(PairedGateways &gateways, SecretStore &secrets, History &hi
     connect(&m_gateways, &PairedGateways::changed, this, &Companion::syncClients);
     if (m_notifier) {
         connect(m_notifier, &Notifier::activated, this, [this](const QString &id) {
+            // A held-agent notice has nothing to decide: it opens nothing.
+            if (id.contains(heldNoticeMarker))
+                return;
             if (const auto request = RequestKey::fromNotificationId(id))
                 Q_EMIT openRequested(*request);
         });
@@ -237,6 +245,10 @@ void Companion::watchClient(GatewayClient *raw)
                 changed.agentWaiting = waiting;
                 emitEvent(request, changed);
             });
+    connect(raw, &GatewayClient::agentHeld, this,
+            [this, raw](const QString &agent, qint64 heldCount, qint64 until) {
+                onAgentHeld(raw->profile(), agent, heldCount, until);
+            });
     connect(raw, &GatewayClient::proofRefused, this,
             [this, gatewayId](const ProofRefusal &refusal) {
                 emitEvent({gatewayId, refusal.requestId}, eventForRefusal(refusal));
@@ -295,6 +307,25 @@ void Companion::onAdded(const PendingApproval &approval)
                          request.notificationId());
     }
     emitEvent(request, eventOf(RequestEvent::Kind::Arrived));
+}
+
+void Companion::onAgentHeld(const GatewayProfile &gateway, const QString &agent, qint64 heldCount,
+                            qint64 until)
+{
+    qCInfo(lcCompanion) << "gateway" << gateway.gatewayId << "holds the requests of" << agent
+                        << heldCount << "until" << until;
+    if (Notifier *notifier = m_notifier.data(); notifier && m_notificationsEnabled) {
+        const QString name = agent.isEmpty() ? tr("an agent") : agent.left(64);
+        const QString time =
+            QDateTime::fromSecsSinceEpoch(until).toLocalTime().toString(QStringLiteral("HH:mm"));
+        notifier->notify(
+            tr("Requests from %1 are held").arg(name),
+            tr("You denied %1 several times, so %2 holds its new requests until %3 and does not "
+               "show them: %4 held so far. Nothing was asked or done.")
+                .arg(name, gateway.name.left(64), time, QString::number(heldCount)),
+            gateway.gatewayId + heldNoticeMarker + agent.left(64));
+    }
+    Q_EMIT agentHeld(gateway.gatewayId, agent, heldCount, until);
 }
 
 void Companion::onRemoved(const QString &gatewayId, const QString &requestId,

@@ -151,6 +151,11 @@ Q_SIGNALS:
     // the tries left, -1 when the key does not say).
     void passkeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
                              bool done, bool ok, const QString &message);
+    // A gateway holds the requests of `agent` (the person denied it
+    // repeatedly) until `until`, `heldCount` so far (docs/protocol.md 5.3,
+    // agent.held). Shown as one notification per gateway and agent whose
+    // count is updated in place, never as one per request.
+    void agentHeld(const QString &gatewayId, const QString &agent, qint64 heldCount, qint64 until);
 
 private:
     // The security key approving a request: idle, asserting for
@@ -176,6 +181,8 @@ private:
     void watchClient(GatewayClient *client);
     void onClientState(GatewayClient *client, GatewayClient::State state);
     void onAdded(const PendingApproval &approval);
+    void onAgentHeld(const GatewayProfile &gateway, const QString &agent, qint64 heldCount,
+                     qint64 until);
     void onRemoved(const QString &gatewayId, const QString &requestId, ApprovalOutcome outcome);
     void recordInHistory(const RequestKey &request, ApprovalOutcome outcome);
     void emitEvent(const RequestKey &request, RequestEvent event);

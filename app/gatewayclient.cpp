@@ -476,6 +476,8 @@ void GatewayClient::dispatch(const channel::ChannelMessage &message)
         onError(*error);
     else if (const auto *passkeys = std::get_if<channel::Passkeys>(&message))
         onPasskeys(*passkeys);
+    else if (const auto *held = std::get_if<channel::AgentHeld>(&message))
+        onAgentHeld(*held);
     else
         qCDebug(lcGateway) << "ignoring a" << channel::channelMessageType(message) << "from"
                            << m_profile.gatewayId;
@@ -538,12 +540,24 @@ void GatewayClient::onWelcome(const channel::Welcome &welcome)
 
     // Re-sync: the gateway's list is the truth about what is still pending.
     // What we held and it no longer lists was resolved while we were away.
+    // A partial list (v1.2: pending_total is larger) is the truth only once
+    // the rest has arrived: until then, unlisted ones are kept unconfirmed.
+    const bool partial = welcome.pendingTotal && *welcome.pendingTotal > welcome.pending.size();
+    m_catchUp.reset();
+    if (partial) {
+        m_catchUp = CatchUp{};
+        m_catchUp->total = *welcome.pendingTotal;
+        for (const VerifiedApprovalRequest &request : std::as_const(current))
+            m_catchUp->heard.insert(request.request.requestId);
+    }
     const QList<VerifiedApprovalRequest> held = m_pending;
     for (const VerifiedApprovalRequest &old : held) {
         const auto now = std::find_if(current.cbegin(), current.cend(), [&](const auto &r) {
             return r.request.requestId == old.request.requestId;
         });
-        if (now == current.cend() || now->compact != old.compact)
+        if (partial && now == current.cend())
+            m_catchUp->unconfirmed.insert(old.request.requestId);
+        else if (now == current.cend() || now->compact != old.compact)
             removePending(old.request.requestId, ApprovalOutcome::Unknown);
     }
 
@@ -664,6 +678,7 @@ void GatewayClient::removePending(const QString &requestId, ApprovalOutcome outc
 
 void GatewayClient::forgetAllPending()
 {
+    m_catchUp.reset();
     const QList<VerifiedApprovalRequest> held = std::exchange(m_pending, {});
     for (const VerifiedApprovalRequest &request : held)
         Q_EMIT requestResolved(request.request.requestId, ApprovalOutcome::Unknown);
@@ -671,8 +686,40 @@ void GatewayClient::forgetAllPending()
 
 void GatewayClient::onRequested(const channel::ApprovalRequested &message)
 {
-    if (auto verified = verify(message.request))
-        addPending(verified.value());
+    auto verified = verify(message.request);
+    if (!verified)
+        return;
+    const QString requestId = verified->request.requestId;
+    // Already held from before a partial welcome: the same bytes again.
+    if (m_catchUp && m_catchUp->unconfirmed.contains(requestId)) {
+        const qsizetype index = indexOfPending(requestId);
+        if (index >= 0 && m_pending.at(index).compact == verified->compact) {
+            m_catchUp->unconfirmed.remove(requestId);
+            noteCaughtUp(requestId);
+            return;
+        }
+        removePending(requestId, ApprovalOutcome::Unknown);
+    }
+    addPending(verified.value());
+    noteCaughtUp(requestId);
+}
+
+void GatewayClient::noteCaughtUp(const QString &requestId)
+{
+    if (!m_catchUp)
+        return;
+    m_catchUp->heard.insert(requestId);
+    if (m_catchUp->heard.size() < m_catchUp->total)
+        return;
+    const QSet<QString> gone = std::exchange(m_catchUp->unconfirmed, {});
+    m_catchUp.reset();
+    for (const QString &id : gone)
+        removePending(id, ApprovalOutcome::Unknown);
+}
+
+void GatewayClient::onAgentHeld(const channel::AgentHeld &message)
+{
+    Q_EMIT agentHeld(message.agent.left(maxGatewayMessageLength), message.heldCount, message.until);
 }
 
 void GatewayClient::onResolved(const channel::ApprovalResolved &message)
@@ -685,6 +732,9 @@ void GatewayClient::onResolved(const channel::ApprovalResolved &message)
     }
     // Unknown ids (a request we dropped, or never saw) need no action.
     removePending(requestId, *outcome);
+    if (m_catchUp)
+        m_catchUp->unconfirmed.remove(requestId);
+    noteCaughtUp(requestId);
 }
 
 void GatewayClient::onAgentWaiting(const channel::ApprovalWaiting &message)

@@ -84,11 +84,12 @@ public:
     };
     Q_ENUM(State)
 
-    // Sizes the client accepts from the network. Everything but "welcome" is
-    // at most 64 KiB (docs/protocol.md 5.1); "welcome" carries every pending
-    // request, so it may be larger, up to a bounded number of them.
+    // Sizes the client accepts from the network: every message, "welcome"
+    // included, is at most 64 KiB (docs/protocol.md 5.1). Since v1.2 the
+    // gateway puts in "welcome" the pending requests that fit and sends the
+    // others as approval.requested (welcome.pending_total says how many).
     static constexpr qint64 maxMessageBytes = 64 * 1024;
-    static constexpr qint64 maxWelcomeBytes = 4 * 1024 * 1024;
+    static constexpr qint64 maxWelcomeBytes = maxMessageBytes;
     static constexpr qsizetype maxPendingRequests = 256;
     static constexpr qsizetype maxGatewayMessageLength = 500;
 
@@ -148,6 +149,10 @@ Q_SIGNALS:
     // The agent behind a pending request stopped waiting for it (approving
     // runs nothing until it calls again), or waits again.
     void agentWaitingChanged(const QString &requestId, bool waiting);
+    // The gateway holds the requests of `agent` (push fatigue: the person
+    // denied it repeatedly) until `until`; `heldCount` so far. The same
+    // agent again updates the count: one notice, not one per request.
+    void agentHeld(const QString &agent, qint64 heldCount, qint64 until);
     // The gateway's answer to a proof this client sent.
     void proofAccepted(const QString &requestId, countersign::ApprovalOutcome outcome);
     void proofRefused(const countersign::ProofRefusal &refusal);
@@ -170,6 +175,11 @@ private:
     void onRequested(const channel::ApprovalRequested &message);
     void onResolved(const channel::ApprovalResolved &message);
     void onAgentWaiting(const channel::ApprovalWaiting &message);
+    void onAgentHeld(const channel::AgentHeld &message);
+    // After a partial welcome (v1.2): `requestId` arrived or was resolved;
+    // once pending_total requests were heard of, what was held from before
+    // and not heard of again was resolved while away.
+    void noteCaughtUp(const QString &requestId);
     void onAccepted(const channel::ApprovalAccepted &message);
     void onError(const channel::ErrorReply &error);
     void onPasskeys(const channel::Passkeys &message);
@@ -224,8 +234,14 @@ private:
     QTimer m_closeGraceTimer; // a close() the peer never completes becomes abort()
     QElapsedTimer m_sinceHeard;
     QList<VerifiedApprovalRequest> m_pending; // arrival order; at most maxPendingRequests
-    QSet<QString> m_awaitingAnswer;           // requests with a proof in flight
-    QString m_helloNonce;                     // this connection's, base64url
+    struct CatchUp {
+        qint64 total = 0;
+        QSet<QString> heard;       // ids listed, requested or resolved since welcome
+        QSet<QString> unconfirmed; // held before welcome, not listed in it
+    };
+    std::optional<CatchUp> m_catchUp;
+    QSet<QString> m_awaitingAnswer; // requests with a proof in flight
+    QString m_helloNonce;           // this connection's, base64url
     std::optional<PasskeyContext> m_passkeys;
 };
 

@@ -4,6 +4,8 @@
 #include "protocol/otp/otpsecret.h"
 #include "protocol/randombytes.h"
 
+#include <limits>
+
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
 #include <QJsonDocument>
@@ -133,6 +135,13 @@ bool LoadRun::startGateway()
         return false;
     }
     m_runtime = std::move(runtime).value();
+    // The run measures how fast approvals go through, not the abuse limits
+    // (approvals.limits), which a load of one agent would hit at once.
+    gateway::ApprovalLimits unlimited;
+    unlimited.pendingPerAgent = unlimited.perMinutePerAgent = std::numeric_limits<int>::max();
+    unlimited.pendingPerUser = unlimited.perMinutePerUser = std::numeric_limits<int>::max();
+    unlimited.holdAfterDenials = 0;
+    m_runtime->broker().setLimits(unlimited);
     connect(&m_runtime->broker(), &gateway::ApprovalBroker::resolved, this, &LoadRun::onResolved);
 
     m_pool = CompanionPool::startOn(m_clientThread, m_clock, this);

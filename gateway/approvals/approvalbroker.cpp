@@ -2,6 +2,7 @@
 
 #include "gateway/passkeys/assertionverifier.h"
 #include "protocol/base64url.h"
+#include "protocol/canonicaljson.h"
 #include "protocol/jose/jws.h"
 #include "protocol/messages/approvalproof.h"
 #include "protocol/messages/approvalrequest.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QLoggingCategory>
 
 #include <openssl/crypto.h>
@@ -121,7 +123,130 @@ ApprovalBroker::ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString ga
     expireDue();
 }
 
-Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec)
+std::optional<ApprovalRefusal> ApprovalBroker::holdFor(const QString &userId, const QString &agent)
+{
+    if (m_limits.holdAfterDenials <= 0)
+        return std::nullopt;
+    const qint64 now = m_clock.secondsSinceEpoch();
+    const qint64 window = m_limits.holdWindow.count();
+    const auto denials = m_store.denialTimes(userId, agent, now - window);
+    if (!denials) {
+        return ApprovalRefusal{ApprovalRefusal::Kind::Storage,
+                               QStringLiteral("the gateway could not read its approvals (%1); "
+                                              "nothing was asked")
+                                   .arg(denials.error().message),
+                               0, 0};
+    }
+    if (denials->size() < m_limits.holdAfterDenials)
+        return std::nullopt;
+    // Held while holdAfterDenials denials stay in the window: until the
+    // oldest of the newest ones leaves it.
+    const qint64 until = denials->at(m_limits.holdAfterDenials - 1) + window;
+    const QString key = userId + u'\n' + agent;
+    Hold &hold = m_holds[key];
+    const bool started = hold.until != until;
+    if (started)
+        hold = Hold{until, 0, 0};
+    ++hold.heldCount;
+    if (started) {
+        AuditEvent event;
+        event.at = now;
+        event.kind = QStringLiteral("agent.held");
+        event.userId = userId;
+        event.details = QJsonObject{{QStringLiteral("agent"), agent},
+                                    {QStringLiteral("until"), until},
+                                    {QStringLiteral("denials"), int(denials->size())}};
+        if (const Status audited = m_store.appendAudit(event); !audited)
+            qCWarning(lcApprovals) << "audit agent.held failed:" << audited.error().message;
+        qCWarning(lcApprovals) << "agent" << agent << "of" << userId << "held until" << until
+                               << "after" << denials->size() << "denials";
+    }
+    if (started || now - hold.noticedAt >= heldNoticeInterval) {
+        hold.noticedAt = now;
+        Q_EMIT agentHeld(userId, agent, hold.heldCount, until);
+    }
+    return ApprovalRefusal{
+        ApprovalRefusal::Kind::Held,
+        QStringLiteral("%1 denied %2 requests from this agent in the last %3 minutes, so its "
+                       "requests are held and not shown until %4 (UTC). Nothing was asked or "
+                       "performed. Do not retry; ask the person what they want instead.")
+            .arg(userId, QString::number(denials->size()), QString::number(window / 60),
+                 QDateTime::fromSecsSinceEpoch(until).toUTC().toString(Qt::ISODate)),
+        until, hold.heldCount};
+}
+
+std::optional<ApprovalRefusal> ApprovalBroker::admit(const ApprovalSpec &spec)
+{
+    using Kind = ApprovalRefusal::Kind;
+    const auto sarc = canonicalJson(spec.sarc.toJson());
+    if (!sarc)
+        return ApprovalRefusal{Kind::SarcTooLarge, sarc.error().message, 0, 0};
+    if (sarc->size() > m_limits.maxSarcBytes) {
+        return ApprovalRefusal{
+            Kind::SarcTooLarge,
+            QStringLiteral("the request is too large to show to the person: %1 bytes of "
+                           "action, resource and arguments (canonical JSON), the limit is %2 "
+                           "(approvals.limits.max_request_bytes). Nothing was asked; call "
+                           "with smaller arguments.")
+                .arg(sarc->size())
+                .arg(m_limits.maxSarcBytes),
+            0, 0};
+    }
+    const QString &userId = spec.sarc.subject.id;
+    const QString &agent = spec.sarc.subject.agent;
+    if (auto held = holdFor(userId, agent))
+        return held;
+    const qint64 now = m_clock.secondsSinceEpoch();
+    const auto counts = m_store.approvalCounts(userId, agent, now, now - 60);
+    if (!counts) {
+        return ApprovalRefusal{Kind::Storage,
+                               QStringLiteral("the gateway could not count approvals (%1); "
+                                              "nothing was asked")
+                                   .arg(counts.error().message),
+                               0, 0};
+    }
+    const QString who = agent.isEmpty() ? QStringLiteral("requests without an agent")
+                                        : QStringLiteral("approvals from this agent");
+    if (counts->pendingForAgent >= m_limits.pendingPerAgent) {
+        return ApprovalRefusal{
+            Kind::AgentPending,
+            QStringLiteral("%1 %2 are already waiting for %3 (approvals.limits.pending_per_agent); "
+                           "nothing was asked. Wait for the person to answer them, or for them "
+                           "to expire, before asking again.")
+                .arg(QString::number(counts->pendingForAgent), who, userId),
+            0, 0};
+    }
+    if (counts->createdForAgent >= m_limits.perMinutePerAgent) {
+        return ApprovalRefusal{
+            Kind::AgentRate,
+            QStringLiteral("%1 %2 were raised for %3 in the last minute "
+                           "(approvals.limits.per_minute_per_agent); nothing was asked. Wait a "
+                           "minute before asking again.")
+                .arg(QString::number(counts->createdForAgent), who, userId),
+            now + 60, 0};
+    }
+    if (counts->pendingForUser >= m_limits.pendingPerUser) {
+        return ApprovalRefusal{
+            Kind::UserPending,
+            QStringLiteral("%1 approvals are already waiting for %2 (approvals.limits."
+                           "pending_per_user); nothing was asked. Wait for the person to answer "
+                           "them, or for them to expire, before asking again.")
+                .arg(QString::number(counts->pendingForUser), userId),
+            0, 0};
+    }
+    if (counts->createdForUser >= m_limits.perMinutePerUser) {
+        return ApprovalRefusal{
+            Kind::UserRate,
+            QStringLiteral("%1 approvals were raised for %2 in the last minute "
+                           "(approvals.limits.per_minute_per_user); nothing was asked. Wait a "
+                           "minute before asking again.")
+                .arg(QString::number(counts->createdForUser), userId),
+            now + 60, 0};
+    }
+    return std::nullopt;
+}
+
+Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec, ApprovalRefusal *refused)
 {
     if (spec.timeoutSeconds < minTimeoutSeconds || spec.timeoutSeconds > maxTimeoutSeconds) {
         return makeError(ErrorCode::InvalidField,
@@ -131,6 +256,18 @@ Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec)
     }
     if (spec.methods.isEmpty())
         return makeError(ErrorCode::InvalidField, QStringLiteral("no approval method allowed"));
+    if (auto refusal = admit(spec)) {
+        qCInfo(lcApprovals) << "approval for" << spec.sarc.subject.id << spec.sarc.action.name
+                            << "refused:" << refusal->message;
+        const ErrorCode code = refusal->kind == ApprovalRefusal::Kind::SarcTooLarge
+            ? ErrorCode::InputTooLarge
+            : refusal->kind == ApprovalRefusal::Kind::Storage ? ErrorCode::StorageFailure
+                                                              : ErrorCode::InvalidField;
+        Error error = makeError(code, refusal->message);
+        if (refused)
+            *refused = std::move(*refusal);
+        return error;
+    }
 
     ApprovalRequest request;
     request.requestId = randomToken(16);
@@ -158,6 +295,9 @@ Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec)
     approval.userVerificationRequired = spec.userVerificationRequired;
     approval.createdAt = request.issuedAt;
     approval.expiresAt = request.expiresAt;
+    approval.agent = spec.sarc.subject.agent;
+    approval.origin = spec.origin;
+    approval.dedupeKey = spec.dedupeKey;
     if (auto stored = m_store.addApproval(approval); !stored)
         return stored.error();
     audit(QStringLiteral("approval.requested"), approval, {},
@@ -392,6 +532,12 @@ Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
                           {QStringLiteral("aud"), grant.audience}});
     }
     return token;
+}
+
+Result<std::optional<ApprovalRecord>> ApprovalBroker::forOperation(const QByteArray &dedupeKey,
+                                                                   qint64 approvedSince) const
+{
+    return m_store.approvalForOperation(dedupeKey, m_clock.secondsSinceEpoch(), approvedSince);
 }
 
 QList<ApprovalRecord> ApprovalBroker::pending(const QString &userId) const

@@ -23,6 +23,7 @@ public:
     static constexpr int maxFailedAttempts = 5;
     static constexpr qint64 minTimeoutSeconds = 10;
     static constexpr qint64 maxTimeoutSeconds = 3600;
+    static constexpr qint64 heldNoticeInterval = 5; // seconds
 
     // relyingParty checks passkey approvals; empty: the gateway id's host
     // and the gateway id as origin.
@@ -30,8 +31,13 @@ public:
                    const TokenIssuer &issuer, const Clock &clock, RelyingParty relyingParty = {},
                    QObject *parent = nullptr);
 
-    // Creates, signs and stores a request, then announces it.
-    Result<ApprovalRecord> create(const ApprovalSpec &spec);
+    void setLimits(const ApprovalLimits &limits) { m_limits = limits; }
+    const ApprovalLimits &limits() const { return m_limits; }
+
+    // Creates, signs and stores a request, then announces it. A request over
+    // the limits (per agent and user, SARC size, push-fatigue hold) is
+    // refused with an error; `refused`, when given, then says why.
+    Result<ApprovalRecord> create(const ApprovalSpec &spec, ApprovalRefusal *refused = nullptr);
 
     // Ends a pending request that nobody needs any more (agent gave up).
     Status cancel(const QString &requestId, const QString &reason);
@@ -54,6 +60,11 @@ public:
     bool isAgentWaiting(const QString &requestId) const { return !m_agentGone.contains(requestId); }
 
     QList<ApprovalRecord> pending(const QString &userId) const;
+    // The approval an operation (ApprovalSpec::dedupeKey) already has: pending
+    // and unexpired, or approved at or after `approvedSince`. So that a call
+    // again after a restart attaches to it instead of asking twice.
+    Result<std::optional<ApprovalRecord>> forOperation(const QByteArray &dedupeKey,
+                                                       qint64 approvedSince) const;
     std::optional<ApprovalRecord> approval(const QString &requestId) const;
 
     // Expires every pending request whose time is up; runs on a timer too.
@@ -65,8 +76,14 @@ Q_SIGNALS:
     void resolved(const countersign::gateway::ApprovalRecord &approval);
     // The agent stopped waiting for a pending request, or waits again.
     void agentWaitingChanged(const countersign::gateway::ApprovalRecord &approval, bool waiting);
+    // Requests of `agent` for `userId` are held (push fatigue) until `until`;
+    // `heldCount` so far. Emitted when a hold starts and then at most every
+    // heldNoticeInterval, so a held agent cannot flood the person either.
+    void agentHeld(const QString &userId, const QString &agent, int heldCount, qint64 until);
 
 private:
+    std::optional<ApprovalRefusal> admit(const ApprovalSpec &spec);
+    std::optional<ApprovalRefusal> holdFor(const QString &userId, const QString &agent);
     Status finish(const QString &requestId, ApprovalState state,
                   std::optional<ApprovalMethod> method, const QString &deviceId,
                   const QString &reason);
@@ -94,6 +111,13 @@ private:
     TotpChecker m_totp;
     QTimer m_expiryTimer;
     QSet<QString> m_agentGone; // pending requests whose agent stopped waiting
+    ApprovalLimits m_limits;
+    struct Hold {
+        qint64 until = 0;
+        int heldCount = 0;
+        qint64 noticedAt = 0; // when agentHeld was last emitted
+    };
+    QHash<QString, Hold> m_holds; // user + '\n' + agent -> current hold
 };
 
 } // namespace countersign::gateway

@@ -23,6 +23,12 @@ CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, PasskeyRegistry
     connect(&m_broker, &ApprovalBroker::resolved, this,
             [this](const ApprovalRecord &approval) { broadcast(approval, true); });
     connect(&m_passkeys, &PasskeyRegistry::changed, this, &CompanionHub::broadcastPasskeys);
+    connect(&m_broker, &ApprovalBroker::agentHeld, this,
+            [this](const QString &userId, const QString &agent, int heldCount, qint64 until) {
+                const QList<CompanionSession *> sessions = m_byUser.values(userId);
+                for (CompanionSession *session : sessions)
+                    session->sendAgentHeld(agent, heldCount, until);
+            });
     connect(&m_broker, &ApprovalBroker::agentWaitingChanged, this,
             [this](const ApprovalRecord &approval, bool waiting) {
                 const QList<CompanionSession *> sessions = m_byUser.values(approval.userId);

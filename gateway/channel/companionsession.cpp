@@ -60,6 +60,7 @@ CompanionSession::CompanionSession(std::shared_ptr<CompanionConnection> socket, 
     events.pong = [this] { m_sincePong.restart(); };
     events.closed = [this] {
         m_authTimer.stop();
+        m_catchUpTimer.stop();
         m_pingTimer.stop();
         Q_EMIT closed(this);
     };
@@ -223,19 +224,62 @@ void CompanionSession::authenticate(const channel::Auth &auth)
     m_socket->markTrusted();
     qCInfo(lcChannel) << "device" << device->deviceId << "connected for" << device->userId;
 
+    sendWelcome();
+    Q_EMIT authenticated(this);
+}
+
+void CompanionSession::sendWelcome()
+{
     channel::Welcome welcome;
-    welcome.deviceId = device->deviceId;
-    welcome.user = device->userId;
-    for (const ApprovalRecord &approval : m_broker.pending(device->userId))
-        welcome.pending.append(QString::fromLatin1(approval.requestJws));
+    welcome.deviceId = m_device->deviceId;
+    welcome.user = m_device->userId;
     // Without it the companion only loses the passkey method; TOTP works.
-    if (const auto passkey = m_passkeys.context(device->userId))
+    if (const auto passkey = m_passkeys.context(m_device->userId))
         welcome.passkey = passkey.value();
     else
-        qCWarning(lcChannel) << "no passkey context for" << device->userId << ":"
+        qCWarning(lcChannel) << "no passkey context for" << m_device->userId << ":"
                              << passkey.error().message;
+    const QList<ApprovalRecord> pending = m_broker.pending(m_device->userId);
+    welcome.pendingTotal = pending.size();
+    // The welcome must fit the channel's 64 KiB message limit however many
+    // requests wait (an agent could raise many large ones): the oldest that
+    // fit go in it, the others follow as approval.requested (v1.2). A
+    // request JWS is base64url and dots, so it adds its length plus quotes
+    // and a comma.
+    qint64 size = channel::toText(welcome.toJson()).toUtf8().size();
+    qsizetype fitted = 0;
+    for (; fitted < pending.size(); ++fitted) {
+        const qint64 more = pending[fitted].requestJws.size() + 3;
+        if (size + more > welcomeBudgetBytes)
+            break;
+        size += more;
+        welcome.pending.append(QString::fromLatin1(pending[fitted].requestJws));
+    }
+    for (qsizetype i = fitted; i < pending.size(); ++i)
+        m_catchUp.append(pending[i].requestId);
     send(welcome.toJson());
-    Q_EMIT authenticated(this);
+    if (!m_catchUp.isEmpty()) {
+        qCInfo(lcChannel) << "welcome carries" << fitted << "of" << pending.size()
+                          << "pending requests; the others follow";
+        connect(&m_catchUpTimer, &QTimer::timeout, this, &CompanionSession::catchUp);
+        m_catchUpTimer.start(m_timings.catchUpInterval);
+        catchUp();
+    }
+}
+
+void CompanionSession::catchUp()
+{
+    qint64 sent = 0;
+    while (!m_catchUp.isEmpty() && sent < catchUpBatchBytes && !m_closing) {
+        const auto approval = m_broker.approval(m_catchUp.takeFirst());
+        // Answered or expired meanwhile: its approval.resolved went out.
+        if (!approval || approval->state != ApprovalState::Pending)
+            continue;
+        sendRequest(*approval);
+        sent += approval->requestJws.size();
+    }
+    if (m_catchUp.isEmpty() || m_closing)
+        m_catchUpTimer.stop();
 }
 
 void CompanionSession::respond(const channel::ApprovalRespond &message)
@@ -280,6 +324,11 @@ void CompanionSession::sendPasskeys(const QJsonObject &context)
 void CompanionSession::sendRequest(const ApprovalRecord &approval)
 {
     send(channel::ApprovalRequested{QString::fromLatin1(approval.requestJws)}.toJson());
+}
+
+void CompanionSession::sendAgentHeld(const QString &agent, int heldCount, qint64 until)
+{
+    send(channel::AgentHeld{agent, heldCount, until}.toJson());
 }
 
 void CompanionSession::sendAgentWaiting(const ApprovalRecord &approval, bool waiting)

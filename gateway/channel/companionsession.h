@@ -32,6 +32,10 @@ struct ChannelTimings {
     std::chrono::milliseconds authTimeout{10'000};
     std::chrono::milliseconds pingInterval{30'000};
     std::chrono::milliseconds pongTimeout{60'000};
+    // Pending requests that do not fit in `welcome` follow as
+    // approval.requested, at most catchUpBatchBytes per interval, so a long
+    // backlog never overruns the connection's send queue (1 MiB default).
+    std::chrono::milliseconds catchUpInterval{250};
 };
 
 // One companion's WebSocket: the hello/auth handshake, then requests out and
@@ -41,6 +45,9 @@ class CompanionSession : public QObject {
 
 public:
     static constexpr qint64 maxMessageBytes = 64 * 1024;
+    // What `welcome` may take of maxMessageBytes (the rest is headroom).
+    static constexpr qint64 welcomeBudgetBytes = 60 * 1024;
+    static constexpr qint64 catchUpBatchBytes = 256 * 1024;
 
     CompanionSession(std::shared_ptr<CompanionConnection> socket, Store &store,
                      ApprovalBroker &broker, PasskeyRegistry &passkeys, const Clock &clock,
@@ -56,6 +63,8 @@ public:
     void sendAgentWaiting(const ApprovalRecord &approval, bool waiting);
     // The user's passkey context (docs/protocol.md 8.1) after a change.
     void sendPasskeys(const QJsonObject &context);
+    // The agent's requests are held (push fatigue, docs/protocol.md 5.3).
+    void sendAgentHeld(const QString &agent, int heldCount, qint64 until);
     void close(int code, const QString &reason);
 
 Q_SIGNALS:
@@ -74,6 +83,9 @@ private:
     void refuseMalformed(const QString &type, const Error &error);
     void sendError(ChannelErrorCode code, const QString &message);
     void send(const QJsonObject &message);
+    void sendWelcome();
+    // Sends the next batch of pending requests that did not fit in welcome.
+    void catchUp();
 
     std::shared_ptr<CompanionConnection> m_socket;
     Store &m_store;
@@ -86,6 +98,8 @@ private:
     std::optional<DeviceRecord> m_device;
     QTimer m_authTimer;
     QTimer m_pingTimer;
+    QTimer m_catchUpTimer;
+    QStringList m_catchUp; // request ids still to send after welcome, oldest first
     QElapsedTimer m_sincePong;
     bool m_closing = false;
 };

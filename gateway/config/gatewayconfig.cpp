@@ -70,6 +70,7 @@ private:
     Status readPublicUrl(const YamlMap &top);
     Status readDurations(const YamlMap &top);
     Status readLimits(const YamlMap &top);
+    Status readApprovalLimits(const YamlMap &top);
     Status readAdmin(const YamlMap &top);
     Status readPasskeys(const YamlMap &top);
     Status readUsers(const YamlMap &top);
@@ -103,7 +104,8 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
          {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
           &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
           &ConfigParser::readAdmin, &ConfigParser::readPasskeys, &ConfigParser::readUsers,
-          &ConfigParser::readLimits, &ConfigParser::readRetention, &ConfigParser::readReserved}) {
+          &ConfigParser::readLimits, &ConfigParser::readApprovalLimits,
+          &ConfigParser::readRetention, &ConfigParser::readReserved}) {
         const Status status = (this->*step)(top.value());
         if (!status.ok()) {
             return status.error();
@@ -337,6 +339,9 @@ Status ConfigParser::readDurations(const YamlMap &top)
         if (setting.section == u"pairing") {
             allowed << attemptsKey;
         }
+        if (setting.section == u"approvals") {
+            allowed << QStringLiteral("limits"); // readApprovalLimits
+        }
         const auto section = YamlMap::open(m_source, top.value(setting.section), setting.section,
                                            top.markOf(setting.section), allowed);
         if (!section.ok()) {
@@ -360,6 +365,63 @@ Status ConfigParser::readDurations(const YamlMap &top)
             }
             m_config.maxPairingAttemptsPerMinute = value.value();
         }
+    }
+    return Ok{};
+}
+
+Status ConfigParser::readApprovalLimits(const YamlMap &top)
+{
+    const QString approvalsKey = QStringLiteral("approvals");
+    const QString key = QStringLiteral("limits");
+    if (!top.contains(approvalsKey))
+        return Ok{};
+    const auto approvals =
+        YamlMap::open(m_source, top.value(approvalsKey), approvalsKey, top.markOf(approvalsKey),
+                      {QStringLiteral("timeout"), key});
+    if (!approvals.ok())
+        return approvals.error();
+    struct Count {
+        const char *key;
+        int minimum;
+        int maximum;
+        int *target;
+    };
+    GatewayConfig::ApprovalLimitSettings &limits = m_config.approvalLimits;
+    const QList<Count> counts{
+        {"pending_per_agent", 1, 10'000, &limits.pendingPerAgent},
+        {"per_minute_per_agent", 1, 10'000, &limits.perMinutePerAgent},
+        {"pending_per_user", 1, 100'000, &limits.pendingPerUser},
+        {"per_minute_per_user", 1, 100'000, &limits.perMinutePerUser},
+        // A signed request (base64url, 4/3) must stay under the channel's
+        // 64 KiB message limit.
+        {"max_request_bytes", 1024, 32 * 1024, &limits.maxRequestBytes},
+        {"hold_after_denials", 0, 100, &limits.holdAfterDenials},
+    };
+    const QString windowKey = QStringLiteral("hold_window");
+    QStringList allowed{windowKey};
+    for (const Count &count : counts)
+        allowed << QLatin1String(count.key);
+    const auto section = YamlMap::open(m_source, approvals->value(key), approvals->pathOf(key),
+                                       approvals->markOf(key), allowed);
+    if (!section.ok())
+        return section.error();
+    for (const Count &count : counts) {
+        const QString name = QLatin1String(count.key);
+        if (!section->contains(name))
+            continue;
+        auto value = readInt(m_source, section->value(name), section->pathOf(name),
+                             section->markOf(name), count.minimum, count.maximum);
+        if (!value.ok())
+            return value.error();
+        *count.target = value.value();
+    }
+    if (section->contains(windowKey)) {
+        auto value = readDuration(m_source, section->value(windowKey), section->pathOf(windowKey),
+                                  section->markOf(windowKey), std::chrono::minutes(1),
+                                  std::chrono::hours(24));
+        if (!value.ok())
+            return value.error();
+        limits.holdWindow = value.value();
     }
     return Ok{};
 }

@@ -53,6 +53,16 @@ namespace countersign::gateway {
 //   approvals:
 //     timeout: duration   Default 120s, min 10s, max 1h. How long a request
 //                         waits for a person before it expires.
+//     limits:             What one agent and one user may raise
+//                         (docs/gateway.md "Approval limits"):
+//       pending_per_agent: integer    Default 20, 1..10000
+//       per_minute_per_agent: integer Default 30, 1..10000
+//       pending_per_user: integer     Default 50, 1..100000
+//       per_minute_per_user: integer  Default 60, 1..100000
+//       max_request_bytes: integer    Default 8192, 1024..32768: the SARC
+//                         (canonical JSON) shown to the person
+//       hold_after_denials: integer   Default 3, 0 (off)..100
+//       hold_window: duration         Default 10m, 1m..24h
 //   tokens:
 //     ttl: duration       Default 60s, min 5s, max 15m. Lifetime of an
 //                         elevated token.
@@ -156,6 +166,18 @@ struct GatewayConfig {
     static constexpr qsizetype maxUserIdLength = 254; // the longest email address
     static constexpr qint64 maxFileBytes = 1024 * 1024;
 
+    // approvals.limits (ApprovalLimits in gateway/approvals has the same
+    // defaults; the runtime copies these into it).
+    struct ApprovalLimitSettings {
+        int pendingPerAgent = 20;
+        int perMinutePerAgent = 30;
+        int pendingPerUser = 50;
+        int perMinutePerUser = 60;
+        int maxRequestBytes = 8 * 1024;
+        int holdAfterDenials = 3;
+        std::chrono::seconds holdWindow = std::chrono::minutes(10);
+    };
+
     QHostAddress listenAddress;
     quint16 listenPort = 8780;
     QUrl publicUrl;
@@ -164,6 +186,7 @@ struct GatewayConfig {
     std::optional<QString> dataDir; // absolute
     std::optional<Tls> tls;
     std::chrono::seconds approvalTimeout = defaultApprovalTimeout;
+    ApprovalLimitSettings approvalLimits;
     std::chrono::seconds tokenTtl = defaultTokenTtl;
     std::chrono::seconds pairingOfferTtl = defaultOfferTtl;
     int maxPairingAttemptsPerMinute = defaultMaxPairingAttemptsPerMinute;

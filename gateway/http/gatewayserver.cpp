@@ -327,7 +327,23 @@ HttpResponse GatewayServer::createApproval(const HttpRequest &request)
                                           "the gateway computes it"));
         }
     }
-    const auto approval = m_broker->create(spec);
+    spec.origin = ApprovalOrigin::AdminApi;
+    ApprovalRefusal refusal;
+    const auto approval = m_broker->create(spec, &refusal);
+    if (!approval && !refusal.message.isEmpty()) {
+        // Bounded per user and agent like the MCP proxy's (approvals.limits).
+        const bool tooLarge = refusal.kind == ApprovalRefusal::Kind::SarcTooLarge;
+        const bool storage = refusal.kind == ApprovalRefusal::Kind::Storage;
+        return failure(tooLarge      ? HttpStatus::payloadTooLarge
+                           : storage ? HttpStatus::serviceUnavailable
+                                     : HttpStatus::tooManyRequests,
+                       tooLarge      ? QStringLiteral("request_too_large")
+                           : storage ? QStringLiteral("storage_failure")
+                           : refusal.kind == ApprovalRefusal::Kind::Held
+                           ? QStringLiteral("agent_held")
+                           : QStringLiteral("rate_limited"),
+                       refusal.message);
+    }
     if (!approval) {
         return failure(HttpStatus::badRequest, QStringLiteral("malformed_request"),
                        approval.error().message);
@@ -353,6 +369,16 @@ HttpResponse GatewayServer::redeemApproval(const QString &requestId, const HttpR
     if (!isAdmin(request)) {
         return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
                        QStringLiteral("an admin bearer token is required"));
+    }
+    // The MCP proxy's approvals are for the one call it makes itself; their
+    // token is never handed out here (nor that of rows older than schema 3,
+    // whose origin is unknown).
+    if (const auto approval = m_broker->approval(requestId);
+        approval && approval->origin != ApprovalOrigin::AdminApi) {
+        return failure(HttpStatus::conflict, QStringLiteral("not_redeemable"),
+                       QStringLiteral("request %1 was not raised through the admin API (origin "
+                                      "%2): its token is issued only to the call that raised it")
+                           .arg(requestId, approvalOriginName(approval->origin)));
     }
     const auto token = m_broker->redeem(requestId);
     if (!token)

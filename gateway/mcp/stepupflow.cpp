@@ -6,6 +6,7 @@
 #include "protocol/messages/approvalproof.h"
 #include "protocol/messages/bindingcode.h"
 
+#include <QCryptographicHash>
 #include <QLoggingCategory>
 #include <QPointer>
 
@@ -79,6 +80,72 @@ QString StepUpFlow::keyFor(const ToolCall &call)
         .join(u'\n');
 }
 
+QByteArray StepUpFlow::dedupeKeyFor(const QString &key)
+{
+    return QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha256);
+}
+
+QJsonObject StepUpFlow::approvalDetails(const Entry &entry)
+{
+    return QJsonObject{{QStringLiteral("request_id"), entry.approvalId},
+                       {QStringLiteral("binding_code"), entry.bindingCode},
+                       {QStringLiteral("expires_at"), entry.expiresAt}};
+}
+
+StepUpFlow::Entry &StepUpFlow::remember(const ApprovalRecord &approval, const QString &key,
+                                        const QString &action)
+{
+    Entry entry;
+    entry.approvalId = approval.requestId;
+    entry.key = key;
+    entry.bindingCode = bindingCodeForRequestHash(approval.requestHash);
+    entry.action = action;
+    entry.expiresAt = approval.expiresAt;
+    m_byKey.insert(key, entry.approvalId);
+    return m_byApproval.insert(entry.approvalId, entry).value();
+}
+
+bool StepUpFlow::resumeStored(const QString &key, const ToolCall &call,
+                              const AccessDecision &decision, Stream &stream)
+{
+    const qint64 approvedSince = m_clock.secondsSinceEpoch() - m_timings.freshApproval.count();
+    const auto stored = m_broker.forOperation(dedupeKeyFor(key), approvedSince);
+    if (!stored) {
+        qCWarning(lcMcp) << "cannot look up the stored approval of" << call.resourceId() << ":"
+                         << stored.error().message;
+        return false;
+    }
+    if (!stored->has_value())
+        return false;
+    const ApprovalRecord &approval = **stored;
+    if (approval.state == ApprovalState::Approved) {
+        // Approved while no client waited, before a restart: the same call
+        // again uses it once, as it would have before the restart. Redeemed
+        // already (its call ran): a new approval is needed.
+        auto token = m_broker.redeem(approval.requestId);
+        if (!token) {
+            qCInfo(lcMcp) << "stored approval" << approval.requestId
+                          << "cannot be used again:" << token.error().message;
+            return false;
+        }
+        Entry &entry = remember(approval, key, call.tool);
+        entry.phase = Entry::Phase::Approved;
+        entry.method = methodLabel(approval.resolvedMethod);
+        m_audit.steppedUp(call, decision, entry.approvalId);
+        qCInfo(lcMcp) << "call again after a restart: using stored approval" << entry.approvalId;
+        useApproval(entry, Waiter{call, decision, std::move(stream), {}, 0},
+                    std::move(token).value());
+        return true;
+    }
+    Entry &entry = remember(approval, key, call.tool);
+    m_audit.steppedUp(call, decision, entry.approvalId);
+    qCInfo(lcMcp) << "call again after a restart: attaching to stored approval" << entry.approvalId;
+    const QString approvalId = entry.approvalId;
+    attach(entry, call, decision, std::move(stream));
+    answerClientsThatCannotWait(approvalId);
+    return true;
+}
+
 void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Stream stream)
 {
     const QString key = keyFor(call);
@@ -119,6 +186,8 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
         }
         return;
     }
+    if (resumeStored(key, call, decision, stream))
+        return;
 
     const auto hash = argumentsHash(call.arguments);
     if (!hash) {
@@ -149,26 +218,32 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
     spec.timeoutSeconds = decision.timeout.value_or(m_timings.approvalTimeout).count();
     spec.upstream = call.upstream->audience();
     spec.argumentsHash = hash.value();
+    spec.origin = ApprovalOrigin::McpProxy;
+    spec.dedupeKey = dedupeKeyFor(key);
 
-    const auto created = m_broker.create(spec);
+    ApprovalRefusal refusal;
+    const auto created = m_broker.create(spec, &refusal);
     if (!created) {
-        m_audit.finished(call, decision, QStringLiteral("failed"), {}, created.error().message);
+        // Limits and holds: refused before anyone was asked, so the outcome
+        // says which, for programs, and the text what to do.
+        const bool limited = !refusal.message.isEmpty();
+        const bool held = limited && refusal.kind == ApprovalRefusal::Kind::Held;
+        const QString outcome = held ? QStringLiteral("held")
+            : limited                ? QStringLiteral("limited")
+                                     : QStringLiteral("failed");
+        QJsonObject details;
+        if (refusal.until > 0)
+            details.insert(QStringLiteral("until"), refusal.until);
+        m_audit.finished(call, decision, outcome, {}, created.error().message);
         stream->finish(toolErrorResult(
             call.rpcId,
-            QStringLiteral("Approval required, but the gateway could not ask for it: %1")
+            QStringLiteral("Approval required, but the gateway did not ask for it: %1")
                 .arg(created.error().message),
-            QStringLiteral("failed"), {}));
+            outcome, {}, details));
         return;
     }
     m_audit.steppedUp(call, decision, created->requestId);
-    Entry entry;
-    entry.approvalId = created->requestId;
-    entry.key = key;
-    entry.bindingCode = bindingCodeForRequestHash(created->requestHash);
-    entry.action = call.tool;
-    entry.expiresAt = created->expiresAt;
-    m_byKey.insert(key, entry.approvalId);
-    Entry &stored = m_byApproval.insert(entry.approvalId, entry).value();
+    Entry &stored = remember(created.value(), key, call.tool);
     qCInfo(lcMcp) << "approval" << stored.approvalId << "raised for" << call.resourceId()
                   << "binding code" << stored.bindingCode;
     const QString approvalId = stored.approvalId;
@@ -221,7 +296,8 @@ void StepUpFlow::answerClientsThatCannotWait(const QString &approvalId)
         m_audit.finished(waiter.call, waiter.decision, QStringLiteral("input_required"),
                          entry.approvalId);
         waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text,
-                                              QStringLiteral("input_required"), entry.approvalId));
+                                              QStringLiteral("input_required"), entry.approvalId,
+                                              approvalDetails(entry)));
     }
     entry.waiters = std::move(still);
 }
@@ -250,6 +326,9 @@ void StepUpFlow::attach(Entry &entry, const ToolCall &call, const AccessDecision
         };
         if (call.protocolVersion == u"2025-11-25")
             params.insert(QStringLiteral("mode"), QStringLiteral("form"));
+        // The binding code for programs, not only in the English message.
+        params.insert(QStringLiteral("_meta"),
+                      QJsonObject{{QString::fromLatin1(approvalMetaKey), approvalDetails(entry)}});
         waiter.stream->send(JsonRpcMessage::request(waiter.elicitationId,
                                                     QStringLiteral("elicitation/create"), params));
         m_elicitations.insert(waiter.elicitationId, entry.approvalId);
@@ -406,7 +485,8 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
         break;
     }
     for (Waiter &waiter : entry.waiters) {
-        waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text, outcome, entry.approvalId));
+        waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text, outcome, entry.approvalId,
+                                              approvalDetails(entry)));
         m_audit.finished(waiter.call, waiter.decision, outcome, entry.approvalId, approval.reason);
     }
     if (entry.waiters.isEmpty()) {
@@ -415,10 +495,11 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
     forget(QString(entry.approvalId));
 }
 
-void StepUpFlow::useApproval(Entry &entry, Waiter waiter)
+void StepUpFlow::useApproval(Entry &entry, Waiter waiter, std::optional<ElevatedToken> redeemed)
 {
     const QString approvalId = entry.approvalId;
-    const auto token = m_broker.redeem(approvalId);
+    const Result<ElevatedToken> token =
+        redeemed ? Result<ElevatedToken>(std::move(*redeemed)) : m_broker.redeem(approvalId);
     if (!token) {
         m_audit.finished(waiter.call, waiter.decision, QStringLiteral("failed"), approvalId,
                          token.error().message);

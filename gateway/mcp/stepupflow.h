@@ -82,9 +82,20 @@ private:
     };
 
     static QString keyFor(const ToolCall &call);
+    // SHA-256 of keyFor(): stored with the approval so that the same call
+    // after a restart finds it (ApprovalBroker::forOperation).
+    static QByteArray dedupeKeyFor(const QString &key);
+    // Attaches to the stored approval of this operation when memory has
+    // none (the gateway restarted); false when there is none to attach to.
+    bool resumeStored(const QString &key, const ToolCall &call, const AccessDecision &decision,
+                      Stream &stream);
+    Entry &remember(const ApprovalRecord &approval, const QString &key, const QString &action);
+    // The machine-readable part of what the agent is told (_meta).
+    static QJsonObject approvalDetails(const Entry &entry);
     void attach(Entry &entry, const ToolCall &call, const AccessDecision &decision, Stream stream);
     void onResolved(const ApprovalRecord &approval);
-    void useApproval(Entry &entry, Waiter waiter);
+    // Redeems the approval (unless `token` was already) and runs the call.
+    void useApproval(Entry &entry, Waiter waiter, std::optional<ElevatedToken> token = {});
     void deliverResult(const QString &approvalId, const QJsonObject &response);
     void tick();
     void updateTimer();

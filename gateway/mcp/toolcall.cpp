@@ -37,9 +37,10 @@ void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
 }
 
 QJsonObject toolErrorResult(const QJsonValue &rpcId, const QString &text, const QString &outcome,
-                            const QString &approvalId)
+                            const QString &approvalId, const QJsonObject &details)
 {
-    QJsonObject approval{{QStringLiteral("outcome"), outcome}};
+    QJsonObject approval = details;
+    approval.insert(QStringLiteral("outcome"), outcome);
     if (!approvalId.isEmpty())
         approval.insert(QStringLiteral("id"), approvalId);
     return JsonRpcMessage::result(

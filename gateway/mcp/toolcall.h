@@ -46,7 +46,9 @@ void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
 // A tools/call result with isError set: how MCP reports a tool that could not
 // do its job, so the model sees the text. `outcome` goes into _meta for
 // programs ("denied", "expired", "cancelled", ...).
+// `details` adds members to that _meta object (binding_code, expires_at,
+// until, ...: docs/gateway.md, "What the agent sees").
 QJsonObject toolErrorResult(const QJsonValue &rpcId, const QString &text, const QString &outcome,
-                            const QString &approvalId);
+                            const QString &approvalId, const QJsonObject &details = {});
 
 } // namespace countersign::gateway

@@ -127,6 +127,18 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
     runtime->m_broker =
         std::make_unique<ApprovalBroker>(*runtime->m_store, *runtime->m_signingKey, gatewayId,
                                          *runtime->m_issuer, clock, relyingParty);
+    {
+        const GatewayConfig::ApprovalLimitSettings &configured = config.approvalLimits;
+        ApprovalLimits limits;
+        limits.pendingPerAgent = configured.pendingPerAgent;
+        limits.perMinutePerAgent = configured.perMinutePerAgent;
+        limits.pendingPerUser = configured.pendingPerUser;
+        limits.perMinutePerUser = configured.perMinutePerUser;
+        limits.maxSarcBytes = configured.maxRequestBytes;
+        limits.holdAfterDenials = configured.holdAfterDenials;
+        limits.holdWindow = configured.holdWindow;
+        runtime->m_broker->setLimits(limits);
+    }
     runtime->m_passkeys = std::make_unique<PasskeyRegistry>(*runtime->m_store, clock, relyingParty);
     runtime->m_pairing = std::make_unique<PairingService>(
         *runtime->m_store, clock,

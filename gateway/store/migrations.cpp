@@ -142,14 +142,29 @@ Migration passkeys()
     };
 }
 
-// PLACEHOLDER, for this branch only: version 3 belongs to the approvals
-// change of issue 16, merged separately; replace this with it when merging.
-// Migrations::apply() would skip a gap, but test_store_migrations requires
-// consecutive versions.
-Migration approvalsPlaceholder()
+Migration approvalOrigins()
 {
     return Migration{
-        3, QStringLiteral("placeholder for the approvals step"), {QStringLiteral("SELECT 1")}};
+        3,
+        QStringLiteral("approval agent, origin and operation key (approval limits, restarts)"),
+        {
+            // Limits count a user's and an agent's approvals, the push-
+            // fatigue hold counts an agent's denials.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN agent TEXT NOT NULL DEFAULT ''"),
+            // Only 'admin' approvals may be redeemed through the admin API;
+            // rows from before this step are 'unknown' and may not.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN origin TEXT NOT NULL"
+                           " DEFAULT 'unknown' CHECK (origin IN ('unknown', 'admin', 'mcp'))"),
+            // SHA-256 over user, agent, upstream, tool and arguments hash
+            // (MCP proxy), so a call again after a restart attaches to its
+            // approval; empty for the admin API.
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN dedupe_key BLOB NOT NULL DEFAULT x''"),
+            QStringLiteral(
+                "CREATE INDEX approvals_by_agent ON approvals (user_id, agent, created_at)"),
+            QStringLiteral("CREATE INDEX approvals_by_operation ON approvals (dedupe_key)"
+                           " WHERE dedupe_key <> x''"),
+        },
+    };
 }
 
 // Independent of version 3.
@@ -271,8 +286,7 @@ Status applyStep(const QSqlDatabase &db, const Migration &step, qint64 now)
 
 const QList<Migration> &Migrations::steps()
 {
-    static const QList<Migration> all{initialSchema(), passkeys(), approvalsPlaceholder(),
-                                      auditChain()};
+    static const QList<Migration> all{initialSchema(), passkeys(), approvalOrigins(), auditChain()};
     return all;
 }
 

@@ -28,7 +28,7 @@ const QString DeviceColumns = QStringLiteral(
 const QString ApprovalColumns = QStringLiteral(
     "request_id, user_id, request_jws, request_hash, methods, upstream, arguments_hash,"
     " created_at, expires_at, state, resolved_method, resolved_by_device, resolved_at, reason,"
-    " failed_attempts, user_verification_required, user_verified");
+    " failed_attempts, user_verification_required, user_verified, agent, origin, dedupe_key");
 const QString PasskeyColumns =
     QStringLiteral("credential_id, user_id, name, public_key, sign_count, uv, be, created_at");
 
@@ -148,6 +148,12 @@ std::optional<ApprovalRecord> approvalFromRow(const QSqlQuery &query)
     approval.failedAttempts = query.value(14).toInt();
     approval.userVerificationRequired = query.value(15).toInt() != 0;
     approval.userVerified = query.value(16).toInt() != 0;
+    approval.agent = query.value(17).toString();
+    const auto origin = approvalOriginFromName(query.value(18).toString());
+    if (!origin)
+        return std::nullopt;
+    approval.origin = *origin;
+    approval.dedupeKey = query.value(19).toByteArray();
     return approval;
 }
 
@@ -553,21 +559,33 @@ Status SqliteStore::addApproval(const ApprovalRecord &approval)
     if (approval.userId.isEmpty())
         return invalid(QStringLiteral("approval user id is empty"));
     QSqlQuery query(m_db);
-    const Status ran =
-        run(query,
-            QStringLiteral("INSERT INTO approvals (") + ApprovalColumns
-                + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                 " ON CONFLICT (request_id) DO NOTHING"),
-            {approval.requestId, approval.userId, blob(approval.requestJws),
-             blob(approval.requestHash), methodsText(approval.methods), text(approval.upstream),
-             blob(approval.argumentsHash), integer(approval.createdAt), integer(approval.expiresAt),
-             approvalStateName(approval.state),
-             approval.resolvedMethod ? QVariant(approvalMethodName(*approval.resolvedMethod))
-                                     : QVariant(QMetaType::fromType<QString>()),
-             text(approval.resolvedByDevice), integer(approval.resolvedAt), text(approval.reason),
-             approval.failedAttempts, int(approval.userVerificationRequired),
-             int(approval.userVerified)},
-            QStringLiteral("add approval"));
+    const Status ran = run(
+        query,
+        QStringLiteral("INSERT INTO approvals (") + ApprovalColumns
+            + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                             " ON CONFLICT (request_id) DO NOTHING"),
+        {approval.requestId,
+         approval.userId,
+         blob(approval.requestJws),
+         blob(approval.requestHash),
+         methodsText(approval.methods),
+         text(approval.upstream),
+         blob(approval.argumentsHash),
+         integer(approval.createdAt),
+         integer(approval.expiresAt),
+         approvalStateName(approval.state),
+         approval.resolvedMethod ? QVariant(approvalMethodName(*approval.resolvedMethod))
+                                 : QVariant(QMetaType::fromType<QString>()),
+         text(approval.resolvedByDevice),
+         integer(approval.resolvedAt),
+         text(approval.reason),
+         approval.failedAttempts,
+         int(approval.userVerificationRequired),
+         int(approval.userVerified),
+         text(approval.agent),
+         approvalOriginName(approval.origin),
+         blob(approval.dedupeKey)},
+        QStringLiteral("add approval"));
     if (!ran)
         return ran;
     if (query.numRowsAffected() != 1)
@@ -637,6 +655,71 @@ Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState stat
         return resolved;
     }
     return transaction.value().commit();
+}
+
+Result<ApprovalCounts> SqliteStore::approvalCounts(const QString &userId, const QString &agent,
+                                                   qint64 now, qint64 since) const
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral(
+                "SELECT"
+                " COALESCE(SUM(state = 'pending' AND expires_at > ?), 0),"
+                " COALESCE(SUM(state = 'pending' AND expires_at > ? AND agent = ?), 0),"
+                " COALESCE(SUM(created_at >= ?), 0),"
+                " COALESCE(SUM(created_at >= ? AND agent = ?), 0)"
+                " FROM approvals WHERE user_id = ? AND (state = 'pending' OR created_at >= ?)"),
+            {integer(now), integer(now), text(agent), integer(since), integer(since), text(agent),
+             text(userId), integer(since)},
+            QStringLiteral("count approvals"));
+    if (!ran)
+        return ran.error();
+    if (!query.next())
+        return makeError(ErrorCode::StorageFailure, QStringLiteral("count approvals: no row"));
+    return ApprovalCounts{query.value(0).toInt(), query.value(1).toInt(), query.value(2).toInt(),
+                          query.value(3).toInt()};
+}
+
+Result<QList<qint64>> SqliteStore::denialTimes(const QString &userId, const QString &agent,
+                                               qint64 since) const
+{
+    QSqlQuery query(m_db);
+    const Status ran =
+        run(query,
+            QStringLiteral("SELECT resolved_at FROM approvals"
+                           " WHERE user_id = ? AND agent = ? AND state = 'denied'"
+                           " AND resolved_at >= ? ORDER BY resolved_at DESC"),
+            {text(userId), text(agent), integer(since)}, QStringLiteral("list denials"));
+    if (!ran)
+        return ran.error();
+    QList<qint64> times;
+    while (query.next())
+        times.append(query.value(0).toLongLong());
+    return times;
+}
+
+Result<std::optional<ApprovalRecord>> SqliteStore::approvalForOperation(const QByteArray &dedupeKey,
+                                                                        qint64 now,
+                                                                        qint64 approvedSince) const
+{
+    if (dedupeKey.isEmpty())
+        return std::optional<ApprovalRecord>{};
+    QSqlQuery query(m_db);
+    const Status ran = run(query,
+                           QStringLiteral("SELECT ") + ApprovalColumns
+                               + QStringLiteral(" FROM approvals WHERE dedupe_key = ?"
+                                                " AND ((state = 'pending' AND expires_at > ?)"
+                                                "  OR (state = 'approved' AND resolved_at >= ?))"
+                                                " ORDER BY created_at DESC, request_id LIMIT 1"),
+                           {blob(dedupeKey), integer(now), integer(approvedSince)},
+                           QStringLiteral("find the approval of an operation"));
+    if (!ran)
+        return ran.error();
+    const QList<ApprovalRecord> found = approvalsFromRows(query);
+    if (found.isEmpty())
+        return std::optional<ApprovalRecord>{};
+    return std::optional<ApprovalRecord>{found.constFirst()};
 }
 
 Result<int> SqliteStore::recordFailedAttempt(const QString &requestId)

@@ -61,6 +61,13 @@ public:
                            std::optional<ApprovalMethod> method, const QString &deviceId, qint64 at,
                            const QString &reason) override;
     Result<int> recordFailedAttempt(const QString &requestId) override;
+    Result<ApprovalCounts> approvalCounts(const QString &userId, const QString &agent, qint64 now,
+                                          qint64 since) const override;
+    Result<QList<qint64>> denialTimes(const QString &userId, const QString &agent,
+                                      qint64 since) const override;
+    Result<std::optional<ApprovalRecord>> approvalForOperation(const QByteArray &dedupeKey,
+                                                               qint64 now,
+                                                               qint64 approvedSince) const override;
 
     // Single use
     Result<bool> markUsed(const QString &kind, const QByteArray &value, qint64 keepUntil) override;

@@ -36,4 +36,28 @@ std::optional<ApprovalState> approvalStateFromName(QStringView name)
     return std::nullopt;
 }
 
+QString approvalOriginName(ApprovalOrigin origin)
+{
+    switch (origin) {
+    case ApprovalOrigin::AdminApi:
+        return QStringLiteral("admin");
+    case ApprovalOrigin::McpProxy:
+        return QStringLiteral("mcp");
+    case ApprovalOrigin::Unknown:
+        break;
+    }
+    return QStringLiteral("unknown");
+}
+
+std::optional<ApprovalOrigin> approvalOriginFromName(QStringView name)
+{
+    if (name == u"admin")
+        return ApprovalOrigin::AdminApi;
+    if (name == u"mcp")
+        return ApprovalOrigin::McpProxy;
+    if (name == u"unknown")
+        return ApprovalOrigin::Unknown;
+    return std::nullopt;
+}
+
 } // namespace countersign::gateway

@@ -51,6 +51,26 @@ enum class ApprovalState {
 QString approvalStateName(ApprovalState state); // "pending", "approved", ...
 std::optional<ApprovalState> approvalStateFromName(QStringView name);
 
+// Who raised an approval (migration 3). Only an admin API approval's token
+// may be redeemed through the admin API: the MCP proxy's are for the one
+// call the proxy makes itself. Rows older than migration 3 are Unknown.
+enum class ApprovalOrigin {
+    Unknown,
+    AdminApi,
+    McpProxy,
+};
+QString approvalOriginName(ApprovalOrigin origin); // "unknown", "admin", "mcp"
+std::optional<ApprovalOrigin> approvalOriginFromName(QStringView name);
+
+// How many approvals one user and one agent of that user have (approval
+// limits): pending and unexpired now, and created since a moment.
+struct ApprovalCounts {
+    int pendingForUser = 0;
+    int pendingForAgent = 0;
+    int createdForUser = 0;
+    int createdForAgent = 0;
+};
+
 struct ApprovalRecord {
     QString requestId;
     QString userId;
@@ -72,6 +92,13 @@ struct ApprovalRecord {
     bool userVerificationRequired = false;
     // Approved with a passkey assertion that had the UV flag set.
     bool userVerified = false;
+    // Migration 3: the agent named in the request's subject, who raised it,
+    // and what identifies the operation (the MCP proxy's SHA-256 over user,
+    // agent, upstream, tool and arguments hash; empty otherwise), so that a
+    // call again after a restart finds its approval.
+    QString agent;
+    ApprovalOrigin origin = ApprovalOrigin::Unknown;
+    QByteArray dedupeKey;
 
     friend bool operator==(const ApprovalRecord &, const ApprovalRecord &) = default;
 };
@@ -175,6 +202,18 @@ public:
                                    qint64 at, const QString &reason) = 0;
     // Counts a wrong TOTP code; returns the new count.
     virtual Result<int> recordFailedAttempt(const QString &requestId) = 0;
+    // Pending (unexpired at `now`) and created-since-`since` approvals of a
+    // user and of one of its agents.
+    virtual Result<ApprovalCounts> approvalCounts(const QString &userId, const QString &agent,
+                                                  qint64 now, qint64 since) const = 0;
+    // When the user's approvals raised by `agent` were denied, newest first,
+    // those resolved at or after `since` only.
+    virtual Result<QList<qint64>> denialTimes(const QString &userId, const QString &agent,
+                                              qint64 since) const = 0;
+    // The newest approval with this dedupe key that is pending and unexpired
+    // at `now`, or approved at or after `approvedSince`; nullopt when none.
+    virtual Result<std::optional<ApprovalRecord>>
+    approvalForOperation(const QByteArray &dedupeKey, qint64 now, qint64 approvedSince) const = 0;
 
     // Passkeys. The user handle is the random WebAuthn user.id of a user:
     // the first call stores `candidate`, later calls return what was stored.

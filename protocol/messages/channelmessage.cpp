@@ -141,6 +141,8 @@ QJsonObject Welcome::toJson() const
     json.insert(QStringLiteral("device_id"), deviceId);
     json.insert(QStringLiteral("user"), user);
     json.insert(QStringLiteral("pending"), QJsonArray::fromStringList(pending));
+    if (pendingTotal)
+        json.insert(QStringLiteral("pending_total"), *pendingTotal);
     if (!passkey.isUndefined())
         json.insert(QStringLiteral("passkey"), passkey);
     return json;
@@ -171,6 +173,17 @@ Result<Welcome> Welcome::fromJson(const QJsonObject &json)
                              QStringLiteral("welcome.pending must be a list of request JWSs"));
         }
         welcome.pending.append(request.toString());
+    }
+    if (const QJsonValue total = json.value(QStringLiteral("pending_total"));
+        !total.isUndefined()) {
+        const qint64 count = total.toInteger(-1);
+        if (!total.isDouble() || count < welcome.pending.size()
+            || double(count) != total.toDouble()) {
+            return makeError(ErrorCode::InvalidField,
+                             QStringLiteral("welcome.pending_total must be an integer no smaller "
+                                            "than the pending list"));
+        }
+        welcome.pendingTotal = count;
     }
     welcome.deviceId = deviceId.value();
     welcome.user = user.value();
@@ -275,6 +288,37 @@ Result<ApprovalWaiting> ApprovalWaiting::fromJson(const QJsonObject &json)
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("%1: agent_waiting must be true or false").arg(typeName));
     return ApprovalWaiting{requestId.value(), waiting.toBool()};
+}
+
+QJsonObject AgentHeld::toJson() const
+{
+    QJsonObject json = envelope(typeName);
+    json.insert(QStringLiteral("agent"), agent);
+    json.insert(QStringLiteral("held_count"), heldCount);
+    json.insert(QStringLiteral("until"), until);
+    return json;
+}
+
+Result<AgentHeld> AgentHeld::fromJson(const QJsonObject &json)
+{
+    auto agent = stringMember(json, typeName, QStringLiteral("agent"), maxIdLength, false);
+    if (!agent)
+        return agent.error();
+    qint64 numbers[2] = {0, 0};
+    const QString names[2] = {QStringLiteral("held_count"), QStringLiteral("until")};
+    for (int i = 0; i < 2; ++i) {
+        const QJsonValue value = json.value(names[i]);
+        if (value.isUndefined())
+            return makeError(ErrorCode::MissingField,
+                             QStringLiteral("%1.%2 is missing").arg(typeName, names[i]));
+        const qint64 number = value.toInteger(-1);
+        if (!value.isDouble() || number < 0 || double(number) != value.toDouble())
+            return makeError(
+                ErrorCode::InvalidField,
+                QStringLiteral("%1.%2 must be a non-negative integer").arg(typeName, names[i]));
+        numbers[i] = number;
+    }
+    return AgentHeld{agent.value(), numbers[0], numbers[1]};
 }
 
 QJsonObject Passkeys::toJson() const
@@ -412,6 +456,8 @@ Result<ChannelMessage> parseChannelMessage(const QJsonObject &message)
         return parseAs<PasskeyRemove>(message);
     if (name == ErrorReply::typeName)
         return parseAs<ErrorReply>(message);
+    if (name == AgentHeld::typeName)
+        return parseAs<AgentHeld>(message);
     return makeError(ErrorCode::UnsupportedMessage,
                      QStringLiteral("unknown message type \"%1\"").arg(name.left(40)));
 }

@@ -76,6 +76,10 @@ struct Welcome {
     // as JSON: a malformed context costs the companion the passkey method,
     // not the connection, so PasskeyContext (app/) judges it.
     QJsonValue passkey = QJsonValue(QJsonValue::Undefined);
+    // Since v1.2: how many are pending in all. `pending` holds those that fit
+    // the 64 KiB message; the gateway sends the others as approval.requested
+    // right after. Absent from a v1.0/v1.1 gateway (then all are in pending).
+    std::optional<qint64> pendingTotal = std::nullopt;
 
     QJsonObject toJson() const;
     static Result<Welcome> fromJson(const QJsonObject &json);
@@ -138,6 +142,21 @@ struct ApprovalWaiting {
     friend bool operator==(const ApprovalWaiting &, const ApprovalWaiting &) = default;
 };
 
+// gateway -> every device of the user (5.3, since v1.2): the person denied
+// requests of this agent so often that its new ones are held (not shown)
+// until `until`; `heldCount` of them so far. One notice, updated, instead of
+// one dialog per request (push fatigue).
+struct AgentHeld {
+    static inline const QString typeName = QStringLiteral("agent.held");
+    QString agent;
+    qint64 heldCount = 0;
+    qint64 until = 0; // seconds since the epoch
+
+    QJsonObject toJson() const;
+    static Result<AgentHeld> fromJson(const QJsonObject &json);
+    friend bool operator==(const AgentHeld &, const AgentHeld &) = default;
+};
+
 // gateway -> every device of the user after a passkey change (5.3, 8.1).
 struct Passkeys {
     static inline const QString typeName = QStringLiteral("passkeys");
@@ -184,7 +203,7 @@ struct ErrorReply {
 
 using ChannelMessage = std::variant<Hello, Auth, Welcome, ApprovalRequested, ApprovalRespond,
                                     ApprovalAccepted, ApprovalResolved, ApprovalWaiting, Passkeys,
-                                    PasskeyRegister, PasskeyRemove, ErrorReply>;
+                                    PasskeyRegister, PasskeyRemove, ErrorReply, AgentHeld>;
 
 // Reads one message of either direction from a JSON object (parse the bytes
 // with parseStrictJsonObject first: duplicate members are refused there). An

@@ -122,6 +122,7 @@ private Q_SLOTS:
     void notificationOnlyAsksToOpen();
     void notificationNamesWhoAndWhatButNoArgumentsOrCode();
     void registersAndApprovesWithPasskey();
+    void heldAgentIsOneNoticeUpdatedInPlace();
 
 private:
     RequestKey waitForArrival(const gateway::ApprovalRecord &approval);
@@ -394,6 +395,31 @@ void TestAppCompanion::registersAndApprovesWithPasskey()
     QCOMPARE(m_history->entries().size(), 1);
     QCOMPARE(m_history->entries().first().method,
              std::optional<ApprovalMethod>(ApprovalMethod::Passkey));
+}
+
+// agent.held from the real gateway: one notification per gateway and agent,
+// replaced (same id) as the count grows, and opening it opens nothing.
+void TestAppCompanion::heldAgentIsOneNoticeUpdatedInPlace()
+{
+    QSignalSpy held(m_companion.get(), &Companion::agentHeld);
+    QSignalSpy opened(m_companion.get(), &Companion::openRequested);
+    const qint64 until = m_fixture->clock().secondsSinceEpoch() + 600;
+    gateway::ApprovalBroker &broker = m_fixture->gateway().broker();
+    Q_EMIT broker.agentHeld(QString::fromLatin1(GatewayFixture::user), QStringLiteral("flooder"), 1,
+                            until);
+    QTRY_COMPARE_WITH_TIMEOUT(held.size(), 1, 10000);
+    Q_EMIT broker.agentHeld(QString::fromLatin1(GatewayFixture::user), QStringLiteral("flooder"), 7,
+                            until);
+    QTRY_COMPARE_WITH_TIMEOUT(held.size(), 2, 10000);
+    QCOMPARE(held.at(1).at(0).toString(), m_gatewayId);
+    QCOMPARE(held.at(1).at(1).toString(), QStringLiteral("flooder"));
+    QCOMPARE(held.at(1).at(2).toLongLong(), 7);
+    QCOMPARE(held.at(1).at(3).toLongLong(), until);
+    QCOMPARE(m_notifier->shown.size(), 2);
+    QCOMPARE(m_notifier->shown.at(0), m_notifier->shown.at(1)); // replaced, not added
+    QVERIFY(m_events->isEmpty());                               // no request, no dialog
+    Q_EMIT m_notifier->activated(m_notifier->shown.at(0));
+    QCOMPARE(opened.size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestAppCompanion)

@@ -251,6 +251,8 @@ private Q_SLOTS:
     void resolutionElsewhereRemovesFromInbox();
     void hearsWhenTheAgentStopsWaiting();
     void reconnectsWithBackoffAndResyncsPending();
+    void receivesEveryPendingRequestBeyondOneWelcome();
+    void partialWelcomeResyncsOnceTheRestArrived();
     void revokedDeviceDoesNotReconnect();
     void revokedAtConnectStaysRevoked();
     void unknownDeviceIsRefusedWithoutRetry();
@@ -801,6 +803,99 @@ void TestAppGatewayClient::reconnectsWithBackoffAndResyncsPending()
     QVERIFY(inbox.find(pairing->profile.gatewayId, arrived.requestId));
     QVERIFY(!inbox.find(pairing->profile.gatewayId, vanishing.requestId));
     QCOMPARE(client->pendingRequests().size(), 2);
+}
+
+namespace {
+
+// `count` pending approvals with `noteBytes` of arguments each for alice:
+// more than one 64 KiB welcome holds (the gateway's limits raised for it).
+QList<gateway::ApprovalRecord> manyLargeRequests(GatewayFixture &fixture, int count,
+                                                 qsizetype noteBytes = 4000)
+{
+    gateway::ApprovalLimits unlimited;
+    unlimited.pendingPerAgent = unlimited.perMinutePerAgent = 1000;
+    unlimited.pendingPerUser = unlimited.perMinutePerUser = 1000;
+    unlimited.maxSarcBytes = 32 * 1024;
+    fixture.gateway().broker().setLimits(unlimited);
+    QList<gateway::ApprovalRecord> created;
+    for (int i = 0; i < count; ++i) {
+        gateway::ApprovalSpec spec;
+        spec.sarc = sampleSarc();
+        spec.sarc.resource.properties =
+            QJsonObject{{QStringLiteral("arguments"),
+                         QJsonObject{{QStringLiteral("user"), QStringLiteral("u%1").arg(i)},
+                                     {QStringLiteral("note"), QString(noteBytes, u'x')}}}};
+        spec.upstream = QStringLiteral("https://directory.example.com/mcp");
+        spec.argumentsHash = QByteArray(32, 'a');
+        auto approval = fixture.gateway().broker().create(spec);
+        if (!approval) {
+            qWarning() << approval.error().message;
+            return {};
+        }
+        created.append(approval.value());
+    }
+    return created;
+}
+
+} // namespace
+
+// The flood: 250 pending requests with 15 KiB of arguments each
+// (5 MB, more than the 4 MiB welcome the client took before, so the person
+// could not act until they expired). Now the welcome holds what fits in
+// 64 KiB (all the client accepts), the gateway sends the rest as
+// approval.requested, and the client gets every one, once, without
+// dropping the connection.
+void TestAppGatewayClient::receivesEveryPendingRequestBeyondOneWelcome()
+{
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    const auto created = manyLargeRequests(*m_fixture, 250, 15 * 1024);
+    QCOMPARE(created.size(), 250);
+    auto client = makeClient(*pairing);
+    QSignalSpy received(client.get(), &GatewayClient::requestReceived);
+    QSignalSpy retries(client.get(), &GatewayClient::reconnectScheduled);
+    QSignalSpy resolved(client.get(), &GatewayClient::requestResolved);
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    QTRY_COMPARE_WITH_TIMEOUT(received.size(), 250, 30'000);
+    QSet<QString> ids;
+    for (const auto &args : std::as_const(received))
+        ids.insert(args.first().value<VerifiedApprovalRequest>().request.requestId);
+    QSet<QString> expected;
+    for (const gateway::ApprovalRecord &approval : created)
+        expected.insert(approval.requestId);
+    QCOMPARE(ids, expected);
+    QCOMPARE(retries.size(), 0);
+    QCOMPARE(resolved.size(), 0);
+    QCOMPARE(client->state(), State::Online);
+}
+
+// Reconnecting with 200 held and a partial welcome: the requests still
+// pending stay (no resolve-and-arrive again), the one cancelled while the
+// client was away goes once the rest has arrived.
+void TestAppGatewayClient::partialWelcomeResyncsOnceTheRestArrived()
+{
+    auto pairing = pair(*m_fixture);
+    QVERIFY(pairing);
+    auto client = makeClient(*pairing);
+    QSignalSpy received(client.get(), &GatewayClient::requestReceived);
+    QSignalSpy resolved(client.get(), &GatewayClient::requestResolved);
+    client->start();
+    QTRY_COMPARE(client->state(), State::Online);
+    const auto created = manyLargeRequests(*m_fixture, 200);
+    QCOMPARE(created.size(), 200);
+    QTRY_COMPARE_WITH_TIMEOUT(received.size(), 200, 20'000);
+
+    m_fixture->stop();
+    QTRY_COMPARE(client->state(), State::Offline);
+    QVERIFY(m_fixture->start());
+    const QString vanishing = created.constLast().requestId; // past the welcome
+    QVERIFY(m_fixture->gateway().broker().cancel(vanishing, QStringLiteral("gone")));
+    QTRY_COMPARE_WITH_TIMEOUT(client->state(), State::Online, 10'000);
+    QTRY_COMPARE_WITH_TIMEOUT(resolved.size(), 1, 20'000);
+    QCOMPARE(resolved.first().at(0).toString(), vanishing);
+    QCOMPARE(client->pendingRequests().size(), 199);
+    QCOMPARE(received.size(), 200); // nothing arrived twice
 }
 
 void TestAppGatewayClient::revokedDeviceDoesNotReconnect()

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void durationsAndLimits_data();
     void durationsAndLimits();
     void edgeLimitsAreRead();
+    void approvalLimitsAreRead();
     void errorsNameKeyPathAndLine_data();
     void errorsNameKeyPathAndLine();
     void tlsFiles_data();
@@ -428,6 +429,55 @@ void TestGatewayConfig::edgeLimitsAreRead()
     QCOMPARE(config->limits.webSocketPingsPer10s, 3);
 }
 
+void TestGatewayConfig::approvalLimitsAreRead()
+{
+    const auto defaults = parse("users: [alice@example.com]\n");
+    QVERIFY2(defaults.ok(), qPrintable(messageOf(defaults)));
+    QCOMPARE(defaults->approvalLimits.pendingPerAgent, 20);
+    QCOMPARE(defaults->approvalLimits.perMinutePerAgent, 30);
+    QCOMPARE(defaults->approvalLimits.pendingPerUser, 50);
+    QCOMPARE(defaults->approvalLimits.perMinutePerUser, 60);
+    QCOMPARE(defaults->approvalLimits.maxRequestBytes, 8192);
+    QCOMPARE(defaults->approvalLimits.holdAfterDenials, 3);
+    QCOMPARE(defaults->approvalLimits.holdWindow, std::chrono::seconds(600));
+    const auto config = parse("users: [alice@example.com]\n"
+                              "approvals:\n"
+                              "  timeout: 30s\n"
+                              "  limits:\n"
+                              "    pending_per_agent: 5\n"
+                              "    per_minute_per_agent: 6\n"
+                              "    pending_per_user: 7\n"
+                              "    per_minute_per_user: 8\n"
+                              "    max_request_bytes: 4096\n"
+                              "    hold_after_denials: 0\n"
+                              "    hold_window: 30m\n");
+    QVERIFY2(config.ok(), qPrintable(messageOf(config)));
+    QCOMPARE(config->approvalTimeout, std::chrono::seconds(30));
+    QCOMPARE(config->approvalLimits.pendingPerAgent, 5);
+    QCOMPARE(config->approvalLimits.perMinutePerAgent, 6);
+    QCOMPARE(config->approvalLimits.pendingPerUser, 7);
+    QCOMPARE(config->approvalLimits.perMinutePerUser, 8);
+    QCOMPARE(config->approvalLimits.maxRequestBytes, 4096);
+    QCOMPARE(config->approvalLimits.holdAfterDenials, 0);
+    QCOMPARE(config->approvalLimits.holdWindow, std::chrono::seconds(1800));
+    // A request the person could not be shown within a 64 KiB message.
+    const auto tooLarge = parse("users: [alice@example.com]\n"
+                                "approvals:\n"
+                                "  limits:\n"
+                                "    max_request_bytes: 65536\n");
+    QVERIFY(!tooLarge.ok());
+    QVERIFY2(messageOf(tooLarge).startsWith(
+                 QStringLiteral("gateway.yaml:4: approvals.limits.max_request_bytes")),
+             qPrintable(messageOf(tooLarge)));
+    const auto unknown = parse("users: [alice@example.com]\n"
+                               "approvals:\n"
+                               "  limits:\n"
+                               "    pending: 5\n");
+    QVERIFY(!unknown.ok());
+    QVERIFY2(messageOf(unknown).contains(QStringLiteral("approvals.limits.pending: unknown key")),
+             qPrintable(messageOf(unknown)));
+}
+
 void TestGatewayConfig::errorsNameKeyPathAndLine_data()
 {
     QTest::addColumn<QByteArray>("yaml");
@@ -438,7 +488,7 @@ void TestGatewayConfig::errorsNameKeyPathAndLine_data()
     QTest::newRow("misspelt nested key")
         << QByteArray("users: [a@example.com]\napprovals:\n  timout: 30s\n")
         << QStringLiteral("gateway.yaml:3: approvals.timout: unknown key (expected one of: "
-                          "timeout)");
+                          "timeout, limits)");
     QTest::newRow("repeated key") << QByteArray("users: [a@example.com]\nname: One\nname: Two\n")
                                   << QStringLiteral(
                                          "gateway.yaml:3: name: is given more than once");

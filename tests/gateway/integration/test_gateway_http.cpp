@@ -25,6 +25,8 @@ private Q_SLOTS:
     void adminApiRefusesMalformedBodies_data();
     void adminApiRefusesMalformedBodies();
     void unknownPathsAre404();
+    void adminApiIsBoundedPerAgentAndUser();
+    void adminApiDoesNotHandOutTokensOfMcpApprovals();
 
 private:
     struct Reply {
@@ -185,6 +187,78 @@ void TestGatewayHttp::unknownPathsAre404()
 {
     QCOMPARE(call("GET", QStringLiteral("/admin")).status, 404);
     QCOMPARE(call("GET", QStringLiteral("/companion/v1/pair")).status, 404);
+}
+
+// POST /approvals raises at most approvals.limits per agent (the SARC's
+// subject.agent) and per user, like the MCP proxy: 429 with what to do.
+void TestGatewayHttp::adminApiIsBoundedPerAgentAndUser()
+{
+    const auto raise = [this](const QString &agent) {
+        Sarc sarc = sampleSarc();
+        sarc.subject.agent = agent;
+        const QJsonObject body{{QStringLiteral("sarc"), sarc.toJson()},
+                               {QStringLiteral("methods"), QJsonArray{QStringLiteral("totp")}}};
+        return call("POST", QStringLiteral("/approvals"),
+                    QJsonDocument(body).toJson(QJsonDocument::Compact), m_adminToken);
+    };
+    for (int i = 0; i < 20; ++i)
+        QCOMPARE(raise(QStringLiteral("agent-a")).status, 201);
+    const Reply agentFull = raise(QStringLiteral("agent-a"));
+    QCOMPARE(agentFull.status, 429);
+    QCOMPARE(agentFull.body.value(QStringLiteral("error")).toString(),
+             QStringLiteral("rate_limited"));
+    QVERIFY2(agentFull.body.value(QStringLiteral("message"))
+                 .toString()
+                 .contains(QStringLiteral("20 approvals from this agent are already waiting for "
+                                          "alice@example.com")),
+             qPrintable(agentFull.body.value(QStringLiteral("message")).toString()));
+    for (int i = 0; i < 20; ++i)
+        QCOMPARE(raise(QStringLiteral("agent-b")).status, 201);
+    for (int i = 0; i < 10; ++i)
+        QCOMPARE(raise(QStringLiteral("agent-c")).status, 201);
+    const Reply userFull = raise(QStringLiteral("agent-d"));
+    QCOMPARE(userFull.status, 429);
+    QVERIFY2(
+        userFull.body.value(QStringLiteral("message"))
+            .toString()
+            .contains(QStringLiteral("50 approvals are already waiting for alice@example.com")),
+        qPrintable(userFull.body.value(QStringLiteral("message")).toString()));
+    QCOMPARE(m_fixture->gateway().store().pendingApprovals({}, 0).size(), 50);
+}
+
+// An approval the MCP proxy raised is for the one call the proxy makes; the
+// admin API never hands out its token (before, it did: a token the proxy's
+// caller never used could be taken by whoever held the admin token).
+void TestGatewayHttp::adminApiDoesNotHandOutTokensOfMcpApprovals()
+{
+    const Totp totp = m_fixture->enrollTotp();
+    auto companion = m_fixture->pairedCompanion();
+    QVERIFY(companion->connectChannel());
+    gateway::ApprovalSpec spec;
+    spec.sarc = sampleSarc();
+    spec.upstream = QStringLiteral("directory");
+    spec.argumentsHash = QByteArray(32, 'a');
+    spec.origin = gateway::ApprovalOrigin::McpProxy;
+    const auto created = m_fixture->gateway().broker().create(spec);
+    QVERIFY(created.ok());
+    const auto message = companion->waitFor(QStringLiteral("approval.requested"));
+    QVERIFY(message);
+    const auto request = companion->verify(message->value(QStringLiteral("request")).toString());
+    QVERIFY(request.ok());
+    companion->approveWithTotp(request.value(), totp.code(m_fixture->clock()).value());
+    QVERIFY(companion->waitFor(QStringLiteral("approval.accepted")));
+
+    const Reply refused = call(
+        "POST", QStringLiteral("/approvals/%1/token").arg(created->requestId), {}, m_adminToken);
+    QCOMPARE(refused.status, 409);
+    QCOMPARE(refused.body.value(QStringLiteral("error")).toString(),
+             QStringLiteral("not_redeemable"));
+    QVERIFY2(refused.body.value(QStringLiteral("message"))
+                 .toString()
+                 .contains(QStringLiteral("not raised through the admin API (origin mcp)")),
+             qPrintable(refused.body.value(QStringLiteral("message")).toString()));
+    // Refusing did not use it up: the proxy's call still can.
+    QVERIFY(m_fixture->gateway().broker().redeem(created->requestId).ok());
 }
 
 QTEST_GUILESS_MAIN(TestGatewayHttp)

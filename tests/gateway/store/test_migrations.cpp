@@ -177,6 +177,11 @@ void TestMigrations::upgradesVersionOneKeepingApprovals()
     QVERIFY(!approval->userVerificationRequired);
     QVERIFY(!approval->userVerified);
     QVERIFY(store.value()->passkeys(QStringLiteral("alice")).isEmpty());
+    // Migration 3: who raised an old approval is unknown, so the admin API
+    // does not hand out its token.
+    QCOMPARE(approval->origin, ApprovalOrigin::Unknown);
+    QVERIFY(approval->agent.isEmpty());
+    QVERIFY(approval->dedupeKey.isEmpty());
     RawDatabase raw(m_dbPath);
     QCOMPARE(raw.scalar(QStringLiteral("SELECT MAX(version) FROM schema_version")).toInt(),
              Migrations::latestVersion());

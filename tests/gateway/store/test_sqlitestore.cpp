@@ -136,6 +136,10 @@ private Q_SLOTS:
     void pendingApprovalsFilterByUser();
     void findsEarliestPendingExpiry();
     void countsFailedAttempts();
+    void approvalKeepsAgentOriginAndOperation();
+    void countsApprovalsPerUserAndAgent();
+    void listsDenialsOfAnAgentNewestFirst();
+    void findsTheApprovalOfAnOperation();
 
     void markUsedIsSingleUse();
     void markUsedIsSingleUseAcrossInstances();
@@ -563,6 +567,104 @@ void TestSqliteStore::pendingApprovalsFilterByUser()
     QCOMPARE(m_store->pendingApprovals(Bob, 4000).size(), 1);
     QCOMPARE(m_store->pendingApprovals(QString(), 4000).size(), 3);
     QVERIFY(m_store->pendingApprovals(QStringLiteral("carol"), 4000).isEmpty());
+}
+
+void TestSqliteStore::approvalKeepsAgentOriginAndOperation()
+{
+    ApprovalRecord approval = sampleApproval(QStringLiteral("a1"), Alice, 5000);
+    approval.agent = QStringLiteral("agent-1");
+    approval.origin = ApprovalOrigin::McpProxy;
+    approval.dedupeKey = sha256("operation");
+    QVERIFY(m_store->addApproval(approval).ok());
+    QCOMPARE(m_store->approval(QStringLiteral("a1")), approval);
+    QCOMPARE(approvalOriginName(ApprovalOrigin::AdminApi), QStringLiteral("admin"));
+    QCOMPARE(approvalOriginFromName(u"mcp"), ApprovalOrigin::McpProxy);
+    QVERIFY(!approvalOriginFromName(u"other"));
+}
+
+void TestSqliteStore::countsApprovalsPerUserAndAgent()
+{
+    // alice: two pending of agent-1 (one created at 4700, one at 4900), one
+    // expired of agent-1, one denied of agent-2; bob: one of agent-1.
+    const auto add = [this](const QString &id, const QString &user, const QString &agent,
+                            qint64 createdAt, qint64 expiresAt) {
+        ApprovalRecord approval = sampleApproval(id, user, expiresAt);
+        approval.agent = agent;
+        approval.createdAt = createdAt;
+        return m_store->addApproval(approval).ok();
+    };
+    QVERIFY(add(QStringLiteral("a1"), Alice, QStringLiteral("agent-1"), 4700, 6000));
+    QVERIFY(add(QStringLiteral("a2"), Alice, QStringLiteral("agent-1"), 4900, 6000));
+    QVERIFY(add(QStringLiteral("a3"), Alice, QStringLiteral("agent-1"), 4950, 4990));
+    QVERIFY(add(QStringLiteral("a4"), Alice, QStringLiteral("agent-2"), 4960, 6000));
+    QVERIFY(m_store
+                ->resolveApproval(QStringLiteral("a4"), ApprovalState::Denied, std::nullopt,
+                                  QStringLiteral("dev"), 4970, QStringLiteral("no"))
+                .ok());
+    QVERIFY(add(QStringLiteral("b1"), Bob, QStringLiteral("agent-1"), 4950, 6000));
+
+    const auto counts = m_store->approvalCounts(Alice, QStringLiteral("agent-1"), 5000, 4800);
+    QVERIFY(counts.ok());
+    QCOMPARE(counts->pendingForUser, 2); // a1, a2 (a3 expired, a4 denied)
+    QCOMPARE(counts->pendingForAgent, 2);
+    QCOMPARE(counts->createdForUser, 3);  // a2, a3, a4
+    QCOMPARE(counts->createdForAgent, 2); // a2, a3
+    const auto none = m_store->approvalCounts(QStringLiteral("carol"), {}, 5000, 4800);
+    QVERIFY(none.ok());
+    QCOMPARE(none->pendingForUser + none->createdForUser, 0);
+}
+
+void TestSqliteStore::listsDenialsOfAnAgentNewestFirst()
+{
+    for (int i = 0; i < 4; ++i) {
+        ApprovalRecord approval =
+            sampleApproval(QStringLiteral("d%1").arg(i), i == 3 ? Bob : Alice, 9000);
+        approval.agent = QStringLiteral("agent-1");
+        QVERIFY(m_store->addApproval(approval).ok());
+        QVERIFY(m_store
+                    ->resolveApproval(approval.requestId,
+                                      i == 2 ? ApprovalState::Cancelled : ApprovalState::Denied,
+                                      std::nullopt, QStringLiteral("dev"), 5000 + i * 10, {})
+                    .ok());
+    }
+    const auto times = m_store->denialTimes(Alice, QStringLiteral("agent-1"), 5000);
+    QVERIFY(times.ok());
+    QCOMPARE(times.value(), (QList<qint64>{5010, 5000}));
+    QCOMPARE(m_store->denialTimes(Alice, QStringLiteral("agent-1"), 5001)->size(), 1);
+    QVERIFY(m_store->denialTimes(Alice, QStringLiteral("agent-2"), 0)->isEmpty());
+}
+
+void TestSqliteStore::findsTheApprovalOfAnOperation()
+{
+    const QByteArray key = sha256("alice agent-1 directory/disable_user hash");
+    ApprovalRecord pending = sampleApproval(QStringLiteral("p1"), Alice, 6000);
+    pending.dedupeKey = key;
+    pending.createdAt = 4000;
+    QVERIFY(m_store->addApproval(pending).ok());
+    auto found = m_store->approvalForOperation(key, 5000, 4000);
+    QVERIFY(found.ok() && found->has_value());
+    QCOMPARE(found->value().requestId, QStringLiteral("p1"));
+    // Expired: nothing to attach to.
+    QVERIFY(!m_store->approvalForOperation(key, 6000, 0)->has_value());
+    // No key (admin API): never matched.
+    QVERIFY(!m_store->approvalForOperation({}, 5000, 0)->has_value());
+
+    // Approved recently: found; approved long ago: not.
+    QVERIFY(m_store
+                ->resolveApproval(QStringLiteral("p1"), ApprovalState::Approved,
+                                  ApprovalMethod::Totp, QStringLiteral("dev"), 5100, {})
+                .ok());
+    QVERIFY(m_store->approvalForOperation(key, 5200, 5100)->has_value());
+    QVERIFY(!m_store->approvalForOperation(key, 5200, 5101)->has_value());
+    // Denied: not.
+    ApprovalRecord denied = sampleApproval(QStringLiteral("p2"), Alice, 6000);
+    denied.dedupeKey = key;
+    QVERIFY(m_store->addApproval(denied).ok());
+    QVERIFY(m_store
+                ->resolveApproval(QStringLiteral("p2"), ApprovalState::Denied, std::nullopt,
+                                  QStringLiteral("dev"), 5150, {})
+                .ok());
+    QVERIFY(!m_store->approvalForOperation(key, 5200, 5101)->has_value());
 }
 
 void TestSqliteStore::findsEarliestPendingExpiry()

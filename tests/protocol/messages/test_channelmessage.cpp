@@ -46,6 +46,7 @@ private Q_SLOTS:
     void authClaimsVerify();
     void errorCodeNames();
     void passkeyChangeErrors();
+    void pagedWelcomeAndAgentHeld();
 };
 
 void TestChannelMessage::roundTrip_data()
@@ -301,6 +302,45 @@ void TestChannelMessage::passkeyChangeErrors()
     // Both kinds of message can be answered with it.
     QVERIFY(!isPasskeyChangeError(ChannelErrorCode::DeviceRevoked));
     QVERIFY(!isPasskeyChangeError(ChannelErrorCode::InvalidCode));
+}
+
+// v1.2 (docs/protocol.md 5.2, 5.3, 9): welcome.pending_total and agent.held.
+void TestChannelMessage::pagedWelcomeAndAgentHeld()
+{
+    Welcome paged{QStringLiteral("dev_1"), QStringLiteral("alice@example.com"),
+                  QStringList{QStringLiteral("r.e.q")}, QJsonValue(QJsonValue::Undefined), 250};
+    auto parsed = parseChannelMessage(paged.toJson());
+    QVERIFY(parsed);
+    QCOMPARE(std::get<Welcome>(parsed.value()), paged);
+    QVERIFY(toText(paged).contains(QStringLiteral("\"pending_total\":250")));
+    // A v1.0/v1.1 gateway sends none: the list is complete.
+    QVERIFY(!std::get<Welcome>(parseChannelMessage(object(R"({"type":"welcome","device_id":"d",)"
+                                                          R"("user":"u","pending":[]})"))
+                                   .value())
+                 .pendingTotal);
+    for (const char *total : {"0", "-1", "1.5", "\"2\"", "true"}) {
+        const QByteArray json = QByteArray(R"({"type":"welcome","device_id":"d","user":"u",)")
+            + QByteArray(R"("pending":["a.b.c"],"pending_total":)") + QByteArray(total) + "}";
+        const auto refused = parseChannelMessage(object(json.constData()));
+        QVERIFY2(!refused, total);
+        QCOMPARE(errorCodeName(refused.error().code), errorCodeName(ErrorCode::InvalidField));
+        QVERIFY(refused.error().message.contains(QStringLiteral("welcome.pending_total")));
+    }
+
+    const AgentHeld held{QStringLiteral("claude-code"), 3, 1'750'000'600};
+    parsed = parseChannelMessage(held.toJson());
+    QVERIFY(parsed);
+    QCOMPARE(std::get<AgentHeld>(parsed.value()), held);
+    QCOMPARE(toText(held),
+             QStringLiteral(R"({"agent":"claude-code","held_count":3,)"
+                            R"("type":"agent.held","until":1750000600})"));
+    for (const char *json : {R"({"type":"agent.held","agent":"a","until":1})",
+                             R"({"type":"agent.held","agent":"a","held_count":-1,"until":1})",
+                             R"({"type":"agent.held","agent":"a","held_count":1,"until":"soon"})",
+                             R"({"type":"agent.held","agent":7,"held_count":1,"until":1})"}) {
+        const auto refused = parseChannelMessage(object(json));
+        QVERIFY2(!refused, json);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestChannelMessage)
