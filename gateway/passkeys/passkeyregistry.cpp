@@ -27,12 +27,13 @@ PasskeyRefusal refusal(ChannelErrorCode code, QString message)
 
 } // namespace
 
-PasskeyRegistry::PasskeyRegistry(Store &store, const Clock &clock, RelyingParty rp, QObject *parent)
+PasskeyRegistry::PasskeyRegistry(Store &store, const Clock &clock, RelyingParty rp, TotpCheck totp,
+                                 QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_clock(clock)
     , m_rp(std::move(rp))
-    , m_totp(store, clock)
+    , m_totp(std::move(totp))
 {
 }
 
@@ -191,16 +192,15 @@ PasskeyRegistry::checkFactor(const DeviceRecord &device,
                               {},
                               0};
     }
-    switch (m_totp.check(device.userId, factor->totpCode)) {
-    case TotpChecker::Outcome::Valid:
+    switch (m_totp(device.userId, factor->totpCode)) {
+    case CodeCheck::Valid:
         return std::nullopt;
-    case TotpChecker::Outcome::NotEnrolled:
+    case CodeCheck::NotEnrolled:
         return refusal(Code::FactorRequired,
                        QStringLiteral("the TOTP enrolment of %1 cannot be read; ask the gateway "
                                       "admin to enrol it again")
                            .arg(device.userId));
-    case TotpChecker::Outcome::Wrong:
-    case TotpChecker::Outcome::Reused:
+    case CodeCheck::Wrong:
         break;
     }
     m_factorFailures[device.userId].append(m_clock.secondsSinceEpoch());

@@ -1,11 +1,11 @@
 #pragma once
 
-#include "gateway/approvals/totpchecker.h"
 #include "gateway/passkeys/relyingparty.h"
 #include "gateway/store/store.h"
 #include "protocol/clock.h"
 #include "protocol/messages/channelmessage.h"
 
+#include <functional>
 #include <optional>
 
 #include <QHash>
@@ -40,6 +40,11 @@ class PasskeyRegistry : public QObject {
     Q_OBJECT
 
 public:
+    // How a user's TOTP code fared; the runtime wires in the approvals'
+    // TotpChecker (approvals depend on passkeys, not the other way round).
+    enum class CodeCheck { Valid, Wrong, NotEnrolled };
+    using TotpCheck = std::function<CodeCheck(const QString &userId, QStringView code)>;
+
     static constexpr qsizetype userHandleBytes = 32;
     static constexpr qsizetype maxNameLength = channel::maxPasskeyNameLength;
     // Wrong factor codes a user's devices may send before passkey changes
@@ -47,7 +52,8 @@ public:
     static constexpr int maxFactorFailures = 5;
     static constexpr qint64 factorLockSeconds = 15 * 60;
 
-    PasskeyRegistry(Store &store, const Clock &clock, RelyingParty rp, QObject *parent = nullptr);
+    PasskeyRegistry(Store &store, const Clock &clock, RelyingParty rp, TotpCheck totp,
+                    QObject *parent = nullptr);
 
     const RelyingParty &relyingParty() const { return m_rp; }
 
@@ -83,7 +89,7 @@ private:
     Store &m_store;
     const Clock &m_clock;
     RelyingParty m_rp;
-    TotpChecker m_totp;
+    TotpCheck m_totp;
     // Times of wrong factor codes per user, in memory: a restart forgets
     // them, which gives a guesser at most maxFactorFailures more tries per
     // restart, and restarts are the admin's, not the guesser's.
