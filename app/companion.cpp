@@ -1,5 +1,6 @@
 #include "companion.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <QDateTime>
@@ -264,9 +265,23 @@ void Companion::watchClient(GatewayClient *raw)
             });
     connect(raw, &GatewayClient::passkeyRefused, this,
             [this, gatewayId](const PasskeyRefusal &refusal) {
-                if (m_keyRegistration.phase != KeyRegistration::Phase::Idle
-                    && m_keyRegistration.gatewayId == gatewayId)
+                if (isAwaitingGateway(gatewayId))
                     endRegistration(false, refusal.message);
+                else
+                    Q_EMIT passkeyRemovalRefused(gatewayId, refusal.message);
+            });
+    connect(raw, &GatewayClient::passkeyChangeAnnounced, this,
+            [this, raw](const channel::PasskeyChange &change) {
+                const QString device =
+                    change.device.isEmpty() ? tr("an unnamed device") : change.device;
+                const QString message = change.action == u"added"
+                    ? tr("Security key “%1” was added to your account from %2. If that was not "
+                         "you, tell your gateway administrator now.")
+                          .arg(change.name, device)
+                    : tr("Security key “%1” was removed from your account from %2. If that was "
+                         "not you, tell your gateway administrator now.")
+                          .arg(change.name, device);
+                Q_EMIT securityNotice(raw->profile().name, message);
             });
 }
 
@@ -565,7 +580,8 @@ void Companion::onKeyFailed(Authenticator::State state, const QString &message)
 
 // The security key for registrations.
 
-bool Companion::registerPasskey(const QString &gatewayId, const QString &name)
+bool Companion::registerPasskey(const QString &gatewayId, const QString &name,
+                                const QString &totpCode)
 {
     GatewayClient *gateway = client(gatewayId);
     Authenticator *authenticator = m_authenticator.data();
@@ -579,6 +595,12 @@ bool Companion::registerPasskey(const QString &gatewayId, const QString &name)
         problem = tr("This gateway does not accept passkeys.");
     else if (authenticator->isBusy() || m_keyRegistration.phase != KeyRegistration::Phase::Idle)
         problem = tr("The security key is busy; finish what it is doing first.");
+    else if (const QString code = totpCode.trimmed(); !(code.size() == 6 || code.size() == 8)
+             || !std::all_of(code.cbegin(), code.cend(),
+                             [](QChar c) { return c >= u'0' && c <= u'9'; }))
+        // Asked before the key is touched, so that a missing code costs nothing.
+        problem = tr("Enter the 6- or 8-digit code your authenticator app shows for this "
+                     "gateway: adding a security key needs it.");
     if (!problem.isEmpty()) {
         Q_EMIT passkeyRegistration(gatewayId, Authenticator::State::Failed, true, false, problem);
         return false;
@@ -591,7 +613,8 @@ bool Companion::registerPasskey(const QString &gatewayId, const QString &name)
     options.challenge = gateway->passkeyRegistrationChallenge();
     for (const PasskeyCredentialInfo &credential : passkeys->credentials)
         options.excludeIds.append(credential.credentialId);
-    m_keyRegistration = KeyRegistration{KeyRegistration::Phase::OnKey, gatewayId, name, {}};
+    m_keyRegistration =
+        KeyRegistration{KeyRegistration::Phase::OnKey, gatewayId, name, {}, totpCode.trimmed()};
     authenticator->registerCredential(options);
     return true;
 }
@@ -615,7 +638,8 @@ void Companion::onRegistered(const RegistrationResult &result)
     QString name = m_keyRegistration.name.trimmed();
     if (name.isEmpty())
         name = result.deviceName.isEmpty() ? tr("Security key") : result.deviceName.left(64);
-    const Status sent = gateway->registerPasskey(name, evidence);
+    const Status sent =
+        gateway->registerPasskey(name, evidence, std::exchange(m_keyRegistration.totpCode, {}));
     if (!sent) {
         endRegistration(false, sent.error().message);
         return;
@@ -643,12 +667,13 @@ void Companion::endRegistration(bool ok, const QString &message)
                                ok, message);
 }
 
-Status Companion::removePasskey(const QString &gatewayId, const QByteArray &credentialId)
+Status Companion::removePasskey(const QString &gatewayId, const QByteArray &credentialId,
+                                const QString &totpCode)
 {
     GatewayClient *gateway = client(gatewayId);
     if (!gateway)
         return makeError(ErrorCode::InvalidField, tr("That gateway is not paired."));
-    return gateway->removePasskey(credentialId);
+    return gateway->removePasskey(credentialId, totpCode);
 }
 
 } // namespace countersign

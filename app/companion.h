@@ -122,9 +122,14 @@ public:
     // touches it), the gateway checks and stores it. Progress and the end
     // come as passkeyRegistration(); false when it cannot start (offline,
     // no passkeys at that gateway, the key busy), with the reason there.
-    bool registerPasskey(const QString &gatewayId, const QString &name);
-    // Asks the gateway to forget one of the user's keys.
-    Status removePasskey(const QString &gatewayId, const QByteArray &credentialId);
+    // `totpCode` is the person's fresh authenticator app code, which the
+    // gateway demands for every passkey change (8.2): a paired device alone
+    // cannot add an approval factor. It is kept only until it is sent.
+    bool registerPasskey(const QString &gatewayId, const QString &name, const QString &totpCode);
+    // Asks the gateway to forget one of the user's keys; needs the code too.
+    // A refusal comes as passkeyRemovalRefused().
+    Status removePasskey(const QString &gatewayId, const QByteArray &credentialId,
+                         const QString &totpCode);
 
 public Q_SLOTS:
     // Settings: desktop notifications on or off.
@@ -156,6 +161,12 @@ Q_SIGNALS:
     // agent.held). Shown as one notification per gateway and agent whose
     // count is updated in place, never as one per request.
     void agentHeld(const QString &gatewayId, const QString &agent, qint64 heldCount, qint64 until);
+    // The gateway refused a removal (a wrong code, for instance).
+    void passkeyRemovalRefused(const QString &gatewayId, const QString &message);
+    // A security key was added to or removed from the person's account at a
+    // gateway, from this device or another: tell the person, who may not
+    // have done it (docs/protocol.md 8.2).
+    void securityNotice(const QString &gatewayName, const QString &message);
 
 private:
     // The security key approving a request: idle, asserting for
@@ -174,6 +185,7 @@ private:
         QString gatewayId;
         QString name;
         QByteArray credentialId;
+        QString totpCode; // until it is sent with the credential
     };
 
     void syncClients();

@@ -602,6 +602,12 @@ void GatewayClient::onPasskeys(const channel::Passkeys &message)
 {
     if (takePasskeyContext(message.passkey))
         Q_EMIT passkeysChanged(*m_passkeys);
+    if (message.change) {
+        channel::PasskeyChange change = *message.change;
+        change.name = displaySafe(change.name, maxPasskeyNameLength);
+        change.device = displaySafe(change.device, maxPasskeyNameLength);
+        Q_EMIT passkeyChangeAnnounced(change);
+    }
 }
 
 std::optional<VerifiedApprovalRequest> GatewayClient::verify(const QString &text) const
@@ -820,8 +826,28 @@ Status GatewayClient::sendPasskeyMessage(const QJsonObject &message)
     return Ok{};
 }
 
+namespace {
+
+// The factor of a passkey change (8.2): checked here too, so that a typo is
+// told at once instead of costing one of the gateway's few attempts.
+Result<channel::PasskeyFactor> totpFactor(const QString &code)
+{
+    const QString trimmed = code.trimmed();
+    const bool digits = std::all_of(trimmed.cbegin(), trimmed.cend(),
+                                    [](QChar c) { return c >= u'0' && c <= u'9'; });
+    if (!digits || (trimmed.size() != 6 && trimmed.size() != 8)) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("enter the 6- or 8-digit code your authenticator app "
+                                        "shows for this gateway"));
+    }
+    return channel::PasskeyFactor{trimmed};
+}
+
+} // namespace
+
 Status GatewayClient::registerPasskey(const QString &name,
-                                      const PasskeyRegistrationEvidence &evidence)
+                                      const PasskeyRegistrationEvidence &evidence,
+                                      const QString &totpCode)
 {
     if (name.trimmed().isEmpty() || name.size() > maxPasskeyNameLength || !isDisplaySafe(name)) {
         return makeError(ErrorCode::InvalidField,
@@ -836,20 +862,26 @@ Status GatewayClient::registerPasskey(const QString &name,
             return client.error();
         }
     }
-    const Status sent =
-        sendPasskeyMessage(channel::PasskeyRegister{name, evidence.toJson()}.toJson());
+    const auto factor = totpFactor(totpCode);
+    if (!factor)
+        return factor.error();
+    const Status sent = sendPasskeyMessage(
+        channel::PasskeyRegister{name, evidence.toJson(), factor.value()}.toJson());
     if (sent)
         qCInfo(lcGateway) << "sent passkey registration" << name << "to" << m_profile.gatewayId;
     return sent;
 }
 
-Status GatewayClient::removePasskey(const QByteArray &credentialId)
+Status GatewayClient::removePasskey(const QByteArray &credentialId, const QString &totpCode)
 {
     if (m_passkeys && !m_passkeys->hasCredential(credentialId)) {
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("this security key is not registered at the gateway"));
     }
-    return sendPasskeyMessage(channel::PasskeyRemove{credentialId}.toJson());
+    const auto factor = totpFactor(totpCode);
+    if (!factor)
+        return factor.error();
+    return sendPasskeyMessage(channel::PasskeyRemove{credentialId, factor.value()}.toJson());
 }
 
 Status GatewayClient::approveWithPasskey(const QString &requestId, const PasskeyEvidence &evidence)

@@ -55,7 +55,7 @@ struct ProofRefusal {
 
 // The gateway's refusal of a passkey registration or removal
 // (docs/protocol.md 8.2): invalid_registration, passkey_exists,
-// too_many_passkeys, unknown_passkey.
+// too_many_passkeys, unknown_passkey, factor_required, invalid_factor.
 struct PasskeyRefusal {
     ChannelErrorCode code = ChannelErrorCode::InvalidRegistration;
     QString message; // for people, display-safe and at most 500 characters
@@ -128,9 +128,12 @@ public:
     // name is not 1..64 printable characters, or when the client data is not
     // for this connection's challenge and origin. The gateway answers with
     // passkeysChanged or passkeyRefused.
-    Status registerPasskey(const QString &name, const PasskeyRegistrationEvidence &evidence);
+    // `totpCode` is the factor that proves the change (8.2, since v1.3): a
+    // fresh code of the person's authenticator app, 6 or 8 digits.
+    Status registerPasskey(const QString &name, const PasskeyRegistrationEvidence &evidence,
+                           const QString &totpCode);
     // Sends passkey.remove for one of the context's credentials.
-    Status removePasskey(const QByteArray &credentialId);
+    Status removePasskey(const QByteArray &credentialId, const QString &totpCode);
     // Signs and sends a passkey proof for a pending request. Fails without
     // sending unless the request allows passkey, the credential is in the
     // context and the client data is webauthn.get over this request's hash
@@ -160,6 +163,9 @@ Q_SIGNALS:
     // registration or removal by any device of the user.
     void passkeysChanged(const countersign::PasskeyContext &context);
     void passkeyRefused(const countersign::PasskeyRefusal &refusal);
+    // A device of the user (this one or another) added or removed a key
+    // (8.2, since v1.3); display-safe members.
+    void passkeyChangeAnnounced(const countersign::channel::PasskeyChange &change);
 
 private:
     void connectNow();

@@ -109,12 +109,15 @@ public:
                              &SettingsDialog::showPasskeyRegistration);
             QObject::connect(m_settings, &SettingsDialog::addPasskey, &companion,
                              &Companion::registerPasskey);
-            QObject::connect(m_settings, &SettingsDialog::removePasskey, &companion,
-                             [&companion](const QString &gatewayId, const QByteArray &id) {
-                                 if (const Status sent = companion.removePasskey(gatewayId, id);
-                                     !sent)
-                                     qCWarning(lcMain).noquote() << sent.error().message;
-                             });
+            QObject::connect(
+                m_settings, &SettingsDialog::removePasskey, &companion,
+                [&companion, settings = m_settings](const QString &gatewayId, const QByteArray &id,
+                                                    const QString &code) {
+                    if (const Status sent = companion.removePasskey(gatewayId, id, code); !sent)
+                        settings->showPasskeyRemovalRefused(gatewayId, sent.error().message);
+                });
+            QObject::connect(&companion, &Companion::passkeyRemovalRefused, m_settings,
+                             &SettingsDialog::showPasskeyRemovalRefused);
             QObject::connect(m_settings, &SettingsDialog::passkeyPinEntered, &companion,
                              [&companion](const QString &pin) {
                                  if (Authenticator *key = companion.authenticator())
@@ -342,6 +345,10 @@ int main(int argc, char *argv[])
     QObject::connect(&controller, &CompanionController::summaryChanged, &tray,
                      [&tray](const TrayIconState &state) { tray.setState(state); });
     QObject::connect(&companion, &Companion::gatewayProblem, &tray,
+                     [&tray](const QString &gateway, const QString &message) {
+                         tray.showMessage(gateway, message);
+                     });
+    QObject::connect(&companion, &Companion::securityNotice, &tray,
                      [&tray](const QString &gateway, const QString &message) {
                          tray.showMessage(gateway, message);
                      });

@@ -30,6 +30,8 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
 #include <QScrollBar>
 #include <QSignalBlocker>
 #include <QStandardItemModel>
@@ -376,11 +378,14 @@ QWidget *SettingsDialog::buildPasskeys()
         const auto profile = selectedGateway();
         if (!profile || !m_registering.isEmpty())
             return;
+        const QString code = takePasskeyCode();
+        if (code.isEmpty())
+            return;
         m_registering = profile->gatewayId;
         m_stopRequested = false;
         m_passkeyPanel->showState(Authenticator::State::InsertKey);
         updatePasskeys();
-        Q_EMIT addPasskey(profile->gatewayId, m_passkeyName->text().trimmed());
+        Q_EMIT addPasskey(profile->gatewayId, m_passkeyName->text().trimmed(), code);
     });
     m_removePasskey = makePlainButton(tr("Remo&ve…"), QStringLiteral("removePasskeyButton"), group);
     connect(m_removePasskey, &QPushButton::clicked, this, [this] {
@@ -396,14 +401,45 @@ QWidget *SettingsDialog::buildPasskeys()
         QPushButton *remove = confirm.addButton(tr("Remove"), QMessageBox::DestructiveRole);
         confirm.setDefaultButton(QMessageBox::Cancel);
         confirm.exec();
-        if (confirm.clickedButton() == remove)
-            Q_EMIT removePasskey(profile->gatewayId, item->data(Qt::UserRole).toByteArray());
+        if (confirm.clickedButton() != remove)
+            return;
+        // Asked after the confirmation, so that the code is as fresh as can be.
+        const QString code = takePasskeyCode();
+        if (code.isEmpty())
+            return;
+        m_passkeyPanel->showIdle(tr("Asking the gateway to remove the key…"));
+        Q_EMIT removePasskey(profile->gatewayId, item->data(Qt::UserRole).toByteArray(), code);
     });
     row->addWidget(nameLabel);
     row->addWidget(m_passkeyName, 1);
     row->addWidget(m_addPasskey);
     row->addWidget(m_removePasskey);
     column->addLayout(row);
+
+    // Adding or removing a key needs a code the person's authenticator app
+    // shows: a paired computer alone must not be able to add an approval
+    // factor (docs/protocol.md 8.2).
+    auto *codeRow = new QHBoxLayout;
+    auto *codeLabel = new PlainLabel(tr("Authenticator app co&de:"), group);
+    m_passkeyCode = new QLineEdit(group);
+    m_passkeyCode->setObjectName(QStringLiteral("passkeyCodeEdit"));
+    m_passkeyCode->setMaxLength(8);
+    m_passkeyCode->setValidator(
+        new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{0,8}")), group));
+    m_passkeyCode->setInputMethodHints(Qt::ImhDigitsOnly | Qt::ImhSensitiveData
+                                       | Qt::ImhNoPredictiveText);
+    m_passkeyCode->setPlaceholderText(tr("6 or 8 digits"));
+    m_passkeyCode->setAccessibleName(tr("Authenticator app code"));
+    m_passkeyCode->setAccessibleDescription(
+        tr("The current code of your authenticator app for this gateway, needed to add or "
+           "remove a security key"));
+    m_passkeyCode->setToolTip(m_passkeyCode->accessibleDescription());
+    codeLabel->setBuddy(m_passkeyCode);
+    codeRow->addWidget(codeLabel);
+    codeRow->addWidget(m_passkeyCode, 1);
+    column->addLayout(codeRow);
+    setTabOrder(m_passkeyName, m_passkeyCode);
+    setTabOrder(m_passkeyCode, m_addPasskey);
 
     m_passkeyPanel = new PasskeyPanel(group);
     connect(m_passkeyPanel, &PasskeyPanel::pinEntered, this, &SettingsDialog::passkeyPinEntered);
@@ -517,6 +553,29 @@ void SettingsDialog::showPasskeyRegistration(const QString &gatewayId, Authentic
     updatePasskeys();
 }
 
+void SettingsDialog::showPasskeyRemovalRefused(const QString &gatewayId, const QString &message)
+{
+    const auto profile = selectedGateway();
+    if (!profile || profile->gatewayId != gatewayId || !m_registering.isEmpty())
+        return;
+    m_passkeyPanel->showFailure(Authenticator::State::Failed,
+                                tr("The security key was not removed: %1").arg(message));
+}
+
+QString SettingsDialog::takePasskeyCode()
+{
+    const QString code = m_passkeyCode->text().trimmed();
+    // Used once whatever happens next: the gateway takes each code once.
+    m_passkeyCode->clear();
+    if (code.size() == 6 || code.size() == 8)
+        return code;
+    m_passkeyPanel->showFailure(Authenticator::State::Failed,
+                                tr("Enter the 6- or 8-digit code your authenticator app shows "
+                                   "for this gateway first."));
+    m_passkeyCode->setFocus();
+    return {};
+}
+
 void SettingsDialog::startAddingSecurityKey(const QString &gatewayId)
 {
     reloadGateways(); // a gateway paired a moment ago may not be listed yet
@@ -526,7 +585,8 @@ void SettingsDialog::startAddingSecurityKey(const QString &gatewayId)
             m_list->setCurrentItem(item);
     }
     m_passkeyName->setFocus();
-    m_passkeyPanel->showIdle(tr("Name the key, click Add security key…, then touch it."));
+    m_passkeyPanel->showIdle(tr("Name the key, enter your authenticator app's code, click Add "
+                                "security key…, then touch it."));
 }
 
 void SettingsDialog::setSecurityKeys(const QList<AuthenticatorDevice> &devices)

@@ -47,7 +47,9 @@ class PlainLabel;
 //   key from the keychain and the record (PairedGateways::unpair).
 // - Security keys registered at the selected gateway (fed by the app through
 //   setPasskeys): add one (the owner runs the key and reports back through
-//   showPasskeyRegistration) or remove one (asks first). Shown only when
+//   showPasskeyRegistration) or remove one (asks first). Either needs a
+//   fresh code of the person's authenticator app (docs/protocol.md 8.2),
+//   typed in the code field and cleared once sent. Shown only when
 //   this computer can use security keys (`methods` has passkey). Its line
 //   follows the state; Stop reads as a cancel.
 class SettingsDialog : public QDialog {
@@ -76,6 +78,9 @@ public Q_SLOTS:
     // Progress of a registration the dialog asked for (addPasskey).
     void showPasskeyRegistration(const QString &gatewayId, countersign::Authenticator::State state,
                                  bool done, bool ok, const QString &message);
+    // A removal the dialog asked for was refused (by the gateway or before
+    // it was sent).
+    void showPasskeyRemovalRefused(const QString &gatewayId, const QString &message);
 
 Q_SIGNALS:
     void notificationsEnabledChanged(bool enabled);
@@ -85,8 +90,9 @@ Q_SIGNALS:
     void unpaired(const QString &gatewayId);
     void gatewayRenamed(const QString &gatewayId, const QString &name);
     void openPairing();
-    void addPasskey(const QString &gatewayId, const QString &name);
-    void removePasskey(const QString &gatewayId, const QByteArray &credentialId);
+    void addPasskey(const QString &gatewayId, const QString &name, const QString &totpCode);
+    void removePasskey(const QString &gatewayId, const QByteArray &credentialId,
+                       const QString &totpCode);
     void passkeyPinEntered(const QString &pin);
     void passkeyStopped();
     void passkeyKeyChosen(const QString &deviceId);
@@ -96,6 +102,9 @@ private:
     QWidget *buildGateways();
     QWidget *buildPasskeys();
     void updatePasskeys();
+    // The code field's text when it holds 6 or 8 digits; otherwise says so
+    // on the panel, puts the keyboard there and returns an empty string.
+    QString takePasskeyCode();
     // The default method shown: never a security key while no gateway has
     // one registered (the stored choice comes back once one has).
     void updateDefaultMethod();
@@ -147,6 +156,7 @@ private:
     QWidget *m_passkeyGroup = nullptr;
     QListWidget *m_passkeyList = nullptr;
     QLineEdit *m_passkeyName = nullptr;
+    QLineEdit *m_passkeyCode = nullptr;
     QPushButton *m_addPasskey = nullptr;
     QPushButton *m_removePasskey = nullptr;
     PasskeyPanel *m_passkeyPanel = nullptr;

@@ -91,7 +91,7 @@ void CompanionHub::broadcast(const ApprovalRecord &approval, bool resolvedNow)
 
 namespace countersign::gateway {
 
-void CompanionHub::broadcastPasskeys(const QString &userId)
+void CompanionHub::broadcastPasskeys(const QString &userId, const channel::PasskeyChange &change)
 {
     const QList<CompanionSession *> sessions = m_byUser.values(userId);
     if (sessions.isEmpty())
@@ -102,7 +102,7 @@ void CompanionHub::broadcastPasskeys(const QString &userId)
         return;
     }
     for (CompanionSession *session : sessions)
-        session->sendPasskeys(context.value());
+        session->sendPasskeys(context.value(), change);
 }
 
 } // namespace countersign::gateway

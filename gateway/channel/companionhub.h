@@ -35,7 +35,7 @@ private:
     void onAuthenticated(CompanionSession *session);
     void onClosed(CompanionSession *session);
     void broadcast(const ApprovalRecord &approval, bool resolvedNow);
-    void broadcastPasskeys(const QString &userId);
+    void broadcastPasskeys(const QString &userId, const channel::PasskeyChange &change);
 
     Store &m_store;
     ApprovalBroker &m_broker;

@@ -316,9 +316,10 @@ void CompanionSession::refusePasskeyChange(const PasskeyRefusal &refusal)
         close(CloseCode::revoked, QStringLiteral("device revoked"));
 }
 
-void CompanionSession::sendPasskeys(const QJsonObject &context)
+void CompanionSession::sendPasskeys(const QJsonObject &context,
+                                    const std::optional<channel::PasskeyChange> &change)
 {
-    send(channel::Passkeys{context}.toJson());
+    send(channel::Passkeys{context, change}.toJson());
 }
 
 void CompanionSession::sendRequest(const ApprovalRecord &approval)

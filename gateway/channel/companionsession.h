@@ -62,7 +62,9 @@ public:
     // The agent behind the request stopped waiting for it, or waits again.
     void sendAgentWaiting(const ApprovalRecord &approval, bool waiting);
     // The user's passkey context (docs/protocol.md 8.1) after a change.
-    void sendPasskeys(const QJsonObject &context);
+    // `change` says what a device of the user just added or removed.
+    void sendPasskeys(const QJsonObject &context,
+                      const std::optional<channel::PasskeyChange> &change = std::nullopt);
     // The agent's requests are held (push fatigue, docs/protocol.md 5.3).
     void sendAgentHeld(const QString &agent, int heldCount, qint64 until);
     void close(int code, const QString &reason);

@@ -4,8 +4,10 @@
 #include <cstring>
 #include <memory>
 #include <png.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <QSaveFile>
+#include <QFile>
 #include <qrencode.h>
 
 namespace countersign::gateway {
@@ -19,6 +21,79 @@ struct QrcodeFree {
 struct PngImageFree {
     void operator()(png_image *image) const { png_image_free(image); }
 };
+
+QString systemError(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+// The PNG of `totp enroll` holds the TOTP seed and the one of `pair` a
+// pairing code, so the file is the owner's alone whatever the umask:
+// mkstemp creates the temporary file 0600 with O_CREAT|O_EXCL (fchmod makes
+// sure of it), and rename() puts it in place whole. rename() replaces a
+// symbolic link rather than writing through it, but a link (or any other
+// non-regular file) at the path is refused anyway: someone may have planted
+// it to learn the secret or to make us clobber another file.
+Status writePrivateFile(const QString &path, const QByteArray &bytes)
+{
+    const QByteArray target = QFile::encodeName(path);
+    struct stat existing {};
+    if (::lstat(target.constData(), &existing) == 0) {
+        if (!S_ISREG(existing.st_mode)) {
+            return makeError(ErrorCode::StorageFailure,
+                             QStringLiteral("refusing to write %1: it is a symbolic link or not a "
+                                            "regular file; remove it or choose another path")
+                                 .arg(path));
+        }
+    } else if (errno != ENOENT) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot write %1: %2").arg(path, systemError(errno)));
+    }
+
+    QByteArray temporary = target + ".XXXXXX";
+    const int fd = ::mkstemp(temporary.data());
+    if (fd < 0) {
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot write %1: %2").arg(path, systemError(errno)));
+    }
+    const auto fail = [&](int error) {
+        ::close(fd);
+        ::unlink(temporary.constData());
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot write %1: %2").arg(path, systemError(error)));
+    };
+    if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
+        return fail(errno);
+    }
+    qsizetype written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n =
+            ::write(fd, bytes.constData() + written, static_cast<size_t>(bytes.size() - written));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return fail(n < 0 ? errno : EIO);
+        }
+        written += n;
+    }
+    if (::fsync(fd) != 0) {
+        return fail(errno);
+    }
+    if (::close(fd) != 0) {
+        const int error = errno;
+        ::unlink(temporary.constData());
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot write %1: %2").arg(path, systemError(error)));
+    }
+    if (::rename(temporary.constData(), target.constData()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.constData());
+        return makeError(ErrorCode::StorageFailure,
+                         QStringLiteral("cannot write %1: %2").arg(path, systemError(error)));
+    }
+    return Ok{};
+}
 
 } // namespace
 
@@ -124,8 +199,8 @@ Status QrCode::writePng(const QString &path, int scale, int quietZone) const
     }
 
     // The simplified API reports errors in image.message instead of through
-    // longjmp, and writing to memory lets QSaveFile make the file appear
-    // whole or not at all.
+    // longjmp, and writing to memory lets the file appear whole or not at
+    // all.
     png_image image;
     std::memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
@@ -148,12 +223,7 @@ Status QrCode::writePng(const QString &path, int scale, int quietZone) const
     }
     png.truncate(static_cast<qsizetype>(bytes));
 
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(png) != png.size() || !file.commit()) {
-        return makeError(ErrorCode::StorageFailure,
-                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    }
-    return Ok{};
+    return writePrivateFile(path, png);
 }
 
 } // namespace countersign::gateway

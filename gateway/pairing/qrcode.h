@@ -42,9 +42,11 @@ public:
     QString toTerminalText(int quietZone = 2) const;
 
     // An 8-bit grayscale PNG, scale pixels per module, dark modules black on
-    // white with quietZone light modules around. Written through QSaveFile,
+    // white with quietZone light modules around. The file is created 0600
+    // whatever the umask (it may encode a TOTP seed) and renamed into place,
     // so the file at path is either the old one or the complete new one.
-    // StorageFailure (naming the path) when it cannot be written; InvalidField
+    // StorageFailure (naming the path) when it cannot be written or path is a
+    // symbolic link or another non-regular file; InvalidField
     // for a scale or quiet zone outside 1..64 / 0..64.
     Status writePng(const QString &path, int scale = 8, int quietZone = 4) const;
 

@@ -1,5 +1,6 @@
 #include "gatewayruntime.h"
 
+#include "gateway/approvals/totpchecker.h"
 #include "gateway/keys/privatefile.h"
 #include "gateway/keys/signingkey.h"
 #include "protocol/tlspin.h"
@@ -139,7 +140,25 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         limits.holdWindow = configured.holdWindow;
         runtime->m_broker->setLimits(limits);
     }
-    runtime->m_passkeys = std::make_unique<PasskeyRegistry>(*runtime->m_store, clock, relyingParty);
+    // Passkey changes are proven with a TOTP code, checked (and its step
+    // marked used) exactly as an approval's code is.
+    PasskeyRegistry::TotpCheck totpCheck = [checker = TotpChecker(*runtime->m_store, clock)](
+                                               const QString &userId, QStringView code) mutable {
+        switch (checker.check(userId, code)) {
+        case TotpChecker::Outcome::Valid:
+            return PasskeyRegistry::CodeCheck::Valid;
+        case TotpChecker::Outcome::NotEnrolled:
+            return PasskeyRegistry::CodeCheck::NotEnrolled;
+        case TotpChecker::Outcome::StorageUnavailable:
+            return PasskeyRegistry::CodeCheck::StorageUnavailable;
+        case TotpChecker::Outcome::Wrong:
+        case TotpChecker::Outcome::Reused:
+            break;
+        }
+        return PasskeyRegistry::CodeCheck::Wrong;
+    };
+    runtime->m_passkeys = std::make_unique<PasskeyRegistry>(*runtime->m_store, clock, relyingParty,
+                                                            std::move(totpCheck));
     runtime->m_pairing = std::make_unique<PairingService>(
         *runtime->m_store, clock,
         GatewayIdentity{gatewayId, runtime->m_publicUrl, config.name,

@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<ChannelErrorCode, const char16_t *>;
 
 // One table for both directions, so a name and its parse cannot drift apart.
-constexpr std::array<Entry, 23> names{{
+constexpr std::array<Entry, 25> names{{
     {ChannelErrorCode::BadSignature, u"bad_signature"},
     {ChannelErrorCode::UnknownDevice, u"unknown_device"},
     {ChannelErrorCode::DeviceRevoked, u"device_revoked"},
@@ -29,6 +29,8 @@ constexpr std::array<Entry, 23> names{{
     {ChannelErrorCode::PasskeyExists, u"passkey_exists"},
     {ChannelErrorCode::TooManyPasskeys, u"too_many_passkeys"},
     {ChannelErrorCode::UnknownPasskey, u"unknown_passkey"},
+    {ChannelErrorCode::FactorRequired, u"factor_required"},
+    {ChannelErrorCode::InvalidFactor, u"invalid_factor"},
     {ChannelErrorCode::MalformedMessage, u"malformed_message"},
     {ChannelErrorCode::UnsupportedMessage, u"unsupported_message"},
     {ChannelErrorCode::UnsupportedVersion, u"unsupported_version"},
@@ -64,6 +66,8 @@ bool isPasskeyChangeError(ChannelErrorCode code)
     case ChannelErrorCode::PasskeyExists:
     case ChannelErrorCode::TooManyPasskeys:
     case ChannelErrorCode::UnknownPasskey:
+    case ChannelErrorCode::FactorRequired:
+    case ChannelErrorCode::InvalidFactor:
         return true;
     default:
         return false;

@@ -31,6 +31,9 @@ enum class ChannelErrorCode {
     PasskeyExists,       // passkey_exists
     TooManyPasskeys,     // too_many_passkeys
     UnknownPasskey,      // unknown_passkey
+    // The second factor a passkey change needs (8.2, since v1.3)
+    FactorRequired, // factor_required: none sent, or the user has none enrolled
+    InvalidFactor,  // invalid_factor, with attempts_left (0 while locked)
     // The channel itself (5.3)
     MalformedMessage,   // malformed_message
     UnsupportedMessage, // unsupported_message

@@ -5,6 +5,7 @@
 #include "protocol/jose/jws.h"
 #include "protocol/messages/jsonfields.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <QJsonArray>
@@ -321,10 +322,59 @@ Result<AgentHeld> AgentHeld::fromJson(const QJsonObject &json)
     return AgentHeld{agent.value(), numbers[0], numbers[1]};
 }
 
+namespace {
+
+// The passkey change members of v1.3 (8.2): the factor a companion sends and
+// the change a gateway announces.
+QJsonObject factorToJson(const PasskeyFactor &factor)
+{
+    return QJsonObject{{QStringLiteral("method"), QStringLiteral("totp")},
+                       {QStringLiteral("code"), factor.totpCode}};
+}
+
+Result<std::optional<PasskeyFactor>> factorFromJson(const QJsonObject &json, const QString &type)
+{
+    if (!json.contains(QStringLiteral("factor")))
+        return std::optional<PasskeyFactor>();
+    const JsonFields message(json, type);
+    const auto object = message.requiredObject(QStringLiteral("factor"));
+    if (!object)
+        return object.error();
+    const JsonFields fields(object.value(), type + QStringLiteral(".factor"));
+    if (const Status known = fields.checkOnly({QStringLiteral("method"), QStringLiteral("code")});
+        !known)
+        return known.error();
+    const auto method = fields.requiredString(QStringLiteral("method"), 32);
+    if (!method)
+        return method.error();
+    if (method.value() != u"totp") {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("%1.factor.method must be \"totp\"").arg(type));
+    }
+    const auto code = fields.requiredString(QStringLiteral("code"), 8);
+    if (!code)
+        return code.error();
+    const bool digits =
+        std::all_of(code->cbegin(), code->cend(), [](QChar c) { return c >= u'0' && c <= u'9'; });
+    if (!digits || (code->size() != 6 && code->size() != 8)) {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("%1.factor.code must be 6 or 8 digits").arg(type));
+    }
+    return std::optional(PasskeyFactor{code.value()});
+}
+
+} // namespace
+
 QJsonObject Passkeys::toJson() const
 {
     QJsonObject json = envelope(typeName);
     json.insert(QStringLiteral("passkey"), passkey);
+    if (change) {
+        json.insert(QStringLiteral("change"),
+                    QJsonObject{{QStringLiteral("action"), change->action},
+                                {QStringLiteral("name"), change->name},
+                                {QStringLiteral("device"), change->device}});
+    }
     return json;
 }
 
@@ -333,7 +383,28 @@ Result<Passkeys> Passkeys::fromJson(const QJsonObject &json)
     const QJsonValue passkey = json.value(QStringLiteral("passkey"));
     if (passkey.isUndefined())
         return makeError(ErrorCode::MissingField, QStringLiteral("passkeys.passkey is missing"));
-    return Passkeys{passkey};
+    Passkeys passkeys{passkey, std::nullopt};
+    if (!json.contains(QStringLiteral("change")))
+        return passkeys;
+    const auto object = JsonFields(json, typeName).requiredObject(QStringLiteral("change"));
+    if (!object)
+        return object.error();
+    const JsonFields fields(object.value(), typeName + QStringLiteral(".change"));
+    const auto action = fields.requiredString(QStringLiteral("action"), 16);
+    if (!action)
+        return action.error();
+    if (action.value() != u"added" && action.value() != u"removed") {
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("passkeys.change.action must be added or removed"));
+    }
+    const auto name = fields.optionalString(QStringLiteral("name"), maxPasskeyNameLength);
+    if (!name)
+        return name.error();
+    const auto device = fields.optionalString(QStringLiteral("device"), maxIdLength);
+    if (!device)
+        return device.error();
+    passkeys.change = PasskeyChange{action.value(), name.value(), device.value()};
+    return passkeys;
 }
 
 QJsonObject PasskeyRegister::toJson() const
@@ -341,6 +412,8 @@ QJsonObject PasskeyRegister::toJson() const
     QJsonObject json = envelope(typeName);
     json.insert(QStringLiteral("name"), name);
     json.insert(QStringLiteral("credential"), credential);
+    if (factor)
+        json.insert(QStringLiteral("factor"), factorToJson(*factor));
     return json;
 }
 
@@ -358,7 +431,10 @@ Result<PasskeyRegister> PasskeyRegister::fromJson(const QJsonObject &json)
     auto credential = fields.requiredObject(QStringLiteral("credential"));
     if (!credential)
         return credential.error();
-    return PasskeyRegister{name.value(), credential.value()};
+    auto factor = factorFromJson(json, typeName);
+    if (!factor)
+        return factor.error();
+    return PasskeyRegister{name.value(), credential.value(), factor.value()};
 }
 
 QJsonObject PasskeyRemove::toJson() const
@@ -366,6 +442,8 @@ QJsonObject PasskeyRemove::toJson() const
     QJsonObject json = envelope(typeName);
     json.insert(QStringLiteral("credential_id"),
                 QString::fromLatin1(base64UrlEncode(credentialId)));
+    if (factor)
+        json.insert(QStringLiteral("factor"), factorToJson(*factor));
     return json;
 }
 
@@ -375,7 +453,10 @@ Result<PasskeyRemove> PasskeyRemove::fromJson(const QJsonObject &json)
     auto id = fields.requiredBase64Url(QStringLiteral("credential_id"), 1, maxCredentialIdBytes);
     if (!id)
         return id.error();
-    return PasskeyRemove{id.value()};
+    auto factor = factorFromJson(json, typeName);
+    if (!factor)
+        return factor.error();
+    return PasskeyRemove{id.value(), factor.value()};
 }
 
 QJsonObject ErrorReply::toJson() const

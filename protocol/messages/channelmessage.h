@@ -157,10 +157,27 @@ struct AgentHeld {
     friend bool operator==(const AgentHeld &, const AgentHeld &) = default;
 };
 
+// What changed, in a passkeys message (8.2, since v1.3), so that every
+// device of the user can tell the person a key was added or removed.
+struct PasskeyChange {
+    QString action; // "added" or "removed"
+    QString name;   // the key's name; 1..64 printable characters
+    QString device; // the name of the device that made the change
+    friend bool operator==(const PasskeyChange &, const PasskeyChange &) = default;
+};
+
+// The factor that proves a passkey change (8.2, since v1.3): a fresh TOTP
+// code of the user ("factor": {"method": "totp", "code": "123456"}).
+struct PasskeyFactor {
+    QString totpCode; // 6 or 8 digits
+    friend bool operator==(const PasskeyFactor &, const PasskeyFactor &) = default;
+};
+
 // gateway -> every device of the user after a passkey change (5.3, 8.1).
 struct Passkeys {
     static inline const QString typeName = QStringLiteral("passkeys");
     QJsonValue passkey; // the context of 8.1; judged by the companion, as in Welcome
+    std::optional<PasskeyChange> change{}; // absent from gateways before v1.3
 
     QJsonObject toJson() const;
     static Result<Passkeys> fromJson(const QJsonObject &json);
@@ -170,8 +187,9 @@ struct Passkeys {
 // companion -> gateway (8.2).
 struct PasskeyRegister {
     static inline const QString typeName = QStringLiteral("passkey.register");
-    QString name;           // 1..64 printable characters, not only spaces
-    QJsonObject credential; // checked by the gateway's registration verifier
+    QString name;                          // 1..64 printable characters, not only spaces
+    QJsonObject credential;                // checked by the gateway's registration verifier
+    std::optional<PasskeyFactor> factor{}; // required by gateways since v1.3
 
     QJsonObject toJson() const;
     static Result<PasskeyRegister> fromJson(const QJsonObject &json);
@@ -181,7 +199,8 @@ struct PasskeyRegister {
 // companion -> gateway (8.2).
 struct PasskeyRemove {
     static inline const QString typeName = QStringLiteral("passkey.remove");
-    QByteArray credentialId; // raw bytes; base64url on the wire
+    QByteArray credentialId;               // raw bytes; base64url on the wire
+    std::optional<PasskeyFactor> factor{}; // required by gateways since v1.3
 
     QJsonObject toJson() const;
     static Result<PasskeyRemove> fromJson(const QJsonObject &json);

@@ -360,15 +360,31 @@ void TestAppCompanion::notificationNamesWhoAndWhatButNoArgumentsOrCode()
 void TestAppCompanion::registersAndApprovesWithPasskey()
 {
     QSignalSpy registration(m_companion.get(), &Companion::passkeyRegistration);
-    QVERIFY(m_companion->registerPasskey(m_gatewayId, QStringLiteral("Desk key")));
+    QSignalSpy notices(m_companion.get(), &Companion::securityNotice);
+    // Without the authenticator app's code it does not start: the key is not
+    // even asked (protocol 8.2, a paired device alone adds no factor).
+    QVERIFY(!m_companion->registerPasskey(m_gatewayId, QStringLiteral("Desk key"), QString()));
+    QCOMPARE(registration.size(), 1);
+    QVERIFY(registration.last().at(2).toBool());
+    QVERIFY(!registration.last().at(3).toBool());
+    QVERIFY2(registration.last().at(4).toString().contains(QStringLiteral("code")),
+             qPrintable(registration.last().at(4).toString()));
+    registration.clear();
+    const QString code = m_totp->code(m_fixture->clock()).value();
+    QVERIFY(m_companion->registerPasskey(m_gatewayId, QStringLiteral("Desk key"), code));
     // Still busy: a second registration is refused at once.
-    QVERIFY(!m_companion->registerPasskey(m_gatewayId, QStringLiteral("again")));
+    QVERIFY(!m_companion->registerPasskey(m_gatewayId, QStringLiteral("again"), code));
     QTRY_VERIFY_WITH_TIMEOUT(!registration.isEmpty() && registration.last().at(2).toBool()
                                  && registration.last().at(0).toString() == m_gatewayId
                                  && registration.last().at(3).toBool(),
                              15000);
     const auto passkeys = m_companion->client(m_gatewayId)->passkeyContext();
     QVERIFY(passkeys && passkeys->hasCredential(m_authenticator->credentialId()));
+    // Every device of the user, this one too, is told: a key added by
+    // someone else would not go unnoticed.
+    QTRY_COMPARE(notices.size(), 1);
+    QVERIFY2(notices.first().at(1).toString().contains(QStringLiteral("“Desk key” was added")),
+             qPrintable(notices.first().at(1).toString()));
 
     gateway::ApprovalSpec spec;
     spec.sarc = sampleSarc();

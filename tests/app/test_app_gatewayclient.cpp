@@ -275,6 +275,9 @@ private:
     std::unique_ptr<GatewayClient> makeClient(const Pairing &pairing,
                                               GatewayClientTimings timings = fastTimings());
 
+    // A code of a new time step (passkey changes need one, protocol 8.2).
+    QString freshCode(const Totp &totp);
+
     std::unique_ptr<GatewayFixture> m_fixture;
 };
 
@@ -287,6 +290,7 @@ void TestAppGatewayClient::initTestCase()
     qRegisterMetaType<PendingApproval>();
     qRegisterMetaType<PasskeyContext>();
     qRegisterMetaType<PasskeyRefusal>();
+    qRegisterMetaType<channel::PasskeyChange>();
 }
 
 void TestAppGatewayClient::init()
@@ -1187,13 +1191,21 @@ void TestAppGatewayClient::refusesTlsKeyThatDoesNotMatchPin()
     QVERIFY(!m_fixture->gateway().hub().isConnected(pairing->profile.deviceId));
 }
 
+QString TestAppGatewayClient::freshCode(const Totp &totp)
+{
+    m_fixture->clock().advance(totp.period());
+    return totp.codeAt(m_fixture->clock().secondsSinceEpoch()).value();
+}
+
 void TestAppGatewayClient::registersPasskeyAndFollowsContext()
 {
+    const Totp totp = m_fixture->enrollTotp();
     auto pairing = pair(*m_fixture);
     QVERIFY(pairing);
     auto client = makeClient(*pairing);
     QSignalSpy changed(client.get(), &GatewayClient::passkeysChanged);
     QSignalSpy refused(client.get(), &GatewayClient::passkeyRefused);
+    QSignalSpy announced(client.get(), &GatewayClient::passkeyChangeAnnounced);
     QVERIFY(client->passkeyRegistrationChallenge().isEmpty());
     client->start();
     QTRY_COMPARE(client->state(), State::Online);
@@ -1213,9 +1225,19 @@ void TestAppGatewayClient::registersPasskeyAndFollowsContext()
     // What the gateway will check: the client data the authenticator signed.
     QCOMPARE(evidence.clientDataJson,
              webAuthnRegistrationClientData(challenge, pairing->profile.gatewayId));
-    QVERIFY(!client->registerPasskey(QStringLiteral(" "), evidence).ok());
-    QVERIFY(!client->registerPasskey(QStringLiteral("bad\u202ename"), evidence).ok());
-    const auto sent = client->registerPasskey(QStringLiteral("YubiKey 5"), evidence);
+    QVERIFY(!client->registerPasskey(QStringLiteral(" "), evidence, freshCode(totp)).ok());
+    QVERIFY(
+        !client->registerPasskey(QStringLiteral("bad\u202ename"), evidence, freshCode(totp)).ok());
+    // Without the authenticator app's code (or with something else) it is
+    // refused before anything is sent.
+    QVERIFY(!client->registerPasskey(QStringLiteral("YubiKey 5"), evidence, QString()).ok());
+    QVERIFY(
+        !client->registerPasskey(QStringLiteral("YubiKey 5"), evidence, QStringLiteral("12a456"))
+             .ok());
+    QVERIFY(!client->registerPasskey(QStringLiteral("YubiKey 5"), evidence, QStringLiteral("12345"))
+                 .ok());
+    const auto sent =
+        client->registerPasskey(QStringLiteral("YubiKey 5"), evidence, freshCode(totp));
     QVERIFY2(sent.ok(), sent.ok() ? "" : qPrintable(sent.error().message));
     QTRY_COMPARE(changed.size(), 2);
     const auto after = changed.last().at(0).value<PasskeyContext>();
@@ -1223,26 +1245,45 @@ void TestAppGatewayClient::registersPasskeyAndFollowsContext()
     QCOMPARE(after.credentials.first().credentialId, key.credentialId());
     QCOMPARE(after.credentials.first().name, QStringLiteral("YubiKey 5"));
     QCOMPARE(client->passkeyContext(), std::optional(after));
+    // The gateway says what changed and from where, for the notice.
+    QCOMPARE(announced.size(), 1);
+    const auto added = announced.first().at(0).value<channel::PasskeyChange>();
+    QCOMPARE(added.action, QStringLiteral("added"));
+    QCOMPARE(added.name, QStringLiteral("YubiKey 5"));
+    QCOMPARE(added.device, m_fixture->gateway().store().device(pairing->profile.deviceId)->name);
 
-    QVERIFY(client->registerPasskey(QStringLiteral("again"), evidence).ok());
+    QVERIFY(client->registerPasskey(QStringLiteral("again"), evidence, freshCode(totp)).ok());
     QTRY_COMPARE(refused.size(), 1);
     QCOMPARE(refused.first().at(0).value<PasskeyRefusal>().code, ChannelErrorCode::PasskeyExists);
 
+    // A code the gateway does not take is its refusal, with the new code.
+    const QString used = freshCode(totp);
+    QVERIFY(client->registerPasskey(QStringLiteral("again"), evidence, used).ok());
+    QTRY_COMPARE(refused.size(), 2);
+    QVERIFY(client->removePasskey(key.credentialId(), used).ok());
+    QTRY_COMPARE(refused.size(), 3);
+    QCOMPARE(refused.last().at(0).value<PasskeyRefusal>().code, ChannelErrorCode::InvalidFactor);
+
     // Unknown ids are refused locally; a known one is removed.
-    QVERIFY(!client->removePasskey(QByteArray(16, 'x')).ok());
-    QVERIFY(client->removePasskey(key.credentialId()).ok());
+    QVERIFY(!client->removePasskey(QByteArray(16, 'x'), freshCode(totp)).ok());
+    QVERIFY(!client->removePasskey(key.credentialId(), QString()).ok());
+    QVERIFY(client->removePasskey(key.credentialId(), freshCode(totp)).ok());
     QTRY_COMPARE(changed.size(), 3);
     QVERIFY(client->passkeyContext()->credentials.isEmpty());
+    QTRY_COMPARE(announced.size(), 2);
+    QCOMPARE(announced.last().at(0).value<channel::PasskeyChange>().action,
+             QStringLiteral("removed"));
 
     // Offline, there is no context and nothing is sent.
     client->stop();
     QTRY_COMPARE(client->state(), State::Offline);
     QVERIFY(!client->passkeyContext());
-    QVERIFY(!client->registerPasskey(QStringLiteral("YubiKey 5"), evidence).ok());
+    QVERIFY(!client->registerPasskey(QStringLiteral("YubiKey 5"), evidence, freshCode(totp)).ok());
 }
 
 void TestAppGatewayClient::approvesWithPasskey()
 {
+    const Totp totp = m_fixture->enrollTotp();
     auto pairing = pair(*m_fixture);
     QVERIFY(pairing);
     auto client = makeClient(*pairing);
@@ -1256,7 +1297,8 @@ void TestAppGatewayClient::approvesWithPasskey()
                 ->registerPasskey(
                     QStringLiteral("YubiKey 5"),
                     registrationEvidence(key.registration(client->passkeyRegistrationChallenge(),
-                                                          pairing->profile.gatewayId)))
+                                                          pairing->profile.gatewayId)),
+                    freshCode(totp))
                 .ok());
     QTRY_COMPARE(changed.size(), 2);
 
@@ -1298,13 +1340,15 @@ void TestAppGatewayClient::refusesPasskeyEvidenceThatCannotBeRight()
     QVERIFY(!client
                  ->registerPasskey(QStringLiteral("YubiKey 5"),
                                    registrationEvidence(key.registration(
-                                       QStringLiteral("AAAA"), pairing->profile.gatewayId)))
+                                       QStringLiteral("AAAA"), pairing->profile.gatewayId)),
+                                   freshCode(totp))
                  .ok());
     QVERIFY(client
                 ->registerPasskey(
                     QStringLiteral("YubiKey 5"),
                     registrationEvidence(key.registration(client->passkeyRegistrationChallenge(),
-                                                          pairing->profile.gatewayId)))
+                                                          pairing->profile.gatewayId)),
+                    freshCode(totp))
                 .ok());
     QTRY_COMPARE(changed.size(), 2);
 

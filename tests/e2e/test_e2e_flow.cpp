@@ -180,6 +180,8 @@ private:
     quint16 m_port = 0;
     QProcess m_gateway;
     std::optional<Totp> m_totp;
+    // The time step of the last TOTP code used (each is good once).
+    qint64 m_usedTotpStep = -1;
     SystemClock m_clock;
 
     // The security key: a software CTAP2 authenticator behind the real
@@ -434,6 +436,7 @@ void TestE2eFlow::approveWithTotp()
     pickCode(*dialog, code);
     auto *totp = dialog->findChild<QLineEdit *>(QStringLiteral("totpCodeEdit"));
     QVERIFY(totp && totp->isEnabled());
+    m_usedTotpStep = m_clock.secondsSinceEpoch() / m_totp->period();
     QTest::keyClicks(totp, m_totp->code(m_clock).value());
     auto *approve = dialog->findChild<QPushButton *>(QStringLiteral("approveButton"));
     QVERIFY(approve);
@@ -471,8 +474,14 @@ void TestE2eFlow::approveWithPasskey()
 {
     // Register the security key with the gateway, as Settings does: the key
     // makes a credential, the gateway verifies the attestation and stores it.
+    // With a code of the authenticator app (protocol 8.2): not the one the
+    // TOTP approval used, so wait for the next time step if need be.
+    QTRY_VERIFY_WITH_TIMEOUT(m_clock.secondsSinceEpoch() / m_totp->period() != m_usedTotpStep,
+                             static_cast<int>((m_totp->period() + 5) * 1000));
+    m_usedTotpStep = m_clock.secondsSinceEpoch() / m_totp->period();
     QSignalSpy registration(m_companion.get(), &Companion::passkeyRegistration);
-    QVERIFY(m_companion->registerPasskey(m_gatewayId, QStringLiteral("e2e soft key")));
+    QVERIFY(m_companion->registerPasskey(m_gatewayId, QStringLiteral("e2e soft key"),
+                                         m_totp->code(m_clock).value()));
     const auto ended = [&] {
         for (const QList<QVariant> &event : std::as_const(registration)) {
             if (event.at(2).toBool())

@@ -115,6 +115,9 @@ private Q_SLOTS:
     void screenshot();
 
 private:
+    // Types an authenticator app code (adding or removing a key needs one)
+    // and clicks Add security key.
+    void addWithCode(const QString &code = QStringLiteral("123456"));
     std::unique_ptr<SettingsDialog>
     makeDialog(Autostart *autostart, QList<ApprovalMethod> methods = {ApprovalMethod::Totp});
     template <typename T>
@@ -416,6 +419,12 @@ void TestUiSettingsDialog::defaultMethodFallsBackWithoutAKey()
     QVERIFY(!model->item(0)->isEnabled());
 }
 
+void TestUiSettingsDialog::addWithCode(const QString &code)
+{
+    QTest::keyClicks(child<QLineEdit>(QStringLiteral("passkeyCodeEdit")), code);
+    QTest::mouseClick(child<QPushButton>(QStringLiteral("addPasskeyButton")), Qt::LeftButton);
+}
+
 void TestUiSettingsDialog::securityKeyLineFollowsTheState()
 {
     const QString id = QStringLiteral("https://gw.example.com");
@@ -432,7 +441,7 @@ void TestUiSettingsDialog::securityKeyLineFollowsTheState()
     QVERIFY2(!status->text().contains(u"does not accept"), qPrintable(status->text()));
     QVERIFY(status->text().startsWith(u"No security key is registered here yet"));
     // A key added: the result is said, and stays while the list follows.
-    QTest::mouseClick(add, Qt::LeftButton);
+    addWithCode();
     m_dialog->setPasskeys(id, passkeys(1));
     m_dialog->showPasskeyRegistration(id, Authenticator::State::Done, true, true, {});
     QVERIFY(status->text().contains(u"was added"));
@@ -447,7 +456,7 @@ void TestUiSettingsDialog::securityKeyLineFollowsTheState()
     QVERIFY2(status->text().isEmpty(), qPrintable(status->text()));
     QVERIFY(add->isEnabled());
     // The result of an earlier add gives way when the key is gone again.
-    QTest::mouseClick(add, Qt::LeftButton);
+    addWithCode();
     m_dialog->showPasskeyRegistration(id, Authenticator::State::Done, true, true, {});
     QVERIFY(status->text().contains(u"was added"));
     m_dialog->setPasskeys(id, passkeys(0));
@@ -464,7 +473,7 @@ void TestUiSettingsDialog::stopReadsAsCancel()
     m_dialog->setPasskeys(id, passkeys(0));
     auto *status = child<QLabel>(QStringLiteral("passkeyStatusLabel"));
     QSignalSpy stopped(m_dialog.get(), &SettingsDialog::passkeyStopped);
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("addPasskeyButton")), Qt::LeftButton);
+    addWithCode();
     m_dialog->showPasskeyRegistration(id, Authenticator::State::TouchKey, false, false, {});
     auto *stop = child<QPushButton>(QStringLiteral("passkeyStopButton"));
     QVERIFY(stop->isVisible());
@@ -478,7 +487,7 @@ void TestUiSettingsDialog::stopReadsAsCancel()
     QVERIFY(status->palette().color(QPalette::WindowText) != problemColour());
     QVERIFY(child<QPushButton>(QStringLiteral("addPasskeyButton"))->isEnabled());
     // A real failure still reads as one.
-    QTest::mouseClick(child<QPushButton>(QStringLiteral("addPasskeyButton")), Qt::LeftButton);
+    addWithCode();
     m_dialog->showPasskeyRegistration(id, Authenticator::State::Failed, true, false,
                                       QStringLiteral("FIDO_ERR_TX"));
     QVERIFY(status->text().startsWith(u"The security key did not answer as expected."));
@@ -539,10 +548,32 @@ void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
     QSignalSpy adding(m_dialog.get(), &SettingsDialog::addPasskey);
     QTest::keyClicks(child<QLineEdit>(QStringLiteral("passkeyNameEdit")),
                      QStringLiteral("Red key"));
+    // Without the authenticator app's code nothing is asked of the key: the
+    // line says what is missing and the keyboard goes to the code field.
+    auto *code = child<QLineEdit>(QStringLiteral("passkeyCodeEdit"));
     QTest::mouseClick(add, Qt::LeftButton);
+    QCOMPARE(adding.count(), 0);
+    QVERIFY2(child<QLabel>(QStringLiteral("passkeyStatusLabel"))->text().contains(u"code"),
+             qPrintable(child<QLabel>(QStringLiteral("passkeyStatusLabel"))->text()));
+    QTRY_VERIFY(code->hasFocus());
+    // Digits only, at most 8; five are not enough.
+    QTest::keyClicks(code, QStringLiteral("12a34 5"));
+    QCOMPARE(code->text(), QStringLiteral("12345"));
+    QTest::mouseClick(add, Qt::LeftButton);
+    QCOMPARE(adding.count(), 0);
+    QVERIFY(code->text().isEmpty());
+    // The code's label takes the keyboard to it (Alt+D).
+    m_dialog->activateWindow();
+    child<QLineEdit>(QStringLiteral("passkeyNameEdit"))->setFocus();
+    QTest::keyClick(m_dialog.get(), Qt::Key_D, Qt::AltModifier);
+    QTRY_VERIFY(code->hasFocus());
+    addWithCode(QStringLiteral("12345678"));
     QCOMPARE(adding.count(), 1);
     QCOMPARE(adding.first().at(0).toString(), id);
     QCOMPARE(adding.first().at(1).toString(), QStringLiteral("Red key"));
+    QCOMPARE(adding.first().at(2).toString(), QStringLiteral("12345678"));
+    // Used once: the field is empty again.
+    QVERIFY(code->text().isEmpty());
     QVERIFY(!add->isEnabled()); // one at a time
     m_dialog->showPasskeyRegistration(id, Authenticator::State::TouchKey, false, false, {});
     QCOMPARE(child<QLabel>(QStringLiteral("passkeyStatusLabel"))->text(),
@@ -564,7 +595,7 @@ void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
     QVERIFY(add->isEnabled());
 
     // A refusal says why, and adding is possible again.
-    QTest::mouseClick(add, Qt::LeftButton);
+    addWithCode();
     m_dialog->showPasskeyRegistration(id, Authenticator::State::Failed, true, false,
                                       QStringLiteral("this key is already registered"));
     QVERIFY(child<QLabel>(QStringLiteral("passkeyStatusLabel"))
@@ -586,10 +617,18 @@ void TestUiSettingsDialog::securityKeysOfTheSelectedGateway()
                 button->click();
         }
     });
+    QTest::keyClicks(code, QStringLiteral("654321"));
     QTest::mouseClick(remove, Qt::LeftButton);
     QVERIFY(sawDefaultCancel);
     QCOMPARE(removing.count(), 1);
     QCOMPARE(removing.first().at(1).toByteArray(), QByteArray("cred-2"));
+    QCOMPARE(removing.first().at(2).toString(), QStringLiteral("654321"));
+    // The gateway's refusal is shown.
+    m_dialog->showPasskeyRemovalRefused(id,
+                                        QStringLiteral("the code is wrong or was already used"));
+    QVERIFY(child<QLabel>(QStringLiteral("passkeyStatusLabel"))
+                ->text()
+                .contains(QStringLiteral("was not removed: the code is wrong")));
 }
 
 void TestUiSettingsDialog::unpairAsksFirstWithCancelAsDefault()

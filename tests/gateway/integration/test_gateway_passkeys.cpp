@@ -1,3 +1,4 @@
+#include "gateway/passkeys/passkeyregistry.h"
 #include "gatewayfixture.h"
 #include "protocol/base64url.h"
 #include "protocol/jose/jws.h"
@@ -47,6 +48,12 @@ private Q_SLOTS:
     void refusesRemovedKey();
     void refusesBadClientData_data();
     void refusesBadClientData();
+    // Registering and removing need a second factor (8.2, since v1.3).
+    void refusesRegistrationWithoutFactor();
+    void refusesRegistrationForUserWithoutTotp();
+    void factorCodeIsSingleUse();
+    void wrongFactorCodesLockPasskeyChanges();
+    void removalNeedsTheFactor();
 
 private:
     QString origin() const;
@@ -63,18 +70,56 @@ private:
     void approve(TestCompanion &companion, const VerifiedApprovalRequest &request,
                  const QJsonObject &evidence);
 
+    // A fresh TOTP factor member: the clock moves on one period first, so
+    // that every call gives a code of a new time step (codes are single use).
+    QJsonObject factor(const Totp &totp);
+    QJsonObject factor() { return factor(*m_totp); }
+    QJsonObject totpFactorAtNow(const Totp &totp) const;
+    QJsonObject removeMessage(const TestPasskey &key,
+                              const std::optional<QJsonObject> &factor = std::nullopt) const;
+
     std::unique_ptr<GatewayFixture> m_fixture;
+    std::optional<Totp> m_totp;
+    std::optional<Totp> m_bobTotp;
 };
 
 void TestGatewayPasskeys::init()
 {
     m_fixture = std::make_unique<GatewayFixture>();
     QVERIFY(m_fixture->start());
+    m_totp = m_fixture->enrollTotp();
+    m_bobTotp = m_fixture->enrollTotp(QString::fromLatin1(GatewayFixture::otherUser));
+}
+
+QJsonObject TestGatewayPasskeys::factor(const Totp &totp)
+{
+    m_fixture->clock().advance(totp.period());
+    return totpFactorAtNow(totp);
+}
+
+QJsonObject TestGatewayPasskeys::totpFactorAtNow(const Totp &totp) const
+{
+    return QJsonObject{
+        {QStringLiteral("method"), QStringLiteral("totp")},
+        {QStringLiteral("code"), totp.codeAt(m_fixture->clock().secondsSinceEpoch()).value()}};
+}
+
+QJsonObject TestGatewayPasskeys::removeMessage(const TestPasskey &key,
+                                               const std::optional<QJsonObject> &factor) const
+{
+    QJsonObject remove{{QStringLiteral("type"), QStringLiteral("passkey.remove")},
+                       {QStringLiteral("credential_id"),
+                        QString::fromLatin1(base64UrlEncode(key.credentialId()))}};
+    if (factor)
+        remove.insert(QStringLiteral("factor"), *factor);
+    return remove;
 }
 
 void TestGatewayPasskeys::cleanup()
 {
     m_fixture.reset();
+    m_totp.reset();
+    m_bobTotp.reset();
 }
 
 QString TestGatewayPasskeys::origin() const
@@ -99,8 +144,13 @@ bool TestGatewayPasskeys::registerPasskey(TestCompanion &companion, const QStrin
                                           const TestPasskey &key, Attestation attestation,
                                           TestPasskey::Flags flags)
 {
+    // The code of the companion's user.
+    const auto device = m_fixture->gateway().store().device(companion.deviceId());
+    const Totp &forUser =
+        device && device->userId == QLatin1String(GatewayFixture::otherUser) ? *m_bobTotp : *m_totp;
     companion.sendRaw(QString::fromUtf8(
         QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                                  {QStringLiteral("factor"), factor(forUser)},
                                   {QStringLiteral("name"), QStringLiteral("YubiKey 5")},
                                   {QStringLiteral("credential"),
                                    key.registration(nonce, origin(), attestation, flags)}})
@@ -204,6 +254,12 @@ void TestGatewayPasskeys::registersSelfAttestedPasskeyAndTellsEveryDevice()
     // The other device of alice hears it too; bob does not.
     const auto told = other->waitFor(QStringLiteral("passkeys"));
     QVERIFY(told);
+    // ... with what changed and from which device, for the notice.
+    const QJsonObject change = told->value(QStringLiteral("change")).toObject();
+    QCOMPARE(change.value(QStringLiteral("action")).toString(), QStringLiteral("added"));
+    QCOMPARE(change.value(QStringLiteral("name")).toString(), QStringLiteral("YubiKey 5"));
+    QCOMPARE(change.value(QStringLiteral("device")).toString(),
+             m_fixture->gateway().store().device(companion->deviceId())->name);
     const QJsonArray credentials = told->value(QStringLiteral("passkey"))
                                        .toObject()
                                        .value(QStringLiteral("credentials"))
@@ -287,6 +343,7 @@ void TestGatewayPasskeys::refusesDuplicatePasskey()
     companion->sendRaw(QString::fromUtf8(
         QJsonDocument(
             QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                        {QStringLiteral("factor"), factor()},
                         {QStringLiteral("name"), QStringLiteral("again")},
                         {QStringLiteral("credential"), key.registration(nonce, origin())}})
             .toJson(QJsonDocument::Compact)));
@@ -298,6 +355,7 @@ void TestGatewayPasskeys::refusesDuplicatePasskey()
     bob->sendRaw(QString::fromUtf8(
         QJsonDocument(
             QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                        {QStringLiteral("factor"), factor(*m_bobTotp)},
                         {QStringLiteral("name"), QStringLiteral("stolen")},
                         {QStringLiteral("credential"), key.registration(bobNonce, origin())}})
             .toJson(QJsonDocument::Compact)));
@@ -314,6 +372,7 @@ void TestGatewayPasskeys::refusesEleventhPasskey()
     companion->sendRaw(QString::fromUtf8(
         QJsonDocument(
             QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                        {QStringLiteral("factor"), factor()},
                         {QStringLiteral("name"), QStringLiteral("one too many")},
                         {QStringLiteral("credential"), eleventh.registration(nonce, origin())}})
             .toJson(QJsonDocument::Compact)));
@@ -381,6 +440,7 @@ void TestGatewayPasskeys::refusesBadRegistration()
     }
     companion->sendRaw(QString::fromUtf8(
         QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                                  {QStringLiteral("factor"), factor()},
                                   {QStringLiteral("name"),
                                    what == u"name" ? QStringLiteral("  ") : QStringLiteral("key")},
                                   {QStringLiteral("credential"), credential}})
@@ -414,10 +474,14 @@ void TestGatewayPasskeys::removesPasskey()
     QVERIFY(errorFor(*bob, QStringLiteral("unknown_passkey")));
     QVERIFY(m_fixture->gateway().store().passkey(key.credentialId()));
 
-    other->sendRaw(QString::fromUtf8(QJsonDocument(remove).toJson(QJsonDocument::Compact)));
+    other->sendRaw(QString::fromUtf8(
+        QJsonDocument(removeMessage(key, factor())).toJson(QJsonDocument::Compact)));
     for (TestCompanion *device : {companion.get(), other.get()}) {
         const auto told = device->waitFor(QStringLiteral("passkeys"));
         QVERIFY(told);
+        const QJsonObject change = told->value(QStringLiteral("change")).toObject();
+        QCOMPARE(change.value(QStringLiteral("action")).toString(), QStringLiteral("removed"));
+        QCOMPARE(change.value(QStringLiteral("name")).toString(), QStringLiteral("YubiKey 5"));
         QCOMPARE(told->value(QStringLiteral("passkey"))
                      .toObject()
                      .value(QStringLiteral("credentials"))
@@ -442,6 +506,7 @@ void TestGatewayPasskeys::refusesRegistrationFromRevokedDevice()
                 .ok());
     companion->sendRaw(QString::fromUtf8(
         QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                                  {QStringLiteral("factor"), factor()},
                                   {QStringLiteral("name"), QStringLiteral("key")},
                                   {QStringLiteral("credential"),
                                    TestPasskey(rpId()).registration(nonce, origin())}})
@@ -730,4 +795,201 @@ void TestGatewayPasskeys::refusesBadClientData()
 }
 
 QTEST_GUILESS_MAIN(TestGatewayPasskeys)
+namespace {
+
+bool hasAudit(const QList<gateway::AuditEvent> &events, const QString &kind)
+{
+    return std::any_of(events.cbegin(), events.cend(),
+                       [&](const auto &event) { return event.kind == kind; });
+}
+
+QString compact(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+void TestGatewayPasskeys::refusesRegistrationWithoutFactor()
+{
+    // A paired device alone (its key may be in anyone's hands) must not turn
+    // itself into an approval factor.
+    auto companion = m_fixture->pairedCompanion();
+    auto other = m_fixture->pairedCompanion();
+    const QString nonce = connect(*companion);
+    QVERIFY(other->connectChannel());
+    TestPasskey key(rpId());
+    companion->sendRaw(
+        compact(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                            {QStringLiteral("name"), QStringLiteral("attacker's key")},
+                            {QStringLiteral("credential"), key.registration(nonce, origin())}}));
+    const auto error = errorFor(*companion, QStringLiteral("factor_required"));
+    QVERIFY(error);
+    QVERIFY2(error->value(QStringLiteral("message")).toString().contains(u"code"),
+             qPrintable(error->value(QStringLiteral("message")).toString()));
+    QVERIFY(
+        m_fixture->gateway().store().passkeys(QString::fromLatin1(GatewayFixture::user)).isEmpty());
+    QVERIFY(channelRoundTrip(*companion));
+    QVERIFY(!companion->waitFor(QStringLiteral("passkeys"), 0));
+    QVERIFY(!other->waitFor(QStringLiteral("passkeys"), 0));
+    QVERIFY(hasAudit(m_fixture->gateway().store().auditEvents(),
+                     QStringLiteral("passkey.register_refused")));
+
+    // And so the key cannot approve anything.
+    request();
+    const auto received = receive(*companion);
+    QVERIFY(received);
+    approve(*companion, *received, key.assertion(received->requestHash, origin()));
+    QVERIFY(errorFor(*companion, QStringLiteral("invalid_evidence")));
+}
+
+void TestGatewayPasskeys::refusesRegistrationForUserWithoutTotp()
+{
+    const QString carol = QStringLiteral("carol@example.com");
+    auto companion = m_fixture->pairedCompanion(carol);
+    QVERIFY(companion);
+    const QString nonce = connect(*companion);
+    QVERIFY(!nonce.isEmpty());
+    // Any code: there is no seed to check it against.
+    companion->sendRaw(compact(QJsonObject{
+        {QStringLiteral("type"), QStringLiteral("passkey.register")},
+        {QStringLiteral("name"), QStringLiteral("key")},
+        {QStringLiteral("factor"), factor()},
+        {QStringLiteral("credential"), TestPasskey(rpId()).registration(nonce, origin())}}));
+    const auto error = errorFor(*companion, QStringLiteral("factor_required"));
+    QVERIFY(error);
+    QVERIFY2(error->value(QStringLiteral("message")).toString().contains(u"totp enroll"),
+             qPrintable(error->value(QStringLiteral("message")).toString()));
+    QVERIFY(m_fixture->gateway().store().passkeys(carol).isEmpty());
+}
+
+void TestGatewayPasskeys::factorCodeIsSingleUse()
+{
+    auto companion = m_fixture->pairedCompanion();
+    const QString nonce = connect(*companion);
+    const QJsonObject code = factor();
+    TestPasskey first(rpId());
+    companion->sendRaw(
+        compact(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                            {QStringLiteral("name"), QStringLiteral("first")},
+                            {QStringLiteral("factor"), code},
+                            {QStringLiteral("credential"), first.registration(nonce, origin())}}));
+    QVERIFY(companion->waitFor(QStringLiteral("passkeys")));
+
+    // The same code again, for another key: refused, counted.
+    TestPasskey second(rpId());
+    companion->sendRaw(
+        compact(QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                            {QStringLiteral("name"), QStringLiteral("second")},
+                            {QStringLiteral("factor"), code},
+                            {QStringLiteral("credential"), second.registration(nonce, origin())}}));
+    const auto error = errorFor(*companion, QStringLiteral("invalid_factor"));
+    QVERIFY(error);
+    QCOMPARE(error->value(QStringLiteral("attempts_left")).toInt(),
+             gateway::PasskeyRegistry::maxFactorFailures - 1);
+    QCOMPARE(
+        m_fixture->gateway().store().passkeys(QString::fromLatin1(GatewayFixture::user)).size(), 1);
+    QVERIFY(hasAudit(m_fixture->gateway().store().auditEvents(),
+                     QStringLiteral("passkey.factor_rejected")));
+
+    // Nor can it approve: approvals and passkey changes share the replay
+    // memory of TOTP steps.
+    const ApprovalRecord approval = m_fixture->request();
+    const auto received = receive(*companion);
+    QVERIFY(received);
+    ApprovalProof proof;
+    proof.requestId = received->request.requestId;
+    proof.requestHash = received->requestHash;
+    proof.decision = Decision::Approve;
+    proof.method = ApprovalMethod::Totp;
+    proof.evidence = QJsonObject{{QStringLiteral("code"), code.value(QStringLiteral("code"))}};
+    proof.issuedAt = m_fixture->clock().secondsSinceEpoch();
+    companion->sendProof(companion->signProof(proof));
+    QVERIFY(errorFor(*companion, QStringLiteral("invalid_code")));
+    QCOMPARE(m_fixture->gateway().store().approval(approval.requestId)->state,
+             ApprovalState::Pending);
+}
+
+void TestGatewayPasskeys::wrongFactorCodesLockPasskeyChanges()
+{
+    auto companion = m_fixture->pairedCompanion();
+    const QString nonce = connect(*companion);
+    TestPasskey key(rpId());
+    // A code that no step of the window accepts.
+    const auto wrongCode = [&] {
+        const qint64 now = m_fixture->clock().secondsSinceEpoch();
+        const QStringList accepted{m_totp->codeAt(now - m_totp->period()).value(),
+                                   m_totp->codeAt(now).value(),
+                                   m_totp->codeAt(now + m_totp->period()).value()};
+        for (int candidate = 0;; ++candidate) {
+            const QString code = QStringLiteral("%1").arg(candidate, 6, 10, QLatin1Char('0'));
+            if (!accepted.contains(code))
+                return code;
+        }
+    };
+    const auto send = [&](const QJsonValue &code) {
+        companion->sendRaw(compact(
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("passkey.register")},
+                        {QStringLiteral("name"), QStringLiteral("key")},
+                        {QStringLiteral("factor"),
+                         QJsonObject{{QStringLiteral("method"), QStringLiteral("totp")},
+                                     {QStringLiteral("code"), code}}},
+                        {QStringLiteral("credential"), key.registration(nonce, origin())}}));
+    };
+    const int limit = gateway::PasskeyRegistry::maxFactorFailures;
+    for (int i = 1; i <= limit; ++i) {
+        send(wrongCode());
+        const auto error = errorFor(*companion, QStringLiteral("invalid_factor"));
+        QVERIFY(error);
+        QCOMPARE(error->value(QStringLiteral("attempts_left")).toInt(), limit - i);
+    }
+    // Locked: even the right code is refused now, without being checked.
+    send(factor().value(QStringLiteral("code")));
+    const auto locked = errorFor(*companion, QStringLiteral("invalid_factor"));
+    QVERIFY(locked);
+    QCOMPARE(locked->value(QStringLiteral("attempts_left")).toInt(), 0);
+    QVERIFY2(locked->value(QStringLiteral("message")).toString().contains(u"minutes"),
+             qPrintable(locked->value(QStringLiteral("message")).toString()));
+    QVERIFY(
+        m_fixture->gateway().store().passkeys(QString::fromLatin1(GatewayFixture::user)).isEmpty());
+
+    // The window passes; a fresh code works again.
+    m_fixture->clock().advance(gateway::PasskeyRegistry::factorLockSeconds);
+    send(factor().value(QStringLiteral("code")));
+    QVERIFY(companion->waitFor(QStringLiteral("passkeys")));
+}
+
+void TestGatewayPasskeys::removalNeedsTheFactor()
+{
+    auto companion = m_fixture->pairedCompanion();
+    const QString nonce = connect(*companion);
+    TestPasskey key(rpId());
+    QVERIFY(registerPasskey(*companion, nonce, key));
+
+    companion->sendRaw(compact(removeMessage(key)));
+    QVERIFY(errorFor(*companion, QStringLiteral("factor_required")));
+    QVERIFY(m_fixture->gateway().store().passkey(key.credentialId()));
+
+    companion->sendRaw(
+        compact(removeMessage(key,
+                              QJsonObject{{QStringLiteral("method"), QStringLiteral("totp")},
+                                          {QStringLiteral("code"), QStringLiteral("12345678")}})));
+    QVERIFY(errorFor(*companion, QStringLiteral("invalid_factor")));
+    QVERIFY(m_fixture->gateway().store().passkey(key.credentialId()));
+
+    // A factor of another method is refused as a malformed message.
+    companion->sendRaw(
+        compact(removeMessage(key,
+                              QJsonObject{{QStringLiteral("method"), QStringLiteral("sms")},
+                                          {QStringLiteral("code"), QStringLiteral("123456")}})));
+    QVERIFY(errorFor(*companion, QStringLiteral("malformed_message")));
+
+    companion->sendRaw(compact(removeMessage(key, factor())));
+    const auto told = companion->waitFor(QStringLiteral("passkeys"));
+    QVERIFY(told);
+    QCOMPARE(told->value(QStringLiteral("change")).toObject().value(QStringLiteral("action")),
+             QJsonValue(QStringLiteral("removed")));
+    QVERIFY(!m_fixture->gateway().store().passkey(key.credentialId()));
+}
+
 #include "test_gateway_passkeys.moc"

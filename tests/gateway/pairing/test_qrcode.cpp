@@ -1,8 +1,11 @@
 #include "gateway/pairing/qrcode.h"
 #include "qrdecoder.h"
 
+#include <sys/stat.h>
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QTemporaryDir>
 #include <QTest>
@@ -62,6 +65,9 @@ private Q_SLOTS:
     void pngDecodesToTheSameText_data();
     void pngDecodesToTheSameText();
     void pngReplacesAnExistingFile();
+    void pngIsPrivateWhateverTheUmask();
+    void pngReplacesAWorldReadableFileWithAPrivateOne();
+    void pngRefusesToWriteThroughASymlink();
     void encodesTheLongestAcceptedText();
     void refusesTextOverTheLimit();
     void refusesEmptyText();
@@ -189,8 +195,87 @@ void TestQrCode::pngReplacesAnExistingFile()
     QImage image;
     QVERIFY(image.load(path, "PNG"));
     QCOMPARE(decodeQrCode(image).text, QString::fromLatin1(pairingLink));
-    // QSaveFile leaves no temporary files behind.
+    // No temporary files are left behind.
     QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("replace.png*")}, QDir::Files).size(), 1);
+}
+
+namespace {
+
+mode_t fileMode(const QString &path)
+{
+    struct stat info {};
+    if (::lstat(QFile::encodeName(path).constData(), &info) != 0) {
+        return 0;
+    }
+    return info.st_mode & 07777;
+}
+
+// Restores the umask when the test ends, however it ends.
+class UmaskGuard {
+public:
+    explicit UmaskGuard(mode_t mask)
+        : m_old(::umask(mask))
+    {
+    }
+    ~UmaskGuard() { ::umask(m_old); }
+    UmaskGuard(const UmaskGuard &) = delete;
+    UmaskGuard &operator=(const UmaskGuard &) = delete;
+
+private:
+    mode_t m_old;
+};
+
+} // namespace
+
+void TestQrCode::pngIsPrivateWhateverTheUmask()
+{
+    // `totp enroll --png` puts the TOTP seed in this file: with the usual
+    // umask 022 it used to come out -rw-r--r--.
+    const UmaskGuard umask(022);
+    const QString path = m_dir.filePath(QStringLiteral("seed.png"));
+    QVERIFY(m_code->writePng(path).ok());
+    QCOMPARE(fileMode(path), mode_t(0600));
+}
+
+void TestQrCode::pngReplacesAWorldReadableFileWithAPrivateOne()
+{
+    const UmaskGuard umask(022);
+    const QString path = m_dir.filePath(QStringLiteral("old-seed.png"));
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("old");
+    }
+    QVERIFY(::chmod(QFile::encodeName(path).constData(), 0644) == 0);
+    QVERIFY(m_code->writePng(path).ok());
+    QCOMPARE(fileMode(path), mode_t(0600));
+    QImage image;
+    QVERIFY(image.load(path, "PNG"));
+}
+
+void TestQrCode::pngRefusesToWriteThroughASymlink()
+{
+    const QString victim = m_dir.filePath(QStringLiteral("victim.txt"));
+    {
+        QFile file(victim);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("keep me");
+    }
+    const QString link = m_dir.filePath(QStringLiteral("link.png"));
+    QVERIFY(QFile::link(victim, link));
+    const Status written = m_code->writePng(link);
+    QVERIFY(!written.ok());
+    QCOMPARE(written.error().code, ErrorCode::StorageFailure);
+    QVERIFY2(written.error().message.contains(QStringLiteral("symbolic link")),
+             qPrintable(written.error().message));
+    QFile file(victim);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("keep me"));
+    QVERIFY(QFileInfo(link).isSymLink());
+    QCOMPARE(QDir(m_dir.path())
+                 .entryList({QStringLiteral("link.png*")}, QDir::Files | QDir::System)
+                 .size(),
+             1);
 }
 
 void TestQrCode::encodesTheLongestAcceptedText()

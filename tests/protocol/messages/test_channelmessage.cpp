@@ -78,6 +78,15 @@ void TestChannelMessage::roundTrip_data()
     QTest::newRow("passkey.register") << ChannelMessage(PasskeyRegister{
         QStringLiteral("YubiKey 5"), QJsonObject{{QStringLiteral("fmt"), QStringLiteral("none")}}});
     QTest::newRow("passkey.remove") << ChannelMessage(PasskeyRemove{QByteArray(16, 'c')});
+    // v1.3: the factor of a passkey change and the change announced.
+    QTest::newRow("passkey.register with factor") << ChannelMessage(PasskeyRegister{
+        QStringLiteral("YubiKey 5"), QJsonObject{}, PasskeyFactor{QStringLiteral("123456")}});
+    QTest::newRow("passkey.remove with factor") << ChannelMessage(
+        PasskeyRemove{QByteArray(16, 'c'), PasskeyFactor{QStringLiteral("12345678")}});
+    QTest::newRow("passkeys with change") << ChannelMessage(
+        Passkeys{passkeyContext(),
+                 PasskeyChange{QStringLiteral("removed"), QStringLiteral("YubiKey 5"),
+                               QStringLiteral("alice-laptop")}});
     QTest::newRow("error with attempts") << ChannelMessage(ErrorReply{
         ChannelErrorCode::InvalidCode, QStringLiteral("wrong code"), QStringLiteral("req_1"), 3});
     QTest::newRow("error without request")
@@ -130,6 +139,11 @@ void TestChannelMessage::wireFormat_data()
                                                R"("type":"approval.waiting"})");
     QTest::newRow("remove") << toText(PasskeyRemove{QByteArrayLiteral("\xff\xfe")})
                             << QStringLiteral(R"({"credential_id":"__4","type":"passkey.remove"})");
+    QTest::newRow("remove with factor")
+        << toText(PasskeyRemove{QByteArrayLiteral("\xff\xfe"),
+                                PasskeyFactor{QStringLiteral("123456")}})
+        << QStringLiteral(R"({"credential_id":"__4","factor":{"code":"123456","method":"totp"},)"
+                          R"("type":"passkey.remove"})");
 }
 
 void TestChannelMessage::wireFormat()
@@ -233,6 +247,32 @@ void TestChannelMessage::refusesMalformed_data()
     QTest::newRow("remove credential id not base64url")
         << QStringLiteral(R"({"type":"passkey.remove","credential_id":"a+b/"})")
         << ErrorCode::InvalidField << QStringLiteral("credential_id");
+    QTest::newRow("factor of another method")
+        << QStringLiteral(R"({"type":"passkey.remove","credential_id":"AA",)"
+                          R"("factor":{"method":"sms","code":"123456"}})")
+        << ErrorCode::InvalidField << QStringLiteral("factor.method");
+    QTest::newRow("factor code of 5 digits")
+        << QStringLiteral(R"({"type":"passkey.register","name":"k","credential":{},)"
+                          R"("factor":{"method":"totp","code":"12345"}})")
+        << ErrorCode::InvalidField << QStringLiteral("factor.code");
+    QTest::newRow("factor code not digits")
+        << QStringLiteral(R"({"type":"passkey.register","name":"k","credential":{},)"
+                          R"("factor":{"method":"totp","code":"12a456"}})")
+        << ErrorCode::InvalidField << QStringLiteral("factor.code");
+    QTest::newRow("factor code a number")
+        << QStringLiteral(R"({"type":"passkey.remove","credential_id":"AA",)"
+                          R"("factor":{"method":"totp","code":123456}})")
+        << ErrorCode::InvalidField << QStringLiteral("code");
+    QTest::newRow("factor a string")
+        << QStringLiteral(R"({"type":"passkey.remove","credential_id":"AA","factor":"123456"})")
+        << ErrorCode::InvalidField << QStringLiteral("factor");
+    QTest::newRow("factor with an unknown member")
+        << QStringLiteral(R"({"type":"passkey.remove","credential_id":"AA",)"
+                          R"("factor":{"method":"totp","code":"123456","admin":true}})")
+        << ErrorCode::InvalidField << QStringLiteral("admin");
+    QTest::newRow("change of an unknown action")
+        << QStringLiteral(R"({"type":"passkeys","passkey":{},"change":{"action":"renamed"}})")
+        << ErrorCode::InvalidField << QStringLiteral("action");
     QTest::newRow("error unknown code")
         << QStringLiteral(R"({"type":"error","code":"teapot","message":"m"})")
         << ErrorCode::InvalidField << QStringLiteral("teapot");
@@ -291,6 +331,10 @@ void TestChannelMessage::errorCodeNames()
              QStringLiteral("request_hash_mismatch"));
     QCOMPARE(channelErrorCodeName(ChannelErrorCode::TooManyPasskeys),
              QStringLiteral("too_many_passkeys"));
+    QCOMPARE(channelErrorCodeName(ChannelErrorCode::FactorRequired),
+             QStringLiteral("factor_required"));
+    QCOMPARE(channelErrorCodeName(ChannelErrorCode::InvalidFactor),
+             QStringLiteral("invalid_factor"));
     QVERIFY(!parseChannelErrorCode(u"Invalid_Code"));
     QVERIFY(!parseChannelErrorCode(u""));
 }
@@ -299,6 +343,10 @@ void TestChannelMessage::passkeyChangeErrors()
 {
     QVERIFY(isPasskeyChangeError(ChannelErrorCode::PasskeyExists));
     QVERIFY(isPasskeyChangeError(ChannelErrorCode::UnknownPasskey));
+    // v1.3: the factor's refusals answer a passkey change only (they carry
+    // no request id), unlike invalid_code and locked of approvals.
+    QVERIFY(isPasskeyChangeError(ChannelErrorCode::FactorRequired));
+    QVERIFY(isPasskeyChangeError(ChannelErrorCode::InvalidFactor));
     // Both kinds of message can be answered with it.
     QVERIFY(!isPasskeyChangeError(ChannelErrorCode::DeviceRevoked));
     QVERIFY(!isPasskeyChangeError(ChannelErrorCode::InvalidCode));
