@@ -87,6 +87,12 @@ Result<VerifiedAssertion> verifyAssertion(const PasskeyAssertion &assertion,
         return refused(QStringLiteral("the authenticator data is too short"));
     if (head->attestedCredential)
         return refused(QStringLiteral("an assertion carries no attested credential (AT is set)"));
+    // None are asked for, and libfido2 would decode them (see
+    // checkAuthenticatorDataLayout) only to refuse them afterwards.
+    if (head->extensions)
+        return refused(QStringLiteral("the authenticator data has extensions nobody asked for"));
+    if (auto layout = checkAuthenticatorDataLayout(assertion.authenticatorData, *head); !layout)
+        return refused(layout.error().message);
     if (head->backedUp && !head->backupEligible)
         return refused(QStringLiteral("the key claims a backup (BS) without being eligible (BE)"));
     // BE is fixed when a credential is made: a change means another key.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/result.h"
+
 #include <optional>
 
 #include <QByteArray>
@@ -24,5 +26,20 @@ struct AuthenticatorDataHead {
 
     static std::optional<AuthenticatorDataHead> parse(QByteArrayView raw);
 };
+
+// The CBOR after the head (the attested credential's COSE key, extensions),
+// checked before libfido2 sees any of it: libfido2 decodes it with libcbor,
+// which allocates and zeroes the items an array or map header declares
+// before reading them, so 5 bytes declaring 2^32 items cost the gateway
+// 32 GB (found by fuzz_passkeys). Here every array and map declares at most
+// as many items as bytes remain, lengths are definite, nesting is at most 16
+// deep, and the data ends exactly after what the flags announce: the
+// attested credential data (AAGUID, credential id, one CBOR item) when AT
+// is set, then one CBOR item of extensions when ED is set.
+Status checkAuthenticatorDataLayout(QByteArrayView raw, const AuthenticatorDataHead &head);
+
+// The size of the well-formed, bounded CBOR item at the start of data (the
+// rules above), or nullopt.
+std::optional<qsizetype> boundedCborItemSize(QByteArrayView data);
 
 } // namespace countersign::gateway

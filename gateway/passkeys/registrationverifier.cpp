@@ -152,6 +152,9 @@ Result<VerifiedRegistration> verifyRegistration(const PasskeyRegistration &regis
         return refused(QStringLiteral("the authenticator data has no attested credential"));
     if (head->extensions)
         return refused(QStringLiteral("the authenticator data has extensions nobody asked for"));
+    // Before libfido2 decodes the COSE key with libcbor (see the function).
+    if (auto layout = checkAuthenticatorDataLayout(registration.authenticatorData, *head); !layout)
+        return refused(layout.error().message);
     if (head->backedUp && !head->backupEligible)
         return refused(QStringLiteral("the key claims a backup (BS) without being eligible (BE)"));
 
