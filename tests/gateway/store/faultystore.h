@@ -72,6 +72,22 @@ public:
             return full();
         return m_inner.resolveApproval(requestId, state, method, deviceId, at, reason);
     }
+    Result<gateway::ApprovalCounts> approvalCounts(const QString &userId, const QString &agent,
+                                                   qint64 now, qint64 since) const override
+    {
+        return m_inner.approvalCounts(userId, agent, now, since);
+    }
+    Result<QList<qint64>> denialTimes(const QString &userId, const QString &agent,
+                                      qint64 since) const override
+    {
+        return m_inner.denialTimes(userId, agent, since);
+    }
+    Result<std::optional<gateway::ApprovalRecord>>
+    approvalForOperation(const QByteArray &dedupeKey, qint64 now,
+                         qint64 approvedSince) const override
+    {
+        return m_inner.approvalForOperation(dedupeKey, now, approvedSince);
+    }
     Result<int> recordFailedAttempt(const QString &requestId) override
     {
         if (failing(Write::FailedAttempt))
