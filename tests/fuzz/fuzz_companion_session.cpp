@@ -107,7 +107,11 @@ struct Gateway {
         issuer = std::make_unique<TokenIssuer>(gatewayKey, gatewayId, 60, clock);
         broker =
             std::make_unique<ApprovalBroker>(*store, gatewayKey, gatewayId, *issuer, clock, rp);
-        passkeys = std::make_unique<PasskeyRegistry>(*store, clock, rp);
+        // No TOTP enrolment here: every passkey change is refused at its factor.
+        passkeys =
+            std::make_unique<PasskeyRegistry>(*store, clock, rp, [](const QString &, QStringView) {
+                return PasskeyRegistry::CodeCheck::NotEnrolled;
+            });
     }
 };
 
