@@ -177,19 +177,64 @@ void TestGatewayAuditCli::refusesBadInvocations()
     QCOMPARE(run({QStringLiteral("audit"), QStringLiteral("verify")}).exitCode, 2); // no config
 }
 
+namespace {
+
+// The "audit head:" lines logged while a HeadLines is alive, in order; every
+// other message goes on to the handler that was there before.
+class HeadLines {
+public:
+    HeadLines()
+    {
+        s_lines = &m_lines;
+        s_previous = qInstallMessageHandler(&HeadLines::handle);
+    }
+    ~HeadLines()
+    {
+        qInstallMessageHandler(s_previous);
+        s_lines = nullptr;
+    }
+    const QStringList &lines() const { return m_lines; }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        if (s_lines && message.startsWith(QStringLiteral("audit head: ")))
+            s_lines->append(message);
+        else if (s_previous)
+            s_previous(type, context, message);
+    }
+
+    QStringList m_lines;
+    static inline QStringList *s_lines = nullptr;
+    static inline QtMessageHandler s_previous = nullptr;
+};
+
+} // namespace
+
 void TestGatewayAuditCli::headIsLoggedAtStartWhenMovedAndAtStop()
 {
+    HeadLines logged;
     append(1);
     AuditHeadLogger logger(*m_store, std::chrono::milliseconds(10));
-    const QString first = QString::fromLatin1(m_store->auditHead()->hash.toHex());
-    QTest::ignoreMessage(QtInfoMsg, qPrintable(QStringLiteral("audit head: id 1 hash ") + first));
+    const QString first = QStringLiteral("audit head: id 1 hash ")
+        + QString::fromLatin1(m_store->auditHead()->hash.toHex());
     logger.start();
+    QCOMPARE(logged.lines(), QStringList{first});
+
+    // The timer logs the head once it moved.
     append(1);
-    const QString second = QString::fromLatin1(m_store->auditHead()->hash.toHex());
-    QTest::ignoreMessage(QtInfoMsg, qPrintable(QStringLiteral("audit head: id 2 hash ") + second));
-    QTest::qWait(50); // several intervals; logged once, as the head moved once
-    QTest::ignoreMessage(QtInfoMsg, qPrintable(QStringLiteral("audit head: id 2 hash ") + second));
+    const QString second = QStringLiteral("audit head: id 2 hash ")
+        + QString::fromLatin1(m_store->auditHead()->hash.toHex());
+    QTRY_COMPARE(logged.lines(), (QStringList{first, second}));
+
+    // A tick that finds the head where it was logs nothing.
+    logger.logHead();
+    logger.logHead();
+    QCOMPARE(logged.lines(), (QStringList{first, second}));
+
+    // Stopping logs the head whatever it is.
     logger.stop();
+    QCOMPARE(logged.lines(), (QStringList{first, second, second}));
 }
 
 void TestGatewayAuditCli::prunerDeletesOldRecordsInBatches()
