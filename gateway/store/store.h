@@ -1,8 +1,10 @@
 #pragma once
 
+#include "gateway/store/durability.h"
 #include "protocol/messages/approvalmethod.h"
 #include "protocol/result.h"
 
+#include <functional>
 #include <optional>
 
 #include <QByteArray>
@@ -250,6 +252,23 @@ public:
     // nothing, when the record cannot be made durable.
     virtual Status appendAudit(const AuditEvent &event) = 0;
     virtual QList<AuditEvent> auditEvents(qint64 afterId = 0, int limit = 1000) const = 0;
+
+    // Runs `body` as one transaction: the store methods it calls join it
+    // (each as a savepoint, so one that fails undoes only its own writes),
+    // and everything is committed at the end when `body` succeeds, or rolled
+    // back when it returns an error (which is then returned). So a step of
+    // the approval path (the proof's single-use marks, the resolution and
+    // its audit record) costs one commit, and its audit record exists if
+    // and only if the change it describes does. Nested calls join the
+    // outer transaction. The default runs `body` without atomicity, for
+    // test doubles only.
+    virtual Status inTransaction(const std::function<Status()> &body) { return body(); }
+
+    // When what was committed is durable (group commit, durability.h).
+    virtual Durability &durability() { return m_immediate; }
+
+private:
+    ImmediateDurability m_immediate;
 };
 
 } // namespace countersign::gateway
