@@ -100,8 +100,10 @@ ChildGatewayReport ChildGatewayRun::run()
     }
     std::vector<CompanionSpec> specs;
     std::optional<EcPublicKey> gatewayKey;
-    if (prepare(specs, gatewayKey) && startGateway())
-        connectAll(std::move(specs), *gatewayKey);
+    if (prepare(specs, gatewayKey) && startGateway() && connectAll(std::move(specs), *gatewayKey)) {
+        measureIdle();
+        approve();
+    }
     shutdown();
     return m_report;
 }
@@ -112,10 +114,25 @@ bool ChildGatewayRun::prepare(std::vector<CompanionSpec> &specs,
     QElapsedTimer timer;
     timer.start();
     const QString dataDir = m_folder.filePath(QStringLiteral("data"));
+    // The admin API raises the approvals (mode 600, as the gateway demands).
+    m_adminToken = randomToken(32).toLatin1();
+    const QString tokenFile = m_folder.filePath(QStringLiteral("admin.token"));
+    {
+        QFile token(tokenFile);
+        if (!token.open(QIODevice::WriteOnly) || token.write(m_adminToken) != m_adminToken.size()
+            || !token.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
+            fail(QStringLiteral("cannot write %1").arg(token.fileName()));
+            return false;
+        }
+    }
     QByteArray yaml = QByteArrayLiteral("listen: 127.0.0.1:0\n"
                                         "name: Load test gateway\n"
-                                        "limits:\n"
-                                        "  max_connections_per_address: ")
+                                        "admin:\n"
+                                        "  token_file: \"")
+        + tokenFile.toUtf8()
+        + QByteArrayLiteral("\"\n"
+                            "limits:\n"
+                            "  max_connections_per_address: ")
         + QByteArray::number(m_options.companions + 100) + QByteArrayLiteral("\nusers:\n");
     for (int i = 0; i < m_options.companions; ++i)
         yaml += QByteArrayLiteral("  - user") + QByteArray::number(i) + "@example.com\n";
@@ -169,6 +186,15 @@ bool ChildGatewayRun::prepare(std::vector<CompanionSpec> &specs,
             fail(QStringLiteral("device: %1").arg(added.error().message));
             return false;
         }
+        // Every user has TOTP enrolled: the approvals ask for it.
+        gateway::TotpEnrollment enrollment;
+        enrollment.userId = device.userId;
+        enrollment.secret = secret->bytes();
+        enrollment.createdAt = now;
+        if (auto enrolled = store.value()->setTotpEnrollment(enrollment); !enrolled) {
+            fail(QStringLiteral("TOTP enrolment: %1").arg(enrolled.error().message));
+            return false;
+        }
         specs.push_back(CompanionSpec{
             i, std::move(deviceKey).value(), std::move(totp).value(), device.deviceId, {}});
     }
@@ -205,6 +231,17 @@ bool ChildGatewayRun::connectAll(std::vector<CompanionSpec> specs, const EcPubli
 {
     std::optional<ConnectOutcome> outcome;
     m_pool = CompanionPool::startOn(m_clientThread, m_clock, this);
+    if (m_options.requests > 0) {
+        m_approvals =
+            std::make_unique<ChildApprovals>(m_gateway->url(), m_adminToken, m_options.companions,
+                                             m_gateway->processId(), m_options.phaseTimeoutSeconds);
+        QMetaObject::invokeMethod(
+            m_pool,
+            [pool = m_pool, handler = m_approvals->acceptedHandler()] {
+                pool->setAcceptedHandler(handler);
+            },
+            Qt::BlockingQueuedConnection);
+    }
 
     const QUrl url = m_gateway->url();
     QUrl channel = url;
@@ -251,6 +288,43 @@ bool ChildGatewayRun::connectAll(std::vector<CompanionSpec> specs, const EcPubli
     return m_report.passed();
 }
 
+void ChildGatewayRun::measureIdle()
+{
+    if (m_options.idleSeconds <= 0)
+        return;
+    const qint64 pid = m_gateway->processId();
+    QElapsedTimer timer;
+    timer.start();
+    const double before = cpuMsOf(pid);
+    (void)waitUntil([] { return false; }, std::chrono::seconds(m_options.idleSeconds));
+    m_report.gatewayCpuIdleMs = cpuMsOf(pid) - before;
+    m_report.idleSeconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
+}
+
+void ChildGatewayRun::approve()
+{
+    if (!m_approvals)
+        return;
+    if (m_options.warmup > 0) {
+        const ApprovalLoopReport warmup = m_approvals->run(m_options.warmup, m_options.concurrency);
+        if (warmup.failureCount > 0) {
+            fail(QStringLiteral("warm-up: %1").arg(warmup.failures.join(QStringLiteral("; "))));
+            return;
+        }
+    }
+    m_report.approvals = m_approvals->run(m_options.requests, m_options.concurrency);
+    m_report.gatewayRssAfterApprovalsKib = residentKibOf(m_gateway->processId());
+    if (m_report.approvals->failureCount > 0
+        || m_report.approvals->approved != m_options.requests) {
+        fail(QStringLiteral("%1 of %2 approvals with a token: %3")
+                 .arg(m_report.approvals->approved)
+                 .arg(m_options.requests)
+                 .arg(m_report.approvals->failures.join(QStringLiteral("; "))));
+    }
+    if (m_gateway->processId() <= 0)
+        fail(QStringLiteral("the gateway exited"));
+}
+
 void ChildGatewayRun::shutdown()
 {
     if (m_pool && m_clientThread.isRunning()) {
@@ -289,6 +363,17 @@ QString ChildGatewayReport::toText() const
             .arg(gatewayCpuConnectMs, 0, 'f', 0)
             .arg(companions > 0 ? gatewayCpuConnectMs * 1000.0 / companions : 0.0, 0, 'f', 0);
     text += QStringLiteral("client RSS (all companions): %1\n").arg(mib(clientRssConnectedKib));
+    if (idleSeconds > 0) {
+        text += QStringLiteral("gateway CPU idle, all connected: %1 ms over %2 s = %3 %\n")
+                    .arg(gatewayCpuIdleMs, 0, 'f', 0)
+                    .arg(idleSeconds, 0, 'f', 1)
+                    .arg(gatewayCpuIdleMs / (idleSeconds * 10.0), 0, 'f', 2);
+    }
+    if (approvals) {
+        text += approvals->toText(QStringLiteral("approvals (admin API, TOTP, token redeemed)"));
+        text += QStringLiteral("gateway RSS after the approvals: %1\n")
+                    .arg(mib(gatewayRssAfterApprovalsKib));
+    }
     for (const QString &failure : failures)
         text += QStringLiteral("FAILED: %1\n").arg(failure);
     return text;
@@ -309,6 +394,13 @@ QJsonObject ChildGatewayReport::toJson() const
         {QStringLiteral("gateway_rss_connected_kib"), static_cast<double>(gatewayRssConnectedKib)},
         {QStringLiteral("gateway_cpu_connect_ms"), gatewayCpuConnectMs},
         {QStringLiteral("client_rss_connected_kib"), static_cast<double>(clientRssConnectedKib)},
+        {QStringLiteral("idle_seconds"), idleSeconds},
+        {QStringLiteral("gateway_cpu_idle_ms"), gatewayCpuIdleMs},
+        {QStringLiteral("gateway_idle_cpu_percent"),
+         idleSeconds > 0 ? gatewayCpuIdleMs / (idleSeconds * 10.0) : 0.0},
+        {QStringLiteral("approvals"), approvals ? approvals->toJson() : QJsonObject{}},
+        {QStringLiteral("gateway_rss_after_approvals_kib"),
+         static_cast<double>(gatewayRssAfterApprovalsKib)},
         {QStringLiteral("failures"), QJsonArray::fromStringList(failures)},
         {QStringLiteral("passed"), passed()},
     };

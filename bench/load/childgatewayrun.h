@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bench/load/childapprovals.h"
 #include "bench/load/childserver.h"
 #include "bench/load/companionpool.h"
 #include "bench/load/distribution.h"
@@ -19,6 +20,12 @@ struct ChildGatewayOptions {
     int ioThreads = 0; // 0: the gateway's default (one per core)
     int phaseTimeoutSeconds = 180;
     int holdSeconds = 2; // connected and idle before the last RSS sample
+    int idleSeconds = 0; // then the gateway's CPU read over this long, all connected and idle
+    // Then approvals through the admin API (0: connect only): `warmup` not
+    // counted, then `requests` with `concurrency` outstanding.
+    int requests = 0;
+    int warmup = 0;
+    int concurrency = 1;
     QString gatewayProgram;
     QString dataRoot; // empty: QDir::tempPath()
 };
@@ -38,6 +45,10 @@ struct ChildGatewayReport {
     qint64 gatewayRssConnectedKib = 0; // all connected, after holdSeconds
     double gatewayCpuConnectMs = 0;    // utime + stime spent while connecting
     qint64 clientRssConnectedKib = 0;  // this process (all companions)
+    double idleSeconds = 0;            // all connected, nothing asked
+    double gatewayCpuIdleMs = 0;       // utime + stime over idleSeconds
+    std::optional<ApprovalLoopReport> approvals;
+    qint64 gatewayRssAfterApprovalsKib = 0;
     QStringList failures;
 
     bool passed() const { return failures.isEmpty(); }
@@ -63,6 +74,8 @@ private:
     bool prepare(std::vector<CompanionSpec> &specs, std::optional<EcPublicKey> &gatewayKey);
     bool startGateway();
     bool connectAll(std::vector<CompanionSpec> specs, const EcPublicKey &gatewayKey);
+    void measureIdle();
+    void approve();
     void shutdown();
     void fail(const QString &why) { m_report.failures.append(why); }
 
@@ -70,6 +83,8 @@ private:
     SystemClock m_clock;
     QTemporaryDir m_folder;
     std::unique_ptr<ChildServer> m_gateway;
+    QByteArray m_adminToken;
+    std::unique_ptr<ChildApprovals> m_approvals;
     QThread m_clientThread;
     CompanionPool *m_pool = nullptr; // lives on m_clientThread
     ChildGatewayReport m_report;

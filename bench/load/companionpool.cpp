@@ -76,6 +76,14 @@ void CompanionPool::create(std::vector<CompanionSpec> specs, const GatewayPin &p
                     ++m_finished;
                     connectNext();
                 });
+        if (m_accepted) {
+            connect(companion, &SimulatedCompanion::proofAccepted, this,
+                    [this](const QString &requestId, bool approved) {
+                        m_report([handler = m_accepted, requestId, approved] {
+                            handler(requestId, approved);
+                        });
+                    });
+        }
         m_companions.push_back(companion);
     }
 }

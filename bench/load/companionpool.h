@@ -49,6 +49,11 @@ public:
     // reports run on `home`'s thread; deleted when the thread finishes.
     static CompanionPool *startOn(QThread &thread, const Clock &clock, QObject *home);
 
+    // Called (through `report`) for every approval.accepted any companion
+    // receives; set before create().
+    using Accepted = std::function<void(const QString &requestId, bool approved)>;
+    void setAcceptedHandler(Accepted handler) { m_accepted = std::move(handler); }
+
     void create(std::vector<CompanionSpec> specs, const GatewayPin &pin);
     // POST /companion/v1/pair for every companion that has a link, at most
     // `parallel` at once.
@@ -67,6 +72,7 @@ private:
 
     const Clock &m_clock;
     Report m_report;
+    Accepted m_accepted;
     std::optional<GatewayPin> m_pin;
     QUrl m_pairUrl;
     CompanionTally m_tally;

@@ -57,6 +57,9 @@ int main(int argc, char *argv[])
     const QString dataRoot = QStringLiteral("data-root");
     const QString gatewayBinary = QStringLiteral("gateway-binary");
     const QString ioThreads = QStringLiteral("io-threads");
+    const QString approvals = QStringLiteral("approvals");
+    const QString warmup = QStringLiteral("warmup");
+    const QString idleSeconds = QStringLiteral("idle-seconds");
     parser.addOptions({
         {companions, QStringLiteral("Simulated companions, one user each (default 1000)."),
          QStringLiteral("N"), QStringLiteral("1000")},
@@ -85,6 +88,19 @@ int main(int argc, char *argv[])
         {ioThreads,
          QStringLiteral("With --gateway-binary: serve --io-threads N (default: the gateway's)."),
          QStringLiteral("N"), QStringLiteral("0")},
+        {approvals,
+         QStringLiteral("With --gateway-binary: after connecting, R approvals raised through the "
+                        "admin API (POST /approvals), approved by the companions with TOTP and "
+                        "redeemed (POST /approvals/{id}/token), --concurrency outstanding; "
+                        "reports the gateway process's CPU per approval (default 0: none)."),
+         QStringLiteral("R"), QStringLiteral("0")},
+        {warmup,
+         QStringLiteral("With --approvals: this many approvals first, not counted (default 0)."),
+         QStringLiteral("W"), QStringLiteral("0")},
+        {idleSeconds,
+         QStringLiteral("With --gateway-binary: the gateway's CPU over S seconds with all "
+                        "companions connected and idle (default 0: not measured)."),
+         QStringLiteral("S"), QStringLiteral("0")},
         {gatewayLog,
          QStringLiteral("Keep the gateway's per-connection and per-approval info "
                         "log lines (off: thousands of lines)")},
@@ -103,7 +119,10 @@ int main(int argc, char *argv[])
     }
     if (parser.isSet(gatewayBinary)) {
         const auto threads = intOption(parser, ioThreads, 0, 256, err);
-        if (!threads)
+        const auto approvalCount = intOption(parser, approvals, 0, 1'000'000, err);
+        const auto warmupCount = intOption(parser, warmup, 0, 1'000'000, err);
+        const auto idle = intOption(parser, idleSeconds, 0, 3600, err);
+        if (!threads || !approvalCount || !warmupCount || !idle)
             return 2;
         ChildGatewayOptions childOptions;
         childOptions.companions = *n;
@@ -112,6 +131,10 @@ int main(int argc, char *argv[])
         childOptions.phaseTimeoutSeconds = *s;
         childOptions.gatewayProgram = parser.value(gatewayBinary);
         childOptions.dataRoot = parser.value(dataRoot);
+        childOptions.requests = *approvalCount;
+        childOptions.warmup = *warmupCount;
+        childOptions.concurrency = *c;
+        childOptions.idleSeconds = *idle;
         ChildGatewayReport report;
         {
             ChildGatewayRun run(childOptions);

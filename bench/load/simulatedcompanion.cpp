@@ -89,6 +89,7 @@ void SimulatedCompanion::onMessage(const QString &text)
     } else if (const auto *accepted = std::get_if<channel::ApprovalAccepted>(&message.value())) {
         ++m_tally.accepted;
         forget(accepted->requestId);
+        Q_EMIT proofAccepted(accepted->requestId, accepted->outcome == QStringLiteral("approved"));
     } else if (const auto *resolved = std::get_if<channel::ApprovalResolved>(&message.value())) {
         ++m_tally.resolved;
         forget(resolved->requestId);

@@ -56,6 +56,9 @@ public:
 Q_SIGNALS:
     void welcomed(countersign::load::SimulatedCompanion *companion, qint64 handshakeNs);
     void failed(countersign::load::SimulatedCompanion *companion, const QString &why);
+    // The gateway accepted a proof of this companion (approval.accepted):
+    // the approval is resolved, with `approved` its outcome.
+    void proofAccepted(const QString &requestId, bool approved);
 
 private:
     void onMessage(const QString &text);
