@@ -100,6 +100,21 @@ std::optional<ApprovalRequest> signedRequest(const ApprovalRecord &approval)
     return std::move(request).value();
 }
 
+// What a step's body returns to roll its transaction back once it has set
+// the refusal to send; never shown to anyone.
+Error rolledBack()
+{
+    return makeError(ErrorCode::InvalidField, QStringLiteral("step refused, rolled back"));
+}
+
+// Parsed device keys kept at most; past it the cache starts again (each
+// entry is rebuilt from the store on the device's next proof).
+constexpr qsizetype maxCachedDeviceKeys = 100'000;
+
+// An expiry that could not be stored is tried again this much later, not
+// in a tight loop against a failing store.
+constexpr qint64 expiryRetrySeconds = 1;
+
 } // namespace
 
 ApprovalBroker::ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString gatewayId,
@@ -117,9 +132,15 @@ ApprovalBroker::ApprovalBroker(Store &store, EcPrivateKey gatewayKey, QString ga
 {
     qRegisterMetaType<ApprovalRecord>();
     m_expiryTimer.setSingleShot(true);
-    connect(&m_expiryTimer, &QTimer::timeout, this, &ApprovalBroker::expireDue);
-    // Requests that expired while the gateway was down end now; the others
-    // keep waiting.
+    connect(&m_expiryTimer, &QTimer::timeout, this, [this] {
+        m_armedFor.reset();
+        expireDue();
+    });
+    // What was pending when the gateway stopped (expired ones included):
+    // those that expired while it was down end now, the others keep waiting.
+    const QList<ApprovalRecord> pending = m_store.pendingApprovals({}, 0);
+    for (const ApprovalRecord &approval : pending)
+        keep(approval);
     expireDue();
 }
 
@@ -298,22 +319,35 @@ Result<ApprovalRecord> ApprovalBroker::create(const ApprovalSpec &spec, Approval
     approval.agent = spec.sarc.subject.agent;
     approval.origin = spec.origin;
     approval.dedupeKey = spec.dedupeKey;
-    if (auto stored = m_store.addApproval(approval); !stored)
+    // The request and its record in one transaction: an approval nobody
+    // can find in the audit log is never asked.
+    const Status stored = m_store.inTransaction([&]() -> Status {
+        if (Status added = m_store.addApproval(approval); !added)
+            return added;
+        return audit(QStringLiteral("approval.requested"), approval, {},
+                     QJsonObject{{QStringLiteral("action"), spec.sarc.action.name},
+                                 {QStringLiteral("resource"), spec.sarc.resource.id},
+                                 {QStringLiteral("agent"), spec.sarc.subject.agent}});
+    });
+    if (!stored) {
+        reload(approval.requestId);
         return stored.error();
-    audit(QStringLiteral("approval.requested"), approval, {},
-          QJsonObject{{QStringLiteral("action"), spec.sarc.action.name},
-                      {QStringLiteral("resource"), spec.sarc.resource.id},
-                      {QStringLiteral("agent"), spec.sarc.subject.agent}});
+    }
     qCInfo(lcApprovals) << "approval" << approval.requestId << "requested for" << approval.userId
                         << spec.sarc.action.name;
-    scheduleExpiry();
+    keep(approval);
+    armExpiryTimer();
     Q_EMIT requested(approval);
     return approval;
 }
 
 Status ApprovalBroker::cancel(const QString &requestId, const QString &reason)
 {
-    return finish(requestId, ApprovalState::Cancelled, std::nullopt, {}, reason);
+    const auto current = approval(requestId);
+    if (!current)
+        return makeError(ErrorCode::InvalidField,
+                         QStringLiteral("unknown approval %1").arg(requestId));
+    return finish(*current, ApprovalState::Cancelled, std::nullopt, {}, reason);
 }
 
 std::variant<ApprovalRecord, ProofRejection>
@@ -325,23 +359,45 @@ ApprovalBroker::submitProof(const DeviceRecord &authenticated, QByteArrayView pr
     return outcome;
 }
 
+Result<EcPublicKey> ApprovalBroker::deviceKey(const DeviceRecord &device)
+{
+    // Keyed by the thumbprint the device record names, so a device whose
+    // key changed never gets the old one; parsed and validated (the point
+    // on the curve) once instead of on every proof.
+    const QString cacheKey = device.deviceId + u'\n' + device.keyThumbprint;
+    if (const auto cached = m_deviceKeys.constFind(cacheKey); cached != m_deviceKeys.cend())
+        return *cached;
+    auto parsed = EcPublicKey::fromJwk(device.publicJwk);
+    if (!parsed)
+        return parsed.error();
+    if (m_deviceKeys.size() >= maxCachedDeviceKeys)
+        m_deviceKeys.clear();
+    // Under the key's own thumbprint: a record whose thumbprint does not
+    // match its key is parsed again every time, as before.
+    m_deviceKeys.insert(device.deviceId + u'\n' + parsed->thumbprint(), parsed.value());
+    return parsed;
+}
+
 std::variant<ApprovalRecord, ProofRejection>
 ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView proofJws)
 {
-    // The device may have been revoked since its channel was opened.
+    // The device may have been revoked since its channel was opened, by the
+    // command line in another process: read on every proof, never cached.
     const auto device = m_store.device(authenticated.deviceId);
     if (!device)
         return reject(Code::UnknownDevice, QStringLiteral("this device is not paired"));
-    if (device->isRevoked())
+    if (device->isRevoked()) {
+        m_deviceKeys.remove(device->deviceId + u'\n' + device->keyThumbprint);
         return reject(Code::DeviceRevoked, QStringLiteral("this device was revoked"));
-    const auto deviceKey = EcPublicKey::fromJwk(device->publicJwk);
-    if (!deviceKey)
+    }
+    const auto key = deviceKey(*device);
+    if (!key)
         return reject(Code::UnknownDevice, QStringLiteral("the device key on file is unusable"));
 
-    const auto proof = verifyApprovalProof(proofJws, deviceKey.value());
+    const auto proof = verifyApprovalProof(proofJws, key.value());
     if (!proof)
         return reject(proofRefusalCode(proof.error().code), proof.error().message);
-    auto approval = m_store.approval(proof->requestId);
+    const auto approval = this->approval(proof->requestId);
     if (!approval)
         return reject(Code::UnknownRequest, QStringLiteral("no such request"));
     if (approval->userId != device->userId) {
@@ -361,23 +417,29 @@ ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView pro
         return reject(Code::RequestHashMismatch,
                       QStringLiteral("the proof is for other request bytes than were sent"));
     }
-    const auto fresh = m_store.markUsed(
-        QStringLiteral("proof"), QCryptographicHash::hash(proofJws, QCryptographicHash::Sha256),
-        approval->expiresAt);
-    if (!fresh)
-        return storageUnavailable(fresh.error());
-    if (!fresh.value())
-        return reject(Code::Replayed, QStringLiteral("this proof was already used"));
 
     if (proof->decision == Decision::Deny) {
         const QString reason =
             proof->reason.isEmpty() ? QStringLiteral("denied by the user") : proof->reason;
-        if (auto done = finish(approval->requestId, ApprovalState::Denied, std::nullopt,
-                               device->deviceId, reason);
-            !done) {
-            return resolveFailed(done.error());
+        // The proof's mark, the denial and its record: one transaction.
+        Refusal refusal;
+        std::optional<ApprovalRecord> resolved;
+        const Status done = m_store.inTransaction([&]() -> Status {
+            if (Status marked = markProofUsed(proofJws, *approval, refusal); !marked)
+                return marked;
+            auto denied = resolveInStore(*approval, ApprovalState::Denied, std::nullopt,
+                                         device->deviceId, reason);
+            if (!denied)
+                return denied.error();
+            resolved = std::move(denied).value();
+            return Ok{};
+        });
+        if (!done) {
+            reload(approval->requestId);
+            return refusal ? *refusal : resolveFailed(done.error());
         }
-        return m_store.approval(approval->requestId).value();
+        announce(*resolved);
+        return *resolved;
     }
 
     if (!approval->methods.contains(*proof->method)) {
@@ -387,16 +449,31 @@ ApprovalBroker::checkProof(const DeviceRecord &authenticated, QByteArrayView pro
     }
     switch (*proof->method) {
     case ApprovalMethod::Totp:
-        return checkTotp(*approval, *device, proof->evidence);
+        return checkTotp(*approval, *device, proof->evidence, proofJws);
     case ApprovalMethod::Passkey:
-        return checkPasskey(*approval, *device, proof->evidence);
+        return checkPasskey(*approval, *device, proof->evidence, proofJws);
     }
     return reject(Code::MethodNotAllowed, QStringLiteral("unknown method"));
 }
 
+Status ApprovalBroker::markProofUsed(QByteArrayView proofJws, const ApprovalRecord &approval,
+                                     Refusal &refusal)
+{
+    const auto fresh = m_store.markUsed(
+        QStringLiteral("proof"), QCryptographicHash::hash(proofJws, QCryptographicHash::Sha256),
+        approval.expiresAt);
+    if (!fresh)
+        return fresh.error();
+    if (!fresh.value()) {
+        refusal = reject(Code::Replayed, QStringLiteral("this proof was already used"));
+        return rolledBack();
+    }
+    return Ok{};
+}
+
 std::variant<ApprovalRecord, ProofRejection>
 ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord &device,
-                             const QJsonObject &evidence)
+                             const QJsonObject &evidence, QByteArrayView proofJws)
 {
     const auto assertion = PasskeyAssertion::fromEvidence(evidence);
     if (!assertion)
@@ -412,103 +489,180 @@ ApprovalBroker::checkPasskey(const ApprovalRecord &approval, const DeviceRecord 
     }
     const auto verified = verifyAssertion(*assertion, *credential, m_relyingParty,
                                           approval.requestHash, approval.userVerificationRequired);
+    Refusal refusal;
     if (!verified) {
-        audit(QStringLiteral("approval.passkey_rejected"), approval, device.deviceId,
-              QJsonObject{{QStringLiteral("credential_id"), credentialId},
-                          {QStringLiteral("reason"), verified.error().message}});
+        const Status recorded = m_store.inTransaction([&]() -> Status {
+            if (Status marked = markProofUsed(proofJws, approval, refusal); !marked)
+                return marked;
+            return audit(QStringLiteral("approval.passkey_rejected"), approval, device.deviceId,
+                         QJsonObject{{QStringLiteral("credential_id"), credentialId},
+                                     {QStringLiteral("reason"), verified.error().message}});
+        });
+        if (!recorded)
+            return refusal ? *refusal : storageUnavailable(recorded.error());
         return reject(Code::InvalidEvidence, verified.error().message);
     }
+    // The proof's mark, the counter, the approval and its record (or the
+    // possible-clone record): one transaction.
     const qint64 now = m_clock.secondsSinceEpoch();
-    const auto applied = m_store.approveWithPasskey(
-        approval.requestId, device.deviceId, now,
-        PasskeyUse{assertion->credentialId, verified->signCount, verified->userVerified});
-    if (!applied) {
-        if (applied.error().code == ErrorCode::StorageFailure)
-            return storageUnavailable(applied.error());
-        const auto current = m_store.approval(approval.requestId);
-        if (current && current->state != ApprovalState::Pending)
-            return reject(Code::AlreadyResolved, applied.error().message);
-        return reject(Code::InvalidEvidence, applied.error().message);
+    std::optional<ApprovalRecord> resolved;
+    const Status done = m_store.inTransaction([&]() -> Status {
+        if (Status marked = markProofUsed(proofJws, approval, refusal); !marked)
+            return marked;
+        const auto applied = m_store.approveWithPasskey(
+            approval.requestId, device.deviceId, now,
+            PasskeyUse{assertion->credentialId, verified->signCount, verified->userVerified});
+        if (!applied) {
+            if (applied.error().code == ErrorCode::StorageFailure)
+                return applied.error();
+            const auto current = m_store.approval(approval.requestId);
+            refusal =
+                reject(current && current->state != ApprovalState::Pending ? Code::AlreadyResolved
+                                                                           : Code::InvalidEvidence,
+                       applied.error().message);
+            return rolledBack();
+        }
+        if (applied.value() == PasskeyApprovalOutcome::CounterNotIncreased) {
+            const auto stored = m_store.passkey(assertion->credentialId);
+            refusal = reject(Code::PossibleClone,
+                             QStringLiteral("the security key's signature counter did not "
+                                            "increase; it may have been cloned. The approval is "
+                                            "refused and the gateway admin is told."));
+            // Committed: the record of a possible clone is the point.
+            return audit(
+                QStringLiteral("passkey.possible_clone"), approval, device.deviceId,
+                QJsonObject{{QStringLiteral("credential_id"), credentialId},
+                            {QStringLiteral("name"), credential->name},
+                            {QStringLiteral("stored_count"),
+                             qint64{stored ? stored->signCount : credential->signCount}},
+                            {QStringLiteral("received_count"), qint64{verified->signCount}}});
+        }
+        ApprovalRecord approved = approval;
+        approved.state = ApprovalState::Approved;
+        approved.resolvedMethod = ApprovalMethod::Passkey;
+        approved.resolvedByDevice = device.deviceId;
+        approved.resolvedAt = now;
+        approved.reason.clear();
+        approved.userVerified = verified->userVerified;
+        if (Status audited = auditResolution(approved); !audited)
+            return audited;
+        resolved = std::move(approved);
+        return Ok{};
+    });
+    if (!done) {
+        reload(approval.requestId);
+        if (refusal && refusal->code != Code::PossibleClone)
+            return *refusal;
+        return storageUnavailable(done.error());
     }
-    if (applied.value() == PasskeyApprovalOutcome::CounterNotIncreased) {
-        const auto stored = m_store.passkey(assertion->credentialId);
-        audit(QStringLiteral("passkey.possible_clone"), approval, device.deviceId,
-              QJsonObject{{QStringLiteral("credential_id"), credentialId},
-                          {QStringLiteral("name"), credential->name},
-                          {QStringLiteral("stored_count"),
-                           qint64{stored ? stored->signCount : credential->signCount}},
-                          {QStringLiteral("received_count"), qint64{verified->signCount}}});
+    if (!resolved) {
         qCWarning(lcApprovals) << "passkey" << credentialId << "of" << approval.userId
                                << "sent a counter that did not increase: possible clone";
-        return reject(Code::PossibleClone,
-                      QStringLiteral("the security key's signature counter did not increase; "
-                                     "it may have been cloned. The approval is refused and the "
-                                     "gateway admin is told."));
+        return *refusal;
     }
-    announce(approval.requestId, ApprovalState::Approved, device.deviceId, {});
-    return m_store.approval(approval.requestId).value();
+    announce(*resolved);
+    return *resolved;
 }
 
 std::variant<ApprovalRecord, ProofRejection>
 ApprovalBroker::checkTotp(const ApprovalRecord &approval, const DeviceRecord &device,
-                          const QJsonObject &evidence)
+                          const QJsonObject &evidence, QByteArrayView proofJws)
 {
     const QString code = evidence.value(QStringLiteral("code")).toString();
-    switch (m_totp.check(approval.userId, code)) {
-    case TotpChecker::Outcome::Valid:
-        if (auto done = finish(approval.requestId, ApprovalState::Approved, ApprovalMethod::Totp,
-                               device.deviceId, {});
-            !done) {
-            return resolveFailed(done.error());
+    const QString lockReason = QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts);
+    // The proof's mark, the code's time step, and then either the approval
+    // and its record or the failed attempt, its record and maybe the lock:
+    // one transaction.
+    Refusal refusal;
+    std::optional<ApprovalRecord> resolved;
+    bool wrongCode = false;
+    int failures = 0;
+    const Status done = m_store.inTransaction([&]() -> Status {
+        if (Status marked = markProofUsed(proofJws, approval, refusal); !marked)
+            return marked;
+        switch (m_totp.check(approval.userId, code)) {
+        case TotpChecker::Outcome::Valid: {
+            auto approved = resolveInStore(approval, ApprovalState::Approved, ApprovalMethod::Totp,
+                                           device.deviceId, {});
+            if (!approved)
+                return approved.error();
+            resolved = std::move(approved).value();
+            return Ok{};
         }
-        return m_store.approval(approval.requestId).value();
-    case TotpChecker::Outcome::NotEnrolled:
-        return reject(Code::InvalidEvidence,
-                      QStringLiteral("no TOTP authenticator is enrolled for %1; ask the gateway "
-                                     "admin to run 'countersign-gateway totp enroll'")
-                          .arg(approval.userId));
-    case TotpChecker::Outcome::StorageUnavailable:
-        return reject(Code::StorageUnavailable,
-                      QStringLiteral("the gateway could not record the code's use; nothing was "
-                                     "approved. Try again later or ask the gateway admin to "
-                                     "check its disk."));
-    case TotpChecker::Outcome::Wrong:
-    case TotpChecker::Outcome::Reused:
-        break;
-    }
-    const auto failures = m_store.recordFailedAttempt(approval.requestId);
-    const int count = failures ? failures.value() : maxFailedAttempts;
-    audit(QStringLiteral("approval.code_rejected"), approval, device.deviceId,
-          QJsonObject{{QStringLiteral("failures"), count}});
-    if (count >= maxFailedAttempts) {
-        // A lock that cannot be stored is still refused here; the failure
-        // count stays at the limit, so the next proof locks it again.
-        if (const Status locked =
-                finish(approval.requestId, ApprovalState::Denied, std::nullopt, device.deviceId,
-                       QStringLiteral("locked after %1 wrong codes").arg(maxFailedAttempts));
-            !locked)
+        case TotpChecker::Outcome::NotEnrolled:
+            refusal =
+                reject(Code::InvalidEvidence,
+                       QStringLiteral("no TOTP authenticator is enrolled for %1; ask the gateway "
+                                      "admin to run 'countersign-gateway totp enroll'")
+                           .arg(approval.userId));
+            return rolledBack();
+        case TotpChecker::Outcome::StorageUnavailable:
+            refusal = reject(Code::StorageUnavailable,
+                             QStringLiteral("the gateway could not record the code's use; nothing "
+                                            "was approved. Try again later or ask the gateway "
+                                            "admin to check its disk."));
+            return rolledBack();
+        case TotpChecker::Outcome::Wrong:
+        case TotpChecker::Outcome::Reused:
+            break;
+        }
+        wrongCode = true;
+        const auto counted = m_store.recordFailedAttempt(approval.requestId);
+        if (!counted)
+            return counted.error();
+        failures = counted.value();
+        if (Status audited =
+                audit(QStringLiteral("approval.code_rejected"), approval, device.deviceId,
+                      QJsonObject{{QStringLiteral("failures"), failures}});
+            !audited)
+            return audited;
+        if (failures < maxFailedAttempts)
+            return Ok{};
+        ApprovalRecord counting = approval;
+        counting.failedAttempts = failures;
+        auto locked = resolveInStore(counting, ApprovalState::Denied, std::nullopt, device.deviceId,
+                                     lockReason);
+        if (!locked)
+            return locked.error();
+        resolved = std::move(locked).value();
+        return Ok{};
+    });
+    if (!done) {
+        reload(approval.requestId);
+        if (refusal)
+            return *refusal;
+        if (!wrongCode)
+            return resolveFailed(done.error());
+        // A wrong code that could not be counted is refused as if it were
+        // the last one allowed: the request is locked if that can be
+        // stored, and refused either way (fail closed).
+        const ApprovalRecord current = this->approval(approval.requestId).value_or(approval);
+        if (const Status lockedNow =
+                finish(current, ApprovalState::Denied, std::nullopt, device.deviceId, lockReason);
+            !lockedNow)
             qCWarning(lcApprovals) << "approval" << approval.requestId
-                                   << "could not be locked:" << locked.error().message;
+                                   << "could not be locked:" << lockedNow.error().message;
         return reject(Code::Locked, QStringLiteral("too many wrong codes; the request is denied"));
     }
+    if (resolved) {
+        announce(*resolved);
+        if (!wrongCode)
+            return *resolved;
+        return reject(Code::Locked, QStringLiteral("too many wrong codes; the request is denied"));
+    }
+    ApprovalRecord counted = approval;
+    counted.failedAttempts = failures;
+    keep(counted);
     return reject(Code::InvalidCode, QStringLiteral("the code is wrong or was already used"),
-                  maxFailedAttempts - count);
+                  maxFailedAttempts - failures);
 }
 
 Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
 {
-    const auto approval = m_store.approval(requestId);
+    const auto approval = this->approval(requestId);
     if (!approval || approval->state != ApprovalState::Approved) {
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("request %1 is not approved").arg(requestId));
-    }
-    const auto first = m_store.markUsed(QStringLiteral("redeemed"), requestId.toUtf8(),
-                                        approval->expiresAt + 86400);
-    if (!first)
-        return first.error();
-    if (!first.value()) {
-        return makeError(ErrorCode::InvalidField,
-                         QStringLiteral("request %1 was already used for a call").arg(requestId));
     }
     const auto request = signedRequest(*approval);
     if (!request) {
@@ -525,13 +679,34 @@ Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
     grant.requestHash = approval->requestHash;
     grant.method = approval->resolvedMethod.value_or(ApprovalMethod::Totp);
     grant.userVerified = approval->userVerified;
-    auto token = m_issuer.issue(grant);
-    if (token) {
-        audit(QStringLiteral("token.issued"), *approval, approval->resolvedByDevice,
-              QJsonObject{{QStringLiteral("jti"), token->tokenId},
-                          {QStringLiteral("aud"), grant.audience}});
-    }
-    return token;
+    // The single use, the token and its record: one transaction, so a token
+    // that was never recorded was never redeemed either.
+    std::optional<ElevatedToken> token;
+    const Status done = m_store.inTransaction([&]() -> Status {
+        const auto first = m_store.markUsed(QStringLiteral("redeemed"), requestId.toUtf8(),
+                                            approval->expiresAt + 86400);
+        if (!first)
+            return first.error();
+        if (!first.value()) {
+            return makeError(
+                ErrorCode::InvalidField,
+                QStringLiteral("request %1 was already used for a call").arg(requestId));
+        }
+        auto issued = m_issuer.issue(grant);
+        if (!issued)
+            return issued.error();
+        if (Status audited =
+                audit(QStringLiteral("token.issued"), *approval, approval->resolvedByDevice,
+                      QJsonObject{{QStringLiteral("jti"), issued->tokenId},
+                                  {QStringLiteral("aud"), grant.audience}});
+            !audited)
+            return audited;
+        token = std::move(issued).value();
+        return Ok{};
+    });
+    if (!done)
+        return done.error();
+    return std::move(*token);
 }
 
 Result<std::optional<ApprovalRecord>> ApprovalBroker::forOperation(const QByteArray &dedupeKey,
@@ -542,85 +717,201 @@ Result<std::optional<ApprovalRecord>> ApprovalBroker::forOperation(const QByteAr
 
 QList<ApprovalRecord> ApprovalBroker::pending(const QString &userId) const
 {
-    return m_store.pendingApprovals(userId, m_clock.secondsSinceEpoch());
+    const qint64 now = m_clock.secondsSinceEpoch();
+    QList<ApprovalRecord> found;
+    const auto collect = [&](const std::set<std::pair<qint64, QString>> &ids) {
+        for (const auto &entry : ids) {
+            const ApprovalRecord *approval = live(entry.second);
+            if (approval && approval->expiresAt > now)
+                found.append(*approval);
+        }
+    };
+    if (!userId.isEmpty()) {
+        if (const auto ids = m_pendingByUser.constFind(userId); ids != m_pendingByUser.cend())
+            collect(*ids);
+        return found;
+    }
+    for (const auto &ids : m_pendingByUser)
+        collect(ids);
+    // Oldest first, as the store lists them.
+    std::sort(found.begin(), found.end(), [](const ApprovalRecord &a, const ApprovalRecord &b) {
+        return std::pair(a.createdAt, a.requestId) < std::pair(b.createdAt, b.requestId);
+    });
+    return found;
 }
 
 std::optional<ApprovalRecord> ApprovalBroker::approval(const QString &requestId) const
 {
+    if (const ApprovalRecord *kept = live(requestId))
+        return *kept;
+    // Resolved before this run, or long enough ago to be forgotten; or
+    // unknown.
     return m_store.approval(requestId);
 }
 
 void ApprovalBroker::expireDue()
 {
     const qint64 now = m_clock.secondsSinceEpoch();
-    // pendingApprovals(now) leaves out the expired ones, so ask for every
-    // pending one; this runs only when a deadline has passed.
-    const auto all = m_store.pendingApprovals({}, 0);
-    for (const ApprovalRecord &approval : all) {
-        if (approval.expiresAt <= now) {
-            // One that cannot be stored as expired stays pending in the store
-            // (and is refused as expired by the proof checks); the next run
-            // tries again.
-            if (const Status expired =
-                    finish(approval.requestId, ApprovalState::Expired, std::nullopt, {},
-                           QStringLiteral("nobody approved it in time"));
-                !expired)
-                qCWarning(lcApprovals) << "approval" << approval.requestId
+    QStringList due;
+    for (auto it = m_deadlines.cbegin(); it != m_deadlines.cend() && it->first <= now; ++it)
+        due.append(it->second);
+    bool retry = false;
+    for (const QString &requestId : std::as_const(due)) {
+        const ApprovalRecord *approval = live(requestId);
+        if (!approval)
+            continue;
+        if (approval->state == ApprovalState::Pending) {
+            // One that cannot be stored as expired stays pending (and is
+            // refused as expired by the proof checks); tried again shortly.
+            const ApprovalRecord current = *approval;
+            if (const Status expired = finish(current, ApprovalState::Expired, std::nullopt, {},
+                                              QStringLiteral("nobody approved it in time"));
+                !expired) {
+                qCWarning(lcApprovals) << "approval" << requestId
                                        << "could not be expired:" << expired.error().message;
+                if (const ApprovalRecord *still = live(requestId);
+                    still && still->state == ApprovalState::Pending) {
+                    retry = true;
+                    continue;
+                }
+            }
         }
+        // Resolved and past its expiry: nobody may use it any more, so the
+        // store alone answers for it from now on.
+        forget(requestId);
     }
-    scheduleExpiry();
+    m_expiryRetryAt = retry ? now + expiryRetrySeconds : 0;
+    armExpiryTimer();
 }
 
-void ApprovalBroker::scheduleExpiry()
+void ApprovalBroker::armExpiryTimer()
 {
-    const auto next = m_store.earliestPendingExpiry();
-    if (!next) {
+    if (m_deadlines.empty()) {
         m_expiryTimer.stop();
+        m_armedFor.reset();
         return;
     }
-    const qint64 delay = std::clamp<qint64>(*next - m_clock.secondsSinceEpoch(), 0, 3600) * 1000;
+    const qint64 deadline = std::max(m_deadlines.cbegin()->first, m_expiryRetryAt);
+    // Already armed for it: a new approval that expires later changes nothing.
+    if (m_armedFor == deadline && m_expiryTimer.isActive())
+        return;
+    m_armedFor = deadline;
+    ++m_armings;
+    const qint64 delay = std::clamp<qint64>(deadline - m_clock.secondsSinceEpoch(), 0, 3600) * 1000;
     m_expiryTimer.start(std::chrono::milliseconds(delay));
 }
 
-Status ApprovalBroker::finish(const QString &requestId, ApprovalState state,
+void ApprovalBroker::keep(const ApprovalRecord &approval)
+{
+    forget(approval.requestId);
+    m_live.insert(approval.requestId, approval);
+    m_deadlines.emplace(approval.expiresAt, approval.requestId);
+    if (approval.state == ApprovalState::Pending)
+        m_pendingByUser[approval.userId].emplace(approval.createdAt, approval.requestId);
+}
+
+void ApprovalBroker::forget(const QString &requestId)
+{
+    const auto kept = m_live.constFind(requestId);
+    if (kept == m_live.cend())
+        return;
+    m_deadlines.erase({kept->expiresAt, requestId});
+    if (const auto ids = m_pendingByUser.find(kept->userId); ids != m_pendingByUser.end()) {
+        ids->erase({kept->createdAt, requestId});
+        if (ids->empty())
+            m_pendingByUser.erase(ids);
+    }
+    m_live.erase(kept);
+}
+
+const ApprovalRecord *ApprovalBroker::live(const QString &requestId) const
+{
+    const auto kept = m_live.constFind(requestId);
+    return kept == m_live.cend() ? nullptr : &*kept;
+}
+
+void ApprovalBroker::reload(const QString &requestId)
+{
+    // Only after a failed step, so a read is fine here. An approval the
+    // store cannot give back is left as it is.
+    const auto stored = m_store.approval(requestId);
+    if (!stored)
+        return;
+    if (live(requestId) || stored->state == ApprovalState::Pending) {
+        keep(*stored);
+        armExpiryTimer();
+    }
+}
+
+Status ApprovalBroker::finish(const ApprovalRecord &approval, ApprovalState state,
                               std::optional<ApprovalMethod> method, const QString &deviceId,
                               const QString &reason)
 {
-    if (auto done = m_store.resolveApproval(requestId, state, method, deviceId,
-                                            m_clock.secondsSinceEpoch(), reason);
-        !done) {
+    std::optional<ApprovalRecord> resolved;
+    const Status done = m_store.inTransaction([&]() -> Status {
+        auto result = resolveInStore(approval, state, method, deviceId, reason);
+        if (!result)
+            return result.error();
+        resolved = std::move(result).value();
+        return Ok{};
+    });
+    if (!done) {
+        reload(approval.requestId);
         return done;
     }
-    announce(requestId, state, deviceId, reason);
+    announce(*resolved);
     return Ok{};
 }
 
-void ApprovalBroker::announce(const QString &requestId, ApprovalState state,
-                              const QString &deviceId, const QString &reason)
+Result<ApprovalRecord> ApprovalBroker::resolveInStore(const ApprovalRecord &approval,
+                                                      ApprovalState state,
+                                                      std::optional<ApprovalMethod> method,
+                                                      const QString &deviceId,
+                                                      const QString &reason)
 {
-    const auto approval = m_store.approval(requestId);
-    if (!approval) {
-        qCWarning(lcApprovals) << "approval" << requestId << "vanished after it was resolved";
-        return;
+    const qint64 at = m_clock.secondsSinceEpoch();
+    if (Status done =
+            m_store.resolveApproval(approval.requestId, state, method, deviceId, at, reason);
+        !done) {
+        return done.error();
     }
+    // What the store now holds, without reading it back.
+    ApprovalRecord resolved = approval;
+    resolved.state = state;
+    resolved.resolvedMethod = method;
+    resolved.resolvedByDevice = deviceId;
+    resolved.resolvedAt = at;
+    resolved.reason = reason;
+    resolved.userVerified = false;
+    if (Status audited = auditResolution(resolved); !audited)
+        return audited.error();
+    return resolved;
+}
+
+Status ApprovalBroker::auditResolution(const ApprovalRecord &resolved)
+{
     QJsonObject details;
-    if (!reason.isEmpty())
-        details.insert(QStringLiteral("reason"), reason);
-    if (approval->resolvedMethod == ApprovalMethod::Passkey)
-        details.insert(QStringLiteral("user_verified"), approval->userVerified);
-    audit(QStringLiteral("approval.") + approvalStateName(state), *approval, deviceId, details);
-    qCInfo(lcApprovals) << "approval" << requestId << approvalStateName(state);
-    m_agentGone.remove(requestId);
-    scheduleExpiry();
-    Q_EMIT resolved(*approval);
+    if (!resolved.reason.isEmpty())
+        details.insert(QStringLiteral("reason"), resolved.reason);
+    if (resolved.resolvedMethod == ApprovalMethod::Passkey)
+        details.insert(QStringLiteral("user_verified"), resolved.userVerified);
+    return audit(QStringLiteral("approval.") + approvalStateName(resolved.state), resolved,
+                 resolved.resolvedByDevice, details);
+}
+
+void ApprovalBroker::announce(const ApprovalRecord &resolved)
+{
+    keep(resolved);
+    qCInfo(lcApprovals) << "approval" << resolved.requestId << approvalStateName(resolved.state);
+    m_agentGone.remove(resolved.requestId);
+    Q_EMIT this->resolved(resolved);
 }
 
 void ApprovalBroker::setAgentWaiting(const QString &requestId, bool waiting)
 {
     if (waiting == !m_agentGone.contains(requestId))
         return;
-    const auto approval = m_store.approval(requestId);
+    const ApprovalRecord *approval = live(requestId);
     if (!approval || approval->state != ApprovalState::Pending) {
         m_agentGone.remove(requestId);
         return;
@@ -634,8 +925,8 @@ void ApprovalBroker::setAgentWaiting(const QString &requestId, bool waiting)
     Q_EMIT agentWaitingChanged(*approval, waiting);
 }
 
-void ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,
-                           const QString &deviceId, const QJsonObject &details)
+Status ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,
+                             const QString &deviceId, const QJsonObject &details)
 {
     AuditEvent event;
     event.at = m_clock.secondsSinceEpoch();
@@ -644,8 +935,11 @@ void ApprovalBroker::audit(const QString &kind, const ApprovalRecord &approval,
     event.requestId = approval.requestId;
     event.deviceId = deviceId;
     event.details = details;
-    if (auto written = m_store.appendAudit(event); !written)
-        qCWarning(lcApprovals) << "audit log write failed:" << written.error().message;
+    Status written = m_store.appendAudit(event);
+    if (!written)
+        qCWarning(lcApprovals) << "audit log write failed for" << kind << ":"
+                               << written.error().message;
+    return written;
 }
 
 } // namespace countersign::gateway

@@ -6,6 +6,10 @@
 #include "gateway/passkeys/relyingparty.h"
 #include "protocol/jose/ecprivatekey.h"
 
+#include <set>
+#include <utility>
+
+#include <QHash>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
@@ -16,6 +20,24 @@ namespace countersign::gateway {
 // send back (docs/protocol.md 4.1), expires what nobody answered, and issues
 // the elevated token of an approved request exactly once. Everything is kept
 // in the Store, so a restart loses nothing that was pending.
+//
+// Each step is one store transaction, with its audit record in it (create;
+// a proof with its single-use marks, resolution and record; a redemption):
+// the record exists if and only if the change does, and a step costs one
+// commit.
+//
+// The broker also keeps its approvals in memory, so that the hot path
+// (approval(), pending(), proofs, announcements) reads no SQLite: every
+// pending approval (loaded from the store at start, then written through on
+// every change the broker makes, after its transaction committed) and the
+// ones resolved here until their expiry, for redemption. Only this process
+// changes approvals (the command line never does), and the store still
+// decides every resolution under its write lock (first resolution wins, no
+// approval after expiry), so the copy can never approve what the store would
+// not. Devices are NOT cached: the command line may revoke one at any time
+// from another process, so every proof re-reads its device. Only the parsed
+// and validated public key is kept, keyed by device id and key thumbprint.
+// Expiries are kept ordered, with one timer armed for the earliest.
 class ApprovalBroker : public QObject {
     Q_OBJECT
 
@@ -70,6 +92,12 @@ public:
     // Expires every pending request whose time is up; runs on a timer too.
     void expireDue();
 
+    // The one expiry timer: when it is due (nullopt when it is not armed),
+    // and how often it was armed, which only happens when the earliest
+    // deadline changes (for tests and diagnostics).
+    std::optional<qint64> nextDeadline() const { return m_armedFor; }
+    int expiryTimerArmings() const { return m_armings; }
+
 Q_SIGNALS:
     void requested(const countersign::gateway::ApprovalRecord &approval);
     // Approved, denied, expired or cancelled.
@@ -82,25 +110,51 @@ Q_SIGNALS:
     void agentHeld(const QString &userId, const QString &agent, int heldCount, qint64 until);
 
 private:
+    // Why a step's transaction was rolled back without a storage failure:
+    // the refusal to send (set by the body before it returns an error).
+    using Refusal = std::optional<ProofRejection>;
+
     std::optional<ApprovalRefusal> admit(const ApprovalSpec &spec);
     std::optional<ApprovalRefusal> holdFor(const QString &userId, const QString &agent);
-    Status finish(const QString &requestId, ApprovalState state,
+    // A resolution in its own transaction, announced once committed.
+    Status finish(const ApprovalRecord &approval, ApprovalState state,
                   std::optional<ApprovalMethod> method, const QString &deviceId,
                   const QString &reason);
-    // Audits, logs and announces a resolution the store has just made.
-    void announce(const QString &requestId, ApprovalState state, const QString &deviceId,
-                  const QString &reason);
-    void audit(const QString &kind, const ApprovalRecord &approval, const QString &deviceId,
-               const QJsonObject &details = {});
-    void scheduleExpiry();
+    // Inside a transaction: resolves `approval` in the store and appends its
+    // audit record; returns what the store then holds. Passkey
+    // approvals go through resolvePasskey().
+    Result<ApprovalRecord> resolveInStore(const ApprovalRecord &approval, ApprovalState state,
+                                          std::optional<ApprovalMethod> method,
+                                          const QString &deviceId, const QString &reason);
+    Status auditResolution(const ApprovalRecord &resolved);
+    // After the transaction that resolved it committed: keeps, logs and
+    // announces the resolution.
+    void announce(const ApprovalRecord &resolved);
+    // After a step's transaction failed: what the store holds now (its
+    // writes were undone, or, with a store without transactions, kept).
+    void reload(const QString &requestId);
+    Status audit(const QString &kind, const ApprovalRecord &approval, const QString &deviceId,
+                 const QJsonObject &details = {});
+    // Marks the proof used; `replayed` when it was already.
+    Status markProofUsed(QByteArrayView proofJws, const ApprovalRecord &approval, Refusal &refusal);
+
+    // The in-memory copy.
+    void keep(const ApprovalRecord &approval);
+    void forget(const QString &requestId);
+    const ApprovalRecord *live(const QString &requestId) const;
+    void armExpiryTimer();
+    Result<EcPublicKey> deviceKey(const DeviceRecord &device);
+
     std::variant<ApprovalRecord, ProofRejection> checkProof(const DeviceRecord &device,
                                                             QByteArrayView proofJws);
     std::variant<ApprovalRecord, ProofRejection> checkTotp(const ApprovalRecord &approval,
                                                            const DeviceRecord &device,
-                                                           const QJsonObject &evidence);
+                                                           const QJsonObject &evidence,
+                                                           QByteArrayView proofJws);
     std::variant<ApprovalRecord, ProofRejection> checkPasskey(const ApprovalRecord &approval,
                                                               const DeviceRecord &device,
-                                                              const QJsonObject &evidence);
+                                                              const QJsonObject &evidence,
+                                                              QByteArrayView proofJws);
 
     Store &m_store;
     EcPrivateKey m_gatewayKey;
@@ -110,6 +164,18 @@ private:
     RelyingParty m_relyingParty;
     TotpChecker m_totp;
     QTimer m_expiryTimer;
+    std::optional<qint64> m_armedFor;
+    qint64 m_expiryRetryAt = 0; // not before, after an expiry failed to store
+    int m_armings = 0;
+    // Pending approvals and those resolved here, until they expire.
+    QHash<QString, ApprovalRecord> m_live;
+    // (expiresAt, request id) of every entry in m_live: when a pending one
+    // expires and a resolved one is forgotten.
+    std::set<std::pair<qint64, QString>> m_deadlines;
+    // user -> (createdAt, request id) of the user's pending approvals.
+    QHash<QString, std::set<std::pair<qint64, QString>>> m_pendingByUser;
+    // device id + '\n' + key thumbprint -> the key, parsed and validated.
+    QHash<QString, EcPublicKey> m_deviceKeys;
     QSet<QString> m_agentGone; // pending requests whose agent stopped waiting
     ApprovalLimits m_limits;
     struct Hold {

@@ -23,6 +23,10 @@ CompanionHub::CompanionHub(Store &store, ApprovalBroker &broker, PasskeyRegistry
     connect(&m_broker, &ApprovalBroker::resolved, this,
             [this](const ApprovalRecord &approval) { broadcast(approval, true); });
     connect(&m_passkeys, &PasskeyRegistry::changed, this, &CompanionHub::broadcastPasskeys);
+    // One sweep for all sessions instead of a timer each: 10,000 idle
+    // companions cost one wake-up per interval, not 10,000.
+    m_keepAlive.setInterval(m_timings.pingInterval);
+    connect(&m_keepAlive, &QTimer::timeout, this, &CompanionHub::keepAllAlive);
     connect(&m_broker, &ApprovalBroker::agentHeld, this,
             [this](const QString &userId, const QString &agent, int heldCount, qint64 until) {
                 const QList<CompanionSession *> sessions = m_byUser.values(userId);
@@ -43,6 +47,18 @@ void CompanionHub::accept(std::shared_ptr<CompanionConnection> socket)
                                          m_gatewayId, m_timings, this);
     connect(session, &CompanionSession::authenticated, this, &CompanionHub::onAuthenticated);
     connect(session, &CompanionSession::closed, this, &CompanionHub::onClosed);
+    m_sessions.insert(session);
+    if (!m_keepAlive.isActive())
+        m_keepAlive.start();
+}
+
+void CompanionHub::keepAllAlive()
+{
+    // A copy: a session that closes now leaves m_sessions (it is deleted
+    // later, never during this loop).
+    const QList<CompanionSession *> sessions = m_sessions.values();
+    for (CompanionSession *session : sessions)
+        session->keepAlive();
 }
 
 void CompanionHub::onAuthenticated(CompanionSession *session)
@@ -67,6 +83,9 @@ void CompanionHub::onClosed(CompanionSession *session)
             Q_EMIT deviceDisconnected(deviceId);
         }
     }
+    m_sessions.remove(session);
+    if (m_sessions.isEmpty())
+        m_keepAlive.stop();
     session->deleteLater();
 }
 

@@ -4,6 +4,8 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
+#include <QTimer>
 
 namespace countersign::gateway {
 
@@ -36,6 +38,7 @@ private:
     void onClosed(CompanionSession *session);
     void broadcast(const ApprovalRecord &approval, bool resolvedNow);
     void broadcastPasskeys(const QString &userId, const channel::PasskeyChange &change);
+    void keepAllAlive();
 
     Store &m_store;
     ApprovalBroker &m_broker;
@@ -45,6 +48,10 @@ private:
     ChannelTimings m_timings;
     QHash<QString, CompanionSession *> m_byDevice;
     QMultiHash<QString, CompanionSession *> m_byUser; // so a request reaches only its user
+    // Every open session, authenticated or not, and the one keep-alive timer
+    // that pings them all (running while there is any).
+    QSet<CompanionSession *> m_sessions;
+    QTimer m_keepAlive;
 };
 
 } // namespace countersign::gateway

@@ -61,7 +61,6 @@ CompanionSession::CompanionSession(std::shared_ptr<CompanionConnection> socket, 
     events.closed = [this] {
         m_authTimer.stop();
         m_catchUpTimer.stop();
-        m_pingTimer.stop();
         Q_EMIT closed(this);
     };
     m_socket->start(this, std::move(events));
@@ -73,14 +72,6 @@ CompanionSession::CompanionSession(std::shared_ptr<CompanionConnection> socket, 
     m_authTimer.start(m_timings.authTimeout);
 
     m_sincePong.start();
-    connect(&m_pingTimer, &QTimer::timeout, this, [this] {
-        if (m_sincePong.elapsed() > m_timings.pongTimeout.count()) {
-            close(CloseCode::keepAliveTimeout, QStringLiteral("no pong in time"));
-            return;
-        }
-        m_socket->ping();
-    });
-    m_pingTimer.start(m_timings.pingInterval);
 
     send(channel::Hello{m_gatewayId, m_nonce}.toJson());
 }
@@ -101,6 +92,17 @@ void CompanionSession::close(int code, const QString &reason)
     qCInfo(lcChannel) << "closing channel" << (m_device ? m_device->deviceId : QString()) << code
                       << reason;
     m_socket->close(code, reason);
+}
+
+void CompanionSession::keepAlive()
+{
+    if (m_closing)
+        return;
+    if (m_sincePong.elapsed() > m_timings.pongTimeout.count()) {
+        close(CloseCode::keepAliveTimeout, QStringLiteral("no pong in time"));
+        return;
+    }
+    m_socket->ping();
 }
 
 void CompanionSession::send(const QJsonObject &message)

@@ -68,6 +68,10 @@ public:
     // The agent's requests are held (push fatigue, docs/protocol.md 5.3).
     void sendAgentHeld(const QString &agent, int heldCount, qint64 until);
     void close(int code, const QString &reason);
+    // Pings the companion, or closes the channel when its last pong is older
+    // than pongTimeout. CompanionHub calls it for every session at once
+    // every pingInterval (one timer for all, not one per session).
+    void keepAlive();
 
 Q_SIGNALS:
     void authenticated(countersign::gateway::CompanionSession *session);
@@ -99,7 +103,6 @@ private:
     QString m_nonce;
     std::optional<DeviceRecord> m_device;
     QTimer m_authTimer;
-    QTimer m_pingTimer;
     QTimer m_catchUpTimer;
     QStringList m_catchUp; // request ids still to send after welcome, oldest first
     QElapsedTimer m_sincePong;

@@ -25,10 +25,22 @@ bool isP256(EVP_PKEY *key)
         && qstrcmp(group, "prime256v1") == 0;
 }
 
+EcPublicKey publicHalf(EVP_PKEY *key)
+{
+    QByteArray point(1 + 2 * EcPublicKey::coordinateSize, Qt::Uninitialized);
+    size_t written = 0;
+    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                    reinterpret_cast<unsigned char *>(point.data()),
+                                    static_cast<size_t>(point.size()), &written);
+    // A key this class holds is always a valid P-256 pair, so its point is too.
+    return EcPublicKey::fromUncompressedPoint(point).value();
+}
+
 } // namespace
 
 EcPrivateKey::EcPrivateKey(openssl::SharedPkey key)
     : m_key(std::move(key))
+    , m_public(publicHalf(m_key.get()))
 {
 }
 
@@ -115,17 +127,6 @@ QByteArray EcPrivateKey::toPkcs8Der() const
     QByteArray out(reinterpret_cast<const char *>(der), length);
     OPENSSL_clear_free(der, static_cast<size_t>(length));
     return out;
-}
-
-EcPublicKey EcPrivateKey::publicKey() const
-{
-    QByteArray point(1 + 2 * EcPublicKey::coordinateSize, Qt::Uninitialized);
-    size_t written = 0;
-    EVP_PKEY_get_octet_string_param(m_key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-                                    reinterpret_cast<unsigned char *>(point.data()),
-                                    static_cast<size_t>(point.size()), &written);
-    // A key this class holds is always a valid P-256 pair, so its point is too.
-    return EcPublicKey::fromUncompressedPoint(point).value();
 }
 
 Result<QByteArray> EcPrivateKey::signEs256(QByteArrayView data) const

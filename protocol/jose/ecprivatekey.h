@@ -15,7 +15,9 @@ public:
     static Result<EcPrivateKey> fromJwk(const QJsonObject &jwk);
 
     QByteArray toPkcs8Der() const;
-    EcPublicKey publicKey() const;
+    // The public half, made (and its thumbprint, the key id every signature
+    // names) once when the key is loaded, not on every signature.
+    EcPublicKey publicKey() const { return m_public; }
 
     // ES256 over `data`: SHA-256, ECDSA P-256, returned as raw r || s.
     Result<QByteArray> signEs256(QByteArrayView data) const;
@@ -24,6 +26,7 @@ private:
     explicit EcPrivateKey(openssl::SharedPkey key);
 
     openssl::SharedPkey m_key;
+    EcPublicKey m_public;
 };
 
 } // namespace countersign

@@ -44,6 +44,8 @@ Result<QByteArray> decodeCoordinate(const QJsonObject &jwk, const QString &name)
 EcPublicKey::EcPublicKey(openssl::SharedPkey key)
     : m_key(std::move(key))
 {
+    // toJwk() always has the required members, so this cannot fail.
+    m_thumbprint = jwkThumbprint(toJwk()).value();
 }
 
 Result<EcPublicKey> EcPublicKey::fromJwk(const QJsonObject &jwk)
@@ -119,12 +121,6 @@ QJsonObject EcPublicKey::toJwk() const
         {QStringLiteral("y"),
          QString::fromLatin1(base64UrlEncode(QByteArrayView(point).sliced(1 + coordinateSize)))},
     };
-}
-
-QString EcPublicKey::thumbprint() const
-{
-    // toJwk() always has the required members, so this cannot fail.
-    return jwkThumbprint(toJwk()).value();
 }
 
 bool EcPublicKey::verifyEs256(QByteArrayView data, QByteArrayView signature) const

@@ -24,8 +24,9 @@ public:
 
     QJsonObject toJwk() const;
     QByteArray uncompressedPoint() const;
-    // RFC 7638 SHA-256 thumbprint, base64url.
-    QString thumbprint() const;
+    // RFC 7638 SHA-256 thumbprint, base64url: computed once, when the key
+    // is made, since it names the key in every JWS header and check.
+    QString thumbprint() const { return m_thumbprint; }
 
     // `signature` is the raw 64-byte r || s form of RFC 7518 section 3.4.
     bool verifyEs256(QByteArrayView data, QByteArrayView signature) const;
@@ -40,6 +41,7 @@ private:
     explicit EcPublicKey(openssl::SharedPkey key);
 
     openssl::SharedPkey m_key;
+    QString m_thumbprint;
 };
 
 } // namespace countersign
