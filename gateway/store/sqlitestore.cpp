@@ -538,10 +538,32 @@ Status SqliteStore::configure()
         QFile::setPermissions(m_databasePath, QFile::ReadOwner | QFile::WriteOwner);
 
     // busy_timeout first: the statements after it may wait for the server's
-    // or the CLI's write lock. synchronous=FULL rather than NORMAL: with WAL,
-    // NORMAL can lose the last commits on power loss, and a lost markUsed or
-    // resolveApproval would let a proof be replayed after a reboot. Writes are
-    // few (one per approval step), so an fsync per commit costs nothing.
+    // or the CLI's write lock.
+    //
+    // synchronous=FULL here, and for every store not in group commit (the
+    // CLI, tests): with WAL, NORMAL can lose the last commits on power loss,
+    // and a lost markUsed or resolveApproval would let a proof be replayed
+    // after a reboot, so each commit is fsynced before its method returns.
+    //
+    // enableGroupCommit() switches the server's store to NORMAL: a commit
+    // is then written to the WAL (write(2), in the page cache) but not
+    // synced, and WalSyncer fdatasyncs the WAL on its own thread. That gives
+    // every acknowledged commit exactly FULL's guarantee, because nothing
+    // that depends on a commit leaves the gateway before a sync that
+    // started after it returned: the edge holds answers while
+    // hasUnsyncedCommits(), outside effects wait with whenDurable(). An
+    // fdatasync of the WAL makes every frame written to it before the call
+    // durable, which is all FULL's per-commit sync did (WAL frames are
+    // appended in commit order, and SQLite's recovery stops at the first
+    // frame whose checksum fails, so what survives is a prefix of the
+    // commits). What NORMAL gives up: a commit made but not yet synced can
+    // be lost on power loss or a kernel crash (not on a crash of the
+    // gateway: the page cache survives that). Nobody was told of such a
+    // commit, so losing it is losing a request that was never answered, which
+    // the client retries. Checkpoints: with NORMAL, SQLite syncs the WAL
+    // before copying it into the database and syncs the database after, on
+    // this thread inside the commit that triggers wal_autocheckpoint; the
+    // directory entry of the -wal file is synced once by WalSyncer.
     const QStringList pragmas{
         QStringLiteral("PRAGMA busy_timeout = %1").arg(busyTimeout.count()),
         QStringLiteral("PRAGMA foreign_keys = ON"),
