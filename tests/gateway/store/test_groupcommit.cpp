@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include <QCoreApplication>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -163,6 +164,9 @@ void TestGroupCommit::callbacksRunOnlyAfterTheSync()
     QVERIFY(store);
     QVERIFY(store->groupCommitEnabled());
     m_gate->close();
+    // Declared after the store: a failed check still opens the gate before
+    // the store's destructor waits for its last sync.
+    const auto reopen = qScopeGuard([this] { m_gate->open(); });
     QVERIFY(store->markUsed(QStringLiteral("proof"), "p", Now).value());
     QVERIFY(store->durability().hasUnsyncedCommits());
     bool called = false;
@@ -183,6 +187,9 @@ void TestGroupCommit::commitsDuringASyncShareTheNextOne()
     const auto store = openStore(true);
     QVERIFY(store);
     m_gate->close();
+    // Declared after the store: a failed check still opens the gate before
+    // the store's destructor waits for its last sync.
+    const auto reopen = qScopeGuard([this] { m_gate->open(); });
     QVERIFY(store->markUsed(QStringLiteral("proof"), valueOf(0), Now).value());
     QVERIFY(m_gate->waitEntered(1));
     int durable = 0;
@@ -209,6 +216,9 @@ void TestGroupCommit::callbacksRunInRegistrationOrder()
     QVERIFY(store);
     QList<int> order;
     m_gate->close();
+    // Declared after the store: a failed check still opens the gate before
+    // the store's destructor waits for its last sync.
+    const auto reopen = qScopeGuard([this] { m_gate->open(); });
     QVERIFY(store->markUsed(QStringLiteral("proof"), valueOf(1), Now).value());
     store->durability().whenDurable(this, [&](Status) { order.append(1); });
     QVERIFY(m_gate->waitEntered(1));
@@ -231,6 +241,9 @@ void TestGroupCommit::callbackOfADestroyedContextIsDropped()
     const auto store = openStore(true);
     QVERIFY(store);
     m_gate->close();
+    // Declared after the store: a failed check still opens the gate before
+    // the store's destructor waits for its last sync.
+    const auto reopen = qScopeGuard([this] { m_gate->open(); });
     QVERIFY(store->markUsed(QStringLiteral("proof"), "p", Now).value());
     auto context = std::make_unique<QObject>();
     bool droppedOneRan = false;
