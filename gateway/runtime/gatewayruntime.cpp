@@ -112,6 +112,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
             QCryptographicHash::hash(token->trimmed(), QCryptographicHash::Sha256);
     }
     runtime->m_server = std::make_unique<GatewayServer>(options, clock);
+    runtime->m_server->setDurability(runtime->m_store->durability());
     const auto port = runtime->m_server->listen();
     if (!port)
         return port.error();
