@@ -5,6 +5,7 @@
 #include "sqlerror.h"
 #include "sqltransaction.h"
 #include "storelogging.h"
+#include "walsyncer.h"
 
 #include <atomic>
 
@@ -93,14 +94,10 @@ std::optional<QList<ApprovalMethod>> methodsFromText(const QString &joined)
 
 // Prepares `sql`, binds `values` in order and runs it. Every value reaches
 // SQLite as a bound parameter; no value is ever spliced into SQL text.
-Status run(QSqlQuery &query, const QString &sql, const QVariantList &values, const QString &what)
+Status run(StatementCache::Lease &query, const QString &sql, const QVariantList &values,
+           const QString &what)
 {
-    query.setForwardOnly(true);
-    if (!query.prepare(sql))
-        return databaseError(what, query.lastError());
-    for (const QVariant &value : values)
-        query.addBindValue(value);
-    return execQuery(query, what);
+    return query.run(sql, values, what);
 }
 
 DeviceRecord deviceFromRow(const QSqlQuery &query)
@@ -169,13 +166,13 @@ QList<ApprovalRecord> approvalsFromRows(QSqlQuery &query)
     return approvals;
 }
 
-Status insertDevice(const QSqlDatabase &db, const DeviceRecord &device)
+Status insertDevice(StatementCache &statements, const DeviceRecord &device)
 {
     if (device.deviceId.isEmpty())
         return invalid(QStringLiteral("device id is empty"));
     if (device.userId.isEmpty())
         return invalid(QStringLiteral("device user id is empty"));
-    QSqlQuery query(db);
+    StatementCache::Lease query(statements);
     const Status inserted =
         run(query,
             QStringLiteral("INSERT INTO devices (") + DeviceColumns
@@ -194,7 +191,7 @@ Status insertDevice(const QSqlDatabase &db, const DeviceRecord &device)
 
 // Moves a pending approval to a final state; the caller holds the write
 // transaction.
-Status resolvePending(const QSqlDatabase &db, const QString &requestId, ApprovalState state,
+Status resolvePending(StatementCache &statements, const QString &requestId, ApprovalState state,
                       std::optional<ApprovalMethod> method, const QString &deviceId, qint64 at,
                       const QString &reason, bool userVerified)
 {
@@ -203,7 +200,7 @@ Status resolvePending(const QSqlDatabase &db, const QString &requestId, Approval
     if (state == ApprovalState::Approved && !method)
         return invalid(QStringLiteral("an approval needs the method that proved it"));
     {
-        QSqlQuery current(db);
+        StatementCache::Lease current(statements);
         const Status ran = run(current,
                                QStringLiteral("SELECT state, expires_at, methods FROM approvals"
                                               " WHERE request_id = ?"),
@@ -229,7 +226,7 @@ Status resolvePending(const QSqlDatabase &db, const QString &requestId, Approval
             }
         }
     }
-    QSqlQuery update(db);
+    StatementCache::Lease update(statements);
     const Status ran = run(
         update,
         QStringLiteral("UPDATE approvals SET state = ?, resolved_method = ?,"
@@ -288,16 +285,134 @@ std::atomic<quint64> connectionCounter{0};
 
 } // namespace
 
+// One write of the store. Outside a transaction, a method of several
+// statements runs in BEGIN IMMEDIATE ... COMMIT and one of a single
+// statement commits on its own (SQLite makes a statement atomic). Inside
+// one (inTransaction, or a method calling another), every write method is a
+// savepoint, so one that fails undoes only its own writes. A rollback takes
+// the in-memory audit head back with the rows: the next record must follow
+// the last committed one.
+class SqliteStore::WriteScope {
+public:
+    static Result<WriteScope> begin(SqliteStore &store, Statements statements)
+    {
+        if (const Status allowed = store.writable(); !allowed)
+            return allowed.error();
+        if (store.m_depth == 0 && statements == Statements::One)
+            return WriteScope(store, std::nullopt);
+        if (store.m_depth > 0 && store.m_transactionLost) {
+            return makeError(ErrorCode::StorageFailure,
+                             QStringLiteral("database: the transaction was rolled back after an "
+                                            "earlier failure; try again"));
+        }
+        auto transaction = store.m_depth == 0
+            ? SqlTransaction::begin(store.m_db, &store.m_statements)
+            : SqlTransaction::savepoint(store.m_db, store.m_depth, &store.m_statements);
+        if (!transaction)
+            return transaction.error();
+        if (store.m_depth == 0)
+            store.m_transactionLost = false;
+        return WriteScope(store, std::move(transaction).value());
+    }
+
+    WriteScope(WriteScope &&other) noexcept
+        : m_store(other.m_store)
+        , m_transaction(std::move(other.m_transaction))
+        , m_savedHead(std::move(other.m_savedHead))
+        , m_active(other.m_active)
+    {
+        other.m_active = false;
+    }
+    WriteScope &operator=(WriteScope &&) = delete;
+    WriteScope(const WriteScope &) = delete;
+    WriteScope &operator=(const WriteScope &) = delete;
+
+    ~WriteScope()
+    {
+        if (m_active)
+            rollback();
+    }
+
+    Status commit()
+    {
+        Q_ASSERT(m_active);
+        m_active = false;
+        if (!m_transaction) {
+            m_store->noteCommit();
+            return Ok{};
+        }
+        const bool outermost = !m_transaction->isSavepoint();
+        --m_store->m_depth;
+        if (outermost && m_store->m_transactionLost) {
+            m_transaction->rollback();
+            m_store->m_auditHead.reset();
+            return makeError(ErrorCode::StorageFailure,
+                             QStringLiteral("database: the transaction was rolled back after an "
+                                            "earlier failure; try again"));
+        }
+        const Status committed = m_transaction->commit();
+        if (outermost) {
+            // Counted even when COMMIT failed: an extra sync costs nothing,
+            // a commit not counted would be acknowledged unsynced.
+            m_store->noteCommit();
+            if (!committed)
+                m_store->m_auditHead.reset();
+        } else if (!committed) {
+            m_store->m_auditHead = m_savedHead;
+            m_store->m_transactionLost = true;
+        }
+        return committed;
+    }
+
+private:
+    WriteScope(SqliteStore &store, std::optional<SqlTransaction> transaction)
+        : m_store(&store)
+        , m_transaction(std::move(transaction))
+        , m_savedHead(store.m_auditHead)
+        , m_active(true)
+    {
+        if (m_transaction)
+            ++m_store->m_depth;
+    }
+
+    void rollback()
+    {
+        m_active = false;
+        if (!m_transaction)
+            return; // a failed statement wrote nothing; the head moves only on success
+        --m_store->m_depth;
+        const bool undone = m_transaction->rollback();
+        if (!m_transaction->isSavepoint()) {
+            // Read again from the file on the next append: simplest proof
+            // that the chain continues from what was committed.
+            m_store->m_auditHead.reset();
+            return;
+        }
+        m_store->m_auditHead = m_savedHead;
+        if (!undone)
+            m_store->m_transactionLost = true;
+    }
+
+    SqliteStore *m_store;
+    std::optional<SqlTransaction> m_transaction; // none: one statement, autocommit
+    std::optional<AuditHead> m_savedHead;
+    bool m_active;
+};
+
 SqliteStore::SqliteStore(QString connectionName, QString databasePath, SecretBox secretBox)
     : m_connectionName(std::move(connectionName))
     , m_databasePath(std::move(databasePath))
     , m_db(QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connectionName))
+    , m_statements(m_db)
     , m_secretBox(std::move(secretBox))
 {
 }
 
 SqliteStore::~SqliteStore()
 {
+    // The last sync first: whatever was committed is made durable.
+    m_syncer.reset();
+    m_statements.clear();
     m_db.close();
     // removeDatabase() warns (and leaks the connection) while any
     // QSqlDatabase copy is alive, so ours goes first.
@@ -321,6 +436,12 @@ QString SqliteStore::databasePath() const
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &dataDir)
+{
+    return open(dataDir, Options{});
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &dataDir,
+                                                       const Options &options)
 {
     if (dataDir.isEmpty())
         return invalid(QStringLiteral("data directory is empty"));
@@ -346,7 +467,65 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &dataDir)
     }
     if (const Status configured = store->configure(); !configured)
         return configured.error();
+    if (options.groupCommit) {
+        if (const Status enabled = store->enableGroupCommit(options.syncFile); !enabled)
+            return enabled.error();
+    }
     return store;
+}
+
+Status SqliteStore::enableGroupCommit(std::function<int(int fd)> syncFile)
+{
+    if (m_syncer)
+        return Ok{};
+    if (m_depth > 0) {
+        return makeError(
+            ErrorCode::StorageFailure,
+            QStringLiteral("database: group commit cannot start inside a transaction"));
+    }
+    // See configure(): NORMAL is safe only because nothing that depends on
+    // a commit leaves the gateway before the sync thread has synced it.
+    QSqlQuery pragma(m_db);
+    if (!pragma.exec(QStringLiteral("PRAGMA synchronous = NORMAL")))
+        return databaseError(QStringLiteral("PRAGMA synchronous = NORMAL"), pragma.lastError());
+    const QString walPath = m_databasePath + QStringLiteral("-wal");
+    if (!QFileInfo::exists(walPath)) {
+        return makeError(
+            ErrorCode::StorageFailure,
+            QStringLiteral("database: %1 is missing; group commit needs the WAL").arg(walPath));
+    }
+    m_syncer = std::make_unique<WalSyncer>(walPath, std::move(syncFile));
+    return Ok{};
+}
+
+Durability &SqliteStore::durability()
+{
+    if (m_syncer)
+        return *m_syncer;
+    return Store::durability();
+}
+
+Status SqliteStore::writable() const
+{
+    if (m_syncer && m_syncer->failed())
+        return m_syncer->failure();
+    return Ok{};
+}
+
+void SqliteStore::noteCommit()
+{
+    if (m_syncer)
+        m_syncer->committed();
+}
+
+Status SqliteStore::inTransaction(const std::function<Status()> &body)
+{
+    auto transaction = WriteScope::begin(*this, Statements::Several);
+    if (!transaction)
+        return transaction.error();
+    if (const Status done = body(); !done)
+        return done; // the scope rolls back everything the body wrote
+    return transaction.value().commit();
 }
 
 Status SqliteStore::configure()
@@ -392,12 +571,17 @@ Status SqliteStore::configure()
 
 Status SqliteStore::addDevice(const DeviceRecord &device)
 {
-    return insertDevice(m_db, device);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    if (const Status added = insertDevice(m_statements, device); !added)
+        return added;
+    return write.value().commit();
 }
 
 std::optional<DeviceRecord> SqliteStore::device(const QString &deviceId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + DeviceColumns
                                + QStringLiteral(" FROM devices WHERE device_id = ?"),
@@ -413,7 +597,7 @@ std::optional<DeviceRecord> SqliteStore::device(const QString &deviceId) const
 
 QList<DeviceRecord> SqliteStore::devices(const QString &userId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + DeviceColumns
                                + QStringLiteral(" FROM devices WHERE (? = '' OR user_id = ?)"
@@ -431,11 +615,11 @@ QList<DeviceRecord> SqliteStore::devices(const QString &userId) const
 
 Status SqliteStore::revokeDevice(const QString &deviceId, qint64 at)
 {
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
-        QSqlQuery exists(m_db);
+        StatementCache::Lease exists(m_statements);
         const Status ran = run(exists, QStringLiteral("SELECT 1 FROM devices WHERE device_id = ?"),
                                {deviceId}, QStringLiteral("find device"));
         if (!ran)
@@ -444,7 +628,7 @@ Status SqliteStore::revokeDevice(const QString &deviceId, qint64 at)
             return invalid(QStringLiteral("unknown device %1").arg(deviceId));
     }
     // Revoking twice keeps the first time: that is when trust ended.
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral(
@@ -463,7 +647,10 @@ Status SqliteStore::addPairingOffer(const PairingOffer &offer)
         return invalid(QStringLiteral("pairing offer code hash is empty"));
     if (offer.userId.isEmpty())
         return invalid(QStringLiteral("pairing offer user id is empty"));
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("INSERT INTO pairing_offers (code_hash, user_id, created_at, expires_at,"
@@ -475,12 +662,12 @@ Status SqliteStore::addPairingOffer(const PairingOffer &offer)
         return ran;
     if (query.numRowsAffected() != 1)
         return invalid(QStringLiteral("a pairing offer with this code already exists"));
-    return Ok{};
+    return write.value().commit();
 }
 
 std::optional<PairingOffer> SqliteStore::pairingOffer(const QByteArray &codeHash) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("SELECT code_hash, user_id, created_at, expires_at, used_at"
@@ -510,11 +697,11 @@ Result<DeviceRecord> SqliteStore::redeemPairingOffer(const QByteArray &codeHash,
     // One message for wrong, used and expired codes so they cannot be told apart.
     const Error refused = invalid(QStringLiteral("pairing code is invalid, used or expired"));
 
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
-        QSqlQuery offer(m_db);
+        StatementCache::Lease offer(m_statements);
         const Status ran =
             run(offer,
                 QStringLiteral("SELECT user_id FROM pairing_offers"
@@ -529,10 +716,10 @@ Result<DeviceRecord> SqliteStore::redeemPairingOffer(const QByteArray &codeHash,
     }
     if (device.pairedAt == 0)
         device.pairedAt = now;
-    if (const Status added = insertDevice(m_db, device); !added)
+    if (const Status added = insertDevice(m_statements, device); !added)
         return added.error();
 
-    QSqlQuery mark(m_db);
+    StatementCache::Lease mark(m_statements);
     const Status ran = run(mark,
                            QStringLiteral("UPDATE pairing_offers SET used_at = ?,"
                                           " redeemed_device_id = ?"
@@ -558,7 +745,10 @@ Status SqliteStore::addApproval(const ApprovalRecord &approval)
         return invalid(QStringLiteral("approval request id is empty"));
     if (approval.userId.isEmpty())
         return invalid(QStringLiteral("approval user id is empty"));
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran = run(
         query,
         QStringLiteral("INSERT INTO approvals (") + ApprovalColumns
@@ -590,12 +780,12 @@ Status SqliteStore::addApproval(const ApprovalRecord &approval)
         return ran;
     if (query.numRowsAffected() != 1)
         return invalid(QStringLiteral("approval %1 already exists").arg(approval.requestId));
-    return Ok{};
+    return write.value().commit();
 }
 
 std::optional<ApprovalRecord> SqliteStore::approval(const QString &requestId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + ApprovalColumns
                                + QStringLiteral(" FROM approvals WHERE request_id = ?"),
@@ -612,7 +802,7 @@ std::optional<ApprovalRecord> SqliteStore::approval(const QString &requestId) co
 
 QList<ApprovalRecord> SqliteStore::pendingApprovals(const QString &userId, qint64 now) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("SELECT ") + ApprovalColumns
@@ -628,7 +818,7 @@ QList<ApprovalRecord> SqliteStore::pendingApprovals(const QString &userId, qint6
 
 std::optional<qint64> SqliteStore::earliestPendingExpiry() const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT MIN(expires_at) FROM approvals"
                                           " WHERE state = 'pending'"),
@@ -646,11 +836,11 @@ Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState stat
                                     std::optional<ApprovalMethod> method, const QString &deviceId,
                                     qint64 at, const QString &reason)
 {
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     if (const Status resolved =
-            resolvePending(m_db, requestId, state, method, deviceId, at, reason, false);
+            resolvePending(m_statements, requestId, state, method, deviceId, at, reason, false);
         !resolved) {
         return resolved;
     }
@@ -660,7 +850,7 @@ Status SqliteStore::resolveApproval(const QString &requestId, ApprovalState stat
 Result<ApprovalCounts> SqliteStore::approvalCounts(const QString &userId, const QString &agent,
                                                    qint64 now, qint64 since) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral(
@@ -684,7 +874,7 @@ Result<ApprovalCounts> SqliteStore::approvalCounts(const QString &userId, const 
 Result<QList<qint64>> SqliteStore::denialTimes(const QString &userId, const QString &agent,
                                                qint64 since) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("SELECT resolved_at FROM approvals"
@@ -705,7 +895,7 @@ Result<std::optional<ApprovalRecord>> SqliteStore::approvalForOperation(const QB
 {
     if (dedupeKey.isEmpty())
         return std::optional<ApprovalRecord>{};
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + ApprovalColumns
                                + QStringLiteral(" FROM approvals WHERE dedupe_key = ?"
@@ -724,11 +914,11 @@ Result<std::optional<ApprovalRecord>> SqliteStore::approvalForOperation(const QB
 
 Result<int> SqliteStore::recordFailedAttempt(const QString &requestId)
 {
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
-        QSqlQuery update(m_db);
+        StatementCache::Lease update(m_statements);
         const Status ran = run(update,
                                QStringLiteral("UPDATE approvals SET failed_attempts ="
                                               " failed_attempts + 1 WHERE request_id = ?"),
@@ -740,7 +930,7 @@ Result<int> SqliteStore::recordFailedAttempt(const QString &requestId)
     }
     int attempts = 0;
     {
-        QSqlQuery read(m_db);
+        StatementCache::Lease read(m_statements);
         const Status ran =
             run(read, QStringLiteral("SELECT failed_attempts FROM approvals WHERE request_id = ?"),
                 {requestId}, QStringLiteral("read failed attempts"));
@@ -765,7 +955,10 @@ Result<bool> SqliteStore::markUsed(const QString &kind, const QByteArray &value,
         return invalid(QStringLiteral("used value is empty"));
     // One statement, so one implicit transaction: the primary key decides,
     // atomically across connections and processes, who used the value first.
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("INSERT INTO used_values (kind, value, keep_until) VALUES (?, ?, ?)"
@@ -773,17 +966,26 @@ Result<bool> SqliteStore::markUsed(const QString &kind, const QByteArray &value,
             {kind, value, integer(keepUntil)}, QStringLiteral("mark used"));
     if (!ran)
         return ran.error();
-    return query.numRowsAffected() == 1;
+    const bool first = query.numRowsAffected() == 1;
+    if (const Status committed = write.value().commit(); !committed)
+        return committed.error();
+    return first;
 }
 
 Result<int> SqliteStore::purgeUsedValues(qint64 now)
 {
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query, QStringLiteral("DELETE FROM used_values WHERE keep_until < ?"),
                            {integer(now)}, QStringLiteral("purge used values"));
     if (!ran)
         return ran.error();
-    return query.numRowsAffected();
+    const int purged = query.numRowsAffected();
+    if (const Status committed = write.value().commit(); !committed)
+        return committed.error();
+    return purged;
 }
 
 // TOTP
@@ -801,22 +1003,29 @@ Status SqliteStore::setTotpEnrollment(const TotpEnrollment &enrollment)
     const auto sealed = m_secretBox.seal(enrollment.secret, enrollment.userId.toUtf8());
     if (!sealed)
         return sealed.error();
-    QSqlQuery query(m_db);
-    return run(query,
-               QStringLiteral("INSERT INTO totp_enrollments (user_id, secret_sealed, algorithm,"
-                              " digits, period, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-                              " ON CONFLICT (user_id) DO UPDATE SET"
-                              " secret_sealed = excluded.secret_sealed,"
-                              " algorithm = excluded.algorithm, digits = excluded.digits,"
-                              " period = excluded.period, created_at = excluded.created_at"),
-               {enrollment.userId, sealed.value(), text(enrollment.algorithm), enrollment.digits,
-                enrollment.period, integer(enrollment.createdAt)},
-               QStringLiteral("save TOTP enrollment"));
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
+    const Status saved =
+        run(query,
+            QStringLiteral("INSERT INTO totp_enrollments (user_id, secret_sealed, algorithm,"
+                           " digits, period, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                           " ON CONFLICT (user_id) DO UPDATE SET"
+                           " secret_sealed = excluded.secret_sealed,"
+                           " algorithm = excluded.algorithm, digits = excluded.digits,"
+                           " period = excluded.period, created_at = excluded.created_at"),
+            {enrollment.userId, sealed.value(), text(enrollment.algorithm), enrollment.digits,
+             enrollment.period, integer(enrollment.createdAt)},
+            QStringLiteral("save TOTP enrollment"));
+    if (!saved)
+        return saved;
+    return write.value().commit();
 }
 
 std::optional<TotpEnrollment> SqliteStore::totpEnrollment(const QString &userId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("SELECT secret_sealed, algorithm, digits, period, created_at"
@@ -858,7 +1067,7 @@ Result<QByteArray> SqliteStore::passkeyUserHandle(const QString &userId,
         return invalid(QStringLiteral("passkey user id is empty"));
     // Every welcome asks: read first, so that only a user's first one writes.
     {
-        QSqlQuery known(m_db);
+        StatementCache::Lease known(m_statements);
         const Status ran =
             run(known, QStringLiteral("SELECT user_handle FROM passkey_users WHERE user_id = ?"),
                 {userId}, QStringLiteral("read passkey user handle"));
@@ -867,11 +1076,11 @@ Result<QByteArray> SqliteStore::passkeyUserHandle(const QString &userId,
         if (known.next())
             return known.value(0).toByteArray();
     }
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
-        QSqlQuery insert(m_db);
+        StatementCache::Lease insert(m_statements);
         const Status ran =
             run(insert,
                 QStringLiteral("INSERT INTO passkey_users (user_id, user_handle, created_at)"
@@ -881,7 +1090,7 @@ Result<QByteArray> SqliteStore::passkeyUserHandle(const QString &userId,
         if (!ran)
             return ran.error();
     }
-    QSqlQuery read(m_db);
+    StatementCache::Lease read(m_statements);
     const Status ran =
         run(read, QStringLiteral("SELECT user_handle FROM passkey_users WHERE user_id = ?"),
             {userId}, QStringLiteral("read passkey user handle"));
@@ -903,11 +1112,11 @@ Result<PasskeyAddOutcome> SqliteStore::addPasskey(const PasskeyCredential &crede
         || credential.publicKey.isEmpty()) {
         return invalid(QStringLiteral("a passkey needs a credential id, user and public key"));
     }
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
-        QSqlQuery known(m_db);
+        StatementCache::Lease known(m_statements);
         const Status ran =
             run(known, QStringLiteral("SELECT 1 FROM passkeys WHERE credential_id = ?"),
                 {credential.credentialId}, QStringLiteral("find passkey"));
@@ -917,7 +1126,7 @@ Result<PasskeyAddOutcome> SqliteStore::addPasskey(const PasskeyCredential &crede
             return PasskeyAddOutcome::Exists;
     }
     {
-        QSqlQuery count(m_db);
+        StatementCache::Lease count(m_statements);
         const Status ran =
             run(count, QStringLiteral("SELECT COUNT(*) FROM passkeys WHERE user_id = ?"),
                 {credential.userId}, QStringLiteral("count passkeys"));
@@ -926,7 +1135,7 @@ Result<PasskeyAddOutcome> SqliteStore::addPasskey(const PasskeyCredential &crede
         if (count.next() && count.value(0).toInt() >= maxPerUser)
             return PasskeyAddOutcome::TooMany;
     }
-    QSqlQuery insert(m_db);
+    StatementCache::Lease insert(m_statements);
     const Status ran =
         run(insert,
             QStringLiteral("INSERT INTO passkeys (") + PasskeyColumns
@@ -944,7 +1153,7 @@ Result<PasskeyAddOutcome> SqliteStore::addPasskey(const PasskeyCredential &crede
 
 std::optional<PasskeyCredential> SqliteStore::passkey(const QByteArray &credentialId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + PasskeyColumns
                                + QStringLiteral(" FROM passkeys WHERE credential_id = ?"),
@@ -960,7 +1169,7 @@ std::optional<PasskeyCredential> SqliteStore::passkey(const QByteArray &credenti
 
 QList<PasskeyCredential> SqliteStore::passkeys(const QString &userId) const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT ") + PasskeyColumns
                                + QStringLiteral(" FROM passkeys WHERE user_id = ?"
@@ -978,26 +1187,32 @@ QList<PasskeyCredential> SqliteStore::passkeys(const QString &userId) const
 
 Result<bool> SqliteStore::removePasskey(const QString &userId, const QByteArray &credentialId)
 {
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query, QStringLiteral("DELETE FROM passkeys WHERE credential_id = ? AND user_id = ?"),
             {blob(credentialId), userId}, QStringLiteral("remove passkey"));
     if (!ran)
         return ran.error();
-    return query.numRowsAffected() == 1;
+    const bool removed = query.numRowsAffected() == 1;
+    if (const Status committed = write.value().commit(); !committed)
+        return committed.error();
+    return removed;
 }
 
 Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &requestId,
                                                                const QString &deviceId, qint64 at,
                                                                const PasskeyUse &use)
 {
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     {
         // Read under the write lock: two assertions racing with the same
         // counter cannot both pass (the second sees the first's count).
-        QSqlQuery current(m_db);
+        StatementCache::Lease current(m_statements);
         const Status ran =
             run(current, QStringLiteral("SELECT sign_count FROM passkeys WHERE credential_id = ?"),
                 {blob(use.credentialId)}, QStringLiteral("read passkey counter"));
@@ -1013,7 +1228,7 @@ Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &re
             return PasskeyApprovalOutcome::CounterNotIncreased;
     }
     {
-        QSqlQuery update(m_db);
+        StatementCache::Lease update(m_statements);
         const Status ran = run(
             update, QStringLiteral("UPDATE passkeys SET sign_count = ? WHERE credential_id = ?"),
             {integer(use.signCount), blob(use.credentialId)},
@@ -1022,8 +1237,8 @@ Result<PasskeyApprovalOutcome> SqliteStore::approveWithPasskey(const QString &re
             return ran.error();
     }
     if (const Status resolved =
-            resolvePending(m_db, requestId, ApprovalState::Approved, ApprovalMethod::Passkey,
-                           deviceId, at, {}, use.userVerified);
+            resolvePending(m_statements, requestId, ApprovalState::Approved,
+                           ApprovalMethod::Passkey, deviceId, at, {}, use.userVerified);
         !resolved) {
         return resolved.error();
     }
@@ -1100,6 +1315,9 @@ Status SqliteStore::appendAudit(const AuditEvent &event)
     const auto detailsText = canonicalJson(record.details);
     if (!detailsText)
         return detailsText.error();
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
     // Two tries: the second after re-reading the head, when another process
     // (the CLI, a second gateway on the same file) appended in between.
     for (int attempt = 0;; ++attempt) {
@@ -1114,7 +1332,7 @@ Status SqliteStore::appendAudit(const AuditEvent &event)
         const auto hash = auditRecordHash(record.prevHash, record);
         if (!hash)
             return hash.error();
-        QSqlQuery query(m_db);
+        StatementCache::Lease query(m_statements);
         const Status inserted =
             run(query,
                 QStringLiteral("INSERT INTO audit_log (id, at, kind, user_id, request_id,"
@@ -1125,8 +1343,10 @@ Status SqliteStore::appendAudit(const AuditEvent &event)
                  QString::fromUtf8(detailsText.value()), record.prevHash, hash.value()},
                 QStringLiteral("append audit event"));
         if (inserted) {
+            // Before the commit: a savepoint that fails to release takes
+            // the head back with it.
             m_auditHead = AuditHead{record.id, hash.value()};
-            return Ok{};
+            return write.value().commit();
         }
         const AuditHead tried = *m_auditHead;
         m_auditHead.reset();
@@ -1140,7 +1360,7 @@ Result<QList<AuditEvent>> SqliteStore::readAuditEvents(qint64 afterId, int limit
 {
     if (limit <= 0)
         return QList<AuditEvent>{};
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT id, at, kind, user_id, request_id, device_id,"
                                           " details, prev_hash, hash"
@@ -1168,7 +1388,7 @@ QList<AuditEvent> SqliteStore::auditEvents(qint64 afterId, int limit) const
 
 Result<AuditHead> SqliteStore::auditAnchor() const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT through_id, anchor_hash FROM audit_prunes"
                                           " ORDER BY through_id DESC, id DESC LIMIT 1"),
@@ -1185,7 +1405,7 @@ Result<AuditHead> SqliteStore::auditHead() const
     auto anchor = auditAnchor();
     if (!anchor)
         return anchor;
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query, QStringLiteral("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"), {},
             QStringLiteral("read the audit head"));
@@ -1198,7 +1418,7 @@ Result<AuditHead> SqliteStore::auditHead() const
 
 Result<qint64> SqliteStore::unchainedAuditRecords() const
 {
-    QSqlQuery query(m_db);
+    StatementCache::Lease query(m_statements);
     const Status ran = run(query,
                            QStringLiteral("SELECT COUNT(*) FROM audit_log WHERE id <= (SELECT"
                                           " COALESCE(MAX(through_id), 0) FROM audit_prunes)"),
@@ -1212,7 +1432,7 @@ Result<int> SqliteStore::pruneAudit(qint64 before, int batch, qint64 now)
 {
     if (batch <= 0)
         return 0;
-    auto transaction = SqlTransaction::begin(m_db);
+    auto transaction = WriteScope::begin(*this, Statements::Several);
     if (!transaction)
         return transaction.error();
     const auto anchor = auditAnchor();
@@ -1220,7 +1440,7 @@ Result<int> SqliteStore::pruneAudit(qint64 before, int batch, qint64 now)
         return anchor.error();
     // The oldest rows, in id order, up to the first one that is still kept:
     // the prune point is a prefix, so what remains is one unbroken chain.
-    QSqlQuery oldest(m_db);
+    StatementCache::Lease oldest(m_statements);
     const Status ran = run(oldest,
                            QStringLiteral("SELECT id, at, hash FROM audit_log"
                                           " ORDER BY id LIMIT ?"),
@@ -1242,7 +1462,7 @@ Result<int> SqliteStore::pruneAudit(qint64 before, int batch, qint64 now)
     // 4): the chain still starts from that anchor.
     const QByteArray anchorHash =
         through > anchor->id || throughHash.size() == auditHashSize ? throughHash : anchor->hash;
-    QSqlQuery point(m_db);
+    StatementCache::Lease point(m_statements);
     if (const Status recorded =
             run(point,
                 QStringLiteral("INSERT INTO audit_prunes (through_id, anchor_hash, at, kind)"
@@ -1252,7 +1472,7 @@ Result<int> SqliteStore::pruneAudit(qint64 before, int batch, qint64 now)
         !recorded) {
         return recorded.error();
     }
-    QSqlQuery removal(m_db);
+    StatementCache::Lease removal(m_statements);
     if (const Status removed = run(removal, QStringLiteral("DELETE FROM audit_log WHERE id <= ?"),
                                    {integer(through)}, QStringLiteral("prune audit records"));
         !removed) {
@@ -1276,7 +1496,10 @@ Result<int> SqliteStore::pruneApprovals(qint64 before, int batch)
 {
     if (batch <= 0)
         return 0;
-    QSqlQuery query(m_db);
+    auto write = WriteScope::begin(*this, Statements::One);
+    if (!write)
+        return write.error();
+    StatementCache::Lease query(m_statements);
     const Status ran =
         run(query,
             QStringLiteral("DELETE FROM approvals WHERE request_id IN (SELECT request_id FROM"
@@ -1285,7 +1508,10 @@ Result<int> SqliteStore::pruneApprovals(qint64 before, int batch)
             {integer(before), batch}, QStringLiteral("prune finished approvals"));
     if (!ran)
         return ran.error();
-    return query.numRowsAffected();
+    const int pruned = query.numRowsAffected();
+    if (const Status committed = write.value().commit(); !committed)
+        return committed.error();
+    return pruned;
 }
 
 } // namespace countersign::gateway

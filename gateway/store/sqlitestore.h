@@ -2,15 +2,19 @@
 
 #include "auditchain.h"
 #include "secretbox.h"
+#include "statementcache.h"
 #include "store.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <QSqlDatabase>
 #include <QString>
 
 namespace countersign::gateway {
+
+class WalSyncer;
 
 // The default Store: one SQLite file, <dataDir>/gateway.sqlite, in WAL mode so
 // that the server and the CLI (writing pairing offers) can use it at once.
@@ -26,10 +30,24 @@ class SqliteStore final : public Store {
 public:
     static constexpr std::chrono::milliseconds busyTimeout{5000};
 
+    struct Options {
+        // Group commit (durability.h, README.md "Durability"): commits do
+        // not wait for the disk (synchronous=NORMAL); a sync thread
+        // fdatasyncs the WAL and durability() says when a commit is
+        // durable. For the server only; off, every commit is durable when
+        // the method that made it returns (synchronous=FULL).
+        bool groupCommit = false;
+        // Test seam: how the sync thread syncs the WAL's descriptor
+        // (default fdatasync). 0 on success, -1 with errno set on failure.
+        std::function<int(int fd)> syncFile;
+    };
+
     // Creates dataDir (mode 0700) when missing, opens or creates the database
     // and the secrets key, and migrates the schema. Fails when the database
     // was written by a newer gateway or the key file is unsafe.
     static Result<std::unique_ptr<SqliteStore>> open(const QString &dataDir);
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &dataDir,
+                                                     const Options &options);
 
     SqliteStore(const SqliteStore &) = delete;
     SqliteStore &operator=(const SqliteStore &) = delete;
@@ -117,18 +135,49 @@ public:
     // and were resolved (or expired) before `before`. Returns how many.
     Result<int> pruneApprovals(qint64 before, int batch);
 
+    // One transaction (store.h): BEGIN IMMEDIATE at the outermost level, a
+    // savepoint when nested; every write method called inside joins it.
+    Status inTransaction(const std::function<Status()> &body) override;
+
+    // Group commit, as Options::groupCommit, on a store that is open (the
+    // server calls it once, before serving). Idempotent.
+    Status enableGroupCommit(std::function<int(int fd)> syncFile = {});
+    bool groupCommitEnabled() const { return m_syncer != nullptr; }
+    // The group-commit clock when enabled, else the immediate one.
+    Durability &durability() override;
+
+    // How many statements were prepared so far (tests, benchmarks).
+    quint64 statementPreparations() const { return m_statements.preparations(); }
+
 private:
+    class WriteScope;
+    enum class Statements { One, Several };
+
     SqliteStore(QString connectionName, QString databasePath, SecretBox secretBox);
     Status configure();
+    // Refused when a sync failed (group commit): nothing may be written.
+    Status writable() const;
+    // A commit was made at the outermost level.
+    void noteCommit();
 
     QString m_connectionName;
     QString m_databasePath;
     QSqlDatabase m_db;
+    mutable StatementCache m_statements;
     SecretBox m_secretBox;
     // The chain's head as this instance last wrote it, so an append needs no
     // read. Another process appending makes the insert fail (its id is
-    // taken); then the head is read again and the append retried.
+    // taken); then the head is read again and the append retried. A rolled
+    // back transaction or savepoint takes it back (WriteScope), so the next
+    // record follows the last committed one.
     std::optional<AuditHead> m_auditHead;
+    // Open write scopes: 0 outside a transaction, 1 inside the outermost.
+    int m_depth = 0;
+    // SQLite rolled back the whole transaction under an inner failure (I/O
+    // error, full disk): nothing more may be written in it, and it cannot
+    // commit.
+    bool m_transactionLost = false;
+    std::unique_ptr<WalSyncer> m_syncer;
 };
 
 } // namespace countersign::gateway

@@ -148,6 +148,13 @@ public:
     {
         return m_inner.auditEvents(afterId, limit);
     }
+    // The body's calls come back through this store (so its faults still
+    // apply) and join the wrapped store's transaction.
+    Status inTransaction(const std::function<Status()> &body) override
+    {
+        return m_inner.inTransaction(body);
+    }
+    gateway::Durability &durability() override { return m_inner.durability(); }
 
 private:
     bool failing(Write write)
