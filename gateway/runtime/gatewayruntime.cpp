@@ -38,6 +38,7 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
     std::unique_ptr<GatewayRuntime> runtime(new GatewayRuntime);
     SqliteStore::Options storeOptions;
     storeOptions.groupCommit = options.groupCommit;
+    storeOptions.syncFile = options.syncFile;
     auto store = SqliteStore::open(dataDir, storeOptions);
     if (!store)
         return store.error();

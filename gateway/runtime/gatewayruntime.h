@@ -33,6 +33,9 @@ public:
         // until what it depends on is durable. `serve` turns it on; off,
         // every commit is durable when it returns.
         bool groupCommit = false;
+        // Test seam: how the store's sync thread syncs the WAL (default
+        // fdatasync; SqliteStore::Options::syncFile).
+        std::function<int(int fd)> syncFile;
     };
 
     static Result<std::unique_ptr<GatewayRuntime>> start(const GatewayConfig &config,
