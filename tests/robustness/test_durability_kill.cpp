@@ -58,7 +58,7 @@ constexpr int companionCount = 100;
 constexpr int approvalsPerSecond = 100;
 // Approvals a companion has been told were accepted before the kill: enough
 // that the kill lands in the middle of the load, not at its start.
-constexpr int acceptedBeforeKill = 60;
+constexpr int acceptedBeforeKill = 150;
 constexpr auto adminToken = "durability-admin-token-0123456789abcdef";
 
 QString userOf(int index)
