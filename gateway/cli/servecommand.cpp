@@ -54,7 +54,12 @@ int runServe(const QStringList &arguments)
     }
 
     SystemClock clock;
-    auto runtime = GatewayRuntime::start(*config, context.dataDir(), clock);
+    // The server commits in groups (docs/architecture.md "Durability"):
+    // one fdatasync for every commit of the same moment, and no answer out
+    // before what it depends on is durable.
+    GatewayRuntime::Options options;
+    options.groupCommit = true;
+    auto runtime = GatewayRuntime::start(*config, context.dataDir(), clock, {}, options);
     if (!runtime)
         return context.fail(runtime.error().message);
     context.out() << "countersign-gateway " << QCoreApplication::applicationVersion() << " serving "

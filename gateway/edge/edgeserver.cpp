@@ -1,5 +1,6 @@
 #include "edgeserver.h"
 
+#include "gateway/edge/durablesink.h"
 #include "gateway/edge/httpconnection.h"
 #include "protocol/queuedcalls.h"
 
@@ -298,6 +299,10 @@ struct EdgeServer::Impl {
     std::shared_ptr<net::io_context> io;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
     std::shared_ptr<EdgeShared> shared;
+    // The durability gate, when set; its callbacks land on gateContext,
+    // destroyed by stop() (what is still held then is dropped).
+    std::unique_ptr<QObject> gateContext;
+    std::optional<DurabilityGate> gate;
     std::shared_ptr<Listener> listener;
     std::vector<std::thread> threads;
     int connectionCap = 0;
@@ -342,6 +347,8 @@ EdgeServer::EdgeServer(EdgeOptions options)
     d->shared->dispatchRequest = [toQt = d->shared->toQt,
                                   impl](HttpRequest request, std::shared_ptr<ResponseSink> sink) {
         toQt([impl, request = std::move(request), sink = std::move(sink)]() mutable {
+            if (impl->gate)
+                sink = impl->gate->wrap(std::move(sink));
             Responder responder(std::move(sink));
             if (!impl->httpHandler) {
                 responder.send(HttpResponse(HttpStatus::serviceUnavailable));
@@ -364,10 +371,14 @@ EdgeServer::EdgeServer(EdgeOptions options)
     d->shared->dispatchWebSocket = [toQt = d->shared->toQt,
                                     impl](std::shared_ptr<CompanionConnectionImpl> connection) {
         toQt([impl, connection = std::move(connection)]() mutable {
-            if (impl->webSocketHandler)
-                impl->webSocketHandler(std::move(connection));
-            else
+            if (!impl->webSocketHandler) {
                 connection->close(1001, QStringLiteral("going away"));
+                return;
+            }
+            if (impl->gate)
+                impl->webSocketHandler(impl->gate->wrap(std::move(connection)));
+            else
+                impl->webSocketHandler(std::move(connection));
         });
     };
 
@@ -393,6 +404,16 @@ EdgeServer::EdgeServer(EdgeOptions options)
 EdgeServer::~EdgeServer()
 {
     stop();
+}
+
+void EdgeServer::setDurability(Durability *durability)
+{
+    d->gate.reset();
+    d->gateContext.reset();
+    if (!durability || d->stopped)
+        return;
+    d->gateContext = std::make_unique<QObject>();
+    d->gate.emplace(*durability, d->gateContext.get());
 }
 
 void EdgeServer::setHttpHandler(HttpHandler handler)
@@ -474,6 +495,8 @@ void EdgeServer::stop()
     // Calls already queued for the Qt thread are dropped with it, here on
     // the Qt thread (the I/O threads are joined: nothing adds to the queue).
     d->dispatcher.reset();
+    d->gate.reset();
+    d->gateContext.reset();
     {
         std::deque<std::function<void()>> dropped;
         {

@@ -16,6 +16,8 @@
 
 namespace countersign::gateway {
 
+class Durability;
+
 struct EdgeTls {
     QByteArray certificateChainPem; // leaf first
     QByteArray privateKeyPem;
@@ -57,6 +59,12 @@ public:
     // handler is set every upgrade is refused.
     void setHttpHandler(HttpHandler handler);
     void setWebSocketHandler(UpgradeCheck check, WebSocketHandler handler);
+    // From now on every HTTP answer and companion message made on the Qt
+    // thread passes the durability gate (durablesink.h): held while the
+    // store has commits that are not yet durable. `durability` must outlive
+    // this server; nullptr: no gate (a store whose every commit is durable
+    // when it returns needs none).
+    void setDurability(Durability *durability);
     // Every request to router (which must outlive the server's use of it).
     void serve(const HttpRouter &router);
 

@@ -66,6 +66,10 @@ public:
     {
         post([exchange = m_exchange](auto &c) { c.abandon(exchange); });
     }
+    void cut() override
+    {
+        post([exchange = m_exchange](auto &c) { c.cut(exchange); });
+    }
     bool clientStillThere() const override
     {
         return m_client->open.load(std::memory_order_acquire)
@@ -193,6 +197,12 @@ public:
         queue(chunk(QByteArray()));
         m_responseComplete = true;
         maybeContinue();
+    }
+
+    void cut(quint64 exchange)
+    {
+        if (exchange == m_exchange)
+            abortConnection();
     }
 
     void abandon(quint64 exchange)

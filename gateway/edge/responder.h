@@ -20,6 +20,10 @@ public:
     // No answer will come (the route dropped its responder): the edge
     // answers 500 and closes.
     virtual void abandon() = 0;
+    // Ends the connection at once, mid-answer: a stream that must not look
+    // complete (the durability gate, durablesink.h). Test doubles may
+    // ignore it.
+    virtual void cut() {}
     // False once the connection is known to be closed (a failed write, a
     // timeout, the server stopping).
     virtual bool clientStillThere() const = 0;

@@ -14,6 +14,7 @@
 namespace countersign::gateway {
 
 class ApprovalBroker;
+class Durability;
 class CompanionHub;
 class PairingService;
 class PdpEndpoints;
@@ -48,6 +49,10 @@ public:
     void attachPdp(const PdpEndpoints &endpoints);
     // The agent-facing MCP endpoint (/mcp).
     void attachMcp(McpProxy &proxy);
+    // Every answer and companion message waits until the store writes it
+    // depends on are durable (the durability gate, docs/architecture.md
+    // "Durability"). `durability` must outlive this server.
+    void setDurability(Durability &durability) { m_edge.setDurability(&durability); }
     // Stops the edge (docs/architecture.md "Threading", shutdown): no
     // request reaches the services after this.
     void stop();

@@ -28,8 +28,18 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
                                                               const Clock &clock,
                                                               ChannelTimings timings)
 {
+    return start(config, dataDir, clock, timings, Options{});
+}
+
+Result<std::unique_ptr<GatewayRuntime>>
+GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const Clock &clock,
+                      ChannelTimings timings, const Options &options)
+{
     std::unique_ptr<GatewayRuntime> runtime(new GatewayRuntime);
-    auto store = SqliteStore::open(dataDir);
+    SqliteStore::Options storeOptions;
+    storeOptions.groupCommit = options.groupCommit;
+    storeOptions.syncFile = options.syncFile;
+    auto store = SqliteStore::open(dataDir, storeOptions);
     if (!store)
         return store.error();
     runtime->m_store = std::move(store).value();
@@ -83,13 +93,13 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         mcpConfig = McpConfig{std::move(agents).value(), std::move(upstreams).value()};
     }
 
-    ServerOptions options;
-    options.edge.address = config.listenAddress;
-    options.edge.port = config.listenPort;
-    options.pairingAttemptsPerMinute = config.maxPairingAttemptsPerMinute;
-    options.defaultApprovalTimeout = config.approvalTimeout.count();
-    options.edge.limits = config.limits;
-    options.edge.ioThreads = config.ioThreads;
+    ServerOptions serverOptions;
+    serverOptions.edge.address = config.listenAddress;
+    serverOptions.edge.port = config.listenPort;
+    serverOptions.pairingAttemptsPerMinute = config.maxPairingAttemptsPerMinute;
+    serverOptions.defaultApprovalTimeout = config.approvalTimeout.count();
+    serverOptions.edge.limits = config.limits;
+    serverOptions.edge.ioThreads = config.ioThreads;
     QString pin;
     if (config.tls) {
         // The same certificate and key as loaded and checked by the config,
@@ -99,7 +109,7 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         for (const QSslCertificate &certificate : config.tls->certificateChain)
             tls.certificateChainPem += certificate.toPem();
         tls.privateKeyPem = config.tls->privateKey.toPem();
-        options.edge.tls = std::move(tls);
+        serverOptions.edge.tls = std::move(tls);
         const QSslCertificate &leaf = config.tls->certificateChain.constFirst();
         if (leaf.isSelfSigned())
             pin = spkiPin(leaf);
@@ -108,10 +118,14 @@ Result<std::unique_ptr<GatewayRuntime>> GatewayRuntime::start(const GatewayConfi
         const auto token = readPrivateFile(*config.adminTokenFile);
         if (!token)
             return token.error();
-        options.adminTokenSha256 =
+        serverOptions.adminTokenSha256 =
             QCryptographicHash::hash(token->trimmed(), QCryptographicHash::Sha256);
     }
-    runtime->m_server = std::make_unique<GatewayServer>(options, clock);
+    runtime->m_server = std::make_unique<GatewayServer>(serverOptions, clock);
+    // Without group commit every commit is durable when it returns: no
+    // gate, no cost.
+    if (options.groupCommit)
+        runtime->m_server->setDurability(runtime->m_store->durability());
     const auto port = runtime->m_server->listen();
     if (!port)
         return port.error();

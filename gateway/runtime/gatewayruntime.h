@@ -26,9 +26,25 @@ class GatewayRuntime : public QObject {
     Q_OBJECT
 
 public:
+    struct Options {
+        // Group commit (docs/architecture.md "Durability"): the store
+        // commits without waiting for the disk, a sync thread fdatasyncs
+        // the WAL, and the edge holds every answer and companion message
+        // until what it depends on is durable. `serve` turns it on; off,
+        // every commit is durable when it returns.
+        bool groupCommit = false;
+        // Test seam: how the store's sync thread syncs the WAL (default
+        // fdatasync; SqliteStore::Options::syncFile).
+        std::function<int(int fd)> syncFile;
+    };
+
     static Result<std::unique_ptr<GatewayRuntime>> start(const GatewayConfig &config,
                                                          const QString &dataDir, const Clock &clock,
                                                          ChannelTimings timings = {});
+    static Result<std::unique_ptr<GatewayRuntime>> start(const GatewayConfig &config,
+                                                         const QString &dataDir, const Clock &clock,
+                                                         ChannelTimings timings,
+                                                         const Options &options);
     ~GatewayRuntime() override;
 
     quint16 port() const { return m_port; }
