@@ -5,7 +5,7 @@
 #include "gateway/pdp/policydecisionpoint.h"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <string_view>
@@ -288,19 +288,27 @@ bool readSemantic(const json::object &top, EvaluationsSemantic &semantic)
     return true;
 }
 
-// Parses the body as parseStrictJsonObject would accept it; false where it
-// refuses (or might: see the class comment). A typical request fits in
-// `memory`'s stack buffer; a larger one (up to the edge's
-// authzen_body_bytes) grows onto the heap and is freed with `memory`.
-bool parseStrict(QByteArrayView body, json::monotonic_resource &memory, json::value &root)
+// Parses the body as parseStrictJsonObject would accept it; a null value
+// where it refuses (or might: see the class comment). The tree lives in
+// `memory`: a typical request fits in its stack buffer, a larger one (up to
+// the edge's authzen_body_bytes) grows onto the heap and is freed with it.
+// The parser's own stack starts on this stack too, so a typical request
+// costs no heap allocation at all.
+json::value parseStrict(QByteArrayView body, json::monotonic_resource &memory)
 {
+    unsigned char parserStack[1024];
+    json::parser parser(json::storage_ptr(), json::parse_options(), parserStack,
+                        sizeof parserStack);
+    parser.reset(json::storage_ptr(&memory));
     json::error_code error;
-    root = json::parse(json::string_view(body.data(), static_cast<std::size_t>(body.size())), error,
-                       json::storage_ptr(&memory));
-    if (error || !root.is_object())
-        return false;
+    parser.write(body.data(), static_cast<std::size_t>(body.size()), error);
+    if (error)
+        return json::value(json::storage_ptr(&memory));
+    json::value root = parser.release();
     qsizetype members = 0;
-    return countMembers(root, members) && members == writtenMemberCount(body);
+    if (!root.is_object() || !countMembers(root, members) || members != writtenMemberCount(body))
+        return json::value(json::storage_ptr(&memory));
+    return root;
 }
 
 } // namespace
@@ -316,8 +324,8 @@ std::optional<QByteArray> EvaluationFastPath::evaluate(QByteArrayView body) cons
         return std::nullopt;
     unsigned char buffer[4096];
     json::monotonic_resource memory(buffer, sizeof buffer);
-    json::value root;
-    if (!parseStrict(body, memory, root))
+    const json::value root = parseStrict(body, memory);
+    if (!root.is_object())
         return std::nullopt;
     bool allowed = false;
     const QByteArray *answer = decide(m_pdp, membersOf(root.get_object()), allowed);
@@ -332,8 +340,8 @@ std::optional<QByteArray> EvaluationFastPath::evaluateBatch(QByteArrayView body)
         return std::nullopt;
     unsigned char buffer[8192];
     json::monotonic_resource memory(buffer, sizeof buffer);
-    json::value root;
-    if (!parseStrict(body, memory, root))
+    const json::value root = parseStrict(body, memory);
+    if (!root.is_object())
         return std::nullopt;
     // The order of AccessEvaluationsRequest::fromJson.
     const json::object &top = root.get_object();
