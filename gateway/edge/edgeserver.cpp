@@ -291,6 +291,9 @@ struct EdgeServer::Impl {
     HttpHandler httpHandler;
     UpgradeCheck upgradeCheck;
     WebSocketHandler webSocketHandler;
+    // Set once and read by the I/O threads (setIoThreadHandler).
+    std::unique_ptr<IoThreadHandler> ioThreadHandlerStorage;
+    std::atomic<const IoThreadHandler *> ioThreadHandler{nullptr};
     // Queued calls from the I/O threads land on this object (Qt thread);
     // destroyed after the I/O threads are joined, it drops what is left.
     std::unique_ptr<QueuedCalls> dispatcher = std::make_unique<QueuedCalls>();
@@ -341,6 +344,12 @@ EdgeServer::EdgeServer(EdgeOptions options)
     };
     d->shared->dispatchRequest = [toQt = d->shared->toQt,
                                   impl](HttpRequest request, std::shared_ptr<ResponseSink> sink) {
+        if (const auto *inline_ = impl->ioThreadHandler.load(std::memory_order_acquire)) {
+            if (auto answer = (*inline_)(request)) {
+                sink->send(std::move(*answer));
+                return;
+            }
+        }
         toQt([impl, request = std::move(request), sink = std::move(sink)]() mutable {
             Responder responder(std::move(sink));
             if (!impl->httpHandler) {
@@ -398,6 +407,14 @@ EdgeServer::~EdgeServer()
 void EdgeServer::setHttpHandler(HttpHandler handler)
 {
     d->httpHandler = std::move(handler);
+}
+
+void EdgeServer::setIoThreadHandler(IoThreadHandler handler)
+{
+    if (d->ioThreadHandlerStorage)
+        return;
+    d->ioThreadHandlerStorage = std::make_unique<IoThreadHandler>(std::move(handler));
+    d->ioThreadHandler.store(d->ioThreadHandlerStorage.get(), std::memory_order_release);
 }
 
 void EdgeServer::serve(const HttpRouter &router)
