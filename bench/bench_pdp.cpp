@@ -5,6 +5,8 @@
 
 #include "gateway/pdp/accessdecision.h"
 #include "gateway/pdp/authzenmodel.h"
+#include "gateway/pdp/evaluationfastpath.h"
+#include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policy.h"
 #include "gateway/pdp/policydecisionpoint.h"
 #include "protocol/strictjson.h"
@@ -14,6 +16,7 @@
 #include <map>
 
 #include <QJsonDocument>
+#include <QUrl>
 
 #include <benchmark/benchmark.h>
 
@@ -203,5 +206,65 @@ void BM_PdpEvaluationBody(benchmark::State &state, Input input)
 BENCHMARK_CAPTURE(BM_PdpEvaluationBody, allow, Input::Allow);
 BENCHMARK_CAPTURE(BM_PdpEvaluationBody, step_up, Input::StepUp);
 BENCHMARK_CAPTURE(BM_PdpEvaluationBody, deny, Input::Deny);
+
+QByteArray requestBody(Input input)
+{
+    return QJsonDocument(proxyRequest(input).toJson()).toJson(QJsonDocument::Compact);
+}
+
+// The same request on the fast path POST /access/v1/evaluation takes
+// (EvaluationFastPath: Boost.JSON, matching on the parsed text, the rule's
+// response serialised at load).
+void runFastPath(benchmark::State &state, const Policy &policy, Input input)
+{
+    const PolicyDecisionPoint pdp(policy);
+    const EvaluationFastPath fastPath(pdp);
+    const QByteArray body = requestBody(input);
+    const auto first = fastPath.evaluate(body);
+    if (!first)
+        fatal(QStringLiteral("the fast path stepped aside for %1").arg(toolFor(input)));
+    expectEffect(AccessDecision::fromAuthzenResponse(*first), input);
+    for (auto _ : state) {
+        auto response = fastPath.evaluate(body);
+        benchmark::DoNotOptimize(response);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(state.iterations() * body.size());
+}
+
+void BM_PdpFastPath(benchmark::State &state, Input input)
+{
+    runFastPath(state, demoPolicy(), input);
+}
+BENCHMARK_CAPTURE(BM_PdpFastPath, allow, Input::Allow);
+BENCHMARK_CAPTURE(BM_PdpFastPath, step_up, Input::StepUp);
+BENCHMARK_CAPTURE(BM_PdpFastPath, deny, Input::Deny);
+
+// The fast path with a generated policy: range(0) rules tried on UTF-8 text.
+void BM_PdpFastPathGeneratedPolicy(benchmark::State &state, Input input)
+{
+    runFastPath(state, generatedPolicy(static_cast<int>(state.range(0))), input);
+}
+BENCHMARK_CAPTURE(BM_PdpFastPathGeneratedPolicy, deny, Input::Deny)->Arg(10)->Arg(100)->Arg(1000);
+
+// Everything PdpEndpoints::evaluation does once the edge has the request:
+// the fast path plus the HttpResponse with its headers.
+void BM_PdpEndpointEvaluation(benchmark::State &state, Input input)
+{
+    const PolicyDecisionPoint pdp(demoPolicy());
+    const PdpEndpoints endpoints(pdp, QUrl(QStringLiteral("http://127.0.0.1:8080")));
+    HttpRequest request;
+    request.body = requestBody(input);
+    request.headers.append(
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
+    for (auto _ : state) {
+        HttpResponse response = endpoints.evaluation(request);
+        benchmark::DoNotOptimize(response);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_PdpEndpointEvaluation, allow, Input::Allow);
+BENCHMARK_CAPTURE(BM_PdpEndpointEvaluation, step_up, Input::StepUp);
+BENCHMARK_CAPTURE(BM_PdpEndpointEvaluation, deny, Input::Deny);
 
 } // namespace

@@ -292,6 +292,9 @@ struct EdgeServer::Impl {
     HttpHandler httpHandler;
     UpgradeCheck upgradeCheck;
     WebSocketHandler webSocketHandler;
+    // Set once and read by the I/O threads (setIoThreadHandler).
+    std::unique_ptr<IoThreadHandler> ioThreadHandlerStorage;
+    std::atomic<const IoThreadHandler *> ioThreadHandler{nullptr};
     // Queued calls from the I/O threads land on this object (Qt thread);
     // destroyed after the I/O threads are joined, it drops what is left.
     std::unique_ptr<QueuedCalls> dispatcher = std::make_unique<QueuedCalls>();
@@ -346,6 +349,12 @@ EdgeServer::EdgeServer(EdgeOptions options)
     };
     d->shared->dispatchRequest = [toQt = d->shared->toQt,
                                   impl](HttpRequest request, std::shared_ptr<ResponseSink> sink) {
+        if (const auto *inline_ = impl->ioThreadHandler.load(std::memory_order_acquire)) {
+            if (auto answer = (*inline_)(request)) {
+                sink->send(std::move(*answer));
+                return;
+            }
+        }
         toQt([impl, request = std::move(request), sink = std::move(sink)]() mutable {
             if (impl->gate)
                 sink = impl->gate->wrap(std::move(sink));
@@ -419,6 +428,14 @@ void EdgeServer::setDurability(Durability *durability)
 void EdgeServer::setHttpHandler(HttpHandler handler)
 {
     d->httpHandler = std::move(handler);
+}
+
+void EdgeServer::setIoThreadHandler(IoThreadHandler handler)
+{
+    if (d->ioThreadHandlerStorage)
+        return;
+    d->ioThreadHandlerStorage = std::make_unique<IoThreadHandler>(std::move(handler));
+    d->ioThreadHandler.store(d->ioThreadHandlerStorage.get(), std::memory_order_release);
 }
 
 void EdgeServer::serve(const HttpRouter &router)

@@ -65,6 +65,16 @@ public:
     // this server; nullptr: no gate (a store whose every commit is durable
     // when it returns needs none).
     void setDurability(Durability *durability);
+
+    // Called on an I/O thread with each complete request before it is
+    // queued for the Qt thread: a response is sent from there and the Qt
+    // thread never sees the request; nullopt queues it as usual. Only for
+    // answers that need nothing but immutable, thread-safe state (the
+    // embedded PDP's decisions), never for anything that reads or writes the
+    // store. Set once (later calls are ignored), at any time; what it uses
+    // must outlive stop().
+    using IoThreadHandler = std::function<std::optional<HttpResponse>(const HttpRequest &)>;
+    void setIoThreadHandler(IoThreadHandler handler);
     // Every request to router (which must outlive the server's use of it).
     void serve(const HttpRouter &router);
 

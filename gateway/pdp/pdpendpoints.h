@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/edge/httprouter.h"
+#include "gateway/pdp/evaluationfastpath.h"
 
 #include <QJsonObject>
 #include <QUrl>
@@ -42,6 +43,7 @@ private:
     QString endpoint(const QString &path) const;
 
     const PolicyDecisionPoint &m_pdp;
+    EvaluationFastPath m_fastPath;
     QUrl m_publicUrl;
 };
 

@@ -54,42 +54,80 @@ std::optional<QString> spelling(const QJsonValue &value)
     return std::nullopt;
 }
 
-bool allMatch(const QList<QPair<QString, GlobPattern>> &globs, const QJsonObject &values)
-{
-    for (const auto &[key, glob] : globs) {
-        const auto text = spelling(values.value(key));
-        if (!text || !glob.matches(*text))
-            return false;
-    }
-    return true;
-}
-
 bool isRuleNameCharacter(QChar c)
 {
     return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
         || c == u'_' || c == u'-' || c == u'.';
 }
 
+// An AccessRequest as a rule reads it (RequestFacts, policy.h). Spellings of
+// properties and arguments are made once per request and key, not once per
+// rule that asks, so a long policy does not spell the same value again.
+class QtRequestFacts {
+public:
+    explicit QtRequestFacts(const AccessRequest &request)
+        : m_request(request)
+    {
+    }
+
+    QStringView actionName() const { return m_request.action.name; }
+    QStringView resourceType() const { return m_request.resource.type; }
+    QStringView resourceId() const { return m_request.resource.id; }
+    QStringView subjectId() const { return m_request.subject.id; }
+
+    // nullptr when the property is absent.
+    const QString *subjectProperty(const QString &key)
+    {
+        return lookup(m_subject, m_request.subject.properties, key);
+    }
+    bool hasArguments()
+    {
+        if (!m_argumentsRead) {
+            m_argumentsRead = true;
+            const auto given = m_request.resource.properties.constFind(argumentsMember);
+            if (given != m_request.resource.properties.constEnd() && given->isObject())
+                m_arguments = given->toObject();
+            else
+                m_argumentsIsObject = false;
+        }
+        return m_argumentsIsObject;
+    }
+    const QString *argument(const QString &key)
+    {
+        return lookup(m_argumentSpellings, m_arguments, key);
+    }
+
+private:
+    struct Spelled {
+        QString key;
+        std::optional<QString> text;
+    };
+    static const QString *lookup(std::vector<Spelled> &memo, const QJsonObject &values,
+                                 const QString &key)
+    {
+        for (const Spelled &seen : memo) {
+            if (seen.key == key)
+                return seen.text ? &*seen.text : nullptr;
+        }
+        memo.push_back({key, spelling(values.value(key))});
+        return memo.back().text ? &*memo.back().text : nullptr;
+    }
+
+    inline static const QString argumentsMember = QStringLiteral("arguments");
+    const AccessRequest &m_request;
+    std::vector<Spelled> m_subject;
+    std::vector<Spelled> m_argumentSpellings;
+    QJsonObject m_arguments;
+    bool m_argumentsRead = false;
+    bool m_argumentsIsObject = true;
+};
+
 } // namespace
 
 bool PolicyRule::matches(const AccessRequest &request) const
 {
-    if (action && !action->matches(request.action.name))
-        return false;
-    if (resourceType && *resourceType != request.resource.type)
-        return false;
-    if (resourceId && !resourceId->matches(request.resource.id))
-        return false;
-    if (subjectId && !subjectId->matches(request.subject.id))
-        return false;
-    if (!allMatch(subjectProperties, request.subject.properties))
-        return false;
-    if (!arguments.isEmpty()) {
-        const QJsonValue given = request.resource.properties.value(QStringLiteral("arguments"));
-        if (!given.isObject() || !allMatch(arguments, given.toObject()))
-            return false;
-    }
-    return true;
+    QtRequestFacts facts(request);
+    return matchesFacts(facts);
 }
 
 // Reads policy YAML into rules. Stops at the first error so that the
@@ -494,11 +532,8 @@ const QList<PolicyRule> &Policy::rules() const
 
 const PolicyRule *Policy::firstMatch(const AccessRequest &request) const
 {
-    for (const PolicyRule &rule : m_rules) {
-        if (rule.matches(request))
-            return &rule;
-    }
-    return nullptr;
+    QtRequestFacts facts(request);
+    return firstMatchOf(facts);
 }
 
 const QString &Policy::sourceName() const

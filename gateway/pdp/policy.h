@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <optional>
+#include <string_view>
 
 #include <QByteArray>
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QUtf8StringView>
 
 namespace countersign::gateway {
 
@@ -40,7 +42,68 @@ struct PolicyRule {
     QString reason;                              // optional text for people
 
     bool matches(const AccessRequest &request) const;
+
+    // The same on any view of a request ("facts"): a class with
+    //   actionName(), resourceType(), resourceId(), subjectId()  -> Text
+    //   subjectProperty(const QString &key), argument(key)       -> const Text *
+    //                                        (nullptr: absent, never matches)
+    //   hasArguments()   resource.properties.arguments is an object
+    // where Text is QStringView (UTF-16) or std::string_view (UTF-8). The
+    // AuthZEN endpoints match straight on the parsed JSON this way, without
+    // building an AccessRequest; the result is the same by construction.
+    template <typename Facts>
+    bool matchesFacts(Facts &facts) const;
 };
+
+namespace policytext {
+inline bool globMatches(const GlobPattern &glob, QStringView text)
+{
+    return glob.matches(text);
+}
+inline bool globMatches(const GlobPattern &glob, std::string_view utf8)
+{
+    return glob.matchesUtf8(utf8);
+}
+inline bool equals(const QString &expected, QStringView text)
+{
+    return expected == text;
+}
+inline bool equals(const QString &expected, std::string_view utf8)
+{
+    return QtPrivate::equalStrings(QStringView(expected),
+                                   QUtf8StringView(utf8.data(), qsizetype(utf8.size())));
+}
+} // namespace policytext
+
+template <typename Facts>
+bool PolicyRule::matchesFacts(Facts &facts) const
+{
+    using policytext::equals;
+    using policytext::globMatches;
+    if (action && !globMatches(*action, facts.actionName()))
+        return false;
+    if (resourceType && !equals(*resourceType, facts.resourceType()))
+        return false;
+    if (resourceId && !globMatches(*resourceId, facts.resourceId()))
+        return false;
+    if (subjectId && !globMatches(*subjectId, facts.subjectId()))
+        return false;
+    for (const auto &[key, glob] : subjectProperties) {
+        const auto *text = facts.subjectProperty(key);
+        if (!text || !globMatches(glob, *text))
+            return false;
+    }
+    if (!arguments.isEmpty()) {
+        if (!facts.hasArguments())
+            return false;
+        for (const auto &[key, glob] : arguments) {
+            const auto *text = facts.argument(key);
+            if (!text || !globMatches(glob, *text))
+                return false;
+        }
+    }
+    return true;
+}
 
 // The embedded PDP's policy: an ordered list of rules, the first rule that
 // matches decides, and a request no rule matches is denied.
@@ -107,6 +170,16 @@ public:
     const QList<PolicyRule> &rules() const;
     // The first rule that matches, or nullptr (default deny).
     const PolicyRule *firstMatch(const AccessRequest &request) const;
+    // The same on a view of a request (PolicyRule::matchesFacts).
+    template <typename Facts>
+    const PolicyRule *firstMatchOf(Facts &facts) const
+    {
+        for (const PolicyRule &rule : m_rules) {
+            if (rule.matchesFacts(facts))
+                return &rule;
+        }
+        return nullptr;
+    }
     // Where the rules came from ("policy.yaml", "gateway.yaml").
     const QString &sourceName() const;
 

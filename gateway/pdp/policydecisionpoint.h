@@ -3,6 +3,10 @@
 #include "gateway/pdp/accessdecision.h"
 #include "gateway/pdp/policy.h"
 
+#include <vector>
+
+#include <QByteArray>
+
 namespace countersign::gateway {
 
 struct AccessRequest;
@@ -12,17 +16,32 @@ struct AccessRequest;
 // it inline and tests need no event loop.
 class PolicyDecisionPoint {
 public:
-    PolicyDecisionPoint() = default; // empty policy: denies everything
+    PolicyDecisionPoint(); // empty policy: denies everything
     explicit PolicyDecisionPoint(Policy policy);
 
     AccessDecision evaluate(const AccessRequest &request) const;
+    // What evaluate() answers when `rule` matched first (nullptr: none did).
+    AccessDecision decisionFor(const PolicyRule *rule) const;
+    // The same as the AuthZEN response body (compact JSON of
+    // decisionFor(rule).toAuthzenJson()), serialised once per policy: the
+    // answer depends only on the rule, never on the request.
+    const QByteArray &authzenResponse(const PolicyRule *rule) const;
+    // True when every text in the rules reads the same in UTF-8 as in
+    // UTF-16 (no lone surrogate), so rules can match UTF-8 request text
+    // (EvaluationFastPath) with the same result as QString text.
+    bool matchesOnUtf8() const { return m_matchesOnUtf8; }
 
     // Swaps in a new policy (e.g. after a reload); later calls use it.
     void setPolicy(Policy policy);
     const Policy &policy() const;
 
 private:
+    void prepareResponses();
+
     Policy m_policy;
+    std::vector<QByteArray> m_responses; // one per rule, in order
+    QByteArray m_defaultResponse;        // no rule matched
+    bool m_matchesOnUtf8 = true;
 };
 
 } // namespace countersign::gateway

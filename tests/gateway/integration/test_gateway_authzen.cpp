@@ -1,9 +1,13 @@
 #include "gateway/keys/privatefile.h"
 #include "gatewayfixture.h"
 
+#include <future>
+
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QTcpSocket>
 
 using namespace countersign;
 using namespace countersign::testing;
@@ -20,6 +24,7 @@ private Q_SLOTS:
     void demoPolicyDecides_data();
     void demoPolicyDecides();
     void batchFollowsItsSemantic();
+    void decisionsDoNotWaitForTheQtThread();
 
 private:
     struct Reply {
@@ -157,6 +162,46 @@ void TestGatewayAuthzen::batchFollowsItsSemantic()
     QCOMPARE(results.size(), 2); // stopped at the first deny
     QCOMPARE(results.at(0).toObject().value(QStringLiteral("decision")).toBool(), true);
     QCOMPARE(results.at(1).toObject().value(QStringLiteral("decision")).toBool(), false);
+}
+
+// The evaluation endpoints are answered on the edge's I/O thread (the policy
+// is immutable and the token check thread-safe): here the Qt thread processes
+// no events at all until the answers are in. Routed through the Qt thread,
+// they would never come.
+void TestGatewayAuthzen::decisionsDoNotWaitForTheQtThread()
+{
+    const quint16 port = static_cast<quint16>(m_fixture->gateway().publicUrl().port());
+    const auto post = [port](const QByteArray &path, const QByteArray &body,
+                             const QByteArray &authorization) {
+        return std::async(std::launch::async, [=] {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, port);
+            if (!socket.waitForConnected(10000))
+                return QByteArray("no connection");
+            socket.write("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + authorization
+                         + "Content-Type: application/json\r\nContent-Length: "
+                         + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n"
+                         + body);
+            QByteArray reply;
+            while (socket.waitForReadyRead(10000))
+                reply += socket.readAll();
+            return reply;
+        });
+    };
+    const QByteArray request =
+        R"({"subject":{"type":"user","id":"alice@example.com"},"action":{"name":"get_user"},)"
+        R"("resource":{"type":"tool","id":"directory/get_user"}})";
+    auto allowed =
+        post("/access/v1/evaluation", request, "Authorization: Bearer " + m_adminToken + "\r\n");
+    auto refused = post("/access/v1/evaluations", request, {});
+    QCOMPARE(allowed.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    QCOMPARE(refused.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    const QByteArray allowedReply = allowed.get();
+    QVERIFY2(allowedReply.startsWith("HTTP/1.1 200"), allowedReply.constData());
+    QVERIFY(allowedReply.endsWith(R"({"decision":true})"));
+    const QByteArray refusedReply = refused.get();
+    QVERIFY2(refusedReply.startsWith("HTTP/1.1 401"), refusedReply.constData());
+    QVERIFY(refusedReply.contains("an admin bearer token is required"));
 }
 
 QTEST_GUILESS_MAIN(TestGatewayAuthzen)

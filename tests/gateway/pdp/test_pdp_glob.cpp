@@ -63,6 +63,35 @@ void TestPdpGlob::matches_data()
                                   << QStringLiteral("alice@example.com") << true;
     QTest::newRow("email other domain")
         << QStringLiteral("*@example.com") << QStringLiteral("alice@example.com.evil") << false;
+
+    // Beyond ASCII: `?` is one code point whatever its UTF-8 or UTF-16 size.
+    const auto text = [](const char32_t *ucs4) { return QString::fromUcs4(ucs4); };
+    QTest::newRow("non-ASCII literal") << text(U"grüße") << text(U"grüße") << true;
+    QTest::newRow("non-ASCII literal differs") << text(U"grüße") << text(U"grusse") << false;
+    QTest::newRow("question mark is one two-byte character")
+        << text(U"gr?ße") << text(U"grüße") << true;
+    QTest::newRow("question mark is one three-byte character")
+        << text(U"?") << text(U"\u20AC") << true;
+    QTest::newRow("question mark is not half a surrogate pair")
+        << text(U"??") << text(U"\U0001F600") << false;
+    QTest::newRow("two question marks, two emoji")
+        << text(U"a??b") << text(U"a\U0001F600\U0001F601b") << true;
+    QTest::newRow("star before an emoji")
+        << text(U"*\U0001F600") << text(U"ziel \U0001F600") << true;
+    QTest::newRow("star backtracks over emoji")
+        << text(U"*\U0001F600x") << text(U"\U0001F600\U0001F600x\U0001F600x") << true;
+    QTest::newRow("emoji literal with star misses")
+        << text(U"\U0001F600*") << text(U"\U0001F601") << false;
+    QTest::newRow("CJK with star") << text(U"日本*") << text(U"日本語") << true;
+    QTest::newRow("combining mark is its own character") << text(U"e?") << text(U"e\u0301") << true;
+    QTest::newRow("precomposed is not decomposed") << text(U"\u00e9") << text(U"e\u0301") << false;
+    // A lone surrogate reads as U+FFFD (QString::toUcs4 does the same).
+    QTest::newRow("lone surrogate is one character")
+        << QStringLiteral("a?b") << (u"a" + QString(QChar(0xD800)) + u"b") << true;
+    QTest::newRow("lone surrogate reads as U+FFFD")
+        << text(U"a\uFFFDb") << (u"a" + QString(QChar(0xDC00)) + u"b") << true;
+    QTest::newRow("high surrogate at the end")
+        << QStringLiteral("a*") << (u"a" + QString(QChar(0xD83D))) << true;
 }
 
 void TestPdpGlob::matches()
@@ -70,7 +99,16 @@ void TestPdpGlob::matches()
     QFETCH(QString, pattern);
     QFETCH(QString, text);
     QFETCH(bool, expected);
-    QCOMPARE(GlobPattern(pattern).matches(text), expected);
+    const GlobPattern glob(pattern);
+    QCOMPARE(glob.matches(text), expected);
+    // The same on UTF-8 text, where the text has a UTF-8 spelling.
+    if (QString::fromUtf8(text.toUtf8()) == text)
+        QCOMPARE(glob.matchesUtf8(text.toStdString()), expected);
+    // As the matcher this replaced read text: code points from toUcs4.
+    const QList<uint> codePoints = text.toUcs4();
+    QCOMPARE(glob.matches(QString::fromUcs4(reinterpret_cast<const char32_t *>(codePoints.data()),
+                                            codePoints.size())),
+             expected);
 }
 
 void TestPdpGlob::literalPatterns()
