@@ -630,12 +630,19 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
          QDateTime::fromSecsSinceEpoch(m_clock.secondsSinceEpoch(), Qt::UTC).toString(Qt::ISODate)},
     };
     const AccessDecision decision = m_pdp.evaluate(access);
-    qCInfo(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
-                            << access.resource.id << "->"
-                            << (decision.isAllow()      ? QStringLiteral("allow")
-                                    : decision.isDeny() ? QStringLiteral("deny")
-                                                        : QStringLiteral("step-up"))
-                            << decision.ruleName;
+    // Allowed calls are the hot path and each has its audit records; a log
+    // line per call (formatting and a write to stderr) is for debugging.
+    // Denials and step-ups stay visible.
+    if (decision.isAllow()) {
+        qCDebug(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
+                                 << access.resource.id << "-> allow" << decision.ruleName;
+    } else {
+        qCInfo(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
+                                << access.resource.id << "->"
+                                << (decision.isDeny() ? QStringLiteral("deny")
+                                                      : QStringLiteral("step-up"))
+                                << decision.ruleName;
+    }
     if (decision.isStepUp()) {
         m_stepUps->begin(call, decision, std::move(stream));
         return;
