@@ -114,18 +114,28 @@ struct HttpUpstream::Exchange {
 HttpUpstream::HttpUpstream(UpstreamConfig config, QObject *parent)
     : Upstream(parent)
     , m_config(std::move(config))
-    , m_network(new QNetworkAccessManager(this))
+    , m_inFlight(std::make_shared<std::vector<int>>(networkManagers, 0))
 {
+    for (int i = 0; i < networkManagers; ++i)
+        m_networks.push_back(new QNetworkAccessManager(this));
 }
 
 HttpUpstream::~HttpUpstream()
 {
     // Aborting emits finished(); it must not reach a half-destroyed object.
-    const QList<QNetworkReply *> replies = m_network->findChildren<QNetworkReply *>();
-    for (QNetworkReply *reply : replies) {
-        reply->disconnect(this);
-        reply->abort();
+    for (QNetworkAccessManager *network : m_networks) {
+        const QList<QNetworkReply *> replies = network->findChildren<QNetworkReply *>();
+        for (QNetworkReply *reply : replies) {
+            reply->disconnect(this);
+            reply->abort();
+        }
     }
+}
+
+QNetworkAccessManager *HttpUpstream::network()
+{
+    const auto least = std::min_element(m_inFlight->begin(), m_inFlight->end());
+    return m_networks[static_cast<std::size_t>(least - m_inFlight->begin())];
 }
 
 void HttpUpstream::request(const QString &method, const QJsonObject &params, Callback callback,
@@ -340,8 +350,16 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     if (!bearer.isEmpty())
         request.setRawHeader("Authorization", QByteArrayLiteral("Bearer ") + bearer);
 
+    QNetworkAccessManager *manager = network();
     QNetworkReply *reply =
-        m_network->post(request, QJsonDocument(message).toJson(QJsonDocument::Compact));
+        manager->post(request, QJsonDocument(message).toJson(QJsonDocument::Compact));
+    // Every reply ends in abandon() (deleteLater), which frees its slot.
+    // Not `this` as the context: abandon() disconnects `this`.
+    const auto slot = static_cast<std::size_t>(
+        std::find(m_networks.begin(), m_networks.end(), manager) - m_networks.begin());
+    ++(*m_inFlight)[slot];
+    connect(reply, &QObject::destroyed, manager,
+            [inFlight = m_inFlight, slot] { --(*inFlight)[slot]; });
     auto exchange = std::make_shared<Exchange>();
     exchange->rpcId = rpcId;
     exchange->handler = std::move(handler);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -40,6 +41,13 @@ public:
     static constexpr qint64 maxResponseBytes = 16 * 1024 * 1024;
     // How long initialize and notifications/initialized may take together.
     static constexpr std::chrono::milliseconds initializeTimeout = std::chrono::seconds(30);
+    // Qt opens at most 6 connections per host and network access manager;
+    // calls beyond that queued behind each other inside Qt, so 8 clients
+    // already waited. The upstream gets up to managers x 6 keep-alive
+    // connections, a request going to the least busy manager (the first
+    // when tied), so light load keeps using one manager and its connections.
+    static constexpr int networkManagers = 9;
+    static constexpr int maxConnections = networkManagers * 6;
 
     explicit HttpUpstream(UpstreamConfig config, QObject *parent = nullptr);
     ~HttpUpstream() override;
@@ -104,7 +112,13 @@ private:
     void timerEvent(QTimerEvent *event) override;
 
     UpstreamConfig m_config;
-    QNetworkAccessManager *m_network = nullptr;
+    // The least busy of m_networks.
+    QNetworkAccessManager *network();
+
+    std::vector<QNetworkAccessManager *> m_networks; // children of this
+    // Replies alive per manager; shared with each reply's destroyed()
+    // handler, which may run after this object is gone.
+    std::shared_ptr<std::vector<int>> m_inFlight;
     State m_state = State::Stopped;
     QByteArray m_sessionId;
     QByteArray m_negotiatedVersion;

@@ -33,6 +33,9 @@ public:
     bool finished(const ToolCall &call, const AccessDecision &decision, const QString &outcome,
                   const QString &approvalId = {}, const QString &detail = {});
 
+    // When the records written so far are durable (group commit).
+    Durability &durability() { return m_store.durability(); }
+
 private:
     Status append(const QString &kind, const ToolCall &call, const QString &approvalId,
                   QJsonObject details);

@@ -3,6 +3,7 @@
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/mcp/heldresponse.h"
 #include "gateway/mcp/httpupstream.h"
+#include "gateway/mcp/recordedforward.h"
 #include "gateway/mcp/stdioupstream.h"
 #include "gateway/pdp/authzenmodel.h"
 #include "gateway/pdp/policydecisionpoint.h"
@@ -86,13 +87,34 @@ QString errorMessage(const QJsonObject &response)
         .toString();
 }
 
+std::vector<std::unique_ptr<Upstream>> makeUpstreams(const QList<UpstreamConfig> &configs)
+{
+    std::vector<std::unique_ptr<Upstream>> upstreams;
+    for (const UpstreamConfig &upstream : configs) {
+        if (upstream.url.isEmpty())
+            upstreams.push_back(std::make_unique<StdioUpstream>(upstream));
+        else
+            upstreams.push_back(std::make_unique<HttpUpstream>(upstream));
+    }
+    return upstreams;
+}
+
 } // namespace
 
 McpProxy::McpProxy(AgentDirectory agents, const QList<UpstreamConfig> &upstreams,
                    const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
                    const Clock &clock, McpProxySettings settings, QObject *parent)
+    : McpProxy(makeUpstreams(upstreams), std::move(agents), pdp, broker, store, clock, settings,
+               parent)
+{
+}
+
+McpProxy::McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirectory agents,
+                   const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
+                   const Clock &clock, McpProxySettings settings, QObject *parent)
     : QObject(parent)
     , m_agents(std::move(agents))
+    , m_upstreams(std::move(upstreams))
     , m_pdp(pdp)
     , m_clock(clock)
     , m_settings(settings)
@@ -100,12 +122,6 @@ McpProxy::McpProxy(AgentDirectory agents, const QList<UpstreamConfig> &upstreams
     , m_stepUps(std::make_unique<StepUpFlow>(broker, m_audit, clock, settings.stepUp))
     , m_resourceOwners(std::make_shared<QHash<QString, Upstream *>>())
 {
-    for (const UpstreamConfig &upstream : upstreams) {
-        if (upstream.url.isEmpty())
-            m_upstreams.push_back(std::make_unique<StdioUpstream>(upstream));
-        else
-            m_upstreams.push_back(std::make_unique<HttpUpstream>(upstream));
-    }
     m_keepAlive.setInterval(m_settings.streamKeepAlive);
     connect(&m_keepAlive, &QTimer::timeout, this, &McpProxy::keepStreamsAlive);
 }
@@ -614,12 +630,19 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
          QDateTime::fromSecsSinceEpoch(m_clock.secondsSinceEpoch(), Qt::UTC).toString(Qt::ISODate)},
     };
     const AccessDecision decision = m_pdp.evaluate(access);
-    qCInfo(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
-                            << access.resource.id << "->"
-                            << (decision.isAllow()      ? QStringLiteral("allow")
-                                    : decision.isDeny() ? QStringLiteral("deny")
-                                                        : QStringLiteral("step-up"))
-                            << decision.ruleName;
+    // Allowed calls are the hot path and each has its audit records; a log
+    // line per call (formatting and a write to stderr) is for debugging.
+    // Denials and step-ups stay visible.
+    if (decision.isAllow()) {
+        qCDebug(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
+                                 << access.resource.id << "-> allow" << decision.ruleName;
+    } else {
+        qCInfo(lcMcp).noquote() << "agent" << agent.name << "for" << agent.userId << "calls"
+                                << access.resource.id << "->"
+                                << (decision.isDeny() ? QStringLiteral("deny")
+                                                      : QStringLiteral("step-up"))
+                                << decision.ruleName;
+    }
     if (decision.isStepUp()) {
         m_stepUps->begin(call, decision, std::move(stream));
         return;
@@ -644,29 +667,36 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
         return;
     }
     // Fail closed: nothing reaches the upstream unless its record is durable.
-    if (const Status recorded = m_audit.decided(call, decision); !recorded) {
+    const auto refused = [id, stream](const Error &) {
         stream->finish(JsonRpcMessage::error(
             id, JsonRpcMessage::storageUnavailable,
             QStringLiteral("the call was not run: the gateway could not write its audit record "
                            "(storage unavailable). Ask the gateway admin to check the gateway's "
                            "disk and database, then call again."),
             QJsonObject{{QStringLiteral("reason"), QStringLiteral("storage_unavailable")}}));
-        return;
-    }
+    };
     QPointer<McpProxy> self(this);
-    forwardToolCall(call, {}, [self, call, decision, stream](const QJsonObject &response) {
-        if (self) {
-            const bool failed = response.contains(QStringLiteral("error"));
-            self->m_audit.finished(
-                call, decision,
-                failed ? QStringLiteral("upstream_error") : QStringLiteral("completed"), {},
-                response.value(QStringLiteral("error"))
-                    .toObject()
-                    .value(QStringLiteral("message"))
-                    .toString());
-        }
-        stream->finish(response);
-    });
+    forwardWhenRecorded(m_audit, this, call, decision, {}, {}, refused,
+                        [self, call, decision, stream](const QJsonObject &response) {
+                            // The agent gets its answer first; the outcome record follows
+                            // (docs/gateway.md, "The audit log": a crash in between leaves
+                            // "mcp.decided" without its "mcp.call", the outcome unknown).
+                            // It describes what already happened upstream, so nothing
+                            // outside waits for it, and an answer that waited would pay a
+                            // second sync.
+                            stream->finish(response);
+                            if (!self)
+                                return;
+                            const bool failed = response.contains(QStringLiteral("error"));
+                            self->m_audit.finished(call, decision,
+                                                   failed ? QStringLiteral("upstream_error")
+                                                          : QStringLiteral("completed"),
+                                                   {},
+                                                   response.value(QStringLiteral("error"))
+                                                       .toObject()
+                                                       .value(QStringLiteral("message"))
+                                                       .toString());
+                        });
 }
 
 } // namespace countersign::gateway

@@ -62,6 +62,11 @@ public:
     McpProxy(AgentDirectory agents, const QList<UpstreamConfig> &upstreams,
              const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
              const Clock &clock, McpProxySettings settings = {}, QObject *parent = nullptr);
+    // With upstreams the caller made (tests: one that records what reaches it).
+    // (Upstreams first, so that `{}` for the list above stays unambiguous.)
+    McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirectory agents,
+             const PolicyDecisionPoint &pdp, ApprovalBroker &broker, Store &store,
+             const Clock &clock, McpProxySettings settings = {}, QObject *parent = nullptr);
     ~McpProxy() override;
 
     // Adds POST, DELETE and GET /mcp to router.

@@ -1,6 +1,7 @@
 #include "stepupflow.h"
 
 #include "gateway/mcp/jsonrpc.h"
+#include "gateway/mcp/recordedforward.h"
 #include "protocol/base64url.h"
 #include "protocol/canonicaljson.h"
 #include "protocol/messages/approvalproof.h"
@@ -511,32 +512,50 @@ void StepUpFlow::useApproval(Entry &entry, Waiter waiter, std::optional<Elevated
         forget(approvalId);
         return;
     }
-    // Fail closed: an approved call runs only with its record written.
-    if (const Status recorded = m_audit.decided(waiter.call, waiter.decision, approvalId);
-        !recorded) {
+    // One approval, one upstream call. While it runs (from here, as its
+    // record is being made durable), the same call again waits for its
+    // result rather than raising another approval.
+    entry.phase = Entry::Phase::Running;
+    const ToolCall call = waiter.call;
+    const AccessDecision decision = waiter.decision;
+    const QString method = entry.method;
+    entry.waiters = {std::move(waiter)};
+    updateTimer();
+    QPointer<StepUpFlow> self(this);
+    // Fail closed: an approved call runs only with its record durable.
+    forwardWhenRecorded(
+        m_audit, this, call, decision, approvalId, token->token,
+        [self, approvalId](const Error &) {
+            if (self)
+                self->refuseUnrecorded(approvalId);
+        },
+        [self, approvalId](const QJsonObject &response) {
+            if (self)
+                self->deliverResult(approvalId, response);
+        });
+    // Said only when the call was not refused at once.
+    const auto running = m_byApproval.find(approvalId);
+    if (running != m_byApproval.end() && !running->waiters.isEmpty()) {
+        sendProgress(running->waiters.first(),
+                     QStringLiteral("Approved with %1 in Countersign: elevated token issued. "
+                                    "Calling %2.")
+                         .arg(method, call.resourceId()));
+    }
+}
+
+void StepUpFlow::refuseUnrecorded(const QString &approvalId)
+{
+    const auto found = m_byApproval.find(approvalId);
+    if (found == m_byApproval.end())
+        return;
+    for (Waiter &waiter : found->waiters) {
         waiter.stream->finish(toolErrorResult(
             waiter.call.rpcId,
             QStringLiteral("Approved, but not run: the gateway could not write its audit record "
                            "(storage unavailable). Ask the gateway admin to check the disk."),
             QStringLiteral("storage_unavailable"), approvalId));
-        forget(approvalId);
-        return;
     }
-    // One approval, one upstream call. While it runs, the same call again
-    // waits for its result rather than raising another approval.
-    entry.phase = Entry::Phase::Running;
-    sendProgress(waiter,
-                 QStringLiteral("Approved with %1 in Countersign: elevated token issued. "
-                                "Calling %2.")
-                     .arg(entry.method, waiter.call.resourceId()));
-    const ToolCall call = waiter.call;
-    entry.waiters = {std::move(waiter)};
-    updateTimer();
-    QPointer<StepUpFlow> self(this);
-    forwardToolCall(call, token->token, [self, approvalId](const QJsonObject &response) {
-        if (self)
-            self->deliverResult(approvalId, response);
-    });
+    forget(QString(approvalId));
 }
 
 void StepUpFlow::deliverResult(const QString &approvalId, const QJsonObject &response)
@@ -557,10 +576,12 @@ void StepUpFlow::deliverResult(const QString &approvalId, const QJsonObject &res
             continue;
         QJsonObject answer = response;
         answer.insert(QStringLiteral("id"), waiter.call.rpcId);
+        // The answer first, its outcome record after (as for allowed calls,
+        // McpProxy::callTool).
+        waiter.stream->finish(answer);
         m_audit.finished(waiter.call, waiter.decision,
                          failed ? QStringLiteral("upstream_error") : QStringLiteral("completed"),
                          approvalId, detail);
-        waiter.stream->finish(answer);
         delivered = true;
     }
     if (!delivered) {

@@ -97,6 +97,8 @@ private:
     // Redeems the approval (unless `token` was already) and runs the call.
     void useApproval(Entry &entry, Waiter waiter, std::optional<ElevatedToken> token = {});
     void deliverResult(const QString &approvalId, const QJsonObject &response);
+    // The approved call's record could not be made durable: it is not run.
+    void refuseUnrecorded(const QString &approvalId);
     void tick();
     void updateTimer();
     QString waitingMessage(const Entry &entry) const;

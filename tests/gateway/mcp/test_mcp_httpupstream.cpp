@@ -248,6 +248,7 @@ private Q_SLOTS:
     void lostSessionIsOpenedAgainAndTheCallRetried();
     void serverDownFailsCallsNotTheGateway();
     void unansweredCallsTimeOut();
+    void callsBeyondSixRunAtOnce();
     void eventStreamAnswerIsParsed();
     void eventStreamWithoutTheResponseFails();
     void httpErrorsAreReportedWithTheServersWords();
@@ -462,6 +463,38 @@ void TestMcpHttpUpstream::unansweredCallsTimeOut()
     QCOMPARE(answer->errorMessage(), QStringLiteral("upstream slow did not answer in time"));
     QVERIFY(upstream.isReady());
     QCOMPARE(server.requestsFor(QStringLiteral("tools/list")).size(), 1);
+}
+
+// Qt's per-host limit of 6 connections used to queue the 7th call inside
+// the gateway behind the first six; now every concurrent call is on the
+// wire at once (up to HttpUpstream::maxConnections).
+void TestMcpHttpUpstream::callsBeyondSixRunAtOnce()
+{
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    QList<SeenRequest> held;
+    server.setHandler([&held](const SeenRequest &request) {
+        if (!ScriptedServer::handshake(request))
+            held.append(request); // answered once all have arrived
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("wide"), server.url()));
+    constexpr int calls = 20;
+    static_assert(calls <= HttpUpstream::maxConnections);
+    QList<std::shared_ptr<Delivered>> answers;
+    for (int i = 0; i < calls; ++i) {
+        answers.append(
+            ask(upstream, QStringLiteral("tools/call"),
+                callParams(QStringLiteral("slow"), QJsonObject{{QStringLiteral("i"), i}})));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(held.size(), calls, answerTimeoutMs);
+    for (const SeenRequest &request : std::as_const(held)) {
+        ScriptedServer::respondJson(request.socket,
+                                    JsonRpcMessage::result(request.id(), QJsonObject{}));
+    }
+    for (const auto &answer : std::as_const(answers)) {
+        QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+        QVERIFY(answer->response.value(QStringLiteral("result")).isObject());
+    }
 }
 
 void TestMcpHttpUpstream::eventStreamAnswerIsParsed()
