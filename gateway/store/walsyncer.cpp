@@ -192,14 +192,12 @@ void WalSyncer::run()
                 m_failureReason = reason;
             }
             m_failed.store(true, std::memory_order_release);
-            QMetaObject::invokeMethod(
-                &m_dispatcher, [this, reason] { onFailed(reason); }, Qt::QueuedConnection);
+            m_dispatcher.post([this, reason] { onFailed(reason); });
             return; // latched: nothing is synced any more
         }
         m_syncCount.fetch_add(1, std::memory_order_acq_rel);
         m_synced.store(target, std::memory_order_release);
-        QMetaObject::invokeMethod(
-            &m_dispatcher, [this, target] { onSynced(target); }, Qt::QueuedConnection);
+        m_dispatcher.post([this, target] { onSynced(target); });
     }
 }
 

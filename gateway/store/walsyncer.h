@@ -1,6 +1,7 @@
 #pragma once
 
 #include "durability.h"
+#include "protocol/queuedcalls.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -88,7 +89,9 @@ private:
     quint64 m_deliveredThrough = 0;
     bool m_deliveredFailure = false;
 
-    QObject m_dispatcher; // lives on the owning thread; receives the sync thread's news
+    // Lives on the owning thread; receives the sync thread's news. A
+    // QueuedCalls, not invokeMethod, so ThreadSanitizer sees the hand-over.
+    QueuedCalls m_dispatcher;
     std::thread m_thread;
 };
 
