@@ -38,11 +38,17 @@ McpHttpClient::McpHttpClient(QUrl endpoint, QByteArray bearerKey, QObject *paren
 
 McpHttpClient::~McpHttpClient()
 {
-    for (Pending &pending : m_pending) {
-        if (pending.reply) {
-            pending.reply->disconnect(this);
-            pending.reply->abort();
-            pending.reply->deleteLater();
+    // Emptied first: abort() emits finished(), whose slots find no pending
+    // request and return. Replies are never disconnect()ed from inside
+    // their own signals: that leaves the slot objects to be freed by
+    // whichever thread next tidies the reply's connections, which can be
+    // Qt's HTTP thread (a race ThreadSanitizer reports, ordered by a Qt
+    // mutex it cannot see).
+    const QHash<qint64, Pending> pending = std::exchange(m_pending, {});
+    for (const Pending &each : pending) {
+        if (each.reply) {
+            each.reply->abort();
+            each.reply->deleteLater();
         }
     }
 }
@@ -122,7 +128,8 @@ void McpHttpClient::abort(qint64 requestId)
     Pending pending = std::move(*found);
     m_pending.erase(found);
     if (pending.reply) {
-        pending.reply->disconnect(this);
+        // No disconnect (see the destructor): the slots look the request up
+        // and find it gone.
         pending.reply->abort();
         pending.reply->deleteLater();
     }
@@ -271,10 +278,8 @@ void McpHttpClient::finish(qint64 id, const Response &response)
         return;
     Pending pending = std::move(*found);
     m_pending.erase(found);
-    if (pending.reply) {
-        pending.reply->disconnect(this);
-        pending.reply->deleteLater();
-    }
+    if (pending.reply)
+        pending.reply->deleteLater(); // no disconnect: see the destructor
     if (pending.done)
         pending.done(response);
 }

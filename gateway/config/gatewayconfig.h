@@ -8,6 +8,7 @@
 
 #include <QByteArray>
 #include <QHostAddress>
+#include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QSslCertificate>
@@ -139,7 +140,16 @@ struct GatewayConfig {
 
     struct User {
         QString id;
-        QString displayName; // the id when the file gives none
+        QString displayName;    // the id when the file gives none
+        QJsonObject attributes; // users[].attributes: what policies read (subject.attributes.*)
+    };
+
+    // resources: records the embedded PDP knows attributes of (resource
+    // search, resource.attributes.* in rules).
+    struct Resource {
+        QString type;
+        QString id;
+        QJsonObject attributes;
     };
 
     // A reserved top-level section, re-emitted by yaml-cpp as YAML text
@@ -193,6 +203,8 @@ struct GatewayConfig {
     std::optional<QString> adminTokenFile; // absolute; nullopt: POST /approvals disabled
     QString passkeyRpId; // passkeys.rp_id, lower case; empty: the public URL's host
     QList<User> users;
+    QList<Resource> resources;
+    QStringList actions;                     // actions: the names the AuthZEN action search tries
     QMap<QString, ReservedSection> reserved; // "agents", "upstreams", "policy", "pdp"
     QString sourcePath; // the file it was read from (anchors relative paths of later parsers)
     EdgeLimits limits;  // limits:, see docs/gateway.md "Limits"

@@ -43,6 +43,11 @@ PolicyDecisionPoint::PolicyDecisionPoint(Policy policy)
     prepareResponses();
 }
 
+void PolicyDecisionPoint::setDirectory(std::shared_ptr<const EntityDirectory> directory)
+{
+    m_directory = directory ? std::move(directory) : std::make_shared<EntityDirectory>();
+}
+
 void PolicyDecisionPoint::prepareResponses()
 {
     const auto serialise = [this](const PolicyRule *rule) {

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "gateway/pdp/accessdecision.h"
+#include "gateway/pdp/entitydirectory.h"
 #include "gateway/pdp/policy.h"
 
+#include <memory>
 #include <vector>
 
 #include <QByteArray>
@@ -35,10 +37,17 @@ public:
     void setPolicy(Policy policy);
     const Policy &policy() const;
 
+    // The policy information point: attributes of subjects and resources
+    // looked up by type and id (never null; empty by default). Set once
+    // before serving: the directory is read from several threads.
+    void setDirectory(std::shared_ptr<const EntityDirectory> directory);
+    const EntityDirectory &directory() const { return *m_directory; }
+
 private:
     void prepareResponses();
 
     Policy m_policy;
+    std::shared_ptr<const EntityDirectory> m_directory = std::make_shared<EntityDirectory>();
     std::vector<QByteArray> m_responses; // one per rule, in order
     QByteArray m_defaultResponse;        // no rule matched
     bool m_matchesOnUtf8 = true;
