@@ -37,21 +37,23 @@ DurabilityGate::DurabilityGate(Durability &durability, QObject *context)
 
 std::shared_ptr<ResponseSink> DurabilityGate::wrap(std::shared_ptr<ResponseSink> sink) const
 {
-    return std::make_shared<DurableResponseSink>(std::move(sink), m_durability, m_context);
+    return std::make_shared<DurableResponseSink>(std::move(sink), m_durability, m_context,
+                                                 m_heldWrites);
 }
 
 std::shared_ptr<CompanionConnection>
 DurabilityGate::wrap(std::shared_ptr<CompanionConnection> connection) const
 {
     return std::make_shared<DurableCompanionConnection>(std::move(connection), m_durability,
-                                                        m_context);
+                                                        m_context, m_heldWrites);
 }
 
 namespace edge {
 
 DurableResponseSink::DurableResponseSink(std::shared_ptr<ResponseSink> inner,
-                                         Durability &durability, QObject *context)
-    : DurabilityHold(durability, context)
+                                         Durability &durability, QObject *context,
+                                         std::shared_ptr<std::size_t> heldWrites)
+    : DurabilityHold(durability, context, std::move(heldWrites))
     , m_inner(std::move(inner))
 {
 }
@@ -119,8 +121,9 @@ void DurableResponseSink::fail(std::deque<HttpWrite>)
 }
 
 DurableCompanionConnection::DurableCompanionConnection(std::shared_ptr<CompanionConnection> inner,
-                                                       Durability &durability, QObject *context)
-    : DurabilityHold(durability, context)
+                                                       Durability &durability, QObject *context,
+                                                       std::shared_ptr<std::size_t> heldWrites)
+    : DurabilityHold(durability, context, std::move(heldWrites))
     , m_inner(std::move(inner))
 {
 }

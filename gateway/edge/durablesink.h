@@ -4,6 +4,7 @@
 #include "gateway/edge/responder.h"
 #include "gateway/store/durability.h"
 
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <variant>
@@ -36,9 +37,16 @@ public:
     std::shared_ptr<CompanionConnection>
     wrap(std::shared_ptr<CompanionConnection> connection) const;
 
+    // Writes held right now, over every connection. Lets a test see that an
+    // answer was made and is being held, instead of waiting to see it not
+    // arrive.
+    std::size_t heldWrites() const { return *m_heldWrites; }
+
 private:
     Durability &m_durability;
     QObject *m_context;
+    // Shared with every hold: a connection may outlive the gate.
+    std::shared_ptr<std::size_t> m_heldWrites = std::make_shared<std::size_t>(0);
 };
 
 // The close code of a companion connection whose held messages could not be
@@ -54,11 +62,16 @@ namespace edge {
 template <class Owner, class Write>
 class DurabilityHold {
 protected:
-    DurabilityHold(Durability &durability, QObject *context)
+    DurabilityHold(Durability &durability, QObject *context,
+                   std::shared_ptr<std::size_t> heldWrites)
         : m_durability(durability)
         , m_context(context)
+        , m_heldWrites(std::move(heldWrites))
     {
     }
+    ~DurabilityHold() { count(-static_cast<std::ptrdiff_t>(m_held.size())); }
+    DurabilityHold(const DurabilityHold &) = delete;
+    DurabilityHold &operator=(const DurabilityHold &) = delete;
 
     void submit(Write write)
     {
@@ -80,6 +93,7 @@ protected:
                                      });
         }
         m_held.push_back(Held{barrier, std::move(write)});
+        count(1);
     }
 
 private:
@@ -89,6 +103,12 @@ private:
     };
 
     Owner &owner() { return static_cast<Owner &>(*this); }
+    void count(std::ptrdiff_t change)
+    {
+        if (m_heldWrites)
+            *m_heldWrites =
+                static_cast<std::size_t>(static_cast<std::ptrdiff_t>(*m_heldWrites) + change);
+    }
 
     void onDurable(quint64 barrier, const Status &status)
     {
@@ -98,6 +118,7 @@ private:
             m_failed = true;
             std::deque<Held> held;
             held.swap(m_held);
+            count(-static_cast<std::ptrdiff_t>(held.size()));
             std::deque<Write> writes;
             for (Held &entry : held)
                 writes.push_back(std::move(entry.write));
@@ -108,12 +129,14 @@ private:
         while (!m_held.empty() && m_held.front().barrier <= barrier) {
             Write write = std::move(m_held.front().write);
             m_held.pop_front();
+            count(-1);
             owner().forward(std::move(write));
         }
     }
 
     Durability &m_durability;
     QObject *m_context;
+    std::shared_ptr<std::size_t> m_heldWrites; // the gate's count; may be null
     std::deque<Held> m_held;
     quint64 m_lastBarrier = 0; // the newest whenDurable() call's number
     quint64 m_released = 0;    // the newest one that has answered
@@ -147,7 +170,7 @@ class DurableResponseSink final : public ResponseSink,
                                   public std::enable_shared_from_this<DurableResponseSink> {
 public:
     DurableResponseSink(std::shared_ptr<ResponseSink> inner, Durability &durability,
-                        QObject *context);
+                        QObject *context, std::shared_ptr<std::size_t> heldWrites = {});
 
     void send(HttpResponse response) override;
     void beginStream(int status, HttpHeaders headers) override;
@@ -174,7 +197,7 @@ class DurableCompanionConnection final
       public std::enable_shared_from_this<DurableCompanionConnection> {
 public:
     DurableCompanionConnection(std::shared_ptr<CompanionConnection> inner, Durability &durability,
-                               QObject *context);
+                               QObject *context, std::shared_ptr<std::size_t> heldWrites = {});
 
     void start(QObject *receiver, Events events) override;
     void sendText(const QString &text) override;

@@ -415,6 +415,11 @@ EdgeServer::~EdgeServer()
     stop();
 }
 
+std::size_t EdgeServer::heldWrites() const
+{
+    return d->gate ? d->gate->heldWrites() : 0;
+}
+
 void EdgeServer::setDurability(Durability *durability)
 {
     d->gate.reset();

@@ -65,6 +65,9 @@ public:
     // this server; nullptr: no gate (a store whose every commit is durable
     // when it returns needs none).
     void setDurability(Durability *durability);
+    // Answers and companion messages the durability gate holds right now
+    // (0 without a gate); for tests.
+    std::size_t heldWrites() const;
 
     // Called on an I/O thread with each complete request before it is
     // queued for the Qt thread: a response is sent from there and the Qt

@@ -57,6 +57,8 @@ public:
     EcPublicKey signingKey() const { return m_signingKey->publicKey(); }
     // The embedded policy decision point, when the config has a policy.
     const PolicyDecisionPoint *pdp() const { return m_pdp.get(); }
+    // The HTTP and WebSocket server (its edge: held writes, limits).
+    const GatewayServer &server() const { return *m_server; }
 
 private:
     GatewayRuntime() = default;

@@ -112,14 +112,15 @@ void TestDurabilityGate::answerWaitsForTheSyncOfItsWrite()
         !runtime.value()->store().pendingApprovals({}, clock.secondsSinceEpoch()).isEmpty());
     QTRY_VERIFY(valve->waitingNow() > 0);
     QVERIFY(runtime.value()->store().durability().hasUnsyncedCommits());
-    // The answer is made and held: given time to leave, it does not. (A
-    // negative can only be checked over some time; the answer would take
-    // well under a millisecond on loopback.)
-    QTest::qWait(200);
+    // The answer is made and held by the gate, not on its way: nothing of
+    // it has been written to the socket, so the reply cannot have finished.
+    const gateway::EdgeServer &edge = runtime.value()->server().edge();
+    QTRY_COMPARE(edge.heldWrites(), std::size_t(1));
     QVERIFY2(!reply->isFinished(), "the answer left before its write was durable");
 
     valve->setOpen(true);
     QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(edge.heldWrites(), std::size_t(0));
     QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 201);
     QCOMPARE(QJsonDocument::fromJson(reply->readAll())
                  .object()
