@@ -123,6 +123,8 @@ HttpUpstream::HttpUpstream(UpstreamConfig config, QObject *parent)
 HttpUpstream::~HttpUpstream()
 {
     // Aborting emits finished(); it must not reach a half-destroyed object.
+    for (auto &[reply, exchange] : m_exchanges)
+        exchange->done = true;
     for (QNetworkAccessManager *network : m_networks) {
         const QList<QNetworkReply *> replies = network->findChildren<QNetworkReply *>();
         for (QNetworkReply *reply : replies) {
@@ -354,7 +356,7 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     QNetworkReply *reply =
         manager->post(request, QJsonDocument(message).toJson(QJsonDocument::Compact));
     // Every reply ends in abandon() (deleteLater), which frees its slot.
-    // Not `this` as the context: abandon() disconnects `this`.
+    // Not `this` as the context: the destructor disconnects `this`.
     const auto slot = static_cast<std::size_t>(
         std::find(m_networks.begin(), m_networks.end(), manager) - m_networks.begin());
     ++(*m_inFlight)[slot];
@@ -363,6 +365,7 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     auto exchange = std::make_shared<Exchange>();
     exchange->rpcId = rpcId;
     exchange->handler = std::move(handler);
+    m_exchanges.emplace(reply, exchange);
     connect(reply, &QNetworkReply::readyRead, this,
             [this, reply, exchange] { readBody(reply, *exchange); });
     connect(reply, &QNetworkReply::finished, this,
@@ -583,7 +586,12 @@ void HttpUpstream::answerServerRequest(const QJsonValue &id, const QString &meth
 
 void HttpUpstream::abandon(QNetworkReply *reply)
 {
-    reply->disconnect(this);
+    // Done first: abort() emits finished(), which must change nothing.
+    const auto found = m_exchanges.find(reply);
+    if (found != m_exchanges.end()) {
+        found->second->done = true;
+        m_exchanges.erase(found);
+    }
     if (reply->isRunning())
         reply->abort();
     reply->deleteLater();

@@ -119,6 +119,12 @@ private:
     // Replies alive per manager; shared with each reply's destroyed()
     // handler, which may run after this object is gone.
     std::shared_ptr<std::vector<int>> m_inFlight;
+    // Each posted reply's exchange until abandon(): abandoning marks it done
+    // so late readyRead/finished signals return at once. The reply is never
+    // disconnect()ed: called from inside its own finished() signal, that
+    // leaves the slot objects to whichever thread next tidies the reply's
+    // connections, possibly Qt's HTTP thread.
+    std::map<QNetworkReply *, std::shared_ptr<Exchange>> m_exchanges;
     State m_state = State::Stopped;
     QByteArray m_sessionId;
     QByteArray m_negotiatedVersion;
