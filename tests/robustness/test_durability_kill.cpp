@@ -11,6 +11,11 @@
 // - every token that was handed out cannot be handed out again (the
 //   redemption is refused after the restart: no token twice);
 // - `countersign-gateway audit verify` passes on the data dir.
+// The MCP half does the same to agents' step-up calls through the proxy, to
+// an HTTP upstream that counts what it runs: after a kill -9 in the middle
+// and a restart, each agent calls everything it asked for again, and no
+// operation has run twice (an approval used before the kill is not used
+// again; one approved but not yet used runs once).
 //
 // What it can catch: kill -9 loses no committed write (the WAL is in the
 // page cache even when it was never fsynced; only power loss would), so
@@ -29,22 +34,27 @@
 #include "protocol/otp/otpsecret.h"
 #include "protocol/otp/totp.h"
 #include "protocol/randombytes.h"
+#include "tests/support/agenthelpers.h"
 #include "tests/support/freeport.h"
 
 #include <memory>
 #include <vector>
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
 #include <QSet>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -60,11 +70,134 @@ constexpr int approvalsPerSecond = 100;
 // that the kill lands in the middle of the load, not at its start.
 constexpr int acceptedBeforeKill = 150;
 constexpr auto adminToken = "durability-admin-token-0123456789abcdef";
+// The MCP half: agents, each acting for a user of its own (a user can
+// approve three requests in a TOTP window), and the calls each makes.
+constexpr int agentCount = 50;
+constexpr int callsPerAgent = 4;
+// Operations the upstream has run before the kill: the middle of the load.
+constexpr int executedBeforeKill = 60;
 
 QString userOf(int index)
 {
     return QStringLiteral("user%1@example.com").arg(index);
 }
+
+QString agentUserOf(int index)
+{
+    return QStringLiteral("agent-user%1@example.com").arg(index);
+}
+
+QByteArray agentKeyOf(int index)
+{
+    return QByteArrayLiteral("durability-agent-key-") + QByteArray::number(index);
+}
+
+// A Streamable HTTP MCP server with one tool, `transfer {n}`, that counts
+// how often each n has run: what "runs nothing twice" is checked against.
+// Plain JSON answers on keep-alive connections; enough of HTTP/1.1 for the
+// gateway's client (Content-Length bodies, no chunked requests).
+class CountingUpstream {
+public:
+    QMap<qint64, int> runs; // n -> times run
+    int total = 0;
+
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    quint16 port() const { return m_server.serverPort(); }
+
+    CountingUpstream()
+    {
+        QObject::connect(&m_server, &QTcpServer::newConnection, &m_server, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                auto buffer = std::make_shared<QByteArray>();
+                QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+                QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket, buffer] {
+                    *buffer += socket->readAll();
+                    while (serveOne(*socket, *buffer)) {
+                    }
+                });
+            }
+        });
+    }
+
+private:
+    // One complete request at the front of `buffer` answered and removed.
+    bool serveOne(QTcpSocket &socket, QByteArray &buffer)
+    {
+        const qsizetype headerEnd = buffer.indexOf("\r\n\r\n");
+        if (headerEnd < 0)
+            return false;
+        const QList<QByteArray> lines = buffer.left(headerEnd).split('\n');
+        qsizetype length = 0;
+        for (const QByteArray &line : lines) {
+            if (line.toLower().startsWith("content-length:"))
+                length = line.mid(15).trimmed().toLongLong();
+        }
+        if (buffer.size() < headerEnd + 4 + length)
+            return false;
+        const QByteArray method = lines.value(0).split(' ').value(0);
+        const QByteArray body = buffer.mid(headerEnd + 4, length);
+        buffer.remove(0, headerEnd + 4 + length);
+        if (method != "POST") {
+            respond(socket, "405 Method Not Allowed", {});
+            return true;
+        }
+        const QJsonObject message = QJsonDocument::fromJson(body).object();
+        if (!message.contains(QStringLiteral("id"))) {
+            respond(socket, "202 Accepted", {});
+            return true;
+        }
+        const QString name = message.value(QStringLiteral("method")).toString();
+        const QJsonObject params = message.value(QStringLiteral("params")).toObject();
+        QJsonObject result;
+        if (name == u"initialize") {
+            result = {{QStringLiteral("protocolVersion"),
+                       params.value(QStringLiteral("protocolVersion"))},
+                      {QStringLiteral("capabilities"),
+                       QJsonObject{{QStringLiteral("tools"), QJsonObject{}}}},
+                      {QStringLiteral("serverInfo"),
+                       QJsonObject{{QStringLiteral("name"), QStringLiteral("counting")},
+                                   {QStringLiteral("version"), QStringLiteral("1")}}}};
+        } else if (name == u"tools/list") {
+            const QJsonObject schema{
+                {QStringLiteral("type"), QStringLiteral("object")},
+                {QStringLiteral("properties"),
+                 QJsonObject{{QStringLiteral("n"),
+                              QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}}}}}};
+            result = {{QStringLiteral("tools"),
+                       QJsonArray{QJsonObject{
+                           {QStringLiteral("name"), QStringLiteral("transfer")},
+                           {QStringLiteral("description"), QStringLiteral("moves money once")},
+                           {QStringLiteral("inputSchema"), schema}}}}};
+        } else if (name == u"tools/call") {
+            const qint64 n = params.value(QStringLiteral("arguments"))
+                                 .toObject()
+                                 .value(QStringLiteral("n"))
+                                 .toInteger(-1);
+            ++runs[n];
+            ++total;
+            result = {{QStringLiteral("content"),
+                       QJsonArray{QJsonObject{
+                           {QStringLiteral("type"), QStringLiteral("text")},
+                           {QStringLiteral("text"), QStringLiteral("ran %1").arg(n)}}}}};
+        }
+        const QJsonObject answer{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                                 {QStringLiteral("id"), message.value(QStringLiteral("id"))},
+                                 {QStringLiteral("result"), result}};
+        respond(socket, "200 OK", QJsonDocument(answer).toJson(QJsonDocument::Compact));
+        return true;
+    }
+
+    static void respond(QTcpSocket &socket, const QByteArray &status, const QByteArray &body)
+    {
+        QByteArray head = "HTTP/1.1 " + status
+            + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+        if (!body.isEmpty())
+            head += "Content-Type: application/json\r\n";
+        socket.write(head + "\r\n" + body);
+    }
+
+    QTcpServer m_server;
+};
 
 // A paired device that approves every request it is sent with a TOTP code
 // of a step it has not used (a user's step is single use, so each user can
@@ -168,6 +301,7 @@ class TestDurabilityKill : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void killDuringApprovalLoadLosesNothingAcknowledged();
+    void killDuringStepUpCallsRunsNothingTwice();
     void cleanupTestCase();
 
 private:
@@ -188,6 +322,8 @@ private:
     std::unique_ptr<QProcess> m_gateway;
     QNetworkAccessManager m_network;
     std::vector<std::unique_ptr<Companion>> m_companions;
+    std::vector<std::unique_ptr<Companion>> m_agentCompanions; // agentUserOf(i)'s device
+    CountingUpstream m_upstream;
 };
 
 void TestDurabilityKill::initTestCase()
@@ -209,11 +345,24 @@ bool TestDurabilityKill::prepare()
         return false;
     token.write(QByteArray(adminToken) + '\n');
     token.close();
+    if (!m_upstream.listen())
+        return false;
     QByteArray yaml = "listen: 127.0.0.1:" + QByteArray::number(m_port)
         + "\ndata_dir: data\nadmin:\n  token_file: admin.token\n"
           "limits:\n  max_connections_per_address: 1000\nusers:\n";
     for (int i = 0; i < companionCount; ++i)
         yaml += "  - " + userOf(i).toUtf8() + '\n';
+    for (int i = 0; i < agentCount; ++i)
+        yaml += "  - " + agentUserOf(i).toUtf8() + '\n';
+    yaml += "policy:\n  rules:\n    - name: transfer\n      match: {action: transfer}\n"
+            "      effect: step_up\n      methods: [totp]\n      timeout: 120s\n"
+            "upstreams:\n  - name: bank\n    url: http://127.0.0.1:"
+        + QByteArray::number(m_upstream.port()) + "/mcp\nagents:\n";
+    for (int i = 0; i < agentCount; ++i) {
+        yaml += "  - {name: agent" + QByteArray::number(i) + ", user: " + agentUserOf(i).toUtf8()
+            + ", key_sha256: "
+            + QCryptographicHash::hash(agentKeyOf(i), QCryptographicHash::Sha256).toHex() + "}\n";
+    }
     QFile config(m_config);
     if (!config.open(QIODevice::WriteOnly) || config.write(yaml) != yaml.size())
         return false;
@@ -228,29 +377,38 @@ bool TestDurabilityKill::prepare()
     if (!gatewayKey || !store)
         return false;
     const qint64 now = m_clock.secondsSinceEpoch();
-    for (int i = 0; i < companionCount; ++i) {
+    const auto enrol = [&](const QString &userId) -> std::unique_ptr<Companion> {
         auto key = EcPrivateKey::generate();
         auto secret = OtpSecret::generate();
         if (!key || !secret)
-            return false;
+            return nullptr;
         gateway::DeviceRecord device;
         device.deviceId = randomToken(16);
-        device.userId = userOf(i);
-        device.name = QStringLiteral("companion-%1").arg(i);
+        device.userId = userId;
+        device.name = QStringLiteral("companion of %1").arg(userId);
         device.publicJwk = key->publicKey().toJwk();
         device.keyThumbprint = key->publicKey().thumbprint();
         device.pairedAt = now;
         gateway::TotpEnrollment enrollment;
-        enrollment.userId = userOf(i);
+        enrollment.userId = userId;
         enrollment.secret = secret->bytes();
         enrollment.createdAt = now;
         auto totp = Totp::create(secret.value());
         if (!totp || !store.value()->addDevice(device)
             || !store.value()->setTotpEnrollment(enrollment))
+            return nullptr;
+        return std::make_unique<Companion>(m_clock, std::move(key).value(), device.deviceId,
+                                           std::move(totp).value(), gatewayKey->publicKey());
+    };
+    for (int i = 0; i < companionCount; ++i) {
+        m_companions.push_back(enrol(userOf(i)));
+        if (!m_companions.back())
             return false;
-        m_companions.push_back(std::make_unique<Companion>(m_clock, std::move(key).value(),
-                                                           device.deviceId, std::move(totp).value(),
-                                                           gatewayKey->publicKey()));
+    }
+    for (int i = 0; i < agentCount; ++i) {
+        m_agentCompanions.push_back(enrol(agentUserOf(i)));
+        if (!m_agentCompanions.back())
+            return false;
     }
     return true;
 }
@@ -431,6 +589,95 @@ void TestDurabilityKill::killDuringApprovalLoadLosesNothingAcknowledged()
     QVERIFY(verify.waitForFinished(30'000));
     QVERIFY2(verify.exitStatus() == QProcess::NormalExit && verify.exitCode() == 0,
              verify.readAll().constData());
+}
+
+void TestDurabilityKill::killDuringStepUpCallsRunsNothingTwice()
+{
+    QVERIFY(startGateway());
+    const QUrl channel(QStringLiteral("ws://127.0.0.1:%1/companion/v1").arg(m_port));
+    for (auto &companion : m_agentCompanions) {
+        companion->accepted = {};
+        companion->open(channel);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_agentCompanions.begin(), m_agentCompanions.end(),
+                                         [](const auto &c) { return c->welcomed; }),
+                             20'000);
+
+    const QUrl endpoint(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port));
+    const auto transfer = [](agent::McpHttpClient &client, qint64 n, bool wait,
+                             agent::McpHttpClient::Done done) {
+        QJsonObject params{{QStringLiteral("name"), QStringLiteral("transfer")},
+                           {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("n"), n}}}};
+        // A progress token: the call is held (with progress) until the
+        // person decides. Without one, the gateway answers at once unless
+        // an approval is ready to use.
+        if (wait) {
+            params.insert(
+                QStringLiteral("_meta"),
+                QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("p%1").arg(n)}});
+        }
+        client.request(QStringLiteral("tools/call"), params, std::move(done));
+    };
+    agent::McpHttpClient::Options options;
+    options.clientName = QStringLiteral("durability-kill");
+    options.declareElicitation = false;
+
+    // Each agent calls transfer for its own n, one after the other.
+    std::vector<std::unique_ptr<agent::McpHttpClient>> clients;
+    std::vector<int> asked(agentCount, 0);
+    bool killed = false;
+    std::function<void(int)> next = [&](int agent) {
+        if (killed || asked[agent] == callsPerAgent)
+            return;
+        const qint64 n = qint64(agent) * callsPerAgent + asked[agent]++;
+        transfer(*clients[agent], n, true,
+                 [&, agent](const agent::McpHttpClient::Response &) { next(agent); });
+    };
+    for (int i = 0; i < agentCount; ++i) {
+        clients.push_back(testing::initializedMcpClient(endpoint, agentKeyOf(i), options));
+        QVERIFY(clients.back());
+    }
+    for (int i = 0; i < agentCount; ++i)
+        next(i);
+    QTRY_VERIFY2_WITH_TIMEOUT(m_upstream.total >= executedBeforeKill,
+                              qPrintable(QStringLiteral("%1 run").arg(m_upstream.total)), 30'000);
+
+    // SIGKILL with calls held, approvals in flight and calls on their way
+    // to the upstream.
+    m_gateway->kill();
+    killed = true;
+    QVERIFY(m_gateway->waitForFinished(10'000));
+    for (auto &companion : m_agentCompanions)
+        companion->abort();
+    clients.clear();
+    const int runBeforeKill = m_upstream.total;
+
+    // Every agent asks for everything it asked for again. Nobody approves
+    // any more: what runs now can only be an approval given before the
+    // kill and not yet used.
+    QVERIFY(startGateway());
+    for (int i = 0; i < agentCount; ++i) {
+        clients.push_back(testing::initializedMcpClient(endpoint, agentKeyOf(i), options));
+        QVERIFY(clients.back());
+    }
+    int answered = 0;
+    int expected = 0;
+    for (int agent = 0; agent < agentCount; ++agent) {
+        for (int k = 0; k < asked[agent]; ++k, ++expected) {
+            transfer(*clients[agent], qint64(agent) * callsPerAgent + k, false,
+                     [&](const agent::McpHttpClient::Response &) { ++answered; });
+        }
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(answered, expected, 30'000);
+    qInfo("%d run before the kill, %d after the restart, %d calls asked again", runBeforeKill,
+          m_upstream.total - runBeforeKill, expected);
+    for (auto it = m_upstream.runs.cbegin(); it != m_upstream.runs.cend(); ++it) {
+        QVERIFY2(
+            it.value() == 1,
+            qPrintable(QStringLiteral("transfer %1 ran %2 times").arg(it.key()).arg(it.value())));
+    }
+    m_gateway->terminate();
+    QVERIFY(m_gateway->waitForFinished(10'000));
 }
 
 void TestDurabilityKill::cleanupTestCase()
