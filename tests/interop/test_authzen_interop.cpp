@@ -1,6 +1,8 @@
 #include "gateway/keys/privatefile.h"
 #include "tests/gateway/integration/gatewayfixture.h"
 
+#include <algorithm>
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -34,6 +36,7 @@ private Q_SLOTS:
     void apiGatewayScenario();
     void searchScenario();
     void harnessOnThrowawayApiGatewayPolicy();
+    void harnessOnADenyAllPolicy();
     void harnessOnThrowawaySearchPolicy();
 
 private:
@@ -344,6 +347,58 @@ policy:
     QVERIFY(config.ok());
     QVERIFY(startGateway(std::move(config).value()));
     QCOMPARE(checkDecisions(readFixture(QStringLiteral("authzen-api-gateways-decisions.json"))), 9);
+}
+
+void TestAuthzenInterop::harnessOnADenyAllPolicy()
+{
+    // A rule that never matches: every decision false. The Todo file then differs exactly in
+    // its single decisions expected true and its batches expecting any true
+    // (which exercises the batch path and its defaults).
+    const QJsonObject todo =
+        readFixture(QStringLiteral("authzen-todo-backend-decisions-authorization-api-1_0-02.json"));
+    int expectedMismatches = 0;
+    for (const QJsonValue &item : todo.value(QStringLiteral("evaluation")).toArray())
+        expectedMismatches += item.toObject().value(QStringLiteral("expected")).toBool() ? 1 : 0;
+    for (const QJsonValue &item : todo.value(QStringLiteral("evaluations")).toArray()) {
+        const QJsonArray decisions = item.toObject().value(QStringLiteral("expected")).toArray();
+        expectedMismatches +=
+            std::any_of(decisions.begin(), decisions.end(),
+                        [](const QJsonValue &decision) {
+                            return decision.toObject().value(QStringLiteral("decision")).toBool();
+                        })
+            ? 1
+            : 0;
+    }
+    const QString path = m_scratch.filePath(QStringLiteral("deny-all.yaml"));
+    QVERIFY(gateway::writePrivateFile(path,
+                                      "listen: 127.0.0.1:0\nusers: [rick@the-citadel.com]\n"
+                                      "policy:\n  rules:\n    - name: nothing\n"
+                                      "      match: {action: no-such-action}\n"
+                                      "      effect: allow\n")
+                .ok());
+    auto config = gateway::GatewayConfig::load(path);
+    QVERIFY2(config.ok(), config.ok() ? "" : qPrintable(config.error().message));
+    QVERIFY(startGateway(std::move(config).value()));
+    QVERIFY(expectedMismatches > 0);
+    QCOMPARE(checkDecisions(todo), expectedMismatches);
+
+    // Discovery: the PDP's identifier is the gateway's public https URL.
+    QUrl url = m_fixture->gateway().publicUrl();
+    url.setPath(QStringLiteral("/.well-known/authzen-configuration"));
+    QNetworkReply *reply = m_network.get(QNetworkRequest(url));
+    reply->ignoreSslErrors({QSslError(QSslError::SelfSignedCertificate, m_certificate),
+                            QSslError(QSslError::HostNameMismatch, m_certificate)});
+    QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+    const QJsonObject metadata = QJsonDocument::fromJson(reply->readAll()).object();
+    reply->deleteLater();
+    const QString identifier = metadata.value(QStringLiteral("policy_decision_point")).toString();
+    QVERIFY2(identifier.startsWith(u"https://127.0.0.1:"), qPrintable(identifier));
+    QCOMPARE(identifier, m_fixture->gateway().publicUrl().toString());
+    for (const char *kind : {"subject", "resource", "action"}) {
+        QCOMPARE(metadata.value(QStringLiteral("search_%1_endpoint").arg(QLatin1StringView(kind)))
+                     .toString(),
+                 identifier + QStringLiteral("/access/v1/search/") + QLatin1StringView(kind));
+    }
 }
 
 void TestAuthzenInterop::harnessOnThrowawaySearchPolicy()

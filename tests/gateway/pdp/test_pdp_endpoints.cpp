@@ -565,12 +565,13 @@ void TestPdpEndpoints::contentTypeMustBeJson()
 
 void TestPdpEndpoints::batchWithPartialDefaults()
 {
-    // The working group's shape: an empty default resource that every item
-    // replaces. The batch is answered, not refused.
+    // The working group's shape (Todo 1.1 scenario): an empty default
+    // resource that every item replaces. The batch is answered, not refused.
     Reply reply = call("POST", QStringLiteral("/access/v1/evaluations"), R"({
         "subject":{"type":"user","id":"admin@example.com"},
         "action":{"name":"set_user"},
         "resource":{},
+        "context":{},
         "evaluations":[
           {"resource":{"type":"tool","id":"a"}},
           {"resource":{"type":"tool","id":"b"},"action":{"name":"delete_user"}}]})");
