@@ -2,7 +2,6 @@
 
 #include "gateway/pdp/policydecisionpoint.h"
 #include "protocol/base64url.h"
-#include "protocol/canonicaljson.h"
 
 #include <cmath>
 
@@ -97,17 +96,28 @@ QByteArray fingerprintOf(const SearchRequest &request)
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
-// JSON text of a string (quotes and escapes); canonicalJson never fails on one.
-QByteArray jsonString(const QString &text)
+// JSON text of a string: UTF-8, quotes, backslashes and control characters
+// escaped. Never fails (a lone surrogate, which only a request's own type
+// could carry, becomes U+FFFD; such a type matches no directory entry).
+void appendJsonString(QByteArray &out, QStringView text)
 {
-    return canonicalJson(QJsonValue(text)).value();
-}
-
-// {"type":..,"id":..} in that order: AuthZEN writes entities so, and the
-// working group's search harness compares results as serialised text.
-QByteArray entityJson(const QString &type, const QString &id)
-{
-    return "{\"type\":" + jsonString(type) + ",\"id\":" + jsonString(id) + '}';
+    static constexpr char hex[] = "0123456789abcdef";
+    const QByteArray utf8 = text.toUtf8();
+    out += '"';
+    for (const char c : utf8) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20) {
+            out += "\\u00";
+            out += hex[byte >> 4];
+            out += hex[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
 }
 
 Result<qint64> readLimit(const QJsonValue &value)
@@ -243,32 +253,51 @@ Result<QByteArray> AuthzenSearch::search(const SearchRequest &request) const
         request.pageLimit > 0 ? request.pageLimit : m_limits.defaultPageSize, m_limits.maxPageSize);
 
     AccessRequest access{request.subject, request.action, request.resource, request.context};
+    QByteArray typePrefix = "{\"type\":";
+    appendJsonString(typePrefix,
+                     request.kind == SearchKind::Subject ? request.subject.type
+                                                         : request.resource.type);
+    typePrefix += ",\"id\":";
     QByteArray results;
     qint64 count = 0;
     qint64 evaluated = 0;
     for (;
          position < candidates && count < pageSize && evaluated < m_limits.maxCandidatesPerRequest;
          ++position, ++evaluated) {
-        QByteArray result;
         switch (request.kind) {
         case SearchKind::Subject:
             access.subject.id = entities.at(position)->id;
-            result = entityJson(access.subject.type, access.subject.id);
             break;
         case SearchKind::Resource:
             access.resource.id = entities.at(position)->id;
-            result = entityJson(access.resource.type, access.resource.id);
             break;
         case SearchKind::Action:
             access.action.name = actions.at(position);
-            result = "{\"name\":" + jsonString(access.action.name) + '}';
             break;
         }
         if (!m_pdp.evaluate(access).isAllow())
             continue;
         if (count++ > 0)
             results += ',';
-        results += result;
+        // {"type":..,"id":..} in that order, as AuthZEN writes entities (the
+        // working group's search harness compares results as text).
+        switch (request.kind) {
+        case SearchKind::Subject:
+            results += typePrefix;
+            appendJsonString(results, access.subject.id);
+            results += '}';
+            break;
+        case SearchKind::Resource:
+            results += typePrefix;
+            appendJsonString(results, access.resource.id);
+            results += '}';
+            break;
+        case SearchKind::Action:
+            results += "{\"name\":";
+            appendJsonString(results, access.action.name);
+            results += '}';
+            break;
+        }
     }
     // Stopped early (page full, or the per-request bound): the token
     // resumes at the first candidate not yet tried.

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void requestPropertiesAreKept();
     void unknownTypeFindsNothing();
     void resultsAreTypeThenId();
+    void resultsAreEscapedJson();
     void pagesWalkTheWholeResultSet();
     void candidatesPerRequestAreBounded();
     void tamperedTokensAreRefused_data();
@@ -70,6 +71,9 @@ const QByteArray policyYaml = R"(rules:
   - name: legal-views-103
     match: {action: view, resource_id: "103", subject: {department: Legal}}
     effect: allow
+  - name: anyone-peeks
+    match: {action: peek}
+    effect: allow
   - name: alice-deletes-with-approval
     match: {action: delete, subject_id: alice}
     effect: step_up
@@ -91,6 +95,8 @@ void TestPdpSearch::initTestCase()
     for (const char *id : {"alice", "bob", "carol", "dan"})
         directory->addSubject(entity(QStringLiteral("user"), QString::fromLatin1(id)));
     directory->addSubject(entity(QStringLiteral("service"), QStringLiteral("alice")));
+    directory->addSubject(entity(QStringLiteral("odd \"type\""),
+                                 QStringLiteral("q\"uote\\back\nline\u0001\u00e9\U0001F600")));
     for (const char *id : {"101", "102", "103", "201"})
         directory->addResource(entity(QStringLiteral("record"), QString::fromLatin1(id)));
     directory->setActions(
@@ -223,6 +229,27 @@ void TestPdpSearch::resultsAreTypeThenId()
     QCOMPARE(answer.value(),
              QByteArray(R"({"page":{"next_token":"","count":1},)"
                         R"("results":[{"type":"user","id":"carol"}]})"));
+}
+
+void TestPdpSearch::resultsAreEscapedJson()
+{
+    // Quotes, backslashes, control characters and non-ASCII in a type and an
+    // id come back as valid JSON with the same text.
+    auto request = SearchRequest::fromJson(SearchKind::Subject, object(R"({
+        "subject":{"type":"odd \"type\""},"action":{"name":"peek"},
+        "resource":{"type":"record","id":"101"}})"));
+    QVERIFY(request.ok());
+    const auto answer = AuthzenSearch(m_pdp).search(request.value());
+    QVERIFY(answer.ok());
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(answer.value(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, answer.value().constData());
+    const QJsonArray results = document.object().value(QStringLiteral("results")).toArray();
+    QCOMPARE(results.size(), 1);
+    QCOMPARE(results.at(0).toObject().value(QStringLiteral("type")).toString(),
+             QStringLiteral("odd \"type\""));
+    QCOMPARE(results.at(0).toObject().value(QStringLiteral("id")).toString(),
+             QStringLiteral("q\"uote\\back\nline\u0001\u00e9\U0001F600"));
 }
 
 void TestPdpSearch::pagesWalkTheWholeResultSet()
