@@ -314,8 +314,9 @@ void TestPdpEndpoints::oversizedBodyIs413()
     const QByteArray body = "{\"pad\":\"" + QByteArray(70 * 1024, 'x') + "\"}";
     // The edge refuses it with the configured limit (limits:
     // authzen_body_bytes), in the endpoints' error shape.
-    const Reply single = call("POST", QStringLiteral("/access/v1/evaluation"), body);
+    const Reply single = call("POST", QStringLiteral("/access/v1/evaluation"), body, "req-413");
     QCOMPARE(single.status, 413);
+    QCOMPARE(single.requestId, QByteArray("req-413"));
     QCOMPARE(single.body.value(QStringLiteral("error")).toString(), QStringLiteral("too_large"));
     QVERIFY(single.body.value(QStringLiteral("message")).toString().contains(u"65536"));
     QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluations"), body).status, 413);
@@ -456,7 +457,11 @@ void TestPdpEndpoints::wrongMethodIsNotRouted()
 {
     QVERIFY(call("GET", QStringLiteral("/access/v1/evaluation")).status >= 400);
     QVERIFY(call("POST", QStringLiteral("/.well-known/authzen-configuration"), "{}").status >= 400);
-    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluationz"), "{}").status, 404);
+    const Reply unknown = call("POST", QStringLiteral("/access/v1/evaluationz"), "{}", "req-404");
+    QCOMPARE(unknown.status, 404);
+    QCOMPARE(unknown.requestId, QByteArray("req-404"));
+    QCOMPARE(call("GET", QStringLiteral("/access/v1/search/subject"), {}, "req-get").requestId,
+             QByteArray("req-get"));
 }
 
 namespace {
