@@ -551,6 +551,14 @@ private:
                                            {QStringLiteral("message"), message}},
                                status);
         response.setHeader("Cache-Control", "no-store");
+        // AuthZEN: a PEP's X-Request-ID comes back on every answer, errors
+        // (413 and the like) too, once the header has been read.
+        if (m_parser && m_parser->is_header_done()) {
+            const auto id = m_parser->get()["X-Request-ID"];
+            const QByteArray value(id.data(), static_cast<qsizetype>(id.size()));
+            if (isEchoableToken(value))
+                response.setHeader("X-Request-ID", value);
+        }
         queueResponse(std::move(response));
     }
 

@@ -71,8 +71,12 @@ void HttpRouter::handle(const HttpRequest &request, Responder &&responder) const
     }
     // A known path with another method is as unknown as any other (as the
     // gateway answered before the edge moved to Beast).
-    answer.send(refusal(HttpStatus::notFound, QStringLiteral("not_found"),
-                        QStringLiteral("no such endpoint (path and method)")));
+    HttpResponse response = refusal(HttpStatus::notFound, QStringLiteral("not_found"),
+                                    QStringLiteral("no such endpoint (path and method)"));
+    // AuthZEN: a PEP's X-Request-ID comes back on every answer, errors too.
+    if (const QByteArray id = request.value("X-Request-ID"); isEchoableToken(id))
+        response.setHeader("X-Request-ID", id);
+    answer.send(std::move(response));
 }
 
 } // namespace countersign::gateway

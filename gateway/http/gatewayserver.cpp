@@ -177,46 +177,25 @@ void GatewayServer::addRoutes()
                    }));
 }
 
-void GatewayServer::attachPdp(const PdpEndpoints &endpoints)
+void GatewayServer::attachPdp(PdpEndpoints &endpoints)
 {
-    using Simple = HttpRouter::SimpleHandler;
+    // Decisions and searches tell what the policy allows: only the admin
+    // token may ask (without one configured, they are closed: 401).
+    // Discovery stays public.
+    endpoints.setAuthenticator([this](const HttpRequest &request) { return isAdmin(request); });
+    endpoints.addRoutes(m_router);
+    // Decisions and searches need only the policy and its directory, which
+    // never change while the server runs, and the admin token's hash (a
+    // constant-time check on immutable bytes): all safe to read on any
+    // thread, and nothing here touches the store. So the I/O thread answers
+    // them itself, without the hop to this thread that costs more than the
+    // decision (docs/benchmarks.md); a search is bounded in the decisions it
+    // makes (SearchLimits). Other spellings of the paths still reach the
+    // routes above, which answer the same.
     const PdpEndpoints *pdp = &endpoints;
-    m_router.route(QStringLiteral("/.well-known/authzen-configuration"), HttpMethod::Get,
-                   Simple([pdp](const HttpRequest &request, const QStringList &) {
-                       return pdp->configuration(request);
-                   }));
-    // The same answer on the Qt thread (routes) and on the I/O thread.
-    const auto evaluate = [this, pdp](const HttpRequest &request, bool batch) {
-        if (!isAdmin(request)) {
-            return failure(HttpStatus::unauthorized, QStringLiteral("unauthorized"),
-                           QStringLiteral("an admin bearer token is required"));
-        }
-        return batch ? pdp->evaluations(request) : pdp->evaluation(request);
-    };
-    m_router.route(QStringLiteral("/access/v1/evaluation"), HttpMethod::Post,
-                   Simple([evaluate](const HttpRequest &request, const QStringList &) {
-                       return evaluate(request, false);
-                   }));
-    m_router.route(QStringLiteral("/access/v1/evaluations"), HttpMethod::Post,
-                   Simple([evaluate](const HttpRequest &request, const QStringList &) {
-                       return evaluate(request, true);
-                   }));
-    // Decisions need only the policy, which never changes while the server
-    // runs, and the admin token's hash (a constant-time check on immutable
-    // bytes): both are safe to read on any thread, and nothing here touches
-    // the store. So the I/O thread answers them itself, without the hop to
-    // this thread that costs more than the decision (docs/benchmarks.md).
-    // Other spellings of the paths still reach the routes above.
-    m_edge.setIoThreadHandler(
-        [evaluate](const HttpRequest &request) -> std::optional<HttpResponse> {
-            if (request.method != HttpMethod::Post)
-                return std::nullopt;
-            if (request.path == u"/access/v1/evaluation")
-                return evaluate(request, false);
-            if (request.path == u"/access/v1/evaluations")
-                return evaluate(request, true);
-            return std::nullopt;
-        });
+    m_edge.setIoThreadHandler([pdp](const HttpRequest &request) -> std::optional<HttpResponse> {
+        return pdp->answer(request);
+    });
 }
 
 void GatewayServer::attachMcp(McpProxy &proxy)

@@ -44,9 +44,10 @@ public:
     // publicUrl gives the one browser Origin the companion WebSocket takes.
     void attach(ApprovalBroker &broker, PairingService &pairing, CompanionHub &hub,
                 QJsonObject jwks, const QUrl &publicUrl);
-    // The embedded PDP's AuthZEN API. Evaluations need the admin token (a
-    // decision tells what the policy allows); discovery is public.
-    void attachPdp(const PdpEndpoints &endpoints);
+    // The embedded PDP's AuthZEN API. Evaluations and searches need the
+    // admin token (they tell what the policy allows); discovery is public.
+    // Sets the endpoints' authenticator; they must outlive the server.
+    void attachPdp(PdpEndpoints &endpoints);
     // The agent-facing MCP endpoint (/mcp).
     void attachMcp(McpProxy &proxy);
     // Every answer and companion message waits until the store writes it

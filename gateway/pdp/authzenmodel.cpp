@@ -135,21 +135,50 @@ Result<AccessRequest> resolve(const Members &members, const QString &prefix)
     return request;
 }
 
-// A default that is present must be well-formed even if every item replaces
-// it: a broken default is a broken request, not something to skip quietly.
+// A default may be partial ("resource": {} or {"type": "todo"}): AuthZEN
+// only requires each item, once its defaults are filled in, to be complete,
+// so an incomplete default is an error only of the items that use it (they
+// are answered in place). What a default does carry must still have the
+// right types: a member that is not an object, or a type, id or name that
+// is not a usable string, is a broken request, not something to skip.
+Status checkPartialEntity(const QJsonValue &value, const QString &path,
+                          std::initializer_list<QLatin1StringView> strings)
+{
+    if (!value.isObject())
+        return invalid(path, QStringLiteral("must be an object"));
+    const QJsonObject object = value.toObject();
+    for (const QLatin1StringView name : strings) {
+        if (!object.contains(name))
+            continue;
+        if (auto text = requiredString(object, name, path); !text)
+            return text.error();
+    }
+    if (auto properties = optionalObject(object, QStringLiteral("properties"), path); !properties)
+        return properties.error();
+    return Ok{};
+}
+
 Status checkDefaults(const Members &defaults)
 {
+    const auto type = QLatin1StringView("type");
+    const auto id = QLatin1StringView("id");
     if (!defaults.subject.isUndefined()) {
-        if (auto subject = parseEntity(defaults.subject, QStringLiteral("subject")); !subject)
-            return subject.error();
+        if (auto checked =
+                checkPartialEntity(defaults.subject, QStringLiteral("subject"), {type, id});
+            !checked)
+            return checked;
     }
     if (!defaults.action.isUndefined()) {
-        if (auto action = parseAction(defaults.action, QStringLiteral("action")); !action)
-            return action.error();
+        if (auto checked = checkPartialEntity(defaults.action, QStringLiteral("action"),
+                                              {QLatin1StringView("name")});
+            !checked)
+            return checked;
     }
     if (!defaults.resource.isUndefined()) {
-        if (auto resource = parseEntity(defaults.resource, QStringLiteral("resource")); !resource)
-            return resource.error();
+        if (auto checked =
+                checkPartialEntity(defaults.resource, QStringLiteral("resource"), {type, id});
+            !checked)
+            return checked;
     }
     if (!defaults.context.isUndefined() && !defaults.context.isObject())
         return invalid(QStringLiteral("context"), QStringLiteral("must be an object"));
@@ -179,6 +208,30 @@ Result<EvaluationsSemantic> parseOptions(const QJsonObject &body)
 }
 
 } // namespace
+
+Result<AuthzenEntity> parseAuthzenEntity(const QJsonValue &value, const QString &path)
+{
+    return parseEntity(value, path);
+}
+
+Result<AuthzenAction> parseAuthzenAction(const QJsonValue &value, const QString &path)
+{
+    return parseAction(value, path);
+}
+
+Result<AuthzenEntity> parseAuthzenEntityType(const QJsonValue &value, const QString &path)
+{
+    if (!value.isObject())
+        return invalid(path, QStringLiteral("must be an object"));
+    const QJsonObject object = value.toObject();
+    auto type = requiredString(object, QStringLiteral("type"), path);
+    if (!type)
+        return type.error();
+    auto properties = optionalObject(object, QStringLiteral("properties"), path);
+    if (!properties)
+        return properties.error();
+    return AuthzenEntity{type.value(), QString(), properties.value()};
+}
 
 QJsonObject AuthzenEntity::toJson() const
 {

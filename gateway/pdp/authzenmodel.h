@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <QJsonObject>
+#include <QJsonValue>
 #include <QString>
 
 namespace countersign::gateway {
@@ -32,6 +33,14 @@ struct AuthzenAction {
     QJsonObject toJson() const;
 };
 
+// The members as AccessRequest::fromJson reads them; errors name `path`
+// ("subject.id is missing"). parseAuthzenEntityType reads an entity whose
+// id is left out on purpose (the entity a Search API searches for): only
+// its type and properties; an id, if sent, is ignored as AuthZEN says.
+Result<AuthzenEntity> parseAuthzenEntity(const QJsonValue &value, const QString &path);
+Result<AuthzenEntity> parseAuthzenEntityType(const QJsonValue &value, const QString &path);
+Result<AuthzenAction> parseAuthzenAction(const QJsonValue &value, const QString &path);
+
 // One Access Evaluation request: "may subject do action on resource?".
 struct AccessRequest {
     static constexpr qsizetype maxStringLength = 1024;
@@ -57,7 +66,11 @@ QString evaluationsSemanticName(EvaluationsSemantic semantic);
 
 // The body of POST /access/v1/evaluations ("boxcarring"). Top-level subject,
 // action, resource and context are defaults; an item's own member replaces
-// the default as a whole (no merging inside a member).
+// the default as a whole (AuthZEN: it "overrides the corresponding top-level
+// default"; nothing is merged inside a member, so a default's properties
+// never leak into an item that names its own resource). A default may be
+// partial or empty ("resource": {}): only an item that takes an incomplete
+// default is an error, answered in its place.
 struct AccessEvaluationsRequest {
     static constexpr qsizetype maxEvaluations = 100;
 
@@ -72,7 +85,8 @@ struct AccessEvaluationsRequest {
     bool single = false;
 
     // Errors (the whole batch is refused, HTTP 400) are limited to the batch
-    // structure: wrong types at the top level, a malformed default, an
+    // structure: wrong types at the top level (a default that is not an
+    // object, or whose type, id or name is not a non-empty string), an
     // unknown semantic or too many items.
     static Result<AccessEvaluationsRequest> fromJson(const QJsonObject &body);
 };

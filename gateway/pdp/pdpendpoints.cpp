@@ -15,6 +15,33 @@ namespace {
 const QString evaluationPath = QStringLiteral("/access/v1/evaluation");
 const QString evaluationsPath = QStringLiteral("/access/v1/evaluations");
 const QString configurationPath = QStringLiteral("/.well-known/authzen-configuration");
+const QString searchSubjectPath = QStringLiteral("/access/v1/search/subject");
+const QString searchResourcePath = QStringLiteral("/access/v1/search/resource");
+const QString searchActionPath = QStringLiteral("/access/v1/search/action");
+
+const QString &searchPath(SearchKind kind)
+{
+    switch (kind) {
+    case SearchKind::Subject:
+        return searchSubjectPath;
+    case SearchKind::Resource:
+        return searchResourcePath;
+    case SearchKind::Action:
+        break;
+    }
+    return searchActionPath;
+}
+
+constexpr SearchKind searchKinds[] = {SearchKind::Subject, SearchKind::Resource,
+                                      SearchKind::Action};
+
+// "application/json", in any case, with or without parameters (charset).
+bool isJsonContentType(const QByteArray &value)
+{
+    const qsizetype semicolon = value.indexOf(';');
+    return value.left(semicolon < 0 ? value.size() : semicolon).trimmed().toLower()
+        == "application/json";
+}
 
 HttpResponse jsonBytes(const HttpRequest &request, QByteArray body, int status = HttpStatus::ok)
 {
@@ -68,8 +95,14 @@ QJsonObject itemError(const Error &error)
 PdpEndpoints::PdpEndpoints(const PolicyDecisionPoint &pdp, QUrl publicUrl)
     : m_pdp(pdp)
     , m_fastPath(pdp)
+    , m_search(pdp)
     , m_publicUrl(std::move(publicUrl))
 {
+}
+
+void PdpEndpoints::setAuthenticator(Authenticator authenticator)
+{
+    m_authenticator = std::move(authenticator);
 }
 
 void PdpEndpoints::setPublicUrl(QUrl publicUrl)
@@ -77,20 +110,90 @@ void PdpEndpoints::setPublicUrl(QUrl publicUrl)
     m_publicUrl = std::move(publicUrl);
 }
 
+template <typename Answer>
+HttpResponse PdpEndpoints::guarded(const HttpRequest &request, Answer answer) const
+{
+    if (auto refused = refusal(request))
+        return std::move(*refused);
+    return answer();
+}
+
 void PdpEndpoints::addRoutes(HttpRouter &router)
 {
     router.route(evaluationPath, HttpMethod::Post,
                  HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
-                     return evaluation(request);
+                     return guarded(request, [&] { return evaluation(request); });
                  }));
     router.route(evaluationsPath, HttpMethod::Post,
                  HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
-                     return evaluations(request);
+                     return guarded(request, [&] { return evaluations(request); });
                  }));
+    for (const SearchKind kind : searchKinds) {
+        router.route(searchPath(kind), HttpMethod::Post,
+                     HttpRouter::SimpleHandler(
+                         [this, kind](const HttpRequest &request, const QStringList &) {
+                             return guarded(request, [&] { return search(kind, request); });
+                         }));
+    }
     router.route(configurationPath, HttpMethod::Get,
                  HttpRouter::SimpleHandler([this](const HttpRequest &request, const QStringList &) {
                      return configuration(request);
                  }));
+}
+
+std::optional<HttpResponse> PdpEndpoints::answer(const HttpRequest &request) const
+{
+    if (request.method != HttpMethod::Post)
+        return std::nullopt;
+    if (request.path == evaluationPath)
+        return guarded(request, [&] { return evaluation(request); });
+    if (request.path == evaluationsPath)
+        return guarded(request, [&] { return evaluations(request); });
+    for (const SearchKind kind : searchKinds) {
+        if (request.path == searchPath(kind))
+            return guarded(request, [&] { return search(kind, request); });
+    }
+    return std::nullopt;
+}
+
+std::optional<HttpResponse> PdpEndpoints::refusal(const HttpRequest &request) const
+{
+    if (!m_authenticator || !m_authenticator(request)) {
+        HttpResponse response =
+            failure(request, HttpStatus::unauthorized, QStringLiteral("unauthorized"),
+                    QStringLiteral("an admin bearer token is required: send the gateway's "
+                                   "admin token as Authorization: Bearer <token>"));
+        // RFC 6750 / AuthZEN "Sender Authentication Failure".
+        response.setHeader("WWW-Authenticate", "Bearer");
+        return response;
+    }
+    // AuthZEN's HTTPS binding: requests MUST be Content-Type:
+    // application/json. A browser page can send a text/plain POST without a
+    // preflight; refusing it keeps these routes out of reach of such forms.
+    if (!isJsonContentType(request.value("Content-Type"))) {
+        return failure(request, HttpStatus::badRequest, QStringLiteral("unsupported_media_type"),
+                       QStringLiteral("send the request body as JSON with Content-Type: "
+                                      "application/json"));
+    }
+    return std::nullopt;
+}
+
+HttpResponse PdpEndpoints::search(SearchKind kind, const HttpRequest &request) const
+{
+    auto body = readBody(request);
+    if (auto *refused = std::get_if<HttpResponse>(&body))
+        return std::move(*refused);
+    const auto parsed = SearchRequest::fromJson(kind, std::get<QJsonObject>(body));
+    if (!parsed) {
+        return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),
+                       parsed.error().message);
+    }
+    auto answer = m_search.search(parsed.value());
+    if (!answer) {
+        return failure(request, HttpStatus::badRequest, QStringLiteral("malformed_request"),
+                       answer.error().message);
+    }
+    return jsonBytes(request, std::move(answer.value()));
 }
 
 QString PdpEndpoints::endpoint(const QString &path) const
@@ -114,6 +217,9 @@ QJsonObject PdpEndpoints::discoveryDocument() const
         {QStringLiteral("policy_decision_point"), identifier},
         {QStringLiteral("access_evaluation_endpoint"), endpoint(evaluationPath)},
         {QStringLiteral("access_evaluations_endpoint"), endpoint(evaluationsPath)},
+        {QStringLiteral("search_subject_endpoint"), endpoint(searchSubjectPath)},
+        {QStringLiteral("search_resource_endpoint"), endpoint(searchResourcePath)},
+        {QStringLiteral("search_action_endpoint"), endpoint(searchActionPath)},
         {QStringLiteral("supported_obligations"),
          QJsonArray{QLatin1StringView(AccessDecision::stepUpObligationType)}},
     };

@@ -1,4 +1,6 @@
 #include "gateway/keys/privatefile.h"
+#include "gateway/pdp/authzenmodel.h"
+#include "gateway/pdp/policydecisionpoint.h"
 #include "gatewayfixture.h"
 
 #include <future>
@@ -25,6 +27,8 @@ private Q_SLOTS:
     void demoPolicyDecides();
     void batchFollowsItsSemantic();
     void decisionsDoNotWaitForTheQtThread();
+    void errorsEchoTheRequestIdOnBothPaths();
+    void searchesAnswerFromTheDirectory();
 
 private:
     struct Reply {
@@ -34,6 +38,10 @@ private:
     };
     Reply call(const QByteArray &verb, const QString &path, const QJsonObject &body,
                bool withToken = true);
+    // A raw HTTP/1.1 request on its own connection, from another thread:
+    // the answer arrives while the Qt thread is blocked waiting for it.
+    std::future<QByteArray> post(const QByteArray &path, const QByteArray &body,
+                                 const QByteArray &headers);
 
     std::unique_ptr<GatewayFixture> m_fixture;
     QNetworkAccessManager m_network;
@@ -85,6 +93,12 @@ void TestGatewayAuthzen::discoveryIsPublic()
     QVERIFY(reply.body.value(QStringLiteral("access_evaluation_endpoint"))
                 .toString()
                 .endsWith(u"/access/v1/evaluation"));
+    for (const char *kind : {"subject", "resource", "action"}) {
+        QCOMPARE(reply.body.value(QStringLiteral("search_%1_endpoint").arg(QLatin1StringView(kind)))
+                     .toString(),
+                 m_fixture->gateway().publicUrl().toString()
+                     + QStringLiteral("/access/v1/search/%1").arg(QLatin1StringView(kind)));
+    }
 }
 
 void TestGatewayAuthzen::evaluationsNeedTheAdminToken()
@@ -168,40 +182,130 @@ void TestGatewayAuthzen::batchFollowsItsSemantic()
 // is immutable and the token check thread-safe): here the Qt thread processes
 // no events at all until the answers are in. Routed through the Qt thread,
 // they would never come.
-void TestGatewayAuthzen::decisionsDoNotWaitForTheQtThread()
+std::future<QByteArray> TestGatewayAuthzen::post(const QByteArray &path, const QByteArray &body,
+                                                 const QByteArray &headers)
 {
     const quint16 port = static_cast<quint16>(m_fixture->gateway().publicUrl().port());
-    const auto post = [port](const QByteArray &path, const QByteArray &body,
-                             const QByteArray &authorization) {
-        return std::async(std::launch::async, [=] {
-            QTcpSocket socket;
-            socket.connectToHost(QHostAddress::LocalHost, port);
-            if (!socket.waitForConnected(10000))
-                return QByteArray("no connection");
-            socket.write("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + authorization
-                         + "Content-Type: application/json\r\nContent-Length: "
-                         + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n"
-                         + body);
-            QByteArray reply;
-            while (socket.waitForReadyRead(10000))
-                reply += socket.readAll();
-            return reply;
-        });
-    };
+    return std::async(std::launch::async, [=] {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(10000))
+            return QByteArray("no connection");
+        socket.write("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers
+                     + "Content-Length: " + QByteArray::number(body.size())
+                     + "\r\nConnection: close\r\n\r\n" + body);
+        QByteArray reply;
+        while (socket.waitForReadyRead(10000))
+            reply += socket.readAll();
+        return reply;
+    });
+}
+
+// The evaluation endpoints are answered on the edge's I/O thread (the policy
+// is immutable and the token check thread-safe): here the Qt thread processes
+// no events at all until the answers are in. Routed through the Qt thread,
+// they would never come.
+void TestGatewayAuthzen::decisionsDoNotWaitForTheQtThread()
+{
     const QByteArray request =
         R"({"subject":{"type":"user","id":"alice@example.com"},"action":{"name":"get_user"},)"
         R"("resource":{"type":"tool","id":"directory/get_user"}})";
-    auto allowed =
-        post("/access/v1/evaluation", request, "Authorization: Bearer " + m_adminToken + "\r\n");
-    auto refused = post("/access/v1/evaluations", request, {});
+    const QByteArray json = "Content-Type: application/json\r\n";
+    auto allowed = post("/access/v1/evaluation", request,
+                        json + "Authorization: Bearer " + m_adminToken + "\r\n");
+    auto refused = post("/access/v1/evaluations", request, json);
+    auto searched = post("/access/v1/search/action",
+                         R"({"subject":{"type":"user","id":"alice@example.com"},)"
+                         R"("resource":{"type":"tool","id":"directory/get_user"}})",
+                         json + "Authorization: Bearer " + m_adminToken + "\r\n");
     QCOMPARE(allowed.wait_for(std::chrono::seconds(20)), std::future_status::ready);
     QCOMPARE(refused.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    QCOMPARE(searched.wait_for(std::chrono::seconds(20)), std::future_status::ready);
     const QByteArray allowedReply = allowed.get();
     QVERIFY2(allowedReply.startsWith("HTTP/1.1 200"), allowedReply.constData());
     QVERIFY(allowedReply.endsWith(R"({"decision":true})"));
     const QByteArray refusedReply = refused.get();
     QVERIFY2(refusedReply.startsWith("HTTP/1.1 401"), refusedReply.constData());
     QVERIFY(refusedReply.contains("an admin bearer token is required"));
+    const QByteArray searchedReply = searched.get();
+    QVERIFY2(searchedReply.startsWith("HTTP/1.1 200"), searchedReply.constData());
+    QVERIFY2(searchedReply.contains(R"("results":[)"), searchedReply.constData());
+}
+
+// 401 and 400 carry the caller's X-Request-ID on the I/O thread (the Qt
+// thread's routes answer the same through PdpEndpoints: test_pdp_endpoints),
+// and a body that is valid JSON is still refused without Content-Type:
+// application/json.
+void TestGatewayAuthzen::errorsEchoTheRequestIdOnBothPaths()
+{
+    const QByteArray request =
+        R"({"subject":{"type":"user","id":"alice@example.com"},"action":{"name":"get_user"},)"
+        R"("resource":{"type":"tool","id":"directory/get_user"}})";
+    const QByteArray token = "Authorization: Bearer " + m_adminToken + "\r\n";
+    const QByteArray id = "X-Request-ID: req-err-1\r\n";
+    struct Case {
+        QByteArray path;
+        QByteArray headers;
+        QByteArray status;
+    };
+    const QList<Case> cases{
+        {"/access/v1/evaluation", id + "Content-Type: application/json\r\n", "401"},
+        {"/access/v1/evaluation", id + token + "Content-Type: text/plain\r\n", "400"},
+        {"/access/v1/evaluation", id + token, "400"},
+        {"/access/v1/evaluations", id + token + "Content-Type: text/plain\r\n", "400"},
+        {"/access/v1/search/subject", id + token, "400"},
+        {"/access/v1/search/subject", id + "Content-Type: application/json\r\n", "401"},
+        // Percent-encoded: the same endpoint once decoded.
+        {"/access/v1/evaluatio%6E", id + token + "Content-Type: text/plain\r\n", "400"},
+        {"/access/v1/evaluatio%6E", id + "Content-Type: application/json\r\n", "401"},
+        {"/access/v1/evaluatio%6E", id + token + "Content-Type: application/json\r\n", "200"},
+    };
+    for (const Case &item : cases) {
+        auto answer = post(item.path, request, item.headers);
+        QCOMPARE(answer.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+        const QByteArray reply = answer.get();
+        const QByteArray statusLine = "HTTP/1.1 " + item.status;
+        const QByteArray what = item.path + ": " + reply;
+        QVERIFY2(reply.startsWith(statusLine), what.constData());
+        QVERIFY2(reply.contains("\r\nX-Request-ID: req-err-1\r\n")
+                     || reply.contains("\r\nx-request-id: req-err-1\r\n"),
+                 reply.constData());
+        if (item.status == "401")
+            QVERIFY2(reply.contains("WWW-Authenticate: Bearer"), reply.constData());
+    }
+}
+
+// The demo configuration's users and tools are the directory the searches
+// walk (gateway.yaml users:, and no resources: or actions: listed there).
+void TestGatewayAuthzen::searchesAnswerFromTheDirectory()
+{
+    const QJsonObject body = QJsonDocument::fromJson(R"({
+        "subject": {"type": "user"},
+        "action": {"name": "list_users"},
+        "resource": {"type": "tool", "id": "directory/list_users"}})")
+                                 .object();
+    Reply reply = call("POST", QStringLiteral("/access/v1/search/subject"), body);
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(reply.requestId, QByteArray("req-42"));
+    const auto &directory = m_fixture->gateway().pdp()->directory();
+    QJsonArray expected;
+    for (const auto *user : directory.subjects(QStringLiteral("user"))) {
+        gateway::AccessRequest access;
+        access.subject = {QStringLiteral("user"), user->id, {}};
+        access.action = {QStringLiteral("list_users"), {}};
+        access.resource = {QStringLiteral("tool"), QStringLiteral("directory/list_users"), {}};
+        if (m_fixture->gateway().pdp()->evaluate(access).isAllow())
+            expected.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("user")},
+                                        {QStringLiteral("id"), user->id}});
+    }
+    QVERIFY(!expected.isEmpty());
+    QCOMPARE(reply.body.value(QStringLiteral("results")).toArray(), expected);
+    QCOMPARE(reply.body.value(QStringLiteral("page"))
+                 .toObject()
+                 .value(QStringLiteral("next_token"))
+                 .toString(),
+             QString());
+    QCOMPARE(call("POST", QStringLiteral("/access/v1/search/subject"), body, false).status, 401);
 }
 
 QTEST_GUILESS_MAIN(TestGatewayAuthzen)

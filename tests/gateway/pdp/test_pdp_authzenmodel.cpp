@@ -20,6 +20,7 @@ private Q_SLOTS:
     void roundTripsThroughJson();
     void batchItemsInheritTopLevelDefaults();
     void batchItemErrorsStayInTheirPlace();
+    void batchTakesPartialDefaults();
     void batchOptions_data();
     void batchOptions();
     void batchWithoutEvaluationsIsSingle();
@@ -164,6 +165,40 @@ void TestPdpAuthzenModel::batchItemsInheritTopLevelDefaults()
     QCOMPARE(batch->evaluations[2]->context, object(R"({"from":"item"})"));
 }
 
+void TestPdpAuthzenModel::batchTakesPartialDefaults()
+{
+    // "resource": {} as a default every item replaces: a batch like any other.
+    auto batch = AccessEvaluationsRequest::fromJson(object(R"({
+        "subject": {"type": "user", "id": "alice"},
+        "action": {"name": "read"},
+        "resource": {},
+        "evaluations": [
+            {"resource": {"type": "doc", "id": "1"}},
+            {"resource": {"type": "doc", "id": "2", "properties": {"owner": "bob"}}}
+        ]})"));
+    QVERIFY(batch.ok());
+    QCOMPARE(batch->evaluations.size(), size_t(2));
+    QVERIFY(batch->evaluations[0].ok());
+    QCOMPARE(batch->evaluations[1]->resource.properties, object(R"({"owner":"bob"})"));
+
+    // A partial default is an error only of the item that takes it; an
+    // item's own member replaces it whole (nothing of the default merged in).
+    batch = AccessEvaluationsRequest::fromJson(object(R"({
+        "subject": {"type": "user", "id": "alice"},
+        "action": {"name": "read"},
+        "resource": {"type": "doc", "properties": {"owner": "alice"}},
+        "evaluations": [
+            {"resource": {"type": "doc", "id": "1"}},
+            {}
+        ]})"));
+    QVERIFY(batch.ok());
+    QVERIFY(batch->evaluations[0].ok());
+    QVERIFY(batch->evaluations[0]->resource.properties.isEmpty());
+    QVERIFY(!batch->evaluations[1].ok());
+    QCOMPARE(batch->evaluations[1].error().message,
+             QStringLiteral("evaluations[1].resource.id is missing"));
+}
+
 void TestPdpAuthzenModel::batchItemErrorsStayInTheirPlace()
 {
     const auto batch = AccessEvaluationsRequest::fromJson(object(R"({
@@ -253,8 +288,18 @@ void TestPdpAuthzenModel::refusesMalformedBatches_data()
         << QStringLiteral("options.evaluations_semantic");
     QTest::newRow("options not object")
         << QByteArray(R"({"options":[],)" + items + "}") << QStringLiteral("options");
+    // A partial default is fine (batchTakesPartialDefaults); a default
+    // member of the wrong type is not.
     QTest::newRow("malformed default subject")
-        << QByteArray(R"({"subject":{"type":"u"},)" + items + "}") << QStringLiteral("subject.id");
+        << QByteArray(R"({"subject":{"type":"u","id":5},)" + items + "}")
+        << QStringLiteral("subject.id");
+    QTest::newRow("default subject not an object")
+        << QByteArray(R"({"subject":"u",)" + items + "}") << QStringLiteral("subject");
+    QTest::newRow("default action name empty")
+        << QByteArray(R"({"action":{"name":""},)" + items + "}") << QStringLiteral("action.name");
+    QTest::newRow("default resource properties not an object")
+        << QByteArray(R"({"resource":{"properties":[]},)" + items + "}")
+        << QStringLiteral("resource.properties");
     QTest::newRow("malformed default context")
         << QByteArray(R"({"context":5,)" + items + "}") << QStringLiteral("context");
     QByteArray many = R"({"subject":{"type":"u","id":"a"},"action":{"name":"r"},"evaluations":[)";

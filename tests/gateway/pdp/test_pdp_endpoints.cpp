@@ -11,6 +11,16 @@
 using namespace countersign;
 using namespace countersign::gateway;
 
+namespace {
+
+constexpr QByteArrayView adminToken = "endpoint-test-token";
+struct Options {
+    QByteArray contentType = "application/json";                     // empty: none sent
+    QByteArray authorization = "Bearer " + adminToken.toByteArray(); // empty: none sent
+};
+
+} // namespace
+
 // AuthZEN conformance-style tests of the embedded PDP's HTTP API over a real
 // the gateway's edge (EdgeServer) on a free loopback port.
 class TestPdpEndpoints : public QObject {
@@ -31,6 +41,14 @@ private Q_SLOTS:
     void batchWithoutItemsIsSingle();
     void discoveryDocument();
     void wrongMethodIsNotRouted();
+    void unauthenticatedIs401_data();
+    void unauthenticatedIs401();
+    void contentTypeMustBeJson_data();
+    void contentTypeMustBeJson();
+    void batchWithPartialDefaults();
+    void searchesOverHttp();
+    void searchErrorsAre400();
+    void ioThreadAnswersOnlyItsPaths();
 
 private:
     struct Reply {
@@ -38,9 +56,10 @@ private:
         QJsonObject body;
         QByteArray requestId;
         QByteArray contentType;
+        QByteArray wwwAuthenticate;
     };
     Reply call(const QByteArray &verb, const QString &path, const QByteArray &body = {},
-               const QByteArray &requestId = {});
+               const QByteArray &requestId = {}, const Options &options = Options());
     Reply evaluate(const QJsonObject &request, const QString &path = {});
 
     PolicyDecisionPoint m_pdp;
@@ -61,6 +80,14 @@ private:
 };
 
 namespace {
+
+QStringList names(std::initializer_list<const char *> list)
+{
+    QStringList result;
+    for (const char *name : list)
+        result.append(QString::fromUtf8(name));
+    return result;
+}
 
 QJsonObject object(const char *json)
 {
@@ -101,7 +128,19 @@ void TestPdpEndpoints::initTestCase()
     auto policy = Policy::parse(policyYaml, QStringLiteral("test.yaml"));
     QVERIFY(policy.ok());
     m_pdp.setPolicy(policy.value());
+    auto directory = std::make_shared<EntityDirectory>();
+    for (const char *id : {"alice@example.com", "admin@example.com", "bob@example.com"})
+        directory->addSubject(DirectoryEntity{QStringLiteral("user"), QString::fromLatin1(id), {}});
+    for (const char *id : {"directory/get_user", "directory/set_user"})
+        directory->addResource(
+            DirectoryEntity{QStringLiteral("tool"), QString::fromLatin1(id), {}});
+    directory->setActions({QStringLiteral("get_user"), QStringLiteral("set_user"),
+                           QStringLiteral("disable_user"), QStringLiteral("delete_user")});
+    m_pdp.setDirectory(directory);
     m_endpoints = std::make_unique<PdpEndpoints>(m_pdp, QUrl());
+    m_endpoints->setAuthenticator([](const HttpRequest &request) {
+        return request.value("Authorization") == "Bearer " + adminToken.toByteArray();
+    });
     m_endpoints->addRoutes(m_router);
     m_server.serve(m_router);
     const quint16 port = m_server.listen().value();
@@ -111,19 +150,24 @@ void TestPdpEndpoints::initTestCase()
 }
 
 TestPdpEndpoints::Reply TestPdpEndpoints::call(const QByteArray &verb, const QString &path,
-                                               const QByteArray &body, const QByteArray &requestId)
+                                               const QByteArray &body, const QByteArray &requestId,
+                                               const Options &options)
 {
     QUrl url = m_base;
     url.setPath(path);
     QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    if (!options.contentType.isEmpty())
+        request.setRawHeader("Content-Type", options.contentType);
+    if (!options.authorization.isEmpty())
+        request.setRawHeader("Authorization", options.authorization);
     if (!requestId.isEmpty())
         request.setRawHeader("X-Request-ID", requestId);
     QNetworkReply *reply = m_network.sendCustomRequest(request, verb, body);
     [&] { QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000); }();
     Reply result{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
                  QJsonDocument::fromJson(reply->readAll()).object(),
-                 reply->rawHeader("X-Request-ID"), reply->rawHeader("Content-Type")};
+                 reply->rawHeader("X-Request-ID"), reply->rawHeader("Content-Type"),
+                 reply->rawHeader("WWW-Authenticate")};
     reply->deleteLater();
     return result;
 }
@@ -270,8 +314,9 @@ void TestPdpEndpoints::oversizedBodyIs413()
     const QByteArray body = "{\"pad\":\"" + QByteArray(70 * 1024, 'x') + "\"}";
     // The edge refuses it with the configured limit (limits:
     // authzen_body_bytes), in the endpoints' error shape.
-    const Reply single = call("POST", QStringLiteral("/access/v1/evaluation"), body);
+    const Reply single = call("POST", QStringLiteral("/access/v1/evaluation"), body, "req-413");
     QCOMPARE(single.status, 413);
+    QCOMPARE(single.requestId, QByteArray("req-413"));
     QCOMPARE(single.body.value(QStringLiteral("error")).toString(), QStringLiteral("too_large"));
     QVERIFY(single.body.value(QStringLiteral("message")).toString().contains(u"65536"));
     QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluations"), body).status, 413);
@@ -385,6 +430,17 @@ void TestPdpEndpoints::discoveryDocument()
              base + QStringLiteral("/access/v1/evaluation"));
     QCOMPARE(reply.body.value(QStringLiteral("access_evaluations_endpoint")).toString(),
              base + QStringLiteral("/access/v1/evaluations"));
+    QCOMPARE(reply.body.value(QStringLiteral("search_subject_endpoint")).toString(),
+             base + QStringLiteral("/access/v1/search/subject"));
+    QCOMPARE(reply.body.value(QStringLiteral("search_resource_endpoint")).toString(),
+             base + QStringLiteral("/access/v1/search/resource"));
+    QCOMPARE(reply.body.value(QStringLiteral("search_action_endpoint")).toString(),
+             base + QStringLiteral("/access/v1/search/action"));
+    // Discovery needs no token.
+    QCOMPARE(call("GET", QStringLiteral("/.well-known/authzen-configuration"), {}, {},
+                  Options{QByteArray(), QByteArray()})
+                 .status,
+             200);
     QCOMPARE(reply.body.value(QStringLiteral("supported_obligations")).toArray(),
              QJsonArray{QStringLiteral("step-up")});
 
@@ -401,7 +457,258 @@ void TestPdpEndpoints::wrongMethodIsNotRouted()
 {
     QVERIFY(call("GET", QStringLiteral("/access/v1/evaluation")).status >= 400);
     QVERIFY(call("POST", QStringLiteral("/.well-known/authzen-configuration"), "{}").status >= 400);
-    QCOMPARE(call("POST", QStringLiteral("/access/v1/evaluationz"), "{}").status, 404);
+    const Reply unknown = call("POST", QStringLiteral("/access/v1/evaluationz"), "{}", "req-404");
+    QCOMPARE(unknown.status, 404);
+    QCOMPARE(unknown.requestId, QByteArray("req-404"));
+    QCOMPARE(call("GET", QStringLiteral("/access/v1/search/subject"), {}, "req-get").requestId,
+             QByteArray("req-get"));
+}
+
+namespace {
+
+const QByteArray allowedRequest = R"({"subject":{"type":"user","id":"a"},
+    "action":{"name":"get_x"},"resource":{"type":"tool","id":"t"}})";
+const QByteArray subjectSearch = R"({"subject":{"type":"user"},"action":{"name":"set_user"},
+    "resource":{"type":"tool","id":"directory/set_user"}})";
+
+QStringList resultIds(const QJsonObject &body)
+{
+    QStringList ids;
+    for (const QJsonValue &item : body.value(QStringLiteral("results")).toArray()) {
+        const QJsonObject entity = item.toObject();
+        ids.append(entity.contains(QStringLiteral("name"))
+                       ? entity.value(QStringLiteral("name")).toString()
+                       : entity.value(QStringLiteral("id")).toString());
+    }
+    return ids;
+}
+
+} // namespace
+
+void TestPdpEndpoints::unauthenticatedIs401_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("authorization");
+    for (const char *path :
+         {"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/subject",
+          "/access/v1/search/resource", "/access/v1/search/action"}) {
+        QTest::addRow("%s without token", path) << QString::fromLatin1(path) << QByteArray();
+        QTest::addRow("%s wrong token", path)
+            << QString::fromLatin1(path) << QByteArray("Bearer not-the-token");
+    }
+}
+
+void TestPdpEndpoints::unauthenticatedIs401()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, authorization);
+    // Refused before the body is read: even a malformed one gets 401.
+    for (const QByteArray &body : {allowedRequest, QByteArray("nope")}) {
+        const Reply reply = call("POST", path, body, "req-401",
+                                 Options{QByteArray("application/json"), authorization});
+        QCOMPARE(reply.status, 401);
+        QCOMPARE(reply.requestId, QByteArray("req-401"));
+        QCOMPARE(reply.wwwAuthenticate, QByteArray("Bearer"));
+        QCOMPARE(reply.body.value(QStringLiteral("error")).toString(),
+                 QStringLiteral("unauthorized"));
+        QVERIFY(!reply.body.value(QStringLiteral("message")).toString().isEmpty());
+    }
+
+    // Without an authenticator nothing is answered but 401 (closed by
+    // default), whatever the request carries.
+    PolicyDecisionPoint pdp(m_pdp.policy());
+    const PdpEndpoints closed(pdp, QUrl());
+    HttpRequest request;
+    request.method = HttpMethod::Post;
+    request.path = path;
+    request.headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
+    request.headers.append({QByteArray("Authorization"), "Bearer " + adminToken.toByteArray()});
+    request.body = allowedRequest;
+    const auto answer = closed.answer(request);
+    QVERIFY(answer.has_value());
+    QCOMPARE(answer->status, 401);
+}
+
+void TestPdpEndpoints::contentTypeMustBeJson_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<int>("status");
+    for (const char *path :
+         {"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/subject"}) {
+        QTest::addRow("%s none", path) << QString::fromLatin1(path) << QByteArray() << 400;
+        QTest::addRow("%s text/plain", path)
+            << QString::fromLatin1(path) << QByteArray("text/plain") << 400;
+        QTest::addRow("%s form", path)
+            << QString::fromLatin1(path) << QByteArray("application/x-www-form-urlencoded") << 400;
+        QTest::addRow("%s json+suffix", path)
+            << QString::fromLatin1(path) << QByteArray("application/jsonx") << 400;
+        QTest::addRow("%s JSON with charset", path)
+            << QString::fromLatin1(path) << QByteArray("Application/JSON; charset=utf-8") << 200;
+    }
+}
+
+void TestPdpEndpoints::contentTypeMustBeJson()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, contentType);
+    QFETCH(int, status);
+    // A well-formed body: only the Content-Type decides.
+    const QByteArray body = path.contains(u"search") ? subjectSearch : allowedRequest;
+    Options options;
+    options.contentType = contentType;
+    const Reply reply = call("POST", path, body, "req-ct", options);
+    QCOMPARE(reply.status, status);
+    QCOMPARE(reply.requestId, QByteArray("req-ct"));
+    if (status == 400) {
+        QCOMPARE(reply.body.value(QStringLiteral("error")).toString(),
+                 QStringLiteral("unsupported_media_type"));
+        QVERIFY(
+            reply.body.value(QStringLiteral("message")).toString().contains(u"application/json"));
+    }
+}
+
+void TestPdpEndpoints::batchWithPartialDefaults()
+{
+    // The working group's shape (Todo 1.1 scenario): an empty default
+    // resource that every item replaces. The batch is answered, not refused.
+    Reply reply = call("POST", QStringLiteral("/access/v1/evaluations"), R"({
+        "subject":{"type":"user","id":"admin@example.com"},
+        "action":{"name":"set_user"},
+        "resource":{},
+        "context":{},
+        "evaluations":[
+          {"resource":{"type":"tool","id":"a"}},
+          {"resource":{"type":"tool","id":"b"},"action":{"name":"delete_user"}}]})");
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(decisions(reply.body), (QList<bool>{true, false}));
+
+    // A partial default: an item that takes it is an error in its place;
+    // the others are decided.
+    reply = call("POST", QStringLiteral("/access/v1/evaluations"), R"({
+        "subject":{"type":"user"},
+        "action":{"name":"get_user"},
+        "resource":{"type":"tool","id":"t"},
+        "evaluations":[
+          {"subject":{"type":"user","id":"bob@example.com"}},
+          {}]})");
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(decisions(reply.body), (QList<bool>{true, false}));
+    QCOMPARE(reply.body.value(QStringLiteral("evaluations"))
+                 .toArray()
+                 .at(1)
+                 .toObject()
+                 .value(QStringLiteral("context"))
+                 .toObject()
+                 .value(QStringLiteral("error"))
+                 .toObject()
+                 .value(QStringLiteral("message"))
+                 .toString(),
+             QStringLiteral("evaluations[1].subject.id is missing"));
+
+    // What a default does carry must still be well-typed.
+    reply = call("POST", QStringLiteral("/access/v1/evaluations"), R"({
+        "resource":{"type":"tool","id":7},
+        "evaluations":[{"subject":{"type":"user","id":"a"},"action":{"name":"get_x"},
+                        "resource":{"type":"tool","id":"t"}}]})");
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.body.value(QStringLiteral("message")).toString(),
+             QStringLiteral("resource.id must be a string"));
+    // Without items the top level is the request: it must be complete.
+    reply = call("POST", QStringLiteral("/access/v1/evaluations"),
+                 R"({"subject":{"type":"user","id":"a"},"action":{"name":"get_x"},"resource":{}})");
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.body.value(QStringLiteral("message")).toString(),
+             QStringLiteral("resource.type is missing"));
+}
+
+void TestPdpEndpoints::searchesOverHttp()
+{
+    Reply reply = call("POST", QStringLiteral("/access/v1/search/subject"), subjectSearch, "req-s");
+    QCOMPARE(reply.status, 200);
+    QVERIFY(reply.contentType.startsWith("application/json"));
+    QCOMPARE(reply.requestId, QByteArray("req-s"));
+    QCOMPARE(resultIds(reply.body), names({"admin@example.com"}));
+
+    reply = call("POST", QStringLiteral("/access/v1/search/resource"), R"({
+        "subject":{"type":"user","id":"bob@example.com"},"action":{"name":"get_user"},
+        "resource":{"type":"tool"}})");
+    QCOMPARE(reply.status, 200);
+    QCOMPARE(resultIds(reply.body), names({"directory/get_user", "directory/set_user"}));
+
+    reply = call("POST", QStringLiteral("/access/v1/search/action"), R"({
+        "subject":{"type":"user","id":"admin@example.com"},
+        "resource":{"type":"tool","id":"directory/set_user"}})");
+    QCOMPARE(reply.status, 200);
+    // disable_user is a step-up (decision false), delete_user a deny.
+    QCOMPARE(resultIds(reply.body), names({"get_user", "set_user"}));
+
+    // Paged: one result a page, walked to the end.
+    QStringList walked;
+    QString token;
+    for (int page = 0; page < 5; ++page) {
+        QJsonObject body = object(R"({"subject":{"type":"user","id":"admin@example.com"},
+            "resource":{"type":"tool","id":"directory/set_user"}})");
+        QJsonObject paging{{QStringLiteral("limit"), 1}};
+        if (!token.isEmpty())
+            paging.insert(QStringLiteral("token"), token);
+        body.insert(QStringLiteral("page"), paging);
+        reply = call("POST", QStringLiteral("/access/v1/search/action"),
+                     QJsonDocument(body).toJson(QJsonDocument::Compact));
+        QCOMPARE(reply.status, 200);
+        walked += resultIds(reply.body);
+        token = reply.body.value(QStringLiteral("page"))
+                    .toObject()
+                    .value(QStringLiteral("next_token"))
+                    .toString();
+        if (token.isEmpty())
+            break;
+    }
+    QCOMPARE(walked, names({"get_user", "set_user"}));
+    QVERIFY(token.isEmpty());
+}
+
+void TestPdpEndpoints::searchErrorsAre400()
+{
+    Reply reply = call("POST", QStringLiteral("/access/v1/search/resource"),
+                       R"({"subject":{"type":"user","id":"a"},"action":{"name":"x"},
+                           "resource":{"type":"tool"},"page":{"token":"AAAA"}})",
+                       "req-bad-token");
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.requestId, QByteArray("req-bad-token"));
+    QCOMPARE(reply.body.value(QStringLiteral("error")).toString(),
+             QStringLiteral("malformed_request"));
+    QVERIFY(reply.body.value(QStringLiteral("message")).toString().startsWith(u"page.token"));
+
+    reply = call("POST", QStringLiteral("/access/v1/search/subject"),
+                 R"({"action":{"name":"x"},"resource":{"type":"tool","id":"t"}})", "req-missing");
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.requestId, QByteArray("req-missing"));
+    QCOMPARE(reply.body.value(QStringLiteral("message")).toString(),
+             QStringLiteral("subject is missing"));
+
+    reply = call("POST", QStringLiteral("/access/v1/search/action"), "[]");
+    QCOMPARE(reply.status, 400);
+}
+
+void TestPdpEndpoints::ioThreadAnswersOnlyItsPaths()
+{
+    HttpRequest request;
+    request.method = HttpMethod::Post;
+    request.headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
+    request.headers.append({QByteArray("Authorization"), "Bearer " + adminToken.toByteArray()});
+    request.body = subjectSearch;
+    request.path = QStringLiteral("/access/v1/search/subject");
+    auto answer = m_endpoints->answer(request);
+    QVERIFY(answer.has_value());
+    QCOMPARE(answer->status, 200);
+    request.path = QStringLiteral("/access/v1/search/other");
+    QVERIFY(!m_endpoints->answer(request).has_value());
+    request.path = QStringLiteral("/.well-known/authzen-configuration");
+    QVERIFY(!m_endpoints->answer(request).has_value());
+    request.path = QStringLiteral("/access/v1/evaluation");
+    request.method = HttpMethod::Get;
+    QVERIFY(!m_endpoints->answer(request).has_value());
 }
 
 QTEST_GUILESS_MAIN(TestPdpEndpoints)
