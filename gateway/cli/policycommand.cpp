@@ -34,7 +34,7 @@ int check(CommandContext &context, const QString &path)
                 << (rule.when.size() == 1 ? " condition)" : " conditions)");
         out << '\n';
     }
-    if (policy->userSubjectTypes() != QStringList{QStringLiteral("user")}) {
+    if (!policy->userSubjectTypes().isEmpty()) {
         out << "  subjects looked up among users: "
             << policy->userSubjectTypes().join(QStringLiteral(", ")) << '\n';
     }

@@ -108,8 +108,9 @@ std::optional<Condition> parseComparison(const QString &text, QString &error);
 // not once per rule).
 class RequestAttributes {
 public:
-    // directory may be null (no records); subjects whose type is in
-    // userSubjectTypes are looked up among the directory's "user" subjects.
+    // directory may be null (no records). Subjects are looked up by type and
+    // id; a type in userSubjectTypes (may be null) reads as "user", the type
+    // of gateway.yaml users in the directory.
     RequestAttributes(const AccessRequest &request, const EntityDirectory *directory,
                       const QStringList *userSubjectTypes);
 

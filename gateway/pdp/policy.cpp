@@ -135,8 +135,7 @@ private:
 
 bool PolicyRule::matches(const AccessRequest &request) const
 {
-    const QStringList userTypes{QStringLiteral("user")};
-    QtRequestFacts facts(request, nullptr, &userTypes);
+    QtRequestFacts facts(request, nullptr, nullptr);
     return matchesFacts(facts);
 }
 

@@ -119,9 +119,10 @@ bool PolicyRule::matchesFacts(Facts &facts) const
 // The language (YAML; strict: unknown keys, repeated keys and values of the
 // wrong kind are errors that name the file and line):
 //
-//   user_subject_types: [user]   optional; subject types whose ids are
-//                                gateway.yaml users (their attributes are
-//                                subject.attributes.*); default [user]
+//   user_subject_types: [identity]
+//                                optional; subject types besides "user"
+//                                whose ids are gateway.yaml users (their
+//                                attributes are subject.attributes.*)
 //   rules:                       required, at least one rule, in order
 //     - name: read-only-tools    required; 1..64 of A-Z a-z 0-9 _ . -;
 //                                unique. Shown in logs and obligation ids.
@@ -230,7 +231,8 @@ public:
     }
     // Where the rules came from ("policy.yaml", "gateway.yaml").
     const QString &sourceName() const;
-    // Subject types whose ids are gateway.yaml users (user_subject_types).
+    // Subject types besides "user" whose ids are gateway.yaml users
+    // (user_subject_types; empty by default).
     const QStringList &userSubjectTypes() const { return m_userSubjectTypes; }
     // True when a rule has `when:` conditions.
     bool hasConditions() const;
@@ -238,7 +240,7 @@ public:
 private:
     QList<PolicyRule> m_rules;
     QString m_sourceName;
-    QStringList m_userSubjectTypes{QStringLiteral("user")};
+    QStringList m_userSubjectTypes;
 
     friend class PolicyParser;
 };
