@@ -79,25 +79,6 @@ bool isNumberComparison(Condition::Operator op)
         || op == Condition::Operator::Greater || op == Condition::Operator::GreaterOrEqual;
 }
 
-// JSON equality; numbers by value (5 == 5.0), no conversions between kinds.
-bool jsonEquals(const QJsonValue &a, const QJsonValue &b)
-{
-    if (a.isDouble() && b.isDouble())
-        return a.toDouble() == b.toDouble();
-    if (a.type() != b.type())
-        return false;
-    return a == b;
-}
-
-bool listHolds(const QJsonArray &list, const QJsonValue &wanted)
-{
-    for (const QJsonValue &element : list) {
-        if (jsonEquals(element, wanted))
-            return true;
-    }
-    return false;
-}
-
 // The operand written after the operator: a path (starts with a letter and
 // is not true/false/null) or a JSON value.
 bool readOperand(const QString &text, Condition &condition, QString &error)
@@ -126,6 +107,7 @@ bool readOperand(const QString &text, Condition &condition, QString &error)
         return false;
     }
     condition.literal = document.array().at(0);
+    condition.literalValue = ConditionValue::of(condition.literal);
     return true;
 }
 
@@ -235,6 +217,76 @@ bool checkKinds(Condition &condition, QString &error)
 
 } // namespace
 
+ConditionValue ConditionValue::of(const QJsonValue &value)
+{
+    ConditionValue decoded;
+    switch (value.type()) {
+    case QJsonValue::Undefined:
+        break;
+    case QJsonValue::String:
+        decoded.kind = Kind::String;
+        decoded.text = value.toString();
+        break;
+    case QJsonValue::Double:
+        decoded.kind = Kind::Number;
+        decoded.number = value.toDouble();
+        break;
+    case QJsonValue::Bool:
+        decoded.kind = Kind::Bool;
+        decoded.boolean = value.toBool();
+        break;
+    case QJsonValue::Null:
+        decoded.kind = Kind::Null;
+        break;
+    case QJsonValue::Array: {
+        decoded.kind = Kind::Array;
+        const QJsonArray array = value.toArray();
+        decoded.elements.reserve(static_cast<std::size_t>(array.size()));
+        for (const QJsonValue &element : array)
+            decoded.elements.push_back(of(element));
+        break;
+    }
+    case QJsonValue::Object:
+        decoded.kind = Kind::Object;
+        decoded.object = value;
+        break;
+    }
+    return decoded;
+}
+
+ConditionValue ConditionValue::ofText(const QString &text)
+{
+    ConditionValue decoded;
+    decoded.kind = Kind::String;
+    decoded.text = text;
+    return decoded;
+}
+
+bool ConditionValue::equals(const ConditionValue &other) const
+{
+    if (kind != other.kind)
+        return false;
+    switch (kind) {
+    case Kind::Absent:
+        return false;
+    case Kind::String:
+        return text == other.text;
+    case Kind::Number:
+        return number == other.number;
+    case Kind::Bool:
+        return boolean == other.boolean;
+    case Kind::Null:
+        return true;
+    case Kind::Array:
+        return std::equal(
+            elements.cbegin(), elements.cend(), other.elements.cbegin(), other.elements.cend(),
+            [](const ConditionValue &a, const ConditionValue &b) { return a.equals(b); });
+    case Kind::Object:
+        return object == other.object;
+    }
+    return false;
+}
+
 bool AttributePath::isStringField() const
 {
     switch (root) {
@@ -310,18 +362,6 @@ std::optional<AttributePath> AttributePath::parse(QStringView text, QString &err
     for (qsizetype i = firstKey; i < parts.size(); ++i)
         path.keys.append(parts[i].toString());
     return path;
-}
-
-bool Condition::readsDirectory() const
-{
-    if (kind != Kind::Compare) {
-        return std::any_of(children.cbegin(), children.cend(),
-                           [](const Condition &child) { return child.readsDirectory(); });
-    }
-    const auto reads = [](const AttributePath &path) {
-        return path.readsSubjectAttributes() || path.readsResourceAttributes();
-    };
-    return reads(left) || (right && reads(*right));
 }
 
 std::optional<Condition> parseComparison(const QString &text, QString &error)
@@ -400,21 +440,36 @@ const DirectoryEntity *RequestAttributes::resourceRecord()
     return m_resource;
 }
 
-QJsonValue RequestAttributes::value(const AttributePath &path)
+const ConditionValue &RequestAttributes::value(const AttributePath &path)
+{
+    if (path.slot < 0) {
+        m_unnumbered.push_back(resolve(path));
+        return m_unnumbered.back();
+    }
+    const auto slot = static_cast<std::size_t>(path.slot);
+    if (m_values.size() <= slot)
+        m_values.resize(slot + 1);
+    std::optional<ConditionValue> &cached = m_values[slot];
+    if (!cached)
+        cached = resolve(path);
+    return *cached;
+}
+
+ConditionValue RequestAttributes::resolve(const AttributePath &path)
 {
     using Root = AttributePath::Root;
     const QJsonObject *object = nullptr;
     switch (path.root) {
     case Root::SubjectType:
-        return m_request.subject.type;
+        return ConditionValue::ofText(m_request.subject.type);
     case Root::SubjectId:
-        return m_request.subject.id;
+        return ConditionValue::ofText(m_request.subject.id);
     case Root::ActionName:
-        return m_request.action.name;
+        return ConditionValue::ofText(m_request.action.name);
     case Root::ResourceType:
-        return m_request.resource.type;
+        return ConditionValue::ofText(m_request.resource.type);
     case Root::ResourceId:
-        return m_request.resource.id;
+        return ConditionValue::ofText(m_request.resource.id);
     case Root::SubjectProperties:
         object = &m_request.subject.properties;
         break;
@@ -430,27 +485,27 @@ QJsonValue RequestAttributes::value(const AttributePath &path)
     case Root::SubjectAttributes: {
         const DirectoryEntity *record = subjectRecord();
         if (!record)
-            return QJsonValue(QJsonValue::Undefined);
+            return {};
         object = &record->attributes;
         break;
     }
     case Root::ResourceAttributes: {
         const DirectoryEntity *record = resourceRecord();
         if (!record)
-            return QJsonValue(QJsonValue::Undefined);
+            return {};
         object = &record->attributes;
         break;
     }
     }
     if (path.keys.isEmpty())
-        return *object;
+        return ConditionValue::of(*object);
     QJsonValue current = object->value(path.keys.front());
     for (qsizetype i = 1; i < path.keys.size(); ++i) {
         if (!current.isObject())
-            return QJsonValue(QJsonValue::Undefined);
+            return {};
         current = current.toObject().value(path.keys[i]);
     }
-    return current;
+    return ConditionValue::of(current);
 }
 
 Truth evaluate(const Condition &condition, RequestAttributes &attributes)
@@ -488,31 +543,37 @@ Truth evaluate(const Condition &condition, RequestAttributes &attributes)
     case Condition::Kind::Compare:
         break;
     }
-    const QJsonValue left = attributes.value(condition.left);
+    using Kind = ConditionValue::Kind;
+    const ConditionValue &left = attributes.value(condition.left);
     if (condition.op == Op::Exists)
-        return left.isUndefined() ? Truth::False : Truth::True;
+        return left.isAbsent() ? Truth::False : Truth::True;
     if (condition.op == Op::Absent)
-        return left.isUndefined() ? Truth::True : Truth::False;
-    if (left.isUndefined())
+        return left.isAbsent() ? Truth::True : Truth::False;
+    if (left.isAbsent())
         return Truth::Unknown;
-    const QJsonValue right =
-        condition.right ? attributes.value(*condition.right) : condition.literal;
-    if (right.isUndefined())
+    const ConditionValue &right =
+        condition.right ? attributes.value(*condition.right) : condition.literalValue;
+    if (right.isAbsent())
         return Truth::Unknown;
     const auto truth = [](bool holds) { return holds ? Truth::True : Truth::False; };
+    const auto holds = [](const ConditionValue &list, const ConditionValue &wanted) {
+        return std::any_of(
+            list.elements.cbegin(), list.elements.cend(),
+            [&wanted](const ConditionValue &element) { return element.equals(wanted); });
+    };
     switch (condition.op) {
     case Op::Equal:
-        return truth(jsonEquals(left, right));
+        return truth(left.equals(right));
     case Op::NotEqual:
-        return truth(!jsonEquals(left, right));
+        return truth(!left.equals(right));
     case Op::Less:
     case Op::LessOrEqual:
     case Op::Greater:
     case Op::GreaterOrEqual: {
-        if (!left.isDouble() || !right.isDouble())
+        if (left.kind != Kind::Number || right.kind != Kind::Number)
             return Truth::Unknown;
-        const double a = left.toDouble();
-        const double b = right.toDouble();
+        const double a = left.number;
+        const double b = right.number;
         if (condition.op == Op::Less)
             return truth(a < b);
         if (condition.op == Op::LessOrEqual)
@@ -522,27 +583,23 @@ Truth evaluate(const Condition &condition, RequestAttributes &attributes)
         return truth(a >= b);
     }
     case Op::In:
-        if (!right.isArray())
+        if (right.kind != Kind::Array)
             return Truth::Unknown;
-        return truth(listHolds(right.toArray(), left));
+        return truth(holds(right, left));
     case Op::Contains:
-        if (!left.isArray())
+        if (left.kind != Kind::Array)
             return Truth::Unknown;
-        return truth(listHolds(left.toArray(), right));
-    case Op::ContainsAny: {
-        if (!left.isArray())
+        return truth(holds(left, right));
+    case Op::ContainsAny:
+        if (left.kind != Kind::Array || right.kind != Kind::Array)
             return Truth::Unknown;
-        const QJsonArray list = left.toArray();
-        for (const QJsonValue &wanted : right.toArray()) {
-            if (listHolds(list, wanted))
-                return Truth::True;
-        }
-        return Truth::False;
-    }
+        return truth(
+            std::any_of(right.elements.cbegin(), right.elements.cend(),
+                        [&](const ConditionValue &wanted) { return holds(left, wanted); }));
     case Op::Matches:
-        if (!left.isString())
+        if (left.kind != Kind::String)
             return Truth::Unknown;
-        return truth(condition.glob->matches(left.toString()));
+        return truth(condition.glob->matches(left.text));
     case Op::Exists:
     case Op::Absent:
         break;

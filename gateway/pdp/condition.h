@@ -2,6 +2,7 @@
 
 #include "gateway/pdp/globpattern.h"
 
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct AttributePath {
     Root root = Root::SubjectId;
     QStringList keys; // members below the root's object, outermost first
     QString text;     // as written, for messages
+    // The same number for the same text within a policy (Policy numbers
+    // them at load), so a request resolves each distinct path once however
+    // many rules read it; -1: not numbered, resolved on every use.
+    int slot = -1;
 
     // One of subject.type, subject.id, action.name, resource.type,
     // resource.id: always present and always a string.
@@ -49,6 +54,32 @@ struct AttributePath {
     // nullopt with `error` set ("unknown root \"user\" ...") when the text is
     // not a path.
     static std::optional<AttributePath> parse(QStringView text, QString &error);
+};
+
+// A value as conditions compare it, decoded once (literals at load,
+// attributes once per request), so comparing allocates nothing.
+struct ConditionValue {
+    enum class Kind : quint8 {
+        Absent,
+        String,
+        Number,
+        Bool,
+        Null,
+        Array,
+        Object,
+    };
+    Kind kind = Kind::Absent;
+    QString text;                         // String
+    double number = 0;                    // Number
+    bool boolean = false;                 // Bool
+    std::vector<ConditionValue> elements; // Array
+    QJsonValue object;                    // Object (compared whole)
+
+    static ConditionValue of(const QJsonValue &value);
+    static ConditionValue ofText(const QString &text);
+    bool isAbsent() const { return kind == Kind::Absent; }
+    // JSON equality: numbers by value (5 == 5.0), never across kinds.
+    bool equals(const ConditionValue &other) const;
 };
 
 // The three-valued result of a condition: Unknown when an attribute it
@@ -92,10 +123,23 @@ struct Condition {
     AttributePath left;
     std::optional<AttributePath> right;        // the operand is another attribute
     QJsonValue literal{QJsonValue::Undefined}; // otherwise the operand (Undefined: none)
+    ConditionValue literalValue;               // the same, decoded
     std::optional<GlobPattern> glob;           // Matches
     std::vector<Condition> children;           // groups
 
-    bool readsDirectory() const;
+    // Calls visit(AttributePath &) for every path, groups included.
+    template <typename Visit>
+    void forEachPath(Visit &&visit)
+    {
+        if (kind != Kind::Compare) {
+            for (Condition &child : children)
+                child.forEachPath(visit);
+            return;
+        }
+        visit(left);
+        if (right)
+            visit(*right);
+    }
 };
 
 // Parses "PATH OPERATOR [OPERAND]" with the load-time checks (unknown root
@@ -114,10 +158,12 @@ public:
     RequestAttributes(const AccessRequest &request, const EntityDirectory *directory,
                       const QStringList *userSubjectTypes);
 
-    // Undefined when absent.
-    QJsonValue value(const AttributePath &path);
+    // Kind Absent when absent. The reference stays valid for the life of
+    // this object.
+    const ConditionValue &value(const AttributePath &path);
 
 private:
+    ConditionValue resolve(const AttributePath &path);
     const DirectoryEntity *subjectRecord();
     const DirectoryEntity *resourceRecord();
 
@@ -128,6 +174,10 @@ private:
     const DirectoryEntity *m_resource = nullptr;
     bool m_subjectLooked = false;
     bool m_resourceLooked = false;
+    // By AttributePath::slot; a deque so that growing it never moves a
+    // value a caller still holds.
+    std::deque<std::optional<ConditionValue>> m_values;
+    std::deque<ConditionValue> m_unnumbered;
 };
 
 Truth evaluate(const Condition &condition, RequestAttributes &attributes);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <string>
 
 #include <QDir>
@@ -202,6 +203,7 @@ public:
             lines.insert(rule->name, rule->line);
             policy.m_rules.append(rule.value());
         }
+        numberPaths(policy.m_rules);
         return policy;
     }
 
@@ -424,6 +426,22 @@ private:
             methods.append(*method);
         }
         return methods;
+    }
+
+    // The same number for the same path text across the policy, so a
+    // request resolves "subject.attributes.roles" once for all the rules
+    // that read it (RequestAttributes).
+    static void numberPaths(QList<PolicyRule> &rules)
+    {
+        std::map<QString, int> slots;
+        for (PolicyRule &rule : rules) {
+            for (Condition &condition : rule.when) {
+                condition.forEachPath([&slots](AttributePath &path) {
+                    const auto [entry, added] = slots.try_emplace(path.text, int(slots.size()));
+                    path.slot = entry->second;
+                });
+            }
+        }
     }
 
     // A non-empty list of distinct names (user_subject_types).
@@ -678,12 +696,6 @@ const PolicyRule *Policy::firstMatch(const AccessRequest &request,
 const QString &Policy::sourceName() const
 {
     return m_sourceName;
-}
-
-bool Policy::hasConditions() const
-{
-    return std::any_of(m_rules.cbegin(), m_rules.cend(),
-                       [](const PolicyRule &rule) { return !rule.when.empty(); });
 }
 
 } // namespace countersign::gateway

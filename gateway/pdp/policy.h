@@ -234,8 +234,6 @@ public:
     // Subject types besides "user" whose ids are gateway.yaml users
     // (user_subject_types; empty by default).
     const QStringList &userSubjectTypes() const { return m_userSubjectTypes; }
-    // True when a rule has `when:` conditions.
-    bool hasConditions() const;
 
 private:
     QList<PolicyRule> m_rules;
