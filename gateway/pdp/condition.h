@@ -3,6 +3,7 @@
 #include "gateway/pdp/globpattern.h"
 
 #include <deque>
+#include <list>
 #include <optional>
 #include <vector>
 
@@ -177,7 +178,7 @@ private:
     // By AttributePath::slot; a deque so that growing it never moves a
     // value a caller still holds.
     std::deque<std::optional<ConditionValue>> m_values;
-    std::deque<ConditionValue> m_unnumbered;
+    std::list<ConditionValue> m_unnumbered; // (no allocation until used)
 };
 
 Truth evaluate(const Condition &condition, RequestAttributes &attributes);

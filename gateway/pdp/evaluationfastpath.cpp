@@ -290,6 +290,9 @@ json::value parseStrict(QByteArrayView body, json::monotonic_resource &memory)
     if (error)
         return json::value(json::storage_ptr(&memory));
     json::value root = parser.release();
+    // Boost.JSON keeps the last of two equal names, so fewer members in the
+    // tree than written in the text (counted as parseStrictJsonObject counts
+    // them, protocol/strictjson.h) means a name was given twice.
     qsizetype members = 0;
     if (!root.is_object() || !countMembers(root, members) || members != writtenMemberCount(body))
         return json::value(json::storage_ptr(&memory));

@@ -70,7 +70,8 @@ public:
     QtRequestFacts(const AccessRequest &request, const EntityDirectory *directory,
                    const QStringList *userSubjectTypes)
         : m_request(request)
-        , m_attributes(request, directory, userSubjectTypes)
+        , m_directory(directory)
+        , m_userSubjectTypes(userSubjectTypes)
     {
     }
 
@@ -102,7 +103,11 @@ public:
     }
     bool conditionsHold(const std::vector<Condition> &conditions)
     {
-        return allHold(conditions, m_attributes);
+        // Made on the first rule with conditions: a policy of match: keys
+        // only never pays for it.
+        if (!m_attributes)
+            m_attributes.emplace(m_request, m_directory, m_userSubjectTypes);
+        return allHold(conditions, *m_attributes);
     }
     static constexpr bool unsure() { return false; }
 
@@ -124,7 +129,9 @@ private:
 
     inline static const QString argumentsMember = QStringLiteral("arguments");
     const AccessRequest &m_request;
-    RequestAttributes m_attributes;
+    const EntityDirectory *m_directory;
+    const QStringList *m_userSubjectTypes;
+    std::optional<RequestAttributes> m_attributes;
     std::vector<Spelled> m_subject;
     std::vector<Spelled> m_argumentSpellings;
     QJsonObject m_arguments;

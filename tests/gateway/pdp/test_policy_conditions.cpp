@@ -24,6 +24,7 @@ private Q_SLOTS:
     void operators();
     void directoryAttributes();
     void userSubjectTypes();
+    void userSubjectTypesInTheConfigSection();
     void unknownNeverAllows();
     void stepUpWithCondition();
     void matchAndWhenTogether();
@@ -227,6 +228,25 @@ void TestPolicyConditions::userSubjectTypes()
     pdp.setPolicy(mapped.value());
     QVERIFY(pdp.evaluate(identity).isAllow());
     QVERIFY(pdp.evaluate(request()).isAllow()); // "user" subjects always are users
+}
+
+// Inline rules in gateway.yaml take user_subject_types beside them; with
+// `file:` it belongs in the policy file.
+void TestPolicyConditions::userSubjectTypesInTheConfigSection()
+{
+    const auto inlined = Policy::fromConfigSection(
+        "user_subject_types: [identity]\nrules:\n  - name: a\n    effect: allow\n", 30,
+        QStringLiteral("gateway.yaml"));
+    QVERIFY2(inlined.ok(), qPrintable(inlined.ok() ? QString() : inlined.error().message));
+    QCOMPARE(inlined->userSubjectTypes(), QStringList{QStringLiteral("identity")});
+
+    const auto withFile = Policy::fromConfigSection(
+        "file: policy.yaml\nuser_subject_types: [identity]\n", 30, QStringLiteral("gateway.yaml"));
+    QVERIFY(!withFile.ok());
+    QVERIFY2(withFile.error().message.startsWith(
+                 QStringLiteral("gateway.yaml:31: policy.user_subject_types: belongs in the "
+                                "policy file")),
+             qPrintable(withFile.error().message));
 }
 
 // An absent attribute makes a condition unknown: never true, not even under
