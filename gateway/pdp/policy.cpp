@@ -460,7 +460,9 @@ private:
             return m_source.error(mark, owner.pathOf(key),
                                   QStringLiteral("expected a list of 1 to 32 subject types, "
                                                  "found %1")
-                                      .arg(yamlKindName(node)));
+                                      .arg(node.IsSequence()
+                                               ? QStringLiteral("%1 entries").arg(node.size())
+                                               : yamlKindName(node)));
         }
         QStringList names;
         int index = 0;

@@ -454,6 +454,10 @@ void TestPolicyConditions::errorsNameFileAndLine_data()
         << QByteArray("user_subject_types: identity\nrules:\n  - name: a\n    effect: allow\n")
         << QStringLiteral("p.yaml:1: user_subject_types: expected a list of 1 to 32 subject "
                           "types");
+    QTest::newRow("user_subject_types empty")
+        << QByteArray("user_subject_types: []\nrules:\n  - name: a\n    effect: allow\n")
+        << QStringLiteral("p.yaml:1: user_subject_types: expected a list of 1 to 32 subject "
+                          "types, found 0 entries");
     QTest::newRow("user_subject_types repeated")
         << QByteArray("user_subject_types: [a, a]\nrules:\n  - name: a\n    effect: allow\n")
         << QStringLiteral("p.yaml:1: user_subject_types[1]: \"a\" is listed twice");
