@@ -3,8 +3,10 @@
 // what POST /access/v1/evaluation costs without the HTTP around it. The
 // figures over HTTP come from bench_mcp_proxy (bench/load/).
 
+#include "gateway/config/gatewayconfig.h"
 #include "gateway/pdp/accessdecision.h"
 #include "gateway/pdp/authzenmodel.h"
+#include "gateway/pdp/entitydirectory.h"
 #include "gateway/pdp/evaluationfastpath.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policy.h"
@@ -14,7 +16,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrl>
 
@@ -183,6 +187,118 @@ void BM_PdpGeneratedPolicy(benchmark::State &state, Input input)
 BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, allow, Input::Allow)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, step_up, Input::StepUp)->Arg(100);
 BENCHMARK_CAPTURE(BM_PdpGeneratedPolicy, deny, Input::Deny)->Arg(10)->Arg(100)->Arg(1000);
+
+// when: conditions. The directory the condition benchmarks read: the
+// proxy request's subject with roles and an email.
+std::shared_ptr<const EntityDirectory> benchDirectory()
+{
+    auto directory = std::make_shared<EntityDirectory>();
+    directory->addSubject(
+        {QStringLiteral("user"), QStringLiteral("alice@example.com"),
+         QJsonObject{{QStringLiteral("email"), QStringLiteral("alice@example.com")},
+                     {QStringLiteral("roles"), QJsonArray{QStringLiteral("editor")}}}});
+    return directory;
+}
+
+// A policy like the generated one, but every filler rule fails at a when:
+// condition instead of a match: key: half compare an argument with a string,
+// half look for a role in the subject's directory record (one lookup per
+// request, then a list search per rule).
+QByteArray generatedConditionPolicyYaml(int size)
+{
+    QByteArray yaml = "rules:\n";
+    for (int i = 0; i < size - 2; ++i) {
+        const QByteArray n = QByteArray::number(i);
+        yaml += "  - name: filler-" + n + "\n    when:\n";
+        if (i % 2 == 0)
+            yaml += "      - resource.properties.arguments.user == \"u" + n + "\"\n";
+        else
+            yaml += "      - subject.attributes.roles contains \"role" + n + "\"\n";
+        yaml += i % 2 == 0 ? "    effect: deny\n" : "    effect: allow\n";
+    }
+    yaml += "  - name: step-up-at-end\n    match:\n      action: \"disable_*\"\n"
+            "    when:\n      - subject.attributes.roles contains \"editor\"\n"
+            "    effect: step_up\n"
+            "  - name: allow-at-end\n    match:\n      action: \"get_*\"\n"
+            "    when:\n      - resource.properties.arguments.user != subject.id\n"
+            "      - subject.attributes.email matches \"*@example.com\"\n"
+            "    effect: allow\n";
+    return yaml;
+}
+
+void runEvaluateWithDirectory(benchmark::State &state, const Policy &policy, Input input)
+{
+    PolicyDecisionPoint pdp(policy);
+    pdp.setDirectory(benchDirectory());
+    const AccessRequest request = proxyRequest(input);
+    expectEffect(pdp.evaluate(request), input);
+    for (auto _ : state) {
+        AccessDecision decision = pdp.evaluate(request);
+        benchmark::DoNotOptimize(decision);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
+void BM_PdpGeneratedConditionPolicy(benchmark::State &state, Input input)
+{
+    static std::map<int, Policy> policies;
+    const int size = static_cast<int>(state.range(0));
+    auto found = policies.find(size);
+    if (found == policies.end()) {
+        auto parsed = Policy::parse(generatedConditionPolicyYaml(size),
+                                    QStringLiteral("generated-conditions.yaml"));
+        if (!parsed)
+            fatal(parsed.error().message);
+        found = policies.emplace(size, std::move(parsed).value()).first;
+    }
+    runEvaluateWithDirectory(state, found->second, input);
+}
+BENCHMARK_CAPTURE(BM_PdpGeneratedConditionPolicy, allow, Input::Allow)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000);
+BENCHMARK_CAPTURE(BM_PdpGeneratedConditionPolicy, deny, Input::Deny)->Arg(10)->Arg(100)->Arg(1000);
+
+// The AuthZEN Todo scenario as a user writes it (examples/policies/todo:
+// roles and email from gateway.yaml users:), on the working group's own
+// requests. own: Morty completes his own todo (third rule: three conditions,
+// one directory lookup, attribute against attribute). other: Beth (a
+// viewer) tries the same and every rule is tried before the default deny.
+void BM_PdpTodoScenario(benchmark::State &state, bool own)
+{
+    const QString path = QStringLiteral(COUNTERSIGN_EXAMPLE_POLICIES "/todo/gateway.yaml");
+    auto config = GatewayConfig::load(path);
+    if (!config)
+        fatal(config.error().message);
+    const auto section = config->reserved.value(QStringLiteral("policy"));
+    auto policy = Policy::fromConfigSection(section.yaml, section.line, config->sourcePath);
+    if (!policy)
+        fatal(policy.error().message);
+    PolicyDecisionPoint pdp(policy.value());
+    pdp.setDirectory(
+        std::make_shared<const EntityDirectory>(entityDirectoryFromConfig(config.value())));
+    AccessRequest request;
+    request.subject = {
+        QStringLiteral("user"),
+        own ? QStringLiteral("CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs")
+            : QStringLiteral("CiRmZDM2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs"),
+        {}};
+    request.action = {QStringLiteral("can_update_todo"), {}};
+    request.resource = {QStringLiteral("todo"),
+                        QStringLiteral("7240d0db-8ff0-41ec-98b2-34a096273b91"),
+                        QJsonObject{{QStringLiteral("ownerID"),
+                                     own ? QStringLiteral("morty@the-citadel.com")
+                                         : QStringLiteral("beth@the-smiths.com")}}};
+    if (pdp.evaluate(request).isAllow() != own)
+        fatal(QStringLiteral("the Todo policy decided the benchmark request unexpectedly"));
+    for (auto _ : state) {
+        AccessDecision decision = pdp.evaluate(request);
+        benchmark::DoNotOptimize(decision);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_PdpTodoScenario, own_allow, true);
+BENCHMARK_CAPTURE(BM_PdpTodoScenario, viewer_deny, false);
 
 // What POST /access/v1/evaluation does per request apart from HTTP and
 // authentication (PdpEndpoints): strict JSON parse, AuthZEN request

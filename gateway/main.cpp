@@ -21,6 +21,7 @@ const Command commands[] = {
     {"devices", "list or revoke paired companions", runDevices},
     {"totp", "enrol a user's phone authenticator app", runTotp},
     {"audit", "export the audit log as JSON lines, or verify its hash chain", runAudit},
+    {"policy", "check a policy file, or decide a request with it, without serving", runPolicy},
 };
 
 void printUsage(QTextStream &stream)

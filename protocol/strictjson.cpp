@@ -23,8 +23,8 @@ qsizetype memberCount(const QJsonValue &value)
     return count;
 }
 
-// Members written in the text: in valid JSON every ':' outside a string
-// separates a member name from its value.
+} // namespace
+
 qsizetype writtenMemberCount(QByteArrayView json)
 {
     qsizetype count = 0;
@@ -44,8 +44,6 @@ qsizetype writtenMemberCount(QByteArrayView json)
     }
     return count;
 }
-
-} // namespace
 
 Result<QJsonObject> parseStrictJsonObject(QByteArrayView json, const QString &what)
 {

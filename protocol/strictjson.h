@@ -14,4 +14,10 @@ namespace countersign {
 // `what` names the document in error messages ("request payload").
 Result<QJsonObject> parseStrictJsonObject(QByteArrayView json, const QString &what);
 
+// Members written in the text of valid JSON, all levels: every ':' outside a
+// string separates a member name from its value. A parser that keeps one of
+// two equal names builds fewer members than this; the AuthZEN fast path
+// (gateway/pdp/evaluationfastpath.cpp) counts the same way.
+qsizetype writtenMemberCount(QByteArrayView json);
+
 } // namespace countersign

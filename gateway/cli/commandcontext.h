@@ -58,5 +58,6 @@ int runPair(const QStringList &arguments);
 int runDevices(const QStringList &arguments);
 int runTotp(const QStringList &arguments);
 int runAudit(const QStringList &arguments);
+int runPolicy(const QStringList &arguments);
 
 } // namespace countersign::gateway

@@ -5,6 +5,7 @@
 #include "yamlmap.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <string>
 
@@ -12,6 +13,10 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
 
 namespace countersign::gateway {
 
@@ -48,6 +53,145 @@ qsizetype codePointCount(const QString &text)
     return text.toUcs4().size();
 }
 
+// A YAML value as JSON, for `attributes:` (what policies compare). Scalars
+// follow the YAML 1.2 core schema: a quoted scalar is always a string; a
+// plain one is null (null, ~, empty), a boolean (true, false), an integer
+// or a float when it reads as one, else a string. So `age: 42` is a number
+// and `zip: "01234"` a string, as a person reading the file expects.
+class AttributeReader {
+public:
+    AttributeReader(const ConfigSource &source)
+        : m_source(source)
+    {
+    }
+
+    Result<QJsonObject> readObject(const YAML::Node &node, const QString &path,
+                                   const YAML::Mark &fallback)
+    {
+        m_values = 0;
+        if (!node.IsMap()) {
+            return m_source.error(markOr(node, fallback), path,
+                                  QStringLiteral("expected a mapping of attribute names to "
+                                                 "values, found %1")
+                                      .arg(yamlKindName(node)));
+        }
+        auto value = read(node, path, fallback, 1);
+        if (!value)
+            return value.error();
+        return value->toObject();
+    }
+
+private:
+    Result<QJsonValue> read(const YAML::Node &node, const QString &path, const YAML::Mark &fallback,
+                            int depth)
+    {
+        const YAML::Mark mark = markOr(node, fallback);
+        if (++m_values > GatewayConfig::maxAttributeValues) {
+            return m_source.error(mark, path,
+                                  QStringLiteral("more than %1 attribute values")
+                                      .arg(GatewayConfig::maxAttributeValues));
+        }
+        if (depth > GatewayConfig::maxAttributeDepth) {
+            return m_source.error(mark, path,
+                                  QStringLiteral("attributes nest at most %1 levels deep")
+                                      .arg(GatewayConfig::maxAttributeDepth));
+        }
+        if (node.IsNull())
+            return QJsonValue(QJsonValue::Null);
+        if (node.IsScalar())
+            return scalar(node, path, mark);
+        if (node.IsSequence()) {
+            QJsonArray array;
+            int index = 0;
+            for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+                auto element =
+                    read(*it, QStringLiteral("%1[%2]").arg(path).arg(index), mark, depth + 1);
+                if (!element)
+                    return element.error();
+                array.append(element.value());
+            }
+            return QJsonValue(array);
+        }
+        // A mapping: every name is allowed, YamlMap still refuses repeated
+        // and non-string keys.
+        QStringList names;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (it->first.IsScalar())
+                names.append(QString::fromStdString(it->first.Scalar()));
+        }
+        auto map = YamlMap::open(m_source, node, path, fallback, names);
+        if (!map)
+            return map.error();
+        QJsonObject object;
+        for (const QString &name : std::as_const(names)) {
+            if (name.isEmpty() || name.size() > 64) {
+                return m_source.error(map->markOf(name), map->pathOf(name),
+                                      QStringLiteral("attribute names are 1 to 64 characters"));
+            }
+            auto value = read(map->value(name), map->pathOf(name), map->markOf(name), depth + 1);
+            if (!value)
+                return value.error();
+            object.insert(name, value.value());
+        }
+        return QJsonValue(object);
+    }
+
+    Result<QJsonValue> scalar(const YAML::Node &node, const QString &path, const YAML::Mark &mark)
+    {
+        const QString text = QString::fromStdString(node.Scalar());
+        if (text.size() > GatewayConfig::maxAttributeStringLength) {
+            return m_source.error(mark, path,
+                                  QStringLiteral("is longer than %1 characters")
+                                      .arg(GatewayConfig::maxAttributeStringLength));
+        }
+        if (node.Tag() == "!") // quoted: a string whatever it reads like
+            return QJsonValue(text);
+        if (text.isEmpty() || text == u"~" || text == u"null" || text == u"Null"
+            || text == u"NULL") {
+            return QJsonValue(QJsonValue::Null);
+        }
+        if (text == u"true" || text == u"True" || text == u"TRUE")
+            return QJsonValue(true);
+        if (text == u"false" || text == u"False" || text == u"FALSE")
+            return QJsonValue(false);
+        static const QRegularExpression number(
+            QStringLiteral("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
+        if (number.match(text).hasMatch()) {
+            bool ok = false;
+            const double value = text.toDouble(&ok);
+            constexpr double maxExact = 9007199254740992.0; // 2^53
+            if (!ok || !std::isfinite(value)) {
+                return m_source.error(mark, path,
+                                      QStringLiteral("%1 is not a number a policy can compare; "
+                                                     "quote it to make it a string")
+                                          .arg(text));
+            }
+            const bool integer =
+                !text.contains(u'.') && !text.contains(u'e') && !text.contains(u'E');
+            if (integer && (value >= maxExact || value <= -maxExact)) {
+                return m_source.error(mark, path,
+                                      QStringLiteral("%1 is beyond 2^53, where numbers lose "
+                                                     "precision; quote it to make it a string")
+                                          .arg(text));
+            }
+            return QJsonValue(value);
+        }
+        return QJsonValue(text);
+    }
+
+    const ConfigSource &m_source;
+    qsizetype m_values = 0;
+};
+
+// resources[].type/id and actions[]: 1 to maxEntityNameLength characters,
+// nothing invisible (they are compared with request values and listed by
+// the search APIs).
+bool isEntityName(const QString &text)
+{
+    return !text.isEmpty() && text.size() <= GatewayConfig::maxEntityNameLength
+        && !hasInvisibleCharacters(text);
+}
+
 // Reads one configuration document. Each step stops at the first error so
 // that the message points at one place; the order of the steps is the order
 // in which later checks depend on earlier values (public_url needs listen
@@ -74,6 +218,8 @@ private:
     Status readAdmin(const YamlMap &top);
     Status readPasskeys(const YamlMap &top);
     Status readUsers(const YamlMap &top);
+    Status readResources(const YamlMap &top);
+    Status readActions(const YamlMap &top);
     Result<GatewayConfig::User> readUser(const YAML::Node &node, const QString &path,
                                          const YAML::Mark &fallback);
     Status readReserved(const YamlMap &top);
@@ -93,7 +239,8 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
         QStringLiteral("data_dir"), QStringLiteral("tls"),        QStringLiteral("approvals"),
         QStringLiteral("tokens"),   QStringLiteral("pairing"),    QStringLiteral("admin"),
         QStringLiteral("users"),    QStringLiteral("passkeys"),   QStringLiteral("limits")};
-    topKeys << QStringLiteral("retention");
+    topKeys << QStringLiteral("retention") << QStringLiteral("resources")
+            << QStringLiteral("actions");
     topKeys += GatewayConfig::reservedKeys();
     // An empty file has no marks at all; line 1 is the honest place to point.
     const auto top = YamlMap::open(m_source, root, {}, YAML::Mark(), topKeys);
@@ -104,8 +251,9 @@ Result<GatewayConfig> ConfigParser::parse(const YAML::Node &root)
          {&ConfigParser::readListen, &ConfigParser::readName, &ConfigParser::readDataDir,
           &ConfigParser::readTls, &ConfigParser::readPublicUrl, &ConfigParser::readDurations,
           &ConfigParser::readAdmin, &ConfigParser::readPasskeys, &ConfigParser::readUsers,
-          &ConfigParser::readLimits, &ConfigParser::readApprovalLimits,
-          &ConfigParser::readRetention, &ConfigParser::readReserved}) {
+          &ConfigParser::readResources, &ConfigParser::readActions, &ConfigParser::readLimits,
+          &ConfigParser::readApprovalLimits, &ConfigParser::readRetention,
+          &ConfigParser::readReserved}) {
         const Status status = (this->*step)(top.value());
         if (!status.ok()) {
             return status.error();
@@ -667,13 +815,15 @@ Result<GatewayConfig::User> ConfigParser::readUser(const YAML::Node &node, const
 {
     const QString idKey = QStringLiteral("id");
     const QString displayNameKey = QStringLiteral("display_name");
+    const QString attributesKey = QStringLiteral("attributes");
     GatewayConfig::User user;
     YAML::Mark idMark = markOr(node, fallback);
     QString idPath = path;
     if (node.IsScalar()) {
         user.id = QString::fromStdString(node.Scalar());
     } else {
-        const auto map = YamlMap::open(m_source, node, path, fallback, {idKey, displayNameKey});
+        const auto map =
+            YamlMap::open(m_source, node, path, fallback, {idKey, displayNameKey, attributesKey});
         if (!map.ok()) {
             return map.error();
         }
@@ -705,6 +855,14 @@ Result<GatewayConfig::User> ConfigParser::readUser(const YAML::Node &node, const
                                           .arg(GatewayConfig::maxNameLength));
             }
         }
+        if (map->contains(attributesKey)) {
+            AttributeReader reader(m_source);
+            auto attributes = reader.readObject(
+                map->value(attributesKey), map->pathOf(attributesKey), map->markOf(attributesKey));
+            if (!attributes.ok())
+                return attributes.error();
+            user.attributes = attributes.value();
+        }
     }
     bool idOk = !user.id.isEmpty() && codePointCount(user.id) <= GatewayConfig::maxUserIdLength
         && !hasInvisibleCharacters(user.id);
@@ -722,6 +880,112 @@ Result<GatewayConfig::User> ConfigParser::readUser(const YAML::Node &node, const
         user.displayName = user.id;
     }
     return user;
+}
+
+Status ConfigParser::readResources(const YamlMap &top)
+{
+    const QString key = QStringLiteral("resources");
+    if (!top.contains(key) || top.value(key).IsNull())
+        return Ok{};
+    const YAML::Node resources = top.value(key);
+    const YAML::Mark mark = markOr(resources, top.markOf(key));
+    if (!resources.IsSequence()) {
+        return m_source.error(mark, key,
+                              QStringLiteral("expected a list of {type, id, attributes}, found %1")
+                                  .arg(yamlKindName(resources)));
+    }
+    if (resources.size() > static_cast<std::size_t>(GatewayConfig::maxResources)) {
+        return m_source.error(mark, key,
+                              QStringLiteral("more than %1 resources; an external attribute "
+                                             "source is the place for more")
+                                  .arg(GatewayConfig::maxResources));
+    }
+    const QString typeKey = QStringLiteral("type");
+    const QString idKey = QStringLiteral("id");
+    const QString attributesKey = QStringLiteral("attributes");
+    QMap<QPair<QString, QString>, QString> seen; // (type, id) -> path of the first
+    int index = 0;
+    for (auto it = resources.begin(); it != resources.end(); ++it, ++index) {
+        const QString path = QStringLiteral("%1[%2]").arg(key).arg(index);
+        const auto map = YamlMap::open(m_source, *it, path, mark, {typeKey, idKey, attributesKey});
+        if (!map.ok())
+            return map.error();
+        GatewayConfig::Resource resource;
+        for (const auto &[name, target] :
+             {std::pair{typeKey, &resource.type}, std::pair{idKey, &resource.id}}) {
+            if (!map->contains(name)) {
+                return m_source.error(map->mark(), map->pathOf(name),
+                                      QStringLiteral("is required"));
+            }
+            const YAML::Mark valueMark = markOr(map->value(name), map->markOf(name));
+            auto text = readString(m_source, map->value(name), map->pathOf(name), valueMark);
+            if (!text.ok())
+                return text.error();
+            if (!isEntityName(text.value())) {
+                return m_source.error(valueMark, map->pathOf(name),
+                                      QStringLiteral("must be 1 to %1 characters with no "
+                                                     "control characters")
+                                          .arg(GatewayConfig::maxEntityNameLength));
+            }
+            *target = text.value();
+        }
+        const auto identity = qMakePair(resource.type, resource.id);
+        if (seen.contains(identity)) {
+            return m_source.error(map->markOf(idKey), map->pathOf(idKey),
+                                  QStringLiteral("%1 \"%2\" is already listed as %3")
+                                      .arg(resource.type, resource.id, seen.value(identity)));
+        }
+        seen.insert(identity, path);
+        if (map->contains(attributesKey)) {
+            AttributeReader reader(m_source);
+            auto attributes = reader.readObject(
+                map->value(attributesKey), map->pathOf(attributesKey), map->markOf(attributesKey));
+            if (!attributes.ok())
+                return attributes.error();
+            resource.attributes = attributes.value();
+        }
+        m_config.resources.append(resource);
+    }
+    return Ok{};
+}
+
+Status ConfigParser::readActions(const YamlMap &top)
+{
+    const QString key = QStringLiteral("actions");
+    if (!top.contains(key) || top.value(key).IsNull())
+        return Ok{};
+    const YAML::Node actions = top.value(key);
+    const YAML::Mark mark = markOr(actions, top.markOf(key));
+    if (!actions.IsSequence()
+        || actions.size() > static_cast<std::size_t>(GatewayConfig::maxActions)) {
+        return m_source.error(mark, key,
+                              QStringLiteral("expected a list of at most %1 action names, "
+                                             "found %2")
+                                  .arg(GatewayConfig::maxActions)
+                                  .arg(actions.IsSequence()
+                                           ? QStringLiteral("%1 names").arg(actions.size())
+                                           : yamlKindName(actions)));
+    }
+    int index = 0;
+    for (auto it = actions.begin(); it != actions.end(); ++it, ++index) {
+        const QString path = QStringLiteral("%1[%2]").arg(key).arg(index);
+        const YAML::Mark itemMark = markOr(*it, mark);
+        auto name = readString(m_source, *it, path, itemMark);
+        if (!name.ok())
+            return name.error();
+        if (!isEntityName(name.value())) {
+            return m_source.error(itemMark, path,
+                                  QStringLiteral("must be 1 to %1 characters with no control "
+                                                 "characters")
+                                      .arg(GatewayConfig::maxEntityNameLength));
+        }
+        if (m_config.actions.contains(name.value())) {
+            return m_source.error(itemMark, path,
+                                  QStringLiteral("\"%1\" is listed twice").arg(name.value()));
+        }
+        m_config.actions.append(name.value());
+    }
+    return Ok{};
 }
 
 Status ConfigParser::readReserved(const YamlMap &top)

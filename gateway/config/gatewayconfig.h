@@ -89,7 +89,19 @@ namespace countersign::gateway {
 //                         characters, no spaces or control characters;
 //                         typically an email address
 //       display_name: text optional, 1 to 64 characters; defaults to id
+//       attributes: {...} optional mapping of anything YAML (strings,
+//                         numbers, booleans, null, lists, nested mappings;
+//                         quoted scalars are strings) read by policies as
+//                         subject.attributes.*; at most 8 levels, 1000
+//                         values, strings up to 1024 characters
 //                         An item may also be just the id: "- alice@example.com".
+//   resources:            Optional. Records the embedded PDP knows
+//     - type: text        attributes of (resource.attributes.* in rules,
+//       id: text          the AuthZEN resource search). type and id 1 to
+//       attributes: {...} 1024 characters, unique together; attributes as
+//                         for users. At most 10000 resources.
+//   actions: [names]      Optional. Action names the AuthZEN action search
+//                         tries; 1 to 1024 characters, unique, at most 256.
 //   policy:
 //       The embedded AuthZEN PDP's rules: `policy: {file: policy.yaml}`
 //       (relative to this file) or inline `policy: {rules: [...]}`; the
@@ -175,6 +187,12 @@ struct GatewayConfig {
     static constexpr qsizetype maxNameLength = 64;
     static constexpr qsizetype maxUserIdLength = 254; // the longest email address
     static constexpr qint64 maxFileBytes = 1024 * 1024;
+    static constexpr qsizetype maxResources = 10000;
+    static constexpr qsizetype maxActions = 256;
+    static constexpr qsizetype maxEntityNameLength = 1024; // resources[].type/id, actions[]
+    static constexpr int maxAttributeDepth = 8;
+    static constexpr qsizetype maxAttributeValues = 1000; // per user or resource
+    static constexpr qsizetype maxAttributeStringLength = 1024;
 
     // approvals.limits (ApprovalLimits in gateway/approvals has the same
     // defaults; the runtime copies these into it).

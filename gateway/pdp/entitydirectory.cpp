@@ -1,5 +1,7 @@
 #include "gateway/pdp/entitydirectory.h"
 
+#include "gateway/config/gatewayconfig.h"
+
 namespace countersign::gateway {
 
 namespace {
@@ -71,6 +73,17 @@ void EntityDirectory::setActions(QStringList names)
 {
     names.removeDuplicates();
     m_actions = std::move(names);
+}
+
+EntityDirectory entityDirectoryFromConfig(const GatewayConfig &config)
+{
+    EntityDirectory directory;
+    for (const GatewayConfig::User &user : config.users)
+        directory.addSubject({QStringLiteral("user"), user.id, user.attributes});
+    for (const GatewayConfig::Resource &resource : config.resources)
+        directory.addResource({resource.type, resource.id, resource.attributes});
+    directory.setActions(config.actions);
+    return directory;
 }
 
 } // namespace countersign::gateway

@@ -10,6 +10,8 @@
 
 namespace countersign::gateway {
 
+struct GatewayConfig;
+
 // One subject or resource the gateway knows attributes of.
 struct DirectoryEntity {
     QString type;           // "user" for gateway.yaml users
@@ -58,5 +60,10 @@ private:
     Table m_resources;
     QStringList m_actions;
 };
+
+// The directory of a configuration: users: as "user" subjects with their
+// attributes, resources:, actions:. The runtime, `policy eval --config` and
+// the scenario tests build it this way.
+EntityDirectory entityDirectoryFromConfig(const GatewayConfig &config);
 
 } // namespace countersign::gateway

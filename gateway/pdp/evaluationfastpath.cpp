@@ -3,6 +3,7 @@
 #include "gateway/pdp/authzenmodel.h"
 #include "gateway/pdp/policy.h"
 #include "gateway/pdp/policydecisionpoint.h"
+#include "protocol/strictjson.h"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
@@ -17,31 +18,6 @@ namespace countersign::gateway {
 namespace json = boost::json;
 
 namespace {
-
-// Members written in the text, counted exactly as parseStrictJsonObject
-// counts them (protocol/strictjson.cpp): in valid JSON every ':' outside a
-// string separates a member name from its value. Boost.JSON keeps the last
-// of two equal names, so fewer members in the tree than in the text means a
-// name was given twice.
-qsizetype writtenMemberCount(QByteArrayView text)
-{
-    qsizetype count = 0;
-    bool inString = false;
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (inString) {
-            if (c == '\\')
-                ++i; // skip the escaped character, which may be a quote
-            else if (c == '"')
-                inString = false;
-        } else if (c == '"') {
-            inString = true;
-        } else if (c == ':') {
-            ++count;
-        }
-    }
-    return count;
-}
 
 // Counts the members of the tree, all levels; false when a number is not
 // finite (Boost.JSON reads 1e400 as infinity, Qt may not read it at all).
@@ -168,6 +144,15 @@ public:
         return true;
     }
     const std::string_view *argument(const QString &key) { return spell(m_arguments, key); }
+    // `when:` conditions are evaluated by the reference path only (with
+    // its directory lookups): a rule that gets this far makes the answer
+    // unsure, so the caller asks PolicyDecisionPoint::evaluate. The fast
+    // path therefore never decides differently; it only decides less.
+    bool conditionsHold(const std::vector<Condition> &)
+    {
+        m_unsure = true;
+        return false;
+    }
 
     bool unsure() const { return m_unsure; }
 
@@ -305,6 +290,9 @@ json::value parseStrict(QByteArrayView body, json::monotonic_resource &memory)
     if (error)
         return json::value(json::storage_ptr(&memory));
     json::value root = parser.release();
+    // Boost.JSON keeps the last of two equal names, so fewer members in the
+    // tree than written in the text (counted as parseStrictJsonObject counts
+    // them, protocol/strictjson.h) means a name was given twice.
     qsizetype members = 0;
     if (!root.is_object() || !countMembers(root, members) || members != writtenMemberCount(body))
         return json::value(json::storage_ptr(&memory));

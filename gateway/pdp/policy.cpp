@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <string>
 
 #include <QDir>
@@ -22,6 +23,7 @@ namespace {
 
 const QString rulesKey = QStringLiteral("rules");
 const QString fileKey = QStringLiteral("file");
+const QString userSubjectTypesKey = QStringLiteral("user_subject_types");
 
 // A property or argument value as the text a glob is matched against.
 std::optional<QString> spelling(const QJsonValue &value)
@@ -65,8 +67,11 @@ bool isRuleNameCharacter(QChar c)
 // rule that asks, so a long policy does not spell the same value again.
 class QtRequestFacts {
 public:
-    explicit QtRequestFacts(const AccessRequest &request)
+    QtRequestFacts(const AccessRequest &request, const EntityDirectory *directory,
+                   const QStringList *userSubjectTypes)
         : m_request(request)
+        , m_directory(directory)
+        , m_userSubjectTypes(userSubjectTypes)
     {
     }
 
@@ -96,6 +101,15 @@ public:
     {
         return lookup(m_argumentSpellings, m_arguments, key);
     }
+    bool conditionsHold(const std::vector<Condition> &conditions)
+    {
+        // Made on the first rule with conditions: a policy of match: keys
+        // only never pays for it.
+        if (!m_attributes)
+            m_attributes.emplace(m_request, m_directory, m_userSubjectTypes);
+        return allHold(conditions, *m_attributes);
+    }
+    static constexpr bool unsure() { return false; }
 
 private:
     struct Spelled {
@@ -115,6 +129,9 @@ private:
 
     inline static const QString argumentsMember = QStringLiteral("arguments");
     const AccessRequest &m_request;
+    const EntityDirectory *m_directory;
+    const QStringList *m_userSubjectTypes;
+    std::optional<RequestAttributes> m_attributes;
     std::vector<Spelled> m_subject;
     std::vector<Spelled> m_argumentSpellings;
     QJsonObject m_arguments;
@@ -126,7 +143,7 @@ private:
 
 bool PolicyRule::matches(const AccessRequest &request) const
 {
-    QtRequestFacts facts(request);
+    QtRequestFacts facts(request, nullptr, nullptr);
     return matchesFacts(facts);
 }
 
@@ -143,7 +160,8 @@ public:
     // The top level of a policy file: {rules: [...]}.
     Result<Policy> parseDocument(const YAML::Node &root)
     {
-        auto top = YamlMap::open(m_source, root, m_prefix, YAML::Mark(), {rulesKey});
+        auto top =
+            YamlMap::open(m_source, root, m_prefix, YAML::Mark(), {rulesKey, userSubjectTypesKey});
         if (!top)
             return top.error();
         return parseRules(top.value());
@@ -169,6 +187,12 @@ public:
                                   QStringLiteral("at least one rule is required"));
         Policy policy;
         policy.m_sourceName = m_source.name;
+        if (owner.contains(userSubjectTypesKey)) {
+            auto types = readNameList(owner, userSubjectTypesKey);
+            if (!types)
+                return types.error();
+            policy.m_userSubjectTypes = types.value();
+        }
         QMap<QString, int> lines; // rule name -> line of its first use
         int index = 0;
         for (auto it = rules.begin(); it != rules.end(); ++it, ++index) {
@@ -186,6 +210,7 @@ public:
             lines.insert(rule->name, rule->line);
             policy.m_rules.append(rule.value());
         }
+        numberPaths(policy.m_rules);
         return policy;
     }
 
@@ -200,15 +225,16 @@ private:
         const QString timeoutKey = QStringLiteral("timeout");
         const QString reasonKey = QStringLiteral("reason");
         const QString userVerificationKey = QStringLiteral("user_verification");
+        const QString whenKey = QStringLiteral("when");
         if (!node.IsMap()) {
             return m_source.error(markOr(node, fallback), path,
                                   QStringLiteral("expected a rule (a mapping with name, match "
                                                  "and effect), found %1")
                                       .arg(yamlKindName(node)));
         }
-        auto map = YamlMap::open(
-            m_source, node, path, fallback,
-            {nameKey, matchKey, effectKey, methodsKey, timeoutKey, reasonKey, userVerificationKey});
+        auto map = YamlMap::open(m_source, node, path, fallback,
+                                 {nameKey, matchKey, whenKey, effectKey, methodsKey, timeoutKey,
+                                  reasonKey, userVerificationKey});
         if (!map)
             return map.error();
         PolicyRule rule;
@@ -233,6 +259,13 @@ private:
 
         if (auto matched = parseMatch(*map, matchKey, rule); !matched)
             return matched.error();
+        if (map->contains(whenKey)) {
+            auto conditions = parseConditionList(map->value(whenKey), map->pathOf(whenKey),
+                                                 map->markOf(whenKey), 1);
+            if (!conditions)
+                return conditions.error();
+            rule.when = std::move(conditions.value());
+        }
 
         if (!map->contains(effectKey)) {
             return m_source.error(map->mark(), map->pathOf(effectKey),
@@ -402,6 +435,132 @@ private:
         return methods;
     }
 
+    // The same number for the same path text across the policy, so a
+    // request resolves "subject.attributes.roles" once for all the rules
+    // that read it (RequestAttributes).
+    static void numberPaths(QList<PolicyRule> &rules)
+    {
+        std::map<QString, int> slots;
+        for (PolicyRule &rule : rules) {
+            for (Condition &condition : rule.when) {
+                condition.forEachPath([&slots](AttributePath &path) {
+                    const auto [entry, added] = slots.try_emplace(path.text, int(slots.size()));
+                    path.slot = entry->second;
+                });
+            }
+        }
+    }
+
+    // A non-empty list of distinct names (user_subject_types).
+    Result<QStringList> readNameList(const YamlMap &owner, const QString &key)
+    {
+        const YAML::Node node = owner.value(key);
+        const YAML::Mark mark = markOr(node, owner.markOf(key));
+        if (!node.IsSequence() || node.size() == 0 || node.size() > 32) {
+            return m_source.error(mark, owner.pathOf(key),
+                                  QStringLiteral("expected a list of 1 to 32 subject types, "
+                                                 "found %1")
+                                      .arg(node.IsSequence()
+                                               ? QStringLiteral("%1 entries").arg(node.size())
+                                               : yamlKindName(node)));
+        }
+        QStringList names;
+        int index = 0;
+        for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+            const QString path = QStringLiteral("%1[%2]").arg(owner.pathOf(key)).arg(index);
+            auto name = readString(m_source, *it, path, mark);
+            if (!name)
+                return name.error();
+            if (name->isEmpty() || names.contains(name.value())) {
+                return m_source.error(
+                    markOr(*it, mark), path,
+                    name->isEmpty() ? QStringLiteral("must not be empty")
+                                    : QStringLiteral("\"%1\" is listed twice").arg(name.value()));
+            }
+            names.append(name.value());
+        }
+        return names;
+    }
+
+    // `when:` (and the lists of all_of / any_of): conditions that must all
+    // hold. depth counts the groups around the list.
+    Result<std::vector<Condition>> parseConditionList(const YAML::Node &node, const QString &path,
+                                                      const YAML::Mark &fallback, int depth)
+    {
+        const YAML::Mark mark = markOr(node, fallback);
+        if (!node.IsSequence() || node.size() == 0
+            || node.size() > static_cast<std::size_t>(Policy::maxConditions)) {
+            return m_source.error(
+                mark, path,
+                QStringLiteral("expected a list of 1 to %1 conditions (\"PATH OPERATOR "
+                               "OPERAND\", all_of, any_of or not), found %2")
+                    .arg(Policy::maxConditions)
+                    .arg(node.IsSequence() ? QStringLiteral("%1 entries").arg(node.size())
+                                           : yamlKindName(node)));
+        }
+        std::vector<Condition> conditions;
+        int index = 0;
+        for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+            auto condition =
+                parseCondition(*it, QStringLiteral("%1[%2]").arg(path).arg(index), mark, depth);
+            if (!condition)
+                return condition.error();
+            conditions.push_back(std::move(condition.value()));
+        }
+        return conditions;
+    }
+
+    Result<Condition> parseCondition(const YAML::Node &node, const QString &path,
+                                     const YAML::Mark &fallback, int depth)
+    {
+        const YAML::Mark mark = markOr(node, fallback);
+        if (node.IsScalar()) {
+            QString error;
+            auto condition = parseComparison(QString::fromStdString(node.Scalar()), error);
+            if (!condition)
+                return m_source.error(mark, path, error);
+            return std::move(*condition);
+        }
+        const QString allOfKey = QStringLiteral("all_of");
+        const QString anyOfKey = QStringLiteral("any_of");
+        const QString notKey = QStringLiteral("not");
+        if (!node.IsMap() || node.size() != 1) {
+            return m_source.error(
+                mark, path,
+                QStringLiteral("expected a condition (\"PATH OPERATOR "
+                               "OPERAND\") or one of all_of, any_of, not; "
+                               "found %1")
+                    .arg(node.IsMap() ? QStringLiteral("a mapping of %1 keys").arg(node.size())
+                                      : yamlKindName(node)));
+        }
+        auto map = YamlMap::open(m_source, node, path, fallback, {allOfKey, anyOfKey, notKey});
+        if (!map)
+            return map.error();
+        if (depth >= Condition::maxDepth) {
+            return m_source.error(
+                mark, path,
+                QStringLiteral("groups nest at most %1 deep").arg(Condition::maxDepth - 1));
+        }
+        Condition group;
+        if (map->contains(notKey)) {
+            group.kind = Condition::Kind::Not;
+            auto inner = parseCondition(map->value(notKey), map->pathOf(notKey),
+                                        map->markOf(notKey), depth + 1);
+            if (!inner)
+                return inner.error();
+            group.children.push_back(std::move(inner.value()));
+            return group;
+        }
+        const QString key = map->contains(allOfKey) ? allOfKey : anyOfKey;
+        group.kind = key == allOfKey ? Condition::Kind::AllOf : Condition::Kind::AnyOf;
+        auto children =
+            parseConditionList(map->value(key), map->pathOf(key), map->markOf(key), depth + 1);
+        if (!children)
+            return children.error();
+        group.children = std::move(children.value());
+        return group;
+    }
+
     Result<GlobPattern> readGlob(const YAML::Node &node, const QString &path,
                                  const YAML::Mark &fallback)
     {
@@ -497,7 +656,8 @@ Result<Policy> Policy::fromConfigSection(const QByteArray &yaml, int line,
     const QByteArray placed = QByteArray(qMax(0, line - 1), '\n') + yaml;
     return guarded(source, placed, [&](const YAML::Node &root) -> Result<Policy> {
         const YAML::Mark sectionMark = root.Mark();
-        auto section = YamlMap::open(source, root, sectionKey, sectionMark, {fileKey, rulesKey});
+        auto section = YamlMap::open(source, root, sectionKey, sectionMark,
+                                     {fileKey, rulesKey, userSubjectTypesKey});
         if (!section)
             return section.error();
         if (section->contains(fileKey) == section->contains(rulesKey)) {
@@ -508,6 +668,11 @@ Result<Policy> Policy::fromConfigSection(const QByteArray &yaml, int line,
                                                                     : QStringLiteral("neither")));
         }
         if (section->contains(fileKey)) {
+            if (section->contains(userSubjectTypesKey)) {
+                return source.error(section->markOf(userSubjectTypesKey),
+                                    section->pathOf(userSubjectTypesKey),
+                                    QStringLiteral("belongs in the policy file with its rules"));
+            }
             auto file = readString(source, section->value(fileKey), section->pathOf(fileKey),
                                    section->markOf(fileKey));
             if (!file)
@@ -530,9 +695,10 @@ const QList<PolicyRule> &Policy::rules() const
     return m_rules;
 }
 
-const PolicyRule *Policy::firstMatch(const AccessRequest &request) const
+const PolicyRule *Policy::firstMatch(const AccessRequest &request,
+                                     const EntityDirectory *directory) const
 {
-    QtRequestFacts facts(request);
+    QtRequestFacts facts(request, directory, &m_userSubjectTypes);
     return firstMatchOf(facts);
 }
 

@@ -72,7 +72,7 @@ const QByteArray &PolicyDecisionPoint::authzenResponse(const PolicyRule *rule) c
 
 AccessDecision PolicyDecisionPoint::evaluate(const AccessRequest &request) const
 {
-    return decisionFor(m_policy.firstMatch(request));
+    return decisionFor(m_policy.firstMatch(request, m_directory.get()));
 }
 
 AccessDecision PolicyDecisionPoint::decisionFor(const PolicyRule *rule) const

@@ -13,23 +13,6 @@
 
 namespace countersign::gateway {
 
-namespace {
-
-// The embedded PDP's attributes of subjects and resources (its policy
-// information point), from gateway.yaml's users:, resources: and actions:.
-std::shared_ptr<const EntityDirectory> entityDirectoryOf(const GatewayConfig &config)
-{
-    auto directory = std::make_shared<EntityDirectory>();
-    for (const GatewayConfig::User &user : config.users)
-        directory->addSubject({QStringLiteral("user"), user.id, user.attributes});
-    for (const GatewayConfig::Resource &resource : config.resources)
-        directory->addResource({resource.type, resource.id, resource.attributes});
-    directory->setActions(config.actions);
-    return directory;
-}
-
-} // namespace
-
 GatewayRuntime::~GatewayRuntime()
 {
     // The edge first: its I/O threads are joined and requests still queued
@@ -71,7 +54,8 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
         if (!policy)
             return policy.error();
         runtime->m_pdp = std::make_unique<PolicyDecisionPoint>(std::move(policy).value());
-        runtime->m_pdp->setDirectory(entityDirectoryOf(config));
+        runtime->m_pdp->setDirectory(
+            std::make_shared<const EntityDirectory>(entityDirectoryFromConfig(config)));
     }
 
     // Every mistake in the configuration is reported before the port is

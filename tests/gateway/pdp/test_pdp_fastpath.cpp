@@ -1,6 +1,7 @@
 #include "gateway/edge/httpmessage.h"
 #include "gateway/pdp/accessdecision.h"
 #include "gateway/pdp/authzenmodel.h"
+#include "gateway/pdp/entitydirectory.h"
 #include "gateway/pdp/evaluationfastpath.h"
 #include "gateway/pdp/pdpendpoints.h"
 #include "gateway/pdp/policy.h"
@@ -37,6 +38,8 @@ private Q_SLOTS:
     void batchesKeepTheirAnswer_data();
     void batchesKeepTheirAnswer();
     void responsesAreSerialisedOnceAndFollowThePolicy();
+    void conditionsAreLeftToTheReference_data();
+    void conditionsAreLeftToTheReference();
 
 private:
     void addRows(bool wellFormedOnly);
@@ -82,6 +85,37 @@ const QByteArray richPolicyYaml = R"(rules:
     match: {action: "*", subject_id: "?*"}
     effect: deny
 )";
+
+// `when:` conditions, directory attributes included: the fast path answers
+// requests decided by a rule before the first rule with conditions, and
+// leaves every other one to the reference path.
+const QByteArray conditionPolicyYaml = R"(rules:
+  - name: read
+    match: {action: "get_*"}
+    effect: allow
+  - name: admins-disable
+    match: {action: "disable_*"}
+    when:
+      - subject.attributes.roles contains "admin"
+      - resource.properties.arguments.user_id != subject.id
+    effect: allow
+  - name: large
+    when:
+      - resource.properties.arguments.amount > 1000
+    effect: step_up
+  - name: rest
+    match: {action: "*"}
+    effect: deny
+)";
+
+std::shared_ptr<const EntityDirectory> conditionDirectory()
+{
+    auto directory = std::make_shared<EntityDirectory>();
+    directory->addSubject(
+        {QStringLiteral("user"), QStringLiteral("alice@example.com"),
+         QJsonObject{{QStringLiteral("roles"), QJsonArray{QStringLiteral("admin")}}}});
+    return directory;
+}
 
 Policy policyOf(const QByteArray &yaml)
 {
@@ -357,6 +391,9 @@ void TestPdpFastPath::mutatedRequestsKeepTheirAnswer()
 {
     const PolicyDecisionPoint rich(policyOf(richPolicyYaml));
     const PolicyDecisionPoint demo(demoPolicy());
+    PolicyDecisionPoint conditions(policyOf(conditionPolicyYaml));
+    conditions.setDirectory(conditionDirectory());
+    const PolicyDecisionPoint &withConditions = conditions;
     QList<QByteArray> inputs = m_fixtures;
     inputs.append(call("disable_user", R"({"agent":"claude-code"})", R"({"user_id":"u-42"})"));
     inputs.append(call("übersetze_x", R"({"grüße":"hallo"})", R"({"ziel":"😀"})"));
@@ -377,7 +414,7 @@ void TestPdpFastPath::mutatedRequestsKeepTheirAnswer()
             variants.append(changed);
         }
         for (const QByteArray &body : std::as_const(variants)) {
-            for (const PolicyDecisionPoint *pdp : {&rich, &demo}) {
+            for (const PolicyDecisionPoint *pdp : {&rich, &demo, &withConditions}) {
                 const auto expected = reference(*pdp, body);
                 const auto fast = EvaluationFastPath(*pdp).evaluate(body);
                 if (fast) {
@@ -476,6 +513,60 @@ void TestPdpFastPath::responsesAreSerialisedOnceAndFollowThePolicy()
     QCOMPARE(*denied, reference(pdp, body).second);
     QVERIFY(denied->contains("Nope."));
     QVERIFY(denied->contains("rule no"));
+}
+
+void TestPdpFastPath::conditionsAreLeftToTheReference_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<bool>("fast"); // the fast path answers it
+    QTest::addColumn<bool>("allowed");
+    const QByteArray bob = R"({"type":"user","id":"bob@example.com"})";
+    const auto batchOf = [](const QByteArray &first, const QByteArray &second) -> QByteArray {
+        const QByteArray subject = R"("subject":{"type":"user","id":"alice@example.com"})";
+        return "{" + subject + R"(,"evaluations":[)" + first + "," + second + "]}";
+    };
+    QTest::newRow("decided before any condition") << call("get_user") << true << true;
+    QTest::newRow("admin from the directory")
+        << call("disable_user", "{}", R"({"user_id":"u-1"})") << false << true;
+    QTest::newRow("not on oneself")
+        << call("disable_user", "{}", R"({"user_id":"alice@example.com"})") << false << false;
+    QTest::newRow("unknown subject")
+        << QByteArray(call("disable_user", "{}", R"({"user_id":"u-1"})"))
+               .replace(R"({"type":"user","id":"alice@example.com","properties":{}})", bob)
+        << false << false;
+    QTest::newRow("number comparison")
+        << call("delete_user", "{}", R"({"amount":5000})") << false << false;
+    QTest::newRow("batch with a condition")
+        << batchOf(R"({"action":{"name":"get_user"},"resource":{"type":"tool","id":"x"}})",
+                   R"({"action":{"name":"disable_user"},"resource":{"type":"tool","id":"x",)"
+                   R"("properties":{"arguments":{"user_id":"u-1"}}}})")
+        << false << false;
+}
+
+void TestPdpFastPath::conditionsAreLeftToTheReference()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(bool, fast);
+    QFETCH(bool, allowed);
+    PolicyDecisionPoint pdp(policyOf(conditionPolicyYaml));
+    pdp.setDirectory(conditionDirectory());
+    if (body.contains("evaluations")) {
+        const auto expected = batchReference(pdp, body);
+        QCOMPARE(expected.first, 200);
+        QCOMPARE(batchEndpoint(pdp, body), expected);
+        const auto answer = EvaluationFastPath(pdp).evaluateBatch(body);
+        QCOMPARE(answer.has_value(), fast);
+        QVERIFY(expected.second.contains(R"({"decision":true})"));
+        return;
+    }
+    const auto expected = reference(pdp, body);
+    QCOMPARE(expected.first, 200);
+    QCOMPARE(endpoint(pdp, body), expected);
+    const auto answer = EvaluationFastPath(pdp).evaluate(body);
+    QCOMPARE(answer.has_value(), fast);
+    if (answer)
+        QCOMPARE(*answer, expected.second);
+    QCOMPARE(expected.second.startsWith(R"({"decision":true)"), allowed);
 }
 
 QTEST_GUILESS_MAIN(TestPdpFastPath)
