@@ -55,19 +55,16 @@ Result<QJsonObject> optionalObject(const QJsonObject &object, const QString &nam
 
 Result<AuthzenEntity> parseEntity(const QJsonValue &value, const QString &path)
 {
-    if (!value.isObject())
-        return invalid(path, QStringLiteral("must be an object"));
-    const QJsonObject object = value.toObject();
-    auto type = requiredString(object, QStringLiteral("type"), path);
-    if (!type)
-        return type.error();
-    auto id = requiredString(object, QStringLiteral("id"), path);
+    // The type-only form (a search's entity) with the id it lacks.
+    auto entity = parseAuthzenEntityType(value, path);
+    if (!entity)
+        return entity.error();
+    auto id = requiredString(value.toObject(), QStringLiteral("id"), path);
     if (!id)
         return id.error();
-    auto properties = optionalObject(object, QStringLiteral("properties"), path);
-    if (!properties)
-        return properties.error();
-    return AuthzenEntity{type.value(), id.value(), properties.value()};
+    AuthzenEntity complete = std::move(entity).value();
+    complete.id = id.value();
+    return complete;
 }
 
 Result<AuthzenAction> parseAction(const QJsonValue &value, const QString &path)

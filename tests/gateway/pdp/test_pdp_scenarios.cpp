@@ -164,104 +164,98 @@ void TestPolicyScenarios::apiGatewayEvaluations()
     QCOMPARE(count, 25);
 }
 
-// Subject search: every directory subject of the asked type is a candidate.
-void TestPolicyScenarios::searchSubjects()
+namespace {
+
+// One search scenario: for each case of the fixture, the candidates the
+// directory gives (candidatesFor), the permitted ones (nameOf each), against
+// the names the working group expects (results[].<resultKey>), in order.
+void checkSearch(const QString &fixtureName, const QString &resultKey,
+                 const std::function<QList<AccessRequest>(const PolicyDecisionPoint &,
+                                                          const QJsonObject &)> &candidatesFor,
+                 QString (*nameOf)(const AccessRequest &))
 {
     const auto pdp = loadScenario(QStringLiteral("search"));
     QVERIFY(pdp);
-    const QJsonArray cases = fixture(QStringLiteral("authzen-search-demo-subject-results.json"))
-                                 .value(QStringLiteral("evaluation"))
-                                 .toArray();
+    const QJsonArray cases = fixture(fixtureName).value(QStringLiteral("evaluation")).toArray();
     QVERIFY(!cases.isEmpty());
     for (const QJsonValue &entry : cases) {
         const QJsonObject request = entry[QStringLiteral("request")].toObject();
-        QList<AccessRequest> candidates;
-        const QString type = request[QStringLiteral("subject")][QStringLiteral("type")].toString();
-        for (const DirectoryEntity *subject : pdp->directory().subjects(type)) {
-            AccessRequest candidate;
-            candidate.subject = {subject->type, subject->id, {}};
-            candidate.action = {
-                request[QStringLiteral("action")][QStringLiteral("name")].toString(), {}};
-            candidate.resource = entityOf(request[QStringLiteral("resource")]);
-            candidates.append(candidate);
-        }
         QStringList expected;
         for (const QJsonValue &result :
              entry[QStringLiteral("expected")][QStringLiteral("results")].toArray()) {
-            expected.append(result[QStringLiteral("id")].toString());
+            expected.append(result[resultKey].toString());
         }
-        const QStringList found =
-            allowed(*pdp, candidates, [](const AccessRequest &r) { return r.subject.id; });
+        const QStringList found = allowed(*pdp, candidatesFor(*pdp, request), nameOf);
         QVERIFY2(found == expected,
                  qPrintable(QStringLiteral("%1: expected %2, found %3")
                                 .arg(describe(request), expected.join(u','), found.join(u','))));
     }
+}
+
+AccessRequest searchCandidate(const QJsonObject &request)
+{
+    AccessRequest candidate;
+    candidate.subject = entityOf(request[QStringLiteral("subject")]);
+    candidate.action = {request[QStringLiteral("action")][QStringLiteral("name")].toString(), {}};
+    candidate.resource = entityOf(request[QStringLiteral("resource")]);
+    return candidate;
+}
+
+} // namespace
+
+// Subject search: every directory subject of the asked type is a candidate.
+void TestPolicyScenarios::searchSubjects()
+{
+    checkSearch(
+        QStringLiteral("authzen-search-demo-subject-results.json"), QStringLiteral("id"),
+        [](const PolicyDecisionPoint &pdp, const QJsonObject &request) {
+            QList<AccessRequest> candidates;
+            const QString type =
+                request[QStringLiteral("subject")][QStringLiteral("type")].toString();
+            for (const DirectoryEntity *subject : pdp.directory().subjects(type)) {
+                AccessRequest candidate = searchCandidate(request);
+                candidate.subject = {subject->type, subject->id, {}};
+                candidates.append(candidate);
+            }
+            return candidates;
+        },
+        [](const AccessRequest &r) { return r.subject.id; });
 }
 
 // Resource search: every directory resource of the asked type.
 void TestPolicyScenarios::searchResources()
 {
-    const auto pdp = loadScenario(QStringLiteral("search"));
-    QVERIFY(pdp);
-    const QJsonArray cases = fixture(QStringLiteral("authzen-search-demo-resource-results.json"))
-                                 .value(QStringLiteral("evaluation"))
-                                 .toArray();
-    QVERIFY(!cases.isEmpty());
-    for (const QJsonValue &entry : cases) {
-        const QJsonObject request = entry[QStringLiteral("request")].toObject();
-        QList<AccessRequest> candidates;
-        const QString type = request[QStringLiteral("resource")][QStringLiteral("type")].toString();
-        for (const DirectoryEntity *resource : pdp->directory().resources(type)) {
-            AccessRequest candidate;
-            candidate.subject = entityOf(request[QStringLiteral("subject")]);
-            candidate.action = {
-                request[QStringLiteral("action")][QStringLiteral("name")].toString(), {}};
-            candidate.resource = {resource->type, resource->id, {}};
-            candidates.append(candidate);
-        }
-        QStringList expected;
-        for (const QJsonValue &result :
-             entry[QStringLiteral("expected")][QStringLiteral("results")].toArray()) {
-            expected.append(result[QStringLiteral("id")].toString());
-        }
-        const QStringList found =
-            allowed(*pdp, candidates, [](const AccessRequest &r) { return r.resource.id; });
-        QVERIFY2(found == expected,
-                 qPrintable(QStringLiteral("%1: expected %2, found %3")
-                                .arg(describe(request), expected.join(u','), found.join(u','))));
-    }
+    checkSearch(
+        QStringLiteral("authzen-search-demo-resource-results.json"), QStringLiteral("id"),
+        [](const PolicyDecisionPoint &pdp, const QJsonObject &request) {
+            QList<AccessRequest> candidates;
+            const QString type =
+                request[QStringLiteral("resource")][QStringLiteral("type")].toString();
+            for (const DirectoryEntity *resource : pdp.directory().resources(type)) {
+                AccessRequest candidate = searchCandidate(request);
+                candidate.resource = {resource->type, resource->id, {}};
+                candidates.append(candidate);
+            }
+            return candidates;
+        },
+        [](const AccessRequest &r) { return r.resource.id; });
 }
 
 // Action search: the directory's actions (gateway.yaml actions:).
 void TestPolicyScenarios::searchActions()
 {
-    const auto pdp = loadScenario(QStringLiteral("search"));
-    QVERIFY(pdp);
-    const QJsonArray cases = fixture(QStringLiteral("authzen-search-demo-action-results.json"))
-                                 .value(QStringLiteral("evaluation"))
-                                 .toArray();
-    QVERIFY(!cases.isEmpty());
-    for (const QJsonValue &entry : cases) {
-        const QJsonObject request = entry[QStringLiteral("request")].toObject();
-        QList<AccessRequest> candidates;
-        for (const QString &action : pdp->directory().actions()) {
-            AccessRequest candidate;
-            candidate.subject = entityOf(request[QStringLiteral("subject")]);
-            candidate.action = {action, {}};
-            candidate.resource = entityOf(request[QStringLiteral("resource")]);
-            candidates.append(candidate);
-        }
-        QStringList expected;
-        for (const QJsonValue &result :
-             entry[QStringLiteral("expected")][QStringLiteral("results")].toArray()) {
-            expected.append(result[QStringLiteral("name")].toString());
-        }
-        const QStringList found =
-            allowed(*pdp, candidates, [](const AccessRequest &r) { return r.action.name; });
-        QVERIFY2(found == expected,
-                 qPrintable(QStringLiteral("%1: expected %2, found %3")
-                                .arg(describe(request), expected.join(u','), found.join(u','))));
-    }
+    checkSearch(
+        QStringLiteral("authzen-search-demo-action-results.json"), QStringLiteral("name"),
+        [](const PolicyDecisionPoint &pdp, const QJsonObject &request) {
+            QList<AccessRequest> candidates;
+            for (const QString &action : pdp.directory().actions()) {
+                AccessRequest candidate = searchCandidate(request);
+                candidate.action = {action, {}};
+                candidates.append(candidate);
+            }
+            return candidates;
+        },
+        [](const AccessRequest &r) { return r.action.name; });
 }
 
 QTEST_GUILESS_MAIN(TestPolicyScenarios)
