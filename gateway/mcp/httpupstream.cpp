@@ -98,6 +98,7 @@ bool isResponseTo(const JsonRpcMessage &message, qint64 rpcId)
 struct HttpUpstream::Exchange {
     qint64 rpcId = -1; // the response awaited; -1 for none
     AnswerHandler handler;
+    std::function<void(const QJsonObject &)> notify; // notifications on its event stream
     bool done = false;
     bool sawHeaders = false;
     bool eventStream = false;
@@ -151,6 +152,7 @@ void HttpUpstream::request(const QString &method, const QJsonObject &params, Cal
     call.params = params;
     call.callback = std::move(callback);
     call.elevatedToken = options.elevatedToken;
+    call.onNotification = std::move(options.onNotification);
     // The timeout covers the whole call, a first initialize included.
     call.timerId = startTimer(options.timeout);
     m_calls.emplace(key, std::move(call));
@@ -274,9 +276,9 @@ void HttpUpstream::send(quint64 key)
     call.session = m_sessionGeneration;
     call.sentWithSession = !m_sessionId.isEmpty();
     const qint64 rpcId = m_nextRpcId++;
-    call.reply =
-        post(JsonRpcMessage::request(rpcId, call.method, call.params), rpcId, call.elevatedToken,
-             true, [this, key](const Answer &answer) { callAnswered(key, answer); });
+    call.reply = post(
+        JsonRpcMessage::request(rpcId, call.method, call.params), rpcId, call.elevatedToken, true,
+        [this, key](const Answer &answer) { callAnswered(key, answer); }, call.onNotification);
 }
 
 void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
@@ -335,7 +337,8 @@ void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
 }
 
 QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
-                                  const QByteArray &bearer, bool withSession, AnswerHandler handler)
+                                  const QByteArray &bearer, bool withSession, AnswerHandler handler,
+                                  std::function<void(const QJsonObject &)> notify)
 {
     QNetworkRequest request(m_config.url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -365,6 +368,7 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     auto exchange = std::make_shared<Exchange>();
     exchange->rpcId = rpcId;
     exchange->handler = std::move(handler);
+    exchange->notify = std::move(notify);
     m_exchanges.emplace(reply, exchange);
     connect(reply, &QNetworkReply::readyRead, this,
             [this, reply, exchange] { readBody(reply, *exchange); });
@@ -494,9 +498,12 @@ void HttpUpstream::handleEvent(QNetworkReply *reply, Exchange &exchange, const Q
         answerServerRequest(message.id(), message.method());
         return;
     case JsonRpcMessage::Kind::Notification:
-        // Progress and log messages: not relayed in this version.
+        // On a request's stream they are about that request (progress, log
+        // messages): its caller decides what reaches the client.
         qCDebug(lcHttpUpstream) << "upstream" << m_config.name << "notification"
                                 << message.method();
+        if (exchange.notify)
+            exchange.notify(message.message);
         return;
     case JsonRpcMessage::Kind::Invalid:
         qCWarning(lcHttpUpstream) << "upstream" << m_config.name << "sent a malformed event:"

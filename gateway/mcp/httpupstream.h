@@ -80,6 +80,7 @@ private:
         QJsonObject params;
         Callback callback;
         QByteArray elevatedToken;
+        std::function<void(const QJsonObject &)> onNotification;
         int timerId = 0;
         QNetworkReply *reply = nullptr; // while posted
         quint64 session = 0;            // m_sessionGeneration it was posted in
@@ -97,8 +98,10 @@ private:
 
     // POSTs one JSON-RPC message. For a request (rpcId >= 0) the handler
     // gets its response; for a notification or a response, only the status.
+    // Notifications on the answer's event stream go to `notify`, when set.
     QNetworkReply *post(const QJsonObject &message, qint64 rpcId, const QByteArray &bearer,
-                        bool withSession, AnswerHandler handler);
+                        bool withSession, AnswerHandler handler,
+                        std::function<void(const QJsonObject &)> notify = {});
     void readBody(QNetworkReply *reply, Exchange &exchange);
     void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
     void handleEvent(QNetworkReply *reply, Exchange &exchange, const QByteArray &data);

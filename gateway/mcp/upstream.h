@@ -18,6 +18,14 @@ struct UpstreamRequestOptions {
     // where docs/protocol.md says: Authorization: Bearer over HTTP,
     // params._meta["io.github.countersign/elevated_token"] on stdio.
     QByteArray elevatedToken;
+    // Messages the upstream sends about this request while it runs
+    // (notifications/progress, notifications/message), in the order they
+    // came, always before the Callback. Over HTTP these are the
+    // notifications on the request's own event stream; on stdio only a
+    // notifications/progress whose progressToken is the one in this
+    // request's params._meta (a stdio log message names no request, so it
+    // is never attributed to one). Unset: they are dropped.
+    std::function<void(const QJsonObject &notification)> onNotification;
 };
 
 // An MCP server behind the gateway, however it is reached (a child process
