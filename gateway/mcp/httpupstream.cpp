@@ -85,6 +85,18 @@ QString httpFailure(const QNetworkReply *reply, int status, const QByteArray &bo
     return text;
 }
 
+} // namespace
+
+QString serverRequestRefusal(const QString &method)
+{
+    return QStringLiteral("countersign-gateway does not relay \"%1\" from upstream servers to "
+                          "agents: it declared no client capabilities, and a server's requests "
+                          "to the agent's model, user or filesystem are refused")
+        .arg(method);
+}
+
+namespace {
+
 bool isResponseTo(const JsonRpcMessage &message, qint64 rpcId)
 {
     const QJsonValue id = message.id();
@@ -172,6 +184,9 @@ void HttpUpstream::request(const QString &method, const QJsonObject &params, Cal
 
 void HttpUpstream::initialize()
 {
+    // The GET stream belonged to the session being replaced.
+    if (m_listenReply)
+        abandon(std::exchange(m_listenReply, nullptr));
     m_state = State::Initializing;
     m_sessionId.clear();
     m_negotiatedVersion.clear();
@@ -248,6 +263,45 @@ void HttpUpstream::becomeReady()
         if (m_calls.count(key) != 0)
             send(key);
     }
+    openListenStream();
+}
+
+void HttpUpstream::openListenStream()
+{
+    if (m_state != State::Ready || m_listenReply || m_listenRefusedIn == m_sessionGeneration)
+        return;
+    QNetworkRequest request(m_config.url);
+    request.setRawHeader("Accept", "text/event-stream");
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    if (!m_sessionId.isEmpty())
+        request.setRawHeader(sessionHeader, m_sessionId);
+    request.setRawHeader(versionHeader, m_negotiatedVersion);
+    QNetworkAccessManager *manager = network();
+    QNetworkReply *reply = manager->get(request);
+    const auto slot = static_cast<std::size_t>(
+        std::find(m_networks.begin(), m_networks.end(), manager) - m_networks.begin());
+    ++(*m_inFlight)[slot];
+    connect(reply, &QObject::destroyed, manager,
+            [inFlight = m_inFlight, slot] { --(*inFlight)[slot]; });
+    auto exchange = std::make_shared<Exchange>();
+    const quint64 generation = m_sessionGeneration;
+    exchange->handler = [this, reply, generation](const Answer &answer) {
+        if (m_listenReply == reply)
+            m_listenReply = nullptr;
+        // 405: the server offers no such stream, so it cannot send anything
+        // the gateway would miss; not asked again in this session.
+        if (answer.status == 405 || (answer.status >= 400 && answer.status != 404))
+            m_listenRefusedIn = generation;
+        qCDebug(lcHttpUpstream) << "upstream" << m_config.name << "GET stream ended"
+                                << answer.status << answer.failure;
+    };
+    m_exchanges.emplace(reply, exchange);
+    m_listenReply = reply;
+    connect(reply, &QNetworkReply::readyRead, this,
+            [this, reply, exchange] { readBody(reply, *exchange); });
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, exchange] { finishExchange(reply, *exchange); });
 }
 
 void HttpUpstream::failInitialize(const QString &message)
@@ -272,6 +326,9 @@ void HttpUpstream::failInitialize(const QString &message)
 
 void HttpUpstream::send(quint64 key)
 {
+    // A GET stream the server ended (or that broke) is opened again by the
+    // next call, so the server always has somewhere to send its requests.
+    openListenStream();
     Call &call = m_calls.at(key);
     call.session = m_sessionGeneration;
     call.sentWithSession = !m_sessionId.isEmpty();
@@ -534,7 +591,13 @@ void HttpUpstream::finishExchange(QNetworkReply *reply, Exchange &exchange)
     } else if (!success) {
         answer.failure = httpFailure(reply, answer.status, exchange.body);
     } else if (exchange.rpcId < 0) {
-        // A notification or a response: accepted, nothing to read.
+        // A notification or a response: accepted, nothing to read. (The
+        // GET stream: its last events are read.)
+        if (exchange.eventStream) {
+            readEvents(reply, exchange, true);
+            if (exchange.done)
+                return;
+        }
     } else if (exchange.eventStream) {
         readEvents(reply, exchange, true);
         if (exchange.done)
@@ -576,12 +639,15 @@ void HttpUpstream::complete(QNetworkReply *reply, Exchange &exchange, Answer ans
 
 void HttpUpstream::answerServerRequest(const QJsonValue &id, const QString &method)
 {
-    // Server-to-client requests (sampling, elicitation, roots) are not
-    // relayed in this version; ping is the one every client answers.
+    // Server-to-client requests (sampling, elicitation, roots) are refused
+    // at once, so the server never waits for an answer that cannot come:
+    // the gateway declared no client capabilities at initialize, and
+    // relaying an upstream's request to the agent's model or person is a
+    // trust decision it does not make (docs/gateway.md, "MCP proxy"). Ping
+    // is the one every client answers.
     const QJsonObject reply = method == u"ping"
         ? JsonRpcMessage::result(id, {})
-        : JsonRpcMessage::error(id, JsonRpcMessage::methodNotFound,
-                                QStringLiteral("the gateway does not relay %1 yet").arg(method));
+        : JsonRpcMessage::error(id, JsonRpcMessage::methodNotFound, serverRequestRefusal(method));
     post(reply, -1, {}, true, [this](const Answer &answer) {
         if (!answer.failure.isEmpty()) {
             qCWarning(lcHttpUpstream).noquote() << QStringLiteral("upstream %1 refused an answer "

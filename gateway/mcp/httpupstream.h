@@ -108,6 +108,14 @@ private:
     void finishExchange(QNetworkReply *reply, Exchange &exchange);
     void complete(QNetworkReply *reply, Exchange &exchange, Answer answer);
     void answerServerRequest(const QJsonValue &id, const QString &method);
+    // The GET event stream of the session, where a server sends requests and
+    // notifications that belong to no call (sampling, elicitation and roots
+    // requests made outside a call's stream among them). Opened once the
+    // session is ready, and again by a later call after it ended, unless the
+    // server does not offer one (HTTP 405). Its requests are refused at once
+    // (answerServerRequest) so a server never waits on them; its
+    // notifications are not relayed.
+    void openListenStream();
     void abandon(QNetworkReply *reply);
 
     QJsonObject transportError(const QString &message) const;
@@ -133,6 +141,8 @@ private:
     QByteArray m_negotiatedVersion;
     quint64 m_sessionGeneration = 0; // one per completed initialize
     QNetworkReply *m_initReply = nullptr;
+    QNetworkReply *m_listenReply = nullptr; // the open GET stream, if any
+    quint64 m_listenRefusedIn = 0;          // the session generation that answered 405
     int m_initTimerId = 0;
     qint64 m_nextRpcId = 1;
     quint64 m_nextCall = 1;

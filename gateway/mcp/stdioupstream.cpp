@@ -205,13 +205,12 @@ void StdioUpstream::handleLine(const QByteArray &line)
         return;
     }
     case JsonRpcMessage::Kind::Request: {
-        // Server-to-client requests (sampling, elicitation, roots) are not
-        // relayed in this version; ping is the one every client answers.
+        // Server-to-client requests (sampling, elicitation, roots) are
+        // refused at once, as over HTTP; ping is the one every client answers.
         const QJsonObject reply = message.method() == u"ping"
             ? JsonRpcMessage::result(message.id(), {})
-            : JsonRpcMessage::error(
-                message.id(), JsonRpcMessage::methodNotFound,
-                QStringLiteral("the gateway does not relay %1 yet").arg(message.method()));
+            : JsonRpcMessage::error(message.id(), JsonRpcMessage::methodNotFound,
+                                    serverRequestRefusal(message.method()));
         m_process->write(QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n');
         return;
     }

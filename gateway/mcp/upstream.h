@@ -55,6 +55,10 @@ public:
                          RequestOptions options = {}) = 0;
 };
 
+// The error message an upstream gets for its sampling, elicitation or roots
+// request (JSON-RPC -32601): the gateway never relays them.
+QString serverRequestRefusal(const QString &method);
+
 // Where the elevated token goes on stdio (docs/protocol.md).
 inline constexpr auto elevatedTokenMetaKey = "io.github.countersign/elevated_token";
 
