@@ -286,12 +286,17 @@ void HttpUpstream::openListenStream()
             [inFlight = m_inFlight, slot] { --(*inFlight)[slot]; });
     auto exchange = std::make_shared<Exchange>();
     const quint64 generation = m_sessionGeneration;
-    exchange->handler = [this, reply, generation](const Answer &answer) {
+    const std::weak_ptr<Exchange> weakExchange = exchange;
+    exchange->handler = [this, reply, generation, weakExchange](const Answer &answer) {
         if (m_listenReply == reply)
             m_listenReply = nullptr;
-        // 405: the server offers no such stream, so it cannot send anything
-        // the gateway would miss; not asked again in this session.
-        if (answer.status == 405 || (answer.status >= 400 && answer.status != 404))
+        // 405 (or any answer that is not an event stream): the server offers
+        // no such stream, so it cannot send anything the gateway would miss;
+        // not asked again in this session. A stream that ended is opened
+        // again by the next call.
+        const auto ended = weakExchange.lock();
+        const bool wasStream = ended && ended->eventStream;
+        if (!wasStream && answer.status != 0 && answer.status != 404)
             m_listenRefusedIn = generation;
         qCDebug(lcHttpUpstream) << "upstream" << m_config.name << "GET stream ended"
                                 << answer.status << answer.failure;

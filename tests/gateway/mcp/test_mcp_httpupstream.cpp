@@ -649,6 +649,15 @@ void TestMcpHttpUpstream::callStreamNotificationsReachTheCaller()
     QCOMPARE(seen->at(1).value(u"method").toString(), QStringLiteral("notifications/message"));
     QCOMPARE(seen->at(1).value(u"params").toObject().value(u"data").toString(),
              QStringLiteral("working"));
+
+    // The server offers no GET stream (405): it is not asked again.
+    const auto second = ask(upstream, QStringLiteral("tools/call"),
+                            callParams(QStringLiteral("slow"), QJsonObject{}));
+    QTRY_COMPARE_WITH_TIMEOUT(second->calls, 1, answerTimeoutMs);
+    qsizetype gets = 0;
+    for (const SeenRequest &request : server.requests())
+        gets += request.requestLine.startsWith("GET ") ? 1 : 0;
+    QCOMPARE(gets, 1);
 }
 
 void TestMcpHttpUpstream::serverRequestsOnTheGetStreamAreRefusedAtOnce()
