@@ -44,8 +44,11 @@ void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
         options.onNotification = [relay, clientToken, upstreamToken,
                                   progressAsked](const QJsonObject &notification) {
             const QString method = notification.value(QStringLiteral("method")).toString();
+            // Rebuilt from method and params: nothing else the upstream put
+            // in the message reaches the client.
             if (method == u"notifications/message") {
-                relay(notification);
+                relay(JsonRpcMessage::notification(
+                    method, notification.value(QStringLiteral("params")).toObject()));
                 return;
             }
             if (method != u"notifications/progress" || !progressAsked)
@@ -54,9 +57,7 @@ void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
             if (progressParams.value(QStringLiteral("progressToken")).toString() != upstreamToken)
                 return;
             progressParams.insert(QStringLiteral("progressToken"), clientToken);
-            QJsonObject relayed = notification;
-            relayed.insert(QStringLiteral("params"), progressParams);
-            relay(relayed);
+            relay(JsonRpcMessage::notification(method, progressParams));
         };
     }
     const QJsonValue id = call.rpcId;
