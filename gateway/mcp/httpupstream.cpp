@@ -85,6 +85,18 @@ QString httpFailure(const QNetworkReply *reply, int status, const QByteArray &bo
     return text;
 }
 
+} // namespace
+
+QString serverRequestRefusal(const QString &method)
+{
+    return QStringLiteral("countersign-gateway does not relay \"%1\" from upstream servers to "
+                          "agents: it declared no client capabilities, and a server's requests "
+                          "to the agent's model, user or filesystem are refused")
+        .arg(method);
+}
+
+namespace {
+
 bool isResponseTo(const JsonRpcMessage &message, qint64 rpcId)
 {
     const QJsonValue id = message.id();
@@ -98,6 +110,7 @@ bool isResponseTo(const JsonRpcMessage &message, qint64 rpcId)
 struct HttpUpstream::Exchange {
     qint64 rpcId = -1; // the response awaited; -1 for none
     AnswerHandler handler;
+    std::function<void(const QJsonObject &)> notify; // notifications on its event stream
     bool done = false;
     bool sawHeaders = false;
     bool eventStream = false;
@@ -151,6 +164,7 @@ void HttpUpstream::request(const QString &method, const QJsonObject &params, Cal
     call.params = params;
     call.callback = std::move(callback);
     call.elevatedToken = options.elevatedToken;
+    call.onNotification = std::move(options.onNotification);
     // The timeout covers the whole call, a first initialize included.
     call.timerId = startTimer(options.timeout);
     m_calls.emplace(key, std::move(call));
@@ -170,6 +184,9 @@ void HttpUpstream::request(const QString &method, const QJsonObject &params, Cal
 
 void HttpUpstream::initialize()
 {
+    // The GET stream belonged to the session being replaced.
+    if (m_listenReply)
+        abandon(std::exchange(m_listenReply, nullptr));
     m_state = State::Initializing;
     m_sessionId.clear();
     m_negotiatedVersion.clear();
@@ -246,6 +263,50 @@ void HttpUpstream::becomeReady()
         if (m_calls.count(key) != 0)
             send(key);
     }
+    openListenStream();
+}
+
+void HttpUpstream::openListenStream()
+{
+    if (m_state != State::Ready || m_listenReply || m_listenRefusedIn == m_sessionGeneration)
+        return;
+    QNetworkRequest request(m_config.url);
+    request.setRawHeader("Accept", "text/event-stream");
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
+    if (!m_sessionId.isEmpty())
+        request.setRawHeader(sessionHeader, m_sessionId);
+    request.setRawHeader(versionHeader, m_negotiatedVersion);
+    QNetworkAccessManager *manager = network();
+    QNetworkReply *reply = manager->get(request);
+    const auto slot = static_cast<std::size_t>(
+        std::find(m_networks.begin(), m_networks.end(), manager) - m_networks.begin());
+    ++(*m_inFlight)[slot];
+    connect(reply, &QObject::destroyed, manager,
+            [inFlight = m_inFlight, slot] { --(*inFlight)[slot]; });
+    auto exchange = std::make_shared<Exchange>();
+    const quint64 generation = m_sessionGeneration;
+    const std::weak_ptr<Exchange> weakExchange = exchange;
+    exchange->handler = [this, reply, generation, weakExchange](const Answer &answer) {
+        if (m_listenReply == reply)
+            m_listenReply = nullptr;
+        // 405 (or any answer that is not an event stream): the server offers
+        // no such stream, so it cannot send anything the gateway would miss;
+        // not asked again in this session. A stream that ended is opened
+        // again by the next call.
+        const auto ended = weakExchange.lock();
+        const bool wasStream = ended && ended->eventStream;
+        if (!wasStream && answer.status != 0 && answer.status != 404)
+            m_listenRefusedIn = generation;
+        qCDebug(lcHttpUpstream) << "upstream" << m_config.name << "GET stream ended"
+                                << answer.status << answer.failure;
+    };
+    m_exchanges.emplace(reply, exchange);
+    m_listenReply = reply;
+    connect(reply, &QNetworkReply::readyRead, this,
+            [this, reply, exchange] { readBody(reply, *exchange); });
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, exchange] { finishExchange(reply, *exchange); });
 }
 
 void HttpUpstream::failInitialize(const QString &message)
@@ -270,13 +331,16 @@ void HttpUpstream::failInitialize(const QString &message)
 
 void HttpUpstream::send(quint64 key)
 {
+    // A GET stream the server ended (or that broke) is opened again by the
+    // next call, so the server always has somewhere to send its requests.
+    openListenStream();
     Call &call = m_calls.at(key);
     call.session = m_sessionGeneration;
     call.sentWithSession = !m_sessionId.isEmpty();
     const qint64 rpcId = m_nextRpcId++;
-    call.reply =
-        post(JsonRpcMessage::request(rpcId, call.method, call.params), rpcId, call.elevatedToken,
-             true, [this, key](const Answer &answer) { callAnswered(key, answer); });
+    call.reply = post(
+        JsonRpcMessage::request(rpcId, call.method, call.params), rpcId, call.elevatedToken, true,
+        [this, key](const Answer &answer) { callAnswered(key, answer); }, call.onNotification);
 }
 
 void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
@@ -335,7 +399,8 @@ void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
 }
 
 QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
-                                  const QByteArray &bearer, bool withSession, AnswerHandler handler)
+                                  const QByteArray &bearer, bool withSession, AnswerHandler handler,
+                                  std::function<void(const QJsonObject &)> notify)
 {
     QNetworkRequest request(m_config.url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -365,6 +430,7 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     auto exchange = std::make_shared<Exchange>();
     exchange->rpcId = rpcId;
     exchange->handler = std::move(handler);
+    exchange->notify = std::move(notify);
     m_exchanges.emplace(reply, exchange);
     connect(reply, &QNetworkReply::readyRead, this,
             [this, reply, exchange] { readBody(reply, *exchange); });
@@ -494,9 +560,12 @@ void HttpUpstream::handleEvent(QNetworkReply *reply, Exchange &exchange, const Q
         answerServerRequest(message.id(), message.method());
         return;
     case JsonRpcMessage::Kind::Notification:
-        // Progress and log messages: not relayed in this version.
+        // On a request's stream they are about that request (progress, log
+        // messages): its caller decides what reaches the client.
         qCDebug(lcHttpUpstream) << "upstream" << m_config.name << "notification"
                                 << message.method();
+        if (exchange.notify)
+            exchange.notify(message.message);
         return;
     case JsonRpcMessage::Kind::Invalid:
         qCWarning(lcHttpUpstream) << "upstream" << m_config.name << "sent a malformed event:"
@@ -527,7 +596,13 @@ void HttpUpstream::finishExchange(QNetworkReply *reply, Exchange &exchange)
     } else if (!success) {
         answer.failure = httpFailure(reply, answer.status, exchange.body);
     } else if (exchange.rpcId < 0) {
-        // A notification or a response: accepted, nothing to read.
+        // A notification or a response: accepted, nothing to read. (The
+        // GET stream: its last events are read.)
+        if (exchange.eventStream) {
+            readEvents(reply, exchange, true);
+            if (exchange.done)
+                return;
+        }
     } else if (exchange.eventStream) {
         readEvents(reply, exchange, true);
         if (exchange.done)
@@ -569,12 +644,15 @@ void HttpUpstream::complete(QNetworkReply *reply, Exchange &exchange, Answer ans
 
 void HttpUpstream::answerServerRequest(const QJsonValue &id, const QString &method)
 {
-    // Server-to-client requests (sampling, elicitation, roots) are not
-    // relayed in this version; ping is the one every client answers.
+    // Server-to-client requests (sampling, elicitation, roots) are refused
+    // at once, so the server never waits for an answer that cannot come:
+    // the gateway declared no client capabilities at initialize, and
+    // relaying an upstream's request to the agent's model or person is a
+    // trust decision it does not make (docs/gateway.md, "MCP proxy"). Ping
+    // is the one every client answers.
     const QJsonObject reply = method == u"ping"
         ? JsonRpcMessage::result(id, {})
-        : JsonRpcMessage::error(id, JsonRpcMessage::methodNotFound,
-                                QStringLiteral("the gateway does not relay %1 yet").arg(method));
+        : JsonRpcMessage::error(id, JsonRpcMessage::methodNotFound, serverRequestRefusal(method));
     post(reply, -1, {}, true, [this](const Answer &answer) {
         if (!answer.failure.isEmpty()) {
             qCWarning(lcHttpUpstream).noquote() << QStringLiteral("upstream %1 refused an answer "

@@ -80,6 +80,7 @@ private:
         QJsonObject params;
         Callback callback;
         QByteArray elevatedToken;
+        std::function<void(const QJsonObject &)> onNotification;
         int timerId = 0;
         QNetworkReply *reply = nullptr; // while posted
         quint64 session = 0;            // m_sessionGeneration it was posted in
@@ -97,14 +98,24 @@ private:
 
     // POSTs one JSON-RPC message. For a request (rpcId >= 0) the handler
     // gets its response; for a notification or a response, only the status.
+    // Notifications on the answer's event stream go to `notify`, when set.
     QNetworkReply *post(const QJsonObject &message, qint64 rpcId, const QByteArray &bearer,
-                        bool withSession, AnswerHandler handler);
+                        bool withSession, AnswerHandler handler,
+                        std::function<void(const QJsonObject &)> notify = {});
     void readBody(QNetworkReply *reply, Exchange &exchange);
     void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
     void handleEvent(QNetworkReply *reply, Exchange &exchange, const QByteArray &data);
     void finishExchange(QNetworkReply *reply, Exchange &exchange);
     void complete(QNetworkReply *reply, Exchange &exchange, Answer answer);
     void answerServerRequest(const QJsonValue &id, const QString &method);
+    // The GET event stream of the session, where a server sends requests and
+    // notifications that belong to no call (sampling, elicitation and roots
+    // requests made outside a call's stream among them). Opened once the
+    // session is ready, and again by a later call after it ended, unless the
+    // server does not offer one (HTTP 405). Its requests are refused at once
+    // (answerServerRequest) so a server never waits on them; its
+    // notifications are not relayed.
+    void openListenStream();
     void abandon(QNetworkReply *reply);
 
     QJsonObject transportError(const QString &message) const;
@@ -130,6 +141,8 @@ private:
     QByteArray m_negotiatedVersion;
     quint64 m_sessionGeneration = 0; // one per completed initialize
     QNetworkReply *m_initReply = nullptr;
+    QNetworkReply *m_listenReply = nullptr; // the open GET stream, if any
+    quint64 m_listenRefusedIn = 0;          // the session generation that answered 405
     int m_initTimerId = 0;
     qint64 m_nextRpcId = 1;
     quint64 m_nextCall = 1;

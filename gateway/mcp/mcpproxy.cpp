@@ -87,6 +87,17 @@ QString errorMessage(const QJsonObject &response)
         .toString();
 }
 
+// MCP logging levels, least severe first (RFC 5424 severities).
+const QStringList &logLevels()
+{
+    static const QStringList levels{
+        QStringLiteral("debug"),   QStringLiteral("info"),      QStringLiteral("notice"),
+        QStringLiteral("warning"), QStringLiteral("error"),     QStringLiteral("critical"),
+        QStringLiteral("alert"),   QStringLiteral("emergency"),
+    };
+    return levels;
+}
+
 std::vector<std::unique_ptr<Upstream>> makeUpstreams(const QList<UpstreamConfig> &configs)
 {
     std::vector<std::unique_ptr<Upstream>> upstreams;
@@ -252,6 +263,10 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
         send(jsonResponse(JsonRpcMessage::result(message.id(), {})));
         return;
     }
+    if (method == u"logging/setLevel") {
+        send(jsonResponse(setLogLevel(message, sessionId)));
+        return;
+    }
     if (method == u"tools/call") {
         callTool(
             message, *agent, sessionId,
@@ -265,7 +280,8 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
         {QStringLiteral("resources/templates/list"), QStringLiteral("resourceTemplates")},
     };
     const bool listing = lists.contains(method);
-    if (!listing && method != u"prompts/get" && method != u"resources/read") {
+    if (!listing && method != u"prompts/get" && method != u"resources/read"
+        && method != u"completion/complete") {
         send(jsonResponse(JsonRpcMessage::error(
             message.id(), JsonRpcMessage::methodNotFound,
             QStringLiteral("method \"%1\" is not supported by the gateway").arg(method))));
@@ -386,10 +402,17 @@ QJsonObject McpProxy::initialize(const JsonRpcMessage &message, QString *protoco
         message.id(),
         QJsonObject{
             {QStringLiteral("protocolVersion"), *protocolVersion},
+            // Exactly what the gateway delivers (docs/gateway.md, "MCP
+            // proxy"): no listChanged (nothing is sent unprompted), no
+            // resource subscriptions; logging is the level kept per session
+            // for the log messages relayed on a call's stream. Completions
+            // are passed through but not advertised: whether they work
+            // depends on the upstream.
             {QStringLiteral("capabilities"),
              QJsonObject{{QStringLiteral("tools"), QJsonObject{}},
                          {QStringLiteral("prompts"), QJsonObject{}},
-                         {QStringLiteral("resources"), QJsonObject{}}}},
+                         {QStringLiteral("resources"), QJsonObject{}},
+                         {QStringLiteral("logging"), QJsonObject{}}}},
             {QStringLiteral("serverInfo"),
              QJsonObject{{QStringLiteral("name"), QStringLiteral("countersign-gateway")},
                          {QStringLiteral("version"), QStringLiteral(COUNTERSIGN_VERSION)}}},
@@ -542,7 +565,29 @@ void McpProxy::routeToOwner(const JsonRpcMessage &message, Reply reply)
 {
     QJsonObject params = message.params();
     Upstream *upstream = nullptr;
-    if (message.method() == u"resources/read") {
+    if (message.method() == u"completion/complete") {
+        // The ref names a prompt (by name) or a resource template (by URI).
+        QJsonObject ref = params.value(QStringLiteral("ref")).toObject();
+        const QString type = ref.value(QStringLiteral("type")).toString();
+        if (type == u"ref/prompt") {
+            const auto [owner, name] = resolveName(ref.value(QStringLiteral("name")).toString());
+            upstream = owner;
+            ref.insert(QStringLiteral("name"), name);
+            params.insert(QStringLiteral("ref"), ref);
+        } else if (type == u"ref/resource" && m_upstreams.size() == 1) {
+            // Templates are not tracked per upstream: with several, the
+            // gateway cannot tell which one a template URI belongs to.
+            upstream = m_upstreams.front().get();
+        }
+        if (!upstream) {
+            reply(JsonRpcMessage::error(
+                message.id(), JsonRpcMessage::invalidParams,
+                QStringLiteral("completion/complete needs params.ref naming a prompt of an "
+                               "upstream (ref/prompt), or a resource template when the gateway "
+                               "has one upstream (ref/resource)")));
+            return;
+        }
+    } else if (message.method() == u"resources/read") {
         const QString uri = params.value(QStringLiteral("uri")).toString();
         upstream = m_upstreams.size() == 1 ? m_upstreams.front().get()
                                            : m_resourceOwners->value(uri, nullptr);
@@ -576,6 +621,44 @@ void McpProxy::routeToOwner(const JsonRpcMessage &message, Reply reply)
             error.value(QStringLiteral("message")).toString(QStringLiteral("upstream error")),
             error.value(QStringLiteral("data"))));
     });
+}
+
+QJsonObject McpProxy::setLogLevel(const JsonRpcMessage &message, const QString &sessionId)
+{
+    const QString level = message.params().value(QStringLiteral("level")).toString();
+    const qsizetype index = logLevels().indexOf(level);
+    if (index < 0) {
+        return JsonRpcMessage::error(
+            message.id(), JsonRpcMessage::invalidParams,
+            QStringLiteral("params.level must be one of: %1").arg(logLevels().join(u", ")));
+    }
+    m_sessions[sessionId].logLevel = static_cast<int>(index);
+    return JsonRpcMessage::result(message.id(), {});
+}
+
+ToolCallRelay McpProxy::relayTo(const QString &sessionId, std::shared_ptr<ResponseStream> stream)
+{
+    QPointer<McpProxy> self(this);
+    return [self, sessionId, stream](const QJsonObject &notification) {
+        McpProxy *proxy = self.data();
+        if (!proxy || stream->isFinished())
+            return;
+        if (notification.value(QStringLiteral("method")).toString() == u"notifications/message") {
+            const auto session = proxy->m_sessions.constFind(sessionId);
+            if (session == proxy->m_sessions.cend())
+                return;
+            const qsizetype level = logLevels().indexOf(notification.value(QStringLiteral("params"))
+                                                            .toObject()
+                                                            .value(QStringLiteral("level"))
+                                                            .toString());
+            // A level the specification does not know is not relayed.
+            if (level < 0 || level < session->logLevel)
+                return;
+        }
+        // Switches the client's answer to an event stream when it accepts
+        // one; a client that asked for JSON gets only the result.
+        stream->send(notification);
+    };
 }
 
 void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
@@ -676,27 +759,29 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
             QJsonObject{{QStringLiteral("reason"), QStringLiteral("storage_unavailable")}}));
     };
     QPointer<McpProxy> self(this);
-    forwardWhenRecorded(m_audit, this, call, decision, {}, {}, refused,
-                        [self, call, decision, stream](const QJsonObject &response) {
-                            // The agent gets its answer first; the outcome record follows
-                            // (docs/gateway.md, "The audit log": a crash in between leaves
-                            // "mcp.decided" without its "mcp.call", the outcome unknown).
-                            // It describes what already happened upstream, so nothing
-                            // outside waits for it, and an answer that waited would pay a
-                            // second sync.
-                            stream->finish(response);
-                            if (!self)
-                                return;
-                            const bool failed = response.contains(QStringLiteral("error"));
-                            self->m_audit.finished(call, decision,
-                                                   failed ? QStringLiteral("upstream_error")
-                                                          : QStringLiteral("completed"),
-                                                   {},
-                                                   response.value(QStringLiteral("error"))
-                                                       .toObject()
-                                                       .value(QStringLiteral("message"))
-                                                       .toString());
-                        });
+    ToolCallRelay relay = relayTo(sessionId, stream);
+    forwardWhenRecorded(
+        m_audit, this, call, decision, {}, {}, refused,
+        [self, call, decision, stream](const QJsonObject &response) {
+            // The agent gets its answer first; the outcome record follows
+            // (docs/gateway.md, "The audit log": a crash in between leaves
+            // "mcp.decided" without its "mcp.call", the outcome unknown).
+            // It describes what already happened upstream, so nothing
+            // outside waits for it, and an answer that waited would pay a
+            // second sync.
+            stream->finish(response);
+            if (!self)
+                return;
+            const bool failed = response.contains(QStringLiteral("error"));
+            self->m_audit.finished(
+                call, decision,
+                failed ? QStringLiteral("upstream_error") : QStringLiteral("completed"), {},
+                response.value(QStringLiteral("error"))
+                    .toObject()
+                    .value(QStringLiteral("message"))
+                    .toString());
+        },
+        std::move(relay));
 }
 
 } // namespace countersign::gateway

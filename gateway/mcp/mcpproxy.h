@@ -85,8 +85,11 @@ private:
         QJsonObject clientInfo;
         QJsonObject clientCapabilities;
         bool elicitation = false; // the client declared elicitation (for the approval flow)
-        quint64 lastUsed = 0;     // order, for evicting the least recently used
-        qint64 lastActiveAt = 0;  // seconds, for the idle timeout
+        // logging/setLevel: the least severe upstream log message relayed
+        // (RFC 5424 order, 0 = debug); -1 until the client sets one (all).
+        int logLevel = -1;
+        quint64 lastUsed = 0;    // order, for evicting the least recently used
+        qint64 lastActiveAt = 0; // seconds, for the idle timeout
         QList<std::shared_ptr<ResponseStream>> streams; // open GET streams
     };
     using Reply = std::function<void(const QJsonObject &)>;
@@ -108,6 +111,12 @@ private:
     void routeToOwner(const JsonRpcMessage &message, Reply reply);
     void callTool(const JsonRpcMessage &message, const McpAgent &agent, const QString &sessionId,
                   std::shared_ptr<ResponseStream> stream);
+    // logging/setLevel: kept per session, applied by the gateway to the log
+    // messages it relays (the upstream sessions are shared by all agents,
+    // so an agent must not change what another one hears).
+    QJsonObject setLogLevel(const JsonRpcMessage &message, const QString &sessionId);
+    // What an allowed call's upstream says while it runs, to its client.
+    ToolCallRelay relayTo(const QString &sessionId, std::shared_ptr<ResponseStream> stream);
     // The upstream and unprefixed name for a (possibly prefixed) name.
     std::pair<Upstream *, QString> resolveName(const QString &name) const;
     void keepStreamsAlive();

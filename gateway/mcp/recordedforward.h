@@ -28,6 +28,7 @@ void forwardWhenRecorded(McpAudit &audit, QObject *context, const ToolCall &call
                          const AccessDecision &decision, const QString &approvalId,
                          const QByteArray &elevatedToken,
                          std::function<void(const Error &error)> refused,
-                         std::function<void(const QJsonObject &response)> done);
+                         std::function<void(const QJsonObject &response)> done,
+                         ToolCallRelay relay = {});
 
 } // namespace countersign::gateway

@@ -53,14 +53,16 @@ void StdioUpstream::request(const QString &method, const QJsonObject &originalPa
     }
     switch (m_state) {
     case State::Stopped:
-        m_queue.append(Queued{method, params, std::move(callback), timeout});
+        m_queue.append(
+            Queued{method, params, std::move(callback), timeout, options.onNotification});
         start();
         return;
     case State::Initializing:
-        m_queue.append(Queued{method, params, std::move(callback), timeout});
+        m_queue.append(
+            Queued{method, params, std::move(callback), timeout, options.onNotification});
         return;
     case State::Ready:
-        send(method, params, std::move(callback), timeout);
+        send(method, params, std::move(callback), timeout, std::move(options.onNotification));
         return;
     }
 }
@@ -131,20 +133,26 @@ void StdioUpstream::start()
             qCInfo(lcUpstream) << "upstream" << m_config.name << "ready";
             const QList<Queued> queue = std::exchange(m_queue, {});
             for (const Queued &queued : queue)
-                send(queued.method, queued.params, queued.callback, queued.timeout);
+                send(queued.method, queued.params, queued.callback, queued.timeout,
+                     queued.onNotification);
         },
         UpstreamRequestOptions{}.timeout);
 }
 
 void StdioUpstream::send(const QString &method, const QJsonObject &params, Callback callback,
-                         std::chrono::milliseconds timeout)
+                         std::chrono::milliseconds timeout, NotificationHandler onNotification)
 {
     const qint64 id = m_nextId++;
     const QByteArray line =
         QJsonDocument(JsonRpcMessage::request(id, method, params)).toJson(QJsonDocument::Compact)
         + '\n';
     const int timerId = startTimer(timeout);
-    m_pending.emplace(id, Pending{std::move(callback), timerId});
+    const QString progressToken = params.value(QStringLiteral("_meta"))
+                                      .toObject()
+                                      .value(QStringLiteral("progressToken"))
+                                      .toString();
+    m_pending.emplace(
+        id, Pending{std::move(callback), timerId, progressToken, std::move(onNotification)});
     // Written before the process runs, QProcess keeps it until it has
     // started; a failed start reaches fail(), which answers this request.
     m_process->write(line);
@@ -197,18 +205,18 @@ void StdioUpstream::handleLine(const QByteArray &line)
         return;
     }
     case JsonRpcMessage::Kind::Request: {
-        // Server-to-client requests (sampling, elicitation, roots) are not
-        // relayed in this version; ping is the one every client answers.
+        // Server-to-client requests (sampling, elicitation, roots) are
+        // refused at once, as over HTTP; ping is the one every client answers.
         const QJsonObject reply = message.method() == u"ping"
             ? JsonRpcMessage::result(message.id(), {})
-            : JsonRpcMessage::error(
-                message.id(), JsonRpcMessage::methodNotFound,
-                QStringLiteral("the gateway does not relay %1 yet").arg(message.method()));
+            : JsonRpcMessage::error(message.id(), JsonRpcMessage::methodNotFound,
+                                    serverRequestRefusal(message.method()));
         m_process->write(QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n');
         return;
     }
     case JsonRpcMessage::Kind::Notification:
         qCDebug(lcUpstream) << "upstream" << m_config.name << "notification" << message.method();
+        routeNotification(message);
         return;
     case JsonRpcMessage::Kind::Invalid:
         qCWarning(lcUpstream) << "upstream" << m_config.name << "wrote a malformed message:"
@@ -217,6 +225,23 @@ void StdioUpstream::handleLine(const QByteArray &line)
                                      .value(QStringLiteral("message"))
                                      .toString();
         return;
+    }
+}
+
+void StdioUpstream::routeNotification(const JsonRpcMessage &message)
+{
+    // A log message on stdio names no request: with calls of several agents
+    // in flight it could belong to any of them, so it reaches none.
+    if (message.method() != u"notifications/progress")
+        return;
+    const QString token = message.params().value(QStringLiteral("progressToken")).toString();
+    if (token.isEmpty())
+        return;
+    for (const auto &[id, pending] : m_pending) {
+        if (pending.progressToken == token && pending.onNotification) {
+            pending.onNotification(message.message);
+            return;
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/mcp/jsonrpc.h"
 #include "gateway/mcp/upstream.h"
 #include "gateway/mcp/upstreamconfig.h"
 
@@ -41,20 +42,29 @@ public:
 private:
     enum class State { Stopped, Initializing, Ready };
 
+    using NotificationHandler = std::function<void(const QJsonObject &)>;
     struct Pending {
         Callback callback;
         qint64 timerId = 0;
+        // The request's params._meta.progressToken (a string: the gateway's
+        // own) and where its progress goes.
+        QString progressToken;
+        NotificationHandler onNotification;
     };
     struct Queued {
         QString method;
         QJsonObject params;
         Callback callback;
         std::chrono::milliseconds timeout;
+        NotificationHandler onNotification;
     };
 
     void start();
     void send(const QString &method, const QJsonObject &params, Callback callback,
-              std::chrono::milliseconds timeout);
+              std::chrono::milliseconds timeout, NotificationHandler onNotification = {});
+    // A notifications/progress goes to the pending request that carried its
+    // token; anything else names no request and is dropped.
+    void routeNotification(const JsonRpcMessage &message);
     void readStdout();
     void readStderr();
     void handleLine(const QByteArray &line);

@@ -37,11 +37,22 @@ inline constexpr auto agentReasonMetaKey = "io.github.countersign/reason";
 // Where the gateway says what happened to an approval in a tool result.
 inline constexpr auto approvalMetaKey = "io.github.countersign/approval";
 
+// What the upstream says about a call while it runs, already in the client's
+// terms (its own progressToken): for the client's response stream.
+using ToolCallRelay = std::function<void(const QJsonObject &notification)>;
+
 // Sends the call upstream (with the elevated token when given) and turns the
 // upstream's answer into the JSON-RPC response for the client. Only name and
-// arguments go upstream: they are what the policy and the person saw.
+// arguments go upstream: they are what the policy and the person saw, plus,
+// with a `relay`, a progressToken of the gateway's own when the client asked
+// for progress. The upstream's notifications/progress for that token (with
+// the client's token put back) and its notifications/message about the call
+// go to `relay`; nothing else does. The gateway's token, unique in this
+// process, keeps one client's progress from reaching another when clients
+// pick the same token on one shared upstream session.
 void forwardToolCall(const ToolCall &call, const QByteArray &elevatedToken,
-                     std::function<void(const QJsonObject &response)> done);
+                     std::function<void(const QJsonObject &response)> done,
+                     ToolCallRelay relay = {});
 
 // A tools/call result with isError set: how MCP reports a tool that could not
 // do its job, so the model sees the text. `outcome` goes into _meta for

@@ -18,6 +18,14 @@ struct UpstreamRequestOptions {
     // where docs/protocol.md says: Authorization: Bearer over HTTP,
     // params._meta["io.github.countersign/elevated_token"] on stdio.
     QByteArray elevatedToken;
+    // Messages the upstream sends about this request while it runs
+    // (notifications/progress, notifications/message), in the order they
+    // came, always before the Callback. Over HTTP these are the
+    // notifications on the request's own event stream; on stdio only a
+    // notifications/progress whose progressToken is the one in this
+    // request's params._meta (a stdio log message names no request, so it
+    // is never attributed to one). Unset: they are dropped.
+    std::function<void(const QJsonObject &notification)> onNotification;
 };
 
 // An MCP server behind the gateway, however it is reached (a child process
@@ -46,6 +54,10 @@ public:
     virtual void request(const QString &method, const QJsonObject &params, Callback callback,
                          RequestOptions options = {}) = 0;
 };
+
+// The error message an upstream gets for its sampling, elicitation or roots
+// request (JSON-RPC -32601): the gateway never relays them.
+QString serverRequestRefusal(const QString &method);
 
 // Where the elevated token goes on stdio (docs/protocol.md).
 inline constexpr auto elevatedTokenMetaKey = "io.github.countersign/elevated_token";

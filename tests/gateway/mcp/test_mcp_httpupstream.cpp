@@ -22,6 +22,7 @@
 using namespace countersign;
 using namespace countersign::gateway;
 using namespace countersign::testing;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -251,6 +252,8 @@ private Q_SLOTS:
     void callsBeyondSixRunAtOnce();
     void eventStreamAnswerIsParsed();
     void eventStreamWithoutTheResponseFails();
+    void callStreamNotificationsReachTheCaller();
+    void serverRequestsOnTheGetStreamAreRefusedAtOnce();
     void httpErrorsAreReportedWithTheServersWords();
     void oversizedAnswersAreRefused();
     void destroyedUpstreamNeverCallsBack();
@@ -599,6 +602,130 @@ void TestMcpHttpUpstream::eventStreamAnswerIsParsed()
         }
     }
     QVERIFY(pingAnswered);
+}
+
+void TestMcpHttpUpstream::callStreamNotificationsReachTheCaller()
+{
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([&](const SeenRequest &request) {
+        if (request.method() == u"tools/call") {
+            ScriptedServer::startStream(request.socket, "text/event-stream");
+            const QByteArray id = QByteArray::number(request.id().toInteger());
+            request.socket->write(
+                "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+                "\"params\":{\"progressToken\":\"t-1\",\"progress\":50,\"total\":100}}\n\n"
+                "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\","
+                "\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n"
+                "data: {\"jsonrpc\":\"2.0\",\"id\":"
+                + id + ",\"result\":{\"content\":[]}}\n\n");
+            request.socket->disconnectFromHost();
+            return;
+        }
+        if (request.requestLine.startsWith("GET ")) {
+            ScriptedServer::respond(request.socket, "405 Method Not Allowed", {}, {});
+            return;
+        }
+        ScriptedServer::handshake(request);
+    });
+
+    HttpUpstream upstream(httpConfig(QStringLiteral("notifying"), server.url()));
+    auto seen = std::make_shared<QList<QJsonObject>>();
+    auto answeredFirst = std::make_shared<bool>(false);
+    std::shared_ptr<Delivered> answer;
+    UpstreamRequestOptions options;
+    options.onNotification = [seen, answeredFirst, &answer](const QJsonObject &notification) {
+        *answeredFirst = *answeredFirst || (answer && answer->calls > 0);
+        seen->append(notification);
+    };
+    answer = ask(upstream, QStringLiteral("tools/call"),
+                 callParams(QStringLiteral("slow"), QJsonObject{}), options);
+    QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+    QVERIFY2(answer->errorMessage().isEmpty(), qPrintable(answer->errorMessage()));
+    QCOMPARE(seen->size(), 2);
+    QVERIFY(!*answeredFirst);
+    QCOMPARE(seen->at(0).value(u"method").toString(), QStringLiteral("notifications/progress"));
+    QCOMPARE(seen->at(0).value(u"params").toObject().value(u"progress").toInt(), 50);
+    QCOMPARE(seen->at(1).value(u"method").toString(), QStringLiteral("notifications/message"));
+    QCOMPARE(seen->at(1).value(u"params").toObject().value(u"data").toString(),
+             QStringLiteral("working"));
+
+    // The server offers no GET stream (405): it is not asked again.
+    const auto second = ask(upstream, QStringLiteral("tools/call"),
+                            callParams(QStringLiteral("slow"), QJsonObject{}));
+    QTRY_COMPARE_WITH_TIMEOUT(second->calls, 1, answerTimeoutMs);
+    qsizetype gets = 0;
+    for (const SeenRequest &request : server.requests())
+        gets += request.requestLine.startsWith("GET ") ? 1 : 0;
+    QCOMPARE(gets, 1);
+}
+
+void TestMcpHttpUpstream::serverRequestsOnTheGetStreamAreRefusedAtOnce()
+{
+    // A server that asks for sampling outside any call's stream (on the
+    // session's GET stream) and answers the call only once its request is
+    // answered: before, nobody listened there and the call timed out.
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    QPointer<QTcpSocket> getStream;
+    QPointer<QTcpSocket> callSocket;
+    QJsonValue callId;
+    QJsonObject refusal;
+    QByteArray refusalSession;
+    const auto answerCall = [&] {
+        if (!callSocket || refusal.isEmpty())
+            return;
+        ScriptedServer::respondJson(callSocket,
+                                    JsonRpcMessage::result(callId, {{u"content"_s, QJsonArray{}}}));
+    };
+    server.setHandler([&](const SeenRequest &request) {
+        if (request.requestLine.startsWith("GET ")) {
+            getStream = request.socket;
+            ScriptedServer::startStream(request.socket, "text/event-stream");
+            request.socket->write("data: {\"jsonrpc\":\"2.0\",\"id\":\"s-1\","
+                                  "\"method\":\"sampling/createMessage\",\"params\":{}}\n\n");
+            return;
+        }
+        if (request.method() == u"tools/call") {
+            callSocket = request.socket;
+            callId = request.id();
+            answerCall();
+            return;
+        }
+        if (request.id() == QJsonValue(QStringLiteral("s-1"))) {
+            refusal = request.body;
+            refusalSession = request.headers.value("mcp-session-id");
+            ScriptedServer::accepted(request.socket);
+            answerCall();
+            return;
+        }
+        ScriptedServer::handshake(request);
+    });
+
+    HttpUpstream upstream(httpConfig(QStringLiteral("sampling"), server.url()));
+    UpstreamRequestOptions options;
+    options.timeout = std::chrono::seconds(10);
+    const auto answer = ask(upstream, QStringLiteral("tools/call"),
+                            callParams(QStringLiteral("summarize"), QJsonObject{}), options);
+    QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+    QVERIFY2(answer->errorMessage().isEmpty(), qPrintable(answer->errorMessage()));
+    QVERIFY(getStream);
+    const QJsonObject error = refusal.value(u"error").toObject();
+    QCOMPARE(error.value(u"code").toInt(), JsonRpcMessage::methodNotFound);
+    QVERIFY2(error.value(u"message").toString().contains(u"does not relay"),
+             qPrintable(error.value(u"message").toString()));
+    QCOMPARE(refusalSession, QByteArray("scripted-session"));
+    const QList<SeenRequest> gets = [&] {
+        QList<SeenRequest> found;
+        for (const SeenRequest &request : server.requests()) {
+            if (request.requestLine.startsWith("GET "))
+                found.append(request);
+        }
+        return found;
+    }();
+    QCOMPARE(gets.size(), 1);
+    QCOMPARE(gets[0].headers.value("accept"), QByteArray("text/event-stream"));
+    QCOMPARE(gets[0].headers.value("mcp-session-id"), QByteArray("scripted-session"));
 }
 
 void TestMcpHttpUpstream::eventStreamWithoutTheResponseFails()

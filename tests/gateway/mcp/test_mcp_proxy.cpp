@@ -348,10 +348,37 @@ void TestMcpProxy::pingAndUnknownMethods()
     Reply reply = rpc(QStringLiteral("ping"), {}, 3);
     QCOMPARE(reply.status, 200);
     QCOMPARE(reply.json.value(QStringLiteral("result")).toObject(), QJsonObject{});
-    reply = rpc(QStringLiteral("completion/complete"), {}, 4);
+    // Resource subscriptions are not offered (updates would have to be
+    // fanned out from the one upstream session all agents share).
+    reply = rpc(QStringLiteral("resources/subscribe"),
+                {{QStringLiteral("uri"), QStringLiteral("file:///x")}}, 4);
     QCOMPARE(
         reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
         -32601);
+    // completion/complete goes to the upstream owning the prompt; a ref
+    // that names none is the client's mistake.
+    reply = rpc(QStringLiteral("completion/complete"), {}, 4);
+    QCOMPARE(
+        reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32602);
+    reply = rpc(QStringLiteral("completion/complete"),
+                {{QStringLiteral("ref"),
+                  QJsonObject{{QStringLiteral("type"), QStringLiteral("ref/prompt")},
+                              {QStringLiteral("name"), QStringLiteral("p")}}},
+                 {QStringLiteral("argument"),
+                  QJsonObject{{QStringLiteral("name"), QStringLiteral("a")},
+                              {QStringLiteral("value"), QStringLiteral("")}}}},
+                4);
+    // The directory has no completions: its own "method not found" comes back.
+    QCOMPARE(
+        reply.json.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32601);
+    QVERIFY2(!reply.json.value(QStringLiteral("error"))
+                  .toObject()
+                  .value(QStringLiteral("message"))
+                  .toString()
+                  .contains(u"not supported by the gateway"),
+             reply.body.constData());
     // Passed through; the directory has no resources or prompts, which is
     // an empty list rather than an error.
     reply = rpc(QStringLiteral("resources/list"), {}, 5);
