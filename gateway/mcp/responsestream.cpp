@@ -58,10 +58,11 @@ void ResponseStream::keepAlive()
     m_responder.writeChunk(QByteArrayLiteral(": waiting\n\n"));
 }
 
-void ResponseStream::finish(const QJsonObject &response)
+void ResponseStream::finish(const QJsonObject &given)
 {
     if (m_finished)
         return;
+    const QJsonObject response = m_filter ? m_filter(given) : given;
     if (!m_open) {
         m_finished = true;
         HttpResponse reply = HttpResponse::json(response);

@@ -115,6 +115,7 @@ private Q_SLOTS:
     void progressAndLogsReachTheClientOnItsStream();
     void clientThatAcceptsOnlyJsonGetsTheResult();
     void unknownLogLevelIsRefused();
+    void modernLogLevelIsPerRequest();
 
 private:
     QNetworkReply *post(const QByteArray &body, const QByteArray &accept, bool withSession = true);
@@ -301,6 +302,51 @@ void TestMcpRelay::unknownLogLevelIsRefused()
                  QJsonObject{{QStringLiteral("level"), QStringLiteral("verbose")}}, 5);
     QCOMPARE(answer.value(u"error").toObject().value(u"code").toInt(),
              JsonRpcMessage::invalidParams);
+}
+
+// MCP 2026-07-28: no session and no logging/setLevel; the level rides in
+// each request's _meta, and without it no log message is sent.
+void TestMcpRelay::modernLogLevelIsPerRequest()
+{
+    const auto call = [this](const QJsonValue &level, int id) {
+        QJsonObject meta{
+            {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+             QStringLiteral("2026-07-28")},
+            {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}},
+            {QStringLiteral("progressToken"), 9}};
+        if (!level.isUndefined())
+            meta.insert(QStringLiteral("io.modelcontextprotocol/logLevel"), level);
+        QJsonObject params = callParams(QJsonValue::Undefined);
+        params.insert(QStringLiteral("_meta"), meta);
+        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port)));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        request.setRawHeader("Accept", "application/json, text/event-stream");
+        request.setRawHeader("Authorization", "Bearer " + m_key);
+        request.setRawHeader("MCP-Protocol-Version", "2026-07-28");
+        request.setRawHeader("Mcp-Method", "tools/call");
+        request.setRawHeader("Mcp-Name", "work");
+        QNetworkReply *reply =
+            m_network->post(request, message(QStringLiteral("tools/call"), params, id));
+        if (!QTest::qWaitFor([reply] { return reply->isFinished(); }, 10000))
+            return QList<QJsonObject>{};
+        const QList<QJsonObject> messages = events(reply->readAll());
+        reply->deleteLater();
+        return messages;
+    };
+    QStringList levels;
+    for (const QJsonObject &message : call(QStringLiteral("error"), 6)) {
+        if (message.value(u"method").toString() == u"notifications/message")
+            levels.append(message.value(u"params").toObject().value(u"level").toString());
+    }
+    QCOMPARE(levels, QStringList{QStringLiteral("error")});
+    const QList<QJsonObject> quiet = call(QJsonValue::Undefined, 7);
+    QVERIFY(!quiet.isEmpty());
+    for (const QJsonObject &message : quiet)
+        QVERIFY(message.value(u"method").toString() != u"notifications/message");
+    // Progress still reaches the client with its token; the result is modern.
+    QCOMPARE(quiet.first().value(u"params").toObject().value(u"progressToken").toInt(), 9);
+    QCOMPARE(quiet.last().value(u"result").toObject().value(u"resultType").toString(),
+             QStringLiteral("complete"));
 }
 
 QTEST_GUILESS_MAIN(TestMcpRelay)
