@@ -190,7 +190,9 @@ McpProxy::McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirect
     , m_clock(clock)
     , m_settings(settings)
     , m_audit(store, clock)
-    , m_stepUps(std::make_unique<StepUpFlow>(broker, m_audit, clock, settings.stepUp))
+    , m_stepUps(std::make_unique<StepUpFlow>(
+          broker, m_audit, clock, settings.stepUp,
+          StepUpRoundTrips{settings.requestStates, settings.approvalLink}))
     , m_resourceOwners(std::make_shared<QHash<QString, Upstream *>>())
 {
     m_keepAlive.setInterval(m_settings.streamKeepAlive);

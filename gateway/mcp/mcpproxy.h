@@ -37,6 +37,11 @@ struct McpProxySettings {
     std::chrono::seconds sessionIdleTimeout = std::chrono::hours(1);
     // How often an open GET stream carries a keep-alive comment.
     std::chrono::milliseconds streamKeepAlive = std::chrono::seconds(25);
+    // MCP 2026-07-28 step-up (a multi round-trip request): the sealer of
+    // requestState (null: a key of this process only), and the approval
+    // page's link for URL-mode elicitation (empty: form mode only).
+    std::shared_ptr<const RequestStateSealer> requestStates;
+    std::function<QString(const QString &approvalId)> approvalLink;
 };
 
 // The policy enforcement point agents talk to: MCP Streamable HTTP at
