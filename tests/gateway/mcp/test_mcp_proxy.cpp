@@ -62,6 +62,7 @@ private Q_SLOTS:
     void modernListsAreSortedAndCacheable();
     void modernCallsAllowedAndDenied();
     void modernHasNoStreamSessionOrPing();
+    void modernStepUpAsksInADeclaredMode();
 
 private:
     struct Reply {
@@ -176,8 +177,13 @@ void TestMcpProxy::initTestCase()
     m_issuer = std::make_unique<TokenIssuer>(key.value(), QStringLiteral("x"), 60, m_clock);
     m_broker = std::make_unique<ApprovalBroker>(*m_store, key.value(), QStringLiteral("x"),
                                                 *m_issuer, m_clock);
+    McpProxySettings settings;
+    // The approval page of STATE+PAGE, as the runtime connects it.
+    settings.approvalLink = [](const QString &approvalId) {
+        return QStringLiteral("https://gateway.example/approve/%1?t=link").arg(approvalId);
+    };
     m_proxy = std::make_unique<McpProxy>(testAgents(m_key), QList<UpstreamConfig>{directory}, m_pdp,
-                                         *m_broker, *m_store, m_clock);
+                                         *m_broker, *m_store, m_clock, settings);
     m_router = std::make_unique<HttpRouter>();
     m_proxy->addRoutes(*m_router);
     // The /mcp body limit smaller than the default 4 MiB: oversizedBodyIs413
@@ -942,6 +948,64 @@ void TestMcpProxy::modernHasNoStreamSessionOrPing()
     }
     // The initialize era goes on beside it.
     QCOMPARE(rpc(QStringLiteral("ping"), {}, 47).status, 200);
+}
+
+// input_required carries one elicitation, only in a mode the request
+// declared: URL mode (the approval page) when the client has it, else form.
+void TestMcpProxy::modernStepUpAsksInADeclaredMode()
+{
+    QStringList raised;
+    connect(m_broker.get(), &ApprovalBroker::requested, this,
+            [&raised](const ApprovalRecord &approval) { raised.append(approval.requestId); });
+    const auto ask = [this](const QJsonObject &elicitation, const QString &user, int id) {
+        return modern(QStringLiteral("tools/call"),
+                      {{QStringLiteral("name"), QStringLiteral("disable_user")},
+                       {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), user}}},
+                       {QStringLiteral("_meta"),
+                        QJsonObject{{QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+                                     QStringLiteral("2026-07-28")},
+                                    {QStringLiteral("io.modelcontextprotocol/clientCapabilities"),
+                                     QJsonObject{{QStringLiteral("elicitation"), elicitation}}}}}},
+                      id);
+    };
+    const auto elicitationOf = [](const Reply &reply) {
+        const QJsonObject result = resultOf(reply.body).value(QStringLiteral("result")).toObject();
+        return result.value(QStringLiteral("inputRequests"))
+            .toObject()
+            .value(QStringLiteral("countersign_approval"))
+            .toObject()
+            .value(QStringLiteral("params"))
+            .toObject();
+    };
+    Reply reply =
+        ask(QJsonObject{{QStringLiteral("url"), QJsonObject{}}}, QStringLiteral("bob"), 50);
+    disconnect(m_broker.get(), &ApprovalBroker::requested, this, nullptr);
+    QCOMPARE(raised.size(), 1);
+    QJsonObject params = elicitationOf(reply);
+    QCOMPARE(params.value(QStringLiteral("mode")).toString(), QStringLiteral("url"));
+    QCOMPARE(params.value(QStringLiteral("url")).toString(),
+             QStringLiteral("https://gateway.example/approve/%1?t=link").arg(raised.first()));
+    QVERIFY(!params.contains(QStringLiteral("requestedSchema")));
+
+    // {} is form mode only; the same call again asks about the same approval.
+    reply = ask(QJsonObject{}, QStringLiteral("bob"), 51);
+    params = elicitationOf(reply);
+    QCOMPARE(params.value(QStringLiteral("mode")).toString(), QStringLiteral("form"));
+    QVERIFY2(params.value(QStringLiteral("message"))
+                 .toString()
+                 .contains(QStringLiteral("approve in Countersign on your desktop")),
+             reply.body.constData());
+    QCOMPARE(resultOf(reply.body)
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("_meta"))
+                 .toObject()
+                 .value(QStringLiteral("io.github.countersign/approval"))
+                 .toObject()
+                 .value(QStringLiteral("request_id"))
+                 .toString(),
+             raised.first());
+    QVERIFY(m_broker->cancel(raised.first(), QStringLiteral("test")).ok());
 }
 
 QTEST_GUILESS_MAIN(TestMcpProxy)
