@@ -197,6 +197,8 @@ McpProxy::McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirect
 {
     m_keepAlive.setInterval(m_settings.streamKeepAlive);
     connect(&m_keepAlive, &QTimer::timeout, this, &McpProxy::keepStreamsAlive);
+    m_listPoll.setInterval(m_settings.listPollInterval);
+    connect(&m_listPoll, &QTimer::timeout, this, &McpProxy::pollLists);
 }
 
 McpProxy::~McpProxy()
@@ -424,6 +426,11 @@ void McpProxy::postModern(const HttpRequest &request, const JsonRpcMessage &mess
         callTool(message, agent, caller, std::move(stream));
         return;
     }
+    if (method == u"subscriptions/listen") {
+        listen(message, agent,
+               std::make_shared<ResponseStream>(std::move(responder), acceptsEventStream(request)));
+        return;
+    }
     static const QHash<QString, QString> lists{
         {QStringLiteral("tools/list"), QStringLiteral("tools")},
         {QStringLiteral("prompts/list"), QStringLiteral("prompts")},
@@ -467,11 +474,73 @@ void McpProxy::postModern(const HttpRequest &request, const JsonRpcMessage &mess
     }
 }
 
+void McpProxy::listen(const JsonRpcMessage &message, const McpAgent &agent,
+                      std::shared_ptr<ResponseStream> stream)
+{
+    const QJsonValue filter = message.params().value(QStringLiteral("notifications"));
+    if (!filter.isObject()) {
+        stream->finish(JsonRpcMessage::error(
+            message.id(), JsonRpcMessage::invalidParams,
+            QStringLiteral("subscriptions/listen needs params.notifications (an object: "
+                           "toolsListChanged, promptsListChanged, resourcesListChanged)")));
+        return;
+    }
+    if (!stream->canStream()) {
+        stream->finish(JsonRpcMessage::error(
+            message.id(), JsonRpcMessage::invalidRequest,
+            QStringLiteral("subscriptions/listen answers with an event stream: send Accept: "
+                           "application/json, text/event-stream")));
+        return;
+    }
+    if (const auto refused =
+            m_listSubscriptions.listen(agent.name, message.id(), filter.toObject(), stream)) {
+        stream->finish(
+            JsonRpcMessage::error(message.id(), JsonRpcMessage::invalidRequest, *refused));
+        return;
+    }
+    if (!m_keepAlive.isActive())
+        m_keepAlive.start();
+    if (!m_listPoll.isActive())
+        m_listPoll.start();
+    // The baseline, so that the first change is noticed.
+    pollLists();
+}
+
+void McpProxy::pollLists()
+{
+    if (m_listSubscriptions.isEmpty()) {
+        m_listPoll.stop();
+        return;
+    }
+    static const std::pair<ListSubscriptions::Kind, const char *> kinds[] = {
+        {ListSubscriptions::Kind::Tools, "tools"},
+        {ListSubscriptions::Kind::Prompts, "prompts"},
+        {ListSubscriptions::Kind::Resources, "resources"},
+    };
+    for (const auto &[kind, key] : kinds) {
+        if (!m_listSubscriptions.wants(kind))
+            continue;
+        const QString listKey = QLatin1String(key);
+        const JsonRpcMessage poll = JsonRpcMessage::parse(
+            QJsonDocument(JsonRpcMessage::request(0, listKey + QStringLiteral("/list"), {}))
+                .toJson(QJsonDocument::Compact));
+        // gatherLists tells the subscriptions; the answer itself goes nowhere.
+        gatherLists(poll, listKey, kind != ListSubscriptions::Kind::Resources,
+                    [](const QJsonObject &) {});
+    }
+}
+
 QJsonObject McpProxy::discover(const JsonRpcMessage &message) const
 {
+    // 2026-07-28 clients can hear of list changes (subscriptions/listen).
+    QJsonObject capabilities = serverCapabilities();
+    for (const auto *list : {"tools", "prompts", "resources"}) {
+        capabilities.insert(QLatin1String(list),
+                            QJsonObject{{QStringLiteral("listChanged"), true}});
+    }
     QJsonObject result{
         {QStringLiteral("supportedVersions"), QJsonArray::fromStringList(allProtocolVersions())},
-        {QStringLiteral("capabilities"), serverCapabilities()},
+        {QStringLiteral("capabilities"), capabilities},
         {QStringLiteral("instructions"), instructions},
     };
     return ModernRequest::withCacheHints(JsonRpcMessage::result(message.id(), result), listTtlMs,
@@ -533,7 +602,8 @@ void McpProxy::get(const HttpRequest &request, Responder &&responder)
 
 void McpProxy::keepStreamsAlive()
 {
-    bool any = false;
+    m_listSubscriptions.keepAlive();
+    bool any = !m_listSubscriptions.isEmpty();
     for (Session &session : m_sessions) {
         session.streams.removeIf([](const std::shared_ptr<ResponseStream> &stream) {
             return !stream->clientStillThere() || stream->isFinished();
@@ -675,12 +745,13 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
     const QString method = message.method();
     const bool resources = listKey == u"resources";
     const auto owners = m_resourceOwners;
+    QPointer<McpProxy> self(this);
     for (std::size_t i = 0; i < m_upstreams.size(); ++i) {
         Upstream *upstream = m_upstreams[i].get();
         const QString upstreamName = upstream->name();
         upstream->request(
             method, {},
-            [owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
+            [self, owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
              reply](const QJsonObject &response) {
                 const QJsonObject result = response.value(QStringLiteral("result")).toObject();
                 if (!response.contains(QStringLiteral("result"))) {
@@ -718,6 +789,16 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
                 for (const QJsonArray &items : gathering->items) {
                     for (const QJsonValue &item : items)
                         all.append(item);
+                }
+                // A whole list (every upstream answered) is what list
+                // changes are noticed on (subscriptions/listen).
+                if (self && gathering->errors.isEmpty()) {
+                    if (listKey == u"tools")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Tools, all);
+                    else if (listKey == u"prompts")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Prompts, all);
+                    else if (listKey == u"resources")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Resources, all);
                 }
                 reply(JsonRpcMessage::result(id, QJsonObject{{listKey, all}}));
             });

@@ -3,6 +3,7 @@
 #include "gateway/edge/httprouter.h"
 #include "gateway/mcp/agentdirectory.h"
 #include "gateway/mcp/jsonrpc.h"
+#include "gateway/mcp/listsubscriptions.h"
 #include "gateway/mcp/mcpaudit.h"
 #include "gateway/mcp/modernrequest.h"
 #include "gateway/mcp/responsestream.h"
@@ -42,6 +43,11 @@ struct McpProxySettings {
     // page's link for URL-mode elicitation (empty: form mode only).
     std::shared_ptr<const RequestStateSealer> requestStates;
     std::function<QString(const QString &approvalId)> approvalLink;
+    // While a 2026-07-28 client listens for list changes
+    // (subscriptions/listen), the gateway gathers the lists it listens to
+    // this often to notice a change (any client's list request notices one
+    // too).
+    std::chrono::milliseconds listPollInterval = std::chrono::seconds(30);
 };
 
 // The policy enforcement point agents talk to: MCP Streamable HTTP at
@@ -142,6 +148,10 @@ private:
     // messages it relays (the upstream sessions are shared by all agents,
     // so an agent must not change what another one hears).
     QJsonObject setLogLevel(const JsonRpcMessage &message, const QString &sessionId);
+    // subscriptions/listen: the stream stays open for list changes.
+    void listen(const JsonRpcMessage &message, const McpAgent &agent,
+                std::shared_ptr<ResponseStream> stream);
+    void pollLists();
     // What an allowed call's upstream says while it runs, to its client.
     // Log messages as severe as the caller's level (RFC 5424 index, -1 =
     // all) are relayed; none when it has no level (2026-07-28: a request
@@ -164,6 +174,8 @@ private:
     std::shared_ptr<QHash<QString, Upstream *>> m_resourceOwners;
     quint64 m_sessionSequence = 0;
     QTimer m_keepAlive;
+    ListSubscriptions m_listSubscriptions;
+    QTimer m_listPoll;
 };
 
 } // namespace countersign::gateway
