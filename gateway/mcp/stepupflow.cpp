@@ -452,12 +452,15 @@ void StepUpFlow::retry(const ToolCall &call, const AccessDecision &decision, Str
     // Pending: held open until the person decides; approved: runs once.
     if (joinKnown(call, decision, stream))
         return;
-    // Approved, and its one call already ran (the state is spent).
+    // Approved, and its one call already ran (the state is spent), or
+    // nobody came for it while it was fresh.
     m_audit.finished(call, decision, QStringLiteral("already_used"), state->approvalId);
     stream->finish(toolErrorResult(
         call.rpcId,
-        QStringLiteral("This approval was already used for one call; an approval runs its call "
-                       "once. Call again without requestState to ask for a new approval."),
+        QStringLiteral("This approval was already used for its one call, or it was approved more "
+                       "than %1 s ago and nobody called for it. Nothing was performed now; call "
+                       "again without requestState to ask for a new approval.")
+            .arg(m_timings.freshApproval.count()),
         QStringLiteral("already_used"), state->approvalId));
 }
 
