@@ -36,11 +36,12 @@ QByteArray config()
 class ModernCall : public QObject {
 public:
     ModernCall(QNetworkAccessManager &network, const QUrl &url, const QByteArray &key,
-               const QJsonObject &params, qint64 id)
+               const QJsonObject &params, qint64 id,
+               const QByteArray &accept = "application/json, text/event-stream")
     {
         QNetworkRequest request(url);
         request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-        request.setRawHeader("Accept", "application/json, text/event-stream");
+        request.setRawHeader("Accept", accept);
         request.setRawHeader("Authorization", "Bearer " + key);
         request.setRawHeader("MCP-Protocol-Version", "2026-07-28");
         request.setRawHeader("Mcp-Method", "tools/call");
@@ -165,6 +166,7 @@ private Q_SLOTS:
     void stateThatDoesNotBelongRunsNothing_data();
     void stateThatDoesNotBelongRunsNothing();
     void clientWithoutElicitationWaitsAsBefore();
+    void retryThatCanHearNothingIsHeldAnyway();
 
 private:
     std::unique_ptr<ModernCall> post(const QJsonObject &params, const QByteArray &key = agentKey);
@@ -441,6 +443,30 @@ void TestGatewayMrtr::clientWithoutElicitationWaitsAsBefore()
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
     QTRY_VERIFY_WITH_TIMEOUT(call->finished(), 15000);
     QCOMPARE(call->result().value(u"resultType").toString(), QStringLiteral("complete"));
+    QVERIFY(userDisabled(QStringLiteral("alice")));
+}
+
+// A retry that asked for no progress and takes only JSON is still held until
+// the person decides (it was told the code in input_required): answering it
+// at once would only make the client retry.
+void TestGatewayMrtr::retryThatCanHearNothingIsHeldAnyway()
+{
+    const QJsonObject params = callParams(QStringLiteral("alice"));
+    const VerifiedApprovalRequest *request = nullptr;
+    const QJsonObject inputRequired = firstCall(QStringLiteral("alice"), &request);
+    QVERIFY(request);
+    QJsonObject retry = retryParams(params, inputRequired);
+    QJsonObject meta = retry.value(u"_meta").toObject();
+    meta.remove(QStringLiteral("progressToken"));
+    retry.insert(QStringLiteral("_meta"), meta);
+    QUrl url = m_fixture->gateway().publicUrl();
+    url.setPath(QStringLiteral("/mcp"));
+    ModernCall held(m_network, url, agentKey, retry, m_nextId++, "application/json");
+    QTest::qWait(500);
+    QVERIFY(!held.finished());
+    m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
+    QTRY_VERIFY_WITH_TIMEOUT(held.finished(), 15000);
+    QVERIFY2(!held.result().value(u"isError").toBool(), qPrintable(toolText(held.result())));
     QVERIFY(userDisabled(QStringLiteral("alice")));
 }
 
