@@ -54,7 +54,10 @@ public:
                                       {QStringLiteral("params"), params}})
                 .toJson(QJsonDocument::Compact);
         m_reply = network.post(request, body);
-        connect(m_reply, &QNetworkReply::readyRead, this, [this] { read(); });
+        connect(m_reply, &QNetworkReply::readyRead, this, [this] {
+            m_accelBuffering = m_reply->rawHeader("X-Accel-Buffering");
+            read();
+        });
         connect(m_reply, &QNetworkReply::finished, this, [this] {
             read();
             const QByteArray rest = m_buffer.trimmed();
@@ -74,6 +77,8 @@ public:
     QJsonObject result() const { return m_response.value(u"result").toObject(); }
     const QList<QJsonObject> &progress() const { return m_progress; }
     void hangUp() { m_reply->abort(); }
+    // What an event stream told reverse proxies about buffering.
+    const QByteArray &accelBuffering() const { return m_accelBuffering; }
 
 private:
     void read()
@@ -100,6 +105,7 @@ private:
     QByteArray m_buffer;
     QJsonObject m_response;
     QList<QJsonObject> m_progress;
+    QByteArray m_accelBuffering;
     bool m_finished = false;
 };
 
@@ -275,6 +281,7 @@ void TestGatewayMrtr::inputRequiredThenApprovedRetryRunsOnce()
                  .contains(QStringLiteral("binding code %1").arg(request->bindingCode)),
              qPrintable(retry->progress().first().value(u"message").toString()));
     QVERIFY(!retry->finished());
+    QCOMPARE(retry->accelBuffering(), QByteArray("no")); // events pass proxies at once
     QCOMPARE(approvalState(request->request.requestId), QStringLiteral("pending"));
     QVERIFY(!userDisabled(QStringLiteral("alice")));
 
