@@ -79,6 +79,22 @@ bool acceptsEventStream(const HttpRequest &request)
     return header(request, "Accept").value_or(QByteArray()).toLower().contains("text/event-stream");
 }
 
+// 2026-07-28 has no GET stream and no session to DELETE (streamable-http,
+// "Earlier Streamable HTTP Revisions"): 405 for a request of that era.
+std::optional<HttpResponse> noStreamsOrSessionsInModernEra(const HttpRequest &request)
+{
+    const auto version = request.header("MCP-Protocol-Version");
+    if (!version || McpProxy::supportedProtocolVersions().contains(QString::fromLatin1(*version)))
+        return std::nullopt;
+    HttpResponse response = refusal(
+        HttpStatus::methodNotAllowed,
+        QStringLiteral("protocol %1 has no GET stream and no session: send each request as a "
+                       "POST (subscriptions/listen for change notifications)")
+            .arg(QLatin1String(ModernRequest::protocolVersion)));
+    response.setHeader("Allow", "POST");
+    return response;
+}
+
 QString errorMessage(const QJsonObject &response)
 {
     return response.value(QStringLiteral("error"))
@@ -87,16 +103,60 @@ QString errorMessage(const QJsonObject &response)
         .toString();
 }
 
-// MCP logging levels, least severe first (RFC 5424 severities).
 const QStringList &logLevels()
 {
-    static const QStringList levels{
-        QStringLiteral("debug"),   QStringLiteral("info"),      QStringLiteral("notice"),
-        QStringLiteral("warning"), QStringLiteral("error"),     QStringLiteral("critical"),
-        QStringLiteral("alert"),   QStringLiteral("emergency"),
-    };
-    return levels;
+    return mcpLogLevels();
 }
+
+// Tools, prompts and resources in one order whatever order the upstreams
+// answered in or listed them (2026-07-28: deterministic, so that clients and
+// model prompt caches see the same list).
+QJsonObject sortedList(QJsonObject response, const QString &listKey)
+{
+    if (!response.value(QStringLiteral("result")).isObject())
+        return response;
+    QJsonObject result = response.value(QStringLiteral("result")).toObject();
+    const QJsonArray items = result.value(listKey).toArray();
+    QList<QJsonObject> entries;
+    entries.reserve(items.size());
+    for (const QJsonValue &item : items)
+        entries.append(item.toObject());
+    const auto sortKey = [](const QJsonObject &entry) {
+        for (const auto *key : {"name", "uri", "uriTemplate"}) {
+            if (entry.value(QLatin1String(key)).isString())
+                return entry.value(QLatin1String(key)).toString();
+        }
+        return QString();
+    };
+    std::stable_sort(
+        entries.begin(), entries.end(),
+        [&sortKey](const QJsonObject &a, const QJsonObject &b) { return sortKey(a) < sortKey(b); });
+    QJsonArray sorted;
+    for (const QJsonObject &entry : std::as_const(entries))
+        sorted.append(entry);
+    result.insert(listKey, sorted);
+    response.insert(QStringLiteral("result"), result);
+    return response;
+}
+
+// The capabilities the gateway declares in both eras: exactly what it
+// delivers (docs/gateway.md, "MCP proxy"): no listChanged (nothing is sent
+// unprompted), no resource subscriptions; logging is the level the client
+// picks (per session, or per request in 2026-07-28) for the log messages
+// relayed on a call's stream. Completions are passed through but not
+// advertised: whether they work depends on the upstream.
+QJsonObject serverCapabilities()
+{
+    return QJsonObject{{QStringLiteral("tools"), QJsonObject{}},
+                       {QStringLiteral("prompts"), QJsonObject{}},
+                       {QStringLiteral("resources"), QJsonObject{}},
+                       {QStringLiteral("logging"), QJsonObject{}}};
+}
+
+const QString instructions = QStringLiteral(
+    "Some tools need a person's approval in Countersign. Such a call waits while the gateway "
+    "tells you the binding code to show the user; if it times out, call again with the same "
+    "arguments to keep waiting for the same approval.");
 
 std::vector<std::unique_ptr<Upstream>> makeUpstreams(const QList<UpstreamConfig> &configs)
 {
@@ -130,11 +190,15 @@ McpProxy::McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirect
     , m_clock(clock)
     , m_settings(settings)
     , m_audit(store, clock)
-    , m_stepUps(std::make_unique<StepUpFlow>(broker, m_audit, clock, settings.stepUp))
+    , m_stepUps(std::make_unique<StepUpFlow>(
+          broker, m_audit, clock, settings.stepUp,
+          StepUpRoundTrips{settings.requestStates, settings.approvalLink}))
     , m_resourceOwners(std::make_shared<QHash<QString, Upstream *>>())
 {
     m_keepAlive.setInterval(m_settings.streamKeepAlive);
     connect(&m_keepAlive, &QTimer::timeout, this, &McpProxy::keepStreamsAlive);
+    m_listPoll.setInterval(m_settings.listPollInterval);
+    connect(&m_listPoll, &QTimer::timeout, this, &McpProxy::pollLists);
 }
 
 McpProxy::~McpProxy()
@@ -149,6 +213,11 @@ QStringList McpProxy::supportedProtocolVersions()
 {
     return {QStringLiteral("2025-11-25"), QStringLiteral("2025-06-18"),
             QStringLiteral("2025-03-26")};
+}
+
+QStringList McpProxy::allProtocolVersions()
+{
+    return QStringList{QLatin1String(ModernRequest::protocolVersion)} + supportedProtocolVersions();
 }
 
 void McpProxy::addRoutes(HttpRouter &router)
@@ -210,18 +279,17 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
         send(unauthorized());
         return;
     }
-    if (const auto version = header(request, versionHeader)) {
-        if (!supportedProtocolVersions().contains(QString::fromLatin1(*version))) {
-            send(refusal(
-                HttpStatus::badRequest,
-                QStringLiteral("unsupported MCP-Protocol-Version \"%1\"; supported: %2")
-                    .arg(QString::fromLatin1(*version), supportedProtocolVersions().join(u", "))));
-            return;
-        }
-    }
     const JsonRpcMessage message = JsonRpcMessage::parse(request.body);
     if (message.kind == JsonRpcMessage::Kind::Invalid) {
         send(jsonResponse(message.errorReply, HttpStatus::badRequest));
+        return;
+    }
+    // One endpoint, two eras, chosen per request (basic/versioning): an
+    // MCP-Protocol-Version of the initialize era stays there (with its
+    // session); any other version is a 2026-07-28 request, accepted or
+    // refused with UnsupportedProtocolVersionError.
+    if (ModernRequest::isModern(request, message, supportedProtocolVersions())) {
+        postModern(request, message, *agent, std::move(responder));
         return;
     }
     const bool initializing =
@@ -268,8 +336,14 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
         return;
     }
     if (method == u"tools/call") {
+        const Session &session = m_sessions[sessionId];
+        Caller caller;
+        caller.sessionId = sessionId;
+        caller.protocolVersion = session.protocolVersion;
+        caller.clientInfo = session.clientInfo;
+        caller.elicitation = session.elicitation;
         callTool(
-            message, *agent, sessionId,
+            message, *agent, caller,
             std::make_shared<ResponseStream>(std::move(responder), acceptsEventStream(request)));
         return;
     }
@@ -307,9 +381,179 @@ void McpProxy::post(const HttpRequest &request, Responder &&responder)
     }
 }
 
+void McpProxy::postModern(const HttpRequest &request, const JsonRpcMessage &message,
+                          const McpAgent &agent, Responder &&responder)
+{
+    const auto send = [&responder](HttpResponse response) { responder.send(std::move(response)); };
+    if (message.kind == JsonRpcMessage::Kind::Response) {
+        // 2026-07-28 has no server requests to answer (they ride in
+        // input_required results instead).
+        send(jsonResponse(
+            JsonRpcMessage::error(QJsonValue::Null, JsonRpcMessage::invalidRequest,
+                                  QStringLiteral("a client sends no JSON-RPC "
+                                                 "responses in protocol %1")
+                                      .arg(QLatin1String(ModernRequest::protocolVersion))),
+            HttpStatus::badRequest));
+        return;
+    }
+    if (message.kind == JsonRpcMessage::Kind::Notification) {
+        // None is defined for HTTP in this era; accepted and ignored.
+        responder.send(HttpStatus::accepted);
+        return;
+    }
+    auto checked = ModernRequest::check(request, message, allProtocolVersions());
+    if (auto *refused = std::get_if<HttpResponse>(&checked)) {
+        send(std::move(*refused));
+        return;
+    }
+    const ModernRequest envelope = std::get<ModernRequest>(std::move(checked));
+    const QString method = message.method();
+    const auto answer = [&send](const QJsonObject &body) {
+        send(jsonResponse(ModernRequest::decorate(body)));
+    };
+    if (method == u"server/discover") {
+        answer(discover(message));
+        return;
+    }
+    if (method == u"tools/call") {
+        Caller caller;
+        caller.protocolVersion = QLatin1String(ModernRequest::protocolVersion);
+        caller.clientInfo = envelope.clientInfo;
+        caller.modern = envelope;
+        auto stream =
+            std::make_shared<ResponseStream>(std::move(responder), acceptsEventStream(request));
+        stream->setResponseFilter(&ModernRequest::decorate);
+        callTool(message, agent, caller, std::move(stream));
+        return;
+    }
+    if (method == u"subscriptions/listen") {
+        listen(message, agent,
+               std::make_shared<ResponseStream>(std::move(responder), acceptsEventStream(request)));
+        return;
+    }
+    static const QHash<QString, QString> lists{
+        {QStringLiteral("tools/list"), QStringLiteral("tools")},
+        {QStringLiteral("prompts/list"), QStringLiteral("prompts")},
+        {QStringLiteral("resources/list"), QStringLiteral("resources")},
+        {QStringLiteral("resources/templates/list"), QStringLiteral("resourceTemplates")},
+    };
+    const bool listing = lists.contains(method);
+    if (!listing && method != u"prompts/get" && method != u"resources/read"
+        && method != u"completion/complete") {
+        // ping, logging/setLevel, initialize and the resource subscriptions
+        // are not methods of this era (changelog): 404, as the transport says.
+        send(jsonResponse(
+            JsonRpcMessage::error(
+                message.id(), JsonRpcMessage::methodNotFound,
+                QStringLiteral("method \"%1\" is not supported by the gateway in "
+                               "protocol %2")
+                    .arg(method.left(64), QLatin1String(ModernRequest::protocolVersion))),
+            HttpStatus::notFound));
+        return;
+    }
+    HeldResponse pending(std::move(responder));
+    QPointer<McpProxy> self(this);
+    const QString listKey = lists.value(method);
+    const bool cacheable = listing || method == u"resources/read";
+    // A resource's content may change at any time and may be the user's.
+    const qint64 ttl = listing ? listTtlMs : 0;
+    Reply reply = [self, pending, listKey, cacheable, ttl](const QJsonObject &body) mutable {
+        if (!self || !pending.clientStillThere()) {
+            qCInfo(lcMcp) << "client left before the answer was ready";
+            return;
+        }
+        QJsonObject response = listKey.isEmpty() ? body : sortedList(body, listKey);
+        if (cacheable)
+            response = ModernRequest::withCacheHints(response, ttl, true);
+        pending.send(jsonResponse(ModernRequest::decorate(response)));
+    };
+    if (listing) {
+        gatherLists(message, listKey, !method.startsWith(u"resources/"), std::move(reply));
+    } else {
+        routeToOwner(message, std::move(reply));
+    }
+}
+
+void McpProxy::listen(const JsonRpcMessage &message, const McpAgent &agent,
+                      std::shared_ptr<ResponseStream> stream)
+{
+    const QJsonValue filter = message.params().value(QStringLiteral("notifications"));
+    if (!filter.isObject()) {
+        stream->finish(JsonRpcMessage::error(
+            message.id(), JsonRpcMessage::invalidParams,
+            QStringLiteral("subscriptions/listen needs params.notifications (an object: "
+                           "toolsListChanged, promptsListChanged, resourcesListChanged)")));
+        return;
+    }
+    if (!stream->canStream()) {
+        stream->finish(JsonRpcMessage::error(
+            message.id(), JsonRpcMessage::invalidRequest,
+            QStringLiteral("subscriptions/listen answers with an event stream: send Accept: "
+                           "application/json, text/event-stream")));
+        return;
+    }
+    if (const auto refused =
+            m_listSubscriptions.listen(agent.name, message.id(), filter.toObject(), stream)) {
+        stream->finish(
+            JsonRpcMessage::error(message.id(), JsonRpcMessage::invalidRequest, *refused));
+        return;
+    }
+    if (!m_keepAlive.isActive())
+        m_keepAlive.start();
+    if (!m_listPoll.isActive())
+        m_listPoll.start();
+    // The baseline, so that the first change is noticed.
+    pollLists();
+}
+
+void McpProxy::pollLists()
+{
+    if (m_listSubscriptions.isEmpty()) {
+        m_listPoll.stop();
+        return;
+    }
+    static const std::pair<ListSubscriptions::Kind, const char *> kinds[] = {
+        {ListSubscriptions::Kind::Tools, "tools"},
+        {ListSubscriptions::Kind::Prompts, "prompts"},
+        {ListSubscriptions::Kind::Resources, "resources"},
+    };
+    for (const auto &[kind, key] : kinds) {
+        if (!m_listSubscriptions.wants(kind))
+            continue;
+        const QString listKey = QLatin1String(key);
+        const JsonRpcMessage poll = JsonRpcMessage::parse(
+            QJsonDocument(JsonRpcMessage::request(0, listKey + QStringLiteral("/list"), {}))
+                .toJson(QJsonDocument::Compact));
+        // gatherLists tells the subscriptions; the answer itself goes nowhere.
+        gatherLists(poll, listKey, kind != ListSubscriptions::Kind::Resources,
+                    [](const QJsonObject &) {});
+    }
+}
+
+QJsonObject McpProxy::discover(const JsonRpcMessage &message) const
+{
+    // 2026-07-28 clients can hear of list changes (subscriptions/listen).
+    QJsonObject capabilities = serverCapabilities();
+    for (const auto *list : {"tools", "prompts", "resources"}) {
+        capabilities.insert(QLatin1String(list),
+                            QJsonObject{{QStringLiteral("listChanged"), true}});
+    }
+    QJsonObject result{
+        {QStringLiteral("supportedVersions"), QJsonArray::fromStringList(allProtocolVersions())},
+        {QStringLiteral("capabilities"), capabilities},
+        {QStringLiteral("instructions"), instructions},
+    };
+    return ModernRequest::withCacheHints(JsonRpcMessage::result(message.id(), result), listTtlMs,
+                                         true);
+}
+
 void McpProxy::get(const HttpRequest &request, Responder &&responder)
 {
     const auto send = [&responder](HttpResponse response) { responder.send(std::move(response)); };
+    if (const auto refused = noStreamsOrSessionsInModernEra(request)) {
+        send(*refused);
+        return;
+    }
     if (!originAllowed(request)) {
         send(refusal(HttpStatus::forbidden,
                      QStringLiteral("requests from web pages are not allowed")));
@@ -358,7 +602,8 @@ void McpProxy::get(const HttpRequest &request, Responder &&responder)
 
 void McpProxy::keepStreamsAlive()
 {
-    bool any = false;
+    m_listSubscriptions.keepAlive();
+    bool any = !m_listSubscriptions.isEmpty();
     for (Session &session : m_sessions) {
         session.streams.removeIf([](const std::shared_ptr<ResponseStream> &stream) {
             return !stream->clientStillThere() || stream->isFinished();
@@ -374,6 +619,8 @@ void McpProxy::keepStreamsAlive()
 
 HttpResponse McpProxy::remove(const HttpRequest &request)
 {
+    if (const auto refused = noStreamsOrSessionsInModernEra(request))
+        return *refused;
     if (!originAllowed(request))
         return refusal(HttpStatus::forbidden,
                        QStringLiteral("requests from web pages are not allowed"));
@@ -402,25 +649,11 @@ QJsonObject McpProxy::initialize(const JsonRpcMessage &message, QString *protoco
         message.id(),
         QJsonObject{
             {QStringLiteral("protocolVersion"), *protocolVersion},
-            // Exactly what the gateway delivers (docs/gateway.md, "MCP
-            // proxy"): no listChanged (nothing is sent unprompted), no
-            // resource subscriptions; logging is the level kept per session
-            // for the log messages relayed on a call's stream. Completions
-            // are passed through but not advertised: whether they work
-            // depends on the upstream.
-            {QStringLiteral("capabilities"),
-             QJsonObject{{QStringLiteral("tools"), QJsonObject{}},
-                         {QStringLiteral("prompts"), QJsonObject{}},
-                         {QStringLiteral("resources"), QJsonObject{}},
-                         {QStringLiteral("logging"), QJsonObject{}}}},
+            {QStringLiteral("capabilities"), serverCapabilities()},
             {QStringLiteral("serverInfo"),
              QJsonObject{{QStringLiteral("name"), QStringLiteral("countersign-gateway")},
                          {QStringLiteral("version"), QStringLiteral(COUNTERSIGN_VERSION)}}},
-            {QStringLiteral("instructions"),
-             QStringLiteral("Some tools need a person's approval in Countersign. Such a call "
-                            "waits while the gateway tells you the binding code to show the "
-                            "user; if it times out, call again with the same arguments to keep "
-                            "waiting for the same approval.")},
+            {QStringLiteral("instructions"), instructions},
         });
 }
 
@@ -512,12 +745,13 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
     const QString method = message.method();
     const bool resources = listKey == u"resources";
     const auto owners = m_resourceOwners;
+    QPointer<McpProxy> self(this);
     for (std::size_t i = 0; i < m_upstreams.size(); ++i) {
         Upstream *upstream = m_upstreams[i].get();
         const QString upstreamName = upstream->name();
         upstream->request(
             method, {},
-            [owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
+            [self, owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
              reply](const QJsonObject &response) {
                 const QJsonObject result = response.value(QStringLiteral("result")).toObject();
                 if (!response.contains(QStringLiteral("result"))) {
@@ -555,6 +789,16 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
                 for (const QJsonArray &items : gathering->items) {
                     for (const QJsonValue &item : items)
                         all.append(item);
+                }
+                // A whole list (every upstream answered) is what list
+                // changes are noticed on (subscriptions/listen).
+                if (self && gathering->errors.isEmpty()) {
+                    if (listKey == u"tools")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Tools, all);
+                    else if (listKey == u"prompts")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Prompts, all);
+                    else if (listKey == u"resources")
+                        self->m_listSubscriptions.observed(ListSubscriptions::Kind::Resources, all);
                 }
                 reply(JsonRpcMessage::result(id, QJsonObject{{listKey, all}}));
             });
@@ -636,23 +880,33 @@ QJsonObject McpProxy::setLogLevel(const JsonRpcMessage &message, const QString &
     return JsonRpcMessage::result(message.id(), {});
 }
 
-ToolCallRelay McpProxy::relayTo(const QString &sessionId, std::shared_ptr<ResponseStream> stream)
+ToolCallRelay McpProxy::relayTo(const Caller &caller, std::shared_ptr<ResponseStream> stream)
 {
     QPointer<McpProxy> self(this);
-    return [self, sessionId, stream](const QJsonObject &notification) {
+    const QString sessionId = caller.sessionId;
+    // 2026-07-28: the level is the request's own, and without one no log
+    // message is sent (RequestMetaObject, logLevel).
+    const bool modern = caller.modern.has_value();
+    const std::optional<int> requestLevel = modern ? caller.modern->logLevel : std::nullopt;
+    return [self, sessionId, modern, requestLevel, stream](const QJsonObject &notification) {
         McpProxy *proxy = self.data();
         if (!proxy || stream->isFinished())
             return;
         if (notification.value(QStringLiteral("method")).toString() == u"notifications/message") {
-            const auto session = proxy->m_sessions.constFind(sessionId);
-            if (session == proxy->m_sessions.cend())
+            std::optional<int> least = requestLevel;
+            if (!modern) {
+                const auto session = proxy->m_sessions.constFind(sessionId);
+                if (session != proxy->m_sessions.cend())
+                    least = session->logLevel;
+            }
+            if (!least)
                 return;
             const qsizetype level = logLevels().indexOf(notification.value(QStringLiteral("params"))
                                                             .toObject()
                                                             .value(QStringLiteral("level"))
                                                             .toString());
             // A level the specification does not know is not relayed.
-            if (level < 0 || level < session->logLevel)
+            if (level < 0 || level < *least)
                 return;
         }
         // Switches the client's answer to an event stream when it accepts
@@ -661,8 +915,8 @@ ToolCallRelay McpProxy::relayTo(const QString &sessionId, std::shared_ptr<Respon
     };
 }
 
-void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
-                        const QString &sessionId, std::shared_ptr<ResponseStream> stream)
+void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent, const Caller &caller,
+                        std::shared_ptr<ResponseStream> stream)
 {
     const QJsonValue id = message.id();
     const QJsonObject params = message.params();
@@ -684,11 +938,10 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
         return;
     }
 
-    const Session &session = m_sessions[sessionId];
     const QJsonObject meta = params.value(QStringLiteral("_meta")).toObject();
     ToolCall call;
     call.rpcId = id;
-    call.sessionId = sessionId;
+    call.sessionId = caller.sessionId;
     call.userId = agent.userId;
     call.agentName = agent.name;
     call.upstream = upstream;
@@ -696,9 +949,16 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
     call.arguments = argumentsValue.toObject();
     call.progressToken = meta.value(QStringLiteral("progressToken"));
     call.agentReason = meta.value(QString::fromLatin1(agentReasonMetaKey)).toString().left(500);
-    call.clientInfo = session.clientInfo;
-    call.protocolVersion = session.protocolVersion;
-    call.elicitation = session.elicitation;
+    call.clientInfo = caller.clientInfo;
+    call.protocolVersion = caller.protocolVersion;
+    call.elicitation = caller.elicitation;
+    if (caller.modern) {
+        call.modern = true;
+        call.formElicitation = caller.modern->supportsFormElicitation();
+        call.urlElicitation = caller.modern->supportsUrlElicitation();
+        call.requestState = params.value(QStringLiteral("requestState"));
+        call.inputResponses = params.value(QStringLiteral("inputResponses"));
+    }
 
     AccessRequest access;
     access.subject = AuthzenEntity{QStringLiteral("user"), agent.userId,
@@ -707,11 +967,13 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
     access.resource = AuthzenEntity{QStringLiteral("tool"), call.resourceId(),
                                     QJsonObject{{QStringLiteral("arguments"), call.arguments}}};
     access.context = QJsonObject{
-        {QStringLiteral("session_id"), sessionId},
-        {QStringLiteral("client"), session.clientInfo},
+        {QStringLiteral("client"), caller.clientInfo},
         {QStringLiteral("time"),
          QDateTime::fromSecsSinceEpoch(m_clock.secondsSinceEpoch(), Qt::UTC).toString(Qt::ISODate)},
     };
+    // 2026-07-28 has no session.
+    if (!caller.sessionId.isEmpty())
+        access.context.insert(QStringLiteral("session_id"), caller.sessionId);
     const AccessDecision decision = m_pdp.evaluate(access);
     // Allowed calls are the hot path and each has its audit records; a log
     // line per call (formatting and a write to stderr) is for debugging.
@@ -759,7 +1021,7 @@ void McpProxy::callTool(const JsonRpcMessage &message, const McpAgent &agent,
             QJsonObject{{QStringLiteral("reason"), QStringLiteral("storage_unavailable")}}));
     };
     QPointer<McpProxy> self(this);
-    ToolCallRelay relay = relayTo(sessionId, stream);
+    ToolCallRelay relay = relayTo(caller, stream);
     forwardWhenRecorded(
         m_audit, this, call, decision, {}, {}, refused,
         [self, call, decision, stream](const QJsonObject &response) {

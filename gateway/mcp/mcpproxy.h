@@ -3,7 +3,9 @@
 #include "gateway/edge/httprouter.h"
 #include "gateway/mcp/agentdirectory.h"
 #include "gateway/mcp/jsonrpc.h"
+#include "gateway/mcp/listsubscriptions.h"
 #include "gateway/mcp/mcpaudit.h"
+#include "gateway/mcp/modernrequest.h"
 #include "gateway/mcp/responsestream.h"
 #include "gateway/mcp/stepupflow.h"
 #include "gateway/mcp/upstream.h"
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -35,14 +38,24 @@ struct McpProxySettings {
     std::chrono::seconds sessionIdleTimeout = std::chrono::hours(1);
     // How often an open GET stream carries a keep-alive comment.
     std::chrono::milliseconds streamKeepAlive = std::chrono::seconds(25);
+    // MCP 2026-07-28 step-up (a multi round-trip request): the sealer of
+    // requestState (null: a key of this process only), and the approval
+    // page's link for URL-mode elicitation (empty: form mode only).
+    std::shared_ptr<const RequestStateSealer> requestStates;
+    std::function<QString(const QString &approvalId)> approvalLink;
+    // While a 2026-07-28 client listens for list changes
+    // (subscriptions/listen), the gateway gathers the lists it listens to
+    // this often to notice a change (any client's list request notices one
+    // too).
+    std::chrono::milliseconds listPollInterval = std::chrono::seconds(30);
 };
 
 // The policy enforcement point agents talk to: MCP Streamable HTTP at
-// POST/GET/DELETE /mcp. Agents authenticate with a bearer key
-// (AgentDirectory); every tools/call becomes an AuthZEN access request for
-// the PolicyDecisionPoint: allowed calls go upstream, denied ones get
-// -32001, and step-up calls wait for a person (StepUpFlow).
-// docs/gateway.md describes the mapping.
+// POST/GET/DELETE /mcp, in both eras: 2026-07-28 per request (no session,
+// ModernRequest) and 2025-11-25/06-18/03-26 after initialize (a session). Agents authenticate with
+// a bearer key (AgentDirectory); every tools/call becomes an AuthZEN access request for the
+// PolicyDecisionPoint: allowed calls go upstream, denied ones get -32001, and step-up calls wait
+// for a person (StepUpFlow). docs/gateway.md describes the mapping.
 class McpProxy : public QObject {
     Q_OBJECT
 
@@ -72,9 +85,16 @@ public:
     // Adds POST, DELETE and GET /mcp to router.
     void addRoutes(HttpRouter &router);
 
-    // Newest first; the first is what the gateway answers when the client
-    // asks for a version it does not know.
+    // The initialize era, newest first; the first is what the gateway
+    // answers when an initialize asks for a version it does not know.
     static QStringList supportedProtocolVersions();
+    // Every version, newest first: 2026-07-28 (per request) and the above
+    // (server/discover, UnsupportedProtocolVersionError).
+    static QStringList allProtocolVersions();
+    // Caching hints of 2026-07-28 results (server/utilities/caching): the
+    // lists are gathered from upstreams that may change them, and they are
+    // never shared between agents' keys ("private").
+    static constexpr qint64 listTtlMs = 60 * 1000;
 
     const StepUpFlow &stepUps() const { return *m_stepUps; }
 
@@ -93,8 +113,21 @@ private:
         QList<std::shared_ptr<ResponseStream>> streams; // open GET streams
     };
     using Reply = std::function<void(const QJsonObject &)>;
+    // Who calls a tool and what its client can do: from the session
+    // (initialize era) or from the request itself (2026-07-28).
+    struct Caller {
+        QString sessionId; // initialize era only
+        QString protocolVersion;
+        QJsonObject clientInfo;
+        bool elicitation = false; // initialize era: elicitation/create on the stream
+        std::optional<ModernRequest> modern;
+    };
 
     void post(const HttpRequest &request, Responder &&responder);
+    // A 2026-07-28 request (ModernRequest::isModern).
+    void postModern(const HttpRequest &request, const JsonRpcMessage &message,
+                    const McpAgent &agent, Responder &&responder);
+    QJsonObject discover(const JsonRpcMessage &message) const;
     void get(const HttpRequest &request, Responder &&responder);
     HttpResponse remove(const HttpRequest &request);
     // The session of a request after the common checks, or the refusal.
@@ -109,14 +142,21 @@ private:
                      Reply reply);
     // prompts/get, resources/read: to the upstream that owns the name or URI.
     void routeToOwner(const JsonRpcMessage &message, Reply reply);
-    void callTool(const JsonRpcMessage &message, const McpAgent &agent, const QString &sessionId,
+    void callTool(const JsonRpcMessage &message, const McpAgent &agent, const Caller &caller,
                   std::shared_ptr<ResponseStream> stream);
     // logging/setLevel: kept per session, applied by the gateway to the log
     // messages it relays (the upstream sessions are shared by all agents,
     // so an agent must not change what another one hears).
     QJsonObject setLogLevel(const JsonRpcMessage &message, const QString &sessionId);
+    // subscriptions/listen: the stream stays open for list changes.
+    void listen(const JsonRpcMessage &message, const McpAgent &agent,
+                std::shared_ptr<ResponseStream> stream);
+    void pollLists();
     // What an allowed call's upstream says while it runs, to its client.
-    ToolCallRelay relayTo(const QString &sessionId, std::shared_ptr<ResponseStream> stream);
+    // Log messages as severe as the caller's level (RFC 5424 index, -1 =
+    // all) are relayed; none when it has no level (2026-07-28: a request
+    // without _meta logLevel; a session that ended).
+    ToolCallRelay relayTo(const Caller &caller, std::shared_ptr<ResponseStream> stream);
     // The upstream and unprefixed name for a (possibly prefixed) name.
     std::pair<Upstream *, QString> resolveName(const QString &name) const;
     void keepStreamsAlive();
@@ -134,6 +174,8 @@ private:
     std::shared_ptr<QHash<QString, Upstream *>> m_resourceOwners;
     quint64 m_sessionSequence = 0;
     QTimer m_keepAlive;
+    ListSubscriptions m_listSubscriptions;
+    QTimer m_listPoll;
 };
 
 } // namespace countersign::gateway

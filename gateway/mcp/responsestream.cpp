@@ -39,8 +39,12 @@ void ResponseStream::open()
     if (m_open || m_finished || !m_streamable || !clientStillThere())
         return;
     m_open = true;
+    // X-Accel-Buffering: a reverse proxy (nginx) in front of the gateway
+    // passes events on at once instead of buffering the held stream.
     m_responder.beginStream(HttpStatus::ok,
-                            {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-store"}});
+                            {{"Content-Type", "text/event-stream"},
+                             {"Cache-Control", "no-store"},
+                             {"X-Accel-Buffering", "no"}});
 }
 
 void ResponseStream::send(const QJsonObject &message)
@@ -58,10 +62,11 @@ void ResponseStream::keepAlive()
     m_responder.writeChunk(QByteArrayLiteral(": waiting\n\n"));
 }
 
-void ResponseStream::finish(const QJsonObject &response)
+void ResponseStream::finish(const QJsonObject &given)
 {
     if (m_finished)
         return;
+    const QJsonObject response = m_filter ? m_filter(given) : given;
     if (!m_open) {
         m_finished = true;
         HttpResponse reply = HttpResponse::json(response);

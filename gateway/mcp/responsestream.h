@@ -2,6 +2,8 @@
 
 #include "gateway/edge/responder.h"
 
+#include <functional>
+
 #include <QByteArray>
 #include <QJsonObject>
 
@@ -38,9 +40,16 @@ public:
     void finish(const QJsonObject &response);
     // Ends an event stream without a response (GET stream at session end).
     void close();
+    // Applied to the response finish() sends, whoever finishes the stream
+    // (MCP 2026-07-28: resultType and serverInfo on every result).
+    void setResponseFilter(std::function<QJsonObject(QJsonObject)> filter)
+    {
+        m_filter = std::move(filter);
+    }
 
 private:
     Responder m_responder;
+    std::function<QJsonObject(QJsonObject)> m_filter;
     bool m_streamable = false;
     bool m_open = false;
     bool m_finished = false;

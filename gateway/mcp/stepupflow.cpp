@@ -38,6 +38,11 @@ QString clientLabel(const QJsonObject &clientInfo)
 // code the person must pick.
 bool canBeToldWhileWaiting(const ToolCall &call, const ResponseStream &stream)
 {
+    // A 2026-07-28 retry was told the binding code in its input_required
+    // result: it waits (held open) until the person decides, whatever it
+    // can hear meanwhile. Answering it now would only make it retry.
+    if (call.modern && !call.requestState.isUndefined())
+        return true;
     if (!stream.canStream())
         return false;
     return call.elicitation || !(call.progressToken.isUndefined() || call.progressToken.isNull());
@@ -46,13 +51,17 @@ bool canBeToldWhileWaiting(const ToolCall &call, const ResponseStream &stream)
 } // namespace
 
 StepUpFlow::StepUpFlow(ApprovalBroker &broker, McpAudit &audit, const Clock &clock,
-                       StepUpTimings timings, QObject *parent)
+                       StepUpTimings timings, StepUpRoundTrips roundTrips, QObject *parent)
     : QObject(parent)
     , m_broker(broker)
     , m_audit(audit)
     , m_clock(clock)
     , m_timings(timings)
+    , m_roundTrips(std::move(roundTrips))
 {
+    if (!m_roundTrips.states)
+        m_roundTrips.states =
+            std::make_shared<const RequestStateSealer>(RequestStateSealer::ephemeral());
     connect(&m_broker, &ApprovalBroker::resolved, this, &StepUpFlow::onResolved);
     m_timer.setInterval(m_timings.progressInterval);
     connect(&m_timer, &QTimer::timeout, this, &StepUpFlow::tick);
@@ -141,13 +150,11 @@ bool StepUpFlow::resumeStored(const QString &key, const ToolCall &call,
     Entry &entry = remember(approval, key, call.tool);
     m_audit.steppedUp(call, decision, entry.approvalId);
     qCInfo(lcMcp) << "call again after a restart: attaching to stored approval" << entry.approvalId;
-    const QString approvalId = entry.approvalId;
-    attach(entry, call, decision, std::move(stream));
-    answerClientsThatCannotWait(approvalId);
+    waitOrAsk(entry, call, decision, std::move(stream));
     return true;
 }
 
-void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Stream stream)
+bool StepUpFlow::joinKnown(const ToolCall &call, const AccessDecision &decision, Stream &stream)
 {
     const QString key = keyFor(call);
     if (const auto kept = m_undelivered.find(key); kept != m_undelivered.end()) {
@@ -163,7 +170,7 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
             m_audit.finished(call, decision, QStringLiteral("delivered_again"),
                              delivered.approvalId);
             stream->finish(response);
-            return;
+            return true;
         }
     }
     if (const auto known = m_byKey.constFind(key); known != m_byKey.cend()) {
@@ -181,14 +188,34 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
         } else {
             qCInfo(lcMcp) << "call again while approval" << entry.approvalId
                           << "is pending - attaching";
-            const QString approvalId = entry.approvalId;
-            attach(entry, call, decision, std::move(stream));
-            answerClientsThatCannotWait(approvalId);
+            waitOrAsk(entry, call, decision, std::move(stream));
         }
+        return true;
+    }
+    return resumeStored(key, call, decision, stream);
+}
+
+void StepUpFlow::waitOrAsk(Entry &entry, const ToolCall &call, const AccessDecision &decision,
+                           Stream stream)
+{
+    if (asksForInput(call)) {
+        askForInput(entry, call, decision, std::move(stream));
         return;
     }
-    if (resumeStored(key, call, decision, stream))
+    const QString approvalId = entry.approvalId;
+    attach(entry, call, decision, std::move(stream));
+    answerClientsThatCannotWait(approvalId);
+}
+
+void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Stream stream)
+{
+    if (call.modern && !call.requestState.isUndefined()) {
+        retry(call, decision, std::move(stream));
         return;
+    }
+    if (joinKnown(call, decision, stream))
+        return;
+    const QString key = keyFor(call);
 
     const auto hash = argumentsHash(call.arguments);
     if (!hash) {
@@ -248,13 +275,193 @@ void StepUpFlow::begin(const ToolCall &call, const AccessDecision &decision, Str
     qCInfo(lcMcp) << "approval" << stored.approvalId << "raised for" << call.resourceId()
                   << "binding code" << stored.bindingCode;
     const QString approvalId = stored.approvalId;
-    attach(stored, call, decision, std::move(stream));
+    const bool asked = asksForInput(call);
+    if (asked)
+        askForInput(stored, call, decision, std::move(stream));
+    else
+        attach(stored, call, decision, std::move(stream));
     // Whoever listens to requested() may already have resolved it.
     if (const auto current = m_broker.approval(approvalId);
         current && current->state != ApprovalState::Pending) {
         onResolved(*current);
     }
-    answerClientsThatCannotWait(approvalId);
+    if (!asked)
+        answerClientsThatCannotWait(approvalId);
+}
+
+bool StepUpFlow::asksForInput(const ToolCall &call) const
+{
+    // Only a first call of a client that declared a mode the gateway can
+    // use (client/elicitation: never a mode the client did not declare).
+    return call.modern && call.requestState.isUndefined()
+        && (call.formElicitation || (call.urlElicitation && m_roundTrips.approvalLink));
+}
+
+void StepUpFlow::askForInput(const Entry &entry, const ToolCall &call,
+                             const AccessDecision &decision, Stream stream)
+{
+    const qint64 now = m_clock.secondsSinceEpoch();
+    RequestState state;
+    state.approvalId = entry.approvalId;
+    state.agent = call.agentName;
+    state.user = call.userId;
+    state.method = QStringLiteral("tools/call");
+    state.callDigest = requestStateCallDigest(call.resourceId(), call.arguments);
+    // Long enough for a retry after the person approved at the last moment
+    // (an approval waits freshApproval for its call), never past the
+    // sealer's bound.
+    state.expiresAt = qMin(qMax(entry.expiresAt, now) + m_timings.freshApproval.count(),
+                           now + RequestStateSealer::MaxLifetime.count());
+    // Keys rotate daily; sealing is when a new one is first needed.
+    if (const Status rotated = m_roundTrips.states->rotateIfDue(now); !rotated)
+        qCWarning(lcMcp) << "requestState keys not rotated:" << rotated.error().message;
+    const QString sealed = m_roundTrips.states->seal(state);
+
+    QJsonObject params;
+    // One arg() call: a %N in the tool name must not be filled in.
+    const QString what = QStringLiteral("Countersign: \"%1\" on %2 needs a person's approval. "
+                                        "Binding code %3: approve in Countersign on your desktop "
+                                        "and pick %3 there.")
+                             .arg(entry.action, call.resourceId(), entry.bindingCode);
+    if (call.urlElicitation && m_roundTrips.approvalLink) {
+        params = QJsonObject{
+            {QStringLiteral("mode"), QStringLiteral("url")},
+            {QStringLiteral("message"),
+             QString(what + u" The page shows what is being approved and whether it is.")},
+            {QStringLiteral("url"), m_roundTrips.approvalLink(entry.approvalId)},
+        };
+    } else {
+        params = QJsonObject{
+            {QStringLiteral("mode"), QStringLiteral("form")},
+            {QStringLiteral("message"),
+             QString(what
+                     + u" Nothing to enter here: the approval happens only in Countersign. "
+                       u"Decline to cancel the request.")},
+            // No fields: codes and secrets are never collected by form
+            // elicitation (client/elicitation, security considerations).
+            {QStringLiteral("requestedSchema"),
+             QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                         {QStringLiteral("properties"), QJsonObject{}}}},
+        };
+    }
+    QJsonObject approval = approvalDetails(entry);
+    approval.insert(QStringLiteral("outcome"), QStringLiteral("input_required"));
+    const QJsonObject result{
+        {QStringLiteral("resultType"), QStringLiteral("input_required")},
+        {QStringLiteral("inputRequests"),
+         QJsonObject{{QLatin1String(inputRequestKey),
+                      QJsonObject{{QStringLiteral("method"), QStringLiteral("elicitation/create")},
+                                  {QStringLiteral("params"), params}}}}},
+        {QStringLiteral("requestState"), sealed},
+        // The binding code for programs, not only in the English message.
+        {QStringLiteral("_meta"), QJsonObject{{QLatin1String(approvalMetaKey), approval}}},
+    };
+    qCInfo(lcMcp) << "approval" << entry.approvalId << "- input_required for" << call.resourceId();
+    m_audit.finished(call, decision, QStringLiteral("input_required"), entry.approvalId);
+    stream->finish(JsonRpcMessage::result(call.rpcId, result));
+}
+
+std::optional<RequestState>
+StepUpFlow::openState(const ToolCall &call, const AccessDecision &decision, const Stream &stream)
+{
+    const auto refuse = [&](const QString &why) {
+        qCInfo(lcMcp).noquote() << "retry of" << call.resourceId() << "by agent" << call.agentName
+                                << "refused:" << why;
+        m_audit.finished(call, decision, QStringLiteral("request_state_refused"), {}, why);
+        stream->finish(JsonRpcMessage::error(
+            call.rpcId, JsonRpcMessage::invalidParams,
+            QStringLiteral("requestState refused: %1. Nothing was performed. Call again without "
+                           "requestState and inputResponses to ask for a new approval.")
+                .arg(why)));
+        return std::nullopt;
+    };
+    if (!call.requestState.isString())
+        return refuse(QStringLiteral("it must be the string the gateway sent"));
+    if (!call.inputResponses.isUndefined() && !call.inputResponses.isObject())
+        return refuse(QStringLiteral("inputResponses must be an object"));
+    auto opened =
+        m_roundTrips.states->open(call.requestState.toString(), m_clock.secondsSinceEpoch());
+    if (!opened) {
+        const ErrorCode code = opened.error().code;
+        return refuse(code == RequestStateSealer::StateExpired ? QStringLiteral("it has expired")
+                          : code == RequestStateSealer::NotIssuedHere
+                          ? QStringLiteral("it was not issued by this gateway (altered, or its "
+                                           "key is gone)")
+                          : QStringLiteral("it is malformed"));
+    }
+    const RequestState state = std::move(opened).value();
+    // Everything the approval depends on comes from the authenticated
+    // caller and this call; the state only has to agree with them.
+    if (state.agent != call.agentName || state.user != call.userId)
+        return refuse(QStringLiteral("it was issued to another agent"));
+    if (state.method != u"tools/call"
+        || state.callDigest != requestStateCallDigest(call.resourceId(), call.arguments)) {
+        return refuse(QStringLiteral("it was issued for a different call (another tool or other "
+                                     "arguments)"));
+    }
+    return state;
+}
+
+void StepUpFlow::retry(const ToolCall &call, const AccessDecision &decision, Stream stream)
+{
+    const auto state = openState(call, decision, stream);
+    if (!state)
+        return;
+    const QString action = call.inputResponses.toObject()
+                               .value(QLatin1String(inputRequestKey))
+                               .toObject()
+                               .value(QStringLiteral("action"))
+                               .toString();
+    if (action == u"decline" || action == u"cancel") {
+        // The person said no in the agent's client: the companion's dialog
+        // closes. (An "accept" there approves nothing: only a proof from a
+        // paired device does.)
+        const QString client = clientLabel(call.clientInfo);
+        qCInfo(lcMcp) << "elicitation" << action << "- cancelling approval" << state->approvalId;
+        const Status cancelled = m_broker.cancel(
+            state->approvalId,
+            QStringLiteral("%1 in the agent's client%2")
+                .arg(action == u"decline" ? QStringLiteral("declined")
+                                          : QStringLiteral("cancelled"),
+                     client.isEmpty() ? QString() : QString(u" (" + client + u')')));
+        if (!cancelled)
+            qCInfo(lcMcp) << "approval" << state->approvalId << "was already resolved";
+    }
+    const auto approval = m_broker.approval(state->approvalId);
+    if (!approval) {
+        m_audit.finished(call, decision, QStringLiteral("failed"), state->approvalId,
+                         QStringLiteral("unknown approval"));
+        stream->finish(toolErrorResult(
+            call.rpcId,
+            QStringLiteral("The approval this retry belongs to is gone. Nothing was performed; "
+                           "call again without requestState to ask again."),
+            QStringLiteral("failed"), state->approvalId));
+        return;
+    }
+    if (approval->state != ApprovalState::Pending && approval->state != ApprovalState::Approved) {
+        const QString code = bindingCodeForRequestHash(approval->requestHash);
+        const auto [text, outcome] = endedText(*approval, code, call.tool);
+        m_audit.finished(call, decision, outcome, approval->requestId, approval->reason);
+        stream->finish(
+            toolErrorResult(call.rpcId, text, outcome, approval->requestId,
+                            QJsonObject{{QStringLiteral("request_id"), approval->requestId},
+                                        {QStringLiteral("binding_code"), code},
+                                        {QStringLiteral("expires_at"), approval->expiresAt}}));
+        return;
+    }
+    // Pending: held open until the person decides; approved: runs once.
+    if (joinKnown(call, decision, stream))
+        return;
+    // Approved, and its one call already ran (the state is spent), or
+    // nobody came for it while it was fresh.
+    m_audit.finished(call, decision, QStringLiteral("already_used"), state->approvalId);
+    stream->finish(toolErrorResult(
+        call.rpcId,
+        QStringLiteral("This approval was already used for its one call, or it was approved more "
+                       "than %1 s ago and nobody called for it. Nothing was performed now; call "
+                       "again without requestState to ask for a new approval.")
+            .arg(m_timings.freshApproval.count()),
+        QStringLiteral("already_used"), state->approvalId));
 }
 
 QString StepUpFlow::instruction(const Entry &entry)
@@ -399,6 +606,46 @@ bool StepUpFlow::handleClientResponse(const QString &sessionId, const QJsonObjec
     return true;
 }
 
+std::pair<QString, QString> StepUpFlow::endedText(const ApprovalRecord &approval,
+                                                  const QString &bindingCode, const QString &action)
+{
+    QString text;
+    QString outcome;
+    const QString suffix = approval.reason.isEmpty() ? QString() : QString(u": " + approval.reason);
+    switch (approval.state) {
+    case ApprovalState::Denied:
+        outcome = QStringLiteral("denied");
+        // The companion's own denial when the person picked another code
+        // than the one this agent showed: say what it means, not the code.
+        if (approval.reason == ApprovalProof::bindingCodeMismatchReason) {
+            text = QStringLiteral("DENIED in Countersign: the person picked a different code than "
+                                  "%1, the one shown here, so the request on their screen may not "
+                                  "have been this one. \"%2\" was not performed. If it was yours, "
+                                  "call again and pick the code shown then.")
+                       .arg(bindingCode, action);
+            break;
+        }
+        text = QStringLiteral("DENIED in Countersign%1. \"%2\" (binding code %3) was not "
+                              "performed.")
+                   .arg(suffix, action, bindingCode);
+        break;
+    case ApprovalState::Expired:
+        outcome = QStringLiteral("expired");
+        text = QStringLiteral("Approval timed out: nobody approved \"%1\" with binding code %2 in "
+                              "Countersign in time, so it was not performed. Call again to ask "
+                              "again, then open Countersign on your desktop and pick the binding "
+                              "code given then.")
+                   .arg(action, bindingCode);
+        break;
+    default:
+        outcome = QStringLiteral("cancelled");
+        text = QStringLiteral("Approval cancelled%1. \"%2\" (binding code %3) was not performed.")
+                   .arg(suffix, action, bindingCode);
+        break;
+    }
+    return {text, outcome};
+}
+
 void StepUpFlow::onResolved(const ApprovalRecord &approval)
 {
     const auto found = m_byApproval.find(approval.requestId);
@@ -451,40 +698,7 @@ void StepUpFlow::onResolved(const ApprovalRecord &approval)
         return;
     }
 
-    QString text;
-    QString outcome;
-    const QString suffix = approval.reason.isEmpty() ? QString() : QString(u": " + approval.reason);
-    switch (approval.state) {
-    case ApprovalState::Denied:
-        outcome = QStringLiteral("denied");
-        // The companion's own denial when the person picked another code
-        // than the one this agent showed: say what it means, not the code.
-        if (approval.reason == ApprovalProof::bindingCodeMismatchReason) {
-            text = QStringLiteral("DENIED in Countersign: the person picked a different code than "
-                                  "%1, the one shown here, so the request on their screen may not "
-                                  "have been this one. \"%2\" was not performed. If it was yours, "
-                                  "call again and pick the code shown then.")
-                       .arg(entry.bindingCode, entry.action);
-            break;
-        }
-        text = QStringLiteral("DENIED in Countersign%1. \"%2\" (binding code %3) was not "
-                              "performed.")
-                   .arg(suffix, entry.action, entry.bindingCode);
-        break;
-    case ApprovalState::Expired:
-        outcome = QStringLiteral("expired");
-        text = QStringLiteral("Approval timed out: nobody approved \"%1\" with binding code %2 in "
-                              "Countersign in time, so it was not performed. Call again to ask "
-                              "again, then open Countersign on your desktop and pick the binding "
-                              "code given then.")
-                   .arg(entry.action, entry.bindingCode);
-        break;
-    default:
-        outcome = QStringLiteral("cancelled");
-        text = QStringLiteral("Approval cancelled%1. \"%2\" (binding code %3) was not performed.")
-                   .arg(suffix, entry.action, entry.bindingCode);
-        break;
-    }
+    const auto [text, outcome] = endedText(approval, entry.bindingCode, entry.action);
     for (Waiter &waiter : entry.waiters) {
         waiter.stream->finish(toolErrorResult(waiter.call.rpcId, text, outcome, entry.approvalId,
                                               approvalDetails(entry)));

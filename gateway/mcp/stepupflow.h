@@ -2,11 +2,13 @@
 
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/mcp/mcpaudit.h"
+#include "gateway/mcp/requeststate.h"
 #include "gateway/mcp/responsestream.h"
 #include "gateway/mcp/toolcall.h"
 #include "gateway/pdp/accessdecision.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <QHash>
@@ -27,6 +29,15 @@ struct StepUpTimings {
     std::chrono::seconds approvalTimeout = std::chrono::seconds(120);
 };
 
+// How a step-up is a multi round-trip request for MCP 2026-07-28 clients.
+struct StepUpRoundTrips {
+    // Seals the requestState of an input_required result; null: a key of
+    // this process only (tests; states die with the gateway).
+    std::shared_ptr<const RequestStateSealer> states;
+    // The approval page for URL-mode elicitation; empty: form mode only.
+    std::function<QString(const QString &approvalId)> approvalLink;
+};
+
 // The step-up half of the MCP proxy: a tools/call the policy answered with
 // "step-up" becomes an approval (ApprovalBroker), the client hears what to
 // do (progress notifications, a form elicitation with no fields) while a
@@ -42,11 +53,17 @@ class StepUpFlow : public QObject {
 public:
     using Stream = std::shared_ptr<ResponseStream>;
 
+    // The key of the one elicitation in an input_required result.
+    static constexpr auto inputRequestKey = "countersign_approval";
+
     StepUpFlow(ApprovalBroker &broker, McpAudit &audit, const Clock &clock,
-               StepUpTimings timings = {}, QObject *parent = nullptr);
+               StepUpTimings timings = {}, StepUpRoundTrips roundTrips = {},
+               QObject *parent = nullptr);
     ~StepUpFlow() override;
 
-    // Takes over the call: answers `stream` when the approval ends.
+    // Takes over the call: answers `stream` when the approval ends, or
+    // (2026-07-28, a client that declared elicitation) at once with an
+    // input_required result whose retry (ToolCall::requestState) then waits.
     void begin(const ToolCall &call, const AccessDecision &decision, Stream stream);
 
     // A client's JSON-RPC response (to an elicitation/create) on `sessionId`;
@@ -82,6 +99,25 @@ private:
     };
 
     static QString keyFor(const ToolCall &call);
+    // The same call again (in memory, kept result, or stored approval);
+    // false when there is no approval to join.
+    bool joinKnown(const ToolCall &call, const AccessDecision &decision, Stream &stream);
+    // A pending approval: the caller waits on its stream, or is asked for
+    // input (input_required) when it is a 2026-07-28 first call.
+    void waitOrAsk(Entry &entry, const ToolCall &call, const AccessDecision &decision,
+                   Stream stream);
+    bool asksForInput(const ToolCall &call) const;
+    void askForInput(const Entry &entry, const ToolCall &call, const AccessDecision &decision,
+                     Stream stream);
+    // A 2026-07-28 retry: its requestState is opened and checked against
+    // the authenticated caller and this call before anything else.
+    void retry(const ToolCall &call, const AccessDecision &decision, Stream stream);
+    std::optional<RequestState> openState(const ToolCall &call, const AccessDecision &decision,
+                                          const Stream &stream);
+    // What an ended approval means for its caller, in words, and the outcome
+    // for programs ("denied", "expired", "cancelled").
+    static std::pair<QString, QString> endedText(const ApprovalRecord &approval,
+                                                 const QString &bindingCode, const QString &action);
     // SHA-256 of keyFor(): stored with the approval so that the same call
     // after a restart finds it (ApprovalBroker::forOperation).
     static QByteArray dedupeKeyFor(const QString &key);
@@ -116,6 +152,7 @@ private:
     McpAudit &m_audit;
     const Clock &m_clock;
     StepUpTimings m_timings;
+    StepUpRoundTrips m_roundTrips;
     QHash<QString, Entry> m_byApproval;     // approval id -> entry
     QHash<QString, QString> m_byKey;        // call key -> approval id
     QHash<QString, QString> m_elicitations; // elicitation id -> approval id

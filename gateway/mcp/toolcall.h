@@ -25,7 +25,15 @@ struct ToolCall {
     QString agentReason;      // params._meta["io.github.countersign/reason"]; unverified
     QJsonObject clientInfo;   // what the client said it is at initialize; unverified
     QString protocolVersion;  // negotiated for the session
-    bool elicitation = false; // the client declared the elicitation capability
+    bool elicitation = false; // initialize era: elicitation/create may go on the stream
+
+    // MCP 2026-07-28 (no session): a step-up answers with input_required
+    // (a multi round-trip request) and the client retries the same call.
+    bool modern = false;
+    bool formElicitation = false; // this request declared elicitation form mode
+    bool urlElicitation = false;  // ... and URL mode
+    QJsonValue requestState;      // params.requestState of a retry; undefined otherwise
+    QJsonValue inputResponses;    // params.inputResponses of a retry; undefined otherwise
 
     // "directory/disable_user": the AuthZEN resource id and the approval's resource.
     QString resourceId() const;

@@ -210,6 +210,15 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
         }
         McpProxySettings settings;
         settings.stepUp.approvalTimeout = config.approvalTimeout;
+        // MCP 2026-07-28 requestState: sealed under keys kept next to the
+        // signing key, so a retry still opens after a restart.
+        auto requestStates = RequestStateSealer::loadOrCreate(
+            QDir(dataDir).filePath(QStringLiteral("request-state-keys.json")),
+            clock.secondsSinceEpoch());
+        if (!requestStates)
+            return requestStates.error();
+        settings.requestStates =
+            std::make_shared<const RequestStateSealer>(std::move(requestStates).value());
         runtime->m_mcp =
             std::make_unique<McpProxy>(std::move(mcpConfig->agents), resolved, *runtime->m_pdp,
                                        *runtime->m_broker, *runtime->m_store, clock, settings);

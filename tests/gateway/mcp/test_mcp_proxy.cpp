@@ -54,6 +54,15 @@ private Q_SLOTS:
     void idleSessionExpires();
     void getOpensAnEventStream();
     void progressRepeatsWhileWaiting();
+    // MCP 2026-07-28 on the same endpoint (ModernRequest).
+    void modernDiscoverNeedsNoSession();
+    void modernEnvelopeIsChecked();
+    void modernEnvelopeIsChecked_data();
+    void modernMcpNameMayBeBase64();
+    void modernListsAreSortedAndCacheable();
+    void modernCallsAllowedAndDenied();
+    void modernHasNoStreamSessionOrPing();
+    void modernStepUpAsksInADeclaredMode();
 
 private:
     struct Reply {
@@ -65,6 +74,10 @@ private:
     Reply post(quint16 port, const QByteArray &body,
                const QList<QPair<QByteArray, QByteArray>> &headers);
     Reply rpc(const QString &method, const QJsonObject &params, int id = 1);
+    // A 2026-07-28 request with the headers a conforming client sends,
+    // changed by `headers` (an empty value removes one).
+    Reply modern(const QString &method, QJsonObject params, int id = 1,
+                 const QList<QPair<QByteArray, QByteArray>> &headers = {});
     QByteArray initialize(quint16 port);
 
     QTemporaryDir m_dir;
@@ -164,8 +177,13 @@ void TestMcpProxy::initTestCase()
     m_issuer = std::make_unique<TokenIssuer>(key.value(), QStringLiteral("x"), 60, m_clock);
     m_broker = std::make_unique<ApprovalBroker>(*m_store, key.value(), QStringLiteral("x"),
                                                 *m_issuer, m_clock);
+    McpProxySettings settings;
+    // The approval page of STATE+PAGE, as the runtime connects it.
+    settings.approvalLink = [](const QString &approvalId) {
+        return QStringLiteral("https://gateway.example/approve/%1?t=link").arg(approvalId);
+    };
     m_proxy = std::make_unique<McpProxy>(testAgents(m_key), QList<UpstreamConfig>{directory}, m_pdp,
-                                         *m_broker, *m_store, m_clock);
+                                         *m_broker, *m_store, m_clock, settings);
     m_router = std::make_unique<HttpRouter>();
     m_proxy->addRoutes(*m_router);
     // The /mcp body limit smaller than the default 4 MiB: oversizedBodyIs413
@@ -217,6 +235,35 @@ TestMcpProxy::Reply TestMcpProxy::rpc(const QString &method, const QJsonObject &
                 {{"Authorization", "Bearer " + m_key},
                  {"Mcp-Session-Id", m_session},
                  {"MCP-Protocol-Version", "2025-06-18"}});
+}
+
+TestMcpProxy::Reply TestMcpProxy::modern(const QString &method, QJsonObject params, int id,
+                                         const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    if (!params.contains(QStringLiteral("_meta"))) {
+        params.insert(
+            QStringLiteral("_meta"),
+            QJsonObject{
+                {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+                 QStringLiteral("2026-07-28")},
+                {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}},
+                {QStringLiteral("io.modelcontextprotocol/clientInfo"),
+                 QJsonObject{{QStringLiteral("name"), QStringLiteral("modern-test")},
+                             {QStringLiteral("version"), QStringLiteral("1")}}}});
+    }
+    QList<QPair<QByteArray, QByteArray>> sent{{"Authorization", "Bearer " + m_key},
+                                              {"MCP-Protocol-Version", "2026-07-28"},
+                                              {"Mcp-Method", method.toUtf8()}};
+    const QString name = params.value(QStringLiteral("name"))
+                             .toString(params.value(QStringLiteral("uri")).toString());
+    if (!name.isEmpty())
+        sent.append({"Mcp-Name", name.toUtf8()});
+    for (const auto &[header, value] : headers) {
+        sent.removeIf([&header](const auto &h) { return h.first == header; });
+        if (!value.isEmpty())
+            sent.append({header, value});
+    }
+    return post(m_port, message(method, params, id), sent);
 }
 
 QByteArray TestMcpProxy::initialize(quint16 port)
@@ -674,6 +721,291 @@ void TestMcpProxy::progressRepeatsWhileWaiting()
                 .ok());
     QTRY_VERIFY(answer.has_value());
     QVERIFY(answer->result.value(QStringLiteral("isError")).toBool());
+}
+
+namespace {
+
+QJsonObject resultOf(const QByteArray &body)
+{
+    // JSON or an event stream whose last data line is the response.
+    QJsonObject last = QJsonDocument::fromJson(body).object();
+    for (const QByteArray &line : body.split('\n')) {
+        if (line.startsWith("data: "))
+            last = QJsonDocument::fromJson(line.mid(6)).object();
+    }
+    return last;
+}
+
+void verifyModernResult(const QJsonObject &response)
+{
+    const QJsonObject result = response.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("resultType")).toString(), QStringLiteral("complete"));
+    QCOMPARE(result.value(QStringLiteral("_meta"))
+                 .toObject()
+                 .value(QStringLiteral("io.modelcontextprotocol/serverInfo"))
+                 .toObject()
+                 .value(QStringLiteral("name"))
+                 .toString(),
+             QStringLiteral("countersign-gateway"));
+}
+
+} // namespace
+
+void TestMcpProxy::modernDiscoverNeedsNoSession()
+{
+    const Reply reply = modern(QStringLiteral("server/discover"), {}, 40);
+    QCOMPARE(reply.status, 200);
+    QVERIFY2(reply.session.isEmpty(), reply.session.constData()); // no session in this era
+    QCOMPARE(reply.json.value(QStringLiteral("id")).toInt(), 40);
+    verifyModernResult(reply.json);
+    const QJsonObject result = reply.json.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("supportedVersions")).toArray(),
+             (QJsonArray{QStringLiteral("2026-07-28"), QStringLiteral("2025-11-25"),
+                         QStringLiteral("2025-06-18"), QStringLiteral("2025-03-26")}));
+    QVERIFY(result.value(QStringLiteral("capabilities"))
+                .toObject()
+                .value(QStringLiteral("tools"))
+                .isObject());
+    QVERIFY(result.value(QStringLiteral("ttlMs")).toInteger() > 0);
+    QCOMPARE(result.value(QStringLiteral("cacheScope")).toString(), QStringLiteral("private"));
+    QVERIFY(!result.value(QStringLiteral("instructions")).toString().isEmpty());
+}
+
+void TestMcpProxy::modernEnvelopeIsChecked_data()
+{
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<QJsonObject>("meta"); // empty: the default _meta
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QByteArray>("value"); // empty: header removed
+    QTest::addColumn<int>("status");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("says");
+
+    const QJsonObject noVersion{
+        {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}}};
+    const QJsonObject oldVersion{
+        {QStringLiteral("io.modelcontextprotocol/protocolVersion"), QStringLiteral("1900-01-01")},
+        {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}}};
+    const QJsonObject noCapabilities{
+        {QStringLiteral("io.modelcontextprotocol/protocolVersion"), QStringLiteral("2026-07-28")}};
+    const QJsonObject badLogLevel{
+        {QStringLiteral("io.modelcontextprotocol/protocolVersion"), QStringLiteral("2026-07-28")},
+        {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}},
+        {QStringLiteral("io.modelcontextprotocol/logLevel"), QStringLiteral("loud")}};
+    const QString list = QStringLiteral("tools/list");
+    const QString call = QStringLiteral("tools/call");
+    QTest::newRow("version header missing")
+        << list << QJsonObject{} << QByteArray("MCP-Protocol-Version") << QByteArray() << 400
+        << -32020 << QStringLiteral("MCP-Protocol-Version header is required");
+    QTest::newRow("no version in _meta")
+        << list << noVersion << QByteArray("X-None") << QByteArray() << 400 << -32020
+        << QStringLiteral("missing");
+    QTest::newRow("header and _meta differ")
+        << list << QJsonObject{} << QByteArray("MCP-Protocol-Version") << QByteArray("2099-01-01")
+        << 400 << -32020 << QStringLiteral("does not match");
+    QTest::newRow("unsupported version")
+        << list << oldVersion << QByteArray("MCP-Protocol-Version") << QByteArray("1900-01-01")
+        << 400 << -32022 << QStringLiteral("Unsupported protocol version");
+    QTest::newRow("Mcp-Method missing")
+        << list << QJsonObject{} << QByteArray("Mcp-Method") << QByteArray() << 400 << -32020
+        << QStringLiteral("Mcp-Method header is required");
+    QTest::newRow("Mcp-Method differs")
+        << list << QJsonObject{} << QByteArray("Mcp-Method") << QByteArray("prompts/list") << 400
+        << -32020 << QStringLiteral("'prompts/list' does not match body value 'tools/list'");
+    QTest::newRow("Mcp-Name missing")
+        << call << QJsonObject{} << QByteArray("Mcp-Name") << QByteArray() << 400 << -32020
+        << QStringLiteral("Mcp-Name header is required");
+    // An intermediary that routed on the header saw another tool.
+    QTest::newRow("Mcp-Name differs")
+        << call << QJsonObject{} << QByteArray("Mcp-Name") << QByteArray("list_users") << 400
+        << -32020 << QStringLiteral("'list_users' does not match body value 'disable_user'");
+    QTest::newRow("Mcp-Name Base64 of another name")
+        << call << QJsonObject{} << QByteArray("Mcp-Name")
+        << QByteArray("=?base64?" + QByteArray("list_users").toBase64() + "?=") << 400 << -32020
+        << QStringLiteral("'list_users' does not match");
+    QTest::newRow("Mcp-Name not Base64")
+        << call << QJsonObject{} << QByteArray("Mcp-Name") << QByteArray("=?base64?%%%?=") << 400
+        << -32020 << QStringLiteral("malformed");
+    QTest::newRow("no client capabilities")
+        << list << noCapabilities << QByteArray("X-None") << QByteArray() << 400 << -32602
+        << QStringLiteral("clientCapabilities");
+    QTest::newRow("unknown log level")
+        << list << badLogLevel << QByteArray("X-None") << QByteArray() << 400 << -32602
+        << QStringLiteral("logLevel");
+}
+
+// Every refusal is a 400 with a JSON-RPC error a dual-era client recognizes
+// as modern (it does not fall back to initialize), and nothing runs.
+void TestMcpProxy::modernEnvelopeIsChecked()
+{
+    QFETCH(QString, method);
+    QFETCH(QJsonObject, meta);
+    QFETCH(QByteArray, header);
+    QFETCH(QByteArray, value);
+    QFETCH(int, status);
+    QFETCH(int, code);
+    QFETCH(QString, says);
+    QJsonObject params;
+    if (method == u"tools/call") {
+        params = QJsonObject{{QStringLiteral("name"), QStringLiteral("disable_user")},
+                             {QStringLiteral("arguments"),
+                              QJsonObject{{QStringLiteral("user"), QStringLiteral("carol")}}}};
+    }
+    if (!meta.isEmpty())
+        params.insert(QStringLiteral("_meta"), meta);
+    QSignalSpy requested(m_broker.get(), &ApprovalBroker::requested);
+    const Reply reply = modern(method, params, 41, {{header, value}});
+    QCOMPARE(reply.status, status);
+    QCOMPARE(reply.json.value(QStringLiteral("id")).toInt(), 41);
+    const QJsonObject error = reply.json.value(QStringLiteral("error")).toObject();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), code);
+    QVERIFY2(error.value(QStringLiteral("message")).toString().contains(says),
+             reply.body.constData());
+    QCOMPARE(requested.size(), 0);
+    if (code == -32022) {
+        const QJsonObject data = error.value(QStringLiteral("data")).toObject();
+        QCOMPARE(data.value(QStringLiteral("requested")).toString(), QStringLiteral("1900-01-01"));
+        QVERIFY(data.value(QStringLiteral("supported"))
+                    .toArray()
+                    .contains(QStringLiteral("2026-07-28")));
+    }
+}
+
+void TestMcpProxy::modernMcpNameMayBeBase64()
+{
+    // The sentinel form carries a name that is not a plain header value; it
+    // is decoded before the comparison.
+    const Reply reply =
+        modern(QStringLiteral("tools/call"),
+               {{QStringLiteral("name"), QStringLiteral("list_users")},
+                {QStringLiteral("arguments"), QJsonObject{}}},
+               42, {{"Mcp-Name", "=?base64?" + QByteArray("list_users").toBase64() + "?="}});
+    QCOMPARE(reply.status, 200);
+    QVERIFY2(resultOf(reply.body).contains(QStringLiteral("result")), reply.body.constData());
+}
+
+void TestMcpProxy::modernListsAreSortedAndCacheable()
+{
+    const Reply reply = modern(QStringLiteral("tools/list"), {}, 43);
+    QCOMPARE(reply.status, 200);
+    verifyModernResult(reply.json);
+    const QJsonObject result = reply.json.value(QStringLiteral("result")).toObject();
+    QCOMPARE(result.value(QStringLiteral("ttlMs")).toInteger(), McpProxy::listTtlMs);
+    // Every agent's key is its own authorization context.
+    QCOMPARE(result.value(QStringLiteral("cacheScope")).toString(), QStringLiteral("private"));
+    QStringList names;
+    for (const QJsonValue &tool : result.value(QStringLiteral("tools")).toArray())
+        names.append(tool.toObject().value(QStringLiteral("name")).toString());
+    QVERIFY2(names.size() >= 2, qPrintable(names.join(u',')));
+    QStringList sorted = names;
+    sorted.sort();
+    QCOMPARE(names, sorted);
+}
+
+void TestMcpProxy::modernCallsAllowedAndDenied()
+{
+    Reply reply = modern(QStringLiteral("tools/call"),
+                         {{QStringLiteral("name"), QStringLiteral("list_users")},
+                          {QStringLiteral("arguments"), QJsonObject{}}},
+                         44);
+    QCOMPARE(reply.status, 200);
+    QJsonObject response = resultOf(reply.body);
+    QCOMPARE(response.value(QStringLiteral("id")).toInt(), 44);
+    verifyModernResult(response);
+    QVERIFY(QJsonDocument(response).toJson().contains("carol"));
+
+    reply = modern(QStringLiteral("tools/call"),
+                   {{QStringLiteral("name"), QStringLiteral("delete_user")},
+                    {QStringLiteral("arguments"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("bob")}}}},
+                   45);
+    QCOMPARE(reply.status, 200);
+    response = resultOf(reply.body);
+    QCOMPARE(
+        response.value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toInt(),
+        -32001);
+}
+
+void TestMcpProxy::modernHasNoStreamSessionOrPing()
+{
+    for (const QByteArray &verb : {QByteArray("GET"), QByteArray("DELETE")}) {
+        const Reply reply = post(m_port, {},
+                                 {{"X-Verb", verb},
+                                  {"Accept", "text/event-stream"},
+                                  {"Authorization", "Bearer " + m_key},
+                                  {"MCP-Protocol-Version", "2026-07-28"}});
+        QCOMPARE(reply.status, 405);
+    }
+    for (const QString &method : {QStringLiteral("ping"), QStringLiteral("logging/setLevel"),
+                                  QStringLiteral("initialize")}) {
+        const Reply reply = modern(method, {}, 46);
+        QCOMPARE(reply.status, 404);
+        QCOMPARE(reply.json.value(QStringLiteral("error"))
+                     .toObject()
+                     .value(QStringLiteral("code"))
+                     .toInt(),
+                 -32601);
+    }
+    // The initialize era goes on beside it.
+    QCOMPARE(rpc(QStringLiteral("ping"), {}, 47).status, 200);
+}
+
+// input_required carries one elicitation, only in a mode the request
+// declared: URL mode (the approval page) when the client has it, else form.
+void TestMcpProxy::modernStepUpAsksInADeclaredMode()
+{
+    QStringList raised;
+    connect(m_broker.get(), &ApprovalBroker::requested, this,
+            [&raised](const ApprovalRecord &approval) { raised.append(approval.requestId); });
+    const auto ask = [this](const QJsonObject &elicitation, const QString &user, int id) {
+        return modern(QStringLiteral("tools/call"),
+                      {{QStringLiteral("name"), QStringLiteral("disable_user")},
+                       {QStringLiteral("arguments"), QJsonObject{{QStringLiteral("user"), user}}},
+                       {QStringLiteral("_meta"),
+                        QJsonObject{{QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+                                     QStringLiteral("2026-07-28")},
+                                    {QStringLiteral("io.modelcontextprotocol/clientCapabilities"),
+                                     QJsonObject{{QStringLiteral("elicitation"), elicitation}}}}}},
+                      id);
+    };
+    const auto elicitationOf = [](const Reply &reply) {
+        const QJsonObject result = resultOf(reply.body).value(QStringLiteral("result")).toObject();
+        return result.value(QStringLiteral("inputRequests"))
+            .toObject()
+            .value(QStringLiteral("countersign_approval"))
+            .toObject()
+            .value(QStringLiteral("params"))
+            .toObject();
+    };
+    Reply reply =
+        ask(QJsonObject{{QStringLiteral("url"), QJsonObject{}}}, QStringLiteral("bob"), 50);
+    disconnect(m_broker.get(), &ApprovalBroker::requested, this, nullptr);
+    QCOMPARE(raised.size(), 1);
+    QJsonObject params = elicitationOf(reply);
+    QCOMPARE(params.value(QStringLiteral("mode")).toString(), QStringLiteral("url"));
+    QCOMPARE(params.value(QStringLiteral("url")).toString(),
+             QStringLiteral("https://gateway.example/approve/%1?t=link").arg(raised.first()));
+    QVERIFY(!params.contains(QStringLiteral("requestedSchema")));
+
+    // {} is form mode only; the same call again asks about the same approval.
+    reply = ask(QJsonObject{}, QStringLiteral("bob"), 51);
+    params = elicitationOf(reply);
+    QCOMPARE(params.value(QStringLiteral("mode")).toString(), QStringLiteral("form"));
+    QVERIFY2(params.value(QStringLiteral("message"))
+                 .toString()
+                 .contains(QStringLiteral("approve in Countersign on your desktop")),
+             reply.body.constData());
+    QCOMPARE(resultOf(reply.body)
+                 .value(QStringLiteral("result"))
+                 .toObject()
+                 .value(QStringLiteral("_meta"))
+                 .toObject()
+                 .value(QStringLiteral("io.github.countersign/approval"))
+                 .toObject()
+                 .value(QStringLiteral("request_id"))
+                 .toString(),
+             raised.first());
+    QVERIFY(m_broker->cancel(raised.first(), QStringLiteral("test")).ok());
 }
 
 QTEST_GUILESS_MAIN(TestMcpProxy)

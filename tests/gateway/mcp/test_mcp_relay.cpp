@@ -38,8 +38,13 @@ public:
         m_params.append(params);
         QMetaObject::invokeMethod(
             this,
-            [method, params, callback = std::move(callback),
+            [this, method, params, callback = std::move(callback),
              notify = std::move(options.onNotification)] {
+                if (method == u"tools/list") {
+                    callback(QJsonObject{{QStringLiteral("result"),
+                                          QJsonObject{{QStringLiteral("tools"), m_tools}}}});
+                    return;
+                }
                 if (method == u"tools/call" && notify) {
                     const QJsonValue token = params.value(QStringLiteral("_meta"))
                                                  .toObject()
@@ -68,8 +73,18 @@ public:
             Qt::QueuedConnection);
     }
     const QList<QJsonObject> &params() const { return m_params; }
+    void setTools(const QStringList &names)
+    {
+        m_tools = {};
+        for (const QString &name : names)
+            m_tools.append(
+                QJsonObject{{QStringLiteral("name"), name},
+                            {QStringLiteral("inputSchema"),
+                             QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}}});
+    }
 
 private:
+    QJsonArray m_tools;
     QString m_name = QStringLiteral("directory");
     QList<QJsonObject> m_params;
 };
@@ -99,6 +114,13 @@ QList<QJsonObject> events(const QByteArray &body)
     return found;
 }
 
+McpProxySettings listSettings()
+{
+    McpProxySettings settings;
+    settings.listPollInterval = std::chrono::milliseconds(50);
+    return settings;
+}
+
 } // namespace
 
 // What an upstream says while an allowed call runs reaches the client on
@@ -115,6 +137,8 @@ private Q_SLOTS:
     void progressAndLogsReachTheClientOnItsStream();
     void clientThatAcceptsOnlyJsonGetsTheResult();
     void unknownLogLevelIsRefused();
+    void modernLogLevelIsPerRequest();
+    void subscriptionHearsOfToolListChanges();
 
 private:
     QNetworkReply *post(const QByteArray &body, const QByteArray &accept, bool withSession = true);
@@ -161,7 +185,7 @@ void TestMcpRelay::init()
         std::move(upstreams),
         AgentDirectory({McpAgent{QStringLiteral("claude"), QStringLiteral("alice@example.com"),
                                  QCryptographicHash::hash(m_key, QCryptographicHash::Sha256)}}),
-        m_pdp, *m_broker, *m_store, m_clock);
+        m_pdp, *m_broker, *m_store, m_clock, listSettings());
     m_router = std::make_unique<HttpRouter>();
     m_proxy->addRoutes(*m_router);
     m_edge = std::make_unique<EdgeServer>(EdgeOptions{});
@@ -301,6 +325,112 @@ void TestMcpRelay::unknownLogLevelIsRefused()
                  QJsonObject{{QStringLiteral("level"), QStringLiteral("verbose")}}, 5);
     QCOMPARE(answer.value(u"error").toObject().value(u"code").toInt(),
              JsonRpcMessage::invalidParams);
+}
+
+// MCP 2026-07-28: no session and no logging/setLevel; the level rides in
+// each request's _meta, and without it no log message is sent.
+void TestMcpRelay::modernLogLevelIsPerRequest()
+{
+    const auto call = [this](const QJsonValue &level, int id) {
+        QJsonObject meta{
+            {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+             QStringLiteral("2026-07-28")},
+            {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}},
+            {QStringLiteral("progressToken"), 9}};
+        if (!level.isUndefined())
+            meta.insert(QStringLiteral("io.modelcontextprotocol/logLevel"), level);
+        QJsonObject params = callParams(QJsonValue::Undefined);
+        params.insert(QStringLiteral("_meta"), meta);
+        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port)));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        request.setRawHeader("Accept", "application/json, text/event-stream");
+        request.setRawHeader("Authorization", "Bearer " + m_key);
+        request.setRawHeader("MCP-Protocol-Version", "2026-07-28");
+        request.setRawHeader("Mcp-Method", "tools/call");
+        request.setRawHeader("Mcp-Name", "work");
+        QNetworkReply *reply =
+            m_network->post(request, message(QStringLiteral("tools/call"), params, id));
+        if (!QTest::qWaitFor([reply] { return reply->isFinished(); }, 10000))
+            return QList<QJsonObject>{};
+        const QList<QJsonObject> messages = events(reply->readAll());
+        reply->deleteLater();
+        return messages;
+    };
+    QStringList levels;
+    for (const QJsonObject &message : call(QStringLiteral("error"), 6)) {
+        if (message.value(u"method").toString() == u"notifications/message")
+            levels.append(message.value(u"params").toObject().value(u"level").toString());
+    }
+    QCOMPARE(levels, QStringList{QStringLiteral("error")});
+    const QList<QJsonObject> quiet = call(QJsonValue::Undefined, 7);
+    QVERIFY(!quiet.isEmpty());
+    for (const QJsonObject &message : quiet)
+        QVERIFY(message.value(u"method").toString() != u"notifications/message");
+    // Progress still reaches the client with its token; the result is modern.
+    QCOMPARE(quiet.first().value(u"params").toObject().value(u"progressToken").toInt(), 9);
+    QCOMPARE(quiet.last().value(u"result").toObject().value(u"resultType").toString(),
+             QStringLiteral("complete"));
+}
+
+// subscriptions/listen (2026-07-28): acknowledged first, then
+// notifications/tools/list_changed when an upstream's tools change, each
+// with the subscription's id; a list that did not change says nothing.
+void TestMcpRelay::subscriptionHearsOfToolListChanges()
+{
+    m_upstream->setTools({QStringLiteral("work")});
+    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port)));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    request.setRawHeader("Accept", "application/json, text/event-stream");
+    request.setRawHeader("Authorization", "Bearer " + m_key);
+    request.setRawHeader("MCP-Protocol-Version", "2026-07-28");
+    request.setRawHeader("Mcp-Method", "subscriptions/listen");
+    const QJsonObject params{
+        {QStringLiteral("_meta"),
+         QJsonObject{
+             {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+              QStringLiteral("2026-07-28")},
+             {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}}}},
+        {QStringLiteral("notifications"),
+         QJsonObject{
+             {QStringLiteral("toolsListChanged"), true},
+             {QStringLiteral("resourceSubscriptions"), QJsonArray{QStringLiteral("x:/y")}}}}};
+    QNetworkReply *reply =
+        m_network->post(request, message(QStringLiteral("subscriptions/listen"), params, 77));
+    QByteArray body;
+    QList<QJsonObject> messages;
+    connect(reply, &QNetworkReply::readyRead, this, [&] {
+        body += reply->readAll();
+        messages = events(body);
+    });
+    QTRY_COMPARE(messages.size(), 1);
+    QCOMPARE(messages[0].value(u"method").toString(),
+             QStringLiteral("notifications/subscriptions/acknowledged"));
+    const QJsonObject ack = messages[0].value(u"params").toObject();
+    QCOMPARE(
+        ack.value(u"_meta").toObject().value(u"io.modelcontextprotocol/subscriptionId").toInt(),
+        77);
+    // Only what is honoured: no resource update subscriptions.
+    QCOMPARE(ack.value(u"notifications").toObject(),
+             (QJsonObject{{QStringLiteral("toolsListChanged"), true}}));
+
+    // Polls of an unchanged list say nothing.
+    QTest::qWait(300);
+    QCOMPARE(messages.size(), 1);
+    m_upstream->setTools({QStringLiteral("work"), QStringLiteral("more")});
+    QTRY_COMPARE(messages.size(), 2);
+    QCOMPARE(messages[1].value(u"method").toString(),
+             QStringLiteral("notifications/tools/list_changed"));
+    QCOMPARE(messages[1]
+                 .value(u"params")
+                 .toObject()
+                 .value(u"_meta")
+                 .toObject()
+                 .value(u"io.modelcontextprotocol/subscriptionId")
+                 .toInt(),
+             77);
+    QVERIFY(!reply->isFinished());
+    reply->abort();
+    reply->deleteLater();
 }
 
 QTEST_GUILESS_MAIN(TestMcpRelay)
