@@ -1,7 +1,7 @@
 #pragma once
 
+#include "gateway/approvals/approvaltypes.h"
 #include "gateway/edge/httprouter.h"
-#include "gateway/store/store.h"
 #include "protocol/clock.h"
 #include "protocol/result.h"
 
