@@ -86,7 +86,7 @@ bool sameBytes(const QByteArray &a, const QByteArray &b)
 }
 
 // The request as this gateway signed it; it comes from our own store.
-std::optional<ApprovalRequest> signedRequest(const ApprovalRecord &approval)
+std::optional<ApprovalRequest> decodeSignedRequest(const ApprovalRecord &approval)
 {
     const auto jws = Jws::decodeUnverified(approval.requestJws);
     if (!jws)
@@ -664,7 +664,7 @@ Result<ElevatedToken> ApprovalBroker::redeem(const QString &requestId)
         return makeError(ErrorCode::InvalidField,
                          QStringLiteral("request %1 is not approved").arg(requestId));
     }
-    const auto request = signedRequest(*approval);
+    const auto request = decodeSignedRequest(*approval);
     if (!request) {
         return makeError(ErrorCode::StorageFailure,
                          QStringLiteral("stored request %1 is unreadable").arg(requestId));
@@ -738,6 +738,11 @@ QList<ApprovalRecord> ApprovalBroker::pending(const QString &userId) const
         return std::pair(a.createdAt, a.requestId) < std::pair(b.createdAt, b.requestId);
     });
     return found;
+}
+
+std::optional<ApprovalRequest> ApprovalBroker::signedRequest(const ApprovalRecord &approval)
+{
+    return decodeSignedRequest(approval);
 }
 
 std::optional<ApprovalRecord> ApprovalBroker::approval(const QString &requestId) const

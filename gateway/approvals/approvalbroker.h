@@ -5,6 +5,7 @@
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/passkeys/relyingparty.h"
 #include "protocol/jose/ecprivatekey.h"
+#include "protocol/messages/approvalrequest.h"
 
 #include <set>
 #include <utility>
@@ -88,6 +89,9 @@ public:
     Result<std::optional<ApprovalRecord>> forOperation(const QByteArray &dedupeKey,
                                                        qint64 approvedSince) const;
     std::optional<ApprovalRecord> approval(const QString &requestId) const;
+    // The request this gateway signed for `approval` (its SARC, nonce and
+    // times), read from the stored JWS; nullopt if that does not parse.
+    static std::optional<ApprovalRequest> signedRequest(const ApprovalRecord &approval);
 
     // Expires every pending request whose time is up; runs on a timer too.
     void expireDue();

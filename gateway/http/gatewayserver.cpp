@@ -2,6 +2,7 @@
 
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/channel/companionhub.h"
+#include "gateway/http/approvalpage.h"
 #include "gateway/mcp/mcpproxy.h"
 #include "gateway/pairing/pairingservice.h"
 #include "gateway/pdp/pdpendpoints.h"
@@ -201,6 +202,11 @@ void GatewayServer::attachPdp(PdpEndpoints &endpoints)
 void GatewayServer::attachMcp(McpProxy &proxy)
 {
     proxy.addRoutes(m_router);
+}
+
+void GatewayServer::attachApprovalPage(const ApprovalPage &page)
+{
+    page.addRoutes(m_router);
 }
 
 bool GatewayServer::isAdmin(const HttpRequest &request) const

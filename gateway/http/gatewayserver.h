@@ -14,6 +14,7 @@
 namespace countersign::gateway {
 
 class ApprovalBroker;
+class ApprovalPage;
 class Durability;
 class CompanionHub;
 class PairingService;
@@ -50,6 +51,9 @@ public:
     void attachPdp(PdpEndpoints &endpoints);
     // The agent-facing MCP endpoint (/mcp).
     void attachMcp(McpProxy &proxy);
+    // The approval page of URL-mode elicitation (/approve/...); `page`
+    // must outlive the server.
+    void attachApprovalPage(const ApprovalPage &page);
     // Every answer and companion message waits until the store writes it
     // depends on are durable (the durability gate, docs/architecture.md
     // "Durability"). `durability` must outlive this server.

@@ -47,6 +47,10 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
     if (!key)
         return key.error();
     runtime->m_signingKey = key.value();
+    // The key of the approval page's links (docs/gateway.md, "Approval page").
+    auto approvalLinkKey = ApprovalPage::loadOrCreateKey(dataDir);
+    if (!approvalLinkKey)
+        return approvalLinkKey.error();
 
     if (config.reserved.contains(QStringLiteral("policy"))) {
         const auto &section = config.reserved[QStringLiteral("policy")];
@@ -185,6 +189,9 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
     runtime->m_server->attach(*runtime->m_broker, *runtime->m_pairing, *runtime->m_hub,
                               SigningKey::jwks(runtime->m_signingKey->publicKey()),
                               runtime->m_publicUrl);
+    runtime->m_approvalPage = std::make_unique<ApprovalPage>(
+        *runtime->m_broker, std::move(approvalLinkKey).value(), runtime->m_publicUrl, clock);
+    runtime->m_server->attachApprovalPage(*runtime->m_approvalPage);
 
     if (runtime->m_pdp) {
         runtime->m_pdpEndpoints =

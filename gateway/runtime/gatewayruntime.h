@@ -3,6 +3,7 @@
 #include "gateway/approvals/approvalbroker.h"
 #include "gateway/channel/companionhub.h"
 #include "gateway/config/gatewayconfig.h"
+#include "gateway/http/approvalpage.h"
 #include "gateway/http/gatewayserver.h"
 #include "gateway/issuer/tokenissuer.h"
 #include "gateway/mcp/mcpproxy.h"
@@ -59,6 +60,9 @@ public:
     const PolicyDecisionPoint *pdp() const { return m_pdp.get(); }
     // The HTTP and WebSocket server (its edge: held writes, limits).
     const GatewayServer &server() const { return *m_server; }
+    // The approval page of URL-mode elicitation: linkFor() gives an
+    // approval's link.
+    const ApprovalPage &approvalPage() const { return *m_approvalPage; }
 
 private:
     GatewayRuntime() = default;
@@ -68,6 +72,7 @@ private:
     std::unique_ptr<GatewayServer> m_server;
     std::unique_ptr<TokenIssuer> m_issuer;
     std::unique_ptr<ApprovalBroker> m_broker;
+    std::unique_ptr<ApprovalPage> m_approvalPage; // reads m_broker
     std::unique_ptr<PairingService> m_pairing;
     std::unique_ptr<PasskeyRegistry> m_passkeys;
     std::unique_ptr<CompanionHub> m_hub;
