@@ -216,7 +216,7 @@ void HttpUpstream::discoverAnswered(const Answer &answer)
     using Kind = upstreamera::DiscoverOutcome::Kind;
     upstreamera::DiscoverOutcome outcome;
     const bool clientError = answer.status >= 400 && answer.status < 500;
-    if (answer.failure.isEmpty() || (clientError && upstreamera::isModernError(answer.response))) {
+    if (answer.failure.isEmpty() || (clientError && mcpmodern::isModernError(answer.response))) {
         outcome = upstreamera::classifyDiscoverAnswer(answer.response);
     } else if (clientError) {
         // Streamable HTTP, "Backward Compatibility": a 4xx without a modern
@@ -507,10 +507,11 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
         const QString method = message.value(QStringLiteral("method")).toString();
         // Methods are the proxy's own fixed names; one with a byte a header
         // cannot carry is sent without the header, and the server refuses it.
-        if (upstreamera::headerValue(method) == method.toLatin1())
-            request.setRawHeader(methodHeader, method.toLatin1());
+        const QByteArray methodValue = mcpmodern::methodHeader(method);
+        if (!methodValue.isEmpty())
+            request.setRawHeader(methodHeader, methodValue);
         const QByteArray name =
-            upstreamera::mcpNameHeader(method, message.value(QStringLiteral("params")).toObject());
+            mcpmodern::nameHeader(method, message.value(QStringLiteral("params")).toObject());
         if (!name.isEmpty())
             request.setRawHeader(nameHeader, name);
         break;

@@ -11,11 +11,6 @@ namespace countersign::gateway::upstreamera {
 
 namespace {
 
-const QString protocolVersionKey = QStringLiteral("io.modelcontextprotocol/protocolVersion");
-const QString clientCapabilitiesKey = QStringLiteral("io.modelcontextprotocol/clientCapabilities");
-const QString clientInfoKey = QStringLiteral("io.modelcontextprotocol/clientInfo");
-const QString logLevelKey = QStringLiteral("io.modelcontextprotocol/logLevel");
-
 // A server's own words in a message for people: one line, bounded.
 QString quoted(const QString &text)
 {
@@ -24,97 +19,13 @@ QString quoted(const QString &text)
     return line.size() > maxText ? line.left(maxText) + QStringLiteral("...") : line;
 }
 
-bool isPrintableAscii(const QString &text)
-{
-    return std::all_of(text.cbegin(), text.cend(),
-                       [](QChar c) { return c.unicode() >= 0x20 && c.unicode() <= 0x7E; });
-}
-
-// A version list from the server, validated; an error text when it is not
-// one.
-struct VersionList {
-    QStringList versions;
-    QString problem;
-};
-
-VersionList readVersions(const QJsonValue &value, const QString &field)
-{
-    if (!value.isArray())
-        return {{}, QStringLiteral("%1 is not a list").arg(field)};
-    const QJsonArray array = value.toArray();
-    if (array.isEmpty() || array.size() > maxSupportedVersions) {
-        return {{},
-                QStringLiteral("%1 lists %2 versions (1 to %3 expected)")
-                    .arg(field)
-                    .arg(array.size())
-                    .arg(maxSupportedVersions)};
-    }
-    QStringList versions;
-    for (const QJsonValue &entry : array) {
-        const QString version = entry.toString();
-        if (!entry.isString() || version.isEmpty() || version.size() > maxVersionLength
-            || !isPrintableAscii(version)) {
-            return {{}, QStringLiteral("%1 holds something that is not a version").arg(field)};
-        }
-        versions.append(version);
-    }
-    return {versions, {}};
-}
-
-QString versionText(const QStringList &versions)
-{
-    return QStringLiteral("\"%1\"").arg(versions.join(QStringLiteral("\", \"")));
-}
-
 } // namespace
 
 QJsonObject withModernMeta(QJsonObject params, const QString &logLevel)
 {
-    QJsonObject meta = params.value(QStringLiteral("_meta")).toObject();
-    meta.insert(protocolVersionKey, QString::fromLatin1(modernVersion));
-    // The gateway asks nothing of the upstream's client side: it relays no
-    // sampling, elicitation or roots requests (docs/gateway.md).
-    meta.insert(clientCapabilitiesKey, QJsonObject{});
-    meta.insert(clientInfoKey,
-                QJsonObject{{QStringLiteral("name"), QStringLiteral("countersign-gateway")},
-                            {QStringLiteral("version"), QStringLiteral("0.1")}});
-    if (logLevel.isEmpty())
-        meta.remove(logLevelKey);
-    else
-        meta.insert(logLevelKey, logLevel);
-    params.insert(QStringLiteral("_meta"), meta);
-    return params;
-}
-
-QByteArray headerValue(const QString &value)
-{
-    const bool sentinel =
-        value.startsWith(QStringLiteral("=?base64?")) && value.endsWith(QStringLiteral("?="));
-    const bool plain =
-        isPrintableAscii(value) && !value.startsWith(u' ') && !value.endsWith(u' ') && !sentinel;
-    if (plain)
-        return value.toLatin1();
-    return QByteArrayLiteral("=?base64?") + value.toUtf8().toBase64() + QByteArrayLiteral("?=");
-}
-
-QByteArray mcpNameHeader(const QString &method, const QJsonObject &params)
-{
-    QJsonValue source;
-    if (method == u"tools/call" || method == u"prompts/get")
-        source = params.value(QStringLiteral("name"));
-    else if (method == u"resources/read")
-        source = params.value(QStringLiteral("uri"));
-    return source.isString() ? headerValue(source.toString()) : QByteArray();
-}
-
-bool isModernError(const QJsonObject &response)
-{
-    const QJsonValue error = response.value(QStringLiteral("error"));
-    if (!error.isObject())
-        return false;
-    const int code = error.toObject().value(QStringLiteral("code")).toInt();
-    return code == headerMismatch || code == missingRequiredClientCapability
-        || code == unsupportedProtocolVersion;
+    return mcpmodern::withRequestMeta(std::move(params), QJsonObject{},
+                                      QStringLiteral("countersign-gateway"), QStringLiteral("0.1"),
+                                      logLevel);
 }
 
 DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
@@ -124,8 +35,8 @@ DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
     const QJsonValue resultValue = response.value(QStringLiteral("result"));
     if (resultValue.isObject()) {
         const QJsonObject result = resultValue.toObject();
-        const VersionList listed = readVersions(result.value(QStringLiteral("supportedVersions")),
-                                                QStringLiteral("supportedVersions"));
+        const mcpmodern::VersionList listed = mcpmodern::readVersionList(
+            result.value(QStringLiteral("supportedVersions")), QStringLiteral("supportedVersions"));
         if (!listed.problem.isEmpty()) {
             return {Kind::Failed,
                     QStringLiteral("its answer to server/discover is malformed: %1")
@@ -135,7 +46,7 @@ DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
             return {Kind::Failed,
                     QStringLiteral("it speaks MCP %1, and the gateway speaks %2 (or 2025-11-25 "
                                    "and earlier to a server that answers initialize)")
-                        .arg(versionText(listed.versions), ours)};
+                        .arg(mcpmodern::versionText(listed.versions), ours)};
         }
         return {Kind::Modern, {}};
     }
@@ -147,10 +58,10 @@ DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
     const QJsonObject error = errorValue.toObject();
     const int code = error.value(QStringLiteral("code")).toInt();
     const QString message = quoted(error.value(QStringLiteral("message")).toString());
-    if (code == unsupportedProtocolVersion) {
+    if (code == mcpmodern::unsupportedProtocolVersion) {
         // A modern server that does not speak 2026-07-28: initialize would
         // not help (the specification forbids falling back here).
-        const VersionList supported = readVersions(
+        const mcpmodern::VersionList supported = mcpmodern::readVersionList(
             error.value(QStringLiteral("data")).toObject().value(QStringLiteral("supported")),
             QStringLiteral("the supported list"));
         if (!supported.problem.isEmpty()) {
@@ -160,9 +71,9 @@ DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
         }
         return {Kind::Failed,
                 QStringLiteral("it does not support MCP %1; it supports %2")
-                    .arg(ours, versionText(supported.versions))};
+                    .arg(ours, mcpmodern::versionText(supported.versions))};
     }
-    if (code == headerMismatch || code == missingRequiredClientCapability) {
+    if (mcpmodern::isModernErrorCode(code)) {
         return {Kind::Failed,
                 QStringLiteral("it refused server/discover (%1): %2").arg(code).arg(message)};
     }
@@ -186,8 +97,8 @@ QJsonObject checkModernResponse(const QString &upstreamName, const QJsonObject &
         const QJsonObject requests = result.value(QStringLiteral("inputRequests")).toObject();
         for (auto it = requests.constBegin(); it != requests.constEnd() && asked.size() < 4; ++it) {
             const QString method = it.value().toObject().value(QStringLiteral("method")).toString();
-            if (!method.isEmpty() && method.size() <= 64 && isPrintableAscii(method)
-                && !asked.contains(method))
+            if (!method.isEmpty() && method.size() <= 64
+                && mcpmodern::methodHeader(method) == method.toLatin1() && !asked.contains(method))
                 asked.append(method);
         }
         const QString what = asked.isEmpty()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/jsonrpc/mcpmodern.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
@@ -15,40 +17,14 @@ namespace countersign::gateway {
 // Compatibility with Initialization-Based Versions").
 namespace upstreamera {
 
-inline constexpr auto modernVersion = "2026-07-28";
-inline constexpr auto discoverMethod = "server/discover";
+inline constexpr auto modernVersion = mcpmodern::version;
+inline constexpr auto discoverMethod = mcpmodern::discoverMethod;
+inline constexpr qsizetype maxVersionLength = mcpmodern::maxVersionLength;
 
-// The error codes that only a modern server sends (basic/index, "Error
-// Codes"): one of them in an answer to server/discover means the server is
-// modern, so the client must not fall back to initialize.
-inline constexpr int headerMismatch = -32020;
-inline constexpr int missingRequiredClientCapability = -32021;
-inline constexpr int unsupportedProtocolVersion = -32022;
-
-// Bounds on what a server/discover answer may list: more is not a version
-// list but an attack on the gateway's memory or logs.
-inline constexpr qsizetype maxSupportedVersions = 32;
-inline constexpr qsizetype maxVersionLength = 64;
-
-// `params` with the modern request _meta merged in (anything already in
-// _meta, such as a progressToken, is kept; the three protocol keys are the
-// gateway's own, whatever the caller put there). `logLevel`, when set, asks
-// for notifications/message at that level and above: without it a modern
-// server sends none.
+// `params` with the gateway's modern request _meta (no client capabilities:
+// it relays no sampling, elicitation or roots requests); see
+// mcpmodern::withRequestMeta.
 QJsonObject withModernMeta(QJsonObject params, const QString &logLevel = {});
-
-// A header value as the Streamable HTTP binding encodes it: plain when it is
-// printable ASCII without leading or trailing space, otherwise (or when it
-// looks like the sentinel itself) "=?base64?...?=" around the UTF-8 bytes.
-QByteArray headerValue(const QString &value);
-
-// The Mcp-Name header of a request: params.name (tools/call, prompts/get) or
-// params.uri (resources/read), encoded; empty when the method has none.
-QByteArray mcpNameHeader(const QString &method, const QJsonObject &params);
-
-// True when `response` is a JSON-RPC error with a code only modern servers
-// send.
-bool isModernError(const QJsonObject &response);
 
 // What a server's answer to server/discover says about it.
 struct DiscoverOutcome {

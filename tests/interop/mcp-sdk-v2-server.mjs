@@ -73,6 +73,15 @@ function makeServer() {
       if (answer.action !== 'accept') {
         return { content: [{ type: 'text', text: `not deleted: ${answer.action}` }], isError: true };
       }
+      // The retry's answer stream shows progress before the result, as the
+      // gateway's held retry does while the person decides.
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      if (progressToken !== undefined) {
+        await ctx.mcpReq.notify({
+          method: 'notifications/progress',
+          params: { progressToken, progress: 1, message: 'Still waiting: binding code 42' },
+        });
+      }
       return { content: [{ type: 'text', text: `deleted ${path}` }] };
     },
   );
@@ -123,6 +132,8 @@ if (args.includes('--stdio')) {
       mcpMethod: request.headers['mcp-method'] ?? null,
       mcpName: request.headers['mcp-name'] ?? null,
       sessionId: request.headers['mcp-session-id'] ?? null,
+      retry: typeof message?.params?.requestState === 'string',
+      inputResponses: message?.params?.inputResponses ?? null,
     });
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
