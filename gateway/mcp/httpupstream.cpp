@@ -241,7 +241,7 @@ void HttpUpstream::discoverAnswered(const Answer &answer)
             << QStringLiteral("upstream %1 does not speak MCP 2026-07-28 (%2); using initialize")
                    .arg(m_config.name,
                         answer.failure.isEmpty() ? QStringLiteral("it answered with an error")
-                                                 : answer.failure);
+                                                 : answer.failure.simplified());
         killTimer(std::exchange(m_initTimerId, 0));
         initialize();
         return;

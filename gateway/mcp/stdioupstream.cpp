@@ -135,7 +135,8 @@ void StdioUpstream::discoverAnswered(quint64 generation, const QJsonObject &resp
                             .toObject()
                             .value(QStringLiteral("message"))
                             .toString()
-                            .left(200));
+                            .left(200)
+                            .simplified());
         initialize(generation);
         return;
     case Kind::Failed:
