@@ -62,7 +62,13 @@ int main(int argc, char *argv[])
         QStringLiteral("The agent key (default: $COUNTERSIGN_AGENT_KEY, else the demo's "
                        "\"demo-agent-key\")."),
         QStringLiteral("KEY"));
-    parser.addOptions({url, key});
+    const QCommandLineOption protocol(
+        QStringLiteral("protocol"),
+        QStringLiteral("The MCP version to speak: 2026-07-28 (the default: server/discover, "
+                       "falling back to 2025-11-25 for a server that does not speak it), or "
+                       "2025-11-25, 2025-06-18 (initialize and a session)."),
+        QStringLiteral("VERSION"), QStringLiteral("2026-07-28"));
+    parser.addOptions({url, key, protocol});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("tools | call"));
     parser.addPositionalArgument(QStringLiteral("args"), QStringLiteral("TOOL NAME=VALUE..."),
                                  QStringLiteral("[TOOL NAME=VALUE...]"));
@@ -87,7 +93,13 @@ int main(int argc, char *argv[])
     if (agentKey.isEmpty())
         agentKey = "demo-agent-key";
 
-    McpHttpClient client(endpoint, agentKey);
+    McpHttpClient::Options options;
+    options.protocolVersion = parser.value(protocol);
+    static const QStringList versions{QStringLiteral("2026-07-28"), QStringLiteral("2025-11-25"),
+                                      QStringLiteral("2025-06-18")};
+    if (!versions.contains(options.protocolVersion))
+        return usage(QStringLiteral("--protocol must be one of %1").arg(versions.join(u", ")));
+    McpHttpClient client(endpoint, agentKey, options);
     AgentCommand run(client, out);
     int exitCode = 0;
     QObject::connect(&run, &AgentCommand::finished, &app, [&](ExitCode code) {

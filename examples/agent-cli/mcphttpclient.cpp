@@ -1,5 +1,8 @@
 #include "mcphttpclient.h"
 
+#include "protocol/jsonrpc/mcpmodern.h"
+
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
 
@@ -16,6 +19,19 @@ QJsonObject envelope(const QJsonValue &id, const QString &method, const QJsonObj
     if (!params.isEmpty())
         message.insert(QStringLiteral("params"), params);
     return message;
+}
+
+// The versions this client speaks through initialize.
+bool isInitializeVersion(const QString &version)
+{
+    return version == u"2025-11-25" || version == u"2025-06-18" || version == u"2025-03-26";
+}
+
+QString errorText(const McpHttpClient::Response &response)
+{
+    return response.transportError.isEmpty()
+        ? response.error.value(QStringLiteral("message")).toString().left(300)
+        : response.transportError;
 }
 
 } // namespace
@@ -53,18 +69,140 @@ McpHttpClient::~McpHttpClient()
     }
 }
 
-QNetworkRequest McpHttpClient::makeRequest() const
+QNetworkRequest McpHttpClient::makeRequest(const QJsonObject &message) const
 {
     QNetworkRequest request(m_endpoint);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
     request.setRawHeader("Accept", "application/json, text/event-stream");
+    // A redirect would carry the agent key somewhere nobody configured.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::ManualRedirectPolicy);
     if (!m_bearerKey.isEmpty())
         request.setRawHeader("Authorization", QByteArray("Bearer " + m_bearerKey));
+    const QString method = message.value(QStringLiteral("method")).toString();
+    const bool discovering = method == QLatin1String(mcpmodern::discoverMethod);
+    if (m_modern || discovering) {
+        // 2026-07-28: the body's _meta and these headers say the same.
+        request.setRawHeader("MCP-Protocol-Version", QByteArray(mcpmodern::version));
+        const QByteArray methodValue = mcpmodern::methodHeader(method);
+        if (!methodValue.isEmpty())
+            request.setRawHeader("Mcp-Method", methodValue);
+        const QByteArray name =
+            mcpmodern::nameHeader(method, message.value(QStringLiteral("params")).toObject());
+        if (!name.isEmpty())
+            request.setRawHeader("Mcp-Name", name);
+        return request;
+    }
     if (!m_sessionId.isEmpty())
         request.setRawHeader("Mcp-Session-Id", m_sessionId);
     if (!m_negotiatedVersion.isEmpty())
         request.setRawHeader("MCP-Protocol-Version", m_negotiatedVersion.toLatin1());
     return request;
+}
+
+void McpHttpClient::open(Done done)
+{
+    if (m_options.protocolVersion != QLatin1String(mcpmodern::version)) {
+        initialize(std::move(done));
+        return;
+    }
+    QJsonObject capabilities;
+    if (m_options.declareElicitation) {
+        capabilities.insert(QStringLiteral("elicitation"),
+                            QJsonObject{{QStringLiteral("form"), QJsonObject{}},
+                                        {QStringLiteral("url"), QJsonObject{}}});
+    }
+    const qint64 id = m_nextId++;
+    post(id,
+         envelope(id, QString::fromLatin1(mcpmodern::discoverMethod),
+                  mcpmodern::withRequestMeta({}, capabilities, m_options.clientName,
+                                             m_options.clientVersion)),
+         [this, done = std::move(done)](const Response &response) {
+             discoverAnswered(response, done);
+         });
+}
+
+void McpHttpClient::discoverAnswered(const Response &response, Done done)
+{
+    const auto fail = [&done](const QString &text) {
+        Response failed;
+        failed.transportError = text;
+        done(failed);
+    };
+    // Versioning, "Backward Compatibility": a server that answers with a
+    // modern error is modern (no fallback); any other refusal (HTTP 400,
+    // 404 or 405, or a JSON-RPC error such as "method not found") is a
+    // server from before 2026-07-28.
+    const bool modernError =
+        mcpmodern::isModernErrorCode(response.error.value(QStringLiteral("code")).toInt())
+        && !response.error.isEmpty();
+    const bool refusedTheOldWay = !modernError
+        && ((!response.transportError.isEmpty()
+             && (response.httpStatus == 400 || response.httpStatus == 404
+                 || response.httpStatus == 405))
+            || (response.transportError.isEmpty() && !response.error.isEmpty()));
+    if (refusedTheOldWay) {
+        if (!isInitializeVersion(m_options.fallbackVersion)) {
+            fail(QStringLiteral("the server does not speak MCP 2026-07-28 (%1)")
+                     .arg(errorText(response)));
+            return;
+        }
+        m_options.protocolVersion = m_options.fallbackVersion;
+        initialize(std::move(done));
+        return;
+    }
+    if (modernError) {
+        const QJsonObject error = response.error;
+        const int code = error.value(QStringLiteral("code")).toInt();
+        if (code == mcpmodern::unsupportedProtocolVersion) {
+            const mcpmodern::VersionList supported = mcpmodern::readVersionList(
+                error.value(QStringLiteral("data")).toObject().value(QStringLiteral("supported")),
+                QStringLiteral("its supported list"));
+            if (!supported.problem.isEmpty()) {
+                fail(QStringLiteral("the server does not support MCP 2026-07-28, and %1")
+                         .arg(supported.problem));
+                return;
+            }
+            fail(QStringLiteral("the server does not support MCP 2026-07-28; it supports %1")
+                     .arg(mcpmodern::versionText(supported.versions)));
+            return;
+        }
+        fail(QStringLiteral("the server refused server/discover (%1): %2")
+                 .arg(code)
+                 .arg(error.value(QStringLiteral("message")).toString().left(300)));
+        return;
+    }
+    if (!response.ok()) {
+        done(response);
+        return;
+    }
+    const mcpmodern::VersionList listed =
+        mcpmodern::readVersionList(response.result.value(QStringLiteral("supportedVersions")),
+                                   QStringLiteral("supportedVersions"));
+    if (!listed.problem.isEmpty()) {
+        fail(QStringLiteral("the server's answer to server/discover is malformed: %1")
+                 .arg(listed.problem));
+        return;
+    }
+    if (!listed.versions.contains(QLatin1String(mcpmodern::version))) {
+        // A server listing an initialize-era version answers initialize.
+        if (listed.versions.contains(m_options.fallbackVersion)) {
+            m_options.protocolVersion = m_options.fallbackVersion;
+            initialize(std::move(done));
+            return;
+        }
+        fail(QStringLiteral("the server speaks MCP %1, and countersign-agent speaks 2026-07-28 "
+                            "and 2025-11-25")
+                 .arg(mcpmodern::versionText(listed.versions)));
+        return;
+    }
+    m_modern = true;
+    m_negotiatedVersion = QString::fromLatin1(mcpmodern::version);
+    m_serverInfo = response.result.value(QStringLiteral("_meta"))
+                       .toObject()
+                       .value(QStringLiteral("io.modelcontextprotocol/serverInfo"))
+                       .toObject();
+    done(response);
 }
 
 void McpHttpClient::initialize(Done done)
@@ -106,7 +244,23 @@ void McpHttpClient::onInitialized(const QJsonObject &result)
 qint64 McpHttpClient::request(const QString &method, const QJsonObject &params, Done done)
 {
     const qint64 id = m_nextId++;
-    post(id, envelope(id, method, params), std::move(done));
+    if (!m_modern) {
+        post(id, envelope(id, method, params), std::move(done));
+        return id;
+    }
+    // Capabilities are declared on every request: a server must not infer
+    // them from earlier ones.
+    QJsonObject capabilities;
+    if (m_options.declareElicitation) {
+        capabilities.insert(QStringLiteral("elicitation"),
+                            QJsonObject{{QStringLiteral("form"), QJsonObject{}},
+                                        {QStringLiteral("url"), QJsonObject{}}});
+    }
+    post(id,
+         envelope(id, method,
+                  mcpmodern::withRequestMeta(params, capabilities, m_options.clientName,
+                                             m_options.clientVersion)),
+         std::move(done));
     return id;
 }
 
@@ -154,7 +308,7 @@ void McpHttpClient::close(std::function<void()> done)
 void McpHttpClient::post(qint64 id, const QJsonObject &message, Done done)
 {
     QNetworkReply *reply =
-        m_network.post(makeRequest(), QJsonDocument(message).toJson(QJsonDocument::Compact));
+        m_network.post(makeRequest(message), QJsonDocument(message).toJson(QJsonDocument::Compact));
     m_pending.insert(id, Pending{reply, std::move(done), {}, false, false});
     connect(reply, &QNetworkReply::readyRead, this, [this, id] { onReadyRead(id); });
     connect(reply, &QNetworkReply::finished, this, [this, id] { onFinished(id); });
@@ -166,8 +320,9 @@ void McpHttpClient::onReadyRead(qint64 id)
     if (found == m_pending.end() || !found->reply)
         return;
     QNetworkReply *reply = found->reply;
+    // 2026-07-28 has no sessions: a header there means nothing.
     const QByteArray sessionId = reply->rawHeader("Mcp-Session-Id");
-    if (!sessionId.isEmpty())
+    if (!sessionId.isEmpty() && !m_modern)
         m_sessionId = sessionId;
     found->eventStream = reply->header(QNetworkRequest::ContentTypeHeader)
                              .toString()
@@ -207,11 +362,37 @@ void McpHttpClient::onReadyRead(qint64 id)
     }
 }
 
+McpHttpClient::Response McpHttpClient::responseFrom(const QJsonObject &message, int httpStatus)
+{
+    Response response;
+    response.httpStatus = httpStatus;
+    const QJsonValue result = message.value(QStringLiteral("result"));
+    const QJsonValue error = message.value(QStringLiteral("error"));
+    if (result.isObject() && error.isUndefined()) {
+        response.result = result.toObject();
+    } else if (error.isObject() && result.isUndefined()
+               && error.toObject().value(QStringLiteral("code")).isDouble()
+               && error.toObject().value(QStringLiteral("message")).isString()) {
+        response.error = error.toObject();
+    } else {
+        response.transportError =
+            QStringLiteral("the server sent a malformed JSON-RPC response (one result object or "
+                           "one error object with a code and a message expected)");
+    }
+    return response;
+}
+
 void McpHttpClient::handleEvent(qint64 id, const QByteArray &data)
 {
-    const QJsonObject message = QJsonDocument::fromJson(data).object();
-    if (message.isEmpty())
+    const QJsonDocument document = QJsonDocument::fromJson(data);
+    if (!document.isObject()) {
+        Response response;
+        response.transportError =
+            QStringLiteral("the server sent an event that is not a JSON object");
+        finish(id, response);
         return;
+    }
+    const QJsonObject message = document.object();
     const bool hasId = message.contains(QStringLiteral("id"));
     const bool hasMethod = message.contains(QStringLiteral("method"));
     if (hasMethod && hasId) {
@@ -224,11 +405,7 @@ void McpHttpClient::handleEvent(qint64 id, const QByteArray &data)
     }
     if (message.value(QStringLiteral("id")).toInteger(-1) != id)
         return;
-    Response response;
-    response.httpStatus = 200;
-    response.result = message.value(QStringLiteral("result")).toObject();
-    response.error = message.value(QStringLiteral("error")).toObject();
-    finish(id, response);
+    finish(id, responseFrom(message, 200));
 }
 
 void McpHttpClient::onFinished(qint64 id)
@@ -243,9 +420,18 @@ void McpHttpClient::onFinished(qint64 id)
         return;
     Response response;
     response.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QJsonObject body = QJsonDocument::fromJson(still->buffer).object();
-    if (!still->eventStream && body.contains(QStringLiteral("result"))) {
-        response.result = body.value(QStringLiteral("result")).toObject();
+    const QJsonDocument document = QJsonDocument::fromJson(still->buffer);
+    const QJsonObject body = document.object();
+    if (!still->eventStream && response.httpStatus >= 200 && response.httpStatus < 300
+        && !still->buffer.isEmpty() && !document.isObject()) {
+        response.transportError = QStringLiteral("the server answered with something that is "
+                                                 "not a JSON object");
+    } else if (response.httpStatus >= 300 && response.httpStatus < 400) {
+        response.transportError = QStringLiteral("HTTP %1: the server redirects; use the URL "
+                                                 "it redirects to")
+                                      .arg(response.httpStatus);
+    } else if (!still->eventStream && body.contains(QStringLiteral("result"))) {
+        response = responseFrom(body, response.httpStatus);
     } else if (!still->eventStream && body.value(QStringLiteral("error")).isString()) {
         // Not JSON-RPC: the gateway refused before MCP (401 without a key).
         response.transportError =

@@ -15,12 +15,17 @@ class QNetworkReply;
 
 namespace countersign::agent {
 
-// A small MCP client over Streamable HTTP (MCP 2025-06-18 and 2025-11-25):
-// initialize with a session, requests answered as JSON or as an event
-// stream whose messages (progress, elicitation requests) are reported as
-// they arrive, answers to server requests posted back. It is what
-// countersign-agent runs on, and what the gateway's tests drive the proxy
-// with.
+// A small MCP client over Streamable HTTP. With protocolVersion 2026-07-28
+// it asks server/discover first and then sends every request with the
+// protocol _meta and the MCP-Protocol-Version, Mcp-Method and Mcp-Name
+// headers, no session; a server that does not speak 2026-07-28 (HTTP 400,
+// 404 or 405 without a modern JSON-RPC error, as the specification's
+// backward compatibility says) gets initialize with fallbackVersion instead.
+// With an older protocolVersion (2025-11-25, 2025-06-18): initialize with a
+// session. Requests are answered as JSON or as an event stream whose
+// messages (progress, elicitation requests) are reported as they arrive;
+// answers to server requests are posted back. It is what countersign-agent
+// runs on, and what the gateway's tests drive the proxy with.
 class McpHttpClient : public QObject {
     Q_OBJECT
 
@@ -31,6 +36,9 @@ public:
         QString clientName = QStringLiteral("countersign-agent");
         QString clientVersion = QStringLiteral("0.1");
         QString protocolVersion = QStringLiteral("2025-11-25");
+        // For protocolVersion 2026-07-28: what to initialize with when the
+        // server does not speak it; empty: fail instead.
+        QString fallbackVersion = QStringLiteral("2025-11-25");
         bool declareElicitation = true;
     };
 
@@ -49,6 +57,9 @@ public:
     McpHttpClient(QUrl endpoint, QByteArray bearerKey, QObject *parent = nullptr);
     ~McpHttpClient() override;
 
+    // Starts talking: server/discover (2026-07-28, falling back to
+    // initialize as above) or initialize.
+    void open(Done done);
     void initialize(Done done);
     // A request; `meta` goes into params._meta (progressToken, ...).
     // Returns the client's id for it.
@@ -64,6 +75,8 @@ public:
 
     QByteArray sessionId() const { return m_sessionId; }
     QString negotiatedVersion() const { return m_negotiatedVersion; }
+    // True once server/discover found a 2026-07-28 server.
+    bool isModern() const { return m_modern; }
     QJsonObject serverInfo() const { return m_serverInfo; }
 
 Q_SIGNALS:
@@ -81,7 +94,10 @@ private:
         bool answered = false;
     };
 
-    QNetworkRequest makeRequest() const;
+    QNetworkRequest makeRequest(const QJsonObject &message = {}) const;
+    void discoverAnswered(const Response &response, Done done);
+    // The reply to a request, its shape checked: a result or error object.
+    static Response responseFrom(const QJsonObject &message, int httpStatus);
     void onInitialized(const QJsonObject &result);
     void post(qint64 id, const QJsonObject &message, Done done);
     void onReadyRead(qint64 id);
@@ -95,6 +111,7 @@ private:
     QNetworkAccessManager m_network;
     QByteArray m_sessionId;
     QString m_negotiatedVersion;
+    bool m_modern = false;
     QJsonObject m_serverInfo;
     qint64 m_nextId = 1;
     QHash<qint64, Pending> m_pending;

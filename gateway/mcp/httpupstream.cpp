@@ -1,6 +1,7 @@
 #include "httpupstream.h"
 
 #include "gateway/mcp/jsonrpc.h"
+#include "gateway/mcp/upstreamera.h"
 
 #include <algorithm>
 
@@ -20,6 +21,8 @@ namespace {
 
 const QByteArray sessionHeader = QByteArrayLiteral("Mcp-Session-Id");
 const QByteArray versionHeader = QByteArrayLiteral("MCP-Protocol-Version");
+const QByteArray methodHeader = QByteArrayLiteral("Mcp-Method");
+const QByteArray nameHeader = QByteArrayLiteral("Mcp-Name");
 
 // Versions whose Streamable HTTP transport this client speaks; a server may
 // answer initialize with any of them.
@@ -171,13 +174,79 @@ void HttpUpstream::request(const QString &method, const QJsonObject &params, Cal
     switch (m_state) {
     case State::Stopped:
         m_waiting.append(key);
-        initialize();
+        start();
         return;
     case State::Initializing:
         m_waiting.append(key);
         return;
     case State::Ready:
         send(key);
+        return;
+    }
+}
+
+void HttpUpstream::start()
+{
+    if (m_era == Era::Legacy)
+        initialize();
+    else
+        discover();
+}
+
+void HttpUpstream::discover()
+{
+    m_state = State::Initializing;
+    m_sessionId.clear();
+    m_negotiatedVersion.clear();
+    qCInfo(lcHttpUpstream) << "asking upstream" << m_config.name << m_config.url
+                           << "for server/discover";
+    m_initTimerId = startTimer(initializeTimeout);
+    const qint64 rpcId = m_nextRpcId++;
+    m_initReply =
+        post(JsonRpcMessage::request(rpcId, QString::fromLatin1(upstreamera::discoverMethod),
+                                     upstreamera::withModernMeta({})),
+             rpcId, {}, Envelope::Modern, [this](const Answer &answer) {
+                 m_initReply = nullptr;
+                 discoverAnswered(answer);
+             });
+}
+
+void HttpUpstream::discoverAnswered(const Answer &answer)
+{
+    using Kind = upstreamera::DiscoverOutcome::Kind;
+    upstreamera::DiscoverOutcome outcome;
+    const bool clientError = answer.status >= 400 && answer.status < 500;
+    if (answer.failure.isEmpty() || (clientError && mcpmodern::isModernError(answer.response))) {
+        outcome = upstreamera::classifyDiscoverAnswer(answer.response);
+    } else if (clientError) {
+        // Streamable HTTP, "Backward Compatibility": a 4xx without a modern
+        // JSON-RPC error is a server from before 2026-07-28.
+        outcome = {Kind::Legacy, {}};
+    } else {
+        // Unreachable, broken or too large: nothing is known about the
+        // server yet, so the next request asks again.
+        outcome = {Kind::Failed, answer.failure};
+    }
+    switch (outcome.kind) {
+    case Kind::Modern:
+        m_era = Era::Modern;
+        m_negotiatedVersion = QByteArray(upstreamera::modernVersion);
+        qCInfo(lcHttpUpstream) << "upstream" << m_config.name
+                               << "speaks MCP 2026-07-28: no session, per-request metadata";
+        becomeReady();
+        return;
+    case Kind::Legacy:
+        m_era = Era::Legacy;
+        qCInfo(lcHttpUpstream).noquote()
+            << QStringLiteral("upstream %1 does not speak MCP 2026-07-28 (%2); using initialize")
+                   .arg(m_config.name,
+                        answer.failure.isEmpty() ? QStringLiteral("it answered with an error")
+                                                 : answer.failure.simplified());
+        killTimer(std::exchange(m_initTimerId, 0));
+        initialize();
+        return;
+    case Kind::Failed:
+        failInitialize(outcome.failure);
         return;
     }
 }
@@ -201,7 +270,7 @@ void HttpUpstream::initialize()
     m_initTimerId = startTimer(initializeTimeout);
     const qint64 rpcId = m_nextRpcId++;
     m_initReply = post(JsonRpcMessage::request(rpcId, QStringLiteral("initialize"), params), rpcId,
-                       {}, false, [this](const Answer &answer) {
+                       {}, Envelope::None, [this](const Answer &answer) {
                            m_initReply = nullptr;
                            initializeAnswered(answer);
                        });
@@ -241,7 +310,7 @@ void HttpUpstream::initializeAnswered(const Answer &answer)
     // a request could otherwise overtake it.
     m_initReply =
         post(JsonRpcMessage::notification(QStringLiteral("notifications/initialized")), -1, {},
-             true, [this](const Answer &notified) {
+             Envelope::Session, [this](const Answer &notified) {
                  m_initReply = nullptr;
                  if (notified.failure.isEmpty())
                      becomeReady();
@@ -268,7 +337,10 @@ void HttpUpstream::becomeReady()
 
 void HttpUpstream::openListenStream()
 {
-    if (m_state != State::Ready || m_listenReply || m_listenRefusedIn == m_sessionGeneration)
+    // 2026-07-28 has no GET stream: a modern server sends nothing outside
+    // a request's own answer.
+    if (m_state != State::Ready || m_era == Era::Modern || m_listenReply
+        || m_listenRefusedIn == m_sessionGeneration)
         return;
     QNetworkRequest request(m_config.url);
     request.setRawHeader("Accept", "text/event-stream");
@@ -338,8 +410,16 @@ void HttpUpstream::send(quint64 key)
     call.session = m_sessionGeneration;
     call.sentWithSession = !m_sessionId.isEmpty();
     const qint64 rpcId = m_nextRpcId++;
+    const bool modern = m_era == Era::Modern;
+    // A modern server sends no log messages unless asked; the proxy filters
+    // them by each client's own level, so the upstream sends them all.
+    const QJsonObject params = modern
+        ? upstreamera::withModernMeta(call.params,
+                                      call.onNotification ? QStringLiteral("debug") : QString())
+        : call.params;
     call.reply = post(
-        JsonRpcMessage::request(rpcId, call.method, call.params), rpcId, call.elevatedToken, true,
+        JsonRpcMessage::request(rpcId, call.method, params), rpcId, call.elevatedToken,
+        modern ? Envelope::Modern : Envelope::Session,
         [this, key](const Answer &answer) { callAnswered(key, answer); }, call.onNotification);
 }
 
@@ -381,7 +461,10 @@ void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
         finishCall(key, transportError(answer.failure));
         return;
     }
-    finishCall(key, answer.response);
+    finishCall(key,
+               m_era == Era::Modern
+                   ? upstreamera::checkModernResponse(m_config.name, answer.response)
+                   : answer.response);
 }
 
 void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
@@ -399,7 +482,8 @@ void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
 }
 
 QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
-                                  const QByteArray &bearer, bool withSession, AnswerHandler handler,
+                                  const QByteArray &bearer, Envelope envelope,
+                                  AnswerHandler handler,
                                   std::function<void(const QJsonObject &)> notify)
 {
     QNetworkRequest request(m_config.url);
@@ -409,10 +493,29 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
     // configured; the configured URL must be the endpoint itself.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::ManualRedirectPolicy);
-    if (withSession) {
+    switch (envelope) {
+    case Envelope::None:
+        break;
+    case Envelope::Session:
         if (!m_sessionId.isEmpty())
             request.setRawHeader(sessionHeader, m_sessionId);
         request.setRawHeader(versionHeader, m_negotiatedVersion);
+        break;
+    case Envelope::Modern: {
+        // The body's _meta carries the same version (withModernMeta).
+        request.setRawHeader(versionHeader, QByteArray(upstreamera::modernVersion));
+        const QString method = message.value(QStringLiteral("method")).toString();
+        // Methods are the proxy's own fixed names; one with a byte a header
+        // cannot carry is sent without the header, and the server refuses it.
+        const QByteArray methodValue = mcpmodern::methodHeader(method);
+        if (!methodValue.isEmpty())
+            request.setRawHeader(methodHeader, methodValue);
+        const QByteArray name =
+            mcpmodern::nameHeader(method, message.value(QStringLiteral("params")).toObject());
+        if (!name.isEmpty())
+            request.setRawHeader(nameHeader, name);
+        break;
+    }
     }
     if (!bearer.isEmpty())
         request.setRawHeader("Authorization", QByteArrayLiteral("Bearer ") + bearer);
@@ -595,6 +698,12 @@ void HttpUpstream::finishExchange(QNetworkReply *reply, Exchange &exchange)
                 .arg(QString::fromUtf8(reply->rawHeader("Location")));
     } else if (!success) {
         answer.failure = httpFailure(reply, answer.status, exchange.body);
+        // Kept for whoever must tell a modern error from a legacy refusal
+        // (the answer to server/discover).
+        // (Its id may be null: an error about the request as a whole.)
+        const QJsonObject body = QJsonDocument::fromJson(exchange.body).object();
+        if (body.value(QStringLiteral("error")).isObject())
+            answer.response = body;
     } else if (exchange.rpcId < 0) {
         // A notification or a response: accepted, nothing to read. (The
         // GET stream: its last events are read.)
@@ -653,7 +762,7 @@ void HttpUpstream::answerServerRequest(const QJsonValue &id, const QString &meth
     const QJsonObject reply = method == u"ping"
         ? JsonRpcMessage::result(id, {})
         : JsonRpcMessage::error(id, JsonRpcMessage::methodNotFound, serverRequestRefusal(method));
-    post(reply, -1, {}, true, [this](const Answer &answer) {
+    post(reply, -1, {}, Envelope::Session, [this](const Answer &answer) {
         if (!answer.failure.isEmpty()) {
             qCWarning(lcHttpUpstream).noquote() << QStringLiteral("upstream %1 refused an answer "
                                                                   "to its request: %2")
@@ -695,7 +804,9 @@ void HttpUpstream::timerEvent(QTimerEvent *event)
 {
     if (m_initTimerId != 0 && event->timerId() == m_initTimerId) {
         failInitialize(
-            QStringLiteral("no answer to initialize within %1 s")
+            QStringLiteral("no answer to %1 within %2 s")
+                .arg(m_era == Era::Unknown ? QStringLiteral("server/discover")
+                                           : QStringLiteral("initialize"))
                 .arg(std::chrono::duration_cast<std::chrono::seconds>(initializeTimeout).count()));
         return;
     }

@@ -21,10 +21,14 @@ class QNetworkReply;
 
 namespace countersign::gateway {
 
-// An upstream MCP server reached over Streamable HTTP (MCP 2025-06-18 and
-// 2025-11-25): every JSON-RPC message is a POST to the configured URL, and
-// the answer is either application/json or a text/event-stream that carries
-// it. The session is opened on the first request (initialize, then
+// An upstream MCP server reached over Streamable HTTP: every JSON-RPC
+// message is a POST to the configured URL, and the answer is either
+// application/json or a text/event-stream that carries it. The first request
+// asks server/discover (MCP 2026-07-28). A server that answers it is modern:
+// every request then carries the protocol _meta and the MCP-Protocol-Version,
+// Mcp-Method and Mcp-Name headers, with no session and no GET stream. Any
+// other HTTP 4xx without a modern error code marks an older server, and the
+// session is opened the 2025 way (initialize, then
 // notifications/initialized); its Mcp-Session-Id and the negotiated
 // MCP-Protocol-Version go on every later request. When the server has
 // forgotten the session (HTTP 404) the request is retried once in a new one.
@@ -36,6 +40,7 @@ class HttpUpstream : public Upstream {
     Q_OBJECT
 
 public:
+    // The version asked for in initialize, to a server from before 2026-07-28.
     static constexpr auto protocolVersion = "2025-06-18";
     // Larger answers (a whole body, or a whole event stream) are refused.
     static constexpr qint64 maxResponseBytes = 16 * 1024 * 1024;
@@ -56,21 +61,35 @@ public:
     QString audience() const override { return m_config.audience; }
     bool isReady() const { return m_state == State::Ready; }
     // The server's Mcp-Session-Id; empty before initialize, or for a server
-    // without sessions.
+    // without sessions (every 2026-07-28 server).
     QByteArray sessionId() const { return m_sessionId; }
+    // The MCP version spoken with the server; empty until it is known.
+    QByteArray protocolVersionInUse() const { return m_negotiatedVersion; }
 
     void request(const QString &method, const QJsonObject &params, Callback callback,
                  RequestOptions options = {}) override;
 
 private:
     enum class State { Stopped, Initializing, Ready };
+    // What the server was found to speak: 2026-07-28 (Modern) or an
+    // initialize-era version (Legacy). Kept for the life of this object, as
+    // the specification suggests for an origin.
+    enum class Era { Unknown, Modern, Legacy };
+    // The headers and envelope a POST carries.
+    enum class Envelope {
+        None,    // initialize: nothing negotiated yet
+        Session, // 2025: Mcp-Session-Id and MCP-Protocol-Version
+        Modern,  // 2026-07-28: MCP-Protocol-Version, Mcp-Method, Mcp-Name
+    };
 
     // What one POST brought back.
     struct Answer {
         int status = 0; // HTTP status; 0 when none came
         QByteArray sessionId;
-        QJsonObject response; // the JSON-RPC response to the request, when one came
-        QString failure;      // otherwise why not, for people
+        // The JSON-RPC response to the request, when one came (with an HTTP
+        // error status too, when its body was a JSON-RPC error).
+        QJsonObject response;
+        QString failure; // otherwise why not, for people
     };
     using AnswerHandler = std::function<void(const Answer &answer)>;
     struct Exchange;
@@ -88,6 +107,11 @@ private:
         bool renewed = false; // already retried in a new session
     };
 
+    // Starts whichever handshake the era needs: server/discover while it is
+    // unknown, initialize for a legacy server; a modern one needs none.
+    void start();
+    void discover();
+    void discoverAnswered(const Answer &answer);
     void initialize();
     void initializeAnswered(const Answer &answer);
     void becomeReady();
@@ -100,7 +124,7 @@ private:
     // gets its response; for a notification or a response, only the status.
     // Notifications on the answer's event stream go to `notify`, when set.
     QNetworkReply *post(const QJsonObject &message, qint64 rpcId, const QByteArray &bearer,
-                        bool withSession, AnswerHandler handler,
+                        Envelope envelope, AnswerHandler handler,
                         std::function<void(const QJsonObject &)> notify = {});
     void readBody(QNetworkReply *reply, Exchange &exchange);
     void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
@@ -137,6 +161,7 @@ private:
     // connections, possibly Qt's HTTP thread.
     std::map<QNetworkReply *, std::shared_ptr<Exchange>> m_exchanges;
     State m_state = State::Stopped;
+    Era m_era = Era::Unknown;
     QByteArray m_sessionId;
     QByteArray m_negotiatedVersion;
     quint64 m_sessionGeneration = 0; // one per completed initialize

@@ -1,6 +1,7 @@
 #include "stdioupstream.h"
 
 #include "gateway/mcp/jsonrpc.h"
+#include "gateway/mcp/upstreamera.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -57,6 +58,7 @@ void StdioUpstream::request(const QString &method, const QJsonObject &originalPa
             Queued{method, params, std::move(callback), timeout, options.onNotification});
         start();
         return;
+    case State::Discovering:
     case State::Initializing:
         m_queue.append(
             Queued{method, params, std::move(callback), timeout, options.onNotification});
@@ -75,7 +77,9 @@ void StdioUpstream::start()
     }
     m_stdout.clear();
     m_stderr.clear();
-    m_state = State::Initializing;
+    m_state = State::Discovering;
+    m_modern = false;
+    m_version.clear();
     const quint64 generation = ++m_generation;
     m_process = new QProcess(this);
     m_process->setProgram(m_config.program);
@@ -102,6 +106,48 @@ void StdioUpstream::start()
     qCInfo(lcUpstream) << "starting upstream" << m_config.name << m_config.program;
     m_process->start(QIODevice::ReadWrite);
 
+    send(
+        QString::fromLatin1(upstreamera::discoverMethod), upstreamera::withModernMeta({}),
+        [this, generation](const QJsonObject &response) { discoverAnswered(generation, response); },
+        discoverTimeout);
+}
+
+void StdioUpstream::discoverAnswered(quint64 generation, const QJsonObject &response)
+{
+    // A late answer for a process that already failed (and may have been
+    // replaced) must not touch the current one.
+    if (generation != m_generation || m_state != State::Discovering)
+        return;
+    using Kind = upstreamera::DiscoverOutcome::Kind;
+    const upstreamera::DiscoverOutcome outcome = upstreamera::classifyDiscoverAnswer(response);
+    switch (outcome.kind) {
+    case Kind::Modern:
+        m_modern = true;
+        qCInfo(lcUpstream) << "upstream" << m_config.name
+                           << "speaks MCP 2026-07-28: per-request metadata, no initialize";
+        becomeReady(QString::fromLatin1(upstreamera::modernVersion));
+        return;
+    case Kind::Legacy:
+        qCInfo(lcUpstream).noquote()
+            << QStringLiteral("upstream %1 does not speak MCP 2026-07-28 (%2); using initialize")
+                   .arg(m_config.name,
+                        response.value(QStringLiteral("error"))
+                            .toObject()
+                            .value(QStringLiteral("message"))
+                            .toString()
+                            .left(200)
+                            .simplified());
+        initialize(generation);
+        return;
+    case Kind::Failed:
+        fail(outcome.failure);
+        return;
+    }
+}
+
+void StdioUpstream::initialize(quint64 generation)
+{
+    m_state = State::Initializing;
     const QJsonObject params{
         {QStringLiteral("protocolVersion"), QString::fromLatin1(protocolVersion)},
         {QStringLiteral("capabilities"), QJsonObject{}},
@@ -112,8 +158,6 @@ void StdioUpstream::start()
     send(
         initializeMethod, params,
         [this, generation](const QJsonObject &response) {
-            // A late answer for a process that already failed (and may
-            // have been replaced) must not touch the current one.
             if (generation != m_generation || m_state != State::Initializing)
                 return;
             if (!response.value(QStringLiteral("result")).isObject()) {
@@ -129,14 +173,23 @@ void StdioUpstream::start()
                                         .toJson(QJsonDocument::Compact)
                 + '\n';
             m_process->write(line);
-            m_state = State::Ready;
-            qCInfo(lcUpstream) << "upstream" << m_config.name << "ready";
-            const QList<Queued> queue = std::exchange(m_queue, {});
-            for (const Queued &queued : queue)
-                send(queued.method, queued.params, queued.callback, queued.timeout,
-                     queued.onNotification);
+            becomeReady(response.value(QStringLiteral("result"))
+                            .toObject()
+                            .value(QStringLiteral("protocolVersion"))
+                            .toString()
+                            .left(upstreamera::maxVersionLength));
         },
         UpstreamRequestOptions{}.timeout);
+}
+
+void StdioUpstream::becomeReady(const QString &version)
+{
+    m_state = State::Ready;
+    m_version = version;
+    qCInfo(lcUpstream) << "upstream" << m_config.name << "ready, MCP" << version;
+    const QList<Queued> queue = std::exchange(m_queue, {});
+    for (const Queued &queued : queue)
+        send(queued.method, queued.params, queued.callback, queued.timeout, queued.onNotification);
 }
 
 void StdioUpstream::send(const QString &method, const QJsonObject &params, Callback callback,
@@ -144,7 +197,9 @@ void StdioUpstream::send(const QString &method, const QJsonObject &params, Callb
 {
     const qint64 id = m_nextId++;
     const QByteArray line =
-        QJsonDocument(JsonRpcMessage::request(id, method, params)).toJson(QJsonDocument::Compact)
+        QJsonDocument(JsonRpcMessage::request(
+                          id, method, m_modern ? upstreamera::withModernMeta(params) : params))
+            .toJson(QJsonDocument::Compact)
         + '\n';
     const int timerId = startTimer(timeout);
     const QString progressToken = params.value(QStringLiteral("_meta"))
@@ -201,7 +256,9 @@ void StdioUpstream::handleLine(const QByteArray &line)
         Pending pending = std::move(found->second);
         m_pending.erase(found);
         killTimer(static_cast<int>(pending.timerId));
-        deliver(std::move(pending.callback), message.message);
+        deliver(std::move(pending.callback),
+                m_modern ? upstreamera::checkModernResponse(m_config.name, message.message)
+                         : message.message);
         return;
     }
     case JsonRpcMessage::Kind::Request: {

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void expiredApprovalExitsTimedOut();
     void wrongKeyIsAnError();
     void badArgumentsAreUsage();
+    void olderProtocolFlagSpeaksTheOlderEra();
 
 private:
     std::unique_ptr<QProcess> start(const QStringList &arguments, const QByteArray &key = {});
@@ -163,6 +164,19 @@ void TestAgentCli::badArgumentsAreUsage()
     QCOMPARE(finishProgram(*agent), 2);
     agent = start({QStringLiteral("fly")});
     QCOMPARE(finishProgram(*agent), 2);
+}
+
+void TestAgentCli::olderProtocolFlagSpeaksTheOlderEra()
+{
+    // The default (2026-07-28) falls back to initialize with this gateway,
+    // as every test above shows; the flag skips server/discover.
+    for (const QString &version : {QStringLiteral("2025-11-25"), QStringLiteral("2025-06-18")}) {
+        auto agent = start({QStringLiteral("--protocol"), version, QStringLiteral("call"),
+                            QStringLiteral("get_user"), QStringLiteral("user=bob")});
+        QCOMPARE(finishProgram(*agent), 0);
+        const QString out = QString::fromUtf8(agent->readAllStandardOutput());
+        QVERIFY2(out.contains(u"RESULT:") && out.contains(u"bob@example.com"), qPrintable(out));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestAgentCli)

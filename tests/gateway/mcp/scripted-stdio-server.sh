@@ -1,5 +1,6 @@
 #!/bin/sh
-# A stdio MCP server for test_mcp_stdioupstream: initialize, then for
+# A stdio MCP server from before MCP 2026-07-28 for test_mcp_stdioupstream:
+# server/discover is an unknown method (-32601), initialize, then for
 # tools/call a progress message for another token, a log message, a progress
 # message for the call's own token, and an elicitation request; the call's
 # result says whether the gateway refused that request, and echoes the token
@@ -21,5 +22,8 @@ while IFS= read -r line; do
     *) verdict=answered ;;
     esac
     printf '{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"%s %s"}]}}\n' "$id" "$verdict" "$token" ;;
+  *'"method":"notifications/'*) ;;
+  *'"method":'*)
+    printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}\n' "$id" ;;
   esac
 done

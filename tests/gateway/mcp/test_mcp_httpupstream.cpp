@@ -115,9 +115,17 @@ public:
                       + "\r\n");
     }
 
-    // What a well-behaved server does for the handshake; true when handled.
+    // What a well-behaved server from before MCP 2026-07-28 does for the
+    // handshake; true when handled. It refuses server/discover as the
+    // TypeScript SDK 1.x does (no session yet).
     static bool handshake(const SeenRequest &request)
     {
+        if (request.method() == u"server/discover") {
+            respond(
+                request.socket, "400 Bad Request", "application/json",
+                R"({"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null})");
+            return true;
+        }
         if (request.method() == u"initialize") {
             respondJson(request.socket,
                         JsonRpcMessage::result(
@@ -257,6 +265,12 @@ private Q_SLOTS:
     void httpErrorsAreReportedWithTheServersWords();
     void oversizedAnswersAreRefused();
     void destroyedUpstreamNeverCallsBack();
+    void modernServerIsSpokenWithoutSession();
+    void modernInputRequiredIsRefusedAtOnce();
+    void olderServersFallBackToInitialize_data();
+    void olderServersFallBackToInitialize();
+    void badDiscoverAnswersFailClearly_data();
+    void badDiscoverAnswersFailClearly();
 
 private:
     std::unique_ptr<HttpUpstream> directoryUpstream();
@@ -830,6 +844,297 @@ void TestMcpHttpUpstream::destroyedUpstreamNeverCallsBack()
     // The closed connection is the sign that the upstream let go of it.
     QTRY_VERIFY_WITH_TIMEOUT(server.disconnects() >= 1, answerTimeoutMs);
     QCOMPARE(answer->calls, 0);
+}
+
+namespace {
+
+QJsonObject discoverResult(const QJsonValue &id, const QJsonArray &versions)
+{
+    return JsonRpcMessage::result(
+        id,
+        {{QStringLiteral("resultType"), QStringLiteral("complete")},
+         {QStringLiteral("supportedVersions"), versions},
+         {QStringLiteral("capabilities"), QJsonObject{{QStringLiteral("tools"), QJsonObject{}}}}});
+}
+
+QJsonObject requestMeta(const SeenRequest &request)
+{
+    return request.body.value(QStringLiteral("params"))
+        .toObject()
+        .value(QStringLiteral("_meta"))
+        .toObject();
+}
+
+} // namespace
+
+void TestMcpHttpUpstream::modernServerIsSpokenWithoutSession()
+{
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respondJson(
+                request.socket,
+                discoverResult(request.id(),
+                               {QStringLiteral("2026-07-28"), QStringLiteral("2025-11-25")}));
+            return;
+        }
+        if (request.method() == u"tools/call") {
+            ScriptedServer::startStream(request.socket, "text/event-stream");
+            request.socket->write(
+                "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+                "\"params\":{\"progressToken\":\"t-1\",\"progress\":1}}\n\n");
+            const QJsonObject result{
+                {QStringLiteral("resultType"), QStringLiteral("complete")},
+                {QStringLiteral("content"),
+                 QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                        {QStringLiteral("text"), QStringLiteral("done")}}}}};
+            request.socket->write("data: "
+                                  + QJsonDocument(JsonRpcMessage::result(request.id(), result))
+                                        .toJson(QJsonDocument::Compact)
+                                  + "\n\n");
+            request.socket->disconnectFromHost();
+            return;
+        }
+        ScriptedServer::respondJson(
+            request.socket,
+            JsonRpcMessage::result(request.id(),
+                                   {{QStringLiteral("resultType"), QStringLiteral("complete")},
+                                    {QStringLiteral("tools"), QJsonArray{}}}));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("modern"), server.url()));
+    const auto listed = ask(upstream, QStringLiteral("tools/list"));
+    QTRY_COMPARE_WITH_TIMEOUT(listed->calls, 1, answerTimeoutMs);
+    QVERIFY2(listed->response.contains(QStringLiteral("result")),
+             qPrintable(listed->errorMessage()));
+    QVERIFY(upstream.isReady());
+    QCOMPARE(upstream.protocolVersionInUse(), QByteArray("2026-07-28"));
+    QVERIFY(upstream.sessionId().isEmpty());
+
+    auto notifications = std::make_shared<QList<QJsonObject>>();
+    UpstreamRequestOptions options;
+    options.elevatedToken = "elevated.jwt.token";
+    options.onNotification = [notifications](const QJsonObject &n) { notifications->append(n); };
+    QJsonObject params = callParams(QStringLiteral("weather \u00e9t\u00e9"), {});
+    params.insert(QStringLiteral("_meta"),
+                  QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("t-1")},
+                              {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+                               QStringLiteral("1999-01-01")}});
+    const auto called = ask(upstream, QStringLiteral("tools/call"), params, options);
+    QTRY_COMPARE_WITH_TIMEOUT(called->calls, 1, answerTimeoutMs);
+    QCOMPARE(called->result().value(QStringLiteral("content")).toArray().size(), 1);
+    QCOMPARE(notifications->size(), 1);
+
+    // No initialize, no GET stream, no session: every request carries the
+    // version, the method and the name in headers and the _meta envelope.
+    QVERIFY(server.requestsFor(QStringLiteral("initialize")).isEmpty());
+    for (const SeenRequest &request : server.requests()) {
+        QVERIFY2(request.requestLine.startsWith("POST "), request.requestLine.constData());
+        QVERIFY(!request.headers.contains("mcp-session-id"));
+        QCOMPARE(request.headers.value("mcp-protocol-version"), QByteArray("2026-07-28"));
+        QCOMPARE(request.headers.value("mcp-method"), request.method().toLatin1());
+        const QJsonObject meta = requestMeta(request);
+        QCOMPARE(meta.value(QStringLiteral("io.modelcontextprotocol/protocolVersion")).toString(),
+                 QStringLiteral("2026-07-28"));
+        QVERIFY(
+            meta.value(QStringLiteral("io.modelcontextprotocol/clientCapabilities")).isObject());
+        QCOMPARE(meta.value(QStringLiteral("io.modelcontextprotocol/clientInfo"))
+                     .toObject()
+                     .value(QStringLiteral("name"))
+                     .toString(),
+                 QStringLiteral("countersign-gateway"));
+    }
+    QCOMPARE(server.requestsFor(QStringLiteral("server/discover")).size(), 1);
+    const SeenRequest call = server.requestsFor(QStringLiteral("tools/call")).constFirst();
+    // A name that is not plain ASCII goes in the Base64 sentinel form.
+    QCOMPARE(call.headers.value("mcp-name"),
+             QByteArray("=?base64?") + QStringLiteral("weather \u00e9t\u00e9").toUtf8().toBase64()
+                 + "?=");
+    QCOMPARE(call.headers.value("authorization"), QByteArray("Bearer elevated.jwt.token"));
+    QCOMPARE(requestMeta(call).value(QStringLiteral("progressToken")).toString(),
+             QStringLiteral("t-1"));
+    // Log messages are asked for when someone listens (the proxy filters).
+    QCOMPARE(requestMeta(call).value(QStringLiteral("io.modelcontextprotocol/logLevel")).toString(),
+             QStringLiteral("debug"));
+    QVERIFY(!server.requestsFor(QStringLiteral("tools/list"))
+                 .constFirst()
+                 .headers.contains("mcp-name"));
+}
+
+void TestMcpHttpUpstream::modernInputRequiredIsRefusedAtOnce()
+{
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respondJson(
+                request.socket, discoverResult(request.id(), {QStringLiteral("2026-07-28")}));
+            return;
+        }
+        const QJsonObject elicit{
+            {QStringLiteral("method"), QStringLiteral("elicitation/create")},
+            {QStringLiteral("params"),
+             QJsonObject{{QStringLiteral("mode"), QStringLiteral("form")},
+                         {QStringLiteral("message"), QStringLiteral("Your name?")}}}};
+        const QString type = request.method() == u"tools/call" ? QStringLiteral("input_required")
+                                                               : QStringLiteral("paused");
+        ScriptedServer::respondJson(
+            request.socket,
+            JsonRpcMessage::result(
+                request.id(),
+                {{QStringLiteral("resultType"), type},
+                 {QStringLiteral("inputRequests"), QJsonObject{{QStringLiteral("who"), elicit}}},
+                 {QStringLiteral("requestState"), QStringLiteral("opaque")}}));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("asking"), server.url()));
+    const auto answer =
+        ask(upstream, QStringLiteral("tools/call"), callParams(QStringLiteral("greet"), {}));
+    QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+    QCOMPARE(answer->errorCode(), JsonRpcMessage::upstreamFailure);
+    QVERIFY2(answer->errorMessage().startsWith(
+                 u"upstream asking asked the agent for input (elicitation/create), and "
+                 u"countersign-gateway does not relay an upstream's input requests"),
+             qPrintable(answer->errorMessage()));
+    const auto unknown = ask(upstream, QStringLiteral("prompts/get"),
+                             {{QStringLiteral("name"), QStringLiteral("p")}});
+    QTRY_COMPARE_WITH_TIMEOUT(unknown->calls, 1, answerTimeoutMs);
+    QCOMPARE(unknown->errorMessage(),
+             QStringLiteral("upstream asking answered with resultType \"paused\", which the "
+                            "gateway does not know"));
+}
+
+void TestMcpHttpUpstream::olderServersFallBackToInitialize_data()
+{
+    QTest::addColumn<QByteArray>("status");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("400 not initialized")
+        << QByteArray("400 Bad Request")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null})");
+    QTest::newRow("200 method not found")
+        << QByteArray("200 OK")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}})");
+    QTest::newRow("404 text") << QByteArray("404 Not Found") << QByteArray("no such thing");
+    QTest::newRow("405 empty") << QByteArray("405 Method Not Allowed") << QByteArray();
+}
+
+void TestMcpHttpUpstream::olderServersFallBackToInitialize()
+{
+    QFETCH(QByteArray, status);
+    QFETCH(QByteArray, body);
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([status, body](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respond(request.socket, status,
+                                    body.startsWith('{') ? "application/json" : "text/plain", body);
+            return;
+        }
+        if (ScriptedServer::handshake(request))
+            return;
+        if (request.requestLine.startsWith("GET ")) {
+            ScriptedServer::respond(request.socket, "405 Method Not Allowed", {}, {});
+            return;
+        }
+        ScriptedServer::respondJson(
+            request.socket,
+            JsonRpcMessage::result(request.id(), {{QStringLiteral("tools"), QJsonArray{}}}));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("older"), server.url()));
+    for (int round = 0; round < 2; ++round) {
+        const auto answer = ask(upstream, QStringLiteral("tools/list"));
+        QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+        QVERIFY2(answer->response.contains(QStringLiteral("result")),
+                 qPrintable(answer->errorMessage()));
+    }
+    QCOMPARE(upstream.protocolVersionInUse(), QByteArray("2025-06-18"));
+    QCOMPARE(upstream.sessionId(), QByteArray("scripted-session"));
+    // Asked once: the era is the server's, not the request's.
+    QCOMPARE(server.requestsFor(QStringLiteral("server/discover")).size(), 1);
+    QCOMPARE(server.requestsFor(QStringLiteral("initialize")).size(), 1);
+    const SeenRequest listed = server.requestsFor(QStringLiteral("tools/list")).constLast();
+    QCOMPARE(listed.headers.value("mcp-session-id"), QByteArray("scripted-session"));
+    QVERIFY(
+        !requestMeta(listed).contains(QStringLiteral("io.modelcontextprotocol/protocolVersion")));
+}
+
+void TestMcpHttpUpstream::badDiscoverAnswersFailClearly_data()
+{
+    QTest::addColumn<QByteArray>("status");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("invalid JSON") << QByteArray("200 OK")
+                                  << QByteArray("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{")
+                                  << QStringLiteral("it answered with malformed JSON-RPC");
+    QTest::newRow("no 2026-07-28")
+        << QByteArray("200 OK")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","supportedVersions":["2099-01-01"],"capabilities":{}}})")
+        << QStringLiteral("it speaks MCP \"2099-01-01\", and the gateway speaks 2026-07-28");
+    QTest::newRow("versions not a list")
+        << QByteArray("200 OK")
+        << QByteArray(R"({"jsonrpc":"2.0","id":1,"result":{"supportedVersions":"2026-07-28"}})")
+        << QStringLiteral("its answer to server/discover is malformed: supportedVersions is not a "
+                          "list");
+    QTest::newRow("versions not strings")
+        << QByteArray("200 OK")
+        << QByteArray(R"({"jsonrpc":"2.0","id":1,"result":{"supportedVersions":[20260728]}})")
+        << QStringLiteral("its answer to server/discover is malformed: supportedVersions holds "
+                          "something that is not a version");
+    QByteArray many = R"({"jsonrpc":"2.0","id":1,"result":{"supportedVersions":[)";
+    for (int i = 0; i < 33; ++i)
+        many += (i == 0 ? "" : ",") + QByteArray("\"2026-07-28\"");
+    many += "]}}";
+    QTest::newRow("too many versions")
+        << QByteArray("200 OK") << many
+        << QStringLiteral("its answer to server/discover is malformed: supportedVersions lists "
+                          "33 versions (1 to 32 expected)");
+    QTest::newRow("unsupported version")
+        << QByteArray("400 Bad Request")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","id":1,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":["2027-01-01"],"requested":"2026-07-28"}}})")
+        << QStringLiteral("it does not support MCP 2026-07-28; it supports \"2027-01-01\"");
+    QTest::newRow("header mismatch")
+        << QByteArray("400 Bad Request")
+        << QByteArray(
+               R"({"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"Header mismatch"}})")
+        << QStringLiteral("it refused server/discover (-32020): Header mismatch");
+    QTest::newRow("huge") << QByteArray("200 OK")
+                          << QByteArray(R"({"jsonrpc":"2.0","id":1,"result":{"x":")")
+            + QByteArray(HttpUpstream::maxResponseBytes, 'x') + QByteArray(R"("}})")
+                          << QStringLiteral("its answer is larger than 16 MiB");
+}
+
+void TestMcpHttpUpstream::badDiscoverAnswersFailClearly()
+{
+    QFETCH(QByteArray, status);
+    QFETCH(QByteArray, body);
+    QFETCH(QString, expected);
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([status, body](const SeenRequest &request) {
+        // The id the gateway chose, wherever the scripted body names 1.
+        QByteArray answer = body;
+        const QByteArray id = "\"id\":" + QByteArray::number(request.id().toInteger()) + ",";
+        answer.replace(QByteArrayView("\"id\":1,"), QByteArrayView(id));
+        ScriptedServer::respond(request.socket, status, "application/json", answer);
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("odd"), server.url()));
+    for (int round = 0; round < 2; ++round) {
+        const auto answer = ask(upstream, QStringLiteral("tools/list"));
+        QTRY_COMPARE_WITH_TIMEOUT(answer->calls, 1, answerTimeoutMs);
+        QCOMPARE(answer->errorCode(), JsonRpcMessage::upstreamFailure);
+        QVERIFY2(answer->errorMessage().startsWith(u"upstream odd is unavailable: " + expected),
+                 qPrintable(answer->errorMessage()));
+        QVERIFY(!upstream.isReady());
+    }
+    // Nothing is known after a broken answer: each request asks again, and
+    // a modern server is never sent initialize.
+    QTRY_COMPARE_WITH_TIMEOUT(server.requestsFor(QStringLiteral("server/discover")).size(), 2,
+                              answerTimeoutMs);
+    QVERIFY(server.requestsFor(QStringLiteral("initialize")).isEmpty());
+    QVERIFY(server.requestsFor(QStringLiteral("tools/list")).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestMcpHttpUpstream)
