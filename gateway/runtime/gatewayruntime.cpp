@@ -226,6 +226,12 @@ GatewayRuntime::start(const GatewayConfig &config, const QString &dataDir, const
             return requestStates.error();
         settings.requestStates =
             std::make_shared<const RequestStateSealer>(std::move(requestStates).value());
+        // URL-mode elicitation points a client that declared it at this
+        // approval's page (docs/gateway.md "Approval page"); the page
+        // outlives the proxy (member order).
+        settings.approvalLink = [page = runtime->m_approvalPage.get()](const QString &approvalId) {
+            return page->linkFor(approvalId);
+        };
         runtime->m_mcp =
             std::make_unique<McpProxy>(std::move(mcpConfig->agents), resolved, *runtime->m_pdp,
                                        *runtime->m_broker, *runtime->m_store, clock, settings);
