@@ -35,6 +35,10 @@ DiscoverOutcome classifyDiscoverAnswer(const QJsonObject &response)
     const QJsonValue resultValue = response.value(QStringLiteral("result"));
     if (resultValue.isObject()) {
         const QJsonObject result = resultValue.toObject();
+        // A result with no version list at all is not a DiscoverResult: an
+        // older server that answers any method (some test servers do).
+        if (!result.contains(QStringLiteral("supportedVersions")))
+            return {Kind::Legacy, {}};
         const mcpmodern::VersionList listed = mcpmodern::readVersionList(
             result.value(QStringLiteral("supportedVersions")), QStringLiteral("supportedVersions"));
         if (!listed.problem.isEmpty()) {
