@@ -327,7 +327,9 @@ void StepUpFlow::askForInput(const Entry &entry, const ToolCall &call,
         params = QJsonObject{
             {QStringLiteral("mode"), QStringLiteral("url")},
             {QStringLiteral("message"),
-             QString(what + u" The page shows what is being approved and whether it is.")},
+             QString(what
+                     + u" The page at this link shows the request and whether it has been decided "
+                       u"(it cannot approve).")},
             {QStringLiteral("url"), m_roundTrips.approvalLink(entry.approvalId)},
         };
     } else {
