@@ -12,8 +12,8 @@ namespace countersign::testing {
 
 // One run of a Node script that prints one JSON object per line ("step"
 // objects), read as it comes so that a test can act (approve in a test
-// companion, move the clock) while the script waits. (test_mcp_sdk_interop
-// has its own copy of this for the SDK 1 client; it can move here.)
+// companion, move the clock) while the script waits. Used for the MCP SDK 1
+// and SDK 2 clients (test_mcp_sdk_interop, test_mcp_sdk2_interop).
 class NodeScriptRun {
 public:
     NodeScriptRun(const QString &node, const QString &workingDirectory,
@@ -59,13 +59,31 @@ public:
         readLines();
         return step(name);
     }
-    std::optional<QJsonObject> step(const QString &name) const
+    // Every `name` step, in order.
+    QList<QJsonObject> steps(const QString &name) const
     {
+        QList<QJsonObject> found;
         for (const QJsonObject &step : m_steps) {
             if (step.value(QStringLiteral("step")).toString() == name)
-                return step;
+                found.append(step);
         }
-        return std::nullopt;
+        return found;
+    }
+    // Where the first `name` step is among all steps, or -1.
+    qsizetype indexOf(const QString &name) const
+    {
+        for (qsizetype i = 0; i < m_steps.size(); ++i) {
+            if (m_steps[i].value(QStringLiteral("step")).toString() == name)
+                return i;
+        }
+        return -1;
+    }
+    std::optional<QJsonObject> step(const QString &name) const
+    {
+        const auto found = steps(name);
+        if (found.isEmpty())
+            return std::nullopt;
+        return found.first();
     }
     // What went on, for failure messages.
     QByteArray transcript()

@@ -1,3 +1,4 @@
+#include "nodescriptrun.h"
 #include "tests/gateway/integration/gatewayfixture.h"
 #include "tests/support/agenthelpers.h"
 #include "tests/support/channelroundtrip.h"
@@ -15,104 +16,6 @@ using namespace countersign::testing;
 namespace {
 
 constexpr int sdkTimeoutMs = 30000;
-
-// One run of mcp-sdk-client.mjs: the official MCP TypeScript SDK client as
-// an agent would use it. Its stdout is one JSON object per line, read as it
-// comes so the test can act while the SDK waits for its call.
-class SdkClientRun {
-public:
-    SdkClientRun(const QString &node, const QUrl &url, const QString &scenario)
-    {
-        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
-                         [this] { readLines(); });
-        m_process.setWorkingDirectory(QStringLiteral(COUNTERSIGN_INTEROP_DIR));
-        m_process.start(node,
-                        {QStringLiteral(COUNTERSIGN_INTEROP_DIR "/mcp-sdk-client.mjs"),
-                         url.toString(), QStringLiteral("sdk-agent-key"), scenario});
-    }
-    ~SdkClientRun()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-    SdkClientRun(const SdkClientRun &) = delete;
-    SdkClientRun &operator=(const SdkClientRun &) = delete;
-
-    bool started() { return m_process.waitForStarted(10000); }
-    bool finished() const { return m_process.state() == QProcess::NotRunning; }
-    // Waits (running the event loop, so the in-process gateway answers) until
-    // node has exited; false when it is still running at the deadline.
-    bool waitForExit(int timeoutMs = sdkTimeoutMs)
-    {
-        const bool exited = QTest::qWaitFor([this] { return finished(); }, timeoutMs);
-        readLines();
-        return exited;
-    }
-    bool exitedCleanly() const
-    {
-        return finished() && m_process.exitStatus() == QProcess::NormalExit
-            && m_process.exitCode() == 0;
-    }
-
-    QList<QJsonObject> steps(const QString &name) const
-    {
-        QList<QJsonObject> found;
-        for (const QJsonObject &step : m_steps) {
-            if (step.value(QStringLiteral("step")).toString() == name)
-                found.append(step);
-        }
-        return found;
-    }
-    // Where the first `name` step is among all steps, or -1.
-    qsizetype indexOf(const QString &name) const
-    {
-        for (qsizetype i = 0; i < m_steps.size(); ++i) {
-            if (m_steps[i].value(QStringLiteral("step")).toString() == name)
-                return i;
-        }
-        return -1;
-    }
-    std::optional<QJsonObject> step(const QString &name) const
-    {
-        const auto found = steps(name);
-        if (found.isEmpty())
-            return std::nullopt;
-        return found.first();
-    }
-    // What went on, for failure messages.
-    QByteArray transcript()
-    {
-        m_stderr += m_process.readAllStandardError();
-        return m_lines.join('\n') + "\n-- stderr:\n" + m_stderr;
-    }
-
-private:
-    void readLines()
-    {
-        m_buffer += m_process.readAllStandardOutput();
-        qsizetype end = 0;
-        while ((end = m_buffer.indexOf('\n')) >= 0) {
-            const QByteArray line = m_buffer.left(end);
-            m_buffer.remove(0, end + 1);
-            m_lines.append(line);
-            QJsonParseError error{};
-            const QJsonDocument document = QJsonDocument::fromJson(line, &error);
-            if (error.error == QJsonParseError::NoError && document.isObject())
-                m_steps.append(document.object());
-            else
-                m_steps.append(QJsonObject{{QStringLiteral("step"), QStringLiteral("unparsed")},
-                                           {QStringLiteral("line"), QString::fromUtf8(line)}});
-        }
-    }
-
-    QProcess m_process;
-    QByteArray m_buffer;
-    QByteArrayList m_lines;
-    QByteArray m_stderr;
-    QList<QJsonObject> m_steps;
-};
 
 } // namespace
 
@@ -135,7 +38,7 @@ private Q_SLOTS:
     void sdkFormLeftOpenIsWithdrawnWhenApprovedInTheCompanion();
 
 private:
-    std::unique_ptr<SdkClientRun> run(const QString &scenario);
+    std::unique_ptr<NodeScriptRun> run(const QString &scenario);
     std::optional<VerifiedApprovalRequest> nextRequest();
     std::optional<bool> userDisabled(const QString &id) const;
 
@@ -174,11 +77,15 @@ void TestMcpSdkInterop::cleanup()
     m_fixture.reset();
 }
 
-std::unique_ptr<SdkClientRun> TestMcpSdkInterop::run(const QString &scenario)
+std::unique_ptr<NodeScriptRun> TestMcpSdkInterop::run(const QString &scenario)
 {
     QUrl url = m_fixture->gateway().publicUrl();
     url.setPath(QStringLiteral("/mcp"));
-    auto sdk = std::make_unique<SdkClientRun>(m_node, url, scenario);
+    // The official MCP TypeScript SDK client as an agent would use it.
+    auto sdk = std::make_unique<NodeScriptRun>(
+        m_node, QStringLiteral(COUNTERSIGN_INTEROP_DIR),
+        QStringList{QStringLiteral(COUNTERSIGN_INTEROP_DIR "/mcp-sdk-client.mjs"), url.toString(),
+                    QStringLiteral("sdk-agent-key"), scenario});
     if (!sdk->started())
         return nullptr;
     return sdk;
@@ -215,7 +122,7 @@ void TestMcpSdkInterop::sdkListsTheDirectoryTools()
 {
     auto sdk = run(QStringLiteral("list"));
     QVERIFY(sdk);
-    QVERIFY2(sdk->waitForExit(), sdk->transcript().constData());
+    QVERIFY2(sdk->waitForExit(sdkTimeoutMs), sdk->transcript().constData());
     QVERIFY2(sdk->exitedCleanly(), sdk->transcript().constData());
     QVERIFY2(sdk->steps(QStringLiteral("sdk-error")).isEmpty(), sdk->transcript().constData());
 
@@ -242,7 +149,7 @@ void TestMcpSdkInterop::sdkCallsAnAllowedTool()
 {
     auto sdk = run(QStringLiteral("allowed"));
     QVERIFY(sdk);
-    QVERIFY2(sdk->waitForExit(), sdk->transcript().constData());
+    QVERIFY2(sdk->waitForExit(sdkTimeoutMs), sdk->transcript().constData());
     QVERIFY2(sdk->exitedCleanly(), sdk->transcript().constData());
     QVERIFY2(sdk->steps(QStringLiteral("sdk-error")).isEmpty(), sdk->transcript().constData());
 
@@ -313,7 +220,7 @@ void TestMcpSdkInterop::sdkCallWaitsForApprovalAndCompletes()
     QCOMPARE(userDisabled(QStringLiteral("alice")), std::optional<bool>(false));
 
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
-    QVERIFY2(sdk->waitForExit(), sdk->transcript().constData());
+    QVERIFY2(sdk->waitForExit(sdkTimeoutMs), sdk->transcript().constData());
     QVERIFY2(sdk->exitedCleanly(), sdk->transcript().constData());
     QVERIFY2(sdk->steps(QStringLiteral("sdk-error")).isEmpty(), sdk->transcript().constData());
     const auto step = sdk->step(QStringLiteral("result"));
@@ -337,7 +244,7 @@ void TestMcpSdkInterop::sdkDeclinesTheElicitationAndTheApprovalIsCancelled()
     QVERIFY(sdk);
     const auto request = nextRequest();
     QVERIFY2(request, sdk->transcript().constData());
-    QVERIFY2(sdk->waitForExit(), sdk->transcript().constData());
+    QVERIFY2(sdk->waitForExit(sdkTimeoutMs), sdk->transcript().constData());
     QVERIFY2(sdk->exitedCleanly(), sdk->transcript().constData());
     QVERIFY2(sdk->steps(QStringLiteral("sdk-error")).isEmpty(), sdk->transcript().constData());
 
@@ -383,7 +290,7 @@ void TestMcpSdkInterop::sdkFormLeftOpenIsWithdrawnWhenApprovedInTheCompanion()
     // elicitation request), the SDK aborts its handler, and the call
     // completes.
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
-    QVERIFY2(sdk->waitForExit(), sdk->transcript().constData());
+    QVERIFY2(sdk->waitForExit(sdkTimeoutMs), sdk->transcript().constData());
     QVERIFY2(sdk->exitedCleanly(), sdk->transcript().constData());
     QVERIFY2(sdk->steps(QStringLiteral("sdk-error")).isEmpty(), sdk->transcript().constData());
     const auto cancelled = sdk->step(QStringLiteral("elicitation-cancelled"));
