@@ -478,6 +478,17 @@ void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
             initialize();
         return;
     }
+    if (m_era == Era::Modern && call.method == u"tools/call" && !call.relisted
+        && answer.status == 400
+        && answer.response.value(QStringLiteral("error"))
+                .toObject()
+                .value(QStringLiteral("code"))
+                .toInt()
+            == mcpmodern::headerMismatch) {
+        call.relisted = true;
+        relistThenResend(key);
+        return;
+    }
     if (!answer.failure.isEmpty()) {
         finishCall(key, transportError(answer.failure));
         return;
@@ -490,6 +501,28 @@ void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
     if (call.method == u"tools/list")
         response = filterToolList(call.params, std::move(response));
     finishCall(key, response);
+}
+
+void HttpUpstream::relistThenResend(quint64 key)
+{
+    qCInfo(lcHttpUpstream) << "upstream" << m_config.name
+                           << "refused a call's headers (HeaderMismatch); listing its tools "
+                              "again before sending it once more";
+    const qint64 rpcId = m_nextRpcId++;
+    m_calls.at(key).reply =
+        post(JsonRpcMessage::request(rpcId, QStringLiteral("tools/list"),
+                                     upstreamera::withModernMeta({})),
+             rpcId, {}, Envelope::Modern, [this, key](const Answer &answer) {
+                 const auto found = m_calls.find(key);
+                 if (found == m_calls.end())
+                     return;
+                 found->second.reply = nullptr;
+                 if (answer.failure.isEmpty()) {
+                     filterToolList(
+                         {}, upstreamera::checkModernResponse(m_config.name, answer.response));
+                 }
+                 send(key);
+             });
 }
 
 QJsonObject HttpUpstream::filterToolList(const QJsonObject &params, QJsonObject response)

@@ -105,7 +105,8 @@ private:
         QNetworkReply *reply = nullptr; // while posted
         quint64 session = 0;            // m_sessionGeneration it was posted in
         bool sentWithSession = false;
-        bool renewed = false; // already retried in a new session
+        bool renewed = false;  // already retried in a new session
+        bool relisted = false; // already retried after a tools/list (HeaderMismatch)
     };
 
     // Starts whichever handshake the era needs: server/discover while it is
@@ -134,6 +135,11 @@ private:
     // and why), as a client must; the others' header parameters are kept for
     // their calls (rememberHeaderParams).
     QJsonObject filterToolList(const QJsonObject &params, QJsonObject response);
+    // A modern server refused a tools/call with HeaderMismatch (-32020):
+    // its tool definitions may have changed, or the gateway never listed
+    // them. As the specification suggests, tools/list once, then send the
+    // call again (the server refused it before running anything).
+    void relistThenResend(quint64 key);
     void readBody(QNetworkReply *reply, Exchange &exchange);
     void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
     void handleEvent(QNetworkReply *reply, Exchange &exchange, const QByteArray &data);

@@ -268,6 +268,7 @@ private Q_SLOTS:
     void modernServerIsSpokenWithoutSession();
     void modernInputRequiredIsRefusedAtOnce();
     void modernToolParametersAreMirroredIntoHeaders();
+    void headerMismatchListsTheToolsAndSendsTheCallOnceMore();
     void olderServersFallBackToInitialize_data();
     void olderServersFallBackToInitialize();
     void badDiscoverAnswersFailClearly_data();
@@ -1105,6 +1106,70 @@ void TestMcpHttpUpstream::modernToolParametersAreMirroredIntoHeaders()
     QVERIFY2(fractional->errorMessage().contains(u"Mcp-Param-Shard"),
              qPrintable(fractional->errorMessage()));
     QCOMPARE(server.requestsFor(QStringLiteral("tools/call")).size(), sent);
+}
+
+// A call before the gateway listed the tools (after a restart, say) goes
+// without Mcp-Param-* headers; the server refuses it with HeaderMismatch,
+// and the gateway lists the tools and sends the call once more, with them.
+// A server that keeps refusing gets no third try.
+void TestMcpHttpUpstream::headerMismatchListsTheToolsAndSendsTheCallOnceMore()
+{
+    const QJsonObject tool = QJsonDocument::fromJson(R"({
+        "name": "execute_sql",
+        "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"}}}})")
+                                 .object();
+    bool alwaysRefuse = false;
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([&](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respondJson(
+                request.socket, discoverResult(request.id(), {QStringLiteral("2026-07-28")}));
+            return;
+        }
+        if (request.method() == u"tools/list") {
+            ScriptedServer::respondJson(
+                request.socket,
+                JsonRpcMessage::result(request.id(),
+                                       {{QStringLiteral("resultType"), QStringLiteral("complete")},
+                                        {QStringLiteral("tools"), QJsonArray{tool}}}));
+            return;
+        }
+        if (alwaysRefuse || request.headers.value("mcp-param-region") != "us-west1") {
+            ScriptedServer::respond(
+                request.socket, "400 Bad Request", "application/json",
+                QJsonDocument(
+                    JsonRpcMessage::error(request.id(), -32020,
+                                          QStringLiteral("Header mismatch: Mcp-Param-Region")))
+                    .toJson(QJsonDocument::Compact));
+            return;
+        }
+        ScriptedServer::respondJson(
+            request.socket,
+            JsonRpcMessage::result(request.id(),
+                                   {{QStringLiteral("resultType"), QStringLiteral("complete")},
+                                    {QStringLiteral("content"), QJsonArray{}}}));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("spanner"), server.url()));
+    const QJsonObject params = callParams(QStringLiteral("execute_sql"),
+                                          {{QStringLiteral("region"), QStringLiteral("us-west1")}});
+    const auto called = ask(upstream, QStringLiteral("tools/call"), params);
+    QTRY_COMPARE_WITH_TIMEOUT(called->calls, 1, answerTimeoutMs);
+    QVERIFY2(called->response.contains(QStringLiteral("result")),
+             qPrintable(called->errorMessage()));
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/list")).size(), 1);
+    const QList<SeenRequest> calls = server.requestsFor(QStringLiteral("tools/call"));
+    QCOMPARE(calls.size(), 2);
+    QVERIFY(!calls.at(0).headers.contains("mcp-param-region"));
+    QCOMPARE(calls.at(1).headers.value("mcp-param-region"), QByteArray("us-west1"));
+
+    alwaysRefuse = true;
+    const auto refused = ask(upstream, QStringLiteral("tools/call"), params);
+    QTRY_COMPARE_WITH_TIMEOUT(refused->calls, 1, answerTimeoutMs);
+    QCOMPARE(refused->errorCode(), JsonRpcMessage::upstreamFailure);
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/list")).size(), 2);
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/call")).size(), 4);
 }
 
 void TestMcpHttpUpstream::olderServersFallBackToInitialize_data()
