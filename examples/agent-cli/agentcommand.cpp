@@ -89,8 +89,12 @@ void AgentCommand::listTools()
                     Q_EMIT finished(ExitCode::Error);
                     return;
                 }
-                for (const QJsonValue &tool :
-                     response.result.value(QStringLiteral("tools")).toArray()) {
+                QStringList rejected;
+                const QJsonArray tools = m_client.acceptTools(
+                    response.result.value(QStringLiteral("tools")).toArray(), rejected);
+                for (const QString &why : rejected)
+                    line(QStringLiteral("WARNING: tool left out: %1").arg(why));
+                for (const QJsonValue &tool : tools) {
                     const QJsonObject entry = tool.toObject();
                     line(QStringLiteral("%1\t%2").arg(
                         entry.value(QStringLiteral("name")).toString(),
@@ -104,14 +108,46 @@ void AgentCommand::listTools()
 void AgentCommand::callTool(const QString &tool, const QJsonObject &arguments)
 {
     initializeThen([this, tool, arguments] {
-        line(QStringLiteral("> %1 %2").arg(tool, compact(arguments)));
-        sendCall(
-            QJsonObject{{QStringLiteral("name"), tool},
-                        {QStringLiteral("arguments"), arguments},
-                        {QStringLiteral("_meta"),
-                         QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("call-1")}}}},
-            0);
+        // 2026-07-28: the tool's x-mcp-header parameters go in Mcp-Param-*
+        // headers, so its definition is needed first.
+        if (!m_client.isModern() || m_client.knowsTools()) {
+            startCall(tool, arguments);
+            return;
+        }
+        m_client.request(
+            QStringLiteral("tools/list"), {},
+            [this, tool, arguments](const McpHttpClient::Response &response) {
+                if (!response.ok()) {
+                    line(QStringLiteral("WARNING: tools/list failed, so the call goes without "
+                                        "Mcp-Param-* headers"));
+                    startCall(tool, arguments);
+                    return;
+                }
+                QStringList rejected;
+                m_client.acceptTools(response.result.value(QStringLiteral("tools")).toArray(),
+                                     rejected);
+                for (const QString &why : rejected) {
+                    if (why.startsWith(tool + QStringLiteral(": "))) {
+                        line(QStringLiteral("ERROR: the server's definition of %1 is unusable (%2)")
+                                 .arg(tool, why.mid(tool.size() + 2)));
+                        Q_EMIT finished(ExitCode::Error);
+                        return;
+                    }
+                }
+                startCall(tool, arguments);
+            });
     });
+}
+
+void AgentCommand::startCall(const QString &tool, const QJsonObject &arguments)
+{
+    line(QStringLiteral("> %1 %2").arg(tool, compact(arguments)));
+    sendCall(
+        QJsonObject{{QStringLiteral("name"), tool},
+                    {QStringLiteral("arguments"), arguments},
+                    {QStringLiteral("_meta"),
+                     QJsonObject{{QStringLiteral("progressToken"), QStringLiteral("call-1")}}}},
+        0);
 }
 
 void AgentCommand::sendCall(const QJsonObject &params, int round)

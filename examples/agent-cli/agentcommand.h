@@ -51,6 +51,7 @@ private:
     static constexpr qsizetype maxMessageChars = 4096;
 
     void initializeThen(std::function<void()> next);
+    void startCall(const QString &tool, const QJsonObject &arguments);
     void sendCall(const QJsonObject &params, int round);
     void onCallAnswer(const QJsonObject &params, int round,
                       const McpHttpClient::Response &response);

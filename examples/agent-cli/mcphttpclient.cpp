@@ -69,7 +69,8 @@ McpHttpClient::~McpHttpClient()
     }
 }
 
-QNetworkRequest McpHttpClient::makeRequest(const QJsonObject &message) const
+QNetworkRequest McpHttpClient::makeRequest(const QJsonObject &message,
+                                           const Headers &extraHeaders) const
 {
     QNetworkRequest request(m_endpoint);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
@@ -91,6 +92,8 @@ QNetworkRequest McpHttpClient::makeRequest(const QJsonObject &message) const
             mcpmodern::nameHeader(method, message.value(QStringLiteral("params")).toObject());
         if (!name.isEmpty())
             request.setRawHeader("Mcp-Name", name);
+        for (const auto &[headerName, value] : extraHeaders)
+            request.setRawHeader(headerName, value);
         return request;
     }
     if (!m_sessionId.isEmpty())
@@ -256,12 +259,61 @@ qint64 McpHttpClient::request(const QString &method, const QJsonObject &params, 
                             QJsonObject{{QStringLiteral("form"), QJsonObject{}},
                                         {QStringLiteral("url"), QJsonObject{}}});
     }
+    // Tool parameters the server asked to see as headers (x-mcp-header).
+    mcpmodern::HeaderValues paramHeaders;
+    if (method == u"tools/call") {
+        const auto known =
+            m_toolHeaderParams.constFind(params.value(QStringLiteral("name")).toString());
+        if (known != m_toolHeaderParams.constEnd()) {
+            paramHeaders = mcpmodern::headerValues(
+                *known, params.value(QStringLiteral("arguments")).toObject());
+        }
+    }
+    if (!paramHeaders.problem.isEmpty()) {
+        Response refused;
+        refused.transportError = QStringLiteral("not sent: %1").arg(paramHeaders.problem);
+        QMetaObject::invokeMethod(
+            this, [done = std::move(done), refused] { done(refused); }, Qt::QueuedConnection);
+        return id;
+    }
     post(id,
          envelope(id, method,
                   mcpmodern::withRequestMeta(params, capabilities, m_options.clientName,
                                              m_options.clientVersion)),
-         std::move(done));
+         std::move(done), paramHeaders.headers);
     return id;
+}
+
+QJsonArray McpHttpClient::acceptTools(const QJsonArray &tools, QStringList &rejected)
+{
+    if (!m_modern)
+        return tools;
+    m_toolsKnown = true;
+    m_toolHeaderParams.clear();
+    QJsonArray kept;
+    for (const QJsonValue &tool : tools) {
+        const QJsonObject definition = tool.toObject();
+        const QString name = definition.value(QStringLiteral("name")).toString();
+        const mcpmodern::HeaderParams read =
+            mcpmodern::readHeaderParams(definition.value(QStringLiteral("inputSchema")).toObject());
+        if (!read.isValid()) {
+            rejected.append(
+                QStringLiteral("%1: invalid x-mcp-header: %2").arg(name.left(128), read.problem));
+            continue;
+        }
+        if (!read.params.isEmpty()) {
+            if (m_toolHeaderParams.size() >= maxToolsWithHeaderParams) {
+                rejected.append(QStringLiteral("%1: more than %2 tools with x-mcp-header "
+                                               "parameters")
+                                    .arg(name.left(128))
+                                    .arg(maxToolsWithHeaderParams));
+                continue;
+            }
+            m_toolHeaderParams.insert(name, read.params);
+        }
+        kept.append(tool);
+    }
+    return kept;
 }
 
 void McpHttpClient::respond(const QJsonValue &id, const QJsonObject &result)
@@ -305,10 +357,11 @@ void McpHttpClient::close(std::function<void()> done)
     m_sessionId.clear();
 }
 
-void McpHttpClient::post(qint64 id, const QJsonObject &message, Done done)
+void McpHttpClient::post(qint64 id, const QJsonObject &message, Done done,
+                         const Headers &extraHeaders)
 {
-    QNetworkReply *reply =
-        m_network.post(makeRequest(message), QJsonDocument(message).toJson(QJsonDocument::Compact));
+    QNetworkReply *reply = m_network.post(makeRequest(message, extraHeaders),
+                                          QJsonDocument(message).toJson(QJsonDocument::Compact));
     m_pending.insert(id, Pending{reply, std::move(done), {}, false, false});
     connect(reply, &QNetworkReply::readyRead, this, [this, id] { onReadyRead(id); });
     connect(reply, &QNetworkReply::finished, this, [this, id] { onFinished(id); });

@@ -1,14 +1,18 @@
 #pragma once
 
+#include "protocol/jsonrpc/mcpheaderparams.h"
+
 #include <functional>
 
 #include <QByteArray>
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QNetworkAccessManager>
 #include <QObject>
 #include <QPointer>
+#include <QStringList>
 #include <QUrl>
 
 class QNetworkReply;
@@ -79,6 +83,15 @@ public:
     bool isModern() const { return m_modern; }
     QJsonObject serverInfo() const { return m_serverInfo; }
 
+    // x-mcp-header (2026-07-28): a tools/list result's tools, those whose
+    // annotations are invalid left out ("name: why" in `rejected`, for a
+    // warning), as an HTTP client must. The others' header parameters are
+    // remembered: request() mirrors them into Mcp-Param-* headers on
+    // tools/call. Older eras: the tools as they are.
+    QJsonArray acceptTools(const QJsonArray &tools, QStringList &rejected);
+    // True once acceptTools() has seen a list (a call can mirror headers).
+    bool knowsTools() const { return m_toolsKnown; }
+
 Q_SIGNALS:
     // A notification on a request's stream (progress, cancelled, ...).
     void notification(const QJsonObject &message);
@@ -94,12 +107,14 @@ private:
         bool answered = false;
     };
 
-    QNetworkRequest makeRequest(const QJsonObject &message = {}) const;
+    using Headers = QList<std::pair<QByteArray, QByteArray>>;
+    QNetworkRequest makeRequest(const QJsonObject &message = {},
+                                const Headers &extraHeaders = {}) const;
     void discoverAnswered(const Response &response, Done done);
     // The reply to a request, its shape checked: a result or error object.
     static Response responseFrom(const QJsonObject &message, int httpStatus);
     void onInitialized(const QJsonObject &result);
-    void post(qint64 id, const QJsonObject &message, Done done);
+    void post(qint64 id, const QJsonObject &message, Done done, const Headers &extraHeaders = {});
     void onReadyRead(qint64 id);
     void onFinished(qint64 id);
     void handleEvent(qint64 id, const QByteArray &data);
@@ -115,6 +130,10 @@ private:
     QJsonObject m_serverInfo;
     qint64 m_nextId = 1;
     QHash<qint64, Pending> m_pending;
+    // Tool name -> its x-mcp-header parameters (tools with none not kept).
+    static constexpr qsizetype maxToolsWithHeaderParams = 4096;
+    QHash<QString, QList<mcpmodern::HeaderParam>> m_toolHeaderParams;
+    bool m_toolsKnown = false;
 };
 
 } // namespace countersign::agent

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
@@ -417,10 +418,30 @@ void HttpUpstream::send(quint64 key)
         ? upstreamera::withModernMeta(call.params,
                                       call.onNotification ? QStringLiteral("debug") : QString())
         : call.params;
+    // Tool parameters the server asked to see as headers (x-mcp-header),
+    // from the arguments the gateway forwards.
+    mcpmodern::HeaderValues paramHeaders;
+    if (modern && call.method == u"tools/call") {
+        const auto known =
+            m_headerParams.find(call.params.value(QStringLiteral("name")).toString());
+        if (known != m_headerParams.end()) {
+            paramHeaders = mcpmodern::headerValues(
+                known->second, call.params.value(QStringLiteral("arguments")).toObject());
+        }
+        if (!paramHeaders.problem.isEmpty()) {
+            finishCall(key,
+                       JsonRpcMessage::error(QJsonValue::Null, JsonRpcMessage::invalidParams,
+                                             QStringLiteral("upstream %1 cannot be sent this "
+                                                            "call: %2")
+                                                 .arg(m_config.name, paramHeaders.problem)));
+            return;
+        }
+    }
     call.reply = post(
         JsonRpcMessage::request(rpcId, call.method, params), rpcId, call.elevatedToken,
         modern ? Envelope::Modern : Envelope::Session,
-        [this, key](const Answer &answer) { callAnswered(key, answer); }, call.onNotification);
+        [this, key](const Answer &answer) { callAnswered(key, answer); }, call.onNotification,
+        paramHeaders.headers);
 }
 
 void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
@@ -457,14 +478,90 @@ void HttpUpstream::callAnswered(quint64 key, const Answer &answer)
             initialize();
         return;
     }
+    if (m_era == Era::Modern && call.method == u"tools/call" && !call.relisted
+        && answer.status == 400
+        && answer.response.value(QStringLiteral("error"))
+                .toObject()
+                .value(QStringLiteral("code"))
+                .toInt()
+            == mcpmodern::headerMismatch) {
+        call.relisted = true;
+        relistThenResend(key);
+        return;
+    }
     if (!answer.failure.isEmpty()) {
         finishCall(key, transportError(answer.failure));
         return;
     }
-    finishCall(key,
-               m_era == Era::Modern
-                   ? upstreamera::checkModernResponse(m_config.name, answer.response)
-                   : answer.response);
+    if (m_era != Era::Modern) {
+        finishCall(key, answer.response);
+        return;
+    }
+    QJsonObject response = upstreamera::checkModernResponse(m_config.name, answer.response);
+    if (call.method == u"tools/list")
+        response = filterToolList(call.params, std::move(response));
+    finishCall(key, response);
+}
+
+void HttpUpstream::relistThenResend(quint64 key)
+{
+    qCInfo(lcHttpUpstream) << "upstream" << m_config.name
+                           << "refused a call's headers (HeaderMismatch); listing its tools "
+                              "again before sending it once more";
+    const qint64 rpcId = m_nextRpcId++;
+    m_calls.at(key).reply =
+        post(JsonRpcMessage::request(rpcId, QStringLiteral("tools/list"),
+                                     upstreamera::withModernMeta({})),
+             rpcId, {}, Envelope::Modern, [this, key](const Answer &answer) {
+                 const auto found = m_calls.find(key);
+                 if (found == m_calls.end())
+                     return;
+                 found->second.reply = nullptr;
+                 if (answer.failure.isEmpty()) {
+                     filterToolList(
+                         {}, upstreamera::checkModernResponse(m_config.name, answer.response));
+                 }
+                 send(key);
+             });
+}
+
+QJsonObject HttpUpstream::filterToolList(const QJsonObject &params, QJsonObject response)
+{
+    QJsonObject result = response.value(QStringLiteral("result")).toObject();
+    const QJsonValue tools = result.value(QStringLiteral("tools"));
+    if (!tools.isArray())
+        return response;
+    // A first page starts the list afresh; later pages add to it.
+    if (!params.contains(QStringLiteral("cursor")))
+        m_headerParams.clear();
+    QJsonArray kept;
+    for (const QJsonValue &tool : tools.toArray()) {
+        const QJsonObject definition = tool.toObject();
+        const QString name = definition.value(QStringLiteral("name")).toString();
+        const mcpmodern::HeaderParams read =
+            mcpmodern::readHeaderParams(definition.value(QStringLiteral("inputSchema")).toObject());
+        if (!read.isValid()) {
+            qCWarning(lcHttpUpstream).noquote()
+                << "upstream" << m_config.name << "tool" << name.left(128)
+                << "left out of tools/list: invalid x-mcp-header:" << read.problem;
+            continue;
+        }
+        if (!read.params.isEmpty()) {
+            if (m_headerParams.size() < maxToolsWithHeaderParams) {
+                m_headerParams.insert_or_assign(name, read.params);
+            } else {
+                qCWarning(lcHttpUpstream).noquote()
+                    << "upstream" << m_config.name << "tool" << name.left(128)
+                    << "left out of tools/list: more than" << maxToolsWithHeaderParams
+                    << "tools with x-mcp-header parameters";
+                continue;
+            }
+        }
+        kept.append(tool);
+    }
+    result.insert(QStringLiteral("tools"), kept);
+    response.insert(QStringLiteral("result"), result);
+    return response;
 }
 
 void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
@@ -484,7 +581,8 @@ void HttpUpstream::finishCall(quint64 key, const QJsonObject &response)
 QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
                                   const QByteArray &bearer, Envelope envelope,
                                   AnswerHandler handler,
-                                  std::function<void(const QJsonObject &)> notify)
+                                  std::function<void(const QJsonObject &)> notify,
+                                  const QList<std::pair<QByteArray, QByteArray>> &extraHeaders)
 {
     QNetworkRequest request(m_config.url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -514,6 +612,8 @@ QNetworkReply *HttpUpstream::post(const QJsonObject &message, qint64 rpcId,
             mcpmodern::nameHeader(method, message.value(QStringLiteral("params")).toObject());
         if (!name.isEmpty())
             request.setRawHeader(nameHeader, name);
+        for (const auto &[headerName, value] : extraHeaders)
+            request.setRawHeader(headerName, value);
         break;
     }
     }

@@ -2,6 +2,7 @@
 
 #include "gateway/mcp/upstream.h"
 #include "gateway/mcp/upstreamconfig.h"
+#include "protocol/jsonrpc/mcpheaderparams.h"
 
 #include <chrono>
 #include <functional>
@@ -104,7 +105,8 @@ private:
         QNetworkReply *reply = nullptr; // while posted
         quint64 session = 0;            // m_sessionGeneration it was posted in
         bool sentWithSession = false;
-        bool renewed = false; // already retried in a new session
+        bool renewed = false;  // already retried in a new session
+        bool relisted = false; // already retried after a tools/list (HeaderMismatch)
     };
 
     // Starts whichever handshake the era needs: server/discover while it is
@@ -123,9 +125,21 @@ private:
     // POSTs one JSON-RPC message. For a request (rpcId >= 0) the handler
     // gets its response; for a notification or a response, only the status.
     // Notifications on the answer's event stream go to `notify`, when set.
+    // `extraHeaders`: a modern tools/call's Mcp-Param-* headers.
     QNetworkReply *post(const QJsonObject &message, qint64 rpcId, const QByteArray &bearer,
                         Envelope envelope, AnswerHandler handler,
-                        std::function<void(const QJsonObject &)> notify = {});
+                        std::function<void(const QJsonObject &)> notify = {},
+                        const QList<std::pair<QByteArray, QByteArray>> &extraHeaders = {});
+    // A modern server's tools/list answer: tools whose x-mcp-header
+    // annotations are invalid are left out (with a warning naming the tool
+    // and why), as a client must; the others' header parameters are kept for
+    // their calls (rememberHeaderParams).
+    QJsonObject filterToolList(const QJsonObject &params, QJsonObject response);
+    // A modern server refused a tools/call with HeaderMismatch (-32020):
+    // its tool definitions may have changed, or the gateway never listed
+    // them. As the specification suggests, tools/list once, then send the
+    // call again (the server refused it before running anything).
+    void relistThenResend(quint64 key);
     void readBody(QNetworkReply *reply, Exchange &exchange);
     void readEvents(QNetworkReply *reply, Exchange &exchange, bool atEnd);
     void handleEvent(QNetworkReply *reply, Exchange &exchange, const QByteArray &data);
@@ -172,6 +186,12 @@ private:
     qint64 m_nextRpcId = 1;
     quint64 m_nextCall = 1;
     std::map<quint64, Call> m_calls;
+    // The x-mcp-header parameters of each tool of the last tools/list of a
+    // modern server (tools with none are not kept), so that a tools/call
+    // mirrors them into Mcp-Param-* headers. A call of a tool not listed
+    // since this object started sends none.
+    static constexpr std::size_t maxToolsWithHeaderParams = 4096;
+    std::map<QString, QList<mcpmodern::HeaderParam>> m_headerParams;
     QList<quint64> m_waiting; // calls waiting for initialize, oldest first
 };
 

@@ -23,6 +23,37 @@ namespace countersign::gateway {
 
 namespace {
 
+// A listed tool's x-mcp-header parameters, remembered under its exposed
+// name for the check of 2026-07-28 calls. A definition whose annotations
+// are invalid is left out of the list, as a Streamable HTTP client must do
+// (the gateway's own HTTP clients would drop it anyway): false then.
+bool keepToolHeaderParams(QHash<QString, QList<mcpmodern::HeaderParam>> &known,
+                          const QJsonObject &tool)
+{
+    const QString name = tool.value(QStringLiteral("name")).toString();
+    const mcpmodern::HeaderParams read =
+        mcpmodern::readHeaderParams(tool.value(QStringLiteral("inputSchema")).toObject());
+    if (!read.isValid()) {
+        qCWarning(lcMcp).noquote()
+            << "tool" << name.left(128)
+            << "left out of tools/list: invalid x-mcp-header:" << read.problem;
+        known.remove(name);
+        return false;
+    }
+    if (read.params.isEmpty()) {
+        known.remove(name);
+        return true;
+    }
+    if (!known.contains(name) && known.size() >= McpProxy::maxKnownResources) {
+        qCWarning(lcMcp).noquote()
+            << "tool" << name.left(128) << "left out of tools/list: more than"
+            << McpProxy::maxKnownResources << "tools with x-mcp-header parameters";
+        return false;
+    }
+    known.insert(name, read.params);
+    return true;
+}
+
 const QByteArray sessionHeader = QByteArrayLiteral("Mcp-Session-Id");
 const QByteArray versionHeader = QByteArrayLiteral("MCP-Protocol-Version");
 
@@ -194,6 +225,7 @@ McpProxy::McpProxy(std::vector<std::unique_ptr<Upstream>> upstreams, AgentDirect
           broker, m_audit, clock, settings.stepUp,
           StepUpRoundTrips{settings.requestStates, settings.approvalLink}))
     , m_resourceOwners(std::make_shared<QHash<QString, Upstream *>>())
+    , m_toolHeaderParams(std::make_shared<QHash<QString, QList<mcpmodern::HeaderParam>>>())
 {
     m_keepAlive.setInterval(m_settings.streamKeepAlive);
     connect(&m_keepAlive, &QTimer::timeout, this, &McpProxy::keepStreamsAlive);
@@ -416,6 +448,25 @@ void McpProxy::postModern(const HttpRequest &request, const JsonRpcMessage &mess
         return;
     }
     if (method == u"tools/call") {
+        // The agent's Mcp-Param-* headers must mirror the arguments of a
+        // tool that declares them (streamable-http "Server Behavior for
+        // Custom Headers"), before anything acts on the call.
+        const QJsonObject callParams = message.params();
+        const auto declared =
+            m_toolHeaderParams->constFind(callParams.value(QStringLiteral("name")).toString());
+        if (declared != m_toolHeaderParams->constEnd()) {
+            const QString mismatch = mcpmodern::headerParamMismatch(
+                *declared, callParams.value(QStringLiteral("arguments")).toObject(),
+                [&request](const QByteArray &name) { return request.header(name); });
+            if (!mismatch.isEmpty()) {
+                HttpResponse refused = HttpResponse::json(
+                    JsonRpcMessage::error(message.id(), ModernRequest::headerMismatch, mismatch),
+                    HttpStatus::badRequest);
+                refused.setHeader("Cache-Control", "no-store");
+                send(std::move(refused));
+                return;
+            }
+        }
         Caller caller;
         caller.protocolVersion = QLatin1String(ModernRequest::protocolVersion);
         caller.clientInfo = envelope.clientInfo;
@@ -745,14 +796,15 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
     const QString method = message.method();
     const bool resources = listKey == u"resources";
     const auto owners = m_resourceOwners;
+    const auto headerParams = listKey == u"tools" ? m_toolHeaderParams : nullptr;
     QPointer<McpProxy> self(this);
     for (std::size_t i = 0; i < m_upstreams.size(); ++i) {
         Upstream *upstream = m_upstreams[i].get();
         const QString upstreamName = upstream->name();
         upstream->request(
             method, {},
-            [self, owners, gathering, i, prefixed, resources, upstream, upstreamName, id, listKey,
-             reply](const QJsonObject &response) {
+            [self, owners, headerParams, gathering, i, prefixed, resources, upstream, upstreamName,
+             id, listKey, reply](const QJsonObject &response) {
                 const QJsonObject result = response.value(QStringLiteral("result")).toObject();
                 if (!response.contains(QStringLiteral("result"))) {
                     // An upstream without prompts or resources has none to add.
@@ -773,6 +825,8 @@ void McpProxy::gatherLists(const JsonRpcMessage &message, const QString &listKey
                         }
                         if (resources && owners->size() < maxKnownResources)
                             owners->insert(entry.value(QStringLiteral("uri")).toString(), upstream);
+                        if (headerParams && !keepToolHeaderParams(*headerParams, entry))
+                            continue;
                         gathering->items[i].append(entry);
                     }
                 }

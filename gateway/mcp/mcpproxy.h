@@ -11,6 +11,7 @@
 #include "gateway/mcp/upstream.h"
 #include "gateway/mcp/upstreamconfig.h"
 #include "protocol/clock.h"
+#include "protocol/jsonrpc/mcpheaderparams.h"
 
 #include <chrono>
 #include <functional>
@@ -172,6 +173,11 @@ private:
     // Resource URI -> the upstream that listed it; shared with the list
     // callbacks (the upstreams, which they point at, live as long as the proxy).
     std::shared_ptr<QHash<QString, Upstream *>> m_resourceOwners;
+    // Exposed tool name -> its x-mcp-header parameters, from the last
+    // tools/list gathered (tools with none are not kept); what a 2026-07-28
+    // tools/call's Mcp-Param-* headers are checked against. Shared with the
+    // list callbacks like m_resourceOwners; bounded by maxKnownResources.
+    std::shared_ptr<QHash<QString, QList<mcpmodern::HeaderParam>>> m_toolHeaderParams;
     quint64 m_sessionSequence = 0;
     QTimer m_keepAlive;
     ListSubscriptions m_listSubscriptions;

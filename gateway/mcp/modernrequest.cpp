@@ -1,5 +1,7 @@
 #include "modernrequest.h"
 
+#include "protocol/jsonrpc/mcpheaderparams.h"
+
 #include <QJsonArray>
 
 namespace countersign::gateway {
@@ -17,43 +19,6 @@ HttpResponse refuse(const JsonRpcMessage &message, int code, const QString &text
         JsonRpcMessage::error(message.id(), code, text, data), HttpStatus::badRequest);
     response.setHeader("Cache-Control", "no-store");
     return response;
-}
-
-// RFC 9110 field values: visible ASCII, space and tab.
-bool plainHeaderValue(const QByteArray &value)
-{
-    for (const char c : value) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte != '\t' && (byte < 0x20 || byte > 0x7e))
-            return false;
-    }
-    return true;
-}
-
-// Mcp-Name as the client meant it: the Base64 sentinel form
-// ("=?base64?...?=", streamable-http "Value Encoding") decoded, a plain value
-// as is. Empty when the value is neither valid Base64 of UTF-8 nor plain.
-std::optional<QString> decodedHeaderValue(const QByteArray &value)
-{
-    static const QByteArray prefix = QByteArrayLiteral("=?base64?");
-    static const QByteArray suffix = QByteArrayLiteral("?=");
-    if (value.startsWith(prefix) && value.endsWith(suffix)
-        && value.size() >= prefix.size() + suffix.size()) {
-        const QByteArray encoded =
-            value.mid(prefix.size(), value.size() - prefix.size() - suffix.size());
-        auto decoded =
-            QByteArray::fromBase64Encoding(encoded, QByteArray::AbortOnBase64DecodingErrors);
-        if (!decoded)
-            return std::nullopt;
-        const QString text = QString::fromUtf8(*decoded);
-        // Not UTF-8: no name in the body can equal it.
-        if (text.toUtf8() != *decoded)
-            return std::nullopt;
-        return text;
-    }
-    if (!plainHeaderValue(value))
-        return std::nullopt;
-    return QString::fromLatin1(value);
 }
 
 } // namespace
@@ -139,7 +104,7 @@ std::variant<ModernRequest, HttpResponse> ModernRequest::check(const HttpRequest
                                          "%1 (it must equal params.%2)")
                               .arg(method, source));
         }
-        const auto decoded = decodedHeaderValue(*headerName);
+        const auto decoded = mcpmodern::decodeHeaderValue(*headerName);
         if (!decoded) {
             return refuse(message, headerMismatch,
                           QStringLiteral("Header mismatch: the Mcp-Name header is malformed "

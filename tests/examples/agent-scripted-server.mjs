@@ -54,6 +54,27 @@ const server = http.createServer(async (request, response) => {
     });
     return;
   }
+  if (message.method === 'tools/list') {
+    // x-mcp-header (mode "header-params"): one valid tool, one whose
+    // annotation hides under items (invalid: the agent must leave it out).
+    const tools = mode !== 'header-params' ? [] : [
+      { name: 'sql', inputSchema: { type: 'object', properties: {
+        region: { type: 'string', 'x-mcp-header': 'Region' },
+        limit: { type: 'integer', 'x-mcp-header': 'Limit' } } } },
+      { name: 'batch', inputSchema: { type: 'object', properties: {
+        jobs: { type: 'array', items: { type: 'object', properties: {
+          region: { type: 'string', 'x-mcp-header': 'Region' } } } } } } },
+    ];
+    reply({ resultType: 'complete', tools });
+    return;
+  }
+  if (mode === 'header-params') {
+    // Says back which Mcp-Param-* headers came (Node lowercases names).
+    const seen = Object.keys(request.headers).filter((name) => name.startsWith('mcp-param-')).sort()
+      .map((name) => `${name}=${request.headers[name]}`).join(' ');
+    reply({ resultType: 'complete', content: [{ type: 'text', text: `headers: ${seen}` }] });
+    return;
+  }
   if (mode === 'bad-json') {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end('{"jsonrpc":"2.0","id":');

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void malformedAnswersAreClearErrors_data();
     void malformedAnswersAreClearErrors();
     void serverTextCannotDriveTheTerminal();
+    void toolParametersAreMirroredIntoHeaders();
 
 private:
     // Starts a node script that prints its URL first; empty on failure.
@@ -277,6 +278,41 @@ void TestAgentCliModern::serverTextCannotDriveTheTerminal()
              out.constData());
     QVERIFY2(out.contains("  Binding code 64:"), out.constData());
     QVERIFY2(out.contains("RESULT: approved elsewhere"), out.constData());
+}
+
+// x-mcp-header (2026-07-28): `tools` leaves out a tool whose annotation is
+// invalid, with a warning; `call` lists the tools first and mirrors the
+// arguments into Mcp-Param-* headers (Base64 form for non-ASCII); calling
+// the invalid tool is refused before anything is sent.
+void TestAgentCliModern::toolParametersAreMirroredIntoHeaders()
+{
+    const QString url = startServer({QStringLiteral(COUNTERSIGN_SCRIPTED_AGENT_SERVER),
+                                     QStringLiteral("--mode"), QStringLiteral("header-params")});
+    QVERIFY(!url.isEmpty());
+    auto tools = runAgent(url, {QStringLiteral("tools")});
+    QCOMPARE(finishProgram(*tools), 0);
+    const QString listed = QString::fromUtf8(tools->readAllStandardOutput());
+    QVERIFY2(listed.contains(u"sql\t"), qPrintable(listed));
+    QVERIFY2(listed.contains(u"WARNING: tool left out: batch: invalid x-mcp-header:"),
+             qPrintable(listed));
+    QVERIFY2(!listed.contains(u"batch\t"), qPrintable(listed));
+
+    auto call = runAgent(
+        url, {QStringLiteral("call"), QStringLiteral("sql"), QStringLiteral("region=Z\u00fcrich")});
+    QCOMPARE(finishProgram(*call), 0);
+    const QString out = QString::fromUtf8(call->readAllStandardOutput());
+    QVERIFY2(out.contains(QStringLiteral("headers: mcp-param-region=")
+                          + QString::fromLatin1(QByteArray("=?base64?")
+                                                + QStringLiteral("Z\u00fcrich").toUtf8().toBase64()
+                                                + "?=")),
+             qPrintable(out));
+    QVERIFY2(!out.contains(u"mcp-param-limit"), qPrintable(out));
+
+    auto invalid = runAgent(url, {QStringLiteral("call"), QStringLiteral("batch")});
+    QCOMPARE(finishProgram(*invalid), 1);
+    const QString refused = QString::fromUtf8(invalid->readAllStandardOutput());
+    QVERIFY2(refused.contains(u"ERROR: the server's definition of batch is unusable"),
+             qPrintable(refused));
 }
 
 QTEST_GUILESS_MAIN(TestAgentCliModern)

@@ -42,6 +42,16 @@ function makeServer() {
     { description: 'Says the text back', inputSchema: z.object({ text: z.string() }) },
     async ({ text }) => ({ content: [{ type: 'text', text: `echo: ${text}` }] }),
   );
+  // x-mcp-header (2026-07-28): over HTTP the SDK refuses a call whose
+  // Mcp-Param-Region header does not mirror the region (-32020).
+  server.registerTool(
+    'regional_echo',
+    {
+      description: 'Says the text back, from a region mirrored into a header',
+      inputSchema: z.object({ region: z.string().meta({ 'x-mcp-header': 'Region' }), text: z.string() }),
+    },
+    async ({ region, text }) => ({ content: [{ type: 'text', text: `${region}: ${text}` }] }),
+  );
   server.registerTool(
     'confirm_delete',
     {
@@ -131,6 +141,7 @@ if (args.includes('--stdio')) {
       protocolVersionHeader: request.headers['mcp-protocol-version'] ?? null,
       mcpMethod: request.headers['mcp-method'] ?? null,
       mcpName: request.headers['mcp-name'] ?? null,
+      mcpParamRegion: request.headers['mcp-param-region'] ?? null,
       sessionId: request.headers['mcp-session-id'] ?? null,
       retry: typeof message?.params?.requestState === 'string',
       inputResponses: message?.params?.inputResponses ?? null,

@@ -154,6 +154,14 @@ const echoed = await client.callTool({ name: echoName, arguments: { text: 'hello
 check(!echoed.isError && echoed.content?.[0]?.text === 'echo: hello',
   `tools/call echo gave ${JSON.stringify(echoed)}`);
 
+// x-mcp-header: the gateway mirrors the region into Mcp-Param-Region (Base64
+// form for non-ASCII) on its 2026-07-28 call, which the SDK server checks.
+const regionalName = names.includes('regional_echo') ? 'regional_echo' : 'modern__regional_echo';
+check(names.includes(regionalName), `tools/list gave ${names.join(', ')}`);
+const regional = await client.callTool({ name: regionalName, arguments: { region: 'Z\u00fcrich', text: 'hi' } });
+check(!regional.isError && regional.content?.[0]?.text === 'Z\u00fcrich: hi',
+  `tools/call regional_echo gave ${JSON.stringify(regional)}`);
+
 // The upstream asks for input: refused at once, never a hang.
 const started = Date.now();
 let refusal;
@@ -185,8 +193,13 @@ for (const entry of seen) {
     check(entry.mcpMethod === entry.method, `${entry.method} had Mcp-Method ${entry.mcpMethod}`);
     check(entry.sessionId === null, `${entry.method} carried a session`);
     if (entry.method === 'tools/call') {
-      check(entry.mcpName === 'echo' || entry.mcpName === 'confirm_delete',
+      check(['echo', 'confirm_delete', 'regional_echo'].includes(entry.mcpName),
         `tools/call had Mcp-Name ${entry.mcpName}`);
+      if (entry.mcpName === 'regional_echo') {
+        const expected = `=?base64?${Buffer.from('Z\u00fcrich', 'utf8').toString('base64')}?=`;
+        check(entry.mcpParamRegion === expected,
+          `tools/call regional_echo had Mcp-Param-Region ${entry.mcpParamRegion}`);
+      }
     }
   }
 }

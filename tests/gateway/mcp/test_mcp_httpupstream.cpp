@@ -267,6 +267,8 @@ private Q_SLOTS:
     void destroyedUpstreamNeverCallsBack();
     void modernServerIsSpokenWithoutSession();
     void modernInputRequiredIsRefusedAtOnce();
+    void modernToolParametersAreMirroredIntoHeaders();
+    void headerMismatchListsTheToolsAndSendsTheCallOnceMore();
     void olderServersFallBackToInitialize_data();
     void olderServersFallBackToInitialize();
     void badDiscoverAnswersFailClearly_data();
@@ -1001,6 +1003,173 @@ void TestMcpHttpUpstream::modernInputRequiredIsRefusedAtOnce()
     QCOMPARE(unknown->errorMessage(),
              QStringLiteral("upstream asking answered with resultType \"paused\", which the "
                             "gateway does not know"));
+}
+
+void TestMcpHttpUpstream::modernToolParametersAreMirroredIntoHeaders()
+{
+    // A modern server whose tools declare x-mcp-header parameters: one
+    // valid, one whose annotation hides under items (invalid, so it must not
+    // be listed), one with a number (invalid type).
+    const QJsonObject valid = QJsonDocument::fromJson(R"({
+        "name": "execute_sql",
+        "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "target": {"type": "object", "properties": {
+                "shard": {"type": "integer", "x-mcp-header": "Shard"}}},
+            "query": {"type": "string"}}}})")
+                                  .object();
+    const QJsonObject underItems = QJsonDocument::fromJson(R"({
+        "name": "batch",
+        "inputSchema": {"type": "object", "properties": {
+            "jobs": {"type": "array", "items": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"}}}}}}})")
+                                       .object();
+    const QJsonObject number = QJsonDocument::fromJson(R"({
+        "name": "scale",
+        "inputSchema": {"type": "object", "properties": {
+            "factor": {"type": "number", "x-mcp-header": "Factor"}}}})")
+                                   .object();
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([&](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respondJson(
+                request.socket, discoverResult(request.id(), {QStringLiteral("2026-07-28")}));
+            return;
+        }
+        const QJsonObject result = request.method() == u"tools/list"
+            ? QJsonObject{{QStringLiteral("resultType"), QStringLiteral("complete")},
+                          {QStringLiteral("tools"), QJsonArray{valid, underItems, number}}}
+            : QJsonObject{{QStringLiteral("resultType"), QStringLiteral("complete")},
+                          {QStringLiteral("content"), QJsonArray{}}};
+        ScriptedServer::respondJson(request.socket, JsonRpcMessage::result(request.id(), result));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("spanner"), server.url()));
+
+    // Before any list the gateway knows no schema: the call goes without.
+    const auto early = ask(upstream, QStringLiteral("tools/call"),
+                           callParams(QStringLiteral("execute_sql"),
+                                      {{QStringLiteral("region"), QStringLiteral("us-west1")}}));
+    QTRY_COMPARE_WITH_TIMEOUT(early->calls, 1, answerTimeoutMs);
+    QVERIFY(!server.requestsFor(QStringLiteral("tools/call"))
+                 .constLast()
+                 .headers.contains("mcp-param-region"));
+
+    QTest::ignoreMessage(
+        QtWarningMsg,
+        QRegularExpression(QStringLiteral("upstream spanner tool batch left out of "
+                                          "tools/list: invalid x-mcp-header: .*"
+                                          "not on a property reachable")));
+    QTest::ignoreMessage(
+        QtWarningMsg,
+        QRegularExpression(QStringLiteral("upstream spanner tool scale left out of "
+                                          "tools/list: invalid x-mcp-header: .*"
+                                          "not integer, string or boolean")));
+    const auto listed = ask(upstream, QStringLiteral("tools/list"));
+    QTRY_COMPARE_WITH_TIMEOUT(listed->calls, 1, answerTimeoutMs);
+    const QJsonArray tools = listed->result().value(QStringLiteral("tools")).toArray();
+    QCOMPARE(tools.size(), 1);
+    QCOMPARE(tools.at(0).toObject().value(QStringLiteral("name")).toString(),
+             QStringLiteral("execute_sql"));
+
+    const auto called =
+        ask(upstream, QStringLiteral("tools/call"),
+            callParams(QStringLiteral("execute_sql"),
+                       {{QStringLiteral("region"), QStringLiteral("Z\u00fcrich")},
+                        {QStringLiteral("target"), QJsonObject{{QStringLiteral("shard"), 42}}},
+                        {QStringLiteral("query"), QStringLiteral("SELECT 1")}}));
+    QTRY_COMPARE_WITH_TIMEOUT(called->calls, 1, answerTimeoutMs);
+    QVERIFY2(called->response.contains(QStringLiteral("result")),
+             qPrintable(called->errorMessage()));
+    const SeenRequest call = server.requestsFor(QStringLiteral("tools/call")).constLast();
+    QCOMPARE(call.headers.value("mcp-param-region"),
+             QByteArray("=?base64?") + QStringLiteral("Z\u00fcrich").toUtf8().toBase64() + "?=");
+    QCOMPARE(call.headers.value("mcp-param-shard"), QByteArray("42"));
+
+    // An absent value sends no header.
+    const auto bare = ask(upstream, QStringLiteral("tools/call"),
+                          callParams(QStringLiteral("execute_sql"),
+                                     {{QStringLiteral("query"), QStringLiteral("SELECT 1")}}));
+    QTRY_COMPARE_WITH_TIMEOUT(bare->calls, 1, answerTimeoutMs);
+    const SeenRequest bareCall = server.requestsFor(QStringLiteral("tools/call")).constLast();
+    QVERIFY(!bareCall.headers.contains("mcp-param-region"));
+    QVERIFY(!bareCall.headers.contains("mcp-param-shard"));
+
+    // A value a header cannot carry is refused by the gateway, not sent.
+    const qsizetype sent = server.requestsFor(QStringLiteral("tools/call")).size();
+    const auto fractional =
+        ask(upstream, QStringLiteral("tools/call"),
+            callParams(QStringLiteral("execute_sql"),
+                       {{QStringLiteral("target"), QJsonObject{{QStringLiteral("shard"), 1.5}}}}));
+    QTRY_COMPARE_WITH_TIMEOUT(fractional->calls, 1, answerTimeoutMs);
+    QCOMPARE(fractional->errorCode(), JsonRpcMessage::invalidParams);
+    QVERIFY2(fractional->errorMessage().contains(u"Mcp-Param-Shard"),
+             qPrintable(fractional->errorMessage()));
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/call")).size(), sent);
+}
+
+// A call before the gateway listed the tools (after a restart, say) goes
+// without Mcp-Param-* headers; the server refuses it with HeaderMismatch,
+// and the gateway lists the tools and sends the call once more, with them.
+// A server that keeps refusing gets no third try.
+void TestMcpHttpUpstream::headerMismatchListsTheToolsAndSendsTheCallOnceMore()
+{
+    const QJsonObject tool = QJsonDocument::fromJson(R"({
+        "name": "execute_sql",
+        "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"}}}})")
+                                 .object();
+    bool alwaysRefuse = false;
+    ScriptedServer server;
+    QVERIFY(server.listen());
+    server.setHandler([&](const SeenRequest &request) {
+        if (request.method() == u"server/discover") {
+            ScriptedServer::respondJson(
+                request.socket, discoverResult(request.id(), {QStringLiteral("2026-07-28")}));
+            return;
+        }
+        if (request.method() == u"tools/list") {
+            ScriptedServer::respondJson(
+                request.socket,
+                JsonRpcMessage::result(request.id(),
+                                       {{QStringLiteral("resultType"), QStringLiteral("complete")},
+                                        {QStringLiteral("tools"), QJsonArray{tool}}}));
+            return;
+        }
+        if (alwaysRefuse || request.headers.value("mcp-param-region") != "us-west1") {
+            ScriptedServer::respond(
+                request.socket, "400 Bad Request", "application/json",
+                QJsonDocument(
+                    JsonRpcMessage::error(request.id(), -32020,
+                                          QStringLiteral("Header mismatch: Mcp-Param-Region")))
+                    .toJson(QJsonDocument::Compact));
+            return;
+        }
+        ScriptedServer::respondJson(
+            request.socket,
+            JsonRpcMessage::result(request.id(),
+                                   {{QStringLiteral("resultType"), QStringLiteral("complete")},
+                                    {QStringLiteral("content"), QJsonArray{}}}));
+    });
+    HttpUpstream upstream(httpConfig(QStringLiteral("spanner"), server.url()));
+    const QJsonObject params = callParams(QStringLiteral("execute_sql"),
+                                          {{QStringLiteral("region"), QStringLiteral("us-west1")}});
+    const auto called = ask(upstream, QStringLiteral("tools/call"), params);
+    QTRY_COMPARE_WITH_TIMEOUT(called->calls, 1, answerTimeoutMs);
+    QVERIFY2(called->response.contains(QStringLiteral("result")),
+             qPrintable(called->errorMessage()));
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/list")).size(), 1);
+    const QList<SeenRequest> calls = server.requestsFor(QStringLiteral("tools/call"));
+    QCOMPARE(calls.size(), 2);
+    QVERIFY(!calls.at(0).headers.contains("mcp-param-region"));
+    QCOMPARE(calls.at(1).headers.value("mcp-param-region"), QByteArray("us-west1"));
+
+    alwaysRefuse = true;
+    const auto refused = ask(upstream, QStringLiteral("tools/call"), params);
+    QTRY_COMPARE_WITH_TIMEOUT(refused->calls, 1, answerTimeoutMs);
+    QCOMPARE(refused->errorCode(), JsonRpcMessage::upstreamFailure);
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/list")).size(), 2);
+    QCOMPARE(server.requestsFor(QStringLiteral("tools/call")).size(), 4);
 }
 
 void TestMcpHttpUpstream::olderServersFallBackToInitialize_data()

@@ -16,6 +16,7 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -83,6 +84,8 @@ public:
                              QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}}});
     }
 
+    void setToolDefinitions(const QJsonArray &tools) { m_tools = tools; }
+
 private:
     QJsonArray m_tools;
     QString m_name = QStringLiteral("directory");
@@ -139,6 +142,7 @@ private Q_SLOTS:
     void unknownLogLevelIsRefused();
     void modernLogLevelIsPerRequest();
     void subscriptionHearsOfToolListChanges();
+    void modernToolParameterHeadersAreChecked();
 
 private:
     QNetworkReply *post(const QByteArray &body, const QByteArray &accept, bool withSession = true);
@@ -431,6 +435,97 @@ void TestMcpRelay::subscriptionHearsOfToolListChanges()
     QVERIFY(!reply->isFinished());
     reply->abort();
     reply->deleteLater();
+}
+
+// x-mcp-header (2026-07-28): a listed tool whose annotations are invalid is
+// left out; a call of a tool that declares header parameters is refused
+// (HTTP 400, HeaderMismatch -32020) unless its Mcp-Param-* headers mirror
+// its arguments, and the upstream never sees a refused call.
+void TestMcpRelay::modernToolParameterHeadersAreChecked()
+{
+    m_upstream->setToolDefinitions(QJsonDocument::fromJson(R"([
+        {"name": "work", "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "opts": {"type": "object", "properties": {
+                "count": {"type": "integer", "x-mcp-header": "Count"}}}}}},
+        {"name": "broken", "inputSchema": {"type": "object", "properties": {
+            "a": {"type": "string", "x-mcp-header": "A"},
+            "b": {"type": "string", "x-mcp-header": "a"}}}}])")
+                                       .array());
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral(
+                             "tool broken left out of tools/list: invalid x-mcp-header: .*twice")));
+    const QJsonObject listed = postJson(QStringLiteral("tools/list"), {}, 20);
+    const QJsonArray tools = listed.value(u"result").toObject().value(u"tools").toArray();
+    QCOMPARE(tools.size(), 1);
+    QCOMPARE(tools.at(0).toObject().value(u"name").toString(), QStringLiteral("work"));
+
+    const auto call = [this](const QJsonObject &arguments,
+                             const QList<QPair<QByteArray, QByteArray>> &headers, int id) {
+        const QJsonObject params{
+            {QStringLiteral("name"), QStringLiteral("work")},
+            {QStringLiteral("arguments"), arguments},
+            {QStringLiteral("_meta"),
+             QJsonObject{
+                 {QStringLiteral("io.modelcontextprotocol/protocolVersion"),
+                  QStringLiteral("2026-07-28")},
+                 {QStringLiteral("io.modelcontextprotocol/clientCapabilities"), QJsonObject{}}}}};
+        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/mcp").arg(m_port)));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        request.setRawHeader("Accept", "application/json");
+        request.setRawHeader("Authorization", "Bearer " + m_key);
+        request.setRawHeader("MCP-Protocol-Version", "2026-07-28");
+        request.setRawHeader("Mcp-Method", "tools/call");
+        request.setRawHeader("Mcp-Name", "work");
+        for (const auto &[name, value] : headers)
+            request.setRawHeader(name, value);
+        QNetworkReply *reply =
+            m_network->post(request, message(QStringLiteral("tools/call"), params, id));
+        QPair<int, QJsonObject> answer{0, {}};
+        if (QTest::qWaitFor([reply] { return reply->isFinished(); }, 10000)) {
+            answer.first = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            answer.second = QJsonDocument::fromJson(reply->readAll()).object();
+        }
+        reply->deleteLater();
+        return answer;
+    };
+    const QJsonObject arguments{
+        {QStringLiteral("region"), QStringLiteral("eu-west1")},
+        {QStringLiteral("opts"), QJsonObject{{QStringLiteral("count"), 3}}}};
+    const qsizetype forwarded = m_upstream->params().size();
+    const auto refused = [&](const QList<QPair<QByteArray, QByteArray>> &headers, int id,
+                             const QString &words) {
+        const auto [status, body] = call(arguments, headers, id);
+        QCOMPARE(status, 400);
+        const QJsonObject error = body.value(u"error").toObject();
+        QCOMPARE(error.value(u"code").toInt(), -32020);
+        QVERIFY2(error.value(u"message").toString().contains(words),
+                 qPrintable(error.value(u"message").toString()));
+        QCOMPARE(m_upstream->params().size(), forwarded);
+    };
+    refused({}, 21, QStringLiteral("header is required"));
+    refused({{"Mcp-Param-Region", "eu-west1"}}, 22,
+            QStringLiteral("Mcp-Param-Count header is required"));
+    refused({{"Mcp-Param-Count", "3"}}, 28, QStringLiteral("Mcp-Param-Region header is required"));
+    refused({{"Mcp-Param-Region", "us-east1"}, {"Mcp-Param-Count", "3"}}, 23,
+            QStringLiteral("does not match"));
+    refused({{"Mcp-Param-Region", "eu-west1"}, {"Mcp-Param-Count", "4"}}, 24,
+            QStringLiteral("does not match"));
+    refused({{"Mcp-Param-Region", "=?base64?!!?="}, {"Mcp-Param-Count", "3"}}, 25,
+            QStringLiteral("malformed"));
+
+    // Mirrored headers (any case, Base64 form, an integer as 3.0) pass.
+    const auto [status, body] =
+        call(arguments,
+             {{"mcp-param-region", "=?base64?ZXUtd2VzdDE=?="}, {"MCP-PARAM-COUNT", "3.0"}}, 26);
+    QCOMPARE(status, 200);
+    QCOMPARE(body.value(u"result").toObject().value(u"resultType").toString(),
+             QStringLiteral("complete"));
+    QCOMPARE(m_upstream->params().size(), forwarded + 1);
+    // Absent values: no header expected.
+    const auto [bareStatus, bareBody] = call(QJsonObject{}, {}, 27);
+    QCOMPARE(bareStatus, 200);
+    QVERIFY(bareBody.contains(u"result"));
 }
 
 QTEST_GUILESS_MAIN(TestMcpRelay)
