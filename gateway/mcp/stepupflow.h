@@ -72,6 +72,14 @@ public:
 
     // Pending approvals this flow is waiting for (for tests and logs).
     qsizetype pendingCount() const { return m_byApproval.size(); }
+    // Calls held open waiting for a person's decision (for tests and logs).
+    qsizetype heldCallCount() const
+    {
+        qsizetype held = 0;
+        for (const Entry &entry : m_byApproval)
+            held += entry.waiters.size();
+        return held;
+    }
 
 private:
     struct Waiter {

@@ -63,6 +63,8 @@ public:
     // The approval page of URL-mode elicitation: linkFor() gives an
     // approval's link.
     const ApprovalPage &approvalPage() const { return *m_approvalPage; }
+    // The MCP proxy, when the configuration has agents and upstreams.
+    const McpProxy *mcp() const { return m_mcp.get(); }
 
 private:
     GatewayRuntime() = default;

@@ -206,7 +206,8 @@ void TestMcpSdk2Interop::sdkStepUpRoundTripApproved()
     const auto request = waitForApprovalRequest(*sdk);
     QVERIFY2(request, sdk->transcript().constData());
     // The SDK retried and waits: the gateway holds its retry open.
-    QTest::qWait(500);
+    QTRY_COMPARE_WITH_TIMEOUT(m_fixture->gateway().mcp()->stepUps().heldCallCount(), 1,
+                              sdkTimeoutMs);
     QVERIFY2(!sdk->finished(), sdk->transcript().constData());
     QCOMPARE(userDisabled(QStringLiteral("alice")), false);
 

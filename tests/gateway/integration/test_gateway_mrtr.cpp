@@ -469,7 +469,8 @@ void TestGatewayMrtr::retryThatCanHearNothingIsHeldAnyway()
     QUrl url = m_fixture->gateway().publicUrl();
     url.setPath(QStringLiteral("/mcp"));
     ModernCall held(m_network, url, agentKey, retry, m_nextId++, "application/json");
-    QTest::qWait(500);
+    // Held: the gateway keeps the retry as a waiting call, not answered.
+    QTRY_COMPARE(m_fixture->gateway().mcp()->stepUps().heldCallCount(), 1);
     QVERIFY(!held.finished());
     m_companion->approveWithTotp(*request, m_totp->code(m_fixture->clock()).value());
     QTRY_VERIFY_WITH_TIMEOUT(held.finished(), 15000);
